@@ -1,0 +1,63 @@
+"""Wire the services together once: the app, the CLI, the demo and the tests all call `bootstrap()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pingan.core.areas import Jurisdictions
+from pingan.core.clock import Clock, SystemClock
+from pingan.core.models import TaskKind
+from pingan.core.notify import Delivery, Notifier
+from pingan.core.rules import CountyRules, load_rules
+from pingan.core.tasks import TaskService, Workflow
+from pingan.db import Database
+from pingan.fraud.intake import FraudIntake
+from pingan.fraud.ladder import DissuasionWorkflow
+from pingan.fraud.service import FraudService
+from pingan.settings import Settings, get_settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    rules: CountyRules
+    notifier: Notifier
+    tasks: TaskService
+    jurisdictions: Jurisdictions
+    intake: FraudIntake
+    fraud: FraudService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    rules: CountyRules | None = None,
+    deliveries: tuple[Delivery, ...] = (),
+) -> Services:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    rules = rules or load_rules(settings.rules_file)
+    notifier = Notifier(clock, deliveries)
+    workflows: dict[TaskKind, Workflow] = {TaskKind.DISSUASION: DissuasionWorkflow(rules.dissuasion)}
+    tasks = TaskService(clock, workflows, notifier)
+    jurisdictions = Jurisdictions(db)
+    intake = FraudIntake(db, clock, rules, tasks, jurisdictions)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        rules=rules,
+        notifier=notifier,
+        tasks=tasks,
+        jurisdictions=jurisdictions,
+        intake=intake,
+        fraud=FraudService(clock, tasks),
+    )

@@ -1,0 +1,1 @@
+"""Core shared by every capability: jurisdictions, people, units, tasks, history, clock."""

@@ -1,0 +1,170 @@
+"""Jurisdictions in the database: import from GeoJSON, and "which station is this point in"."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shapely import wkb
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.core.geo import CRS, AreaIndex, GeoArea, read_geojson_areas
+from pingan.core.models import Area, AreaKind, Unit, UnitKind
+from pingan.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    created: int
+    updated: int
+    units_created: int
+
+
+def station_unit_name(area_name: str) -> str:
+    return area_name if area_name.endswith("派出所") else f"{area_name}派出所"
+
+
+def import_areas(
+    session: Session,
+    areas: Sequence[GeoArea],
+    *,
+    kind: AreaKind = AreaKind.STATION,
+    parent_code: str | None = None,
+    with_units: bool = True,
+) -> ImportReport:
+    """Upsert areas by code (the name when there is no code); a station area gets its station unit.
+
+    Re-importing the same file changes nothing; a changed boundary replaces the old one and bumps its
+    generation.
+    """
+    parent_id = None
+    if parent_code is not None:
+        parent_id = session.scalar(select(Area.id).where(Area.code == parent_code))
+    created = updated = units = 0
+    for area in areas:
+        code = area.code or area.name
+        blob = wkb.dumps(area.geometry)
+        row = session.scalar(select(Area).where(Area.code == code))
+        if row is None:
+            row = Area(code=code, name=area.name, kind=kind, parent_id=parent_id, geometry=blob, generation=1)
+            session.add(row)
+            created += 1
+        elif row.geometry != blob or row.name != area.name or row.kind != kind:
+            row.name, row.kind, row.geometry = area.name, kind, blob
+            row.generation += 1
+            updated += 1
+        session.flush()
+        if with_units and kind is AreaKind.STATION:
+            unit = session.scalar(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.area_id == row.id))
+            if unit is None:
+                session.add(
+                    Unit(
+                        code=f"station-{code}",
+                        name=station_unit_name(area.name),
+                        kind=UnitKind.STATION,
+                        area_id=row.id,
+                    )
+                )
+                units += 1
+    session.flush()
+    return ImportReport(created, updated, units)
+
+
+def import_geojson(
+    session: Session,
+    path: Path,
+    *,
+    name_property: str = "name",
+    code_property: str | None = "adcode",
+    crs: CRS = CRS.WGS84,
+    kind: AreaKind = AreaKind.STATION,
+) -> ImportReport:
+    return import_areas(
+        session,
+        read_geojson_areas(path, name_property=name_property, code_property=code_property, crs=crs),
+        kind=kind,
+    )
+
+
+class Jurisdictions:
+    """Cached point → station lookups and station → unit routing, rebuilt when areas change."""
+
+    def __init__(self, db: Database, *, snap_m: float = 1000.0) -> None:
+        self.db = db
+        self.snap_m = snap_m
+        self._lock = threading.Lock()
+        self._index: dict[AreaKind, AreaIndex] = {}
+        self._stamp: tuple[int, int] | None = None
+        self._units: dict[int, int] = {}
+        self._centre: int | None = None
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._index.clear()
+            self._units.clear()
+            self._stamp = None
+            self._centre = None
+
+    def _load(self, session: Session) -> None:
+        rows = session.execute(select(Area.id, Area.kind, Area.geometry, Area.generation).where(Area.active)).all()
+        stamp = (len(rows), sum(r.generation for r in rows))
+        if stamp == self._stamp and self._index:
+            return
+        by_kind: dict[AreaKind, list[tuple[int, object]]] = {}
+        for row in rows:
+            if row.geometry is not None:
+                by_kind.setdefault(row.kind, []).append((row.id, wkb.loads(row.geometry)))
+        self._index = {k: AreaIndex(v, snap_m=self.snap_m) for k, v in by_kind.items()}
+        self._units = {
+            area_id: unit_id
+            for unit_id, area_id in session.execute(
+                select(Unit.id, Unit.area_id).where(Unit.kind == UnitKind.STATION, Unit.area_id.is_not(None))
+            ).tuples()
+            if area_id is not None
+        }
+        self._centre = session.scalar(
+            select(Unit.id).where(Unit.kind == UnitKind.ANTI_FRAUD_CENTRE).order_by(Unit.id).limit(1)
+        )
+        self._stamp = stamp
+
+    def index(self, session: Session, kind: AreaKind = AreaKind.STATION) -> AreaIndex | None:
+        with self._lock:
+            if not self._index:
+                self._load(session)
+            return self._index.get(kind)
+
+    def refresh(self, session: Session) -> None:
+        with self._lock:
+            self._load(session)
+
+    def station_at(self, session: Session, lon: float, lat: float, crs: CRS = CRS.WGS84) -> int | None:
+        index = self.index(session)
+        return None if index is None else index.lookup(lon, lat, crs)
+
+    def stations_at(
+        self, session: Session, lons: Sequence[float], lats: Sequence[float], crs: CRS = CRS.WGS84
+    ) -> list[int | None]:
+        index = self.index(session)
+        return [None] * len(lons) if index is None else index.lookup_many(lons, lats, crs)
+
+    def community_at(self, session: Session, lon: float, lat: float, crs: CRS = CRS.WGS84) -> int | None:
+        index = self.index(session, AreaKind.COMMUNITY)
+        return None if index is None else index.lookup(lon, lat, crs)
+
+    def unit_for_station(self, session: Session, area_id: int | None) -> int | None:
+        """The station unit answering for an area; the anti-fraud centre when there is none."""
+        with self._lock:
+            if not self._index and not self._units:
+                self._load(session)
+            if area_id is not None and area_id in self._units:
+                return self._units[area_id]
+        if area_id is not None:
+            unit = session.scalar(select(Unit.id).where(Unit.kind == UnitKind.STATION, Unit.area_id == area_id))
+            if unit is not None:
+                with self._lock:
+                    self._units[area_id] = unit
+                return unit
+        return self._centre

@@ -1,0 +1,296 @@
+"""Tables of the core: areas, units, users, people, tasks and their append-only history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pingan.db import Base, BigId
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    # Stored as the value (a short lowercase string), checked by a constraint-free VARCHAR so that
+    # adding a member needs no migration on SQLite; the Python side is still an enum.
+    return Enum(cls, native_enum=False, create_constraint=False, length=32, values_callable=_values)
+
+
+def _values(cls: type[StrEnum]) -> list[str]:
+    return [m.value for m in cls]
+
+
+class AreaKind(StrEnum):
+    COUNTY = "county"
+    STATION = "station"  # 派出所辖区
+    COMMUNITY = "community"  # 社区 / 村, a community officer's patch
+
+
+class Area(Base):
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[AreaKind] = mapped_column(_enum(AreaKind))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    geometry: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """WKB, WGS84 lon/lat."""
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UnitKind(StrEnum):
+    BUREAU = "bureau"  # 县公安局
+    ANTI_FRAUD_CENTRE = "anti_fraud_centre"  # 反诈中心
+    COMMAND_CENTRE = "command_centre"  # 情指中心
+    STATION = "station"  # 派出所
+    COMMUNITY_TEAM = "community_team"  # 社区警务队
+    SPECIALTY = "specialty"  # 警种: 治安、法制、交警、出入境
+    BANK = "bank"
+    TELECOM = "telecom"
+    GOVERNANCE = "governance"  # 治理中心、综治、平安前哨、住建、消防 ...
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    """The jurisdiction the unit answers for (a station's area); None for county-wide units."""
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"  # 反诈中心 analyst / dispatcher
+    COMMANDER = "commander"  # 情指中心
+    STATION_HEAD = "station_head"  # 所长
+    OFFICER = "officer"  # 派出所民警 / 社区民警 / 网格员
+    PARTNER = "partner"  # bank or telecom liaison
+    GOVERNANCE = "governance"  # governance department staff
+    RESIDENT = "resident"
+
+
+COUNTY_WIDE_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.COMMANDER})
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    badge: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    """A resident in the registry (常住人口), the person a warning is about."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(255))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+
+
+class PersonPhone(Base):
+    __tablename__ = "person_phones"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+
+
+class TaskKind(StrEnum):
+    DISSUASION = "dissuasion"  # 预警劝阻
+    DESK_REQUEST = "desk_request"  # E警通 request
+    VERIFICATION = "verification"  # 核查
+
+
+class TaskStatus(StrEnum):
+    ISSUED = "issued"  # 下发
+    SIGNED = "signed"  # 签收
+    CALLING = "calling"  # 电话劝阻
+    VISITING = "visiting"  # 上门寻找
+    MET = "met"  # 见面
+    FEEDBACK = "feedback"  # 反馈
+    EVALUATED = "evaluated"  # 评估 (closed)
+    CLOSED = "closed"  # closed by the centre with a reason
+    REPLIED = "replied"  # desk: answered, waiting for the resident
+    RESOLVED = "resolved"  # desk: done
+
+
+OPEN_STATUSES = frozenset(
+    {
+        TaskStatus.ISSUED,
+        TaskStatus.SIGNED,
+        TaskStatus.CALLING,
+        TaskStatus.VISITING,
+        TaskStatus.MET,
+        TaskStatus.FEEDBACK,
+        TaskStatus.REPLIED,
+    }
+)
+
+
+class Step(StrEnum):
+    """The step whose deadline a task is currently racing."""
+
+    SIGN = "sign"
+    CALL = "call"
+    MEET = "meet"
+    FEEDBACK = "feedback"
+    EVALUATE = "evaluate"
+    REPLY = "reply"
+
+
+class TaskAction(StrEnum):
+    ISSUE = "issue"
+    SIGN = "sign"
+    CALL = "call"
+    VISIT = "visit"
+    MEET = "meet"
+    FEEDBACK = "feedback"
+    EVALUATE = "evaluate"
+    CLOSE = "close"
+    ASSIGN = "assign"
+    ESCALATE = "escalate"
+    LEVEL = "level"
+    MERGE = "merge"
+    NOTE = "note"
+    REPLY = "reply"
+    REROUTE = "reroute"
+    RATE = "rate"
+
+
+class Task(Base):
+    """One closed-loop piece of work, shared by every capability."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_open_escalate", "closed_at", "escalate_at"),
+        Index("ix_tasks_area_status", "area_id", "status"),
+        Index("ix_tasks_ref", "ref_type", "ref_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind))
+    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus))
+    level: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    ref_type: Mapped[str] = mapped_column(String(32))
+    ref_id: Mapped[int] = mapped_column(BigId)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    due_step: Mapped[Step | None] = mapped_column(_enum(Step))
+    due_at: Mapped[datetime | None]
+    escalate_at: Mapped[datetime | None]
+    """When the sweeper next looks at this task: the step deadline, then each escalation interval."""
+    escalation: Mapped[int] = mapped_column(Integer, default=0)
+    """0 none, 1 station head, 2 centre, 3 bureau leadership."""
+    breaches: Mapped[int] = mapped_column(Integer, default=0)
+    """How many step deadlines this task has missed (sticky, for "deadline met" figures)."""
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    """Unanswered calls since the last answered one."""
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own convention
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class TaskEvent(Base):
+    """Append-only history of a task: who did what, when and why. Never updated, never deleted."""
+
+    __tablename__ = "task_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """None for the system (intake, the SLA sweeper)."""
+    action: Mapped[TaskAction] = mapped_column(_enum(TaskAction))
+    from_status: Mapped[TaskStatus | None] = mapped_column(_enum(TaskStatus))
+    to_status: Mapped[TaskStatus | None] = mapped_column(_enum(TaskStatus))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AccessLog(Base):
+    """Every read of unmasked personal data: who, when, whose, why."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(BigId)
+    fields: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(200))
+
+
+class Notification(Base):
+    """A message to a user or a unit (in the UI, and through adapters such as DingTalk)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    read_at: Mapped[datetime | None]
+
+
+class Counter(Base):
+    """Small named counters; `indicators` is bumped on every change so that in-memory matchers reload."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,196 @@
+"""The resident registry: import from CSV, and phone → person lookups."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.core.areas import Jurisdictions
+from pingan.core.errors import first_problem
+from pingan.core.geo import CRS, in_china, to_wgs84
+from pingan.core.identifiers import InvalidIdentifier, is_valid_cn_id_number, normalize_phone
+from pingan.core.models import AreaKind, Person, PersonPhone
+from pingan.db import insert_ignoring_duplicates
+
+KNOWN_TAGS = frozenset({"elderly", "student", "youth", "disabled", "rehab", "foreign", "key_person"})
+
+
+class PersonIn(BaseModel):
+    """One row of `pingan people import`: phones and tags are `;`-separated."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    id_number: str | None = None
+    phones: list[str] = Field(default_factory=list)
+    address: str | None = Field(default=None, max_length=255)
+    lon: float | None = None
+    lat: float | None = None
+    crs: CRS = CRS.WGS84
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("id_number", mode="before")
+    @classmethod
+    def _id_number(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().upper()
+        if not is_valid_cn_id_number(text):
+            raise ValueError("not a valid resident ID number")
+        return text
+
+    @field_validator("phones", "tags", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.replace("，", ";").replace(",", ";").split(";") if p.strip()]
+        return value
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, value: list[str]) -> list[str]:
+        try:
+            return list(dict.fromkeys(normalize_phone(p) for p in value))
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("lon", "lat", "birth_year", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+@dataclass
+class PeopleReport:
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str | None, str]] = field(default_factory=list)
+    """(line, field, message) of each bad row; the good rows are kept."""
+
+
+def read_people_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        yield from enumerate(csv.DictReader(fh), start=2)
+
+
+def import_people(
+    session: Session,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    jurisdictions: Jurisdictions,
+    now: datetime,
+    *,
+    chunk: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> PeopleReport:
+    """Upsert residents (by ID number where there is one) and their phones; locate them in a station."""
+    report = PeopleReport()
+    batch: list[PersonIn] = []
+
+    def flush() -> None:
+        _store(session, batch, jurisdictions, now, report)
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for line, raw in rows:
+        try:
+            person = PersonIn.model_validate(raw)
+            if person.lon is not None and person.lat is not None and not in_china(person.lon, person.lat):
+                report.rejected.append((line, "lon", "coordinates outside China"))
+                continue
+        except ValidationError as exc:
+            fld, _code, msg = first_problem(exc)
+            report.rejected.append((line, fld, msg))
+            continue
+        batch.append(person)
+        if len(batch) >= chunk:
+            flush()
+    if batch:
+        flush()
+    return report
+
+
+def _store(
+    session: Session,
+    batch: Sequence[PersonIn],
+    jurisdictions: Jurisdictions,
+    now: datetime,
+    report: PeopleReport,
+) -> None:
+    located = [p for p in batch if p.lon is not None and p.lat is not None]
+    stations: dict[int, int | None] = {}
+    communities: dict[int, int | None] = {}
+    for crs in CRS:
+        group = [p for p in located if p.crs is crs]
+        if not group:
+            continue
+        lons = [float(p.lon or 0) for p in group]
+        lats = [float(p.lat or 0) for p in group]
+        for p, sid in zip(group, jurisdictions.stations_at(session, lons, lats, crs), strict=True):
+            stations[id(p)] = sid
+        index = jurisdictions.index(session, AreaKind.COMMUNITY)
+        if index is not None:
+            for p, cid in zip(group, index.lookup_many(lons, lats, crs), strict=True):
+                communities[id(p)] = cid
+    ids = [p.id_number for p in batch if p.id_number]
+    existing = {
+        row.id_number: row for row in session.scalars(select(Person).where(Person.id_number.in_(ids))) if row.id_number
+    }
+    phone_rows: list[dict[str, Any]] = []
+    for p in batch:
+        row = existing.get(p.id_number or "")
+        lon, lat = (p.lon, p.lat)
+        if lon is not None and lat is not None and p.crs is CRS.GCJ02:
+            lon, lat = to_wgs84(lon, lat, p.crs)
+        birth_year = p.birth_year or (int(p.id_number[6:10]) if p.id_number else None)
+        values = {
+            "name": p.name,
+            "address": p.address,
+            "lon": lon,
+            "lat": lat,
+            "birth_year": birth_year,
+            "tags": [t for t in p.tags if t],
+            "station_id": stations.get(id(p)),
+            "community_id": communities.get(id(p)),
+        }
+        if row is None:
+            row = Person(id_number=p.id_number, created_at=now, **values)
+            session.add(row)
+            report.created += 1
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+            report.updated += 1
+        session.flush()
+        phone_rows.extend({"phone": phone, "person_id": row.id} for phone in p.phones)
+    insert_ignoring_duplicates(session, PersonPhone.__table__, phone_rows)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    id: int
+    station_id: int | None
+    birth_year: int | None
+    tags: list[str]
+
+
+def people_by_phone(session: Session, phones: Iterable[str]) -> dict[str, PersonFacts]:
+    """The registered person behind each normalised phone number (one query for a whole batch)."""
+    wanted = list(set(phones))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(PersonPhone.phone, Person.id, Person.station_id, Person.birth_year, Person.tags)
+        .join(Person, Person.id == PersonPhone.person_id)
+        .where(PersonPhone.phone.in_(wanted))
+    ).all()
+    return {r.phone: PersonFacts(r.id, r.station_id, r.birth_year, list(r.tags or [])) for r in rows}

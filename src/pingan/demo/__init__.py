@@ -1,0 +1,1 @@
+"""Generated demo county, feeds and simulated officers."""

@@ -1,0 +1,1 @@
+"""Citizen–police desk (E警通)."""

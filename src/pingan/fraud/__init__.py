@@ -1,0 +1,1 @@
+"""Anti-fraud early warning and dissuasion (反诈预警劝阻)."""

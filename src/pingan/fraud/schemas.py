@@ -1,0 +1,104 @@
+"""The edge of the fraud loop: intake events and indicators as they arrive (Pydantic)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from pingan.core.geo import CRS, in_china
+from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, normalize_phone
+from pingan.fraud.models import EventKind, EventSource, Level
+
+
+class FieldProblem(ValueError):  # noqa: N818 - a ValueError by contract: Pydantic wraps it
+    """A cross-field check that still names the one field to fix (read back by `pingan.api.errors`)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _phone(value: str) -> str:
+    try:
+        return normalize_phone(value)
+    except InvalidIdentifier as exc:
+        raise ValueError(str(exc)) from None
+
+
+Phone = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_phone)]
+
+FRAUD_TYPES = (
+    "order_brushing",
+    "investment",
+    "loan",
+    "fake_customer_service",
+    "impersonate_officials",
+    "credit_repair",
+    "fake_shopping",
+    "impersonate_acquaintance",
+    "game_trade",
+    "romance",
+    "military_purchase",
+    "gambling",
+    "other",
+    "normal",
+)
+
+
+class EventIn(BaseModel):
+    """One lead from a feed. `id` is the source's own id: a replay of the same (source, id) is a no-op."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=128)
+    source: EventSource
+    kind: EventKind
+    at: AwareDatetime
+    subject_phone: Phone
+    counterpart: str | None = Field(default=None, min_length=1, max_length=255)
+    counterpart_kind: IdentifierKind | None = None
+    duration_s: int | None = Field(default=None, ge=0, le=86_400)
+    amount: Decimal | None = Field(default=None, ge=0, le=Decimal("1e10"), decimal_places=2)
+    text: str | None = Field(default=None, max_length=4000)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    crs: CRS = CRS.WGS84
+    level: Level | None = None
+    """The level a city / province platform pushed the warning down with."""
+    fraud_type: str | None = Field(default=None, pattern="^(" + "|".join(FRAUD_TYPES) + ")$")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if (self.lon is None) != (self.lat is None):
+            raise FieldProblem("lat" if self.lat is None else "lon", "lon and lat must be given together")
+        if self.lon is not None and self.lat is not None and not in_china(self.lon, self.lat):
+            raise FieldProblem("lon", "coordinates outside China")
+        if self.kind is EventKind.TRANSFER and self.amount is None:
+            raise FieldProblem("amount", "a transfer needs an amount")
+        return self
+
+
+class IndicatorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: IdentifierKind
+    value: str = Field(min_length=1, max_length=255)
+    fraud_type: str = Field(default="other", pattern="^(" + "|".join(FRAUD_TYPES) + ")$")
+    source: str = Field(default="manual", max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+    expires_at: AwareDatetime | None = None
+
+
+class IndicatorPublic(BaseModel):
+    id: int
+    kind: str
+    value: str
+    fraud_type: str
+    source: str
+    note: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    active: bool

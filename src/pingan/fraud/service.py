@@ -1,0 +1,122 @@
+"""The fraud loop's use cases beyond intake: working a dissuasion task, and the figures (DESIGN §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from pingan.core.clock import Clock
+from pingan.core.models import Area, Task, TaskAction
+from pingan.core.tasks import Command, TaskService
+from pingan.fraud.ladder import _yuan
+from pingan.fraud.models import FraudWarning, Outcome, WarningStatus
+
+
+class FraudService:
+    def __init__(self, clock: Clock, tasks: TaskService) -> None:
+        self.clock = clock
+        self.tasks = tasks
+
+    def act(self, session: Session, task: Task, command: Command) -> Task:
+        """Apply an officer's or the centre's command to a dissuasion task and keep its warning in step."""
+        self.tasks.act(session, task, command)
+        warning = session.get(FraudWarning, task.ref_id) if task.ref_type == "fraud_warning" else None
+        if warning is None:
+            return task
+        now = self.clock.now()
+        if command.action in (TaskAction.FEEDBACK, TaskAction.CLOSE) and task.outcome:
+            warning.outcome = Outcome(task.outcome)
+            amount = int(_yuan(command.data.get("amount_yuan"), "amount_yuan") * 100)
+            if warning.outcome is Outcome.DISSUADED:
+                warning.amount_protected_fen = amount
+            elif warning.outcome is Outcome.DEFRAUDED:
+                warning.amount_lost_fen = amount
+        if task.closed_at is not None:
+            warning.status = WarningStatus.CLOSED
+            warning.closed_at = now
+        warning.updated_at = now
+        return task
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+
+def fraud_figures(session: Session, period: Period, area_ids: Collection[int] | None = None) -> dict[str, Any]:
+    """Warnings, dissuasions and money protected in a period, county-wide and per station.
+
+    A warning counts in the period it was opened; `area_ids` limits the figures to those stations.
+    """
+    w = FraudWarning
+    conds = [w.created_at >= period.start, w.created_at < period.end]
+    if area_ids is not None:
+        conds.append(w.area_id.in_(list(area_ids)))
+    dissuaded = case((w.outcome == Outcome.DISSUADED, 1), else_=0)
+    defrauded = case((w.outcome == Outcome.DEFRAUDED, 1), else_=0)
+    columns = (
+        func.count(w.id).label("warnings"),
+        func.coalesce(func.sum(dissuaded), 0).label("dissuaded"),
+        func.coalesce(func.sum(defrauded), 0).label("defrauded"),
+        func.coalesce(func.sum(w.amount_protected_fen), 0).label("protected_fen"),
+        func.coalesce(func.sum(w.amount_lost_fen), 0).label("lost_fen"),
+        func.coalesce(func.sum(case((w.status == WarningStatus.OPEN, 1), else_=0)), 0).label("open"),
+    )
+    by_level = dict(session.execute(select(w.level, func.count()).where(and_(*conds)).group_by(w.level)).tuples().all())
+    total = session.execute(select(*columns).where(and_(*conds))).one()
+    t = Task
+    task_conds = [t.ref_type == "fraud_warning", t.created_at >= period.start, t.created_at < period.end]
+    if area_ids is not None:
+        task_conds.append(t.area_id.in_(list(area_ids)))
+    closed, on_time, overdue_open = session.execute(
+        select(
+            func.coalesce(func.sum(case((t.closed_at.is_not(None), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(t.closed_at.is_not(None), t.breaches == 0), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(t.closed_at.is_(None), t.breaches > 0), 1), else_=0)), 0),
+        ).where(and_(*task_conds))
+    ).one()
+    per_station = [
+        {
+            "area_id": row.area_id,
+            "station": row.name or "未落地",
+            "warnings": row.warnings,
+            "dissuaded": row.dissuaded,
+            "defrauded": row.defrauded,
+            "protected_yuan": _yuan_of(row.protected_fen),
+            "lost_yuan": _yuan_of(row.lost_fen),
+            "open": row.open,
+        }
+        for row in session.execute(
+            select(w.area_id, Area.name, *columns)
+            .outerjoin(Area, Area.id == w.area_id)
+            .where(and_(*conds))
+            .group_by(w.area_id, Area.name)
+            .order_by(func.count(w.id).desc())
+        )
+    ]
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "warnings": total.warnings,
+        "by_level": {str(k.value if hasattr(k, "value") else k): v for k, v in by_level.items()},
+        "dissuaded": total.dissuaded,
+        "defrauded": total.defrauded,
+        "protected_yuan": _yuan_of(total.protected_fen),
+        "lost_yuan": _yuan_of(total.lost_fen),
+        "open": total.open,
+        "tasks_closed": closed,
+        "tasks_closed_on_time": on_time,
+        "on_time_rate": round(on_time / closed, 4) if closed else None,
+        "tasks_overdue_open": overdue_open,
+        "per_station": per_station,
+    }
+
+
+def _yuan_of(fen: int | None) -> str:
+    return str((Decimal(fen or 0) / 100).quantize(Decimal("0.01")))

@@ -1,0 +1,1 @@
+"""Web UI (zh-CN), served locally."""

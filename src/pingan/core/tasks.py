@@ -7,7 +7,7 @@ SLA sweeper that escalates missed deadlines rung by rung.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -49,6 +49,8 @@ class Workflow(Protocol):
     def apply(self, task: Task, command: Command, now: datetime) -> str | None: ...
 
 
+Listener = Callable[[Session, Task, Command], None]
+
 ESCALATION_RUNGS = {1: "所长", 2: "反诈中心/情指中心", 3: "局领导"}
 
 
@@ -74,6 +76,14 @@ class TaskService:
         self.clock = clock
         self.workflows = dict(workflows)
         self.notifier = notifier
+        self._listeners: dict[TaskKind, list[Listener]] = {}
+
+    def listen(self, kind: TaskKind, listener: Listener) -> None:
+        """Call `listener(session, task, command)` after every command applied to a task of `kind`.
+
+        A capability keeps its own records (a warning, a request) in step with its tasks this way.
+        """
+        self._listeners.setdefault(kind, []).append(listener)
 
     def workflow(self, kind: TaskKind) -> Workflow:
         return self.workflows[kind]
@@ -137,6 +147,8 @@ class TaskService:
         )
         if task.escalation > before_escalation:
             self.notifier.task_escalated(session, task)
+        for listener in self._listeners.get(task.kind, ()):
+            listener(session, task, command)
         return task
 
     def sweep(self, session: Session, *, limit: int = 500) -> int:

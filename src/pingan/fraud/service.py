@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
-from pingan.core.models import Area, Task, TaskAction
+from pingan.core.models import Area, Task, TaskAction, TaskKind
 from pingan.core.tasks import Command, TaskService
 from pingan.fraud.ladder import _yuan
 from pingan.fraud.models import FraudWarning, Outcome, WarningStatus
@@ -22,13 +22,13 @@ class FraudService:
     def __init__(self, clock: Clock, tasks: TaskService) -> None:
         self.clock = clock
         self.tasks = tasks
+        tasks.listen(TaskKind.DISSUASION, self.sync_warning)
 
-    def act(self, session: Session, task: Task, command: Command) -> Task:
-        """Apply an officer's or the centre's command to a dissuasion task and keep its warning in step."""
-        self.tasks.act(session, task, command)
+    def sync_warning(self, session: Session, task: Task, command: Command) -> None:
+        """Keep a warning in step with its dissuasion task: outcome, money, closure."""
         warning = session.get(FraudWarning, task.ref_id) if task.ref_type == "fraud_warning" else None
         if warning is None:
-            return task
+            return
         now = self.clock.now()
         if command.action in (TaskAction.FEEDBACK, TaskAction.CLOSE) and task.outcome:
             warning.outcome = Outcome(task.outcome)
@@ -41,7 +41,6 @@ class FraudService:
             warning.status = WarningStatus.CLOSED
             warning.closed_at = now
         warning.updated_at = now
-        return task
 
 
 @dataclass(frozen=True)

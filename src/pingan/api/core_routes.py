@@ -1,0 +1,308 @@
+"""Core routes: health, log-in, the user's units and areas, notifications and the task worklist."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import Session
+
+from pingan import __version__
+from pingan.api.auth import authenticate, issue_token
+from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.api.schemas import Health, LookupRequest, LookupResult, TaskActionIn, Token, UserPublic
+from pingan.core.errors import Forbidden, NotFound
+from pingan.core.models import (
+    COUNTY_WIDE_ROLES,
+    AccessLog,
+    Area,
+    AreaKind,
+    Notification,
+    Role,
+    Task,
+    TaskAction,
+    TaskEvent,
+    TaskKind,
+    TaskStatus,
+    Unit,
+    User,
+)
+from pingan.core.scope import FIELD_ROLES, Scope
+from pingan.core.tasks import Command, is_overdue
+from pingan.fraud.queries import STATUS_NAMES, task_brief
+
+router = APIRouter()
+
+CENTRE_ACTIONS = frozenset({TaskAction.EVALUATE, TaskAction.CLOSE})
+LEAD_ACTIONS = frozenset({TaskAction.ASSIGN})
+
+
+@router.get("/health", response_model=Health, tags=["system"])
+def health(services: ServicesDep) -> Health:
+    """Open: whether the service and its database answer."""
+    with services.db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return Health(status="ok", version=__version__, database=services.db.engine.dialect.name)
+
+
+def _user_public(session: Any, user: User) -> UserPublic:
+    unit = session.get(Unit, user.unit_id) if user.unit_id else None
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role.value,
+        unit_id=user.unit_id,
+        unit_name=unit.name if unit else None,
+    )
+
+
+@router.post("/auth/token", response_model=Token, tags=["auth"])
+def login(services: ServicesDep, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    """OAuth2 password flow: username and password in a form, a bearer token back."""
+    user = authenticate(session, form.username, form.password)
+    now = services.clock.now()
+    ttl = timedelta(minutes=services.settings.token_ttl_minutes)
+    return Token(
+        access_token=issue_token(user, services.settings.secret_key, now, ttl),
+        expires_at=now + ttl,
+        user=_user_public(session, user),
+    )
+
+
+@router.get("/me", response_model=UserPublic, tags=["auth"])
+def me(session: SessionDep, user: CurrentUser) -> UserPublic:
+    return _user_public(session, user)
+
+
+@router.get("/areas", tags=["jurisdictions"])
+def areas(
+    session: SessionDep,
+    scope: ScopeDep,
+    kind: AreaKind | None = None,
+    geometry: Annotated[bool, Query(description="Include GeoJSON geometry.")] = False,
+) -> dict[str, Any]:
+    """The areas the user's role covers (all of them for county-wide roles)."""
+    from shapely import wkb
+    from shapely.geometry import mapping
+
+    query = select(Area).where(Area.active).order_by(Area.code)
+    if kind is not None:
+        query = query.where(Area.kind == kind)
+    if not scope.county_wide:
+        query = query.where(Area.id.in_(scope.area_ids))
+    features = []
+    for area in session.scalars(query):
+        features.append(
+            {
+                "type": "Feature",
+                "id": area.id,
+                "properties": {"id": area.id, "code": area.code, "name": area.name, "kind": area.kind.value},
+                "geometry": mapping(wkb.loads(area.geometry)) if geometry and area.geometry else None,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.post("/areas/lookup", response_model=list[LookupResult], tags=["jurisdictions"])
+def lookup(services: ServicesDep, session: SessionDep, _user: CurrentUser, body: LookupRequest) -> list[LookupResult]:
+    """Batch point → station lookup (WGS84 or GCJ-02 input)."""
+    ids = services.jurisdictions.stations_at(
+        session, [p.lon for p in body.points], [p.lat for p in body.points], body.crs
+    )
+    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_({i for i in ids if i}))).tuples())
+    return [LookupResult(station_id=i, station=names.get(i) if i else None) for i in ids]
+
+
+@router.get("/units", tags=["jurisdictions"])
+def units(session: SessionDep, _user: CurrentUser) -> list[dict[str, Any]]:
+    return [
+        {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind.value, "area_id": u.area_id}
+        for u in session.scalars(select(Unit).order_by(Unit.id))
+    ]
+
+
+@router.get("/notifications", tags=["notifications"])
+def notifications(
+    session: SessionDep,
+    user: CurrentUser,
+    unread: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    """Messages to the user or their unit, newest first."""
+    targets = [Notification.user_id == user.id]
+    if user.unit_id is not None:
+        targets.append(Notification.unit_id == user.unit_id)
+    query = select(Notification).where(or_(*targets)).order_by(Notification.id.desc()).limit(limit)
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    return [
+        {
+            "id": n.id,
+            "at": n.at.isoformat(),
+            "title": n.title,
+            "body": n.body,
+            "task_id": n.task_id,
+            "read": n.read_at is not None,
+        }
+        for n in session.scalars(query)
+    ]
+
+
+# -- tasks -------------------------------------------------------------------------------------------
+
+
+def _task_view(session: Any, task: Task, now: Any, units: dict[int, str], users: dict[int, str]) -> dict[str, Any]:
+    brief = task_brief(task, now) or {}
+    return {
+        **brief,
+        "kind": task.kind.value,
+        "level": task.level,
+        "title": task.title,
+        "ref_type": task.ref_type,
+        "ref_id": task.ref_id,
+        "unit_id": task.unit_id,
+        "unit": units.get(task.unit_id) if task.unit_id else None,
+        "area_id": task.area_id,
+        "assignee": users.get(task.assignee_id) if task.assignee_id else None,
+        "created_at": task.created_at.isoformat(),
+        "updated_at": task.updated_at.isoformat(),
+        "breaches": task.breaches,
+        "calls": task.calls,
+        "unanswered": task.unanswered,
+        "visits": task.visits,
+        "closed_at": task.closed_at.isoformat() if task.closed_at else None,
+    }
+
+
+def _names(session: Any, tasks: list[Task]) -> tuple[dict[int, str], dict[int, str]]:
+    unit_ids = {t.unit_id for t in tasks if t.unit_id}
+    user_ids = {t.assignee_id for t in tasks if t.assignee_id}
+    units = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).tuples()) if unit_ids else {}
+    users = (
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).tuples())
+        if user_ids
+        else {}
+    )
+    return units, users
+
+
+def visible_task(session: Session, scope: Scope, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or not scope.covers(unit_id=task.unit_id, area_id=task.area_id):
+        raise NotFound("任务不存在或不在本单位辖区", field="task_id")
+    return task
+
+
+@router.get("/tasks", tags=["tasks"])
+def list_tasks(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    kind: TaskKind | None = None,
+    status: Annotated[list[TaskStatus] | None, Query()] = None,
+    open_only: Annotated[bool, Query(alias="open")] = True,
+    mine: bool = False,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """The worklist: tasks in the user's jurisdiction, most urgent deadline first."""
+    now = services.clock.now()
+    query = select(Task).where(scope.clause(Task.unit_id, Task.area_id))
+    if kind is not None:
+        query = query.where(Task.kind == kind)
+    if status:
+        query = query.where(Task.status.in_(status))
+    if open_only:
+        query = query.where(Task.closed_at.is_(None))
+    if mine:
+        query = query.where(Task.assignee_id == user.id)
+    if overdue:
+        query = query.where(Task.closed_at.is_(None), Task.due_at < now)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    tasks = list(session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)))
+    units, users = _names(session, tasks)
+    return {"total": total, "items": [_task_view(session, t, now, units, users) for t in tasks]}
+
+
+@router.get("/tasks/{task_id}", tags=["tasks"])
+def get_task(
+    services: ServicesDep, session: SessionDep, user: CurrentUser, scope: ScopeDep, task_id: int
+) -> dict[str, Any]:
+    """One task with its full history (who, when, what, why)."""
+    task = visible_task(session, scope, task_id)
+    now = services.clock.now()
+    units, users = _names(session, [task])
+    history = session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id)).all()
+    actors = {
+        uid: name
+        for uid, name in session.execute(
+            select(User.id, User.display_name).where(User.id.in_({h.actor_id for h in history if h.actor_id}))
+        ).tuples()
+    }
+    return {
+        **_task_view(session, task, now, units, users),
+        "history": [
+            {
+                "at": h.at.isoformat(),
+                "actor": actors.get(h.actor_id, "系统") if h.actor_id else "系统",
+                "action": h.action.value,
+                "from_status": h.from_status.value if h.from_status else None,
+                "to_status": h.to_status.value if h.to_status else None,
+                "to_status_name": STATUS_NAMES.get(h.to_status.value, "") if h.to_status else None,
+                "reason": h.reason,
+                "data": h.data,
+            }
+            for h in history
+        ],
+    }
+
+
+@router.post("/tasks/{task_id}/actions", tags=["tasks"])
+def act_on_task(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    task_id: int,
+    body: Annotated[TaskActionIn, Body()],
+) -> dict[str, Any]:
+    """Move a task along its ladder: sign, call, visit, meet, feedback; evaluate and close are the centre's."""
+    task = visible_task(session, scope, task_id)
+    action = TaskAction(body.action)
+    if action in CENTRE_ACTIONS and user.role not in COUNTY_WIDE_ROLES:
+        raise Forbidden("评估与关闭由中心进行", field="action")
+    if action in LEAD_ACTIONS and user.role not in COUNTY_WIDE_ROLES | {Role.STATION_HEAD}:
+        raise Forbidden("只有所长或中心可以指派", field="action")
+    if user.role not in COUNTY_WIDE_ROLES | FIELD_ROLES:
+        raise Forbidden("当前角色不能处理任务")
+    data = body.model_dump(exclude={"action", "note"}, mode="json")
+    reason = getattr(body, "reason", None) or body.note
+    services.tasks.act(session, task, Command(action, user.id, reason, data))
+    session.flush()
+    now = services.clock.now()
+    units, users = _names(session, [task])
+    return {**_task_view(session, task, now, units, users), "overdue": is_overdue(task, now)}
+
+
+@router.get("/audit/access", tags=["audit"])
+def access_log(
+    session: SessionDep, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    """Reads of unmasked personal data (admin only)."""
+    require(user, Role.ADMIN)
+    return [
+        {
+            "at": a.at.isoformat(),
+            "user_id": a.user_id,
+            "subject_type": a.subject_type,
+            "subject_id": a.subject_id,
+            "fields": a.fields,
+            "purpose": a.purpose,
+        }
+        for a in session.scalars(select(AccessLog).order_by(AccessLog.id.desc()).limit(limit))
+    ]

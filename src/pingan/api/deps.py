@@ -1,0 +1,55 @@
+"""FastAPI dependencies: services, a unit of work, the current user and their scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from pingan.api.auth import Unauthorized, user_from_token
+from pingan.bootstrap import Services
+from pingan.core.errors import Forbidden
+from pingan.core.models import Role, User
+from pingan.core.scope import Scope, scope_of
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with services.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_current_user(services: ServicesDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
+    if not token:
+        raise Unauthorized("请先登录")
+    return user_from_token(session, token, services.settings.secret_key, services.clock.now())
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_scope(session: SessionDep, user: CurrentUser) -> Scope:
+    return scope_of(session, user)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]
+
+
+def require(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise Forbidden("当前角色无权进行此操作")

@@ -1,0 +1,310 @@
+"""Fraud routes: intake, indicator lists, the warning queue, figures."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.identifiers import IdentifierKind
+from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit
+from pingan.core.scope import REVEAL_ROLES
+from pingan.fraud.indicators import deactivate_indicator, upsert_indicator
+from pingan.fraud.models import FraudWarning, Indicator, Level, WarningStatus
+from pingan.fraud.queries import list_warnings, warning_events, warning_view
+from pingan.fraud.schemas import IndicatorIn, IndicatorPublic
+from pingan.fraud.service import Period, fraud_figures
+
+router = APIRouter(prefix="/fraud", tags=["fraud"])
+
+INTAKE_ROLES = (Role.ADMIN, Role.ANALYST, Role.COMMANDER, Role.PARTNER)
+LIST_ROLES = (Role.ADMIN, Role.ANALYST, Role.COMMANDER)
+
+_EVENTS_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"type": "array", "items": {"$ref": "#/components/schemas/EventIn"}},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "events": {"type": "array", "items": {"$ref": "#/components/schemas/EventIn"}}
+                            },
+                            "required": ["events"],
+                        },
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/events",
+    openapi_extra=_EVENTS_SCHEMA,
+    responses={
+        200: {"description": "Accepted (some items may be rejected, each naming its field)"},
+        422: {"description": "Nothing in the batch was valid"},
+        413: {"description": "Body or batch too large"},
+    },
+)
+async def post_events(request: Request, services: ServicesDep, user: CurrentUser) -> JSONResponse:
+    """Take a batch of leads (a JSON array, or `{"events": [...]}`).
+
+    Valid events are stored even when others are rejected; each rejection names its index, id and field.
+    A replay of an already-stored (source, id) counts as a duplicate and creates nothing.
+    """
+    require(user, *INTAKE_ROLES)
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadInput(f"请求体不是有效的 JSON：{exc}", field="body", code="invalid_json") from None
+    items = body.get("events") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise BadInput('请求体须为事件数组或 {"events": [...]}', field="events", code="invalid_batch")
+    if not items:
+        raise BadInput("批次为空", field="events", code="empty_batch")
+    if len(items) > services.settings.max_batch_events:
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "batch_too_large",
+                    "message": f"单批最多 {services.settings.max_batch_events} 条",
+                    "field": "events",
+                }
+            },
+            status_code=413,
+        )
+    from starlette.concurrency import run_in_threadpool
+
+    result = await run_in_threadpool(
+        services.intake.ingest, [i if isinstance(i, dict) else {"__not_an_object__": i} for i in items]
+    )
+    status = 200 if (result.accepted or result.duplicates) else 422
+    body_out = result.as_dict()
+    if status == 422:
+        first = result.rejected[0]
+        body_out["error"] = {
+            "code": first.code,
+            "message": f"第 {first.index} 条：{first.message}",
+            "field": f"events[{first.index}].{first.field}" if first.field else f"events[{first.index}]",
+        }
+    return JSONResponse(body_out, status_code=status)
+
+
+# -- indicators ----------------------------------------------------------------------------------------
+
+
+def _indicator_public(row: Indicator) -> IndicatorPublic:
+    return IndicatorPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("/indicators", response_model=list[IndicatorPublic])
+def list_indicators(
+    session: SessionDep,
+    user: CurrentUser,
+    kind: IdentifierKind | None = None,
+    q: Annotated[str | None, Query(max_length=255, description="Part of the normalised value.")] = None,
+    active: bool = True,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+) -> list[IndicatorPublic]:
+    require(user, *LIST_ROLES)
+    query = select(Indicator).where(Indicator.active == active).order_by(Indicator.id.desc()).limit(limit)
+    if kind is not None:
+        query = query.where(Indicator.kind == kind.value)
+    if q:
+        query = query.where(Indicator.value.contains(q))
+    return [_indicator_public(r) for r in session.scalars(query)]
+
+
+@router.post("/indicators", response_model=IndicatorPublic, status_code=201)
+def create_indicator(
+    services: ServicesDep, session: SessionDep, user: CurrentUser, body: IndicatorIn
+) -> IndicatorPublic:
+    """Add (or refresh) one indicator; the value is normalised before it is stored and matched."""
+    require(user, Role.ADMIN, Role.ANALYST)
+    row, _created = upsert_indicator(session, body, services.clock.now())
+    return _indicator_public(row)
+
+
+@router.delete("/indicators/{indicator_id}", status_code=204)
+def delete_indicator(session: SessionDep, user: CurrentUser, indicator_id: int) -> None:
+    """Take an indicator off the list (kept for history, no longer matched)."""
+    require(user, Role.ADMIN, Role.ANALYST)
+    row = session.get(Indicator, indicator_id)
+    if row is None:
+        raise NotFound("指标不存在", field="indicator_id")
+    deactivate_indicator(session, row)
+
+
+# -- warnings ------------------------------------------------------------------------------------------
+
+
+@router.get("/warnings")
+def get_warnings(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    status: WarningStatus | None = None,
+    level: Level | None = None,
+    area_id: int | None = None,
+    since: AwareDatetime | None = None,
+    before_id: Annotated[int | None, Query(description="Paging: ids below this one.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """The warning queue, newest first, personal data masked. Station staff see their station only."""
+    if user.role not in COUNTY_WIDE_ROLES and user.role not in (Role.STATION_HEAD, Role.OFFICER):
+        raise Forbidden("当前角色不能查看预警")
+    return list_warnings(
+        session,
+        services.clock.now(),
+        scope_clause=scope.clause(FraudWarning.unit_id, FraudWarning.area_id),
+        status=status.value if status else None,
+        level=level.value if level else None,
+        area_id=area_id,
+        since=since,
+        before_id=before_id,
+        limit=limit,
+    )
+
+
+def _visible_warning(session: Session, scope: Any, warning_id: int) -> FraudWarning:
+    warning = session.get(FraudWarning, warning_id)
+    if warning is None or not scope.covers(unit_id=warning.unit_id, area_id=warning.area_id):
+        raise NotFound("预警不存在或不在本单位辖区", field="warning_id")
+    return warning
+
+
+@router.get("/warnings/{warning_id}")
+def get_warning(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    warning_id: int,
+    reveal: Annotated[bool, Query(description="Show unmasked personal data (the read is recorded).")] = False,
+    purpose: Annotated[str, Query(max_length=200)] = "劝阻联系",
+) -> dict[str, Any]:
+    """One warning with its events; `reveal=true` unmasks the person for roles that need it, and records the read."""
+    warning = _visible_warning(session, scope, warning_id)
+    if reveal and user.role not in REVEAL_ROLES:
+        raise Forbidden("当前角色不能查看完整个人信息", field="reveal")
+    now = services.clock.now()
+    person = session.get(Person, warning.person_id) if warning.person_id else None
+    if reveal:
+        session.add(
+            AccessLog(
+                at=now,
+                user_id=user.id,
+                subject_type="person" if person else "phone",
+                subject_id=person.id if person else warning.id,
+                fields="name,phone,id_number,address",
+                purpose=f"{purpose}（预警 {warning.id}）",
+            )
+        )
+    area = session.get(Area, warning.area_id) if warning.area_id else None
+    unit = session.get(Unit, warning.unit_id) if warning.unit_id else None
+    task = session.get(Task, warning.task_id) if warning.task_id else None
+    view = warning_view(
+        warning, person, area.name if area else None, unit.name if unit else None, task, now, reveal=reveal
+    )
+    view["events"] = [
+        {
+            "id": e.source_id,
+            "source": e.source,
+            "kind": e.kind,
+            "at": e.at.isoformat(),
+            "counterpart": e.counterpart,
+            "counterpart_kind": e.counterpart_kind,
+            "duration_s": e.duration_s,
+            "amount_yuan": f"{e.amount_fen / 100:.2f}" if e.amount_fen is not None else None,
+            "text": e.text,
+        }
+        for e in warning_events(session, warning.id)
+    ]
+    return view
+
+
+@router.get("/warnings/by-task/{task_id}")
+def get_warning_by_task(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    task_id: int,
+    reveal: bool = False,
+    purpose: Annotated[str, Query(max_length=200)] = "劝阻联系",
+) -> dict[str, Any]:
+    warning_id = session.scalar(select(FraudWarning.id).where(FraudWarning.task_id == task_id))
+    if warning_id is None:
+        raise NotFound("该任务没有对应预警", field="task_id")
+    return get_warning(services, session, user, scope, warning_id, reveal, purpose)
+
+
+@router.get("/figures")
+def figures(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    area_id: int | None = None,
+) -> dict[str, Any]:
+    """Warnings, dissuasions (劝阻成功数), money protected (挽回损失) and deadlines met, per station and period."""
+    now = services.clock.now()
+    end_at: datetime = end or now + timedelta(seconds=1)
+    start_at: datetime = start or end_at - timedelta(days=30)
+    if start_at >= end_at:
+        raise BadInput("start 须早于 end", field="start")
+    areas: set[int] | None = None if scope.county_wide else set(scope.area_ids)
+    if area_id is not None:
+        if areas is not None and area_id not in areas:
+            raise Forbidden("不在本单位辖区", field="area_id")
+        areas = {area_id}
+    return fraud_figures(session, Period(start_at, end_at), areas)
+
+
+@router.get("/people/by-phone/{phone}", tags=["people"])
+def person_by_phone(services: ServicesDep, session: SessionDep, user: CurrentUser, phone: str) -> dict[str, Any]:
+    """Phone → registered person (analysts and commanders; the read is recorded)."""
+    from pingan.core.identifiers import InvalidIdentifier, normalize_phone
+    from pingan.core.models import PersonPhone
+    from pingan.fraud.queries import person_view
+
+    require(user, *LIST_ROLES)
+    try:
+        normalized = normalize_phone(phone)
+    except InvalidIdentifier as exc:
+        raise BadInput(str(exc), field="phone") from None
+    person = session.scalar(
+        select(Person).join(PersonPhone, PersonPhone.person_id == Person.id).where(PersonPhone.phone == normalized)
+    )
+    if person is None:
+        raise NotFound("未找到登记人员", field="phone")
+    session.add(
+        AccessLog(
+            at=services.clock.now(),
+            user_id=user.id,
+            subject_type="person",
+            subject_id=person.id,
+            fields="all",
+            purpose="号码落地查询",
+        )
+    )
+    area = session.get(Area, person.station_id) if person.station_id else None
+    return {**person_view(person, normalized, reveal=True), "station": area.name if area else None}

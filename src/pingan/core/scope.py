@@ -1,0 +1,51 @@
+"""Who sees what: a user sees only the jurisdictions their role covers (DESIGN §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Unit, User
+
+FIELD_ROLES = frozenset({Role.STATION_HEAD, Role.OFFICER})
+# Roles that may see unmasked personal data when they ask for it (and the read is recorded).
+REVEAL_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.COMMANDER, Role.STATION_HEAD, Role.OFFICER})
+
+
+@dataclass(frozen=True)
+class Scope:
+    county_wide: bool
+    unit_ids: frozenset[int]
+    area_ids: frozenset[int]
+
+    def covers(self, *, unit_id: int | None, area_id: int | None) -> bool:
+        return self.county_wide or (unit_id in self.unit_ids) or (area_id in self.area_ids)
+
+    def clause(
+        self, unit_col: InstrumentedAttribute[int | None], area_col: InstrumentedAttribute[int | None]
+    ) -> ColumnElement[bool]:
+        """A WHERE clause limiting rows to this scope."""
+        if self.county_wide:
+            return true()
+        parts: list[ColumnElement[bool]] = []
+        if self.unit_ids:
+            parts.append(unit_col.in_(self.unit_ids))
+        if self.area_ids:
+            parts.append(area_col.in_(self.area_ids))
+        return or_(*parts) if parts else false()
+
+
+def scope_of(session: Session, user: User) -> Scope:
+    """County-wide roles see everything; station staff see their unit's tasks and their station's areas."""
+    if user.role in COUNTY_WIDE_ROLES:
+        return Scope(True, frozenset(), frozenset())
+    units = frozenset({user.unit_id}) if user.unit_id is not None else frozenset()
+    areas: set[int] = set()
+    if user.role in FIELD_ROLES and user.unit_id is not None:
+        unit = session.get(Unit, user.unit_id)
+        if unit is not None and unit.area_id is not None:
+            areas.add(unit.area_id)
+            areas.update(session.scalars(select(Area.id).where(Area.parent_id == unit.area_id)))
+    return Scope(False, units, frozenset(areas))

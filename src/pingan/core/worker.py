@@ -1,0 +1,38 @@
+"""The SLA sweeper loop: escalates missed deadlines; sleeps only when idle; stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pingan.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+
+def sweep_once(services: Services) -> int:
+    with services.db.session() as session:
+        return services.tasks.sweep(session)
+
+
+def run_sweeper(services: Services, *, interval: float = 5.0, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+
+        def _stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    while not stop.is_set():
+        try:
+            changed = sweep_once(services)
+        except Exception:  # one bad row or a database hiccup must not kill the worker
+            log.exception("sweep failed; retrying after %.1fs", interval)
+            changed = 0
+        if changed == 0:
+            stop.wait(interval)

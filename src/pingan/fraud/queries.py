@@ -1,0 +1,138 @@
+"""Read models of the fraud loop: warnings as the queue, the CLI and the API show them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from pingan.core.identifiers import mask_address, mask_id_number, mask_name, mask_phone
+from pingan.core.models import Area, Person, Task, Unit
+from pingan.core.tasks import STEP_NAMES, is_overdue
+from pingan.fraud.models import FraudEvent, FraudWarning, Level, WarningStatus
+
+LEVEL_NAMES = {Level.CRITICAL: "特高危", Level.HIGH: "高", Level.MEDIUM: "中", Level.LOW: "低"}
+STATUS_NAMES = {
+    "issued": "已下发",
+    "signed": "已签收",
+    "calling": "电话劝阻中",
+    "visiting": "上门寻找中",
+    "met": "已见面",
+    "feedback": "已反馈",
+    "evaluated": "已评估",
+    "closed": "已关闭",
+    "replied": "已答复",
+    "resolved": "已办结",
+}
+
+
+def person_view(person: Person | None, phone: str, *, reveal: bool) -> dict[str, Any]:
+    """A person as shown: masked unless `reveal` (the caller records the read)."""
+    if person is None:
+        return {"id": None, "name": None, "phone": phone if reveal else mask_phone(phone), "masked": not reveal}
+    age_year = person.birth_year
+    return {
+        "id": person.id,
+        "name": person.name if reveal else mask_name(person.name),
+        "phone": phone if reveal else mask_phone(phone),
+        "id_number": (person.id_number if reveal else mask_id_number(person.id_number)) if person.id_number else None,
+        "address": (person.address if reveal else mask_address(person.address)) if person.address else None,
+        "birth_year": age_year,
+        "tags": person.tags,
+        "masked": not reveal,
+    }
+
+
+def task_brief(task: Task | None, now: datetime) -> dict[str, Any] | None:
+    if task is None:
+        return None
+    return {
+        "id": task.id,
+        "status": task.status.value,
+        "status_name": STATUS_NAMES.get(task.status.value, task.status.value),
+        "due_step": task.due_step.value if task.due_step else None,
+        "due_step_name": STEP_NAMES.get(task.due_step.value, "") if task.due_step else None,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "overdue": is_overdue(task, now),
+        "escalation": task.escalation,
+        "assignee_id": task.assignee_id,
+        "outcome": task.outcome,
+    }
+
+
+def warning_view(
+    warning: FraudWarning,
+    person: Person | None,
+    station: str | None,
+    unit: str | None,
+    task: Task | None,
+    now: datetime,
+    *,
+    reveal: bool = False,
+) -> dict[str, Any]:
+    return {
+        "id": warning.id,
+        "level": warning.level.value,
+        "level_name": LEVEL_NAMES[warning.level],
+        "status": warning.status.value,
+        "fraud_type": warning.fraud_type,
+        "person": person_view(person, warning.subject_phone, reveal=reveal),
+        "station_id": warning.area_id,
+        "station": station,
+        "unit_id": warning.unit_id,
+        "unit": unit,
+        "reasons": warning.reasons,
+        "features": warning.features,
+        "event_count": warning.event_count,
+        "first_event_at": warning.first_event_at.isoformat(),
+        "last_event_at": warning.last_event_at.isoformat(),
+        "created_at": warning.created_at.isoformat(),
+        "outcome": warning.outcome.value if warning.outcome else None,
+        "amount_protected_yuan": f"{warning.amount_protected_fen / 100:.2f}",
+        "amount_lost_yuan": f"{warning.amount_lost_fen / 100:.2f}",
+        "task": task_brief(task, now),
+    }
+
+
+def list_warnings(
+    session: Session,
+    now: datetime,
+    *,
+    scope_clause: ColumnElement[bool] | None = None,
+    status: str | None = None,
+    level: str | None = None,
+    area_id: int | None = None,
+    since: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Warnings newest first, masked, with their station and task; filters are optional."""
+    w = FraudWarning
+    query = (
+        select(w, Person, Area.name, Unit.name, Task)
+        .outerjoin(Person, Person.id == w.person_id)
+        .outerjoin(Area, Area.id == w.area_id)
+        .outerjoin(Unit, Unit.id == w.unit_id)
+        .outerjoin(Task, Task.id == w.task_id)
+        .where(scope_clause if scope_clause is not None else true())
+        .order_by(w.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(w.status == WarningStatus(status))
+    if level:
+        query = query.where(w.level == Level(level))
+    if area_id is not None:
+        query = query.where(w.area_id == area_id)
+    if since is not None:
+        query = query.where(w.created_at >= since)
+    if before_id is not None:
+        query = query.where(w.id < before_id)
+    return [warning_view(row[0], row[1], row[2], row[3], row[4], now) for row in session.execute(query).tuples()]
+
+
+def warning_events(session: Session, warning_id: int) -> Sequence[FraudEvent]:
+    return session.scalars(select(FraudEvent).where(FraudEvent.warning_id == warning_id).order_by(FraudEvent.at)).all()

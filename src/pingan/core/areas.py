@@ -23,8 +23,12 @@ class ImportReport:
     units_created: int
 
 
-def station_unit_name(area_name: str) -> str:
-    return area_name if area_name.endswith("派出所") else f"{area_name}派出所"
+def station_unit_name(area: GeoArea) -> str:
+    """The 派出所's name: the area's `station` property when the file has one, else "<area>派出所"."""
+    named = area.properties.get("station")
+    if isinstance(named, str) and named.strip():
+        return named.strip()
+    return area.name if area.name.endswith("派出所") else f"{area.name}派出所"
 
 
 def import_areas(
@@ -63,7 +67,7 @@ def import_areas(
                 session.add(
                     Unit(
                         code=f"station-{code}",
-                        name=station_unit_name(area.name),
+                        name=station_unit_name(area),
                         kind=UnitKind.STATION,
                         area_id=row.id,
                     )

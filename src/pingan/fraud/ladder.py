@@ -108,8 +108,7 @@ class DissuasionWorkflow:
         task.calls += 1
         if answered:
             task.unanswered = 0
-            if task.status is TaskStatus.SIGNED:
-                task.status = TaskStatus.CALLING
+            task.status = TaskStatus.CALLING  # reached by phone, also after a visit found nobody
             if self.face_to_face(task):
                 if task.due_step is not Step.MEET:
                     self._set_due(task, Step.MEET, self._meet_due(task, now))

@@ -1,0 +1,218 @@
+"""`pingan demo`: a fresh generated county on SQLite, live feeds, simulated staff and the UI."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from pingan.api.auth import create_user
+from pingan.bootstrap import Services, bootstrap
+from pingan.core.areas import import_areas
+from pingan.core.models import AreaKind, Role, Unit, UnitKind
+from pingan.core.people import import_people
+from pingan.core.setup import ensure_centre_units
+from pingan.core.worker import run_sweeper
+from pingan.demo.county import generate_communities, generate_county
+from pingan.demo.officers import SimulatedStaff
+from pingan.demo.population import EventFeed, generate_indicators, generate_people
+from pingan.fraud.indicators import import_indicators
+from pingan.migrate import upgrade
+from pingan.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "pingan2026"  # noqa: S105 - the demo's published password, shown in the README
+
+# Town code → pinyin slug for the demo's usernames.
+TOWN_SLUGS = {
+    "330225001": "dandong",
+    "330225002": "danxi",
+    "330225003": "juexi",
+    "330225101": "shipu",
+    "330225102": "xizhou",
+    "330225103": "hepu",
+    "330225104": "xianxiang",
+    "330225105": "qiangtou",
+    "330225106": "sizhoutou",
+    "330225107": "dingtang",
+    "330225108": "tuci",
+    "330225109": "daxu",
+    "330225110": "xinqiao",
+    "330225200": "dongchen",
+    "330225201": "xiaotang",
+    "330225202": "huangbiao",
+    "330225203": "maoyang",
+    "330225204": "gaotangdao",
+}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: Role
+    name: str
+    unit: str
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console)
+
+
+@dataclass(frozen=True)
+class DemoCounty:
+    logins: list[DemoLogin]
+    people: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
+
+
+def build_county(services: Services, *, residents: int, seed: int, console: Console) -> DemoCounty:
+    """Areas, units, users, residents and indicator lists of the generated county."""
+    rng = random.Random(seed)
+    stations = generate_county(seed)
+    logins: list[DemoLogin] = []
+    now = services.clock.now()
+    with services.db.session() as session:
+        centre = ensure_centre_units(session)
+        import_areas(session, stations, kind=AreaKind.STATION)
+        for station in stations:
+            communities = generate_communities(station, rng.randint(3, 6), rng)
+            import_areas(session, communities, kind=AreaKind.COMMUNITY, parent_code=station.code, with_units=False)
+        for username, role, name, code in (
+            ("admin", Role.ADMIN, "系统管理员", "bureau"),
+            ("fzzx", Role.ANALYST, "反诈中心 陈研判", "anti-fraud-centre"),
+            ("qzzx", Role.COMMANDER, "情指中心 林指挥", "command-centre"),
+        ):
+            create_user(session, username, DEMO_PASSWORD, role=role, display_name=name, unit_id=centre[code], now=now)
+            logins.append(DemoLogin(username, role, name, code))
+        surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林"
+        for station in stations:
+            unit = (
+                session.query(Unit).filter(Unit.kind == UnitKind.STATION, Unit.code == f"station-{station.code}").one()
+            )
+            slug = TOWN_SLUGS.get(station.code or "", f"s{station.code}")
+            staff = [
+                (f"{slug}_sz", Role.STATION_HEAD, "所长"),
+                (f"{slug}_mj1", Role.OFFICER, "民警"),
+                (f"{slug}_mj2", Role.OFFICER, "社区民警"),
+            ]
+            for username, role, title in staff:
+                name = f"{unit.name} {rng.choice(surnames)}{title}"
+                create_user(session, username, DEMO_PASSWORD, role=role, display_name=name, unit_id=unit.id, now=now)
+                logins.append(DemoLogin(username, role, name, unit.name))
+    services.jurisdictions.invalidate()
+
+    people = generate_people(residents, stations, rng)
+    with _progress(console) as bar, services.db.session() as session:
+        job = bar.add_task("居民登记", total=len(people))
+        report = import_people(
+            session,
+            ((i + 2, p) for i, p in enumerate(people)),
+            services.jurisdictions,
+            now,
+            progress=lambda n: bar.advance(job, n),
+        )
+    if report.rejected:
+        log.warning("demo people rejected: %s", report.rejected[:5])
+    indicators = generate_indicators(3000, rng)
+    with services.db.session() as session:
+        import_indicators(session, ((i + 2, row) for i, row in enumerate(indicators)), now)
+    return DemoCounty(logins, people, indicators)
+
+
+def run_feed(services: Services, feed: EventFeed, rate: float, stop: threading.Event) -> None:
+    """Stream events in real time through the same intake as the API, in small batches."""
+    tick = 0.25
+    owed = 0.0
+    while not stop.is_set():
+        started = time.monotonic()
+        owed += rate * tick
+        n = int(owed)
+        owed -= n
+        if n:
+            now = services.clock.now()
+            try:
+                services.intake.ingest([feed.event(at=now) for _ in range(n)])
+            except Exception:
+                log.exception("demo feed batch failed")
+        stop.wait(max(0.0, tick - (time.monotonic() - started)))
+
+
+def run_demo(
+    *,
+    database: Path,
+    host: str,
+    port: int,
+    residents: int,
+    rate: float,
+    officers: bool,
+    seed: int,
+    duration: float | None,
+    console: Console,
+    hit_ratio: float = 0.01,
+) -> None:
+    import uvicorn
+
+    from pingan.api.app import create_app
+
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    services = bootstrap(Settings(database_url=f"sqlite:///{database}"))
+    console.print(f"[bold]平安 Pingan 演示[/bold]：新建数据库 {database}")
+    upgrade(services.db)
+    county = build_county(services, residents=residents, seed=seed, console=console)
+    logins = county.logins
+
+    stop = threading.Event()
+    feed = EventFeed(
+        county.people,
+        county.indicators,
+        seed=seed,
+        hit_ratio=hit_ratio,
+    )
+    threads = [
+        threading.Thread(target=run_feed, args=(services, feed, rate, stop), name="feed", daemon=True),
+        threading.Thread(
+            target=run_sweeper, args=(services,), kwargs={"interval": 2.0, "stop": stop}, name="sla", daemon=True
+        ),
+    ]
+    if officers:
+        staff = SimulatedStaff(services, seed=seed)
+        threads.append(threading.Thread(target=staff.run, args=(stop,), name="officers", daemon=True))
+
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host=host, port=port, log_level="warning"))
+    server_thread = threading.Thread(target=server.run, name="http", daemon=True)
+    server_thread.start()
+    for thread in threads:
+        thread.start()
+
+    table = Table("用户名", "角色", "姓名/单位", title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
+    for login in logins[:3] + logins[3:9]:
+        table.add_row(login.username, login.role.value, login.name)
+    console.print(table)
+    console.print(
+        f"界面：[bold]http://{host}:{port}[/bold]   API 文档：http://{host}:{port}/api/v1/docs\n"
+        f"数据流：{rate:g} 条/秒，命中率 {hit_ratio:.0%}；模拟民警：{'开' if officers else '关（请登录派出所账号自行处置）'}；Ctrl-C 结束"
+    )
+    started = time.monotonic()
+    try:
+        while server_thread.is_alive() and (duration is None or time.monotonic() - started < duration):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("正在停止……")
+    finally:
+        stop.set()
+        server.should_exit = True
+        server_thread.join(timeout=10)
+        for thread in threads:
+            thread.join(timeout=10)
+        services.close()

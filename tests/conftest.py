@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,45 @@ def shared_data() -> Path:
     if not (path / "geo").is_dir():
         _missing(f"shared data not found at {path}; set PINGAN_SHARED_DATA")
     return path
+
+
+PG_ADMIN_URL = os.environ.get("PINGAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """The PostgreSQL server the suite may use; skipped (or failed under CI) when it does not answer."""
+    import sqlalchemy as sa
+
+    from pingan.db import make_engine
+
+    engine = make_engine(PG_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        _missing(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}")
+    finally:
+        engine.dispose()
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A throwaway database on the PostgreSQL server, dropped after the test."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from pingan.db import make_engine
+
+    name = f"pingan_t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres_admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -252,7 +252,7 @@ def figures(
     svc = services()
     now = svc.clock.now()
     with svc.db.session() as session:
-        data = fraud_figures(session, Period(now - timedelta(days=days), now + timedelta(seconds=1)))
+        data = fraud_figures(session, Period(now - timedelta(days=days), now + timedelta(seconds=1)), now=now)
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 
 

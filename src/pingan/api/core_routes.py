@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy import func, or_, select, text
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pingan import __version__
 from pingan.api.auth import authenticate, issue_token
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import Health, LookupRequest, LookupResult, TaskActionIn, Token, UserPublic
-from pingan.core.errors import Forbidden, NotFound
+from pingan.bootstrap import Services
+from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.models import (
     COUNTY_WIDE_ROLES,
     AccessLog,
@@ -113,7 +115,7 @@ def lookup(services: ServicesDep, session: SessionDep, _user: CurrentUser, body:
     ids = services.jurisdictions.stations_at(
         session, [p.lon for p in body.points], [p.lat for p in body.points], body.crs
     )
-    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_({i for i in ids if i}))).tuples())
+    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_({i for i in ids if i}))).tuples().all())
     return [LookupResult(station_id=i, station=names.get(i) if i else None) for i in ids]
 
 
@@ -152,12 +154,37 @@ def notifications(
     ]
 
 
+class MarkRead(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[int] = Field(default_factory=list, max_length=1000)
+    all: bool = False
+
+
+@router.post("/notifications/read", tags=["notifications"])
+def mark_read(services: ServicesDep, session: SessionDep, user: CurrentUser, body: MarkRead) -> dict[str, int]:
+    """Mark the user's (or their unit's) notifications read: the given ids, or all of them."""
+    if not body.ids and not body.all:
+        raise BadInput("给出 ids 或 all=true", field="ids")
+    targets = [Notification.user_id == user.id]
+    if user.unit_id is not None:
+        targets.append(Notification.unit_id == user.unit_id)
+    query = update(Notification).where(or_(*targets), Notification.read_at.is_(None))
+    if not body.all:
+        query = query.where(Notification.id.in_(body.ids))
+    changed = session.execute(query.values(read_at=services.clock.now()))
+    return {"marked": int(changed.rowcount)}  # type: ignore[attr-defined]
+
+
 # -- tasks -------------------------------------------------------------------------------------------
 
 
-def _task_view(session: Any, task: Task, now: Any, units: dict[int, str], users: dict[int, str]) -> dict[str, Any]:
+def _task_view(
+    services: Services, user: User, task: Task, now: datetime, units: dict[int, str], users: dict[int, str]
+) -> dict[str, Any]:
     brief = task_brief(task, now) or {}
+    allowed = services.tasks.workflow(task.kind).allowed(task)
     return {
+        "allowed_actions": sorted(a.value for a in allowed if may_act(user, a)),
         **brief,
         "kind": task.kind.value,
         "level": task.level,
@@ -178,12 +205,34 @@ def _task_view(session: Any, task: Task, now: Any, units: dict[int, str], users:
     }
 
 
+def check_may_act(user: User, action: TaskAction) -> None:
+    """Role rules for task actions: the centre evaluates and closes; the station head or centre assigns."""
+    if action in CENTRE_ACTIONS and user.role not in COUNTY_WIDE_ROLES:
+        raise Forbidden("评估与关闭由中心进行", field="action")
+    if action in LEAD_ACTIONS and user.role not in COUNTY_WIDE_ROLES | {Role.STATION_HEAD}:
+        raise Forbidden("只有所长或中心可以指派", field="action")
+    if user.role not in COUNTY_WIDE_ROLES | FIELD_ROLES:
+        raise Forbidden("当前角色不能处理任务", field="action")
+
+
+def may_act(user: User, action: TaskAction) -> bool:
+    try:
+        check_may_act(user, action)
+    except Forbidden:
+        return False
+    return True
+
+
 def _names(session: Any, tasks: list[Task]) -> tuple[dict[int, str], dict[int, str]]:
     unit_ids = {t.unit_id for t in tasks if t.unit_id}
     user_ids = {t.assignee_id for t in tasks if t.assignee_id}
-    units = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).tuples()) if unit_ids else {}
+    units = (
+        dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).tuples().all())
+        if unit_ids
+        else {}
+    )
     users = (
-        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).tuples())
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).tuples().all())
         if user_ids
         else {}
     )
@@ -206,6 +255,7 @@ def list_tasks(
     kind: TaskKind | None = None,
     status: Annotated[list[TaskStatus] | None, Query()] = None,
     open_only: Annotated[bool, Query(alias="open")] = True,
+    level: Annotated[str | None, Query(pattern="^(critical|high|medium|low)$")] = None,
     mine: bool = False,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -219,6 +269,8 @@ def list_tasks(
         query = query.where(Task.status.in_(status))
     if open_only:
         query = query.where(Task.closed_at.is_(None))
+    if level is not None:
+        query = query.where(Task.level == level)
     if mine:
         query = query.where(Task.assignee_id == user.id)
     if overdue:
@@ -226,7 +278,7 @@ def list_tasks(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     tasks = list(session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)))
     units, users = _names(session, tasks)
-    return {"total": total, "items": [_task_view(session, t, now, units, users) for t in tasks]}
+    return {"total": total, "items": [_task_view(services, user, t, now, units, users) for t in tasks]}
 
 
 @router.get("/tasks/{task_id}", tags=["tasks"])
@@ -245,7 +297,7 @@ def get_task(
         ).tuples()
     }
     return {
-        **_task_view(session, task, now, units, users),
+        **_task_view(services, user, task, now, units, users),
         "history": [
             {
                 "at": h.at.isoformat(),
@@ -274,19 +326,14 @@ def act_on_task(
     """Move a task along its ladder: sign, call, visit, meet, feedback; evaluate and close are the centre's."""
     task = visible_task(session, scope, task_id)
     action = TaskAction(body.action)
-    if action in CENTRE_ACTIONS and user.role not in COUNTY_WIDE_ROLES:
-        raise Forbidden("评估与关闭由中心进行", field="action")
-    if action in LEAD_ACTIONS and user.role not in COUNTY_WIDE_ROLES | {Role.STATION_HEAD}:
-        raise Forbidden("只有所长或中心可以指派", field="action")
-    if user.role not in COUNTY_WIDE_ROLES | FIELD_ROLES:
-        raise Forbidden("当前角色不能处理任务")
+    check_may_act(user, action)
     data = body.model_dump(exclude={"action", "note"}, mode="json")
     reason = getattr(body, "reason", None) or body.note
     services.tasks.act(session, task, Command(action, user.id, reason, data))
     session.flush()
     now = services.clock.now()
     units, users = _names(session, [task])
-    return {**_task_view(session, task, now, units, users), "overdue": is_overdue(task, now)}
+    return {**_task_view(services, user, task, now, units, users), "overdue": is_overdue(task, now)}
 
 
 @router.get("/audit/access", tags=["audit"])

@@ -276,7 +276,7 @@ def figures(
         if areas is not None and area_id not in areas:
             raise Forbidden("不在本单位辖区", field="area_id")
         areas = {area_id}
-    return fraud_figures(session, Period(start_at, end_at), areas)
+    return fraud_figures(session, Period(start_at, end_at), areas, now=now)
 
 
 @router.get("/people/by-phone/{phone}", tags=["people"])

@@ -48,6 +48,10 @@ class Workflow(Protocol):
 
     def apply(self, task: Task, command: Command, now: datetime) -> str | None: ...
 
+    def allowed(self, task: Task) -> frozenset[TaskAction]:
+        """The actions the task's state admits now (before any role check), for the UI to offer."""
+        ...
+
 
 Listener = Callable[[Session, Task, Command], None]
 

@@ -113,7 +113,9 @@ def add_event(features: dict[str, float], event: EventFacts) -> None:
     elif event.kind is EventKind.SMS and event.hit:
         bump("sms_received")
     elif event.kind is EventKind.TRANSFER and event.amount_fen:
-        bump("amount_yuan", event.amount_fen / 100)
+        # Summed in fen (integers) so that amounts adding up to a threshold reach it exactly.
+        bump("amount_fen", event.amount_fen)
+        features["amount_yuan"] = features["amount_fen"] / 100
     elif event.kind is EventKind.APP_INSTALL and event.hit:
         bump("app_installed")
     elif event.kind is EventKind.URL_VISIT and event.hit:

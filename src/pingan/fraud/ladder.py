@@ -55,6 +55,11 @@ class DissuasionWorkflow:
         # The centre's evaluation is watched on the dashboard but not escalated up the ladder.
         task.escalate_at = due if step not in (None, Step.EVALUATE) else None
 
+    @staticmethod
+    def _reached(task: Task) -> bool:
+        """Reached by phone: an answered call moved the task on to its meet or feedback step."""
+        return task.status is TaskStatus.CALLING and task.due_step in (Step.MEET, Step.FEEDBACK)
+
     def face_to_face(self, task: Task) -> bool:
         return self._level(task) in self.rules.face_to_face_levels
 
@@ -84,6 +89,23 @@ class DissuasionWorkflow:
         if handler is None:
             raise WorkflowError(f"劝阻任务不支持操作 {command.action.value}", code="unsupported_action", field="action")
         return handler(task, command, now)
+
+    def allowed(self, task: Task) -> frozenset[TaskAction]:
+        if task.closed_at is not None:
+            return frozenset()
+        always = {TaskAction.NOTE, TaskAction.CLOSE, TaskAction.ASSIGN}
+        if task.status is TaskStatus.ISSUED:
+            return frozenset({TaskAction.SIGN, *always})
+        if task.status in WORKING:
+            working = {TaskAction.CALL, TaskAction.VISIT, TaskAction.MEET, *always}
+            if self._reached(task) and not self.face_to_face(task):
+                working.add(TaskAction.FEEDBACK)
+            return frozenset(working)
+        if task.status is TaskStatus.MET:
+            return frozenset({TaskAction.FEEDBACK, *always})
+        if task.status is TaskStatus.FEEDBACK:
+            return frozenset({TaskAction.EVALUATE, *always})
+        return frozenset(always)
 
     def _sign(self, task: Task, command: Command, now: datetime) -> str:
         if task.status is not TaskStatus.ISSUED:
@@ -118,6 +140,9 @@ class DissuasionWorkflow:
         task.unanswered += 1
         if task.status is TaskStatus.VISITING:
             return f"电话未接通（连续第{task.unanswered}次），继续上门寻找"
+        if self._reached(task):
+            # Already reached: a later missed call changes no deadline (the meet or feedback clock runs on).
+            return f"电话未接通（第{task.unanswered}次），本人此前已联系上"
         if task.unanswered >= self.rules.max_unanswered:
             task.status = TaskStatus.VISITING
             self._set_due(task, Step.MEET, self._meet_due(task, now))
@@ -159,7 +184,7 @@ class DissuasionWorkflow:
                 code="invalid_field",
                 field="outcome",
             ) from None
-        reached_by_phone = task.status is TaskStatus.CALLING and task.unanswered == 0 and task.calls > 0
+        reached_by_phone = self._reached(task)
         if outcome is Outcome.UNREACHABLE:
             raise WorkflowError(
                 "不见本人不放弃：无法联系的任务须继续寻找，或由中心说明理由后关闭",

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
@@ -49,7 +49,9 @@ class Period:
     end: datetime
 
 
-def fraud_figures(session: Session, period: Period, area_ids: Collection[int] | None = None) -> dict[str, Any]:
+def fraud_figures(
+    session: Session, period: Period, area_ids: Collection[int] | None = None, *, now: datetime | None = None
+) -> dict[str, Any]:
     """Warnings, dissuasions and money protected in a period, county-wide and per station.
 
     A warning counts in the period it was opened; `area_ids` limits the figures to those stations.
@@ -74,11 +76,13 @@ def fraud_figures(session: Session, period: Period, area_ids: Collection[int] | 
     task_conds = [t.ref_type == "fraud_warning", t.created_at >= period.start, t.created_at < period.end]
     if area_ids is not None:
         task_conds.append(t.area_id.in_(list(area_ids)))
+    # Overdue now: a deadline the sweeper already recorded, or one that has passed since.
+    overdue_now = [t.breaches > 0] + ([t.due_at < now] if now is not None else [])
     closed, on_time, overdue_open = session.execute(
         select(
             func.coalesce(func.sum(case((t.closed_at.is_not(None), 1), else_=0)), 0),
             func.coalesce(func.sum(case((and_(t.closed_at.is_not(None), t.breaches == 0), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(t.closed_at.is_(None), t.breaches > 0), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(t.closed_at.is_(None), or_(*overdue_now)), 1), else_=0)), 0),
         ).where(and_(*task_conds))
     ).one()
     per_station = [

@@ -1,0 +1,136 @@
+// Start-up and routing. Screens are modules with {id, title, roles, mount(root, ctx) → {update, destroy}};
+// a new screen (民警端, command dashboards) is one more module and one more line in SCREENS.
+
+import { api } from './api.js';
+import { h, replace } from './dom.js';
+import { CENTRE_ROLES } from './labels.js';
+import { startTicker } from './live.js';
+import { current, navigate, onRouteChange, route } from './router.js';
+import { clearSession, getToken, getUser, saveUser } from './session.js';
+import figures from './screens/figures.js';
+import { mountLogin } from './screens/login.js';
+import queue from './screens/queue.js';
+import worklist from './screens/worklist.js';
+import { toast } from './ui/dialog.js';
+import { shell } from './ui/shell.js';
+
+const SCREENS = [queue, worklist, figures];
+
+route('/login', 'login');
+route('/queue/:id?', 'queue');
+route('/tasks/:id?', 'tasks');
+route('/figures', 'figures');
+
+const root = document.getElementById('app');
+let user = null;
+let frame = null; // the shell, while logged in
+let active = null; // {screen, instance}
+let badge = 0;
+
+function allowed(u) {
+  return SCREENS.filter((s) => s.roles.indexOf(u.role) >= 0);
+}
+
+function home(u) {
+  const list = allowed(u);
+  if (!list.length) return null;
+  return CENTRE_ROLES.indexOf(u.role) >= 0 ? list[0].id : (list.find((s) => s.id === 'tasks') || list[0]).id;
+}
+
+function setTitle() {
+  const name = active ? active.screen.title : '登录';
+  document.title = (badge ? '(' + badge + ') ' : '') + name + ' · 平安';
+}
+
+function teardown() {
+  if (active) active.instance.destroy();
+  active = null;
+  if (frame) frame.destroy();
+  frame = null;
+  badge = 0;
+}
+
+function showLogin() {
+  teardown();
+  user = null;
+  setTitle();
+  if (current().screen !== 'login') window.history.replaceState(null, '', '#/login');
+  mountLogin(root, (u) => {
+    user = u;
+    navigate('/' + (home(u) || 'none'), null, true);
+  });
+}
+
+function noScreens() {
+  replace(
+    frame.main,
+    h('div', { class: 'empty-screen' }, h('h2', null, '暂无可用页面'), h('p', null, '当前角色在本系统中还没有可用的页面，请联系管理员。')),
+  );
+}
+
+function render(r) {
+  if (!getToken()) {
+    showLogin();
+    return;
+  }
+  if (!user) user = getUser();
+  if (!user) {
+    showLogin();
+    return;
+  }
+  const list = allowed(user);
+  const target = list.find((s) => s.id === r.screen);
+  if (!target) {
+    const h0 = home(user);
+    if (h0) navigate('/' + h0, null, true);
+    else {
+      if (!frame) frame = shell(root, user, list, logout);
+      noScreens();
+    }
+    return;
+  }
+  if (!frame) frame = shell(root, user, list, logout);
+  if (!active || active.screen !== target) {
+    if (active) active.instance.destroy();
+    badge = 0;
+    const ctx = {
+      user,
+      toast,
+      setBadge(n) {
+        badge = n;
+        setTitle();
+      },
+    };
+    replace(frame.main);
+    active = { screen: target, instance: target.mount(frame.main, ctx) };
+    frame.setActive(target.id);
+  }
+  active.instance.update(r.params, r.query);
+  setTitle();
+}
+
+function logout() {
+  clearSession();
+  showLogin();
+}
+
+async function boot() {
+  startTicker();
+  window.addEventListener('pingan:unauthorized', () => {
+    if (user) showLogin();
+  });
+  onRouteChange(render);
+  if (getToken()) {
+    try {
+      user = await api.get('/me');
+      saveUser(user);
+    } catch (e) {
+      if (e.status !== 401) {
+        user = getUser(); // server unreachable: keep the session, the screens show the connection state
+      }
+    }
+  }
+  render(current());
+}
+
+boot();

@@ -1,0 +1,188 @@
+// 任务清单: a station's dissuasion tasks, most urgent deadline first, each with a live countdown.
+
+import { api, serverNow } from '../api.js';
+import { h, keyedList, replace, segmented } from '../dom.js';
+import { fmtDateTime, fmtShort } from '../format.js';
+import { LEVEL_ORDER, levelName } from '../labels.js';
+import { countdown, poll } from '../live.js';
+import { navigate } from '../router.js';
+import { caseView } from '../ui/case-view.js';
+import { escalationBadge, levelBadge, outcomeChip, taskStatusChip } from '../ui/badges.js';
+
+const POLL_MS = 5000;
+
+const TABS = [
+  { value: 'open', label: '待办', query: {} },
+  { value: 'overdue', label: '已超时', query: { overdue: true } },
+  { value: 'mine', label: '我的', query: { mine: true } },
+  { value: 'all', label: '全部（含已办结）', query: { open: false } },
+];
+
+export default {
+  id: 'tasks',
+  title: '任务清单',
+  roles: ['station_head', 'officer', 'admin', 'analyst', 'commander'],
+  mount(root, ctx) {
+    let tab = 'open';
+    let level = '';
+    let items = [];
+    let total = 0;
+    let selectedId = null;
+    let detail = null;
+    let generation = 0;
+    let lastOk = null;
+
+    const liveDot = h('span', { class: 'live-dot' });
+    const liveText = h('span', { class: 'live-text' }, '连接中……');
+    const counter = h('span', { class: 'muted' });
+    const toolbar = h(
+      'div',
+      { class: 'toolbar' },
+      segmented(TABS, tab, (v) => {
+        tab = v;
+        reload();
+      }, '范围'),
+      segmented(
+        [{ value: '', label: '全部等级' }].concat(LEVEL_ORDER.map((l) => ({ value: l, label: levelName(l), cls: 'seg-' + l }))),
+        '',
+        (v) => {
+          level = v;
+          render();
+        },
+        '等级',
+      ),
+      h('span', { class: 'grow' }),
+      counter,
+      h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
+    );
+    const list = h('div', { class: 'tasks', role: 'list' });
+    const empty = h('div', { class: 'empty', hidden: true });
+    const listPane = h('div', { class: 'list-pane' }, toolbar, h('div', { class: 'task-scroll' }, list, empty));
+    const detailPane = h('div', { class: 'detail-pane', hidden: true });
+    const screen = h('div', { class: 'screen screen-split' }, listPane, detailPane);
+    replace(root, screen);
+
+    const sync = keyedList(list, (t) => t.id, (t) => JSON.stringify(t), card);
+
+    async function load() {
+      const gen = generation;
+      const current = TABS.find((t) => t.value === tab);
+      const data = await api.get('/tasks', Object.assign({ kind: 'dissuasion', limit: 500 }, current.query));
+      if (gen !== generation) return;
+      items = data.items || [];
+      total = data.total || 0;
+      lastOk = serverNow();
+      render();
+      liveDot.classList.remove('is-down');
+      replace(liveText, '实时 · ' + fmtShort(lastOk));
+    }
+
+    function reload() {
+      generation += 1;
+      items = [];
+      replace(list);
+      empty.hidden = false;
+      replace(empty, '正在加载……');
+      poller.refresh();
+    }
+
+    function render() {
+      const shown = level ? items.filter((t) => t.level === level) : items;
+      const els = sync(shown);
+      els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === selectedId));
+      empty.hidden = shown.length > 0;
+      replace(empty, tab === 'overdue' ? '没有超时的任务' : tab === 'open' ? '没有待办任务' : '没有任务');
+      const late = items.filter((t) => t.overdue).length;
+      replace(
+        counter,
+        '共 ' + total + ' 条' + (total > items.length ? '（显示 ' + items.length + ' 条）' : ''),
+        late && tab !== 'overdue' ? h('span', { class: 'bad' }, ' · 超时 ' + late) : null,
+      );
+      ctx.setBadge(items.filter((t) => t.status === 'issued').length);
+    }
+
+    function card(t) {
+      const closed = Boolean(t.closed_at);
+      return h(
+        'div',
+        {
+          class: ['task-card', 'row-' + t.level, t.overdue && 'is-late', closed && 'is-closed'],
+          role: 'listitem',
+          tabindex: 0,
+          dataset: { id: t.id },
+          onclick: () => navigate('/tasks/' + t.id),
+          onkeydown: (e) => {
+            if (e.key === 'Enter') navigate('/tasks/' + t.id);
+          },
+        },
+        h(
+          'div',
+          { class: 'tc-clock' },
+          closed
+            ? [h('span', { class: 'tc-step' }, '已办结'), h('span', { class: 'tc-closed' }, fmtShort(t.closed_at))]
+            : t.due_at
+              ? [h('span', { class: 'tc-step' }, t.due_step_name || ''), countdown(t.due_at, t.overdue, 'tc-count')]
+              : h('span', { class: 'muted' }, '—'),
+        ),
+        h(
+          'div',
+          { class: 'tc-main' },
+          h('div', { class: 'tc-title' }, levelBadge(t.level), h('span', { class: 'tc-name' }, t.title)),
+          h(
+            'div',
+            { class: 'tc-meta' },
+            taskStatusChip(t),
+            escalationBadge(t),
+            outcomeChip(t.outcome),
+            h('span', null, '电话 ' + t.calls + (t.unanswered ? '（未接 ' + t.unanswered + '）' : '')),
+            h('span', null, '上门 ' + t.visits),
+            h('span', { class: 'muted' }, t.unit || '未指派单位'),
+            h('span', { class: 'muted' }, t.assignee ? '承办 ' + t.assignee : '未签收'),
+            h('span', { class: 'muted', title: fmtDateTime(t.created_at) }, '下发 ' + fmtShort(t.created_at)),
+          ),
+        ),
+      );
+    }
+
+    function showDetail(id) {
+      if (id === selectedId && detail) return;
+      if (detail) detail.destroy();
+      detail = null;
+      selectedId = id;
+      Array.from(list.children).forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === id));
+      if (id === null) {
+        detailPane.hidden = true;
+        screen.classList.remove('has-detail');
+        replace(detailPane);
+        return;
+      }
+      detail = caseView({ taskId: id, user: ctx.user, onClose: () => navigate('/tasks'), onChanged: () => poller.refresh() });
+      replace(detailPane, detail.el);
+      detailPane.hidden = false;
+      screen.classList.add('has-detail');
+    }
+
+    function onKey(e) {
+      if (e.key === 'Escape' && selectedId !== null && !document.querySelector('dialog[open]')) navigate('/tasks');
+    }
+    document.addEventListener('keydown', onKey);
+
+    const poller = poll(load, POLL_MS, (e) => {
+      liveDot.classList.add('is-down');
+      replace(liveText, e.message + (lastOk ? '（最后更新 ' + fmtShort(lastOk) + '）' : ''));
+      if (!items.length) replace(empty, e.message);
+    });
+
+    return {
+      update(params) {
+        showDetail(params.id ? Number(params.id) : null);
+      },
+      destroy() {
+        poller.stop();
+        if (detail) detail.destroy();
+        document.removeEventListener('keydown', onKey);
+        ctx.setBadge(0);
+      },
+    };
+  },
+};

@@ -1,0 +1,40 @@
+// Small pieces shared by the screens: level badges, status chips, deadlines.
+
+import { h } from '../dom.js';
+import { ESCALATION_RUNGS, LEVELS, OUTCOMES, TASK_STATUS, levelName } from '../labels.js';
+import { countdown } from '../live.js';
+
+export function levelBadge(level, large) {
+  return h('span', { class: ['level', 'level-' + (LEVELS[level] ? level : 'unknown'), large && 'level-lg'], title: '预警等级：' + levelName(level) }, levelName(level));
+}
+
+export function taskStatusChip(task) {
+  if (!task) return h('span', { class: 'chip chip-muted' }, '无任务');
+  const name = task.status_name || TASK_STATUS[task.status] || task.status;
+  return h('span', { class: ['chip', 'st-' + task.status] }, name);
+}
+
+export function escalationBadge(task) {
+  if (!task || !task.escalation) return null;
+  const rung = ESCALATION_RUNGS[task.escalation] || '第' + task.escalation + '级';
+  return h('span', { class: 'chip chip-escalated', title: '超时已升级（第' + task.escalation + '级）' }, '已升级·' + rung);
+}
+
+export function outcomeChip(outcome) {
+  if (!outcome) return null;
+  return h('span', { class: ['chip', 'oc-' + outcome] }, OUTCOMES[outcome] || outcome);
+}
+
+/** The current step and a live countdown to its deadline, or the closing outcome. */
+export function deadline(task, compact) {
+  if (!task) return h('span', { class: 'muted' }, '—');
+  if (!task.due_at) {
+    return task.outcome ? outcomeChip(task.outcome) : h('span', { class: 'muted' }, '—');
+  }
+  return h(
+    'span',
+    { class: ['deadline', compact && 'deadline-compact'] },
+    h('span', { class: 'deadline-step' }, task.due_step_name || ''),
+    countdown(task.due_at, task.overdue),
+  );
+}

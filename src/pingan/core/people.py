@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
@@ -18,7 +18,7 @@ from pingan.core.errors import first_problem
 from pingan.core.geo import CRS, in_china, to_wgs84
 from pingan.core.identifiers import InvalidIdentifier, is_valid_cn_id_number, normalize_phone
 from pingan.core.models import AreaKind, Person, PersonPhone
-from pingan.db import insert_ignoring_duplicates
+from pingan.db import dialect_insert
 
 KNOWN_TAGS = frozenset({"elderly", "student", "youth", "disabled", "rehab", "foreign", "key_person"})
 
@@ -141,38 +141,53 @@ def _store(
         if index is not None:
             for p, cid in zip(group, index.lookup_many(lons, lats, crs), strict=True):
                 communities[id(p)] = cid
-    ids = [p.id_number for p in batch if p.id_number]
-    existing = {
-        row.id_number: row for row in session.scalars(select(Person).where(Person.id_number.in_(ids))) if row.id_number
-    }
+    # Within one batch the last row of an ID number wins, as it would across batches.
+    latest: dict[str, PersonIn] = {p.id_number: p for p in batch if p.id_number}
+    rows = [p for p in batch if not p.id_number or latest[p.id_number] is p]
+    existing = dict(
+        session.execute(select(Person.id_number, Person.id).where(Person.id_number.in_(list(latest)))).tuples().all()
+    )
+    inserts: list[tuple[PersonIn, dict[str, Any]]] = []
+    updates: list[dict[str, Any]] = []
     phone_rows: list[dict[str, Any]] = []
-    for p in batch:
-        row = existing.get(p.id_number or "")
-        lon, lat = (p.lon, p.lat)
+    for p in rows:
+        lon, lat = p.lon, p.lat
         if lon is not None and lat is not None and p.crs is CRS.GCJ02:
             lon, lat = to_wgs84(lon, lat, p.crs)
-        birth_year = p.birth_year or (int(p.id_number[6:10]) if p.id_number else None)
         values = {
             "name": p.name,
             "address": p.address,
             "lon": lon,
             "lat": lat,
-            "birth_year": birth_year,
+            "birth_year": p.birth_year or (int(p.id_number[6:10]) if p.id_number else None),
             "tags": [t for t in p.tags if t],
             "station_id": stations.get(id(p)),
             "community_id": communities.get(id(p)),
         }
-        if row is None:
-            row = Person(id_number=p.id_number, created_at=now, **values)
-            session.add(row)
-            report.created += 1
+        person_id = existing.get(p.id_number) if p.id_number else None
+        if person_id is None:
+            inserts.append((p, {**values, "id_number": p.id_number, "created_at": now}))
         else:
-            for key, value in values.items():
-                setattr(row, key, value)
-            report.updated += 1
-        session.flush()
-        phone_rows.extend({"phone": phone, "person_id": row.id} for phone in p.phones)
-    insert_ignoring_duplicates(session, PersonPhone.__table__, phone_rows)  # type: ignore[arg-type]
+            updates.append({"id": person_id, **values})
+            phone_rows.extend({"phone": phone, "person_id": person_id} for phone in p.phones)
+    if inserts:
+        new_ids = session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True), [values for _, values in inserts]
+        ).all()
+        for (p, _values), person_id in zip(inserts, new_ids, strict=True):
+            phone_rows.extend({"phone": phone, "person_id": person_id} for phone in p.phones)
+    if updates:
+        session.execute(update(Person), updates)
+    report.created += len(inserts)
+    report.updated += len(updates)
+    if phone_rows:
+        # A number belongs to whoever registered it last (numbers are reassigned by operators).
+        latest_phone = {row["phone"]: row for row in phone_rows}
+        stmt = dialect_insert(session, PersonPhone.__table__)  # type: ignore[arg-type]
+        session.execute(
+            stmt.on_conflict_do_update(index_elements=["phone"], set_={"person_id": stmt.excluded.person_id}),
+            list(latest_phone.values()),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
+
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.models import TaskKind
@@ -11,6 +13,9 @@ from pingan.core.notify import Delivery, Notifier
 from pingan.core.rules import CountyRules, load_rules
 from pingan.core.tasks import TaskService, Workflow
 from pingan.db import Database
+from pingan.desk.otp import SmsGateway
+from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
+from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud.intake import FraudIntake
 from pingan.fraud.ladder import DissuasionWorkflow
 from pingan.fraud.service import FraudService
@@ -28,8 +33,10 @@ class Services:
     jurisdictions: Jurisdictions
     intake: FraudIntake
     fraud: FraudService
+    desk: Desk
 
     def close(self) -> None:
+        self.desk.close()
         self.db.dispose()
 
 
@@ -40,16 +47,26 @@ def bootstrap(
     db: Database | None = None,
     rules: CountyRules | None = None,
     deliveries: tuple[Delivery, ...] = (),
+    sms: SmsGateway | None = None,
+    dingtalk_transport: httpx.BaseTransport | None = None,
+    dingtalk_background: bool = True,
 ) -> Services:
     settings = settings or get_settings()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     rules = rules or load_rules(settings.rules_file)
-    notifier = Notifier(clock, deliveries)
-    workflows: dict[TaskKind, Workflow] = {TaskKind.DISSUASION: DissuasionWorkflow(rules.dissuasion)}
+    dingtalk = dingtalk_delivery(settings, db, clock, transport=dingtalk_transport, background=dingtalk_background)
+    notifier = Notifier(clock, (*deliveries, dingtalk) if dingtalk is not None else deliveries)
+    workflows: dict[TaskKind, Workflow] = {
+        TaskKind.DISSUASION: DissuasionWorkflow(rules.dissuasion),
+        TaskKind.DESK_REQUEST: DeskWorkflow(rules.desk),
+    }
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
     intake = FraudIntake(db, clock, rules, tasks, jurisdictions)
+    desk = build_desk(
+        settings, db, clock, rules.desk, tasks, jurisdictions, intake, notifier, sms=sms, dingtalk=dingtalk
+    )
     return Services(
         settings=settings,
         db=db,
@@ -60,4 +77,5 @@ def bootstrap(
         jurisdictions=jurisdictions,
         intake=intake,
         fraud=FraudService(clock, tasks),
+        desk=desk,
     )

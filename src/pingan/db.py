@@ -6,9 +6,11 @@ SQLite runs in WAL mode as the embedded default; PostgreSQL is the production da
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Engine, MetaData, Table, create_engine, event
@@ -131,3 +133,126 @@ def insert_ignoring_duplicates(conn: Connection | Session, table: Table, rows: S
         return 0
     result = conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(), list(rows))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- the raw insert path of the intake --------------------------------------------------------------
+#
+# SQLAlchemy's executemany spends most of its time per row and per value (building parameter dicts,
+# running type processors). Intake inserts tens of thousands of rows a second whose values it already
+# holds in the driver's own types, so it goes to the driver directly with INSERT ... ON CONFLICT DO
+# NOTHING (SQLite >= 3.24 and PostgreSQL spell it alike):
+#
+# - SQLite: multi-row VALUES statements in a few fixed sizes, so that the driver's statement cache keeps
+#   them prepared; one statement per 512 rows also releases the GIL for the whole of its work.
+# - PostgreSQL: one statement per batch, each column sent as one typed array and spread by unnest().
+
+_CHUNKS = (512, 64, 8, 1)
+
+
+def _sqlite_utc(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME storage format, which the ORM reads back and SQL compares as text.
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime given to a UTC column")
+    text = (value - offset).isoformat(" ")
+    return text[:26] if text[19:20] == "." else text[:19] + ".000000"
+
+
+def _naive_utc(value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return (value - offset).replace(tzinfo=None)
+
+
+def utc_to_driver(bind: Connection | Session | Engine) -> Callable[[datetime], Any]:
+    """How an aware datetime is handed to the driver for a `UTCDateTime` column, bypassing SQLAlchemy.
+
+    SQLite: the text SQLAlchemy itself stores ('YYYY-MM-DD HH:MM:SS.ffffff', UTC), so ORM reads and
+    text comparisons in SQL keep working; elsewhere a naive UTC datetime (the column has no zone).
+    """
+    return _sqlite_utc if _dialect(bind).name == "sqlite" else _naive_utc
+
+
+def _dialect(bind: Connection | Session | Engine) -> Dialect:
+    if isinstance(bind, Session):
+        return bind.get_bind().dialect
+    return bind.dialect
+
+
+def _max_params(dialect: Dialect) -> int:
+    if dialect.name == "sqlite":
+        import sqlite3
+
+        return 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+    return 65535
+
+
+@lru_cache(maxsize=256)
+def _values_sql(dialect: Dialect, table: Table, columns: tuple[str, ...], rows: int, returning: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    one = "(" + ", ".join([mark] * len(columns)) + ")"
+    # Names come from the table's metadata, values go as parameters: nothing from input reaches the text.
+    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(quote(c) for c in columns)})"
+    sql = f"INSERT INTO {target} VALUES {', '.join([one] * rows)} ON CONFLICT DO NOTHING"  # noqa: S608
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(c) for c in returning)
+    return sql
+
+
+@lru_cache(maxsize=64)
+def _unnest_sql(dialect: Dialect, table: Table, columns: tuple[str, ...], returning: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer.quote
+    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(quote(c) for c in columns)})"
+    sql = f"INSERT INTO {target} SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"  # noqa: S608
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(c) for c in returning)
+    return sql
+
+
+def insert_values_ignoring_duplicates(
+    bind: Connection | Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: Sequence[str] = (),
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """Insert tuples of driver-ready values (see `utc_to_driver`), skipping unique-constraint conflicts.
+
+    The fast twin of `insert_ignoring_duplicates`: no SQLAlchemy type processing happens, so each value
+    must already be what the column stores (plain str and int for enums and ids, `utc_to_driver` for
+    datetimes). Returns (rows stored, the `returning` columns of each stored row).
+    """
+    if not rows:
+        return 0, []
+    conn = bind.connection() if isinstance(bind, Session) else bind
+    dialect = conn.dialect
+    cols = tuple(columns)
+    back = tuple(returning)
+    if dialect.name == "postgresql":
+        arrays = tuple(list(column) for column in zip(*rows, strict=True))
+        result = conn.exec_driver_sql(_unnest_sql(dialect, table, cols, back), arrays)
+        if back:
+            fetched = [tuple(r) for r in result.fetchall()]
+            return len(fetched), fetched
+        return max(0, result.rowcount), []
+    chunks = [c for c in _CHUNKS if c * len(cols) <= _max_params(dialect)] or [1]
+    stored = 0
+    out: list[tuple[Any, ...]] = []
+    start, total = 0, len(rows)
+    for size in chunks:
+        while total - start >= size:
+            part = rows[start : start + size]
+            start += size
+            params = tuple(chain.from_iterable(part)) if size > 1 else tuple(part[0])
+            result = conn.exec_driver_sql(_values_sql(dialect, table, cols, size, back), params)
+            if back:
+                fetched = [tuple(r) for r in result.fetchall()]
+                out.extend(fetched)
+                stored += len(fetched)
+            else:
+                stored += max(0, result.rowcount)
+    return stored, out

@@ -36,6 +36,26 @@ class Settings(BaseSettings):
     media_dir: Path = Path("var/media")
     timezone: str = "Asia/Shanghai"
 
+    # Citizen desk (E警通): sign-in codes, uploads, DingTalk. County rules (deadlines, limits) are in the rules file.
+    desk_otp_ttl_seconds: int = Field(default=300, ge=60, le=3600)
+    desk_otp_length: int = Field(default=6, ge=4, le=8)
+    desk_otp_max_attempts: int = Field(default=5, ge=1, le=20)
+    desk_otp_resend_seconds: int = Field(default=60, ge=0, le=3600)
+    desk_otp_per_phone_hour: int = Field(default=5, ge=1)
+    desk_otp_per_phone_day: int = Field(default=10, ge=1)
+    desk_otp_per_client_hour: int = Field(default=30, ge=1)
+    desk_resident_token_minutes: int = Field(default=7 * 24 * 60, ge=5, le=30 * 24 * 60)
+    desk_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    desk_max_audio_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    desk_max_files: int = Field(default=6, ge=0, le=20)
+    desk_forward_fraud_async: bool = True
+    """Hand suspected-fraud requests to the fraud intake on a background thread (after the post answers)."""
+    desk_dingtalk_enabled: bool = True
+    """Post notifications to the DingTalk robots bound to units and officers (none are bound by default)."""
+    desk_dingtalk_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    desk_public_url: str | None = None
+    """The web UI's address as officers reach it, for the "open" link in DingTalk cards."""
+
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
         if self.secret_key_file is not None:

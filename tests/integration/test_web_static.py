@@ -23,6 +23,9 @@ from pingan.db import Database
 from pingan.settings import Settings
 
 INDEX = "/static/index.html"
+RESIDENT = "/static/resident/index.html"
+ENTRIES = (INDEX, RESIDENT)
+"""The pages a browser opens first: the staff UI and the residents' E警通 page."""
 CONTENT_TYPES = {
     ".html": ("text/html",),
     ".js": ("text/javascript", "application/javascript"),
@@ -115,9 +118,9 @@ def references(url: str, text: str) -> list[str]:
 
 
 def crawl(client: TestClient) -> dict[str, str]:
-    """Every URL the page loads, from index.html through scripts, imports and stylesheets → content type."""
+    """Every URL the pages load, from each entry page through scripts, imports and stylesheets → content type."""
     seen: dict[str, str] = {}
-    queue = [INDEX]
+    queue = list(ENTRIES)
     while queue:
         url = queue.pop()
         if url in seen:
@@ -146,6 +149,7 @@ def test_root_redirects_to_the_ui(client: TestClient) -> None:
 def test_every_asset_the_page_loads_is_served_with_its_content_type(client: TestClient) -> None:
     loaded = crawl(client)
     assert {INDEX, "/static/js/app.js", "/static/js/api.js", "/static/styles.css"} <= set(loaded)
+    assert {RESIDENT, "/static/resident/js/main.js", "/static/resident/resident.css"} <= set(loaded)
     for url, content_type in loaded.items():
         allowed = CONTENT_TYPES.get(Path(url).suffix)
         assert allowed is not None, f"unexpected kind of asset {url}"
@@ -190,9 +194,10 @@ def test_scripts_never_parse_data_as_html() -> None:
             assert not sink.search(code), f"{path.relative_to(STATIC)} uses an HTML sink"
 
 
-def test_page_declares_chinese_utf8_and_a_viewport(client: TestClient) -> None:
+@pytest.mark.parametrize("page", ENTRIES)
+def test_page_declares_chinese_utf8_and_a_viewport(client: TestClient, page: str) -> None:
     parser = _Refs()
-    parser.feed(client.get(INDEX).text)
+    parser.feed(client.get(page).text)
     assert parser.html_lang == "zh-CN"
     assert any((m.get("charset") or "").lower() == "utf-8" for m in parser.metas)
     viewport = [m.get("content") or "" for m in parser.metas if m.get("name") == "viewport"]
@@ -200,10 +205,11 @@ def test_page_declares_chinese_utf8_and_a_viewport(client: TestClient) -> None:
     assert "width=device-width" in viewport[0]
 
 
-def test_page_forbids_loading_from_elsewhere(client: TestClient) -> None:
+@pytest.mark.parametrize("page", ENTRIES)
+def test_page_forbids_loading_from_elsewhere(client: TestClient, page: str) -> None:
     """A Content-Security-Policy makes the browser enforce what the scan checks: same origin only."""
     parser = _Refs()
-    parser.feed(client.get(INDEX).text)
+    parser.feed(client.get(page).text)
     policies = [
         m.get("content") or "" for m in parser.metas if (m.get("http-equiv") or "").lower() == "content-security-policy"
     ]

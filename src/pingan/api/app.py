@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +11,20 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pingan import __version__
 from pingan.bootstrap import Services
 from pingan.core.errors import PinganError, field_of
+from pingan.core.models import TaskAction
 from pingan.core.tasks import WorkflowError
 
 log = logging.getLogger(__name__)
+# Tags of the discriminated request bodies (task actions): Pydantic puts them in an error's location.
+UNION_TAGS = frozenset(a.value for a in TaskAction)
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
@@ -27,7 +33,7 @@ def error_body(code: str, message: str, field: str | None = None, **extra: Any) 
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit with a 413 before reading them whole."""
+    """Refuse request bodies over the limit with a 413, before any handler reads them."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -42,24 +48,33 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._too_large(send)
             return
+        # Without a declared length, read the body first (it is bounded by the limit) so that an
+        # oversized one is refused here as a 413, not half-way through a handler's own parsing.
+        chunks: list[bytes] = []
         seen = 0
-        sent_error = False
-
-        async def limited() -> Message:
-            nonlocal seen, sent_error
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    sent_error = True
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            if sent_error:
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
                 await self._too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
         body = JSONResponse(error_body("body_too_large", f"请求体超过 {self.limit} 字节上限", "body"), status_code=413)
@@ -67,8 +82,18 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body.body})
 
 
-class _TooLarge(Exception):
-    pass
+# Some hosts map .js to text/plain, which browsers refuse for modules.
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/css", ".css")
+
+
+class _RevalidatedStatic(StaticFiles):
+    """Static files that browsers revalidate, so an upgrade never mixes old and new modules."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 def create_app(services: Services) -> FastAPI:
@@ -96,12 +121,15 @@ def create_app(services: Services) -> FastAPI:
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {}
-        fields = [{"field": field_of(e), "code": str(e.get("type")), "message": str(e.get("msg"))} for e in errors[:20]]
+        fields = [
+            {"field": field_of(e, UNION_TAGS), "code": str(e.get("type")), "message": str(e.get("msg"))}
+            for e in errors[:20]
+        ]
         return JSONResponse(
             error_body(
                 str(first.get("type", "invalid")),
                 str(first.get("msg", "invalid request")),
-                field_of(first),
+                field_of(first, UNION_TAGS),
                 details=fields,
             ),
             status_code=422,
@@ -114,18 +142,28 @@ def create_app(services: Services) -> FastAPI:
         )
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(error_body("conflict", "记录已被他人或系统更新，请刷新后重试"), status_code=409)
+
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return JSONResponse(error_body("internal_error", "服务器内部错误，已记录"), status_code=500)
 
     from pingan.api import core_routes, fraud_routes
+    from pingan.desk import routes as desk_routes
+    from pingan.open311 import routes as open311_routes
 
     app.include_router(core_routes.router, prefix="/api/v1")
     app.include_router(fraud_routes.router, prefix="/api/v1")
+    desk_routes.register(app)
+    open311_routes.register(app)
+
+    _document_intake_schemas(app)
 
     if STATIC.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+        app.mount("/static", _RevalidatedStatic(directory=STATIC), name="static")
 
         @app.get("/", include_in_schema=False)
         async def _index() -> RedirectResponse:
@@ -133,3 +171,21 @@ def create_app(services: Services) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes)
     return app
+
+
+def _document_intake_schemas(app: FastAPI) -> None:
+    """The intake body is read raw (for speed and per-item errors); its item schema still belongs in the document."""
+    from pingan.fraud.schemas import EventIn
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            event = EventIn.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(event.pop("$defs", {}))
+            components["EventIn"] = event
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]

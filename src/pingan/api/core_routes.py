@@ -115,7 +115,7 @@ def lookup(services: ServicesDep, session: SessionDep, _user: CurrentUser, body:
     ids = services.jurisdictions.stations_at(
         session, [p.lon for p in body.points], [p.lat for p in body.points], body.crs
     )
-    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_({i for i in ids if i}))).tuples().all())
+    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_({i for i in ids if i}))).all())
     return [LookupResult(station_id=i, station=names.get(i) if i else None) for i in ids]
 
 
@@ -226,15 +226,9 @@ def may_act(user: User, action: TaskAction) -> bool:
 def _names(session: Any, tasks: list[Task]) -> tuple[dict[int, str], dict[int, str]]:
     unit_ids = {t.unit_id for t in tasks if t.unit_id}
     user_ids = {t.assignee_id for t in tasks if t.assignee_id}
-    units = (
-        dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).tuples().all())
-        if unit_ids
-        else {}
-    )
+    units = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
     users = (
-        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).tuples().all())
-        if user_ids
-        else {}
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
     )
     return units, users
 
@@ -294,7 +288,7 @@ def get_task(
         uid: name
         for uid, name in session.execute(
             select(User.id, User.display_name).where(User.id.in_({h.actor_id for h in history if h.actor_id}))
-        ).tuples()
+        )
     }
     return {
         **_task_view(services, user, task, now, units, users),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.identifiers import IdentifierKind
-from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit
+from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
 from pingan.core.scope import REVEAL_ROLES
 from pingan.fraud.indicators import deactivate_indicator, upsert_indicator
 from pingan.fraud.models import FraudWarning, Indicator, Level, WarningStatus
@@ -167,8 +167,7 @@ def get_warnings(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The warning queue, newest first, personal data masked. Station staff see their station only."""
-    if user.role not in COUNTY_WIDE_ROLES and user.role not in (Role.STATION_HEAD, Role.OFFICER):
-        raise Forbidden("当前角色不能查看预警")
+    _may_read_warnings(user)
     return list_warnings(
         session,
         services.clock.now(),
@@ -180,6 +179,14 @@ def get_warnings(
         before_id=before_id,
         limit=limit,
     )
+
+
+WARNING_ROLES = frozenset({*COUNTY_WIDE_ROLES, Role.STATION_HEAD, Role.OFFICER})
+
+
+def _may_read_warnings(user: User) -> None:
+    if user.role not in WARNING_ROLES:
+        raise Forbidden("当前角色不能查看预警")
 
 
 def _visible_warning(session: Session, scope: Any, warning_id: int) -> FraudWarning:
@@ -200,6 +207,7 @@ def get_warning(
     purpose: Annotated[str, Query(max_length=200)] = "劝阻联系",
 ) -> dict[str, Any]:
     """One warning with its events; `reveal=true` unmasks the person for roles that need it, and records the read."""
+    _may_read_warnings(user)
     warning = _visible_warning(session, scope, warning_id)
     if reveal and user.role not in REVEAL_ROLES:
         raise Forbidden("当前角色不能查看完整个人信息", field="reveal")
@@ -266,6 +274,7 @@ def figures(
     area_id: int | None = None,
 ) -> dict[str, Any]:
     """Warnings, dissuasions (劝阻成功数), money protected (挽回损失) and deadlines met, per station and period."""
+    _may_read_warnings(user)
     now = services.clock.now()
     end_at: datetime = end or now + timedelta(seconds=1)
     start_at: datetime = start or end_at - timedelta(days=30)

@@ -87,7 +87,8 @@ class EvaluateAction(_Action):
 class CloseAction(_Action):
     action: Literal["close"]
     reason: str = Field(min_length=1, max_length=2000)
-    outcome: Outcome = Outcome.UNREACHABLE
+    outcome: Outcome | None = None
+    """Defaults to the outcome already fed back, else unreachable."""
 
 
 class AssignAction(_Action):

@@ -1,7 +1,52 @@
-"""`pingan bench ...`: benchmarks that print one JSON line."""
+"""`pingan bench ...`: benchmarks that print one JSON line each (progress goes to stderr)."""
 
 from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
 
 import typer
 
 bench_app = typer.Typer(help="Benchmarks (print one JSON line each).", no_args_is_help=True)
+
+
+@bench_app.command("ingest")
+def ingest(
+    events: Annotated[int, typer.Option(min=1, help="Events in the throughput phase.")] = 200_000,
+    hit_ratio: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of events hitting an indicator.")] = 0.01,
+    rate: Annotated[float, typer.Option(min=1.0, help="Events per second offered in the latency phase.")] = 5_000.0,
+    latency_seconds: Annotated[float, typer.Option(min=0.0, help="Length of the latency phase.")] = 20.0,
+    residents: Annotated[int, typer.Option(min=1, help="Residents in the generated registry.")] = 50_000,
+    indicators: Annotated[int, typer.Option(min=1, help="Listed indicators.")] = 20_000,
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="Events per ingest call (throughput).")] = 5_000,
+    micro_batch: Annotated[int, typer.Option(min=1, help="Largest micro-batch (latency phase).")] = 1_000,
+    micro_delay_ms: Annotated[float, typer.Option(min=0.0, help="Micro-batch flush interval.")] = 20.0,
+    database_url: Annotated[
+        str | None, typer.Option(help="An empty database to run on (default: a fresh SQLite file in a temp dir).")
+    ] = None,
+    reset: Annotated[bool, typer.Option(help="Drop every table of --database-url first.")] = False,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Intake throughput (batches, as fast as possible) and latency (micro-batches at --rate)."""
+    from pingan.bench.ingest import IngestBenchConfig, run_ingest_bench
+
+    figures = run_ingest_bench(
+        IngestBenchConfig(
+            events=events,
+            hit_ratio=hit_ratio,
+            rate=rate,
+            latency_seconds=latency_seconds,
+            residents=residents,
+            indicators=indicators,
+            batch=batch,
+            micro_batch=micro_batch,
+            micro_delay_ms=micro_delay_ms,
+            database_url=database_url,
+            reset=reset,
+            seed=seed,
+        )
+    )
+    sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+    if not figures["ok"]:
+        raise typer.Exit(1)

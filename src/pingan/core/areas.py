@@ -126,7 +126,7 @@ class Jurisdictions:
             area_id: unit_id
             for unit_id, area_id in session.execute(
                 select(Unit.id, Unit.area_id).where(Unit.kind == UnitKind.STATION, Unit.area_id.is_not(None))
-            ).tuples()
+            )
             if area_id is not None
         }
         self._centre = session.scalar(

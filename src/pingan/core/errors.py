@@ -48,13 +48,19 @@ class BadInput(PinganError):
     code = "invalid"
 
 
-def field_of(error: Any) -> str | None:
-    """The dotted field a Pydantic error is about; cross-field errors carry their field themselves."""
+def field_of(error: Any, union_tags: frozenset[str] = frozenset()) -> str | None:
+    """The dotted field a Pydantic error is about; cross-field errors carry their field themselves.
+
+    `union_tags` are the tags of discriminated unions, which Pydantic puts into the location
+    (`close.reason`) although the client never wrote them as a level: they are left out.
+    """
     ctx = error.get("ctx") or {}
     named = getattr(ctx.get("error"), "field", None)
     if isinstance(named, str):
         return named
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+    loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+    if len(loc) > 1 and loc[0] in union_tags:
+        loc = loc[1:]
     return ".".join(loc) or None
 
 

@@ -145,7 +145,7 @@ def _store(
     latest: dict[str, PersonIn] = {p.id_number: p for p in batch if p.id_number}
     rows = [p for p in batch if not p.id_number or latest[p.id_number] is p]
     existing = dict(
-        session.execute(select(Person.id_number, Person.id).where(Person.id_number.in_(list(latest)))).tuples().all()
+        session.execute(select(Person.id_number, Person.id).where(Person.id_number.in_(list(latest)))).all()
     )
     inserts: list[tuple[PersonIn, dict[str, Any]]] = []
     updates: list[dict[str, Any]] = []

@@ -65,6 +65,9 @@ def escalate(task: Task, now: datetime, workflow: Workflow) -> bool:
     """
     if task.closed_at is not None or task.escalate_at is None or task.escalate_at > now:
         return False
+    if task.escalation >= workflow.max_escalation:
+        task.escalate_at = None  # already at the top rung: a later deadline of the same step is no news
+        return False
     if task.escalation == 0:
         task.breaches += 1
     task.escalation = min(task.escalation + 1, workflow.max_escalation)

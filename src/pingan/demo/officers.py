@@ -65,7 +65,7 @@ class SimulatedStaff:
             return
         for user_id, unit_id in session.execute(
             select(User.id, User.unit_id).where(User.role.in_([Role.OFFICER, Role.STATION_HEAD]))
-        ).tuples():
+        ):
             if unit_id is not None:
                 self._officers.setdefault(unit_id, []).append(user_id)
         self._centre = session.scalar(select(User.id).where(User.role == Role.ANALYST).order_by(User.id).limit(1))

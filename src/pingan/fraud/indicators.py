@@ -121,6 +121,9 @@ def import_indicators(session: Session, rows: Iterable[tuple[int, dict[str, Any]
     return report
 
 
+_PLAIN_KIND = {k: k.value for k in IdentifierKind}
+
+
 class IndicatorMatcher:
     """The active indicator list in memory, reloaded when the `indicators` counter moves."""
 
@@ -148,8 +151,10 @@ class IndicatorMatcher:
     def match(self, keys: Iterable[tuple[IdentifierKind, str]], at: datetime) -> Hit | None:
         """The first active, unexpired indicator under any of the keys at the event's time."""
         table = self._map
+        plain = _PLAIN_KIND
         for kind, value in keys:
-            found = table.get((kind.value, value))
+            # Keyed by the plain string: a StrEnum member in the key would compare through Python code.
+            found = table.get((plain[kind], value))
             if found is not None and (found[2] is None or found[2] > at):
                 return Hit(found[0], kind, found[1])
         return None

@@ -14,23 +14,24 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import Table, func, select, update
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.errors import field_of
-from pingan.core.geo import to_wgs84
+from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, guess_kind, mask_phone, match_keys
 from pingan.core.models import Task, TaskAction, TaskKind
 from pingan.core.people import PersonFacts, people_by_phone
 from pingan.core.rules import CountyRules
 from pingan.core.tasks import Command, TaskService
-from pingan.db import Database, dialect_insert, insert_ignoring_duplicates
-from pingan.fraud.grading import EventFacts, Reason, add_event, grade, person_features
+from pingan.db import Database, insert_values_ignoring_duplicates, utc_to_driver
+from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, person_features
 from pingan.fraud.indicators import Hit, IndicatorMatcher
-from pingan.fraud.models import EventKind, FraudEvent, FraudWarning, Level, WarningStatus
+from pingan.fraud.models import EventKind, EventSource, FraudEvent, FraudWarning, Level, WarningStatus
 from pingan.fraud.schemas import EventIn
 
 DEFAULT_COUNTERPART = {
@@ -88,8 +89,59 @@ class _Lead:
     """A valid event that matched an indicator or is a warning by nature."""
 
     event: EventIn
-    row: dict[str, Any]
+    row: tuple[Any, ...]
+    """The event's values in `EVENT_COLUMNS` order, ready for the driver."""
     hit: Hit | None
+
+    @property
+    def amount_fen(self) -> int | None:
+        value: int | None = self.row[_AMOUNT]
+        return value
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        lon, lat = self.row[_LON], self.row[_LAT]
+        return None if lon is None or lat is None else (lon, lat)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The valid, distinct events of a batch with their match keys and stored values, in order."""
+
+    events: list[EventIn] = field(default_factory=list)
+    keys: list[list[tuple[IdentifierKind, str]] | None] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+# The columns of a stored event, in the order of the value tuples the intake builds.
+EVENT_COLUMNS = (
+    "source",
+    "source_id",
+    "kind",
+    "at",
+    "received_at",
+    "subject_phone",
+    "counterpart",
+    "counterpart_kind",
+    "duration_s",
+    "amount_fen",
+    "text",
+    "lon",
+    "lat",
+    "level_hint",
+)
+LEAD_COLUMNS = (*EVENT_COLUMNS, "indicator_id")
+_AMOUNT = EVENT_COLUMNS.index("amount_fen")
+_LON = EVENT_COLUMNS.index("lon")
+_LAT = EVENT_COLUMNS.index("lat")
+
+# Enum members to their plain values: a dict lookup, where `.value` is a property call per access and
+# the driver would otherwise see str subclasses.
+_SOURCE = {m: m.value for m in EventSource}
+_KIND = {m: m.value for m in EventKind}
+_LEVEL = {m: m.value for m in Level}
+_ID_KIND = {m: m.value for m in IdentifierKind}
+_EVENT_LIST: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
 
 
 class FraudIntake:
@@ -108,101 +160,129 @@ class FraudIntake:
         self.tasks = tasks
         self.jurisdictions = jurisdictions
         self.matcher = matcher or IndicatorMatcher()
+        self._utc = utc_to_driver(db.engine)
         # SQLite has one writer; serialising batches in-process avoids busy waits between threads.
         self._write_lock = threading.Lock()
 
     # -- validation ------------------------------------------------------------------------------
 
-    def _validate(
-        self, items: Sequence[Mapping[str, Any] | EventIn], result: IntakeResult
-    ) -> list[tuple[EventIn, dict[str, Any], list[tuple[IdentifierKind, str]]]]:
-        good: list[tuple[EventIn, dict[str, Any], list[tuple[IdentifierKind, str]]]] = []
-        seen: set[tuple[str, str]] = set()
-        received_at = self.clock.now()
-        validate = EventIn.model_validate
-        for index, item in enumerate(items):
-            try:
-                event = item if isinstance(item, EventIn) else validate(item)
-            except ValidationError as exc:
-                err = exc.errors(include_url=False)[0]
-                raw_id = item.get("id") if isinstance(item, Mapping) else None
-                result.rejected.append(
-                    Rejected(
-                        index,
-                        str(raw_id)[:128] if raw_id is not None else None,
-                        field_of(err),
-                        str(err["type"]),
-                        str(err["msg"]),
-                    )
+    def _parse(self, items: Sequence[Mapping[str, Any] | EventIn], result: IntakeResult) -> list[tuple[int, EventIn]]:
+        """The valid events with their index in the batch; the rest go to `result.rejected` by field.
+
+        The whole batch is validated in one call; only a batch with errors is looked at item by item.
+        """
+        batch = items if isinstance(items, list) else list(items)
+        try:
+            return list(enumerate(_EVENT_LIST.validate_python(batch)))
+        except ValidationError as exc:
+            first: dict[int, ErrorDetails] = {}
+            for problem in exc.errors(include_url=False):
+                loc = problem.get("loc") or ()
+                if loc and isinstance(loc[0], int) and loc[0] not in first:
+                    first[loc[0]] = {**problem, "loc": loc[1:]}
+        if not first:  # not a list of items at all: cannot happen through the typed signature
+            raise TypeError("intake takes a sequence of event objects")
+        for index, err in first.items():
+            item = batch[index]
+            raw_id = item.get("id") if isinstance(item, Mapping) else None
+            result.rejected.append(
+                Rejected(
+                    index,
+                    str(raw_id)[:128] if raw_id is not None else None,
+                    field_of(err),
+                    str(err["type"]),
+                    str(err["msg"]),
                 )
-                continue
-            key = (event.source.value, event.id)
+            )
+        # Validation is per item, so the rest validate as a batch again.
+        kept = [i for i in range(len(batch)) if i not in first]
+        return list(zip(kept, _EVENT_LIST.validate_python([batch[i] for i in kept]), strict=True))
+
+    def _validate(self, items: Sequence[Mapping[str, Any] | EventIn], result: IntakeResult) -> _Batch:
+        """Validate, deduplicate within the batch and normalise: the per-event work done outside the lock."""
+        good = _Batch()
+        seen: set[tuple[str, str]] = set()
+        received_at = self._utc(self.clock.now())
+        utc = self._utc
+        sources, kinds, levels, id_kinds = _SOURCE, _KIND, _LEVEL, _ID_KIND
+        default_counterpart = DEFAULT_COUNTERPART
+        add_event, add_keys, add_row = good.events.append, good.keys.append, good.rows.append
+        rejected = False
+        for index, event in self._parse(items, result):
+            source = sources[event.source]
+            key = (source, event.id)
             if key in seen:
                 result.duplicates += 1
                 continue
             seen.add(key)
-            keys: list[tuple[IdentifierKind, str]] = []
+            counterpart = event.counterpart
+            keys: list[tuple[IdentifierKind, str]] | None = None
             counterpart_kind = None
-            if event.counterpart is not None:
+            if counterpart is not None:
                 counterpart_kind = (
-                    event.counterpart_kind or DEFAULT_COUNTERPART.get(event.kind) or guess_kind(event.counterpart)
+                    event.counterpart_kind or default_counterpart.get(event.kind) or guess_kind(counterpart)
                 )
                 try:
-                    keys = match_keys(counterpart_kind, event.counterpart)
+                    keys = match_keys(counterpart_kind, counterpart)
                 except InvalidIdentifier as exc:
                     result.rejected.append(Rejected(index, event.id, "counterpart", "invalid_identifier", str(exc)))
+                    rejected = True
                     continue
+                counterpart = keys[0][1]
             lon, lat = event.lon, event.lat
-            if lon is not None and lat is not None:
+            if lon is not None and lat is not None and event.crs is not CRS.WGS84:
                 lon, lat = to_wgs84(lon, lat, event.crs)
-            good.append(
+            amount = event.amount
+            level = event.level
+            add_event(event)
+            add_keys(keys)
+            add_row(
                 (
-                    event,
-                    {
-                        "source": event.source.value,
-                        "source_id": event.id,
-                        "kind": event.kind.value,
-                        "at": event.at,
-                        "received_at": received_at,
-                        "subject_phone": event.subject_phone,
-                        "counterpart": keys[0][1] if keys else event.counterpart,
-                        "counterpart_kind": counterpart_kind.value if counterpart_kind else None,
-                        "duration_s": event.duration_s,
-                        "amount_fen": int(event.amount * 100) if event.amount is not None else None,
-                        "text": event.text,
-                        "lon": lon,
-                        "lat": lat,
-                        "level_hint": event.level.value if event.level else None,
-                        "indicator_id": None,
-                        "warning_id": None,
-                    },
-                    keys,
+                    source,
+                    event.id,
+                    kinds[event.kind],
+                    utc(event.at),
+                    received_at,
+                    event.subject_phone,
+                    counterpart,
+                    id_kinds[counterpart_kind] if counterpart_kind is not None else None,
+                    event.duration_s,
+                    int(amount * 100) if amount is not None else None,
+                    event.text,
+                    lon,
+                    lat,
+                    levels[level] if level is not None else None,
                 )
             )
+        if rejected and len(result.rejected) > 1:
+            result.rejected.sort(key=lambda r: r.index)
         return good
 
     # -- the batch -------------------------------------------------------------------------------
 
     def ingest(self, items: Sequence[Mapping[str, Any] | EventIn]) -> IntakeResult:
-        """Take one batch. Returns what was accepted, what was a replay and what was rejected (by field)."""
+        """Take one batch. Returns what was accepted, what was a replay and what was rejected (by field).
+
+        Everything accepted is committed before this returns; a replay of a (source, id) already
+        stored, in this batch or an earlier one, is counted as a duplicate and creates nothing.
+        """
         result = IntakeResult(received=len(items))
         good = self._validate(items, result)
-        if not good:
+        if not good.events:
             return result
         with self._write_lock, self.db.session() as session:
             self.matcher.refresh(session)
-            plain: list[dict[str, Any]] = []
+            plain: list[tuple[Any, ...]] = []
             leads: list[_Lead] = []
             match = self.matcher.match
-            for event, row, keys in good:
+            keep = plain.append
+            for event, keys, row in zip(good.events, good.keys, good.rows, strict=True):
                 hit = match(keys, event.at) if keys else None
-                if hit is not None:
-                    row["indicator_id"] = hit.indicator_id
-                if hit is not None or event.kind in INHERENT:
-                    leads.append(_Lead(event, row, hit))
+                if hit is None and event.kind not in INHERENT:
+                    keep(row)
                 else:
-                    plain.append(row)
-            stored = insert_ignoring_duplicates(session, _EVENTS, plain)
+                    leads.append(_Lead(event, row, hit))
+            stored, _ = insert_values_ignoring_duplicates(session, _EVENTS, EVENT_COLUMNS, plain)
             result.accepted += stored
             result.duplicates += len(plain) - stored
             if leads:
@@ -211,11 +291,17 @@ class FraudIntake:
         return result
 
     def _leads(self, session: Session, leads: list[_Lead], result: IntakeResult) -> None:
+        _, inserted = insert_values_ignoring_duplicates(
+            session,
+            _EVENTS,
+            LEAD_COLUMNS,
+            [(*lead.row, lead.hit.indicator_id if lead.hit else None) for lead in leads],
+            returning=("id", "source", "source_id"),
+        )
+        ids = {(source, source_id): event_id for event_id, source, source_id in inserted}
         fresh: list[tuple[_Lead, int]] = []
         for lead in leads:
-            event_id = session.execute(
-                dialect_insert(session, _EVENTS).values(**lead.row).on_conflict_do_nothing().returning(_EVENTS.c.id)
-            ).scalar()
+            event_id = ids.get((lead.row[0], lead.row[1]))
             if event_id is None:
                 result.duplicates += 1
             else:
@@ -226,7 +312,15 @@ class FraudIntake:
         people = people_by_phone(session, (lead.event.subject_phone for lead, _ in fresh))
         window = timedelta(minutes=self.rules.grading.merge_window_minutes)
         open_warnings = self._open_warnings(session, fresh, people)
-        opened: set[int] = set()
+        # The tasks the merges will touch, in one query; held here because the session only keeps
+        # unchanged objects weakly.
+        task_ids = [w.task_id for w in open_warnings.values() if w.task_id is not None]
+        tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(task_ids)))} if task_ids else {}
+        earlier = self._earlier_warnings(session, {p.id for p in people.values()})
+        # First decide every lead's warning and grade (no writes), then store the new warnings in one
+        # flush, then create and update their tasks in the order the leads came.
+        steps: list[_Step] = []
+        new: set[int] = set()
         for lead, event_id in sorted(fresh, key=lambda pair: pair[0].event.at):
             person = people.get(lead.event.subject_phone)
             key = ("p", person.id) if person else ("n", lead.event.subject_phone)
@@ -234,15 +328,55 @@ class FraudIntake:
             if warning is not None and not _within(warning, lead.event.at, window):
                 warning = None
             if warning is None:
-                warning = self._open(session, lead, person)
+                warning, graded = self._open(session, lead, person, earlier)
                 open_warnings[key] = warning
-                opened.add(warning.id)
-                result.warnings_opened.append(warning.id)
+                new.add(id(warning))
+                steps.append(_Step(lead, event_id, warning, graded, None))
             else:
-                self._merge(session, warning, lead)
-                if warning.id not in opened and warning.id not in result.warnings_updated:
+                command = self._merge(warning, lead, has_task=id(warning) in new or warning.task_id is not None)
+                steps.append(_Step(lead, event_id, warning, None, command))
+        session.add_all(step.warning for step in steps if step.graded is not None)
+        session.flush()
+        links: list[dict[str, int]] = []
+        dispatched: list[tuple[FraudWarning, Task]] = []
+        dispatched_to: dict[int, Task] = {}
+        for step in steps:
+            warning = step.warning
+            if step.graded is not None:
+                task = self._dispatch(session, step.lead, warning, step.graded)
+                dispatched_to[id(warning)] = task
+                dispatched.append((warning, task))
+                result.warnings_opened.append(warning.id)
+                result.tasks_created.append(task.id)
+            else:
+                if id(warning) not in new and warning.id not in result.warnings_updated:
                     result.warnings_updated.append(warning.id)
-            session.execute(update(FraudEvent).where(FraudEvent.id == event_id).values(warning_id=warning.id))
+                task_of = dispatched_to.get(id(warning)) or (
+                    tasks.get(warning.task_id) if warning.task_id is not None else None
+                )
+                if step.command is not None and task_of is not None and task_of.closed_at is None:
+                    self.tasks.act(session, task_of, step.command)
+            links.append({"event_id": step.event_id, "warning": warning.id})
+        # Linked at the end, so that every task's flush does not also update the previous warning.
+        for warning, task in dispatched:
+            warning.task_id = task.id
+        session.flush()
+        session.connection().execute(
+            update(_EVENTS).where(_EVENTS.c.id == bindparam("event_id")).values(warning_id=bindparam("warning")),
+            links,
+        )
+
+    def _earlier_warnings(self, session: Session, person_ids: set[int]) -> dict[int, int]:
+        """Warnings of each person within the grading history window (kept up to date as the batch opens more)."""
+        if not person_ids:
+            return {}
+        since = self.clock.now() - timedelta(days=self.rules.grading.history_days)
+        rows = session.execute(
+            select(FraudWarning.person_id, func.count())
+            .where(FraudWarning.person_id.in_(person_ids), FraudWarning.created_at >= since)
+            .group_by(FraudWarning.person_id)
+        ).all()
+        return {person_id: count for person_id, count in rows if person_id is not None}
 
     def _open_warnings(
         self, session: Session, fresh: list[tuple[_Lead, int]], people: Mapping[str, PersonFacts]
@@ -275,32 +409,29 @@ class FraudIntake:
             kind=e.kind,
             hit=lead.hit is not None,
             duration_s=e.duration_s,
-            amount_fen=lead.row["amount_fen"],
+            amount_fen=lead.amount_fen,
             level_hint=e.level,
         )
 
-    def _open(self, session: Session, lead: _Lead, person: PersonFacts | None) -> FraudWarning:
+    def _open(
+        self, session: Session, lead: _Lead, person: PersonFacts | None, earlier: dict[int, int]
+    ) -> tuple[FraudWarning, Grade]:
+        """A new warning for the lead, graded and routed; not yet in the session."""
         now = self.clock.now()
         e = lead.event
         features: dict[str, float] = {}
         if person is not None:
-            since = now - timedelta(days=self.rules.grading.history_days)
-            earlier = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(FraudWarning)
-                    .where(FraudWarning.person_id == person.id, FraudWarning.created_at >= since)
-                )
-                or 0
-            )
+            count = earlier.get(person.id, 0)
+            earlier[person.id] = count + 1
             person_features(
-                features, birth_year=person.birth_year, tags=person.tags, year=now.year, earlier_warnings=earlier
+                features, birth_year=person.birth_year, tags=person.tags, year=now.year, earlier_warnings=count
             )
         add_event(features, self._facts(lead))
         graded = grade(features, self.rules.grading)
         area_id = person.station_id if person else None
-        if area_id is None and lead.row["lon"] is not None:
-            area_id = self.jurisdictions.station_at(session, lead.row["lon"], lead.row["lat"])
+        point = lead.point
+        if area_id is None and point is not None:
+            area_id = self.jurisdictions.station_at(session, *point)
         unit_id = self.jurisdictions.unit_for_station(session, area_id)
         reasons = [r.as_dict() for r in graded.reasons]
         if person is None:
@@ -323,24 +454,25 @@ class FraudIntake:
             amount_protected_fen=0,
             amount_lost_fen=0,
         )
-        session.add(warning)
-        session.flush()
-        headline = _headline(graded.reasons)
+        return warning, graded
+
+    def _dispatch(self, session: Session, lead: _Lead, warning: FraudWarning, graded: Grade) -> Task:
+        """The dissuasion task of a new (stored) warning; the caller links the warning to it."""
         task = self.tasks.create(
             session,
             kind=TaskKind.DISSUASION,
-            title=f"{mask_phone(e.subject_phone)} {headline}",
+            title=f"{mask_phone(lead.event.subject_phone)} {_headline(graded.reasons)}",
             ref_type="fraud_warning",
             ref_id=warning.id,
-            area_id=area_id,
-            unit_id=unit_id,
+            area_id=warning.area_id,
+            unit_id=warning.unit_id,
             level=graded.level.value,
             reason="；".join(r.text for r in graded.reasons) or None,
         )
-        warning.task_id = task.id
-        return warning
+        return task
 
-    def _merge(self, session: Session, warning: FraudWarning, lead: _Lead) -> None:
+    def _merge(self, warning: FraudWarning, lead: _Lead, *, has_task: bool) -> Command | None:
+        """Fold the lead into the warning and regrade; returns what to record on its task."""
         now = self.clock.now()
         features = dict(warning.features)
         add_event(features, self._facts(lead))
@@ -354,27 +486,29 @@ class FraudIntake:
         warning.updated_at = now
         if lead.hit and warning.fraud_type == "other":
             warning.fraud_type = lead.hit.fraud_type
-        if graded.level.rank > Level(warning.level).rank and warning.task_id is not None:
+        if not has_task:
+            return None
+        if graded.level.rank > Level(warning.level).rank:
             old = warning.level
             warning.level = graded.level
-            task = session.get(Task, warning.task_id)
-            if task is not None and task.closed_at is None:
-                self.tasks.act(
-                    session,
-                    task,
-                    Command(
-                        TaskAction.LEVEL,
-                        None,
-                        f"合并新线索，等级由{Level(old).value}升为{graded.level.value}：{_headline(graded.reasons)}",
-                        {"level": graded.level.value},
-                    ),
-                )
-        elif warning.task_id is not None:
-            task = session.get(Task, warning.task_id)
-            if task is not None and task.closed_at is None:
-                self.tasks.act(
-                    session, task, Command(TaskAction.MERGE, None, f"合并新线索（第{warning.event_count}条）")
-                )
+            return Command(
+                TaskAction.LEVEL,
+                None,
+                f"合并新线索，等级由{Level(old).value}升为{graded.level.value}：{_headline(graded.reasons)}",
+                {"level": graded.level.value},
+            )
+        return Command(TaskAction.MERGE, None, f"合并新线索（第{warning.event_count}条）")
+
+
+@dataclass(slots=True)
+class _Step:
+    """What one fresh lead does: open a warning (with its grade) or merge into one (with a task command)."""
+
+    lead: _Lead
+    event_id: int
+    warning: FraudWarning
+    graded: Grade | None
+    command: Command | None
 
 
 def _headline(reasons: Sequence[Reason]) -> str:

@@ -161,6 +161,8 @@ class DissuasionWorkflow:
         task.visits += 1
         if found:
             return self._meet(task, command, now)
+        if self._reached(task) and not self.face_to_face(task):
+            return f"上门未见到本人（第{task.visits}次），本人此前已电话联系上"
         task.status = TaskStatus.VISITING
         if task.due_step is not Step.MEET:
             self._set_due(task, Step.MEET, self._meet_due(task, now))
@@ -213,7 +215,7 @@ class DissuasionWorkflow:
     def _close(self, task: Task, command: Command, now: datetime) -> str:
         if not (command.reason or "").strip():
             raise WorkflowError("关闭任务必须说明理由", code="reason_required", field="reason")
-        raw = command.data.get("outcome", Outcome.UNREACHABLE.value)
+        raw = command.data.get("outcome") or task.outcome or Outcome.UNREACHABLE.value
         try:
             outcome = Outcome(str(raw))
         except ValueError:

@@ -131,7 +131,7 @@ def list_warnings(
         query = query.where(w.created_at >= since)
     if before_id is not None:
         query = query.where(w.id < before_id)
-    return [warning_view(row[0], row[1], row[2], row[3], row[4], now) for row in session.execute(query).tuples()]
+    return [warning_view(row[0], row[1], row[2], row[3], row[4], now) for row in session.execute(query)]
 
 
 def warning_events(session: Session, warning_id: int) -> Sequence[FraudEvent]:

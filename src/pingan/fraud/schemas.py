@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Self
 
@@ -13,7 +13,7 @@ from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, normalize
 from pingan.fraud.models import EventKind, EventSource, Level
 
 
-class FieldProblem(ValueError):  # noqa: N818 - a ValueError by contract: Pydantic wraps it
+class FieldProblem(ValueError):
     """A cross-field check that still names the one field to fix (read back by `pingan.api.errors`)."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -26,6 +26,23 @@ def _phone(value: str) -> str:
         return normalize_phone(value)
     except InvalidIdentifier as exc:
         raise ValueError(str(exc)) from None
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _plausible_time(value: datetime) -> datetime:
+    # Far-off years overflow once shifted to UTC and say nothing true about a lead.
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("time must lie between 2000 and 2100")
+    return value
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
 
 
 Phone = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_phone)]
@@ -53,16 +70,16 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    id: str = Field(min_length=1, max_length=128)
+    id: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_no_nul)]
     source: EventSource
     kind: EventKind
-    at: AwareDatetime
+    at: Annotated[AwareDatetime, AfterValidator(_plausible_time)]
     subject_phone: Phone
-    counterpart: str | None = Field(default=None, min_length=1, max_length=255)
+    counterpart: Annotated[str | None, Field(min_length=1, max_length=255), AfterValidator(_no_nul)] = None
     counterpart_kind: IdentifierKind | None = None
     duration_s: int | None = Field(default=None, ge=0, le=86_400)
     amount: Decimal | None = Field(default=None, ge=0, le=Decimal("1e10"), decimal_places=2)
-    text: str | None = Field(default=None, max_length=4000)
+    text: Annotated[str | None, Field(max_length=4000), AfterValidator(_no_nul)] = None
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
     crs: CRS = CRS.WGS84

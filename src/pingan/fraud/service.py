@@ -32,11 +32,17 @@ class FraudService:
         now = self.clock.now()
         if command.action in (TaskAction.FEEDBACK, TaskAction.CLOSE) and task.outcome:
             warning.outcome = Outcome(task.outcome)
-            amount = int(_yuan(command.data.get("amount_yuan"), "amount_yuan") * 100)
-            if warning.outcome is Outcome.DISSUADED:
-                warning.amount_protected_fen = amount
-            elif warning.outcome is Outcome.DEFRAUDED:
-                warning.amount_lost_fen = amount
+            if command.data.get("amount_yuan") not in (None, ""):
+                amount = int(_yuan(command.data.get("amount_yuan"), "amount_yuan") * 100)
+                if warning.outcome is Outcome.DISSUADED:
+                    warning.amount_protected_fen = amount
+                elif warning.outcome is Outcome.DEFRAUDED:
+                    warning.amount_lost_fen = amount
+            # Money protected or lost belongs to its outcome only, so the figures always agree.
+            if warning.outcome is not Outcome.DISSUADED:
+                warning.amount_protected_fen = 0
+            if warning.outcome is not Outcome.DEFRAUDED:
+                warning.amount_lost_fen = 0
         if task.closed_at is not None:
             warning.status = WarningStatus.CLOSED
             warning.closed_at = now
@@ -70,7 +76,7 @@ def fraud_figures(
         func.coalesce(func.sum(w.amount_lost_fen), 0).label("lost_fen"),
         func.coalesce(func.sum(case((w.status == WarningStatus.OPEN, 1), else_=0)), 0).label("open"),
     )
-    by_level = dict(session.execute(select(w.level, func.count()).where(and_(*conds)).group_by(w.level)).tuples().all())
+    by_level = dict(session.execute(select(w.level, func.count()).where(and_(*conds)).group_by(w.level)).all())
     total = session.execute(select(*columns).where(and_(*conds))).one()
     t = Task
     task_conds = [t.ref_type == "fraud_warning", t.created_at >= period.start, t.created_at < period.end]

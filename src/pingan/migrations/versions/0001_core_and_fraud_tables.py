@@ -95,7 +95,9 @@ def upgrade() -> None:
         sa.Column("lat", sa.Float(), nullable=True),
         sa.Column("station_id", sa.Integer(), nullable=True),
         sa.Column("community_id", sa.Integer(), nullable=True),
-        sa.Column("tags", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),
+        sa.Column(
+            "tags", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
         sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["community_id"], ["areas.id"], name=op.f("fk_people_community_id_areas")),
         sa.ForeignKeyConstraint(["station_id"], ["areas.id"], name=op.f("fk_people_station_id_areas")),
@@ -397,7 +399,9 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),
+        sa.Column(
+            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
         sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_task_events_actor_id_users")),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_task_events_task_id_tasks")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_events")),

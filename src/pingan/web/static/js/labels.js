@@ -115,3 +115,23 @@ export function isCentre(user) {
 export function isField(user) {
   return Boolean(user) && FIELD_ROLES.indexOf(user.role) >= 0;
 }
+
+// The citizen desk (群众求助).
+
+export const DESK_CATEGORIES = {
+  consultation: { name: '咨询', tone: 'blue' },
+  fraud: { name: '疑似诈骗', tone: 'orange' },
+  hazard: { name: '安全隐患', tone: 'amber' },
+  dispute: { name: '矛盾纠纷', tone: 'teal' },
+  nuisance: { name: '非警务求助', tone: 'green' },
+  emergency: { name: '紧急求助', tone: 'red' },
+};
+
+export const DESK_ROUTES = {
+  officer: '社区民警',
+  station: '派出所',
+  specialty: '警种',
+  triage: '情指中心研判',
+  governance: '分流治理部门',
+  unit: '指定单位',
+};

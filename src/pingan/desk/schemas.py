@@ -1,0 +1,477 @@
+"""The desk's edges: what residents and staff send (`XCreate` / `XUpdate`) and get back (`XPublic`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pingan.core.geo import CRS, in_china
+from pingan.desk.rules.kinds import TOPICS_OF, Category, PushKind, Route, Specialty, Topic
+
+
+class FieldProblem(ValueError):
+    """A cross-field check that names the one field to fix (read back by `pingan.core.errors.field_of`)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Located(_In):
+    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    crs: CRS = CRS.GCJ02
+    """Phones (WeChat, Amap) report GCJ-02, so that is the default; say wgs84 for GPS coordinates."""
+
+    @model_validator(mode="after")
+    def _point(self) -> Self:
+        if (self.lon is None) != (self.lat is None):
+            raise FieldProblem("lat" if self.lat is None else "lon", "经纬度须同时提供")
+        if self.lon is not None and self.lat is not None and not in_china(self.lon, self.lat):
+            raise FieldProblem("lon", "位置不在中国境内，请检查经纬度（是否写反）")
+        return self
+
+
+# -- sign-in -------------------------------------------------------------------------------------
+
+
+class OtpCreate(_In):
+    phone: str = Field(min_length=5, max_length=32)
+
+
+class OtpPublic(BaseModel):
+    sent: Literal[True] = True
+    phone: str
+    expires_in: int
+    retry_after: int
+
+
+class OtpVerify(_In):
+    phone: str = Field(min_length=5, max_length=32)
+    code: str = Field(min_length=4, max_length=8, pattern=r"^\d+$")
+
+
+class ResidentPublic(BaseModel):
+    id: int
+    phone: str
+    address: str | None
+    lon: float | None
+    lat: float | None
+    station_id: int | None
+    station: str | None
+    community_id: int | None
+    community: str | None
+    tags: list[str]
+
+
+class ResidentToken(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_at: datetime
+    resident: ResidentPublic
+
+
+class ResidentUpdate(_Located):
+    address: str | None = Field(default=None, max_length=255)
+    tags: list[Literal["elderly", "student"]] | None = None
+
+
+class OfficerCard(BaseModel):
+    user_id: int | None
+    name: str | None
+    badge: str | None
+    station: str | None
+    station_phone: str | None
+    contact_phone: str | None
+    hours: str | None
+    office: str | None
+    intro: str | None
+    area_id: int | None
+    area: str | None
+    matched_by: Literal["location", "address", "profile"]
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+class DeskRequestCreate(_Located):
+    category: Category
+    topic: Topic | None = None
+    text: str = Field(default="", max_length=2000)
+    address: str | None = Field(default=None, max_length=255)
+    client_ref: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
+    """An idempotency key chosen by the app: posting the same key again returns the first request."""
+
+    @model_validator(mode="after")
+    def _topic(self) -> Self:
+        if self.topic is not None and self.topic not in TOPICS_OF[self.category]:
+            raise FieldProblem("topic", f"类别 {self.category.value} 不含主题 {self.topic.value}")
+        return self
+
+    @field_validator("address")
+    @classmethod
+    def _blank(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class MessageCreate(_In):
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class ReplyCreate(_In):
+    body: str = Field(min_length=1, max_length=2000)
+    internal: bool = False
+    """A staff-only note: the resident does not see it and it is not a reply."""
+
+
+class RerouteCreate(_In):
+    unit_id: int
+    assignee_id: int | None = None
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DivertCreate(_In):
+    unit_id: int | None = None
+    """The governance department; by default the one covering the request's place."""
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class MergeCreate(_In):
+    into_id: int
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class CloseCreate(_In):
+    resolution: Literal["resolved", "closed"] = "resolved"
+    answer: str | None = Field(default=None, min_length=1, max_length=2000)
+    """The final answer to the resident (posted as a reply before closing)."""
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AssignCreate(_In):
+    assignee_id: int
+
+
+class RateCreate(_In):
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class MessagePublic(BaseModel):
+    id: int
+    at: datetime
+    author: str
+    author_name: str | None
+    unit: str | None
+    body: str
+    internal: bool = False
+    request_id: int
+
+
+class MediaPublic(BaseModel):
+    id: int
+    kind: str
+    mime: str
+    size: int
+    url: str
+    filename: str | None
+
+
+class Handler(BaseModel):
+    route: str
+    route_name: str
+    unit_id: int | None
+    unit: str | None
+    officer: str | None
+
+
+class RequestPublic(BaseModel):
+    """A request as its resident sees it."""
+
+    id: int
+    category: str
+    category_name: str
+    topic: str | None
+    topic_name: str | None
+    text: str
+    address: str | None
+    lon: float | None
+    lat: float | None
+    station: str | None
+    status: str
+    status_name: str
+    handler: Handler
+    created_at: datetime
+    reply_due_at: datetime | None
+    first_reply_at: datetime | None
+    closed_at: datetime | None
+    resolution: str | None
+    rating: int | None
+    rating_comment: str | None
+    can_rate: bool
+    merged_into_id: int | None
+    call_110: bool
+    notice: str | None
+    messages: list[MessagePublic]
+    media: list[MediaPublic]
+    replayed: bool = False
+
+
+class RequestListItem(BaseModel):
+    id: int
+    category: str
+    category_name: str
+    topic: str | None
+    excerpt: str
+    status: str
+    status_name: str
+    route: str
+    unit_id: int | None
+    unit: str | None
+    station_id: int | None
+    station: str | None
+    created_at: datetime
+    reply_due_at: datetime | None
+    overdue: bool
+    first_reply_at: datetime | None
+    closed_at: datetime | None
+    rating: int | None
+    media_count: int
+    duplicate_of_id: int | None
+    phone: str | None = None
+
+
+class TaskHistoryItem(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+    data: dict[str, Any]
+
+
+class RequestStaffView(RequestListItem):
+    text: str
+    address: str | None
+    lon: float | None
+    lat: float | None
+    community_id: int | None
+    community: str | None
+    suggested_unit_id: int | None
+    suggested_unit: str | None
+    handler_id: int | None
+    handler: str | None
+    resident_id: int
+    masked: bool
+    task: dict[str, Any] | None
+    duplicate_score: float | None
+    merged_into_id: int | None
+    resolution: str | None
+    rating_comment: str | None
+    messages: list[MessagePublic]
+    media: list[MediaPublic]
+    history: list[TaskHistoryItem]
+
+
+class RequestPage(BaseModel):
+    items: list[RequestListItem]
+    next_before_id: int | None
+
+
+# -- routing rules -------------------------------------------------------------------------------
+
+
+class RoutingRuleCreate(_In):
+    priority: int = Field(default=100, ge=0, le=10_000)
+    name: str = Field(default="", max_length=100)
+    category: Category | None = None
+    topic: Topic | None = None
+    area_id: int | None = None
+    target: Route
+    specialty: Specialty | None = None
+    unit_id: int | None = None
+    triage: bool = True
+    active: bool = True
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RoutingRuleUpdate(_In):
+    priority: int | None = Field(default=None, ge=0, le=10_000)
+    name: str | None = Field(default=None, max_length=100)
+    category: Category | None = None
+    topic: Topic | None = None
+    area_id: int | None = None
+    target: Route | None = None
+    specialty: Specialty | None = None
+    unit_id: int | None = None
+    triage: bool | None = None
+    active: bool | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RoutingRulePublic(BaseModel):
+    id: int | None
+    source: Literal["admin", "county_file"]
+    priority: int | None
+    name: str
+    category: str | None
+    topic: str | None
+    area_id: int | None
+    target: str
+    specialty: str | None
+    unit_id: int | None
+    triage: bool
+    active: bool
+    note: str | None
+    description: str
+
+
+class RoutePreview(_Located):
+    category: Category
+    topic: Topic | None = None
+    address: str | None = Field(default=None, max_length=255)
+
+
+class RouteDecisionPublic(BaseModel):
+    route: str
+    unit_id: int | None
+    unit: str | None
+    assignee_id: int | None
+    assignee: str | None
+    suggested_unit_id: int | None
+    rule_id: int | None
+    explanation: str
+    station_id: int | None
+    community_id: int | None
+
+
+# -- officers and robots -------------------------------------------------------------------------
+
+
+class OfficerUpdate(_In):
+    area_id: int
+    hours: str = Field(default="工作日 08:30-17:30", max_length=100)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    office: str | None = Field(default=None, max_length=200)
+    intro: str | None = Field(default=None, max_length=500)
+    active: bool = True
+
+
+class OfficerPublic(BaseModel):
+    user_id: int
+    name: str
+    unit_id: int | None
+    area_id: int
+    area: str | None
+    hours: str
+    contact_phone: str | None
+    office: str | None
+    intro: str | None
+    active: bool
+
+
+class RobotCreate(_In):
+    name: str = Field(default="", max_length=100)
+    unit_id: int | None = None
+    user_id: int | None = None
+    webhook: str = Field(min_length=10, max_length=500, pattern=r"^https?://")
+    secret: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _owner(self) -> Self:
+        if (self.unit_id is None) == (self.user_id is None):
+            raise FieldProblem("unit_id", "机器人须绑定一个单位或一名民警（二选一）")
+        return self
+
+
+class RobotPublic(BaseModel):
+    id: int
+    name: str
+    unit_id: int | None
+    user_id: int | None
+    webhook: str
+    """Shown without its access token."""
+    signed: bool
+    active: bool
+    last_sends: list[dict[str, Any]]
+
+
+# -- pushes --------------------------------------------------------------------------------------
+
+
+class PushTemplateCreate(_In):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")
+    kind: PushKind
+    title: str = Field(min_length=1, max_length=100)
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class PushTemplateUpdate(_In):
+    kind: PushKind | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    body: str | None = Field(default=None, min_length=1, max_length=2000)
+    active: bool | None = None
+
+
+class PushTemplatePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    kind: str
+    title: str
+    body: str
+    active: bool
+
+
+class PushCreate(_In):
+    template_id: int | None = None
+    kind: PushKind | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    body: str | None = Field(default=None, min_length=1, max_length=2000)
+    area_ids: list[int] = Field(default_factory=list, max_length=200)
+    polygon: dict[str, Any] | None = None
+    """A GeoJSON Polygon or MultiPolygon drawn on the map."""
+    crs: CRS = CRS.WGS84
+    tags: list[Literal["elderly", "student"]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _content(self) -> Self:
+        if self.template_id is None:
+            if self.title is None:
+                raise FieldProblem("title", "请选择模板或填写标题")
+            if self.body is None:
+                raise FieldProblem("body", "请选择模板或填写内容")
+            if self.kind is None:
+                raise FieldProblem("kind", "请选择推送类别")
+        return self
+
+
+class PushPublic(BaseModel):
+    id: int
+    kind: str
+    title: str
+    body: str
+    target: dict[str, Any]
+    created_at: datetime
+    targeted: int
+    delivered: int
+    held: int
+    read: int | None = None
+
+
+class InboxItem(BaseModel):
+    id: int
+    push_id: int
+    kind: str
+    title: str
+    body: str
+    at: datetime
+    read_at: datetime | None

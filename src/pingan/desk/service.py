@@ -1,0 +1,941 @@
+"""The desk's use cases: a resident posts a request; staff sign, reply, re-route, divert, merge, close;
+the resident follows up and rates. Every step is a command on the request's core task, so the
+deadline, the escalation and the history are the core's; this module keeps `desk_requests` in step.
+
+Each mutation is one transaction of its own (committed before the HTTP answer is sent). On SQLite,
+desk writes are serialised in-process, as the fraud intake does, so that they never race for the
+single writer lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from pingan.core.clock import Clock
+from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound
+from pingan.core.models import COUNTY_WIDE_ROLES, Role, Task, TaskAction, TaskKind, TaskStatus, Unit, UnitKind, User
+from pingan.core.notify import Notifier
+from pingan.core.rules import DeskRules
+from pingan.core.scope import Scope, scope_of
+from pingan.core.tasks import Command, TaskService
+from pingan.db import Database
+from pingan.desk.directory import DirectoryCache, Snapshot
+from pingan.desk.errors import RateLimited, Unavailable
+from pingan.desk.media import MediaStore, StoredFile, Upload
+from pingan.desk.models import (
+    AuthorKind,
+    DeskMedia,
+    DeskMessage,
+    DeskRequest,
+    DeskResident,
+    MediaKind,
+    Resolution,
+)
+from pingan.desk.places import Places
+from pingan.desk.queries import Names
+from pingan.desk.residents import Actor, require_resident
+from pingan.desk.rules.hours import iso_week, reply_due
+from pingan.desk.rules.kinds import CATEGORY_NAMES, TOPIC_NAMES, Category, Route, Topic
+from pingan.desk.rules.routing import Decision, Place, choose, resolve
+from pingan.desk.rules.similar import Candidate, Duplicate, address_key, bbox, best_duplicate, content_hash
+from pingan.desk.schemas import DeskRequestCreate
+from pingan.desk.workflow import EMERGENCY_LEVEL
+from pingan.fraud.intake import FraudIntake
+from pingan.fraud.models import FraudEvent
+
+log = logging.getLogger(__name__)
+
+REF_TYPE = "desk_request"
+HANDLER_ROLES = frozenset({Role.STATION_HEAD, Role.OFFICER, Role.GOVERNANCE})
+STAFF_ROLES = COUNTY_WIDE_ROLES | HANDLER_ROLES
+CALL_110 = "如遇紧急情况请立即拨打110！"
+UNIT_ROUTES = {
+    UnitKind.STATION: Route.STATION,
+    UnitKind.COMMUNITY_TEAM: Route.STATION,
+    UnitKind.SPECIALTY: Route.SPECIALTY,
+    UnitKind.COMMAND_CENTRE: Route.TRIAGE,
+    UnitKind.GOVERNANCE: Route.GOVERNANCE,
+}
+
+
+# The hot path's statements, built once: each is compiled once and then only bound (see `post`).
+_REQ: Table = DeskRequest.__table__  # type: ignore[assignment]
+_RES: Table = DeskResident.__table__  # type: ignore[assignment]
+_MSG: Table = DeskMessage.__table__  # type: ignore[assignment]
+_MEDIA: Table = DeskMedia.__table__  # type: ignore[assignment]
+_PROFILE = select(_RES.c.phone, _RES.c.station_id, _RES.c.community_id, _RES.c.lon).where(
+    _RES.c.user_id == bindparam("user_id")
+)
+_REPLAY = select(_REQ.c.id).where(_REQ.c.resident_id == bindparam("resident_id"), _REQ.c.client_ref == bindparam("ref"))
+_FLOOD_COLS = (_REQ.c.id, _REQ.c.created_at, _REQ.c.content_hash, _REQ.c.phone)
+_FLOODS_BY_PHONE = select(*_FLOOD_COLS).where(
+    _REQ.c.phone == bindparam("phone"), _REQ.c.created_at > bindparam("since")
+)
+_FLOODS_BY_PHONE_OR_ADDRESS = select(*_FLOOD_COLS).where(
+    or_(_REQ.c.phone == bindparam("phone"), _REQ.c.address_key == bindparam("akey")),
+    _REQ.c.created_at > bindparam("since"),
+)
+_DUP_COLS = (_REQ.c.id, _REQ.c.text, _REQ.c.lon, _REQ.c.lat, _REQ.c.address_key, _REQ.c.created_at)
+_DUP_OPEN = and_(
+    _REQ.c.category == bindparam("category"), _REQ.c.is_open.is_(True), _REQ.c.created_at >= bindparam("since")
+)
+_DUPS_NEAR = (
+    select(*_DUP_COLS)
+    .where(
+        _DUP_OPEN,
+        _REQ.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+        _REQ.c.lon.between(bindparam("min_lon"), bindparam("max_lon")),
+    )
+    .order_by(_REQ.c.id)
+    .limit(200)
+)
+_DUPS_AT_ADDRESS = (
+    select(*_DUP_COLS).where(_DUP_OPEN, _REQ.c.address_key == bindparam("akey")).order_by(_REQ.c.id).limit(200)
+)
+_INSERT_REQUEST = insert(_REQ).returning(_REQ.c.id)
+_INSERT_MESSAGE = insert(_MSG).returning(_MSG.c.id)
+_INSERT_MEDIA = insert(_MEDIA).returning(_MEDIA.c.id)
+
+
+@dataclass(frozen=True)
+class PostedView:
+    """What the post itself knows about the new request, enough to answer without reading it back."""
+
+    values: dict[str, Any]
+    unit: str | None
+    officer: str | None
+    welcome: tuple[int, datetime, str]
+    media: list[tuple[int, str, str, int, str | None]]
+
+
+@dataclass(frozen=True)
+class Posted:
+    request_id: int
+    created: bool
+    """False when the post was a replay of an earlier one (same client_ref)."""
+    view: PostedView | None = None
+
+
+class Forwarder:
+    """A background thread handing request ids to `forward(ids)` in batches gathered over `delay` seconds.
+
+    On start it also forwards whatever an earlier process left behind (`forward(None)`).
+    """
+
+    def __init__(self, forward: Callable[[Sequence[int] | None], int], *, delay: float = 0.05) -> None:
+        self._forward = forward
+        self._delay = delay
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, request_id: int) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="desk-fraud-forwarder", daemon=True)
+                self._thread.start()
+        self._queue.put(request_id)
+
+    def _run(self) -> None:
+        try:
+            self._forward(None)
+        except Exception:
+            log.exception("forwarding left-over fraud requests failed")
+        while True:
+            first = self._queue.get()
+            batch = [first]
+            deadline = time.monotonic() + self._delay
+            while (wait := deadline - time.monotonic()) > 0:
+                try:
+                    batch.append(self._queue.get(timeout=wait))
+                except queue.Empty:
+                    break
+            ids = [i for i in batch if i is not None]
+            try:
+                if ids:
+                    self._forward(ids)
+            except Exception:  # the ids stay unforwarded and are picked up on the next start
+                log.exception("forwarding %d fraud requests failed", len(ids))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            if None in batch:
+                return
+
+    def drain(self) -> None:
+        if self._thread is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+
+
+def task_of(session: Session, request_id: int) -> Task | None:
+    return session.scalar(select(Task).where(Task.ref_type == REF_TYPE, Task.ref_id == request_id))
+
+
+def staff_scope(session: Session, actor: Actor) -> Scope:
+    if actor.role not in STAFF_ROLES:
+        raise Forbidden("当前角色不能处理群众诉求")
+    user = session.get(User, actor.id)
+    if user is None:
+        raise Forbidden("用户不存在")
+    return scope_of(session, user)
+
+
+def visible_to(session: Session, actor: Actor, request: DeskRequest) -> bool:
+    if actor.role is Role.RESIDENT:
+        return request.resident_id == actor.id
+    if actor.role not in STAFF_ROLES:
+        return False
+    return staff_scope(session, actor).covers(unit_id=request.unit_id, area_id=request.station_id)
+
+
+def may_handle(actor: Actor, request: DeskRequest) -> bool:
+    """County-wide roles, or staff of the unit handling the request now."""
+    if actor.role in COUNTY_WIDE_ROLES:
+        return True
+    return actor.role in HANDLER_ROLES and actor.unit_id is not None and actor.unit_id == request.unit_id
+
+
+class DeskService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        rules: DeskRules,
+        tasks: TaskService,
+        places: Places,
+        intake: FraudIntake,
+        notifier: Notifier,
+        media: MediaStore,
+        *,
+        forward_async: bool = True,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.rules = rules
+        self.zone = ZoneInfo(rules.timezone)
+        self.tasks = tasks
+        self.places = places
+        self.intake = intake
+        self.notifier = notifier
+        self.media = media
+        self.directory = DirectoryCache(rules)
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if db.is_sqlite else contextlib.nullcontext()
+        )
+        tasks.listen(TaskKind.DESK_REQUEST, self._sync)
+        # Suspected fraud goes on to the fraud intake after the post has answered, in small batches.
+        self._forwarder = Forwarder(self.forward_fraud) if forward_async else None
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def names(self, session: Session) -> Names:
+        """Unit and area names from the caches, for queues."""
+        snapshot = self.directory.snapshot(session)
+        return Names(snapshot.unit_names, self.places.area_names(session))
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction; a concurrent update or a busy database is a clear error, not a 500."""
+        try:
+            with self._lock, self.db.session() as session:
+                yield session
+        except StaleDataError:
+            raise Conflict("诉求已被他人更新，请刷新后重试", code="stale") from None
+        except OperationalError as exc:
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise Unavailable("系统繁忙，请稍后重试") from None
+            raise
+
+    def _sync(self, session: Session, task: Task, command: Command) -> None:
+        """Keep the request's denormalised copy of its task in step (a `TaskService` listener)."""
+        if task.ref_type != REF_TYPE:
+            return
+        request = session.get(DeskRequest, task.ref_id)
+        if request is None:
+            return
+        now = self.clock.now()
+        if command.action is TaskAction.REPLY and request.first_reply_at is None:
+            request.first_reply_at = now
+            request.first_reply_by = command.actor_id
+            request.replied_on_time = request.reply_due_at is None or now <= request.reply_due_at
+        request.status = task.status
+        request.is_open = task.closed_at is None
+        request.unit_id = task.unit_id
+        request.handler_id = task.assignee_id
+        if task.due_at is not None:
+            request.reply_due_at = task.due_at
+        request.closed_at = task.closed_at
+        if task.closed_at is not None and task.outcome:
+            request.resolution = Resolution(task.outcome)
+        request.updated_at = now
+
+    def _task(self, session: Session, request: DeskRequest) -> Task:
+        task = task_of(session, request.id)
+        if task is None:
+            raise Conflict("诉求缺少处理任务", code="no_task")
+        return task
+
+    def _message(
+        self,
+        session: Session,
+        request: DeskRequest,
+        body: str,
+        *,
+        kind: AuthorKind = AuthorKind.SYSTEM,
+        author_id: int | None = None,
+        unit_id: int | None = None,
+        internal: bool = False,
+    ) -> DeskMessage:
+        message = DeskMessage(
+            request_id=request.id,
+            at=self.clock.now(),
+            author_kind=kind,
+            author_id=author_id,
+            unit_id=unit_id,
+            body=body,
+            internal=internal,
+        )
+        session.add(message)
+        return message
+
+    def _tell_resident(self, session: Session, request: DeskRequest, title: str, body: str = "") -> None:
+        self.notifier.send(session, title=title, body=body, user_id=request.resident_id, dedupe_key=None)
+
+    def _unit_name(self, session: Session, unit_id: int | None) -> str:
+        if unit_id is None:
+            return "情指中心"
+        unit = session.get(Unit, unit_id)
+        return unit.name if unit else f"单位#{unit_id}"
+
+    def _handler_phrase(self, session: Session, unit_id: int | None, assignee_id: int | None) -> str:
+        unit = self._unit_name(session, unit_id)
+        if assignee_id is not None:
+            user = session.get(User, assignee_id)
+            if user is not None:
+                return f"{unit} {user.display_name}"
+        return unit
+
+    # -- posting ---------------------------------------------------------------------------------
+
+    def post(self, actor: Actor, body: DeskRequestCreate, uploads: Sequence[Upload] = ()) -> Posted:
+        """Take a resident's request: validate, place, limit, route, store, and hand it to its handler.
+
+        Raises BadInput (a named field), RateLimited (floods), Conflict (the same request posted twice).
+        A replay with the same `client_ref` returns the first request (`created` False). Nothing is left
+        behind when the post fails: not the request, not its files.
+
+        This is the desk's hot path: the desk's own rows are written with plain statements and the
+        directory comes from memory; the task goes through `TaskService.create` like any other.
+        """
+        require_resident(actor)
+        files = self.media.check(list(uploads))
+        text = body.text.strip()
+        if not text and not any(f.kind is MediaKind.AUDIO for f in files):
+            raise BadInput("请填写诉求内容或发送语音", field="text", code="empty_text")
+        now = self.clock.now()
+        stored: list[StoredFile] = []
+        try:
+            with self.write() as session:
+                conn = session.connection()
+                # A replay (same client_ref) is caught by the unique constraint on insert, below.
+                profile = conn.execute(_PROFILE, {"user_id": actor.id}).first()
+                if profile is None:
+                    raise NotFound("未找到群众档案，请重新登录", field="user")
+                lon, lat, place = self._place(session, body, Place(profile.station_id, profile.community_id))
+                akey = address_key(body.address, lon, lat)
+                digest = content_hash(body.category.value, text)
+                self._check_floods(session, profile.phone, akey, digest, body.category, now)
+                directory = self.directory.snapshot(session)
+                decision = resolve(
+                    choose(directory.rules, body.category, body.topic, place), body.category, place, directory
+                )
+                duplicate = self._find_duplicate(session, body.category, text, lon, lat, akey, now)
+                emergency = body.category is Category.EMERGENCY
+                values: dict[str, Any] = {
+                    "resident_id": actor.id,
+                    "phone": profile.phone,
+                    "category": body.category,
+                    "topic": body.topic,
+                    "text": text,
+                    "address": body.address,
+                    "address_key": akey,
+                    "lon": lon,
+                    "lat": lat,
+                    "station_id": place.station_id,
+                    "community_id": place.community_id,
+                    "route": decision.route,
+                    "unit_id": decision.unit_id,
+                    "suggested_unit_id": decision.suggested_unit_id,
+                    "handler_id": decision.assignee_id,
+                    "status": TaskStatus.ISSUED,
+                    "is_open": True,
+                    "client_ref": body.client_ref,
+                    "content_hash": digest,
+                    "created_at": now,
+                    "updated_at": now,
+                    "reply_due_at": reply_due(now, self.rules, emergency=emergency),
+                    "week": iso_week(now, self.zone),
+                    "media_count": len(files),
+                    "duplicate_of_id": duplicate.id if duplicate else None,
+                    "duplicate_score": duplicate.similarity if duplicate else None,
+                }
+                request_id = int(conn.execute(_INSERT_REQUEST, values).scalar_one())
+                values["id"] = request_id
+                self._open_task(session, values, decision, actor, duplicate.id if duplicate else None)
+                # The request's deadline was computed from the same rule as the task's (`reply_due`); later
+                # changes to the task's deadline are copied over by `_sync`.
+                media_rows = []
+                for file in files:
+                    saved = self.media.write(file, now)
+                    stored.append(saved)
+                    media_rows.append(
+                        {
+                            "request_id": request_id,
+                            "message_id": None,
+                            "owner_id": actor.id,
+                            "kind": file.kind,
+                            "mime": file.mime,
+                            "size": file.size,
+                            "sha256": file.sha256,
+                            "path": saved.relative,
+                            "filename": file.filename,
+                            "created_at": now,
+                        }
+                    )
+                media_ids = (
+                    [int(conn.execute(_INSERT_MEDIA, row).scalar_one()) for row in media_rows] if media_rows else []
+                )
+                welcome = self._welcome(values, decision, directory)
+                message_id = int(
+                    conn.execute(
+                        _INSERT_MESSAGE,
+                        {
+                            "request_id": request_id,
+                            "at": now,
+                            "author_kind": AuthorKind.SYSTEM,
+                            "author_id": None,
+                            "unit_id": None,
+                            "body": welcome,
+                            "internal": False,
+                        },
+                    ).scalar_one()
+                )
+                if profile.station_id is None and place.station_id is not None:
+                    # The first place we learn for a resident is where their alerts and officer come from.
+                    learned: dict[str, Any] = {
+                        "station_id": place.station_id,
+                        "community_id": place.community_id,
+                        "updated_at": now,
+                    }
+                    if lon is not None and profile.lon is None:
+                        learned.update(lon=lon, lat=lat)
+                    conn.execute(update(DeskResident).where(DeskResident.user_id == actor.id).values(learned))
+                session.flush()
+        except IntegrityError:
+            for saved in stored:
+                saved.discard()
+            if body.client_ref is not None:  # a concurrent replay with the same key won the race
+                with self.db.session() as session:
+                    replay = self._replay(session, actor.id, body.client_ref)
+                if replay is not None:
+                    return Posted(replay, False)
+            raise Conflict("诉求提交冲突，请重试", code="conflict") from None
+        except BaseException:
+            for saved in stored:
+                saved.discard()
+            raise
+        if body.category is Category.FRAUD:
+            self._forward_later(request_id)
+        view = PostedView(
+            values=values,
+            unit=directory.unit_name(decision.unit_id),
+            officer=directory.officer_name(decision.assignee_id),
+            welcome=(message_id, now, welcome),
+            media=[(mid, f.kind.value, f.mime, f.size, f.filename) for mid, f in zip(media_ids, files, strict=True)],
+        )
+        return Posted(request_id, True, view)
+
+    @staticmethod
+    def _replay(session: Session, resident_id: int, client_ref: str) -> int | None:
+        found = (
+            session.connection()
+            .execute(
+                select(DeskRequest.id).where(
+                    DeskRequest.resident_id == resident_id, DeskRequest.client_ref == client_ref
+                )
+            )
+            .scalar()
+        )
+        return int(found) if found is not None else None
+
+    def _place(
+        self, session: Session, body: DeskRequestCreate, known: Place
+    ) -> tuple[float | None, float | None, Place]:
+        if body.lon is not None and body.lat is not None:
+            return self.places.point(session, body.lon, body.lat, body.crs)
+        if body.address:
+            found = self.places.address(session, body.address)
+            if found is not None:
+                return None, None, found
+        return None, None, known
+
+    def _check_floods(
+        self, session: Session, phone: str, akey: str | None, digest: str, category: Category, now: datetime
+    ) -> None:
+        r = self.rules
+        hint = CALL_110 if category is Category.EMERGENCY else ""
+        params = {"phone": phone, "akey": akey, "since": now - timedelta(days=1)}
+        query = _FLOODS_BY_PHONE if akey is None else _FLOODS_BY_PHONE_OR_ADDRESS
+        rows = session.connection().execute(query, params).all()
+        recent = [row for row in rows if row.phone == phone]
+        repost_since = now - timedelta(minutes=r.repost_minutes)
+        for row in recent:
+            if row.content_hash == digest and row.created_at > repost_since:
+                raise Conflict(
+                    f"相同的诉求已提交（编号 {row.id}），请勿重复提交。{hint}", field="text", code="duplicate_post"
+                )
+        hour = [row.created_at for row in recent if row.created_at > now - timedelta(hours=1)]
+        if len(hour) >= r.posts_per_phone_hour:
+            wait = max(1, math.ceil((min(hour) + timedelta(hours=1) - now).total_seconds()))
+            raise RateLimited(f"提交过于频繁，请稍后再试。{hint}", field="phone", retry_after=wait)
+        if len(recent) >= r.posts_per_phone_day:
+            wait = max(1, math.ceil((min(row.created_at for row in recent) + timedelta(days=1) - now).total_seconds()))
+            raise RateLimited(f"今日提交次数已达上限。{hint}", field="phone", retry_after=wait)
+        if akey is not None and len(rows) - len(recent) >= r.posts_per_address_day:
+            raise RateLimited(f"该地址今日提交次数已达上限。{hint}", field="address", retry_after=3600)
+
+    def _find_duplicate(
+        self,
+        session: Session,
+        category: Category,
+        text: str,
+        lon: float | None,
+        lat: float | None,
+        akey: str | None,
+        now: datetime,
+    ) -> Duplicate | None:
+        if category is Category.EMERGENCY or not text:
+            return None
+        r = self.rules
+        params: dict[str, Any] = {"category": category, "since": now - timedelta(days=r.duplicate_days)}
+        if lon is not None and lat is not None:
+            min_lon, min_lat, max_lon, max_lat = bbox(lon, lat, r.duplicate_radius_m)
+            params.update(min_lon=min_lon, min_lat=min_lat, max_lon=max_lon, max_lat=max_lat)
+            rows = session.connection().execute(_DUPS_NEAR, params).all()
+        elif akey is not None:
+            rows = session.connection().execute(_DUPS_AT_ADDRESS, {**params, "akey": akey}).all()
+        else:
+            return None
+        return best_duplicate(
+            text,
+            lon,
+            lat,
+            akey,
+            (Candidate(row.id, row.text, row.lon, row.lat, row.address_key, row.created_at) for row in rows),
+            radius_m=r.duplicate_radius_m,
+            min_similarity=r.duplicate_similarity,
+        )
+
+    def _open_task(
+        self, session: Session, values: dict[str, Any], decision: Decision, actor: Actor, duplicate_of: int | None
+    ) -> Task:
+        category: Category = values["category"]
+        topic: Topic | None = values["topic"]
+        text: str = values["text"]
+        name = CATEGORY_NAMES[category] + ("·" + TOPIC_NAMES[topic] if topic is not None else "")
+        excerpt = (text[:40] + ("…" if len(text) > 40 else "")) if text else "（语音）"
+        task = self.tasks.create(
+            session,
+            kind=TaskKind.DESK_REQUEST,
+            title=f"【{name}】{excerpt}"[:200],
+            ref_type=REF_TYPE,
+            ref_id=values["id"],
+            area_id=values["station_id"],
+            unit_id=decision.unit_id,
+            level=EMERGENCY_LEVEL if category is Category.EMERGENCY else None,
+            actor_id=actor.id,
+            reason=decision.explanation,
+            data={
+                "route": decision.route.value,
+                "rule_id": decision.rule_id,
+                "suggested_unit_id": decision.suggested_unit_id,
+                "duplicate_of": duplicate_of,
+            },
+        )
+        if decision.assignee_id is not None:
+            task.assignee_id = decision.assignee_id
+        return task
+
+    def _welcome(self, values: dict[str, Any], decision: Decision, directory: Snapshot) -> str:
+        unit = directory.unit_name(decision.unit_id) or "情指中心"
+        officer = directory.officer_name(decision.assignee_id)
+        who = f"{unit} {officer}" if officer else unit
+        due_at: datetime | None = values["reply_due_at"]
+        due = due_at.astimezone(self.zone).strftime("%m月%d日 %H:%M") if due_at else ""
+        if values["category"] is Category.EMERGENCY:
+            return f"{CALL_110}您的求助已同步通知{who}和情指中心。"
+        if decision.route is Route.TRIAGE:
+            return f"您的诉求已受理，情指中心正在研判分派，预计{due}前答复。"
+        if decision.route is Route.GOVERNANCE:
+            return f"您的诉求属于非警务事项，已分流至{who}处理，处理结果将在此告知。"
+        return f"您的诉求已受理，由{who}处理，预计{due}前答复。"
+
+    # -- the fraud loop --------------------------------------------------------------------------
+
+    def forward_fraud(self, request_ids: Sequence[int] | None = None, *, limit: int = 500) -> int:
+        """Hand suspected-fraud requests to the fraud intake in one batch (idempotent: the event id is the
+        request's). Returns how many were marked forwarded. Without ids, forwards those that a crash or an
+        intake failure left behind."""
+        query = select(_REQ.c.id, _REQ.c.created_at, _REQ.c.phone, _REQ.c.text, _REQ.c.lon, _REQ.c.lat).where(
+            _REQ.c.category == Category.FRAUD, _REQ.c.fraud_forwarded_at.is_(None)
+        )
+        if request_ids is not None:
+            query = query.where(_REQ.c.id.in_(list(request_ids)))
+        with self.db.session() as session:
+            pending = session.connection().execute(query.order_by(_REQ.c.id).limit(limit)).all()
+        if not pending:
+            return 0
+        items: list[dict[str, Any]] = []
+        for row in pending:
+            item: dict[str, Any] = {
+                "id": f"desk-{row.id}",
+                "source": "desk",
+                "kind": "report",
+                "at": row.created_at,
+                "subject_phone": row.phone,
+                "text": row.text[:4000] or None,
+            }
+            if row.lon is not None and row.lat is not None:
+                item.update(lon=row.lon, lat=row.lat, crs="wgs84")
+            items.append(item)
+        try:
+            result = self.intake.ingest(items)
+        except Exception:
+            log.exception("fraud intake failed for %d desk requests; they will be retried", len(items))
+            return 0
+        rejected = {r.id: r.message for r in result.rejected}
+        for source_id, message in rejected.items():
+            log.warning("fraud intake refused %s: %s", source_id, message)
+        done = 0
+        now = self.clock.now()
+        with self.write() as session:
+            conn = session.connection()
+            warnings = dict(
+                conn.execute(
+                    select(FraudEvent.source_id, FraudEvent.warning_id).where(
+                        FraudEvent.source == "desk", FraudEvent.source_id.in_([i["id"] for i in items])
+                    )
+                ).all()
+            )
+            for row in pending:
+                source_id = f"desk-{row.id}"
+                warning_id = warnings.get(source_id)
+                marked = conn.execute(
+                    update(_REQ)
+                    .where(_REQ.c.id == row.id, _REQ.c.fraud_forwarded_at.is_(None))
+                    .values(fraud_forwarded_at=now, fraud_warning_id=warning_id)
+                )
+                if marked.rowcount != 1:
+                    continue
+                if source_id in rejected:
+                    note = f"未能转入反诈预警：{rejected[source_id]}"
+                elif warning_id is not None:
+                    note = f"已转反诈中心（预警#{warning_id}）"
+                else:
+                    note = "已转反诈中心"
+                conn.execute(
+                    _INSERT_MESSAGE,
+                    {
+                        "request_id": row.id,
+                        "at": now,
+                        "author_kind": AuthorKind.SYSTEM,
+                        "author_id": None,
+                        "unit_id": None,
+                        "body": note,
+                        "internal": True,
+                    },
+                )
+                done += 1
+        return done
+
+    def _forward_later(self, request_id: int) -> None:
+        if self._forwarder is None:
+            self.forward_fraud([request_id])
+        else:
+            self._forwarder.submit(request_id)
+
+    def drain(self) -> None:
+        """Wait until every suspected-fraud request handed to the background forwarder has been forwarded."""
+        if self._forwarder is not None:
+            self._forwarder.drain()
+
+    def shutdown(self) -> None:
+        """Stop the background forwarder (after what it holds has been forwarded)."""
+        if self._forwarder is not None:
+            self._forwarder.close()
+
+    # -- staff -----------------------------------------------------------------------------------
+
+    def _staff_request(self, session: Session, actor: Actor, request_id: int, *, handle: bool = True) -> DeskRequest:
+        if actor.role not in STAFF_ROLES:
+            raise Forbidden("当前角色不能处理群众诉求")
+        request = session.get(DeskRequest, request_id)
+        if request is None or not visible_to(session, actor, request):
+            raise NotFound("诉求不存在或不在本单位范围内", field="request_id")
+        if handle and not may_handle(actor, request):
+            raise Forbidden(f"该诉求由{self._unit_name(session, request.unit_id)}处理", field="request_id")
+        return request
+
+    def sign(self, actor: Actor, request_id: int) -> None:
+        with self.write() as session:
+            request = self._staff_request(session, actor, request_id)
+            self.tasks.act(session, self._task(session, request), Command(TaskAction.SIGN, actor.id))
+
+    def assign(self, actor: Actor, request_id: int, assignee_id: int) -> None:
+        with self.write() as session:
+            request = self._staff_request(session, actor, request_id)
+            if actor.role not in COUNTY_WIDE_ROLES | {Role.STATION_HEAD}:
+                raise Forbidden("只有所长或中心可以指派", field="assignee_id")
+            self._check_assignee(session, assignee_id, request.unit_id)
+            self.tasks.act(
+                session,
+                self._task(session, request),
+                Command(TaskAction.ASSIGN, actor.id, None, {"assignee_id": assignee_id}),
+            )
+
+    def _check_assignee(self, session: Session, assignee_id: int, unit_id: int | None) -> None:
+        user = session.get(User, assignee_id)
+        if user is None or not user.active or user.role not in HANDLER_ROLES | COUNTY_WIDE_ROLES:
+            raise BadInput("指派对象不存在或不能处理诉求", field="assignee_id")
+        if unit_id is not None and user.unit_id != unit_id:
+            raise BadInput("指派对象不属于处理单位", field="assignee_id")
+
+    def reply(self, actor: Actor, request_id: int, body: str, *, internal: bool = False) -> int:
+        """A reply the resident sees (or a staff-only note). Returns the message id."""
+        with self.write() as session:
+            request = self._staff_request(session, actor, request_id)
+            task = self._task(session, request)
+            if internal:
+                self.tasks.act(session, task, Command(TaskAction.NOTE, actor.id, "内部备注", {"internal": True}))
+                message = self._message(
+                    session,
+                    request,
+                    body,
+                    kind=AuthorKind.STAFF,
+                    author_id=actor.id,
+                    unit_id=actor.unit_id,
+                    internal=True,
+                )
+            else:
+                self.tasks.act(session, task, Command(TaskAction.REPLY, actor.id, None, {"length": len(body)}))
+                message = self._message(
+                    session, request, body, kind=AuthorKind.STAFF, author_id=actor.id, unit_id=actor.unit_id
+                )
+                self._tell_resident(session, request, "您的诉求有新答复", body[:100])
+            session.flush()
+            return message.id
+
+    def reroute(
+        self,
+        actor: Actor,
+        request_id: int,
+        unit_id: int,
+        reason: str,
+        *,
+        assignee_id: int | None = None,
+        divert: bool = False,
+    ) -> None:
+        """Hand the request to another unit (history and reason kept); `divert` to a governance department."""
+        with self.write() as session:
+            request = self._staff_request(session, actor, request_id)
+            unit = session.get(Unit, unit_id)
+            if unit is None:
+                raise BadInput("目标单位不存在", field="unit_id")
+            if divert and unit.kind is not UnitKind.GOVERNANCE:
+                raise BadInput("分流对象须为治理部门", field="unit_id")
+            if unit.kind in (UnitKind.BANK, UnitKind.TELECOM):
+                raise BadInput("不能转给金融或通信单位", field="unit_id")
+            if request.category is Category.EMERGENCY and unit.kind is UnitKind.GOVERNANCE:
+                raise BadInput("紧急求助不能分流至治理部门", field="unit_id")
+            if assignee_id is not None:
+                self._check_assignee(session, assignee_id, unit_id)
+            route = UNIT_ROUTES.get(unit.kind, Route.UNIT)
+            if assignee_id is not None and route is Route.STATION:
+                route = Route.OFFICER
+            task = self._task(session, request)
+            before = request.unit_id
+            self.tasks.act(
+                session,
+                task,
+                Command(
+                    TaskAction.REROUTE,
+                    actor.id,
+                    reason,
+                    {
+                        "unit_id": unit_id,
+                        "assignee_id": assignee_id,
+                        "from_unit_id": before,
+                        "route": route.value,
+                        "divert": divert,
+                    },
+                ),
+            )
+            request.route = route
+            if request.suggested_unit_id == unit_id:
+                request.suggested_unit_id = None
+            who = self._handler_phrase(session, unit_id, assignee_id)
+            if route is Route.GOVERNANCE:
+                text = f"您的诉求属于非警务事项，已分流至{who}处理，处理结果将在此告知。"
+            else:
+                text = f"您的诉求已转交{who}处理。"
+            self._message(session, request, text)
+            self._tell_resident(session, request, "您的诉求已转交", text)
+            self.notifier.send(
+                session,
+                title=f"转来诉求：{task.title}",
+                body=f"由{self._unit_name(session, before)}转来，理由：{reason}",
+                unit_id=unit_id,
+                user_id=None,
+                task_id=task.id,
+            )
+
+    def divert(self, actor: Actor, request_id: int, reason: str, unit_id: int | None = None) -> None:
+        """Send a non-police matter to the governance department (by default the one covering its place)."""
+        if unit_id is None:
+            with self.db.session() as session:
+                request = self._staff_request(session, actor, request_id)
+                directory = self.directory.snapshot(session)
+                unit_id = directory.governance_unit(Place(request.station_id, request.community_id))
+            if unit_id is None:
+                raise BadInput("未配置属地治理部门，请指定 unit_id", field="unit_id")
+        self.reroute(actor, request_id, unit_id, reason, divert=True)
+
+    def merge(self, actor: Actor, request_id: int, into_id: int, reason: str | None = None) -> None:
+        """Close a duplicate into an open request; its resident follows the other one's answers."""
+        if request_id == into_id:
+            raise BadInput("不能与自身合并", field="into_id")
+        with self.write() as session:
+            request = self._staff_request(session, actor, request_id)
+            target = session.get(DeskRequest, into_id)
+            if target is None or not visible_to(session, actor, target):
+                raise NotFound("合并目标不存在或不在本单位范围内", field="into_id")
+            if not target.is_open:
+                raise Conflict("合并目标已办结", field="into_id", code="target_closed")
+            if target.merged_into_id is not None:
+                raise Conflict("合并目标本身已被合并", field="into_id", code="target_merged")
+            why = reason or f"与诉求#{into_id}重复"
+            self.tasks.act(
+                session, self._task(session, request), Command(TaskAction.MERGE, actor.id, why, {"into_id": into_id})
+            )
+            request.merged_into_id = into_id
+            self.tasks.act(
+                session,
+                self._task(session, target),
+                Command(TaskAction.NOTE, actor.id, f"合并诉求#{request_id}", {"merged_id": request_id}),
+            )
+            text = f"您的诉求与同类诉求#{into_id}合并处理，处理进展将在此同步告知。"
+            self._message(session, request, text)
+            self._tell_resident(session, request, "您的诉求已合并处理", text)
+
+    def close(
+        self,
+        actor: Actor,
+        request_id: int,
+        *,
+        resolution: str = "resolved",
+        answer: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Close: `resolved` after (or with) the final answer; `closed` without one, with a reason."""
+        with self.write() as session:
+            request = self._staff_request(session, actor, request_id)
+            task = self._task(session, request)
+            if answer:
+                self.tasks.act(session, task, Command(TaskAction.REPLY, actor.id, "最终答复", {"final": True}))
+                self._message(
+                    session, request, answer, kind=AuthorKind.STAFF, author_id=actor.id, unit_id=actor.unit_id
+                )
+            self.tasks.act(session, task, Command(TaskAction.CLOSE, actor.id, reason, {"resolution": resolution}))
+            if resolution == Resolution.RESOLVED.value:
+                text = f"您的诉求已由{self._unit_name(session, request.unit_id)}办结，欢迎对处理结果进行评价。"
+            else:
+                text = f"您的诉求已关闭：{reason}"
+            self._message(session, request, text)
+            self._tell_resident(
+                session, request, "您的诉求已办结" if resolution == "resolved" else "您的诉求已关闭", text
+            )
+
+    # -- the resident after posting --------------------------------------------------------------
+
+    def _own_request(self, session: Session, actor: Actor, request_id: int) -> DeskRequest:
+        require_resident(actor)
+        request = session.get(DeskRequest, request_id)
+        if request is None or request.resident_id != actor.id:
+            raise NotFound("诉求不存在", field="request_id")
+        return request
+
+    def follow_up(self, actor: Actor, request_id: int, body: str) -> int:
+        with self.write() as session:
+            request = self._own_request(session, actor, request_id)
+            if not request.is_open:
+                raise Conflict("诉求已办结，如有新问题请重新提交", code="request_closed")
+            task = self._task(session, request)
+            self.tasks.act(session, task, Command(TaskAction.NOTE, actor.id, None, {"follow_up": True}))
+            message = self._message(session, request, body, kind=AuthorKind.RESIDENT, author_id=actor.id)
+            if request.unit_id is not None:
+                self.notifier.send(
+                    session, title=f"群众追问：{task.title}", body=body[:100], unit_id=request.unit_id, task_id=task.id
+                )
+            session.flush()
+            return message.id
+
+    def rate(self, actor: Actor, request_id: int, rating: int, comment: str | None = None) -> None:
+        with self.write() as session:
+            request = self._own_request(session, actor, request_id)
+            if request.rating is not None:
+                raise Conflict("已评价过该诉求", field="rating", code="already_rated")
+            if request.first_reply_at is None or request.resolution in (Resolution.MERGED, Resolution.CLOSED):
+                raise Conflict("诉求答复后才能评价", field="rating", code="not_replied")
+            if self.clock.now() > request.first_reply_at + timedelta(days=self.rules.rating_days):
+                raise Conflict("已超过评价期限", field="rating", code="rating_expired")
+            self.tasks.act(
+                session,
+                self._task(session, request),
+                Command(TaskAction.RATE, actor.id, comment, {"rating": rating}),
+            )
+            request.rating = rating
+            request.rating_comment = comment
+            request.rated_at = self.clock.now()
+
+    # -- media -----------------------------------------------------------------------------------
+
+    def media_file(self, session: Session, actor: Actor, media_id: int) -> tuple[Any, str, str | None]:
+        """(path, media type, file name) of an upload, for its resident and the staff who may see the request."""
+        media = session.get(DeskMedia, media_id)
+        request = session.get(DeskRequest, media.request_id) if media is not None else None
+        if media is None or request is None or not visible_to(session, actor, request):
+            raise NotFound("文件不存在", field="media_id")
+        path = self.media.path_of(media.path)
+        if not path.is_file():
+            raise NotFound("文件已不存在", field="media_id")
+        return path, media.mime, media.filename

@@ -1,0 +1,122 @@
+"""The desk's services, built once by `pingan.bootstrap.bootstrap()` on top of the core's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+
+from pingan.core.areas import Jurisdictions
+from pingan.core.clock import Clock
+from pingan.core.notify import Notifier
+from pingan.core.rules import DeskRules
+from pingan.core.tasks import TaskService
+from pingan.db import Database
+from pingan.desk.admin import DeskAdmin
+from pingan.desk.dingtalk import DingTalkClient, DingTalkDelivery
+from pingan.desk.media import MediaLinks, MediaStore
+from pingan.desk.otp import LoggingSmsGateway, OtpPolicy, OtpService, SmsGateway
+from pingan.desk.places import Places
+from pingan.desk.pushes import PushService
+from pingan.desk.residents import Residents
+from pingan.desk.service import DeskService
+from pingan.fraud.intake import FraudIntake
+from pingan.settings import Settings
+
+
+@dataclass
+class Desk:
+    requests: DeskService
+    residents: Residents
+    otp: OtpService
+    pushes: PushService
+    admin: DeskAdmin
+    media: MediaStore
+    links: MediaLinks
+    places: Places
+    dingtalk: DingTalkDelivery | None
+
+    def close(self) -> None:
+        self.requests.shutdown()
+        if self.dingtalk is not None:
+            self.dingtalk.close()
+
+
+def dingtalk_delivery(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    background: bool = True,
+) -> DingTalkDelivery | None:
+    if not settings.desk_dingtalk_enabled:
+        return None
+    client = DingTalkClient(clock, timeout=settings.desk_dingtalk_timeout_seconds, transport=transport)
+    return DingTalkDelivery(db, clock, client, public_url=settings.desk_public_url, background=background)
+
+
+def build_desk(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    rules: DeskRules,
+    tasks: TaskService,
+    jurisdictions: Jurisdictions,
+    intake: FraudIntake,
+    notifier: Notifier,
+    *,
+    sms: SmsGateway | None = None,
+    dingtalk: DingTalkDelivery | None = None,
+) -> Desk:
+    places = Places(jurisdictions)
+    media = MediaStore(
+        settings.media_dir,
+        max_image_bytes=settings.desk_max_image_bytes,
+        max_audio_bytes=settings.desk_max_audio_bytes,
+        max_files=settings.desk_max_files,
+    )
+    requests = DeskService(
+        db, clock, rules, tasks, places, intake, notifier, media, forward_async=settings.desk_forward_fraud_async
+    )
+    otp = OtpService(
+        db,
+        clock,
+        settings.secret_key,
+        sms or LoggingSmsGateway(),
+        OtpPolicy(
+            ttl_seconds=settings.desk_otp_ttl_seconds,
+            length=settings.desk_otp_length,
+            max_attempts=settings.desk_otp_max_attempts,
+            resend_seconds=settings.desk_otp_resend_seconds,
+            per_phone_hour=settings.desk_otp_per_phone_hour,
+            per_phone_day=settings.desk_otp_per_phone_day,
+            per_client_hour=settings.desk_otp_per_client_hour,
+        ),
+    )
+    residents = Residents(
+        db,
+        clock,
+        places,
+        secret=settings.secret_key,
+        token_ttl=timedelta(minutes=settings.desk_resident_token_minutes),
+    )
+    admin = DeskAdmin(
+        db,
+        clock,
+        requests.directory,
+        places,
+        on_robots_changed=dingtalk.invalidate if dingtalk is not None else (lambda: None),
+    )
+    return Desk(
+        requests=requests,
+        residents=residents,
+        otp=otp,
+        pushes=PushService(db, clock, rules),
+        admin=admin,
+        media=media,
+        links=MediaLinks(settings.secret_key),
+        places=places,
+        dingtalk=dingtalk,
+    )

@@ -1,0 +1,182 @@
+// 群众求助: the citizen desk's queue for officers, station heads, the 情指中心 and governance departments
+// (a department sees only what was diverted to it). Reply deadlines count down live; overdue ones are red.
+
+import { api, serverNow } from '../api.js';
+import { h, keyedList, replace, segmented, select } from '../dom.js';
+import { fmtDateTime, fmtShort } from '../format.js';
+import { DESK_CATEGORIES, DESK_ROUTES } from '../labels.js';
+import { poll } from '../live.js';
+import { navigate } from '../router.js';
+import { deskCategoryChip, deskStatusChip, deskView, replyClock } from '../ui/desk-view.js';
+
+const POLL_MS = 5000;
+const LIMIT = 200;
+
+const TABS = [
+  { value: 'open', label: '待办', query: { state: 'open', order: 'due' } },
+  { value: 'overdue', label: '答复超时', query: { state: 'open', overdue: true, order: 'due' } },
+  { value: 'unreplied', label: '未答复', query: { state: 'open', unreplied: true, order: 'due' } },
+  { value: 'duplicates', label: '疑似重复', query: { state: 'open', duplicates: true } },
+  { value: 'closed', label: '已办结', query: { state: 'closed' } },
+  { value: 'all', label: '全部', query: { state: 'all' } },
+];
+
+export default {
+  id: 'desk',
+  title: '群众求助',
+  roles: ['officer', 'station_head', 'governance', 'commander', 'admin', 'analyst'],
+  mount(root, ctx) {
+    let tab = 'open';
+    let category = '';
+    let items = [];
+    let selectedId = null;
+    let detail = null;
+    let generation = 0;
+    let lastOk = null;
+    const governance = ctx.user.role === 'governance';
+
+    const liveDot = h('span', { class: 'live-dot' });
+    const liveText = h('span', { class: 'live-text' }, '连接中……');
+    const counter = h('span', { class: 'muted' });
+    const toolbar = h(
+      'div',
+      { class: 'toolbar' },
+      segmented(TABS, tab, (v) => {
+        tab = v;
+        reload();
+      }, '范围'),
+      select(
+        [{ value: '', label: '全部类别' }].concat(Object.keys(DESK_CATEGORIES).map((k) => ({ value: k, label: DESK_CATEGORIES[k].name }))),
+        '',
+        (v) => {
+          category = v;
+          reload();
+        },
+        { 'aria-label': '类别' },
+      ),
+      h('span', { class: 'grow' }),
+      counter,
+      h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
+    );
+    const intro = h(
+      'p',
+      { class: 'desk-intro muted' },
+      governance ? (ctx.user.unit_name || '本部门') + '：公安分流来的非警务事项，处理后答复群众并办结。' : '群众通过E警通提交的咨询、举报和求助。答复期限内未答复的标红并逐级提醒。',
+    );
+    const list = h('div', { class: 'tasks desk-list', role: 'list' });
+    const empty = h('div', { class: 'empty', hidden: true });
+    const listPane = h('div', { class: 'list-pane' }, toolbar, intro, h('div', { class: 'task-scroll' }, list, empty));
+    const detailPane = h('div', { class: 'detail-pane', hidden: true });
+    const screen = h('div', { class: 'screen screen-split screen-desk' }, listPane, detailPane);
+    replace(root, screen);
+
+    const sync = keyedList(list, (r) => r.id, (r) => JSON.stringify(r), card);
+
+    async function load() {
+      const gen = generation;
+      const current = TABS.find((t) => t.value === tab);
+      const page = await api.get('/desk/staff/requests', Object.assign({ limit: LIMIT, category: category || undefined }, current.query));
+      if (gen !== generation) return;
+      items = page.items || [];
+      lastOk = serverNow();
+      render();
+      liveDot.classList.remove('is-down');
+      replace(liveText, '实时 · ' + fmtShort(lastOk));
+    }
+
+    function reload() {
+      generation += 1;
+      items = [];
+      replace(list);
+      empty.hidden = false;
+      replace(empty, '正在加载……');
+      poller.refresh();
+    }
+
+    function render() {
+      const els = sync(items);
+      els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === selectedId));
+      empty.hidden = items.length > 0;
+      replace(empty, tab === 'overdue' ? '没有答复超时的诉求' : tab === 'open' ? '没有待办的群众诉求' : '没有诉求');
+      const late = items.filter((r) => r.overdue).length;
+      replace(counter, '共 ' + items.length + ' 条' + (items.length >= LIMIT ? '（最多显示 ' + LIMIT + ' 条）' : ''), late && tab !== 'overdue' ? h('span', { class: 'bad' }, ' · 超时 ' + late) : null);
+      ctx.setBadge(items.filter((r) => r.status === 'issued').length);
+    }
+
+    function card(r) {
+      const closed = Boolean(r.closed_at);
+      return h(
+        'div',
+        {
+          class: ['task-card', 'desk-card', 'dcat-' + r.category, r.overdue && 'is-late', closed && 'is-closed'],
+          role: 'listitem',
+          tabindex: 0,
+          dataset: { id: r.id },
+          onclick: () => navigate('/desk/' + r.id),
+          onkeydown: (e) => {
+            if (e.key === 'Enter') navigate('/desk/' + r.id);
+          },
+        },
+        h('div', { class: 'tc-clock' }, h('span', { class: 'tc-step' }, closed ? '已办结' : r.first_reply_at ? '首次答复' : '答复期限'), replyClock(r)),
+        h(
+          'div',
+          { class: 'tc-main' },
+          h('div', { class: 'tc-title' }, deskCategoryChip(r.category), h('span', { class: 'tc-name' }, '#' + r.id + ' ' + (r.excerpt || '（语音留言）'))),
+          h(
+            'div',
+            { class: 'tc-meta' },
+            deskStatusChip(r),
+            r.duplicate_of_id ? h('span', { class: 'chip chip-escalated', title: '与 #' + r.duplicate_of_id + ' 相似' }, '疑似重复') : null,
+            r.media_count ? h('span', { class: 'chip chip-muted' }, '附件 ' + r.media_count) : null,
+            h('span', null, r.station || '辖区未知'),
+            h('span', { class: 'muted' }, (DESK_ROUTES[r.route] || r.route) + ' · ' + (r.unit || '情指中心')),
+            h('span', { class: 'muted mono' }, r.phone || ''),
+            h('span', { class: 'muted', title: fmtDateTime(r.created_at) }, '提交 ' + fmtShort(r.created_at)),
+            r.rating ? h('span', { class: r.rating >= 4 ? 'ok' : 'warn' }, '评价 ' + r.rating + '星') : null,
+          ),
+        ),
+      );
+    }
+
+    function showDetail(id) {
+      if (id === selectedId && detail) return;
+      if (detail) detail.destroy();
+      detail = null;
+      selectedId = id;
+      Array.from(list.children).forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === id));
+      if (id === null) {
+        detailPane.hidden = true;
+        screen.classList.remove('has-detail');
+        replace(detailPane);
+        return;
+      }
+      detail = deskView({ requestId: id, user: ctx.user, onClose: () => navigate('/desk'), onChanged: () => poller.refresh() });
+      replace(detailPane, detail.el);
+      detailPane.hidden = false;
+      screen.classList.add('has-detail');
+    }
+
+    function onKey(e) {
+      if (e.key === 'Escape' && selectedId !== null && !document.querySelector('dialog[open]')) navigate('/desk');
+    }
+    document.addEventListener('keydown', onKey);
+
+    const poller = poll(load, POLL_MS, (e) => {
+      liveDot.classList.add('is-down');
+      replace(liveText, e.message + (lastOk ? '（最后更新 ' + fmtShort(lastOk) + '）' : ''));
+      if (!items.length) replace(empty, e.message);
+    });
+
+    return {
+      update(params) {
+        showDetail(params.id ? Number(params.id) : null);
+      },
+      destroy() {
+        poller.stop();
+        if (detail) detail.destroy();
+        document.removeEventListener('keydown', onKey);
+        ctx.setBadge(0);
+      },
+    };
+  },
+};

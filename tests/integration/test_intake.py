@@ -215,6 +215,8 @@ def test_a_mixed_batch_keeps_the_good_events_and_names_each_bad_field(county: Co
             event("bad-phone", subject_phone="12ab"),
             event("ok4", subject_phone="138-0000-0011"),
             event("no-amount", source="bank", kind="transfer", counterpart=FRAUD_ACCOUNT),
+            event("ancient", at="0001-01-01T00:00:00+01:00"),
+            event("nul", kind="sms", text="转账\x00给我"),
         ]
     )
     rejected = [(r.index, r.id, r.field) for r in result.rejected]
@@ -225,6 +227,8 @@ def test_a_mixed_batch_keeps_the_good_events_and_names_each_bad_field(county: Co
         (5, "bad-counterpart", "counterpart"),
         (7, "bad-phone", "subject_phone"),
         (9, "no-amount", "amount"),
+        (10, "ancient", "at"),
+        (11, "nul", "text"),
     ]
     assert all(r.message for r in result.rejected)
     assert result.accepted == 4

@@ -169,6 +169,11 @@ def create_app(services: Services) -> FastAPI:
         async def _index() -> RedirectResponse:
             return RedirectResponse("/static/index.html")
 
+        @app.get("/m", include_in_schema=False)
+        async def _resident() -> RedirectResponse:
+            """The residents' mobile page (E警通)."""
+            return RedirectResponse("/static/resident/index.html")
+
     app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes)
     return app
 

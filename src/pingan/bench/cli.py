@@ -8,7 +8,10 @@ from typing import Annotated
 
 import typer
 
+from pingan.bench import desk as desk_bench
+
 bench_app = typer.Typer(help="Benchmarks (print one JSON line each).", no_args_is_help=True)
+desk_bench.register(bench_app)
 
 
 @bench_app.command("ingest")

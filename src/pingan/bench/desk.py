@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import platform
+import queue
 import random
 import shutil
 import sys
@@ -798,7 +799,17 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = _stderr) -> dict[str, A
         ]
         for proc in procs:
             proc.start()
-        parts = [results.get(timeout=cfg.seconds + 600) for _ in procs]
+        parts: list[dict[str, Any]] = []
+        deadline = time.monotonic() + cfg.seconds + 900
+        while len(parts) < len(procs):
+            try:
+                parts.append(results.get(timeout=1.0))
+            except queue.Empty:
+                dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+                if dead or time.monotonic() > deadline:
+                    for proc in procs:
+                        proc.kill()
+                    raise RuntimeError(f"a bench worker failed (exit codes {dead}) or took too long") from None
         for proc in procs:
             proc.join(timeout=60)
         posts, lists = _Samples(), _Samples()

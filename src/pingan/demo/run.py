@@ -22,6 +22,7 @@ from pingan.core.people import import_people
 from pingan.core.setup import ensure_centre_units
 from pingan.core.worker import run_sweeper
 from pingan.demo.county import generate_communities, generate_county
+from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
 from pingan.demo.officers import SimulatedStaff
 from pingan.demo.population import EventFeed, generate_indicators, generate_people
 from pingan.fraud.indicators import import_indicators
@@ -109,6 +110,10 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
                 create_user(session, username, DEMO_PASSWORD, role=role, display_name=name, unit_id=unit.id, now=now)
                 logins.append(DemoLogin(username, role, name, unit.name))
     services.jurisdictions.invalidate()
+    with services.db.session() as session:
+        desk = setup_desk_demo(services, session, rng)
+    logins.extend(DemoLogin(d.username, d.role, d.name, "") for d in desk.logins)
+    services.jurisdictions.invalidate()
 
     people = generate_people(residents, stations, rng)
     with _progress(console) as bar, services.db.session() as session:
@@ -188,6 +193,8 @@ def run_demo(
     if officers:
         staff = SimulatedStaff(services, seed=seed)
         threads.append(threading.Thread(target=staff.run, args=(stop,), name="officers", daemon=True))
+        desk = DeskSimulation(services, seed=seed)
+        threads.append(threading.Thread(target=desk.run, args=(stop,), name="desk", daemon=True))
 
     server = uvicorn.Server(uvicorn.Config(create_app(services), host=host, port=port, log_level="warning"))
     server_thread = threading.Thread(target=server.run, name="http", daemon=True)
@@ -196,11 +203,14 @@ def run_demo(
         thread.start()
 
     table = Table("用户名", "角色", "姓名/单位", title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
-    for login in logins[:3] + logins[3:9]:
+    station_staff = [x for x in logins if x.role in (Role.STATION_HEAD, Role.OFFICER)][:3]
+    others = [x for x in logins if x.role not in (Role.STATION_HEAD, Role.OFFICER)]
+    for login in others[:3] + station_staff + others[3:9]:
         table.add_row(login.username, login.role.value, login.name)
     console.print(table)
     console.print(
-        f"界面：[bold]http://{host}:{port}[/bold]   API 文档：http://{host}:{port}/api/v1/docs\n"
+        f"界面：[bold]http://{host}:{port}[/bold]   居民端（手机）：http://{host}:{port}/m   "
+        f"API 文档：http://{host}:{port}/api/v1/docs\n"
         f"数据流：{rate:g} 条/秒，命中率 {hit_ratio:.0%}；模拟民警：{'开' if officers else '关（请登录派出所账号自行处置）'}；Ctrl-C 结束"
     )
     started = time.monotonic()

@@ -136,8 +136,6 @@ class DeskRequest(Base):
         Index("ix_desk_requests_phone_created", "phone", "created_at"),
         Index("ix_desk_requests_address_created", "address_key", "created_at"),
         Index("ix_desk_requests_created", "created_at"),
-        Index("ix_desk_requests_week", "week", "station_id", "category", "topic"),
-        Index("ix_desk_requests_handler", "handler_id", "created_at"),
         Index(
             "ix_desk_requests_fraud_pending",
             "id",

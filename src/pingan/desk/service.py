@@ -10,9 +10,12 @@ single writer lock.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import math
+import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +24,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: threads only
+    fcntl = None  # type: ignore[assignment]
+
+from sqlalchemy import Float, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,10 +41,10 @@ from pingan.core.notify import Notifier
 from pingan.core.rules import DeskRules
 from pingan.core.scope import Scope, scope_of
 from pingan.core.tasks import Command, TaskService
-from pingan.db import Database
+from pingan.db import Database, UTCDateTime
 from pingan.desk.directory import DirectoryCache, Snapshot
 from pingan.desk.errors import RateLimited, Unavailable
-from pingan.desk.media import MediaStore, StoredFile, Upload
+from pingan.desk.media import CheckedFile, MediaStore, StoredFile, Upload
 from pingan.desk.models import (
     AuthorKind,
     DeskMedia,
@@ -112,6 +120,19 @@ _INSERT_MESSAGE = insert(_MSG).returning(_MSG.c.id)
 _INSERT_MEDIA = insert(_MEDIA).returning(_MEDIA.c.id)
 
 
+_LEARN_PLACE = (
+    update(_RES)
+    .where(_RES.c.user_id == bindparam("b_user"), _RES.c.station_id.is_(None))
+    .values(
+        station_id=bindparam("b_station"),
+        community_id=bindparam("b_community"),
+        lon=func.coalesce(_RES.c.lon, bindparam("b_lon", type_=Float)),
+        lat=func.coalesce(_RES.c.lat, bindparam("b_lat", type_=Float)),
+        updated_at=bindparam("b_now", type_=UTCDateTime),
+    )
+)
+
+
 @dataclass(frozen=True)
 class PostedView:
     """What the post itself knows about the new request, enough to answer without reading it back."""
@@ -137,7 +158,7 @@ class Forwarder:
     On start it also forwards whatever an earlier process left behind (`forward(None)`).
     """
 
-    def __init__(self, forward: Callable[[Sequence[int] | None], int], *, delay: float = 0.05) -> None:
+    def __init__(self, forward: Callable[[Sequence[int] | None], int], *, delay: float = 0.2) -> None:
         self._forward = forward
         self._delay = delay
         self._queue: queue.Queue[int | None] = queue.Queue()
@@ -185,6 +206,61 @@ class Forwarder:
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout=10)
+
+
+class _SqliteWriteLock:
+    """Desk writes one at a time: threads through a lock, processes through an advisory file lock beside
+    the database file, so that a writer waits in the kernel and wakes the moment the other is done, instead
+    of polling SQLite's busy handler in growing sleeps."""
+
+    def __init__(self, db: Database) -> None:
+        self._thread = threading.Lock()
+        self._fd: int | None = None
+        database = db.engine.url.database
+        if database and database != ":memory:" and fcntl is not None:
+            # In the temporary folder, named after the database's full path: every process agrees on it,
+            # and nothing appears beside the database.
+            key = hashlib.sha256(os.path.realpath(database).encode()).hexdigest()[:24]
+            self._fd = os.open(
+                os.path.join(tempfile.gettempdir(), f"pingan-desk-{key}.lock"), os.O_RDWR | os.O_CREAT, 0o600
+            )
+
+    def __enter__(self) -> None:
+        self._thread.acquire()
+        if self._fd is not None and fcntl is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._thread.release()
+                raise
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread.release()
+
+
+class _NoError(Exception):
+    """The write failed, but the post has its answer anyway (a replay)."""
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A checked and routed post waiting for the writer, and what became of it."""
+
+    actor: Actor
+    values: dict[str, Any]
+    files: list[CheckedFile]
+    decision: Decision
+    directory: Snapshot
+    learned: dict[str, Any] | None
+    welcome: str
+    done: bool = False
+    result: Posted | None = None
+    view: PostedView | None = None
+    error: BaseException | None = None
 
 
 def task_of(session: Session, request_id: int) -> Task | None:
@@ -240,8 +316,12 @@ class DeskService:
         self.media = media
         self.directory = DirectoryCache(rules)
         self._lock: contextlib.AbstractContextManager[Any] = (
-            threading.Lock() if db.is_sqlite else contextlib.nullcontext()
+            _SqliteWriteLock(db) if db.is_sqlite else contextlib.nullcontext()
         )
+        # Group commit of posts (see `post`): the queue, and the lock whose holder writes it.
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._writer = threading.Lock()
         tasks.listen(TaskKind.DESK_REQUEST, self._sync)
         # Suspected fraud goes on to the fraud intake after the post has answered, in small batches.
         self._forwarder = Forwarder(self.forward_fraud) if forward_async else None
@@ -344,148 +424,212 @@ class DeskService:
         A replay with the same `client_ref` returns the first request (`created` False). Nothing is left
         behind when the post fails: not the request, not its files.
 
-        This is the desk's hot path: the desk's own rows are written with plain statements and the
-        directory comes from memory; the task goes through `TaskService.create` like any other.
+        This is the desk's hot path. The checks and the routing read without holding the writer; the
+        writes are group-committed: whichever post finds the writer free writes every post waiting at
+        that moment in one transaction (and, should that fail, each one alone, so that one bad post
+        cannot sink the others). The desk's own rows are plain statements; the task goes through
+        `TaskService.create` like any other.
         """
         require_resident(actor)
         files = self.media.check(list(uploads))
         text = body.text.strip()
         if not text and not any(f.kind is MediaKind.AUDIO for f in files):
             raise BadInput("请填写诉求内容或发送语音", field="text", code="empty_text")
+        prepared = self._prepare(actor, body, files, text)
+        if isinstance(prepared, Posted):
+            return prepared
+        self._commit(prepared)
+        if prepared.error is not None and not isinstance(prepared.error, _NoError):
+            raise prepared.error
+        assert prepared.result is not None  # set by the writer with done
+        if prepared.result.created and body.category is Category.FRAUD:
+            self._forward_later(prepared.result.request_id)
+        return prepared.result
+
+    def _prepare(self, actor: Actor, body: DeskRequestCreate, files: list[CheckedFile], text: str) -> _Pending | Posted:
         now = self.clock.now()
+        with self.db.sessions() as session:  # reads only: nothing to commit
+            conn = session.connection()
+            if body.client_ref is not None:
+                replay = self._replay(session, actor.id, body.client_ref)
+                if replay is not None:
+                    return Posted(replay, False)
+            profile = conn.execute(_PROFILE, {"user_id": actor.id}).first()
+            if profile is None:
+                raise NotFound("未找到群众档案，请重新登录", field="user")
+            lon, lat, place = self._place(session, body, Place(profile.station_id, profile.community_id))
+            akey = address_key(body.address, lon, lat)
+            digest = content_hash(body.category.value, text)
+            self._check_floods(session, profile.phone, akey, digest, body.category, now)
+            directory = self.directory.snapshot(session)
+            decision = resolve(
+                choose(directory.rules, body.category, body.topic, place), body.category, place, directory
+            )
+            duplicate = self._find_duplicate(session, body.category, text, lon, lat, akey, now)
+        learned: dict[str, Any] | None = None
+        if profile.station_id is None and place.station_id is not None:
+            # The first place we learn for a resident is where their alerts and officer come from.
+            learned = {
+                "b_user": actor.id,
+                "b_station": place.station_id,
+                "b_community": place.community_id,
+                "b_lon": lon,
+                "b_lat": lat,
+                "b_now": now,
+            }
+        values: dict[str, Any] = {
+            "resident_id": actor.id,
+            "phone": profile.phone,
+            "category": body.category,
+            "topic": body.topic,
+            "text": text,
+            "address": body.address,
+            "address_key": akey,
+            "lon": lon,
+            "lat": lat,
+            "station_id": place.station_id,
+            "community_id": place.community_id,
+            "route": decision.route,
+            "unit_id": decision.unit_id,
+            "suggested_unit_id": decision.suggested_unit_id,
+            "handler_id": decision.assignee_id,
+            "status": TaskStatus.ISSUED,
+            "is_open": True,
+            "client_ref": body.client_ref,
+            "content_hash": digest,
+            "created_at": now,
+            "updated_at": now,
+            "reply_due_at": reply_due(now, self.rules, emergency=body.category is Category.EMERGENCY),
+            "week": iso_week(now, self.zone),
+            "media_count": len(files),
+            "duplicate_of_id": duplicate.id if duplicate else None,
+            "duplicate_score": duplicate.similarity if duplicate else None,
+        }
+        return _Pending(actor, values, files, decision, directory, learned, self._welcome(values, decision, directory))
+
+    def _commit(self, pending: _Pending) -> None:
+        """Group commit: queue the post, then either find it written by another post's writer, or write the
+        whole queue."""
+        with self._queue_lock:
+            self._queue.append(pending)
+        with self._writer:
+            if pending.done:
+                return
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
         stored: list[StoredFile] = []
         try:
             with self.write() as session:
-                conn = session.connection()
-                # A replay (same client_ref) is caught by the unique constraint on insert, below.
-                profile = conn.execute(_PROFILE, {"user_id": actor.id}).first()
-                if profile is None:
-                    raise NotFound("未找到群众档案，请重新登录", field="user")
-                lon, lat, place = self._place(session, body, Place(profile.station_id, profile.community_id))
-                akey = address_key(body.address, lon, lat)
-                digest = content_hash(body.category.value, text)
-                self._check_floods(session, profile.phone, akey, digest, body.category, now)
-                directory = self.directory.snapshot(session)
-                decision = resolve(
-                    choose(directory.rules, body.category, body.topic, place), body.category, place, directory
-                )
-                duplicate = self._find_duplicate(session, body.category, text, lon, lat, akey, now)
-                emergency = body.category is Category.EMERGENCY
-                values: dict[str, Any] = {
-                    "resident_id": actor.id,
-                    "phone": profile.phone,
-                    "category": body.category,
-                    "topic": body.topic,
-                    "text": text,
-                    "address": body.address,
-                    "address_key": akey,
-                    "lon": lon,
-                    "lat": lat,
-                    "station_id": place.station_id,
-                    "community_id": place.community_id,
-                    "route": decision.route,
-                    "unit_id": decision.unit_id,
-                    "suggested_unit_id": decision.suggested_unit_id,
-                    "handler_id": decision.assignee_id,
-                    "status": TaskStatus.ISSUED,
-                    "is_open": True,
-                    "client_ref": body.client_ref,
-                    "content_hash": digest,
-                    "created_at": now,
-                    "updated_at": now,
-                    "reply_due_at": reply_due(now, self.rules, emergency=emergency),
-                    "week": iso_week(now, self.zone),
-                    "media_count": len(files),
-                    "duplicate_of_id": duplicate.id if duplicate else None,
-                    "duplicate_score": duplicate.similarity if duplicate else None,
-                }
-                request_id = int(conn.execute(_INSERT_REQUEST, values).scalar_one())
-                values["id"] = request_id
-                self._open_task(session, values, decision, actor, duplicate.id if duplicate else None)
-                # The request's deadline was computed from the same rule as the task's (`reply_due`); later
-                # changes to the task's deadline are copied over by `_sync`.
-                media_rows = []
-                for file in files:
-                    saved = self.media.write(file, now)
-                    stored.append(saved)
-                    media_rows.append(
-                        {
-                            "request_id": request_id,
-                            "message_id": None,
-                            "owner_id": actor.id,
-                            "kind": file.kind,
-                            "mime": file.mime,
-                            "size": file.size,
-                            "sha256": file.sha256,
-                            "path": saved.relative,
-                            "filename": file.filename,
-                            "created_at": now,
-                        }
-                    )
-                media_ids = (
-                    [int(conn.execute(_INSERT_MEDIA, row).scalar_one()) for row in media_rows] if media_rows else []
-                )
-                welcome = self._welcome(values, decision, directory)
-                message_id = int(
-                    conn.execute(
-                        _INSERT_MESSAGE,
-                        {
-                            "request_id": request_id,
-                            "at": now,
-                            "author_kind": AuthorKind.SYSTEM,
-                            "author_id": None,
-                            "unit_id": None,
-                            "body": welcome,
-                            "internal": False,
-                        },
-                    ).scalar_one()
-                )
-                if profile.station_id is None and place.station_id is not None:
-                    # The first place we learn for a resident is where their alerts and officer come from.
-                    learned: dict[str, Any] = {
-                        "station_id": place.station_id,
-                        "community_id": place.community_id,
-                        "updated_at": now,
-                    }
-                    if lon is not None and profile.lon is None:
-                        learned.update(lon=lon, lat=lat)
-                    conn.execute(update(DeskResident).where(DeskResident.user_id == actor.id).values(learned))
+                keys: dict[tuple[int, str], int] = {}
+                for pending in batch:
+                    self._write_one(session, pending, keys, stored)
                 session.flush()
-        except IntegrityError:
+        except BaseException as exc:
             for saved in stored:
                 saved.discard()
-            if body.client_ref is not None:  # a concurrent replay with the same key won the race
+            for pending in batch:
+                pending.result, pending.view, pending.error = None, None, None
+            if not isinstance(exc, Exception):  # interrupted: nobody's post was written
+                for pending in batch:
+                    pending.error, pending.done = exc, True
+                raise
+            if len(batch) > 1:
+                for pending in batch:  # one bad post must not sink the others: each alone
+                    self._write_batch([pending])
+                return
+            batch[0].error = self._refusal(batch[0], exc)
+            batch[0].done = True
+            return
+        for pending in batch:
+            pending.done = True
+
+    def _refusal(self, pending: _Pending, exc: BaseException) -> BaseException:
+        """What a post that failed to write tells its resident."""
+        ref = pending.values["client_ref"]
+        if isinstance(exc, IntegrityError):
+            if ref is not None:  # a concurrent replay with the same key won the race
                 with self.db.session() as session:
-                    replay = self._replay(session, actor.id, body.client_ref)
+                    replay = self._replay(session, pending.actor.id, ref)
                 if replay is not None:
-                    return Posted(replay, False)
-            raise Conflict("诉求提交冲突，请重试", code="conflict") from None
-        except BaseException:
-            for saved in stored:
-                saved.discard()
-            raise
-        if body.category is Category.FRAUD:
-            self._forward_later(request_id)
-        view = PostedView(
+                    pending.result = Posted(replay, False)
+                    return _NoError()
+            return Conflict("诉求提交冲突，请重试", code="conflict")
+        return exc
+
+    def _write_one(
+        self, session: Session, pending: _Pending, keys: dict[tuple[int, str], int], stored: list[StoredFile]
+    ) -> None:
+        values = dict(pending.values)
+        actor = pending.actor
+        # Two posts of one resident in the same batch: a replayed client_ref, or the same text twice.
+        for key in ((actor.id, "ref:" + str(values["client_ref"])), (actor.id, "text:" + values["content_hash"])):
+            if key in keys and not key[1].endswith(":None"):
+                if key[1].startswith("ref:"):
+                    pending.result = Posted(keys[key], False)
+                else:
+                    pending.error = Conflict(
+                        f"相同的诉求已提交（编号 {keys[key]}），请勿重复提交。", field="text", code="duplicate_post"
+                    )
+                return
+        conn = session.connection()
+        now = values["created_at"]
+        request_id = int(conn.execute(_INSERT_REQUEST, values).scalar_one())
+        values["id"] = request_id
+        keys[(actor.id, "ref:" + str(values["client_ref"]))] = request_id
+        keys[(actor.id, "text:" + values["content_hash"])] = request_id
+        # The request's deadline comes from the same rule as the task's (`reply_due`); later changes to
+        # the task's deadline are copied over by `_sync`.
+        self._open_task(session, values, pending.decision, actor, values["duplicate_of_id"])
+        media: list[tuple[int, str, str, int, str | None]] = []
+        for file in pending.files:
+            saved = self.media.write(file, now)
+            stored.append(saved)
+            media_id = conn.execute(
+                _INSERT_MEDIA,
+                {
+                    "request_id": request_id,
+                    "message_id": None,
+                    "owner_id": actor.id,
+                    "kind": file.kind,
+                    "mime": file.mime,
+                    "size": file.size,
+                    "sha256": file.sha256,
+                    "path": saved.relative,
+                    "filename": file.filename,
+                    "created_at": now,
+                },
+            ).scalar_one()
+            media.append((int(media_id), file.kind.value, file.mime, file.size, file.filename))
+        message_id = conn.execute(
+            _INSERT_MESSAGE,
+            {
+                "request_id": request_id,
+                "at": now,
+                "author_kind": AuthorKind.SYSTEM,
+                "author_id": None,
+                "unit_id": None,
+                "body": pending.welcome,
+                "internal": False,
+            },
+        ).scalar_one()
+        if pending.learned is not None:
+            conn.execute(_LEARN_PLACE, pending.learned)
+        directory, decision = pending.directory, pending.decision
+        pending.view = PostedView(
             values=values,
             unit=directory.unit_name(decision.unit_id),
             officer=directory.officer_name(decision.assignee_id),
-            welcome=(message_id, now, welcome),
-            media=[(mid, f.kind.value, f.mime, f.size, f.filename) for mid, f in zip(media_ids, files, strict=True)],
+            welcome=(int(message_id), now, pending.welcome),
+            media=media,
         )
-        return Posted(request_id, True, view)
+        pending.result = Posted(request_id, True, pending.view)
 
     @staticmethod
     def _replay(session: Session, resident_id: int, client_ref: str) -> int | None:
-        found = (
-            session.connection()
-            .execute(
-                select(DeskRequest.id).where(
-                    DeskRequest.resident_id == resident_id, DeskRequest.client_ref == client_ref
-                )
-            )
-            .scalar()
-        )
+        found = session.connection().execute(_REPLAY, {"resident_id": resident_id, "ref": client_ref}).scalar()
         return int(found) if found is not None else None
 
     def _place(

@@ -3,6 +3,12 @@
 One code path serves the HTTP batch, `pingan ingest FILE.jsonl`, the demo's feeds and the benchmark.
 A batch is one transaction: everything it acknowledges is committed before the call returns, and a
 replay of the same (source, id) creates nothing twice.
+
+Most events match nothing, so their path is kept short: the batch is validated in one Pydantic call,
+each event becomes a tuple of driver-ready values, and the plain ones go to the database in a few
+raw multi-row INSERT ... ON CONFLICT DO NOTHING statements (`pingan.db.insert_values_ignoring_duplicates`).
+The leads (hits, reports, pushed warnings) are stored with RETURNING, which tells the new ones from
+replays, then resolved, graded and merged together: a handful of queries per batch, not per lead.
 """
 
 from __future__ import annotations

@@ -28,15 +28,11 @@ def _phone(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+# Far-off years overflow once shifted to UTC and say nothing true about a lead. Checked as a
+# constraint (in pydantic-core): a Python validator comparing aware datetimes cost intake a third
+# of its validation time.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-def _plausible_time(value: datetime) -> datetime:
-    # Far-off years overflow once shifted to UTC and say nothing true about a lead.
-    if not EARLIEST <= value <= LATEST:
-        raise ValueError("time must lie between 2000 and 2100")
-    return value
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -73,7 +69,7 @@ class EventIn(BaseModel):
     id: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_no_nul)]
     source: EventSource
     kind: EventKind
-    at: Annotated[AwareDatetime, AfterValidator(_plausible_time)]
+    at: Annotated[AwareDatetime, Field(ge=EARLIEST, le=LATEST)]
     subject_phone: Phone
     counterpart: Annotated[str | None, Field(min_length=1, max_length=255), AfterValidator(_no_nul)] = None
     counterpart_kind: IdentifierKind | None = None

@@ -179,18 +179,24 @@ def create_app(services: Services) -> FastAPI:
 
 
 def _document_intake_schemas(app: FastAPI) -> None:
-    """The intake body is read raw (for speed and per-item errors); its item schema still belongs in the document."""
+    """Bodies read raw (intake for speed and per-item errors, desk posts that may be multipart) still
+    belong in the document: their schemas are added to its components."""
+    from pydantic import BaseModel
+
+    from pingan.desk.schemas import DeskRequestCreate
     from pingan.fraud.schemas import EventIn
 
+    raw_bodies: tuple[type[BaseModel], ...] = (EventIn, DeskRequestCreate)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            event = EventIn.model_json_schema(ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(event.pop("$defs", {}))
-            components["EventIn"] = event
+            for model in raw_bodies:
+                body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(body.pop("$defs", {}))
+                components[model.__name__] = body
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

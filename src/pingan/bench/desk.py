@@ -5,14 +5,16 @@ is filled with `--stored` requests spread over the past year, each a core task w
 the desk stores them. That seeded database is kept (`--database`) and copied afresh for every run,
 so that runs start alike and the seeding is paid once.
 
-Then, for `--seconds`, residents post at `--rate` requests per second (open loop: each post is due at
-its own instant, and its latency is measured from that instant, so a stall cannot hide) while staff
-list requests at `--list-rate` per second through a mix of filters. A post goes through what the HTTP
-route does beyond parsing: the schema, `DeskService.post` (place, limits, routing, duplicates, task,
-notifications, files for some, the fraud loop for suspected fraud) and the resident's view of the
-result as JSON. A list is the staff queue of one scope with a filter, as JSON.
+Then, for `--seconds`, `--processes` server processes (one per core by default, as the API would run
+under several workers) share the load: residents post at `--rate` requests per second in all (open
+loop: each post is due at its own instant and its latency is measured from that instant, so a stall
+cannot hide) while staff list requests at `--list-rate` per second through a mix of filters. A post goes
+through what the HTTP route does beyond parsing the request: the schema, `DeskService.post` (place,
+limits, routing, duplicates, task, notifications, photos for some, the fraud loop for suspected fraud)
+and the resident's answer as JSON. A list is one scope's staff queue with a filter, as JSON.
 
-One JSON object goes to stdout; progress goes to stderr.
+One JSON object goes to stdout (with the CPU the bench got and the load average: on a shared machine
+the figures say as much about the neighbours as about the desk); progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import platform
 import queue
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -137,7 +140,7 @@ class DeskBenchConfig:
     list_rate: float = 20.0
     residents: int = 20_000
     communities: int = 8
-    workers: int = 16
+    workers: int = 8
     list_workers: int = 4
     processes: int = 2
     photo_ratio: float = 0.05
@@ -752,6 +755,7 @@ def _worker(index: int, cfg: DeskBenchConfig, path: str, media: str, barrier: An
     load.posts, load.lists = _Samples(), _Samples()
     barrier.wait()
     t0 = time.perf_counter() + 0.2
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     share = cfg.processes
     with (
         ThreadPoolExecutor(cfg.workers, thread_name_prefix="post") as posters,
@@ -765,7 +769,11 @@ def _worker(index: int, cfg: DeskBenchConfig, path: str, media: str, barrier: An
         lister.join()
     elapsed = time.perf_counter() - t0
     svc.desk.requests.drain()
-    results.put({"worker": index, "posts": load.posts.as_dict(), "lists": load.lists.as_dict(), "elapsed": elapsed})
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    results.put(
+        {"worker": index, "posts": load.posts.as_dict(), "lists": load.lists.as_dict(), "elapsed": elapsed, "cpu": cpu}
+    )
     svc.close()
 
 
@@ -817,6 +825,7 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = _stderr) -> dict[str, A
             posts.merge(part["posts"])
             lists.merge(part["lists"])
         elapsed = max(part["elapsed"] for part in parts)
+        cpu = sum(part["cpu"] for part in parts)
         with db.sessions() as session:
             after = session.scalar(select(func.count()).select_from(DeskRequest)) or 0
         post_p99 = _summary(posts.latency)["p99"]
@@ -849,6 +858,8 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = _stderr) -> dict[str, A
                 "met": list_p99 is not None and list_p99 <= LIST_TARGET_MS and set(lists.outcomes) == {"ok"},
             },
             "seconds": round(elapsed, 1),
+            "cpu_seconds": round(cpu, 1),
+            "cpu_share": round(cpu / elapsed / (os.cpu_count() or 1), 2),
             "photo_ratio": cfg.photo_ratio,
             "residents": residents,
             "seed_seconds": seed_seconds,
@@ -876,7 +887,7 @@ def register(bench_app: typer.Typer) -> None:
         seconds: Annotated[float, typer.Option(min=1, help="Length of the load.")] = 30.0,
         list_rate: Annotated[float, typer.Option(min=0.1, help="Staff list queries per second.")] = 20.0,
         residents: Annotated[int, typer.Option(min=100)] = 20_000,
-        workers: Annotated[int, typer.Option(min=1, max=256, help="Threads posting, per process.")] = 16,
+        workers: Annotated[int, typer.Option(min=1, max=256, help="Threads posting, per process.")] = 8,
         processes: Annotated[
             int, typer.Option(min=1, max=64, help="Server processes sharing the load (default: one per core).")
         ] = os.cpu_count() or 1,

@@ -127,14 +127,6 @@ def dialect_insert(bind: Connection | Session, table: Table) -> Any:
     return sqlite.insert(table)
 
 
-def insert_ignoring_duplicates(conn: Connection | Session, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows, skipping those that break a unique constraint (idempotent intake). Returns rows stored."""
-    if not rows:
-        return 0
-    result = conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(), list(rows))
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 # --- the raw insert path of the intake --------------------------------------------------------------
 #
 # SQLAlchemy's executemany spends most of its time per row and per value (building parameter dicts,
@@ -222,7 +214,7 @@ def insert_values_ignoring_duplicates(
 ) -> tuple[int, list[tuple[Any, ...]]]:
     """Insert tuples of driver-ready values (see `utc_to_driver`), skipping unique-constraint conflicts.
 
-    The fast twin of `insert_ignoring_duplicates`: no SQLAlchemy type processing happens, so each value
+    Idempotent intake's insert: no SQLAlchemy type processing happens, so each value
     must already be what the column stores (plain str and int for enums and ids, `utc_to_driver` for
     datetimes). Returns (rows stored, the `returning` columns of each stored row).
     """

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -46,6 +46,7 @@ import typer
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from pingan.bench.common import percentile, stderr
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import SystemClock
@@ -149,25 +150,12 @@ class DeskBenchConfig:
     seed: int = 7
 
 
-def _stderr(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
-def _percentile(sorted_values: Sequence[float], q: float) -> float | None:
-    """The nearest-rank percentile of already sorted values."""
-    if not sorted_values:
-        return None
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
-
-
 def _summary(values: list[float]) -> dict[str, float | None]:
     ordered = sorted(values)
     return {
-        "p50": _ms(_percentile(ordered, 50)),
-        "p90": _ms(_percentile(ordered, 90)),
-        "p99": _ms(_percentile(ordered, 99)),
+        "p50": _ms(percentile(ordered, 50)),
+        "p90": _ms(percentile(ordered, 90)),
+        "p99": _ms(percentile(ordered, 99)),
         "max": _ms(ordered[-1] if ordered else None),
     }
 
@@ -777,7 +765,7 @@ def _worker(index: int, cfg: DeskBenchConfig, path: str, media: str, barrier: An
     svc.close()
 
 
-def run_desk_bench(cfg: DeskBenchConfig, say: Progress = _stderr) -> dict[str, Any]:
+def run_desk_bench(cfg: DeskBenchConfig, say: Progress = stderr) -> dict[str, Any]:
     seeded = cfg.database or Path("var/bench/desk-seed.db")
     seed_seconds = None
     if cfg.fresh or not _seeded(seeded, cfg):

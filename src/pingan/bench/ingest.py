@@ -23,10 +23,9 @@ import gc
 import os
 import platform
 import random
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ import sqlalchemy
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pingan.bench.common import percentile, stderr
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.models import Notification, Task, TaskEvent
@@ -67,19 +67,6 @@ class IngestBenchConfig:
     database_url: str | None = None
     reset: bool = False
     seed: int = 7
-
-
-def _stderr(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
-def _percentile(sorted_values: Sequence[float], q: float) -> float | None:
-    """The nearest-rank percentile of already sorted values."""
-    if not sorted_values:
-        return None
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
 
 
 def _ms(value: float | None) -> float | None:
@@ -163,7 +150,7 @@ class _Latency:
         self.items += len(flushed.items)
         if flushed.error is not None or flushed.result is None:
             self.errors += 1
-            _stderr(f"flush failed: {flushed.error!r}")
+            stderr(f"flush failed: {flushed.error!r}")
             return
         self.accepted += flushed.result.accepted
         self.opened += len(flushed.result.warnings_opened)
@@ -225,7 +212,7 @@ def _database_name(db: Database) -> str:
         return f"{db.engine.dialect.name} {version}"
 
 
-def run_ingest_bench(cfg: IngestBenchConfig, say: Progress = _stderr) -> dict[str, Any]:
+def run_ingest_bench(cfg: IngestBenchConfig, say: Progress = stderr) -> dict[str, Any]:
     """Build the county, run both phases and return the figures (one JSON object)."""
     tmp: tempfile.TemporaryDirectory[str] | None = None
     url = cfg.database_url
@@ -274,8 +261,8 @@ def run_ingest_bench(cfg: IngestBenchConfig, say: Progress = _stderr) -> dict[st
             "batch": cfg.batch,
             "batches": batches,
             "warnings": opened,
-            "p50_ms": _ms(_percentile(samples, 50)),
-            "p99_ms": _ms(_percentile(samples, 99)),
+            "p50_ms": _ms(percentile(samples, 50)),
+            "p99_ms": _ms(percentile(samples, 99)),
             "max_ms": _ms(samples[-1] if samples else None),
             "rate": cfg.rate,
             "offered_per_s": round(stats.items / offered, 1) if offered else None,

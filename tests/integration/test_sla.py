@@ -396,3 +396,51 @@ def _tasks_of(county: County, warning_ids: list[int]) -> list[int]:
         ids = [s.get(FraudWarning, w).task_id for w in warning_ids]  # type: ignore[union-attr]
     assert all(i is not None for i in ids)
     return [i for i in ids if i is not None]
+
+
+# --- many tasks at once (the intake's batches) -----------------------------------------------------
+
+
+def test_create_many_starts_each_task_with_its_history_and_notices(county: County) -> None:
+    from pingan.core.tasks import NewTask
+
+    other_unit = county.centres["command-centre"]
+    specs = [
+        NewTask(TaskKind.DISSUASION, "t1", "fraud_warning", 11, county.area_id, county.unit_id, "high", reason="r1"),
+        NewTask(TaskKind.DISSUASION, "t2", "fraud_warning", 12, county.area_id, county.unit_id, "critical"),
+        NewTask(TaskKind.DISSUASION, "t3", "fraud_warning", 13, None, None, "low", data={"k": 1}),
+        NewTask(TaskKind.DISSUASION, "t4", "fraud_warning", 14, county.area_id, other_unit, "critical"),
+    ]
+    with county.db.session() as s:
+        ids = [t.id for t in county.services.tasks.create_many(s, specs)]
+    assert len(set(ids)) == 4
+    tasks = [county.task(i) for i in ids]
+    assert [t.ref_id for t in tasks] == [11, 12, 13, 14]
+    assert all(t.status is TaskStatus.ISSUED for t in tasks)
+    # Deadlines come from each task's own level (DESIGN §5): high signs within 5 minutes, critical sooner.
+    assert tasks[0].due_at == T0 + HIGH_SIGN
+    assert tasks[1].due_at is not None
+    assert tasks[1].due_at < tasks[0].due_at
+    issued = [county.history(i) for i in ids]
+    assert [[e.action for e in h] for h in issued] == [[TaskAction.ISSUE]] * 4
+    assert issued[0][0].reason == "r1"
+    assert issued[2][0].data == {"k": 1}
+    with county.db.session() as s:
+        notes = {
+            task_id: sorted(
+                unit or 0 for unit in s.scalars(select(Notification.unit_id).where(Notification.task_id == task_id))
+            )
+            for task_id in ids
+        }
+    centres = sorted((county.centres["anti-fraud-centre"], county.centres["command-centre"]))
+    assert notes[ids[0]] == [county.unit_id]
+    assert notes[ids[1]] == sorted([county.unit_id, *centres])  # 特高危: the centres call in parallel
+    assert notes[ids[2]] == centres  # unrouted: the centres resolve it
+    assert notes[ids[3]] == centres  # critical, routed to a centre: that centre once, the other too
+
+
+def test_create_many_of_nothing_writes_nothing(county: County) -> None:
+    before = county.counts()
+    with county.db.session() as s:
+        assert county.services.tasks.create_many(s, []) == []
+    assert county.counts() == before

@@ -57,15 +57,23 @@ class Notifier:
         return list(session.scalars(select(Unit.id).where(Unit.kind.in_(CENTRE_KINDS))))
 
     def task_issued(self, session: Session, task: Task) -> None:
-        level = LEVEL_NAMES.get(task.level or "", task.level or "")
-        title = f"新任务【{level}】{task.title}" if level else f"新任务 {task.title}"
-        if task.unit_id is not None:
-            self.send(session, title=title, unit_id=task.unit_id, task_id=task.id)
-        if task.level == "critical" or task.unit_id is None:
-            # 特高危: the centre calls in parallel; an unrouted task is the centre's to resolve.
-            for unit_id in self._centre_units(session):
-                if unit_id != task.unit_id:
-                    self.send(session, title=title, unit_id=unit_id, task_id=task.id)
+        self.tasks_issued(session, [task])
+
+    def tasks_issued(self, session: Session, tasks: Sequence[Task]) -> None:
+        """Tell each new task's unit; a 特高危 task also goes to the centres (who call in parallel), and an
+        unrouted one is the centres' to resolve."""
+        centres: list[int] | None = None
+        for task in tasks:
+            level = LEVEL_NAMES.get(task.level or "", task.level or "")
+            title = f"新任务【{level}】{task.title}" if level else f"新任务 {task.title}"
+            if task.unit_id is not None:
+                self.send(session, title=title, unit_id=task.unit_id, task_id=task.id)
+            if task.level == "critical" or task.unit_id is None:
+                if centres is None:
+                    centres = self._centre_units(session)
+                for unit_id in centres:
+                    if unit_id != task.unit_id:
+                        self.send(session, title=title, unit_id=unit_id, task_id=task.id)
 
     def task_escalated(self, session: Session, task: Task) -> None:
         title = f"任务超时升级（第{task.escalation}级）：{task.title}"

@@ -7,7 +7,7 @@ SLA sweeper that escalates missed deadlines rung by rung.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -51,6 +51,22 @@ class Workflow(Protocol):
     def allowed(self, task: Task) -> frozenset[TaskAction]:
         """The actions the task's state admits now (before any role check), for the UI to offer."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """What a capability asks for when it opens a task (see `TaskService.create`)."""
+
+    kind: TaskKind
+    title: str
+    ref_type: str
+    ref_id: int
+    area_id: int | None
+    unit_id: int | None
+    level: str | None = None
+    actor_id: int | None = None
+    reason: str | None = None
+    data: Mapping[str, Any] | None = None
 
 
 Listener = Callable[[Session, Task, Command], None]
@@ -110,30 +126,42 @@ class TaskService:
         reason: str | None = None,
         data: Mapping[str, Any] | None = None,
     ) -> Task:
+        spec = NewTask(kind, title, ref_type, ref_id, area_id, unit_id, level, actor_id, reason, data)
+        return self.create_many(session, [spec])[0]
+
+    def create_many(self, session: Session, specs: Sequence[NewTask]) -> list[Task]:
+        """Start a task for each spec, in order, with its history and notifications: one flush for all."""
         now = self.clock.now()
-        task = Task(
-            kind=kind,
-            status=TaskStatus.ISSUED,
-            level=level,
-            title=title,
-            ref_type=ref_type,
-            ref_id=ref_id,
-            area_id=area_id,
-            unit_id=unit_id,
-            created_at=now,
-            updated_at=now,
-            escalation=0,
-            breaches=0,
-            calls=0,
-            unanswered=0,
-            visits=0,
-        )
-        started = self.workflow(kind).start(task, now)
-        session.add(task)
+        tasks: list[Task] = []
+        started: list[str | None] = []
+        for spec in specs:
+            task = Task(
+                kind=spec.kind,
+                status=TaskStatus.ISSUED,
+                level=spec.level,
+                title=spec.title,
+                ref_type=spec.ref_type,
+                ref_id=spec.ref_id,
+                area_id=spec.area_id,
+                unit_id=spec.unit_id,
+                created_at=now,
+                updated_at=now,
+                escalation=0,
+                breaches=0,
+                calls=0,
+                unanswered=0,
+                visits=0,
+            )
+            started.append(self.workflow(spec.kind).start(task, now))
+            tasks.append(task)
+        session.add_all(tasks)
         session.flush()
-        self._record(session, task, TaskAction.ISSUE, actor_id, None, reason or started, dict(data or {}), now)
-        self.notifier.task_issued(session, task)
-        return task
+        for spec, task, reason in zip(specs, tasks, started, strict=True):
+            self._record(
+                session, task, TaskAction.ISSUE, spec.actor_id, None, spec.reason or reason, dict(spec.data or {}), now
+            )
+        self.notifier.tasks_issued(session, tasks)
+        return tasks
 
     def act(self, session: Session, task: Task, command: Command) -> Task:
         """Apply a command; raises WorkflowError if the workflow refuses it."""

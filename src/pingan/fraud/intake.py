@@ -28,12 +28,13 @@ from sqlalchemy.orm import Session
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.errors import field_of
+from pingan.core.gcpause import gc_paused
 from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, guess_kind, mask_phone, match_keys
 from pingan.core.models import Task, TaskAction, TaskKind
 from pingan.core.people import PersonFacts, people_by_phone
 from pingan.core.rules import CountyRules
-from pingan.core.tasks import Command, TaskService
+from pingan.core.tasks import Command, NewTask, TaskService
 from pingan.db import Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, person_features
 from pingan.fraud.indicators import Hit, IndicatorMatcher
@@ -273,10 +274,11 @@ class FraudIntake:
         stored, in this batch or an earlier one, is counted as a duplicate and creates nothing.
         """
         result = IntakeResult(received=len(items))
-        good = self._validate(items, result)
+        with gc_paused():
+            good = self._validate(items, result)
         if not good.events:
             return result
-        with self._write_lock, self.db.session() as session:
+        with self._write_lock, gc_paused(), self.db.session() as session:
             self.matcher.refresh(session)
             plain: list[tuple[Any, ...]] = []
             leads: list[_Lead] = []
@@ -341,19 +343,19 @@ class FraudIntake:
             else:
                 command = self._merge(warning, lead, has_task=id(warning) in new or warning.task_id is not None)
                 steps.append(_Step(lead, event_id, warning, None, command))
-        session.add_all(step.warning for step in steps if step.graded is not None)
+        opening = [step for step in steps if step.graded is not None]
+        session.add_all(step.warning for step in opening)
         session.flush()
+        # Every new warning's dissuasion task in one go, then the merges (some into those very tasks).
+        created = self.tasks.create_many(session, [self._dispatch(step) for step in opening])
+        dispatched = [(step.warning, task) for step, task in zip(opening, created, strict=True)]
+        dispatched_to = {id(warning): task for warning, task in dispatched}
         links: list[dict[str, int]] = []
-        dispatched: list[tuple[FraudWarning, Task]] = []
-        dispatched_to: dict[int, Task] = {}
         for step in steps:
             warning = step.warning
             if step.graded is not None:
-                task = self._dispatch(session, step.lead, warning, step.graded)
-                dispatched_to[id(warning)] = task
-                dispatched.append((warning, task))
                 result.warnings_opened.append(warning.id)
-                result.tasks_created.append(task.id)
+                result.tasks_created.append(dispatched_to[id(warning)].id)
             else:
                 if id(warning) not in new and warning.id not in result.warnings_updated:
                     result.warnings_updated.append(warning.id)
@@ -462,12 +464,13 @@ class FraudIntake:
         )
         return warning, graded
 
-    def _dispatch(self, session: Session, lead: _Lead, warning: FraudWarning, graded: Grade) -> Task:
+    def _dispatch(self, step: _Step) -> NewTask:
         """The dissuasion task of a new (stored) warning; the caller links the warning to it."""
-        task = self.tasks.create(
-            session,
+        warning, graded = step.warning, step.graded
+        assert graded is not None
+        return NewTask(
             kind=TaskKind.DISSUASION,
-            title=f"{mask_phone(lead.event.subject_phone)} {_headline(graded.reasons)}",
+            title=f"{mask_phone(step.lead.event.subject_phone)} {_headline(graded.reasons)}",
             ref_type="fraud_warning",
             ref_id=warning.id,
             area_id=warning.area_id,
@@ -475,7 +478,6 @@ class FraudIntake:
             level=graded.level.value,
             reason="；".join(r.text for r in graded.reasons) or None,
         )
-        return task
 
     def _merge(self, warning: FraudWarning, lead: _Lead, *, has_task: bool) -> Command | None:
         """Fold the lead into the warning and regrade; returns what to record on its task."""

@@ -289,7 +289,26 @@ def test_transfers_adding_up_to_exactly_fifty_thousand_yuan_are_critical(rules: 
 def test_person_features_set_age_tags_and_earlier_warnings() -> None:
     features: dict[str, float] = {}
     person_features(features, birth_year=1960, tags=["elderly", "rehab"], year=2026, earlier_warnings=2)
-    assert features == {"age": 66, "elderly": 1, "student": 0, "earlier_warnings": 2}
+    assert features == {"age": 66, "elderly": 1, "elderly_no_age": 0, "student": 0, "earlier_warnings": 2}
+
+
+def test_tagged_elderly_without_birth_year_is_raised_once_and_says_why(rules: GradingRules) -> None:
+    features: dict[str, float] = {}
+    person_features(features, birth_year=None, tags=["elderly"], year=2026, earlier_warnings=0)
+    features["sms_received"] = 1
+    result = grade(features, rules)
+    assert result.level is MEDIUM  # low + 1
+    assert text_of(result, "elderly_tag") == "登记为老年人（出生年份不详），易受骗群体"
+    # With a known birth year the age rule speaks instead, and only once.
+    features = {"sms_received": 1}
+    person_features(features, birth_year=1950, tags=["elderly"], year=2026, earlier_warnings=0)
+    result = grade(features, rules)
+    assert result.level is MEDIUM
+    assert fired(result) == {"sms", "elderly"}
+    # Not tagged and no birth year: nothing to go on.
+    features = {"sms_received": 1}
+    person_features(features, birth_year=None, tags=[], year=2026, earlier_warnings=0)
+    assert grade(features, rules).level is LOW
 
 
 def test_person_without_birth_year_has_no_age() -> None:

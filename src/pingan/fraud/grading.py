@@ -27,6 +27,7 @@ FEATURES = frozenset(
         "platform_level",
         "age",
         "elderly",
+        "elderly_no_age",
         "student",
         "earlier_warnings",
     }
@@ -134,5 +135,7 @@ def person_features(
     if birth_year is not None:
         features["age"] = year - birth_year
     features["elderly"] = 1 if "elderly" in tags else 0
+    # Tagged elderly with no birth year: the age rule cannot fire, so this stands in for it (never both).
+    features["elderly_no_age"] = 1 if birth_year is None and "elderly" in tags else 0
     features["student"] = 1 if "student" in tags else 0
     features["earlier_warnings"] = earlier_warnings

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_BYTES = 32
 DEV_SECRET = "pingan-development-secret-change-me"  # noqa: S105 - a placeholder refused outside development
 
 
@@ -62,8 +63,8 @@ class Settings(BaseSettings):
             self.secret_key = self.secret_key_file.read_text(encoding="utf-8").strip()
         if self.environment is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
             raise ValueError("PINGAN_SECRET_KEY (or PINGAN_SECRET_KEY_FILE) must be set in production")
-        if len(self.secret_key) < 16:
-            raise ValueError("PINGAN_SECRET_KEY must be at least 16 characters")
+        if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"PINGAN_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (HS256 wants a 256-bit key)")
         return self
 
 

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     desk_max_files: int = Field(default=6, ge=0, le=20)
     desk_forward_fraud_async: bool = True
     """Hand suspected-fraud requests to the fraud intake on a background thread (after the post answers)."""
+    desk_otp_show_code: bool = False
+    """Return the sign-in code in the answer as well as texting it: for the demo, which has no SMS gateway.
+    Refused in production."""
     desk_dingtalk_enabled: bool = True
     """Post notifications to the DingTalk robots bound to units and officers (none are bound by default)."""
     desk_dingtalk_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
@@ -63,6 +66,8 @@ class Settings(BaseSettings):
             self.secret_key = self.secret_key_file.read_text(encoding="utf-8").strip()
         if self.environment is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
             raise ValueError("PINGAN_SECRET_KEY (or PINGAN_SECRET_KEY_FILE) must be set in production")
+        if self.environment is Environment.PRODUCTION and self.desk_otp_show_code:
+            raise ValueError("PINGAN_DESK_OTP_SHOW_CODE would hand sign-in codes to anyone: refused in production")
         if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"PINGAN_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (HS256 wants a 256-bit key)")
         return self

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -313,6 +313,19 @@ def test_a_resident_signs_in_with_a_texted_code_stored_only_as_a_hash(world: Wor
     assert again.json()["error"]["code"] == "otp_expired"
 
 
+def test_the_code_is_never_in_the_answer_unless_the_demo_asks_for_it(world: World) -> None:
+    assert world.services.desk.otp.policy.show_code is False  # the default settings
+    sent = world.client.post(f"{D}/auth/otp", json={"phone": "13800000102"})
+    assert sent.status_code == 202
+    assert sent.json()["dev_code"] is None
+
+    world.services.desk.otp.policy = replace(world.services.desk.otp.policy, show_code=True)  # as `pingan demo`
+    shown = world.client.post(f"{D}/auth/otp", json={"phone": "13800000103"}).json()["dev_code"]
+    assert shown == world.sms.last_code("13800000103")
+    verified = world.client.post(f"{D}/auth/verify", json={"phone": "13800000103", "code": shown})
+    assert verified.status_code == 200
+
+
 def test_wrong_codes_are_counted_and_then_the_code_is_dead(world: World) -> None:
     world.client.post(f"{D}/auth/otp", json={"phone": "13800000102"})
     code = world.sms.last_code("13800000102")
@@ -417,6 +430,15 @@ def test_staff_cannot_use_the_residents_side(world: World) -> None:
 # -- posting ---------------------------------------------------------------------------------------
 
 
+def test_the_welcome_names_the_unit_once_when_the_officer_name_already_carries_it(world: World) -> None:
+    with world.services.db.session() as session:
+        officer = session.scalars(select(User).where(User.username == "officer_a1")).one()
+        officer.display_name = "甲街道派出所 李警官"
+    world.services.desk.requests.directory.invalidate()
+    posted = world.posted(world.resident("13800000302"), topic="household")
+    assert posted["messages"][0]["body"].startswith("您的诉求已受理，由甲街道派出所 李警官处理，")
+
+
 def test_a_question_reaches_the_community_officer_with_a_reply_deadline(world: World) -> None:
     me = world.resident("13800000301")
     posted = world.posted(me, topic="household")
@@ -429,7 +451,7 @@ def test_a_question_reaches_the_community_officer_with_a_reply_deadline(world: W
     }
     assert posted["reply_due_at"] == "2026-11-23T02:30:00Z"
     assert posted["status"] == "issued"
-    assert "李警官" in posted["messages"][0]["body"]
+    assert posted["messages"][0]["body"] == "您的诉求已受理，由甲街道派出所 李警官处理，预计11月23日 10:30前答复。"
     task = world.task_of(posted["id"])
     assert (task.kind.value, task.unit_id, task.assignee_id) == (
         "desk_request",

@@ -47,3 +47,21 @@ def test_the_length_is_counted_in_bytes() -> None:
 def test_bad_numbers_are_refused_naming_the_setting() -> None:
     with pytest.raises(ValidationError, match="token_ttl_minutes"):
         Settings(token_ttl_minutes=0)
+
+
+def test_production_refuses_to_show_sign_in_codes() -> None:
+    with pytest.raises(ValidationError, match="DESK_OTP_SHOW_CODE"):
+        Settings(environment=Environment.PRODUCTION, secret_key=GOOD, desk_otp_show_code=True)
+    assert Settings(desk_otp_show_code=True).desk_otp_show_code
+
+
+def test_the_demo_setting_reaches_the_sign_in_policy(tmp_path: Path) -> None:
+    from pingan.bootstrap import bootstrap
+
+    services = bootstrap(
+        Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", media_dir=tmp_path, desk_otp_show_code=True)
+    )
+    try:
+        assert services.desk.otp.policy.show_code is True
+    finally:
+        services.close()

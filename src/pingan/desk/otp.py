@@ -74,6 +74,8 @@ class OtpPolicy:
     length: int = 6
     max_attempts: int = 5
     resend_seconds: int = 60
+    show_code: bool = False
+    """Hand the code back to the caller too (the demo, which has no SMS gateway; refused in production)."""
     per_phone_hour: int = 5
     per_phone_day: int = 10
     per_client_hour: int = 30
@@ -84,6 +86,8 @@ class OtpSent:
     phone: str
     expires_in: int
     retry_after: int
+    dev_code: str | None = None
+    """The code itself, only when the policy says `show_code`."""
 
 
 def mobile_number(raw: str) -> str:
@@ -134,7 +138,7 @@ class OtpService:
         except Exception:
             log.exception("SMS gateway failed for %s", mask_phone(phone))
             raise Unavailable("短信发送失败，请稍后再试", field="phone") from None
-        return OtpSent(phone, p.ttl_seconds, p.resend_seconds)
+        return OtpSent(phone, p.ttl_seconds, p.resend_seconds, code if p.show_code else None)
 
     def _check_limits(self, session: Session, phone: str, client: str | None, now: datetime) -> None:
         p = self.policy

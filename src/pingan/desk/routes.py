@@ -118,7 +118,7 @@ def send_code(services: ServicesDep, request: Request, body: OtpCreate) -> OtpPu
     """Text a one-time sign-in code to a mainland mobile number (rate-limited per phone and per client)."""
     client = request.client.host if request.client else None
     sent = services.desk.otp.send(body.phone, client)
-    return OtpPublic(phone=sent.phone, expires_in=sent.expires_in, retry_after=sent.retry_after)
+    return OtpPublic(phone=sent.phone, expires_in=sent.expires_in, retry_after=sent.retry_after, dev_code=sent.dev_code)
 
 
 @resident.post("/auth/verify", response_model=ResidentToken)

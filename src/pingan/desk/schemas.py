@@ -50,6 +50,9 @@ class OtpPublic(BaseModel):
     phone: str
     expires_in: int
     retry_after: int
+    dev_code: str | None = Field(
+        default=None, description="The code itself; only on a demo server (never in production)."
+    )
 
 
 class OtpVerify(_In):

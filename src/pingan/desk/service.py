@@ -733,7 +733,8 @@ class DeskService:
     def _welcome(self, values: dict[str, Any], decision: Decision, directory: Snapshot) -> str:
         unit = directory.unit_name(decision.unit_id) or "情指中心"
         officer = directory.officer_name(decision.assignee_id)
-        who = f"{unit} {officer}" if officer else unit
+        # Display names often carry the unit already ("丹城派出所 王警官"): say it once.
+        who = (officer if officer.startswith(unit) else f"{unit} {officer}") if officer else unit
         due_at: datetime | None = values["reply_due_at"]
         due = due_at.astimezone(self.zone).strftime("%m月%d日 %H:%M") if due_at else ""
         if values["category"] is Category.EMERGENCY:

@@ -90,6 +90,7 @@ def build_desk(
             length=settings.desk_otp_length,
             max_attempts=settings.desk_otp_max_attempts,
             resend_seconds=settings.desk_otp_resend_seconds,
+            show_code=settings.desk_otp_show_code,
             per_phone_hour=settings.desk_otp_per_phone_hour,
             per_phone_day=settings.desk_otp_per_phone_day,
             per_client_hour=settings.desk_otp_per_client_hour,

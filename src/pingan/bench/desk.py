@@ -27,6 +27,7 @@ import queue
 import random
 import resource
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -40,12 +41,16 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import numpy as np
 import sqlalchemy
 import typer
+import uvicorn
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from pingan.api.app import create_app
+from pingan.api.auth import create_user, issue_token
 from pingan.bench.common import percentile, stderr
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
@@ -145,6 +150,8 @@ class DeskBenchConfig:
     list_workers: int = 4
     processes: int = 2
     photo_ratio: float = 0.05
+    http: bool = True
+    """Through a real server (uvicorn in each process, driven over loopback HTTP); else the service layer."""
     database: Path | None = None
     fresh: bool = False
     seed: int = 7
@@ -632,6 +639,51 @@ class _Load:
             for s in stations
         ]
         self.governance_scopes = [Scope(False, frozenset({u}), frozenset()) for u in county.governance_units.values()]
+        self.http: httpx.Client | None = None
+        self._resident_tokens: dict[int, str] = {}
+        self._staff: dict[str, list[str]] = {}
+
+    def serve(self, staff: dict[str, list[str]]) -> uvicorn.Server:
+        """Serve the app on a free loopback port and send the load to it from now on."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        config = uvicorn.Config(
+            create_app(self.svc), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
+        server = uvicorn.Server(config)
+        threading.Thread(target=server.run, name="bench-server", daemon=True).start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the bench server did not start")
+            time.sleep(0.02)
+        pool = self.cfg.workers + self.cfg.list_workers
+        self.http = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}/api/v1",
+            timeout=60,
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+        )
+        self._staff = staff
+        # Every resident signed in beforehand (the tokens their phones would hold), so that a sign-in is not
+        # part of a post's latency.
+        now, secret = self.svc.clock.now(), self.svc.settings.secret_key
+        ttl = timedelta(hours=2)
+        with self.svc.db.session() as session:
+            ids = [resident_id for resident_id, _ in self.county.residents]
+            for user in session.scalars(select(User).where(User.id.in_(ids))):
+                self._resident_tokens[user.id] = issue_token(user, secret, now, ttl)
+        return server
+
+    def _resident_token(self, resident_id: int, phone: str) -> str:
+        token = self._resident_tokens.get(resident_id)
+        if token is None:
+            token = self.svc.desk.residents.sign_in(phone).access_token
+            self._resident_tokens[resident_id] = token
+        return token
+
+    def _staff_token(self, kind: str, rng: random.Random) -> dict[str, str]:
+        return {"Authorization": "Bearer " + rng.choice(self._staff[kind])}
 
     def payload(self, i: int) -> tuple[Actor, dict[str, Any], list[Upload]]:
         rng = self.rng
@@ -656,6 +708,9 @@ class _Load:
 
     def post(self, i: int, due: float) -> None:
         actor, payload, uploads = self.payload(i)
+        if self.http is not None:
+            self._post_http(i, due, actor, payload, uploads)
+            return
         started = time.perf_counter()
         outcome = "ok"
         try:
@@ -665,6 +720,64 @@ class _Load:
         except Exception as exc:
             outcome = type(exc).__name__ + ":" + getattr(exc, "code", "")
         self.posts.add(payload["category"], due, started, time.perf_counter(), outcome)
+
+    def _post_http(self, i: int, due: float, actor: Actor, payload: dict[str, Any], uploads: list[Upload]) -> None:
+        """As the residents' page posts: JSON, or multipart with the photo."""
+        assert self.http is not None
+        _, phone = self.county.residents[self._posters[i % len(self._posters)]]
+        headers = {"Authorization": "Bearer " + self._resident_token(actor.id, phone)}
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            if uploads:
+                files = [
+                    ("files", (u.filename or "photo.jpg", u.data, u.declared_type or "image/jpeg")) for u in uploads
+                ]
+                response = self.http.post(
+                    "/desk/requests", headers=headers, data={"payload": json.dumps(payload)}, files=files
+                )
+            else:
+                response = self.http.post("/desk/requests", headers=headers, json=payload)
+            if response.status_code != 201:
+                outcome = f"http {response.status_code}:" + str(response.json().get("error", {}).get("code", ""))
+        except Exception as exc:
+            outcome = type(exc).__name__
+        self.posts.add(payload["category"], due, started, time.perf_counter(), outcome)
+
+    def _list_http(self, i: int, due: float, kind: str, rng: random.Random) -> None:
+        """As the staff UI and the residents' page list: the same filters, as query strings."""
+        assert self.http is not None
+        now = self.svc.clock.now()
+        category = rng.choice(list(Category)).value
+        params: dict[str, str | int]
+        if kind == "resident_mine":
+            resident_id, phone = rng.choice(self.county.residents)
+            path, params = "/desk/requests", {"limit": 20}
+            headers = {"Authorization": "Bearer " + self._resident_token(resident_id, phone)}
+        else:
+            filters: dict[str, tuple[str, dict[str, str | int]]] = {
+                "station_open": ("station", {"state": "open"}),
+                "station_category": ("station", {"state": "all", "category": category}),
+                "county_station_category": (
+                    "county",
+                    {"state": "all", "category": category, "station_id": rng.choice(self.county.stations)},
+                ),
+                "county_overdue": ("county", {"state": "open", "overdue": "true"}),
+                "governance_open": ("governance", {"state": "open"}),
+                "county_closed_week": ("county", {"state": "closed", "since": (now - timedelta(days=7)).isoformat()}),
+                "station_page": ("station", {"state": "all", "before_id": rng.randint(self.max_id // 2, self.max_id)}),
+            }
+            who, params = filters[kind]
+            path, headers = "/desk/staff/requests", self._staff_token(who, rng)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            response = self.http.get(path, params=params, headers=headers)
+            if response.status_code != 200:
+                outcome = f"http {response.status_code}"
+        except Exception as exc:
+            outcome = type(exc).__name__
+        self.lists.add(kind, due, started, time.perf_counter(), outcome)
 
     def list(self, i: int, due: float) -> None:
         rng = random.Random(self.cfg.seed * 1000 + i)
@@ -680,6 +793,9 @@ class _Load:
             "resident_mine",
         )
         kind = kinds[i % len(kinds)]
+        if self.http is not None:
+            self._list_http(i, due, kind, rng)
+            return
         started = time.perf_counter()
         outcome = "ok"
         try:
@@ -718,6 +834,45 @@ class _Load:
         self.lists.add(kind, due, started, time.perf_counter(), outcome)
 
 
+def _staff_tokens(db: Database) -> dict[str, list[str]]:
+    """Bearer tokens of the staff who list: a community officer of each station, a commander for the county,
+    an account for each governance department (these last two are added to the copy of the seeded file)."""
+    now = SystemClock().now()
+    secret = Settings().secret_key
+    ttl = timedelta(hours=2)
+    tokens: dict[str, list[str]] = {"station": [], "county": [], "governance": []}
+    with db.session() as session:
+        units = list(session.scalars(select(Unit)))
+        stations = {u.id for u in units if u.kind is UnitKind.STATION}
+        centre = next(u.id for u in units if u.kind is UnitKind.COMMAND_CENTRE)
+        seen: set[int] = set()
+        for user in session.scalars(select(User).join(DeskOfficer, DeskOfficer.user_id == User.id)):
+            if user.unit_id in stations and user.unit_id not in seen:
+                seen.add(user.unit_id)
+                tokens["station"].append(issue_token(user, secret, now, ttl))
+        commander = create_user(
+            session, "bench_commander", None, role=Role.COMMANDER, display_name="压测指挥", unit_id=centre, now=now
+        )
+        session.flush()
+        tokens["county"].append(issue_token(commander, secret, now, ttl))
+        for unit in units:
+            if unit.kind is UnitKind.GOVERNANCE:
+                user = create_user(
+                    session,
+                    f"bench_gov_{unit.id}",
+                    None,
+                    role=Role.GOVERNANCE,
+                    display_name=unit.name,
+                    unit_id=unit.id,
+                    now=now,
+                )
+                session.flush()
+                tokens["governance"].append(issue_token(user, secret, now, ttl))
+    if not all(tokens.values()):
+        raise RuntimeError(f"the seeded county lacks staff to list with: {[k for k, v in tokens.items() if not v]}")
+    return tokens
+
+
 def _database_name(db: Database) -> str:
     with db.engine.connect() as conn:
         if db.is_sqlite:
@@ -725,7 +880,9 @@ def _database_name(db: Database) -> str:
         return f"{db.engine.dialect.name} {conn.exec_driver_sql('show server_version').scalar()}"
 
 
-def _worker(index: int, cfg: DeskBenchConfig, path: str, media: str, barrier: Any, results: Any) -> None:
+def _worker(
+    index: int, cfg: DeskBenchConfig, path: str, media: str, staff: dict[str, list[str]], barrier: Any, results: Any
+) -> None:
     """One server process: its share of the posts and of the lists, on its own services, from the barrier on."""
     db = Database(f"sqlite:///{path}")
     svc = bootstrap(
@@ -734,6 +891,7 @@ def _worker(index: int, cfg: DeskBenchConfig, path: str, media: str, barrier: An
     with db.session() as session:
         county = _county_from_db(session, svc)
     load = _Load(svc, county, cfg, index)
+    server = load.serve(staff) if cfg.http else None
     posts = int(cfg.rate * cfg.seconds)
     lists = int(cfg.list_rate * cfg.seconds)
     for k in range(10):  # warm-up on residents the run does not use: indexes, caches, connections
@@ -758,6 +916,8 @@ def _worker(index: int, cfg: DeskBenchConfig, path: str, media: str, barrier: An
     elapsed = time.perf_counter() - t0
     svc.desk.requests.drain()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    if server is not None:
+        server.should_exit = True
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     results.put(
         {"worker": index, "posts": load.posts.as_dict(), "lists": load.lists.as_dict(), "elapsed": elapsed, "cpu": cpu}
@@ -782,6 +942,7 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = stderr) -> dict[str, An
             stored = session.scalar(select(func.count()).select_from(DeskRequest)) or 0
             residents = session.scalar(select(func.count()).select_from(DeskResident)) or 0
         say(f"stored: {stored:,} requests; {residents:,} residents")
+        staff = _staff_tokens(db) if cfg.http else {}
         say(
             f"load: {cfg.processes} processes posting {cfg.rate:g}/s and listing {cfg.list_rate:g}/s"
             f" for {cfg.seconds:g} s ..."
@@ -790,7 +951,7 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = stderr) -> dict[str, An
         barrier = ctx.Barrier(cfg.processes)
         results = ctx.Queue()
         procs = [
-            ctx.Process(target=_worker, args=(i, cfg, str(path), str(work / "media"), barrier, results))
+            ctx.Process(target=_worker, args=(i, cfg, str(path), str(work / "media"), staff, barrier, results))
             for i in range(cfg.processes)
         ]
         for proc in procs:
@@ -821,7 +982,11 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = stderr) -> dict[str, An
         figures = {
             "bench": "desk",
             "stored_requests": stored,
-            "layer": "desk service, as the HTTP routes call it (schema, post, answer as JSON); no HTTP parsing",
+            "layer": (
+                "HTTP: uvicorn in each process, loopback clients (auth, parsing, routes, JSON)"
+                if cfg.http
+                else "desk service, as the HTTP routes call it (schema, post, answer as JSON); no HTTP parsing"
+            ),
             "processes": cfg.processes,
             "posts": {
                 "rate": cfg.rate,
@@ -879,6 +1044,9 @@ def register(bench_app: typer.Typer) -> None:
         processes: Annotated[
             int, typer.Option(min=1, max=64, help="Server processes sharing the load (default: one per core).")
         ] = os.cpu_count() or 1,
+        http: Annotated[
+            bool, typer.Option(help="Through a real HTTP server (default), or --no-http for the service layer alone.")
+        ] = True,
         database: Annotated[Path | None, typer.Option(help="The seeded SQLite file, kept between runs.")] = None,
         fresh: Annotated[bool, typer.Option(help="Seed again even if the file is already seeded.")] = False,
         seed: Annotated[int, typer.Option()] = 7,
@@ -894,6 +1062,7 @@ def register(bench_app: typer.Typer) -> None:
                 residents=residents,
                 workers=workers,
                 processes=processes,
+                http=http,
                 database=database,
                 fresh=fresh,
                 seed=seed,

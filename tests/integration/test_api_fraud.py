@@ -825,7 +825,8 @@ def test_an_officer_works_a_warning_up_the_whole_ladder(api: Api) -> None:
     ]
     assert {h["actor"] for h in history[1:-1]} == {"officer_a"}
     assert history[-1]["actor"] == "analyst"
-    assert history[5]["reason"] == "家中无人"
+    # The ladder's own account and the officer's note, both kept.
+    assert history[5]["reason"] == "上门未见到本人（第1次），继续寻找；家中无人"
 
 
 def test_defrauded_feedback_records_the_amount_lost(api: Api) -> None:
@@ -862,7 +863,7 @@ def test_the_centre_closes_a_warning_with_a_reason(api: Api) -> None:
     warning = warning_of(api, warning_id)
     assert (warning["status"], warning["outcome"]) == ("closed", "unreachable")
     history = api.get(f"/tasks/{task_id}", "analyst").json()["history"]
-    assert history[-1]["reason"] == "本人已出境，经家属确认"
+    assert history[-1]["reason"] == "中心关闭：无法联系；本人已出境，经家属确认"
     assert history[-1]["actor"] == "commander"
 
 

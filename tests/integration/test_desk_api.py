@@ -792,7 +792,7 @@ def test_a_station_diverts_a_non_police_matter_to_the_local_department_with_a_re
     assert (row.unit_id, row.route.value) == (world.ids["gov-A1"], "governance")
     assert [i["id"] for i in world.queue("gov_a1")] == [rid]
     history = world.client.get(f"{D}/staff/requests/{rid}", headers=world.staff("gov_a1")).json()["history"]
-    assert [(h["action"], h["reason"]) for h in history][-1] == ("reroute", "市政设施，非警务")
+    assert [(h["action"], h["reason"]) for h in history][-1] == ("reroute", "改派；市政设施，非警务")
     assert history[-1]["data"]["from_unit_id"] == world.ids["station-A"]
     assert "甲一村平安前哨" in world.client.get(f"{D}/requests/{rid}", headers=me).json()["messages"][-1]["body"]
     assert world.notes_to_unit("gov-A1")[-1].startswith("转来诉求")
@@ -832,7 +832,7 @@ def test_a_specialty_question_is_triaged_by_the_command_centre_and_rerouted_with
     assert world.act("exit_officer", rid, "reply", body="可在出入境窗口办理，需带身份证").status_code == 200
     history = world.client.get(f"{D}/staff/requests/{rid}", headers=world.staff("commander")).json()["history"]
     assert [h["action"] for h in history] == ["issue", "reroute", "reply"]
-    assert history[1]["reason"] == "出入境业务"
+    assert history[1]["reason"] == "改派；出入境业务"
     assert history[1]["data"]["from_unit_id"] == world.ids["command-centre"]
     seen = world.client.get(f"{D}/requests/{rid}", headers=me).json()
     assert seen["handler"]["unit"] == "出入境管理大队"

@@ -307,8 +307,9 @@ def test_history_records_every_change_with_actor_reason_and_statuses(county: Cou
         (TaskAction.EVALUATE, analyst, st.FEEDBACK, st.EVALUATED),
     ]
     assert all(e.reason for e in rows), "every change says why"
-    assert rows[5].reason == "到家中见到本人"  # the actor's own words are kept over the ladder's
-    assert rows[7].reason == "劝阻有效"
+    # The ladder's account of each step, then the actor's own words.
+    assert rows[5].reason == "见到本人，当面劝阻；到家中见到本人"
+    assert rows[7].reason == "评估办结；劝阻有效"
     assert rows[3].data == {"answered": False}
     assert rows[6].data == {"outcome": "dissuaded", "amount_yuan": "5000"}
     assert [e.at for e in rows] == sorted(e.at for e in rows)

@@ -176,7 +176,7 @@ class TaskService:
             command.action,
             command.actor_id,
             before,
-            command.reason or reason,
+            history_reason(reason, command.reason),
             dict(command.data),
             now,
         )
@@ -271,6 +271,14 @@ STEP_NAMES = {
     "evaluate": "评估",
     "reply": "答复",
 }
+
+
+def history_reason(system: str | None, note: str | None) -> str | None:
+    """What the history says of a change: the workflow's own account (what happened, what comes next) and
+    the person's note, both kept."""
+    if system and note and note != system:
+        return f"{system}；{note}"
+    return note or system
 
 
 def is_overdue(task: Task, now: datetime) -> bool:

@@ -90,7 +90,7 @@ _PROFILE = select(_RES.c.phone, _RES.c.station_id, _RES.c.community_id, _RES.c.l
     _RES.c.user_id == bindparam("user_id")
 )
 _REPLAY = select(_REQ.c.id).where(_REQ.c.resident_id == bindparam("resident_id"), _REQ.c.client_ref == bindparam("ref"))
-_FLOOD_COLS = (_REQ.c.id, _REQ.c.created_at, _REQ.c.content_hash, _REQ.c.phone)
+_FLOOD_COLS = (_REQ.c.id, _REQ.c.created_at, _REQ.c.content_hash, _REQ.c.phone, _REQ.c.client_ref)
 _FLOODS_BY_PHONE = select(*_FLOOD_COLS).where(
     _REQ.c.phone == bindparam("phone"), _REQ.c.created_at > bindparam("since")
 )
@@ -460,7 +460,9 @@ class DeskService:
             lon, lat, place = self._place(session, body, Place(profile.station_id, profile.community_id))
             akey = address_key(body.address, lon, lat)
             digest = content_hash(body.category.value, text)
-            self._check_floods(session, profile.phone, akey, digest, body.category, now)
+            replay = self._check_floods(session, profile.phone, akey, digest, body.category, now, body.client_ref)
+            if replay is not None:  # the same post (same client_ref), committed since the replay check above
+                return Posted(replay, False)
             directory = self.directory.snapshot(session)
             decision = resolve(
                 choose(directory.rules, body.category, body.topic, place), body.category, place, directory
@@ -644,8 +646,17 @@ class DeskService:
         return None, None, known
 
     def _check_floods(
-        self, session: Session, phone: str, akey: str | None, digest: str, category: Category, now: datetime
-    ) -> None:
+        self,
+        session: Session,
+        phone: str,
+        akey: str | None,
+        digest: str,
+        category: Category,
+        now: datetime,
+        client_ref: str | None = None,
+    ) -> int | None:
+        """Refuse floods and the same text posted twice; returns the id of this very post if another request
+        carrying it (the same client_ref) was stored meanwhile."""
         r = self.rules
         hint = CALL_110 if category is Category.EMERGENCY else ""
         params = {"phone": phone, "akey": akey, "since": now - timedelta(days=1)}
@@ -654,6 +665,8 @@ class DeskService:
         recent = [row for row in rows if row.phone == phone]
         repost_since = now - timedelta(minutes=r.repost_minutes)
         for row in recent:
+            if client_ref is not None and row.client_ref == client_ref:
+                return int(row.id)
             if row.content_hash == digest and row.created_at > repost_since:
                 raise Conflict(
                     f"相同的诉求已提交（编号 {row.id}），请勿重复提交。{hint}", field="text", code="duplicate_post"
@@ -667,6 +680,7 @@ class DeskService:
             raise RateLimited(f"今日提交次数已达上限。{hint}", field="phone", retry_after=wait)
         if akey is not None and len(rows) - len(recent) >= r.posts_per_address_day:
             raise RateLimited(f"该地址今日提交次数已达上限。{hint}", field="address", retry_after=3600)
+        return None
 
     def _find_duplicate(
         self,

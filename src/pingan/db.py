@@ -62,6 +62,9 @@ class Base(DeclarativeBase):
     }
 
 
+SQLITE_POOL = 20
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -78,6 +81,11 @@ def make_engine(url: str) -> Engine:
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
+        else:
+            # Connections are kept, not opened per request: each holds its own page cache (warm after the
+            # first queries), and the server's thread pool can run dozens of requests at once. A connection
+            # opened beyond the pool and dropped after one use would start cold every time.
+            kwargs.update(pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -35,14 +35,15 @@ def test_ingest_bench_stores_every_event_and_a_task_for_every_warning() -> None:
 def test_desk_bench_posts_and_lists_through_http_with_every_outcome_ok(tmp_path: Path) -> None:
     cfg = DeskBenchConfig(
         stored=1_000, rate=20, seconds=1.5, list_rate=8, residents=300, workers=2, list_workers=2, processes=2,
-        database=tmp_path / "seed.db",
+        warmup=0.5, database=tmp_path / "seed.db",
     )  # fmt: skip
     figures = run_desk_bench(cfg, say=lambda _: None)
     assert figures["stored_requests"] == 1_000
     assert figures["layer"].startswith("HTTP")
     posts, lists = figures["posts"], figures["lists"]
     assert posts["outcomes"] == {"ok": 30}
-    assert posts["stored"] == 30 + 2 * 10  # the run's posts and each process's ten warm-up posts
+    assert posts["warmup_posts"] == 10
+    assert posts["stored"] == 30 + 10  # the run's posts and the warm-up's
     assert lists["outcomes"] == {"ok": 12}
     assert set(lists["p99_ms_by_filter"]) == {
         "station_open",

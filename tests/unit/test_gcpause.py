@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,46 @@ def test_overlapping_pauses_on_two_threads() -> None:
     release.set()
     thread.join(5)
     assert gc.isenabled()
+
+
+def test_settle_heap_freezes_what_is_alive_and_collects_the_rest() -> None:
+    import weakref
+
+    from pingan.core.gcpause import settle_heap
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it
+
+    garbage = Node()
+    gone = weakref.ref(garbage)
+    del garbage
+    kept = [object()]
+    gc.unfreeze()
+    try:
+        settle_heap()
+        assert gone() is None  # start-up garbage collected first
+        assert gc.get_freeze_count() > 0
+        assert kept  # and the living left alone
+    finally:
+        gc.unfreeze()
+
+
+def test_the_app_settles_its_heap_when_it_starts(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from pingan.api.app import create_app
+    from pingan.bootstrap import bootstrap
+    from pingan.settings import Settings
+
+    services = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", media_dir=tmp_path))
+    gc.unfreeze()
+    try:
+        app = create_app(services)
+        assert gc.get_freeze_count() == 0
+        with TestClient(app) as client:
+            assert gc.get_freeze_count() > 0
+            assert client.get("/api/v1/health").status_code == 200
+    finally:
+        gc.unfreeze()
+        services.close()

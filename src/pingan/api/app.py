@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pingan import __version__
 from pingan.bootstrap import Services
 from pingan.core.errors import PinganError, field_of
+from pingan.core.gcpause import settle_heap
 from pingan.core.models import TaskAction
 from pingan.core.tasks import WorkflowError
 
@@ -96,8 +99,15 @@ class _RevalidatedStatic(StaticFiles):
         return response
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    settle_heap()  # the long-lived start-up objects leave the collector's walks (see pingan.core.gcpause)
+    yield
+
+
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Pingan 平安 API",
         version=__version__,
         description='县级公安及合作单位闭环平台。JSON API；错误统一为 `{"error": {code, message, field}}`。',

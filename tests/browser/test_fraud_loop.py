@@ -163,7 +163,7 @@ def test_the_centre_sees_a_new_warning_arrive_live_with_its_level_reasons_and_th
     expect(row.locator(".c-person")).to_contain_text(masked(phone))
     expect(row).not_to_contain_text(phone)
     expect(row).not_to_contain_text("陈秀英")
-    expect(row.locator(".c-station")).to_have_text("丹东街道")
+    expect(row.locator(".c-station")).to_have_text("丹东派出所丹东街道")  # the station's unit, the town beneath
     expect(row.locator(".c-task")).to_contain_text("已下发")
     alert = page.locator(".alert-bar")
     expect(alert).to_contain_text("1 条新的特高危预警")

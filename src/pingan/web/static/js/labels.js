@@ -10,8 +10,8 @@ export const LEVEL_ORDER = ['critical', 'high', 'medium', 'low'];
 
 export const ROLE_NAMES = {
   admin: '系统管理员',
-  analyst: '反诈中心',
-  commander: '情指中心',
+  analyst: '研判员',
+  commander: '指挥员',
   station_head: '所长',
   officer: '民警',
   partner: '合作单位',

@@ -228,9 +228,14 @@ export default {
           { class: 'c-person' },
           h('div', null, p.name || '未登记'),
           h('div', { class: 'sub mono' }, p.phone || ''),
-          h('div', { class: 'sub only-compact' }, w.station || '未落地', ' · ', fmtShort(w.created_at)),
+          h('div', { class: 'sub only-compact' }, w.unit || w.station || '未落地', ' · ', fmtShort(w.created_at)),
         ),
-        h('td', { class: ['c-station', !w.station && 'muted'] }, w.station || '未落地'),
+        // The 派出所 that has it (its unit), with the town it was placed in beneath.
+        h(
+          'td',
+          { class: ['c-station', !w.station && 'muted'] },
+          w.station ? [h('div', null, w.unit || w.station), w.unit ? h('div', { class: 'sub' }, w.station) : null] : '未落地',
+        ),
         h('td', { class: 'c-reason' }, h('div', { class: 'clamp', title: reasons }, reasons || '—'), h('div', { class: 'sub' }, FRAUD_TYPES[w.fraud_type] || w.fraud_type || '', w.event_count > 1 ? ' · 线索 ' + w.event_count + ' 条' : '')),
         h('td', { class: 'c-task' }, taskStatusChip(t), escalationBadge(t)),
         h('td', { class: 'c-due' }, deadline(t)),

@@ -277,13 +277,26 @@ def worker(interval: Annotated[float, typer.Option(min=0.1, help="Seconds betwee
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (one per core uses the machine; 1 by default).")
+    ] = 1,
 ) -> None:
     """Serve the API and the web UI."""
+    import os
+
     import uvicorn
 
     from pingan.api.app import create_app
 
-    uvicorn.run(create_app(services()), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(services()), host=host, port=port, log_level="info")
+        return
+    # Each worker process builds its own services from the environment (the database URL passed on to it).
+    if _state.get("database_url"):
+        os.environ["PINGAN_DATABASE_URL"] = str(_state["database_url"])
+    uvicorn.run(
+        "pingan.api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, log_level="info"
+    )
 
 
 @users_app.command("create")

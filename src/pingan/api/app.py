@@ -105,6 +105,15 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+def app_from_environment() -> FastAPI:
+    """The app with services built from the environment's settings: the factory each process of
+    `pingan serve --workers N` (or `uvicorn --factory`) calls."""
+    from pingan.bootstrap import bootstrap
+    from pingan.settings import Settings
+
+    return create_app(bootstrap(Settings()))
+
+
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(
         lifespan=_lifespan,

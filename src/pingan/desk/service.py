@@ -10,12 +10,9 @@ single writer lock.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import math
-import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -208,40 +205,6 @@ class Forwarder:
             self._thread.join(timeout=10)
 
 
-class _SqliteWriteLock:
-    """Desk writes one at a time: threads through a lock, processes through an advisory file lock beside
-    the database file, so that a writer waits in the kernel and wakes the moment the other is done, instead
-    of polling SQLite's busy handler in growing sleeps."""
-
-    def __init__(self, db: Database) -> None:
-        self._thread = threading.Lock()
-        self._fd: int | None = None
-        database = db.engine.url.database
-        if database and database != ":memory:" and fcntl is not None:
-            # In the temporary folder, named after the database's full path: every process agrees on it,
-            # and nothing appears beside the database.
-            key = hashlib.sha256(os.path.realpath(database).encode()).hexdigest()[:24]
-            self._fd = os.open(
-                os.path.join(tempfile.gettempdir(), f"pingan-desk-{key}.lock"), os.O_RDWR | os.O_CREAT, 0o600
-            )
-
-    def __enter__(self) -> None:
-        self._thread.acquire()
-        if self._fd is not None and fcntl is not None:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-            except BaseException:
-                self._thread.release()
-                raise
-
-    def __exit__(self, *_exc: object) -> None:
-        try:
-            if self._fd is not None and fcntl is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._thread.release()
-
-
 class _NoError(Exception):
     """The write failed, but the post has its answer anyway (a replay)."""
 
@@ -315,9 +278,7 @@ class DeskService:
         self.notifier = notifier
         self.media = media
         self.directory = DirectoryCache(rules)
-        self._lock: contextlib.AbstractContextManager[Any] = (
-            _SqliteWriteLock(db) if db.is_sqlite else contextlib.nullcontext()
-        )
+        self._lock = db.write_lock
         # Group commit of posts (see `post`): the queue, and the lock whose holder writes it.
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()

@@ -13,7 +13,6 @@ replays, then resolved, graded and merged together: a handful of queries per bat
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -168,8 +167,8 @@ class FraudIntake:
         self.jurisdictions = jurisdictions
         self.matcher = matcher or IndicatorMatcher()
         self._utc = utc_to_driver(db.engine)
-        # SQLite has one writer; serialising batches in-process avoids busy waits between threads.
-        self._write_lock = threading.Lock()
+        # SQLite has one writer: batches take turns with every other writer, in this process and others.
+        self._write_lock = db.write_lock
 
     # -- validation ------------------------------------------------------------------------------
 

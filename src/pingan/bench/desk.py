@@ -91,6 +91,18 @@ SEED_COUNTER = "desk_bench_seed"
 POST_TARGET_MS = 50.0
 LIST_TARGET_MS = 100.0
 
+# The lists staff and residents run, in turn: a station's open queue and its filters, the county's views,
+# a governance department's queue, a later page, and a resident's own requests.
+LIST_KINDS = (
+    "station_open",
+    "station_category",
+    "county_station_category",
+    "county_overdue",
+    "governance_open",
+    "county_closed_week",
+    "station_page",
+    "resident_mine",
+)
 CATEGORY_WEIGHTS = {
     Category.CONSULTATION: 0.45,
     Category.NUISANCE: 0.18,
@@ -794,17 +806,7 @@ class _Load:
     def list(self, i: int, due: float) -> None:
         rng = random.Random(self.cfg.seed * 1000 + i)
         now = self.svc.clock.now()
-        kinds = (
-            "station_open",
-            "station_category",
-            "county_station_category",
-            "county_overdue",
-            "governance_open",
-            "county_closed_week",
-            "station_page",
-            "resident_mine",
-        )
-        kind = kinds[i % len(kinds)]
+        kind = LIST_KINDS[i % len(LIST_KINDS)]
         if self.http is not None:
             self._list_http(i, due, kind, rng)
             return

@@ -108,3 +108,24 @@ def test_the_app_settles_its_heap_when_it_starts(tmp_path: Path) -> None:
     finally:
         gc.unfreeze()
         services.close()
+
+
+def test_pauses_overlapping_for_long_still_collect_the_young(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pingan.core.gcpause as pause
+
+    monkeypatch.setattr(pause, "LONGEST_PAUSE", 0.0)
+    collected: list[int] = []
+
+    def collect(generation: int = 2) -> int:
+        collected.append(generation)
+        return 0
+
+    monkeypatch.setattr(gc, "collect", collect)
+    gc.enable()
+    with gc_paused():
+        with gc_paused():
+            pass  # another batch ends while this one is still running: the young generations are collected
+        assert collected == [1]
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    assert collected == [1]  # the collector simply resumes at the end

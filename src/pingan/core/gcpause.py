@@ -24,12 +24,17 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 _lock = threading.Lock()
 _depth = 0
 _resume = False
+_since = 0.0
+LONGEST_PAUSE = 1.0
+"""Seconds: pauses that overlap without a break (batches on several threads, back to back) still let the
+young generations be collected this often."""
 
 
 def settle_heap() -> None:
@@ -40,10 +45,11 @@ def settle_heap() -> None:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    global _depth, _resume
+    global _depth, _resume, _since
     with _lock:
         if _depth == 0:
             _resume = gc.isenabled()
+            _since = time.monotonic()
             gc.disable()
         _depth += 1
     try:
@@ -51,5 +57,9 @@ def gc_paused() -> Iterator[None]:
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _resume:
-                gc.enable()
+            if _depth == 0:
+                if _resume:
+                    gc.enable()
+            elif _resume and time.monotonic() - _since > LONGEST_PAUSE:
+                gc.collect(1)
+                _since = time.monotonic()

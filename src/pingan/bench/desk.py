@@ -5,16 +5,18 @@ is filled with `--stored` requests spread over the past year, each a core task w
 the desk stores them. That seeded database is kept (`--database`) and copied afresh for every run,
 so that runs start alike and the seeding is paid once.
 
-Then, for `--seconds`, `--processes` server processes (one per core by default, as the API would run
-under several workers) share the load: residents post at `--rate` requests per second in all (open
-loop: each post is due at its own instant and its latency is measured from that instant, so a stall
-cannot hide) while staff list requests at `--list-rate` per second through a mix of filters. A post goes
-through what the HTTP route does beyond parsing the request: the schema, `DeskService.post` (place,
-limits, routing, duplicates, task, notifications, photos for some, the fraud loop for suspected fraud)
-and the resident's answer as JSON. A list is one scope's staff queue with a filter, as JSON.
+Then `--processes` server processes (one per core by default, as `pingan serve --workers N` runs) serve
+the app with uvicorn over that file, and as many load processes drive them over loopback HTTP, as
+signed-in residents and staff, for `--warmup` seconds (not measured) and then for `--seconds`: residents
+post at `--rate` requests per second in all (open loop: each post is due at its own instant and its
+latency is measured from that instant, so a stall cannot hide), some with a photo, while staff and
+residents list requests at `--list-rate` per second through a mix of filters. A post is the whole route:
+authentication, the JSON or multipart body, `DeskService.post` (place, limits, routing, duplicates, task,
+notifications, photos, the fraud loop for suspected fraud) and the answer. `--no-http` calls the desk
+service in the load processes instead, without a server.
 
-One JSON object goes to stdout (with the CPU the bench got and the load average: on a shared machine
-the figures say as much about the neighbours as about the desk); progress goes to stderr.
+One JSON object goes to stdout (with how busy the machine's cores were: on a shared machine the figures
+say as much about the neighbours as about the desk); progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -667,21 +669,8 @@ class _Load:
         self._resident_tokens: dict[int, str] = {}
         self._staff: dict[str, list[str]] = {}
 
-    def serve(self, staff: dict[str, list[str]]) -> uvicorn.Server:
-        """Serve the app on a free loopback port and send the load to it from now on."""
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            create_app(self.svc), host="127.0.0.1", port=port, log_level="warning", access_log=False
-        )
-        server = uvicorn.Server(config)
-        threading.Thread(target=server.run, name="bench-server", daemon=True).start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the bench server did not start")
-            time.sleep(0.02)
+    def connect(self, port: int, staff: dict[str, list[str]]) -> None:
+        """Send the load to the server on this loopback port from now on, as signed-in residents and staff."""
         pool = self.cfg.workers + self.cfg.list_workers
         self.http = httpx.Client(
             base_url=f"http://127.0.0.1:{port}/api/v1",
@@ -697,7 +686,6 @@ class _Load:
             ids = [resident_id for resident_id, _ in self.county.residents]
             for user in session.scalars(select(User).where(User.id.in_(ids))):
                 self._resident_tokens[user.id] = issue_token(user, secret, now, ttl)
-        return server
 
     def _resident_token(self, resident_id: int, phone: str) -> str:
         token = self._resident_tokens.get(resident_id)
@@ -848,6 +836,33 @@ class _Load:
         self.lists.add(kind, due, started, time.perf_counter(), outcome)
 
 
+BARRIER_SECONDS = 600.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _machine_cpu() -> tuple[float, float] | None:
+    """(busy, total) jiffies of the whole machine since boot, from /proc/stat (Linux), else None."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [float(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+    return sum(fields) - idle, sum(fields)
+
+
+def _share(before: tuple[float, float] | None, after: tuple[float, float] | None) -> float | None:
+    """How busy the machine's cores were in between (1.0: all of them, whoever used them)."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return round((after[0] - before[0]) / (after[1] - before[1]), 2)
+
+
 def _staff_tokens(db: Database) -> dict[str, list[str]]:
     """Bearer tokens of the staff who list: a community officer of each station, a commander for the county,
     an account for each governance department (these last two are added to the copy of the seeded file)."""
@@ -894,21 +909,53 @@ def _database_name(db: Database) -> str:
         return f"{db.engine.dialect.name} {conn.exec_driver_sql('show server_version').scalar()}"
 
 
-def _worker(
-    index: int, cfg: DeskBenchConfig, path: str, media: str, staff: dict[str, list[str]], barrier: Any, results: Any
-) -> None:
-    """One server process: its share of the posts and of the lists, on its own services, from the barrier on."""
+def _services(path: str, media: str) -> Services:
     db = Database(f"sqlite:///{path}")
-    svc = bootstrap(
+    return bootstrap(
         Settings(database_url=db.url, media_dir=Path(media)), db=db, sms=FakeSmsGateway(), clock=SystemClock()
     )
-    with db.session() as session:
+
+
+def _server(path: str, media: str, port: int, ready: Any, stop: Any) -> None:
+    """One server process, as `pingan serve --workers N` runs them: the app under uvicorn until told to stop."""
+    svc = _services(path, media)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, name="bench-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the bench server did not start")
+        time.sleep(0.02)
+    ready.set()
+    stop.wait()
+    server.should_exit = True
+    thread.join(timeout=30)
+    svc.desk.requests.drain()
+    svc.close()
+
+
+def _worker(
+    index: int,
+    cfg: DeskBenchConfig,
+    path: str,
+    media: str,
+    staff: dict[str, list[str]],
+    port: int | None,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """One load process: its share of the posts and of the lists, from the barrier on; over HTTP to the server
+    on `port`, or (without one) through the desk service in this process."""
+    svc = _services(path, media)
+    with svc.db.session() as session:
         county = _county_from_db(session, svc)
     load = _Load(svc, county, cfg, index)
-    server = load.serve(staff) if cfg.http else None
-    # The load generator's own data (the county, the residents' tokens) stands for clients in other processes:
-    # kept out of the collector's walks, as the server's start-up objects are (`pingan.core.gcpause`).
-    settle_heap()
+    if port is not None:
+        load.connect(port, staff)
+    settle_heap()  # the county and the tokens: out of the collector's walks, as a server's start-up objects are
     posts = int(cfg.rate * cfg.seconds)
     lists = int(cfg.list_rate * cfg.seconds)
     share = cfg.processes
@@ -927,21 +974,19 @@ def _worker(
 
         # Warm-up: the same load for `warmup` seconds, not measured, on residents the run does not use. A server
         # that has just started opens its database connections (each with a cold page cache) and its threads.
-        barrier.wait()
+        barrier.wait(timeout=BARRIER_SECONDS)
         warm_posts, warm_lists = int(cfg.rate * cfg.warmup), int(cfg.list_rate * cfg.warmup)
         warm_post_ids = range(posts + index, posts + warm_posts, share)
         run(time.perf_counter() + 0.2, warm_post_ids, range(lists + index, lists + warm_lists, share))
         svc.desk.requests.drain()
         load.posts, load.lists = _Samples(), _Samples()
-        barrier.wait()
+        barrier.wait(timeout=BARRIER_SECONDS)
         t0 = time.perf_counter() + 0.2
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         run(t0, range(index, posts, share), range(index, lists, share))
     elapsed = time.perf_counter() - t0
     svc.desk.requests.drain()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    if server is not None:
-        server.should_exit = True
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     results.put(
         {"worker": index, "posts": load.posts.as_dict(), "lists": load.lists.as_dict(), "elapsed": elapsed, "cpu": cpu}
@@ -972,14 +1017,34 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = stderr) -> dict[str, An
             f" for {cfg.seconds:g} s ..."
         )
         ctx = multiprocessing.get_context("spawn")
-        barrier = ctx.Barrier(cfg.processes)
+        media = str(work / "media")
+        servers: list[Any] = []
+        stop = ctx.Event()
+        ports: list[int | None] = [None] * cfg.processes
+        if cfg.http:  # the servers first, each in its own process; the load comes from other processes
+            ports = [_free_port() for _ in range(cfg.processes)]
+            readies = [ctx.Event() for _ in ports]
+            servers = [
+                ctx.Process(target=_server, args=(str(path), media, port, ready, stop))
+                for port, ready in zip(ports, readies, strict=True)
+            ]
+            for proc in servers:
+                proc.start()
+            for ready in readies:
+                if not ready.wait(120):
+                    stop.set()
+                    raise RuntimeError("a bench server did not start")
+        barrier = ctx.Barrier(cfg.processes + 1)  # and this process, which reads the machine's CPU time
         results = ctx.Queue()
         procs = [
-            ctx.Process(target=_worker, args=(i, cfg, str(path), str(work / "media"), staff, barrier, results))
+            ctx.Process(target=_worker, args=(i, cfg, str(path), media, staff, ports[i], barrier, results))
             for i in range(cfg.processes)
         ]
         for proc in procs:
             proc.start()
+        barrier.wait(timeout=BARRIER_SECONDS)  # warm-up
+        barrier.wait(timeout=BARRIER_SECONDS)  # the measured run
+        busy0 = _machine_cpu()
         parts: list[dict[str, Any]] = []
         deadline = time.monotonic() + cfg.seconds + 900
         while len(parts) < len(procs):
@@ -991,7 +1056,11 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = stderr) -> dict[str, An
                     for proc in procs:
                         proc.kill()
                     raise RuntimeError(f"a bench worker failed (exit codes {dead}) or took too long") from None
+        busy1 = _machine_cpu()
         for proc in procs:
+            proc.join(timeout=60)
+        stop.set()
+        for proc in servers:
             proc.join(timeout=60)
         posts, lists = _Samples(), _Samples()
         for part in parts:
@@ -1007,7 +1076,7 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = stderr) -> dict[str, An
             "bench": "desk",
             "stored_requests": stored,
             "layer": (
-                "HTTP: uvicorn in each process, loopback clients (auth, parsing, routes, JSON)"
+                "HTTP: one uvicorn process per core over the SQLite file, loaded over loopback from other processes"
                 if cfg.http
                 else "desk service, as the HTTP routes call it (schema, post, answer as JSON); no HTTP parsing"
             ),
@@ -1037,8 +1106,8 @@ def run_desk_bench(cfg: DeskBenchConfig, say: Progress = stderr) -> dict[str, An
             },
             "seconds": round(elapsed, 1),
             "warmup_seconds": cfg.warmup,
-            "cpu_seconds": round(cpu, 1),
-            "cpu_share": round(cpu / elapsed / (os.cpu_count() or 1), 2),
+            "load_cpu_seconds": round(cpu, 1),
+            "machine_cpu_share": _share(busy0, busy1),
             "photo_ratio": cfg.photo_ratio,
             "residents": residents,
             "seed_seconds": seed_seconds,
@@ -1068,7 +1137,7 @@ def register(bench_app: typer.Typer) -> None:
         residents: Annotated[int, typer.Option(min=100)] = 20_000,
         workers: Annotated[int, typer.Option(min=1, max=256, help="Threads posting, per process.")] = 8,
         processes: Annotated[
-            int, typer.Option(min=1, max=64, help="Server processes sharing the load (default: one per core).")
+            int, typer.Option(min=1, max=64, help="Server processes, and load processes (default: one each per core).")
         ] = os.cpu_count() or 1,
         warmup: Annotated[
             float, typer.Option(min=0, help="Seconds of the same load before the measured run (not measured).")

@@ -811,6 +811,8 @@ def test_closing_without_an_answer_needs_a_reason_and_resolving_needs_a_reply(wo
     assert done.status_code == 200
     assert done.json()["status"] == "resolved"
     assert world.request_row(rid).replied_on_time is True
+    history = [(h["action"], h["reason"]) for h in done.json()["history"]]
+    assert history[-2:] == [("reply", "最终答复"), ("close", "办结")]
 
 
 # -- triage and re-routing -------------------------------------------------------------------------

@@ -991,7 +991,7 @@ class DeskService:
             request = self._staff_request(session, actor, request_id)
             task = self._task(session, request)
             if answer:
-                self.tasks.act(session, task, Command(TaskAction.REPLY, actor.id, "最终答复", {"final": True}))
+                self.tasks.act(session, task, Command(TaskAction.REPLY, actor.id, None, {"final": True}))
                 self._message(
                     session, request, answer, kind=AuthorKind.STAFF, author_id=actor.id, unit_id=actor.unit_id
                 )

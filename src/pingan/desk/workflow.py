@@ -100,9 +100,8 @@ class DeskWorkflow:
         if task.assignee_id is None:
             task.assignee_id = command.actor_id
         self._set_due(task, None, None)
-        if not first:
-            return "答复"
-        return "答复（超时）" if late else "答复"
+        said = "最终答复" if command.data.get("final") else "答复"
+        return f"{said}（超时）" if late else said
 
     def _note(self, task: Task, command: Command, now: datetime) -> str:
         if command.data.get("follow_up") is True:

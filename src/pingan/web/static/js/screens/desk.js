@@ -8,6 +8,7 @@ import { DESK_CATEGORIES, DESK_ROUTES } from '../labels.js';
 import { poll } from '../live.js';
 import { navigate } from '../router.js';
 import { deskCategoryChip, deskStatusChip, deskView, replyClock } from '../ui/desk-view.js';
+import { splitDetail } from '../ui/split.js';
 
 const POLL_MS = 5000;
 const LIMIT = 200;
@@ -29,8 +30,6 @@ export default {
     let tab = 'open';
     let category = '';
     let items = [];
-    let selectedId = null;
-    let detail = null;
     let generation = 0;
     let lastOk = null;
     const governance = ctx.user.role === 'governance';
@@ -68,6 +67,15 @@ export default {
     const listPane = h('div', { class: 'list-pane' }, toolbar, intro, h('div', { class: 'task-scroll' }, list, empty));
     const detailPane = h('div', { class: 'detail-pane', hidden: true });
     const screen = h('div', { class: 'screen screen-split screen-desk' }, listPane, detailPane);
+    const details = splitDetail({
+      screen,
+      pane: detailPane,
+      basePath: '/desk',
+      open: (id) => deskView({ requestId: id, user: ctx.user, onClose: () => navigate('/desk'), onChanged: () => poller.refresh() }),
+      onSelect: (id) => {
+        Array.from(list.children).forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === id));
+      },
+    });
     replace(root, screen);
 
     const sync = keyedList(list, (r) => r.id, (r) => JSON.stringify(r), card);
@@ -95,7 +103,7 @@ export default {
 
     function render() {
       const els = sync(items);
-      els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === selectedId));
+      els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === details.selectedId));
       empty.hidden = items.length > 0;
       replace(empty, tab === 'overdue' ? '没有答复超时的诉求' : tab === 'open' ? '没有待办的群众诉求' : '没有诉求');
       const late = items.filter((r) => r.overdue).length;
@@ -138,29 +146,6 @@ export default {
       );
     }
 
-    function showDetail(id) {
-      if (id === selectedId && detail) return;
-      if (detail) detail.destroy();
-      detail = null;
-      selectedId = id;
-      Array.from(list.children).forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === id));
-      if (id === null) {
-        detailPane.hidden = true;
-        screen.classList.remove('has-detail');
-        replace(detailPane);
-        return;
-      }
-      detail = deskView({ requestId: id, user: ctx.user, onClose: () => navigate('/desk'), onChanged: () => poller.refresh() });
-      replace(detailPane, detail.el);
-      detailPane.hidden = false;
-      screen.classList.add('has-detail');
-    }
-
-    function onKey(e) {
-      if (e.key === 'Escape' && selectedId !== null && !document.querySelector('dialog[open]')) navigate('/desk');
-    }
-    document.addEventListener('keydown', onKey);
-
     const poller = poll(load, POLL_MS, (e) => {
       liveDot.classList.add('is-down');
       replace(liveText, e.message + (lastOk ? '（最后更新 ' + fmtShort(lastOk) + '）' : ''));
@@ -169,12 +154,11 @@ export default {
 
     return {
       update(params) {
-        showDetail(params.id ? Number(params.id) : null);
+        details.show(params.id ? Number(params.id) : null);
       },
       destroy() {
         poller.stop();
-        if (detail) detail.destroy();
-        document.removeEventListener('keydown', onKey);
+        details.destroy();
         ctx.setBadge(0);
       },
     };

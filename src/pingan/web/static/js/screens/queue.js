@@ -9,6 +9,7 @@ import { navigate } from '../router.js';
 import { caseView } from '../ui/case-view.js';
 import { deadline, escalationBadge, levelBadge, taskStatusChip } from '../ui/badges.js';
 import { beep, soundEnabled, setSoundEnabled } from '../ui/sound.js';
+import { splitDetail } from '../ui/split.js';
 
 const POLL_MS = 3000;
 const PAGE = 200;
@@ -24,8 +25,6 @@ export default {
     let known = null; // ids seen so far (null until the first load)
     const unseenCritical = new Set();
     const fresh = new Set(); // ids that arrived since the page was opened, highlighted briefly
-    let selectedId = null;
-    let detail = null;
     let generation = 0; // bumped when filters change, so a late answer for old filters is ignored
     let exhausted = false;
     let lastOk = null;
@@ -90,6 +89,20 @@ export default {
     const listPane = h('div', { class: 'list-pane' }, toolbar, alertBar, summary, h('div', { class: 'table-wrap table-scroll' }, table, emptyRow, h('div', { class: 'more' }, moreBtn)));
     const detailPane = h('div', { class: 'detail-pane', hidden: true });
     const screen = h('div', { class: 'screen screen-split' }, listPane, detailPane);
+    const details = splitDetail({
+      screen,
+      pane: detailPane,
+      basePath: '/queue',
+      open: (id) => caseView({ warningId: id, user: ctx.user, onClose: () => navigate('/queue'), onChanged: () => poller.refresh() }),
+      onSelect: (id) => {
+        const rows = tbody.querySelectorAll('tr.is-selected');
+        for (let i = 0; i < rows.length; i++) rows[i].classList.remove('is-selected');
+        if (id === null) return;
+        if (unseenCritical.delete(id)) renderRows();
+        const tr = tbody.querySelector('tr[data-id="' + id + '"]');
+        if (tr) tr.classList.add('is-selected');
+      },
+    });
     replace(root, screen);
 
     // -- data --------------------------------------------------------------------------------------
@@ -191,7 +204,7 @@ export default {
     function renderRows() {
       const rows = head.concat(older);
       const els = syncRows(rows);
-      els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === selectedId));
+      els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === details.selectedId));
       emptyRow.hidden = rows.length > 0;
       replace(emptyRow, filters.status === 'open' && !filters.level && !filters.area_id ? '当前没有待处置的预警' : '没有符合条件的预警');
       moreBtn.hidden = exhausted || rows.length === 0;
@@ -304,48 +317,15 @@ export default {
       navigate('/queue/' + id);
     }
 
-    function showDetail(id) {
-      if (id === selectedId && detail) return;
-      if (detail) detail.destroy();
-      detail = null;
-      selectedId = id;
-      const rows = tbody.querySelectorAll('tr.is-selected');
-      for (let i = 0; i < rows.length; i++) rows[i].classList.remove('is-selected');
-      if (id === null) {
-        detailPane.hidden = true;
-        screen.classList.remove('has-detail');
-        replace(detailPane);
-        return;
-      }
-      if (unseenCritical.delete(id)) renderRows();
-      const tr = tbody.querySelector('tr[data-id="' + id + '"]');
-      if (tr) tr.classList.add('is-selected');
-      detail = caseView({
-        warningId: id,
-        user: ctx.user,
-        onClose: () => navigate('/queue'),
-        onChanged: () => poller.refresh(),
-      });
-      replace(detailPane, detail.el);
-      detailPane.hidden = false;
-      screen.classList.add('has-detail');
-    }
-
-    function onKey(e) {
-      if (e.key === 'Escape' && selectedId !== null && !document.querySelector('dialog[open]')) navigate('/queue');
-    }
-    document.addEventListener('keydown', onKey);
-
     const poller = poll(load, POLL_MS, (e) => paintLive(false, e.message));
 
     return {
       update(params) {
-        showDetail(params.id ? Number(params.id) : null);
+        details.show(params.id ? Number(params.id) : null);
       },
       destroy() {
         poller.stop();
-        if (detail) detail.destroy();
-        document.removeEventListener('keydown', onKey);
+        details.destroy();
         ctx.setBadge(0);
       },
     };

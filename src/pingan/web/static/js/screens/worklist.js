@@ -8,6 +8,7 @@ import { countdown, poll } from '../live.js';
 import { navigate } from '../router.js';
 import { caseView } from '../ui/case-view.js';
 import { escalationBadge, levelBadge, outcomeChip, taskStatusChip } from '../ui/badges.js';
+import { splitDetail } from '../ui/split.js';
 
 const POLL_MS = 5000;
 
@@ -27,8 +28,6 @@ export default {
     let level = '';
     let items = [];
     let total = 0;
-    let selectedId = null;
-    let detail = null;
     let generation = 0;
     let lastOk = null;
 
@@ -60,6 +59,15 @@ export default {
     const listPane = h('div', { class: 'list-pane' }, toolbar, h('div', { class: 'task-scroll' }, list, empty));
     const detailPane = h('div', { class: 'detail-pane', hidden: true });
     const screen = h('div', { class: 'screen screen-split' }, listPane, detailPane);
+    const details = splitDetail({
+      screen,
+      pane: detailPane,
+      basePath: '/tasks',
+      open: (id) => caseView({ taskId: id, user: ctx.user, onClose: () => navigate('/tasks'), onChanged: () => poller.refresh() }),
+      onSelect: (id) => {
+        Array.from(list.children).forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === id));
+      },
+    });
     replace(root, screen);
 
     const sync = keyedList(list, (t) => t.id, (t) => JSON.stringify(t), card);
@@ -89,7 +97,7 @@ export default {
     function render() {
       const shown = level ? items.filter((t) => t.level === level) : items;
       const els = sync(shown);
-      els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === selectedId));
+      els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === details.selectedId));
       empty.hidden = shown.length > 0;
       replace(empty, tab === 'overdue' ? '没有超时的任务' : tab === 'open' ? '没有待办任务' : '没有任务');
       const late = items.filter((t) => t.overdue).length;
@@ -144,29 +152,6 @@ export default {
       );
     }
 
-    function showDetail(id) {
-      if (id === selectedId && detail) return;
-      if (detail) detail.destroy();
-      detail = null;
-      selectedId = id;
-      Array.from(list.children).forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === id));
-      if (id === null) {
-        detailPane.hidden = true;
-        screen.classList.remove('has-detail');
-        replace(detailPane);
-        return;
-      }
-      detail = caseView({ taskId: id, user: ctx.user, onClose: () => navigate('/tasks'), onChanged: () => poller.refresh() });
-      replace(detailPane, detail.el);
-      detailPane.hidden = false;
-      screen.classList.add('has-detail');
-    }
-
-    function onKey(e) {
-      if (e.key === 'Escape' && selectedId !== null && !document.querySelector('dialog[open]')) navigate('/tasks');
-    }
-    document.addEventListener('keydown', onKey);
-
     const poller = poll(load, POLL_MS, (e) => {
       liveDot.classList.add('is-down');
       replace(liveText, e.message + (lastOk ? '（最后更新 ' + fmtShort(lastOk) + '）' : ''));
@@ -175,12 +160,11 @@ export default {
 
     return {
       update(params) {
-        showDetail(params.id ? Number(params.id) : null);
+        details.show(params.id ? Number(params.id) : null);
       },
       destroy() {
         poller.stop();
-        if (detail) detail.destroy();
-        document.removeEventListener('keydown', onKey);
+        details.destroy();
         ctx.setBadge(0);
       },
     };

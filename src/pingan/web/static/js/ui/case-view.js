@@ -5,7 +5,6 @@ import { ApiError, api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { fmtDateTime, fmtShort, fmtYuan, ageFrom } from '../format.js';
 import {
-  ACTIONS,
   ESCALATION_RUNGS,
   EVENT_KINDS,
   EVENT_SOURCES,
@@ -19,6 +18,7 @@ import { poll } from '../live.js';
 import { deadline, escalationBadge, levelBadge, outcomeChip, taskStatusChip } from './badges.js';
 import { field, modal } from './dialog.js';
 import { ACTION_LABELS, availableActions, nextAction, runAction } from './task-actions.js';
+import { historyTimeline } from './timeline.js';
 
 const REFRESH_MS = 5000;
 const PURPOSES = ['劝阻联系', '核查研判', '案件办理'];
@@ -306,35 +306,12 @@ export function caseView(opts) {
       return;
     }
     historyBox.hidden = false;
-    const items = (t.history || []).slice().reverse();
     replace(
       historyBox,
-      h('div', { class: 'sec-head' }, h('h3', null, '处置记录'), h('span', { class: 'muted small' }, items.length + ' 条')),
-      h(
-        'ol',
-        { class: 'timeline' },
-        items.map((e) =>
-          h(
-            'li',
-            { class: ['tl-item', 'tl-' + e.action] },
-            h('span', { class: 'tl-dot', 'aria-hidden': 'true' }),
-            h(
-              'div',
-              { class: 'tl-main' },
-              h(
-                'div',
-                { class: 'tl-line' },
-                h('time', { datetime: e.at, title: fmtDateTime(e.at) }, fmtShort(e.at)),
-                h('strong', null, ACTIONS[e.action] || e.action),
-                h('span', { class: 'tl-actor' }, e.actor),
-                e.to_status_name && e.to_status !== e.from_status ? h('span', { class: 'tl-to' }, '→ ' + e.to_status_name) : null,
-              ),
-              e.reason ? h('div', { class: 'tl-reason' }, e.reason) : null,
-              historyDetails(e),
-            ),
-          ),
-        ),
-      ),
+      historyTimeline(t.history, {
+        statusName: (e) => (e.to_status_name && e.to_status !== e.from_status ? e.to_status_name : null),
+        details: historyDetails,
+      }),
     );
   }
 

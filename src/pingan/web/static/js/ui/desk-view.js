@@ -5,9 +5,10 @@
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { fmtDateTime, fmtShort } from '../format.js';
-import { ACTIONS, CENTRE_ROLES, DESK_CATEGORIES, DESK_ROUTES, TASK_STATUS } from '../labels.js';
+import { CENTRE_ROLES, DESK_CATEGORIES, DESK_ROUTES, TASK_STATUS } from '../labels.js';
 import { countdown, poll } from '../live.js';
 import { escalationBadge } from './badges.js';
+import { historyTimeline } from './timeline.js';
 import { field, modal, toast } from './dialog.js';
 
 const REFRESH_MS = 5000;
@@ -272,34 +273,11 @@ export function deskView(opts) {
   }
 
   function renderHistory(r) {
-    const items = (r.history || []).slice().reverse();
     replace(
       historyBox,
-      h('div', { class: 'sec-head' }, h('h3', null, '处置记录'), h('span', { class: 'muted small' }, items.length + ' 条')),
-      h(
-        'ol',
-        { class: 'timeline' },
-        items.map((e) =>
-          h(
-            'li',
-            { class: ['tl-item', 'tl-' + e.action] },
-            h('span', { class: 'tl-dot', 'aria-hidden': 'true' }),
-            h(
-              'div',
-              { class: 'tl-main' },
-              h(
-                'div',
-                { class: 'tl-line' },
-                h('time', { datetime: e.at, title: fmtDateTime(e.at) }, fmtShort(e.at)),
-                h('strong', null, ACTIONS[e.action] || e.action),
-                h('span', { class: 'tl-actor' }, e.actor),
-                e.to_status && e.to_status !== e.from_status ? h('span', { class: 'tl-to' }, '→ ' + (TASK_STATUS[e.to_status] || e.to_status)) : null,
-              ),
-              e.reason ? h('div', { class: 'tl-reason' }, e.reason) : null,
-            ),
-          ),
-        ),
-      ),
+      historyTimeline(r.history, {
+        statusName: (e) => (e.to_status && e.to_status !== e.from_status ? TASK_STATUS[e.to_status] || e.to_status : null),
+      }),
     );
   }
 

@@ -29,13 +29,12 @@ from pingan.api.auth import create_user
 from pingan.bootstrap import Services
 from pingan.core.errors import PinganError
 from pingan.core.geo import CRS
-from pingan.core.identifiers import mask_phone
 from pingan.core.models import COUNTY_WIDE_ROLES, Area, AreaKind, Role, TaskStatus, Unit, UnitKind, User
 from pingan.core.tasks import WorkflowError
 from pingan.demo.county import random_points_in
 from pingan.desk.media import Upload
 from pingan.desk.models import DeskOfficer, DeskPushTemplate, DeskRequest, DeskResident
-from pingan.desk.residents import Actor, resident_username
+from pingan.desk.residents import Actor, create_resident
 from pingan.desk.rules.kinds import SPECIALTY_NAMES, Category, PushKind, Route, Specialty, Topic
 from pingan.desk.schemas import DeskRequestCreate, PushCreate
 from pingan.desk.setup import ensure_desk_units
@@ -240,16 +239,7 @@ def _residents(
         community, shape = shapes[i % len(shapes)]
         assert community.parent_id is not None
         ((lon, lat),) = random_points_in(shape, 1, rng)
-        user = create_user(
-            session,
-            resident_username(phone),
-            None,
-            role=Role.RESIDENT,
-            display_name=f"群众{mask_phone(phone)}",
-            unit_id=None,
-            now=now,
-            phone=phone,
-        )
+        user = create_resident(session, phone, now)
         town = areas[community.parent_id].name
         session.add(
             DeskResident(

@@ -29,6 +29,20 @@ def resident_username(phone: str) -> str:
     return f"resident:{phone}"
 
 
+def create_resident(session: Session, phone: str, now: datetime) -> User:
+    """The sign-in account of a resident's phone (no password: residents sign in with a texted code)."""
+    return create_user(
+        session,
+        resident_username(phone),
+        None,
+        role=Role.RESIDENT,
+        display_name=f"群众{mask_phone(phone)}",
+        unit_id=None,
+        now=now,
+        phone=phone,
+    )
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting, detached from any session."""
@@ -65,16 +79,7 @@ class Residents:
         with self.db.session() as session:
             user = session.scalar(select(User).where(User.username == resident_username(phone)))
             if user is None:
-                user = create_user(
-                    session,
-                    resident_username(phone),
-                    None,
-                    role=Role.RESIDENT,
-                    display_name=f"群众{mask_phone(phone)}",
-                    unit_id=None,
-                    now=now,
-                    phone=phone,
-                )
+                user = create_resident(session, phone, now)
             if not user.active or user.role is not Role.RESIDENT:
                 raise Forbidden("该账号已停用", field="phone")
             profile = session.get(DeskResident, user.id)

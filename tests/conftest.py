@@ -36,7 +36,7 @@ def postgres_admin_url() -> str:
     """The PostgreSQL server the suite may use; skipped (or failed under CI) when it does not answer."""
     import sqlalchemy as sa
 
-    from pingan.db import make_engine
+    from pingan.core.db import make_engine
 
     engine = make_engine(PG_ADMIN_URL)
     try:
@@ -56,7 +56,7 @@ def fresh_postgres_url(postgres_admin_url: str) -> Iterator[str]:
 
     import sqlalchemy as sa
 
-    from pingan.db import make_engine
+    from pingan.core.db import make_engine
 
     name = f"pingan_t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(postgres_admin_url).execution_options(isolation_level="AUTOCOMMIT")

@@ -15,9 +15,9 @@ from shapely import wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 
-from pingan.api.auth import create_user
 from pingan.bootstrap import Services
 from pingan.core.areas import import_areas
+from pingan.core.identity import create_user
 from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind
 from pingan.core.setup import ensure_centre_units
 from pingan.demo.county import generate_communities, generate_county

@@ -8,18 +8,18 @@ import httpx
 
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
+from pingan.core.db import Database
 from pingan.core.models import TaskKind
 from pingan.core.notify import Delivery, Notifier
 from pingan.core.rules import CountyRules, load_rules
+from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import TaskService, Workflow
-from pingan.db import Database
 from pingan.desk.otp import SmsGateway
 from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud.intake import FraudIntake
 from pingan.fraud.ladder import DissuasionWorkflow
 from pingan.fraud.service import FraudService
-from pingan.settings import Settings, get_settings
 
 
 @dataclass

@@ -7,7 +7,7 @@ from importlib import resources
 from alembic import command
 from alembic.config import Config
 
-from pingan.db import Database
+from pingan.core.db import Database
 
 
 def alembic_config(url: str) -> Config:

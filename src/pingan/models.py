@@ -26,8 +26,8 @@ from pingan.desk.models import (
     DingTalkRobot,
     DingTalkSend,
 )
+from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
-from pingan.open311.models import Open311ApiKey, Open311Request
 
 __all__ = [
     "AccessLog",

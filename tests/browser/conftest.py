@@ -23,11 +23,11 @@ from sqlalchemy import select
 
 from pingan.api.app import create_app
 from pingan.bootstrap import Services, bootstrap
+from pingan.core.db import Database
 from pingan.core.models import User
-from pingan.db import Database
+from pingan.core.settings import Settings
 from pingan.desk.models import DeskOfficer
 from pingan.desk.otp import FakeSmsGateway
-from pingan.settings import Settings
 from tests.conftest import _missing
 from tests.desk_county import PASSWORD, SmallCounty, build_small_county
 
@@ -93,7 +93,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> I
     root = tmp_path_factory.mktemp("browser")
     sms = FakeSmsGateway()
     settings = Settings(
-        database_url=f"sqlite:///{root / 'pingan.db'}",
+        database_url=f"sqlite:///{root / 'pingan.core.db'}",
         media_dir=root / "media",
         desk_dingtalk_enabled=False,
         desk_otp_resend_seconds=0,

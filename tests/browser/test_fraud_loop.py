@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from pingan.api.auth import create_user
+from pingan.core.identity import create_user
 from pingan.core.models import Area, Person, PersonPhone, Role, Task, TaskAction, TaskEvent, TaskStatus, Unit
 from pingan.core.people import import_people
 from pingan.fraud.models import FraudWarning, Level, Outcome, WarningStatus

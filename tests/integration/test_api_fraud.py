@@ -26,11 +26,12 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 
 from pingan.api.app import create_app
-from pingan.api.auth import create_user, verify_password
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
+from pingan.core.db import Database
 from pingan.core.geo import GeoArea
+from pingan.core.identity import create_user, verify_password
 from pingan.core.models import (
     AccessLog,
     Area,
@@ -44,11 +45,10 @@ from pingan.core.models import (
     UnitKind,
     User,
 )
+from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
-from pingan.core.worker import sweep_once
-from pingan.db import Database
 from pingan.fraud.models import FraudEvent, FraudWarning
-from pingan.settings import Settings
+from pingan.workers.sweeper import sweep_once
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 PASSWORD = "Zhenhai-2026-correct-horse"

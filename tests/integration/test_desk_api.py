@@ -24,11 +24,12 @@ from shapely.geometry import box
 from sqlalchemy import func, select, update
 
 from pingan.api.app import create_app
-from pingan.api.auth import create_user, issue_token
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
+from pingan.core.db import Database
 from pingan.core.geo import GeoArea, wgs84_to_gcj02
+from pingan.core.identity import create_user, issue_token
 from pingan.core.models import (
     AccessLog,
     Area,
@@ -41,7 +42,7 @@ from pingan.core.models import (
     UnitKind,
     User,
 )
-from pingan.db import Database
+from pingan.core.settings import Settings
 from pingan.desk.media import Upload
 from pingan.desk.models import DeskMedia, DeskMessage, DeskOtp, DeskRequest
 from pingan.desk.otp import FakeSmsGateway
@@ -49,7 +50,6 @@ from pingan.desk.residents import Actor
 from pingan.desk.schemas import DeskRequestCreate, OfficerUpdate
 from pingan.desk.setup import ensure_desk_units
 from pingan.fraud.models import FraudEvent, FraudWarning
-from pingan.settings import Settings
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 API = "/api/v1"

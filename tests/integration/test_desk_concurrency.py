@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from pingan.core.db import Database
 from pingan.core.models import Task
-from pingan.db import Database
 from pingan.desk.models import DeskMessage, DeskRequest
 from pingan.desk.residents import Actor
 from pingan.desk.schemas import DeskRequestCreate

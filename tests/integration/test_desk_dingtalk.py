@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from pingan.core.worker import sweep_once
 from pingan.desk.models import DingTalkSend
+from pingan.workers.sweeper import sweep_once
 from tests.integration.test_desk_api import POINT_A1, T0, D, World, db_fixture, world_fixture  # noqa: F401
 
 SECRET = "SECf0c2a9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1"

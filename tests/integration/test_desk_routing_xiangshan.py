@@ -19,9 +19,9 @@ from shapely.geometry import Point
 from sqlalchemy import select
 
 from pingan.core.areas import import_areas
+from pingan.core.db import Database
 from pingan.core.geo import CRS, AreaIndex, GeoArea, read_geojson_areas, wgs84_to_gcj02
 from pingan.core.models import Area, Role, Unit, UnitKind, User
-from pingan.db import Database
 from pingan.desk.schemas import OfficerUpdate
 from tests.integration.test_desk_api import World, build_world, db_fixture  # noqa: F401
 

@@ -13,14 +13,14 @@ from sqlalchemy import func, select
 
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.clock import FakeClock
+from pingan.core.db import Database
 from pingan.core.models import Role, Unit, UnitKind, User
-from pingan.db import Database
+from pingan.core.settings import Settings
 from pingan.demo.desk_sim import RESIDENT_PHONE_PREFIX, DeskSimulation, make_photo, setup_desk_demo
 from pingan.desk.media import sniff
 from pingan.desk.models import DeskMedia, DeskOfficer, DeskPushDelivery, DeskRequest, DeskResident
 from pingan.desk.otp import FakeSmsGateway
 from pingan.desk.rules.kinds import Category, Route
-from pingan.settings import Settings
 from tests.desk_county import SmallCounty, build_small_county
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai

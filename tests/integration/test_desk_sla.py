@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pingan.core.models import Notification, TaskEvent
-from pingan.core.worker import sweep_once
+from pingan.workers.sweeper import sweep_once
 from tests.integration.test_desk_api import POINT_A1, POINT_A2, POINT_B, T0, D, World, db_fixture, world_fixture  # noqa: F401
 
 MIN = timedelta(minutes=1)

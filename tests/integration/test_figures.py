@@ -22,17 +22,17 @@ from shapely.geometry import box
 from sqlalchemy import select
 
 from pingan.api.app import create_app
-from pingan.api.auth import create_user
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
+from pingan.core.db import Database
 from pingan.core.geo import GeoArea
+from pingan.core.identity import create_user
 from pingan.core.models import Area, Person, PersonPhone, Role, Task, TaskAction, Unit, UnitKind
+from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
 from pingan.core.tasks import Command
-from pingan.db import Database
 from pingan.fraud.models import FraudWarning
-from pingan.settings import Settings
 
 PASSWORD = "Xiangshan-2026-figures"
 STATION_NAMES = {"a": "城东", "b": "城西"}

@@ -21,16 +21,16 @@ from sqlalchemy.orm import Session
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
+from pingan.core.db import Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.core.geo import GeoArea, wgs84_to_gcj02
 from pingan.core.models import Area, Notification, Person, Task, TaskAction, TaskEvent, TaskKind, Unit, UnitKind
 from pingan.core.people import import_people
+from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
-from pingan.db import Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.fraud.batcher import Flushed, MicroBatcher
 from pingan.fraud.indicators import import_indicators
 from pingan.fraud.intake import IntakeResult
 from pingan.fraud.models import FraudEvent, FraudWarning, Level, WarningStatus
-from pingan.settings import Settings
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 POINT_A = (121.05, 29.05)

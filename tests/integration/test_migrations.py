@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from pingan import models  # noqa: F401 - registers every table
-from pingan.db import Base, Database
+from pingan.core.db import Base, Database
 from pingan.migrate import upgrade
 
 

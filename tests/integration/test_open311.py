@@ -21,22 +21,22 @@ from shapely.geometry import box
 from sqlalchemy import func, insert, select
 
 from pingan.api.app import create_app
-from pingan.api.auth import create_user, issue_token
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
+from pingan.core.db import Database
 from pingan.core.geo import GeoArea
+from pingan.core.identity import create_user, issue_token
 from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind, User
-from pingan.db import Database
+from pingan.core.settings import Settings
 from pingan.desk.models import DeskMessage, DeskRequest, DeskResident
+from pingan.desk.open311.keys import create_api_key, revoke_api_key
+from pingan.desk.open311.models import Open311Request
 from pingan.desk.otp import FakeSmsGateway
 from pingan.desk.residents import Actor
 from pingan.desk.rules.kinds import Category
 from pingan.desk.schemas import OfficerUpdate
 from pingan.desk.setup import ensure_desk_units
-from pingan.open311.keys import create_api_key, revoke_api_key
-from pingan.open311.models import Open311Request
-from pingan.settings import Settings
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai: working hours
 DONGMEN = {"lat": "29.42", "long": "121.91"}  # 东门社区, 丹东

@@ -15,11 +15,12 @@ from shapely.geometry import box
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState
 
-from pingan.api.auth import create_user
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
+from pingan.core.db import Database
 from pingan.core.geo import GeoArea
+from pingan.core.identity import create_user
 from pingan.core.models import (
     Area,
     Notification,
@@ -32,12 +33,11 @@ from pingan.core.models import (
     Unit,
     UnitKind,
 )
+from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
 from pingan.core.tasks import Command
-from pingan.core.worker import sweep_once
-from pingan.db import Database
 from pingan.fraud.service import Period, fraud_figures
-from pingan.settings import Settings
+from pingan.workers.sweeper import sweep_once
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 HIGH_SIGN = timedelta(minutes=5)  # DESIGN §5: a high warning is signed for within 5 minutes

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 
 from pingan.api.app import STATIC, create_app
 from pingan.bootstrap import bootstrap
-from pingan.db import Database
-from pingan.settings import Settings
+from pingan.core.db import Database
+from pingan.core.settings import Settings
 
 INDEX = "/static/index.html"
 RESIDENT = "/static/resident/index.html"

@@ -95,7 +95,7 @@ def test_the_app_settles_its_heap_when_it_starts(tmp_path: Path) -> None:
 
     from pingan.api.app import create_app
     from pingan.bootstrap import bootstrap
-    from pingan.settings import Settings
+    from pingan.core.settings import Settings
 
     services = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", media_dir=tmp_path))
     gc.unfreeze()

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from pingan.desk.rules.kinds import Category
-from pingan.open311.catalog import SERVICES, service
-from pingan.open311.format import (
+from pingan.desk.open311.catalog import SERVICES, service
+from pingan.desk.open311.format import (
     RequestFacts,
     errors_document,
     parse_w3,
@@ -22,7 +21,8 @@ from pingan.open311.format import (
     w3,
     window,
 )
-from pingan.open311.post import Open311Error, parse_post
+from pingan.desk.open311.post import Open311Error, parse_post
+from pingan.desk.rules.kinds import Category
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from pingan.settings import DEV_SECRET, MIN_SECRET_BYTES, Environment, Settings
+from pingan.core.settings import DEV_SECRET, MIN_SECRET_BYTES, Environment, Settings
 
 GOOD = "k" * MIN_SECRET_BYTES
 

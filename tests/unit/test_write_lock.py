@@ -7,11 +7,11 @@ import sys
 import threading
 from pathlib import Path
 
-from pingan.db import Database, WriteLock
+from pingan.core.db import Database, WriteLock
 
 HOLDER = """
 import sys
-from pingan.db import WriteLock
+from pingan.core.db import WriteLock
 lock = WriteLock(sys.argv[1])
 with lock:
     print("held", flush=True)
@@ -76,7 +76,7 @@ def test_threads_take_turns_and_a_writer_may_reenter(tmp_path: Path) -> None:
 def test_reentry_keeps_the_file_lock_until_the_outermost_exit(tmp_path: Path) -> None:
     path = str(tmp_path / "p.db")
     lock = WriteLock(path)
-    probe = [sys.executable, "-c", "import sys,fcntl,pingan.db as d,os; fd=os.open(d._lock_path(sys.argv[1]), os.O_RDWR);"
+    probe = [sys.executable, "-c", "import sys,fcntl,pingan.core.db as d,os; fd=os.open(d._lock_path(sys.argv[1]), os.O_RDWR);"
              "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)", path]  # fmt: skip
     with lock:
         with lock:

@@ -109,7 +109,7 @@ def app_from_environment() -> FastAPI:
     """The app with services built from the environment's settings: the factory each process of
     `pingan serve --workers N` (or `uvicorn --factory`) calls."""
     from pingan.bootstrap import bootstrap
-    from pingan.settings import Settings
+    from pingan.core.settings import Settings
 
     return create_app(bootstrap(Settings()))
 
@@ -170,9 +170,10 @@ def create_app(services: Services) -> FastAPI:
         log.exception("unhandled error")
         return JSONResponse(error_body("internal_error", "服务器内部错误，已记录"), status_code=500)
 
-    from pingan.api import core_routes, fraud_routes
-    from pingan.desk import routes as desk_routes
-    from pingan.open311 import routes as open311_routes
+    from pingan.api.routes import core as core_routes
+    from pingan.api.routes import desk as desk_routes
+    from pingan.api.routes import fraud as fraud_routes
+    from pingan.api.routes import open311 as open311_routes
 
     app.include_router(core_routes.router, prefix="/api/v1")
     app.include_router(fraud_routes.router, prefix="/api/v1")

@@ -53,13 +53,15 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from pingan.api.app import create_app
-from pingan.api.auth import create_user, issue_token
+from pingan.api.routes.desk import _posted_public
 from pingan.bench.common import percentile, stderr
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import SystemClock
+from pingan.core.db import Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.core.gcpause import settle_heap
 from pingan.core.geo import CRS, wgs84_to_gcj02
+from pingan.core.identity import create_user, issue_token
 from pingan.core.models import (
     Area,
     AreaKind,
@@ -73,20 +75,18 @@ from pingan.core.models import (
     User,
 )
 from pingan.core.scope import Scope
-from pingan.db import Database, insert_values_ignoring_duplicates, utc_to_driver
+from pingan.core.settings import Settings
 from pingan.demo.county import generate_communities, generate_county, random_points_in
 from pingan.desk.media import Upload
 from pingan.desk.models import DeskOfficer, DeskRequest, DeskResident, Resolution
 from pingan.desk.otp import FakeSmsGateway
 from pingan.desk.queries import QueueFilter, resident_list, staff_list
 from pingan.desk.residents import Actor, resident_username
-from pingan.desk.routes import _posted_public
 from pingan.desk.rules.hours import iso_week
 from pingan.desk.rules.kinds import CATEGORY_NAMES, TOPICS_OF, Category, Route, Specialty, Topic
 from pingan.desk.rules.similar import content_hash
 from pingan.desk.schemas import DeskRequestCreate
 from pingan.desk.setup import ensure_desk_units
-from pingan.settings import Settings
 
 Progress = Callable[[str], None]
 SEED_COUNTER = "desk_bench_seed"

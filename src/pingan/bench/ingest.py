@@ -38,17 +38,17 @@ from sqlalchemy.orm import Session
 from pingan.bench.common import percentile, stderr
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
+from pingan.core.db import Base, Database
 from pingan.core.models import Notification, Task, TaskEvent
 from pingan.core.people import import_people
+from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
-from pingan.db import Base, Database
 from pingan.demo.county import generate_county
 from pingan.demo.population import EventFeed, generate_indicators, generate_people
 from pingan.fraud.batcher import Flushed, MicroBatcher
 from pingan.fraud.indicators import import_indicators
 from pingan.fraud.intake import IntakeResult
 from pingan.fraud.models import FraudEvent, FraudWarning
-from pingan.settings import Settings
 
 Progress = Callable[[str], None]
 

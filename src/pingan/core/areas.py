@@ -11,9 +11,9 @@ from shapely import wkb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pingan.core.db import Database
 from pingan.core.geo import CRS, AreaIndex, GeoArea, read_geojson_areas
 from pingan.core.models import Area, AreaKind, Unit, UnitKind
-from pingan.db import Database
 
 
 @dataclass(frozen=True, slots=True)

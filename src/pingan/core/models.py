@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pingan.db import Base, BigId
+from pingan.core.db import Base, BigId
 
 
 def _enum(cls: type[StrEnum]) -> Enum:

@@ -14,11 +14,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
+from pingan.core.db import dialect_insert
 from pingan.core.errors import first_problem
 from pingan.core.geo import CRS, in_china, to_wgs84
 from pingan.core.identifiers import InvalidIdentifier, is_valid_cn_id_number, normalize_phone
 from pingan.core.models import AreaKind, Person, PersonPhone
-from pingan.db import dialect_insert
 
 KNOWN_TAGS = frozenset({"elderly", "student", "youth", "disabled", "rehab", "foreign", "key_person"})
 

@@ -25,10 +25,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.api.auth import create_user
 from pingan.bootstrap import Services
 from pingan.core.errors import PinganError
 from pingan.core.geo import CRS
+from pingan.core.identity import create_user
 from pingan.core.models import COUNTY_WIDE_ROLES, Area, AreaKind, Role, TaskStatus, Unit, UnitKind, User
 from pingan.core.tasks import WorkflowError
 from pingan.demo.county import random_points_in

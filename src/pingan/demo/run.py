@@ -14,20 +14,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from pingan.api.auth import create_user
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
+from pingan.core.identity import create_user
 from pingan.core.models import AreaKind, Role, Unit, UnitKind
 from pingan.core.people import import_people
+from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
-from pingan.core.worker import run_sweeper
 from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
 from pingan.demo.officers import SimulatedStaff
 from pingan.demo.population import EventFeed, generate_indicators, generate_people
 from pingan.fraud.indicators import import_indicators
 from pingan.migrate import upgrade
-from pingan.settings import Settings
+from pingan.workers.sweeper import run_sweeper
 
 log = logging.getLogger(__name__)
 

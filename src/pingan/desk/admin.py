@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
+from pingan.core.db import Database
 from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.models import Area, Role, Unit, UnitKind, User
-from pingan.db import Database
 from pingan.desk.directory import DirectoryCache, rule_of
 from pingan.desk.models import DeskOfficer, DeskRoutingRule, DingTalkRobot, DingTalkSend
 from pingan.desk.places import Places

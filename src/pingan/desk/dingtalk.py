@@ -30,8 +30,8 @@ from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
+from pingan.core.db import Database
 from pingan.core.models import Notification, Role, Task, User
-from pingan.db import Database
 from pingan.desk.models import DingTalkRobot, DingTalkSend
 
 log = logging.getLogger(__name__)

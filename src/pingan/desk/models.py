@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pingan.core.db import Base, BigId
 from pingan.core.models import TaskStatus, _enum
-from pingan.db import Base, BigId
 from pingan.desk.rules.kinds import Category, PushKind, Route, Specialty, Topic
 
 

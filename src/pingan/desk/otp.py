@@ -22,9 +22,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
+from pingan.core.db import Database
 from pingan.core.errors import BadInput
 from pingan.core.identifiers import InvalidIdentifier, mask_phone, normalize_phone
-from pingan.db import Database
 from pingan.desk.errors import RateLimited, Unavailable
 from pingan.desk.models import DeskOtp
 

@@ -15,13 +15,13 @@ from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
+from pingan.core.db import Database
 from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound
 from pingan.core.geo import CRS, GeoError, read_geojson_areas
 from pingan.core.identifiers import mask_phone
 from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, User
 from pingan.core.rules import DeskRules
 from pingan.core.scope import scope_of
-from pingan.db import Database
 from pingan.desk.models import (
     DeliveryStatus,
     DeskPush,

@@ -9,13 +9,13 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.api.auth import create_user, issue_token
 from pingan.core.clock import Clock
+from pingan.core.db import Database
 from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.geo import CRS
 from pingan.core.identifiers import mask_phone
+from pingan.core.identity import create_user, issue_token
 from pingan.core.models import Area, Person, PersonPhone, Role, Unit, UnitKind, User
-from pingan.db import Database
 from pingan.desk.models import DeskOfficer, DeskResident
 from pingan.desk.places import Places
 from pingan.desk.rules.kinds import RESIDENT_TAGS

@@ -32,13 +32,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from pingan.core.clock import Clock
+from pingan.core.db import Database, UTCDateTime
 from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound
 from pingan.core.models import COUNTY_WIDE_ROLES, Role, Task, TaskAction, TaskKind, TaskStatus, Unit, UnitKind, User
 from pingan.core.notify import Notifier
 from pingan.core.rules import DeskRules
 from pingan.core.scope import Scope, scope_of
 from pingan.core.tasks import Command, TaskService
-from pingan.db import Database, UTCDateTime
 from pingan.desk.directory import DirectoryCache, Snapshot
 from pingan.desk.errors import RateLimited, Unavailable
 from pingan.desk.media import CheckedFile, MediaStore, StoredFile, Upload

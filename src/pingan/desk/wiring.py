@@ -9,10 +9,11 @@ import httpx
 
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
+from pingan.core.db import Database
 from pingan.core.notify import Notifier
 from pingan.core.rules import DeskRules
+from pingan.core.settings import Settings
 from pingan.core.tasks import TaskService
-from pingan.db import Database
 from pingan.desk.admin import DeskAdmin
 from pingan.desk.dingtalk import DingTalkClient, DingTalkDelivery
 from pingan.desk.media import MediaLinks, MediaStore
@@ -22,7 +23,6 @@ from pingan.desk.pushes import PushService
 from pingan.desk.residents import Residents
 from pingan.desk.service import DeskService
 from pingan.fraud.intake import FraudIntake
-from pingan.settings import Settings
 
 
 @dataclass

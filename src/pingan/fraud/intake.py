@@ -6,7 +6,7 @@ replay of the same (source, id) creates nothing twice.
 
 Most events match nothing, so their path is kept short: the batch is validated in one Pydantic call,
 each event becomes a tuple of driver-ready values, and the plain ones go to the database in a few
-raw multi-row INSERT ... ON CONFLICT DO NOTHING statements (`pingan.db.insert_values_ignoring_duplicates`).
+raw multi-row INSERT ... ON CONFLICT DO NOTHING statements (`pingan.core.db.insert_values_ignoring_duplicates`).
 The leads (hits, reports, pushed warnings) are stored with RETURNING, which tells the new ones from
 replays, then resolved, graded and merged together: a handful of queries per batch, not per lead.
 """
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
+from pingan.core.db import Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.core.errors import field_of
 from pingan.core.gcpause import gc_paused
 from pingan.core.geo import CRS, to_wgs84
@@ -34,7 +35,6 @@ from pingan.core.models import Task, TaskAction, TaskKind
 from pingan.core.people import PersonFacts, people_by_phone
 from pingan.core.rules import CountyRules
 from pingan.core.tasks import Command, NewTask, TaskService
-from pingan.db import Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, person_features
 from pingan.fraud.indicators import Hit, IndicatorMatcher
 from pingan.fraud.models import EventKind, EventSource, FraudEvent, FraudWarning, Level, WarningStatus

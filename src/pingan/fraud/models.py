@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pingan.core.db import Base, BigId
 from pingan.core.models import _enum
-from pingan.db import Base, BigId
 
 
 class EventSource(StrEnum):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from pingan import models  # noqa: F401 - registers every table
-from pingan.db import Base, make_engine
-from pingan.settings import get_settings
+from pingan.core.db import Base, make_engine
+from pingan.core.settings import get_settings
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url

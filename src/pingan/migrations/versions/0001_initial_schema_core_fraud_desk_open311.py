@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import pingan.db
+import pingan.core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -48,7 +48,7 @@ def upgrade() -> None:
     op.create_table(
         "desk_dingtalk_sends",
         sa.Column("id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
-        sa.Column("at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column("robot_id", sa.Integer(), nullable=False),
         sa.Column("notification_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True),
         sa.Column("msgtype", sa.String(length=16), nullable=False),
@@ -67,10 +67,10 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=20), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("client", sa.String(length=64), nullable=True),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("consumed_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("consumed_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_otp_codes")),
     )
     with op.batch_alter_table("desk_otp_codes", schema=None) as batch_op:
@@ -99,8 +99,8 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=100), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_push_templates")),
         sa.UniqueConstraint("code", name=op.f("uq_desk_push_templates_code")),
     )
@@ -110,8 +110,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("source_id", sa.String(length=128), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("received_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("received_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column("subject_phone", sa.String(length=20), nullable=False),
         sa.Column("counterpart", sa.String(length=255), nullable=True),
         sa.Column("counterpart_kind", sa.String(length=16), nullable=True),
@@ -137,8 +137,8 @@ def upgrade() -> None:
         sa.Column("fraud_type", sa.String(length=32), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_indicators")),
         sa.UniqueConstraint("kind", "value", name=op.f("uq_indicators_kind_value")),
@@ -149,9 +149,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("last_used_at", pingan.db.UTCDateTime(), nullable=True),
-        sa.Column("revoked_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", pingan.core.db.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_open311_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_open311_api_keys_key_hash")),
     )
@@ -169,7 +169,7 @@ def upgrade() -> None:
         sa.Column(
             "tags", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["community_id"], ["areas.id"], name=op.f("fk_people_community_id_areas")),
         sa.ForeignKeyConstraint(["station_id"], ["areas.id"], name=op.f("fk_people_station_id_areas")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
@@ -231,10 +231,10 @@ def upgrade() -> None:
         sa.Column(
             "status", sa.Enum("open", "closed", name="warningstatus", native_enum=False, length=32), nullable=False
         ),
-        sa.Column("first_event_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("last_event_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("first_event_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("last_event_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column("event_count", sa.Integer(), nullable=False),
         sa.Column("task_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True),
         sa.Column(
@@ -246,7 +246,7 @@ def upgrade() -> None:
         ),
         sa.Column("amount_protected_fen", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
         sa.Column("amount_lost_fen", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
-        sa.Column("closed_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("closed_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name=op.f("fk_fraud_warnings_area_id_areas")),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_fraud_warnings_person_id_people")),
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_fraud_warnings_unit_id_units")),
@@ -296,7 +296,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column("badge", sa.String(length=32), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_users_unit_id_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
@@ -304,7 +304,7 @@ def upgrade() -> None:
     op.create_table(
         "access_log",
         sa.Column("id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
-        sa.Column("at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("subject_type", sa.String(length=32), nullable=False),
         sa.Column("subject_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
@@ -325,7 +325,7 @@ def upgrade() -> None:
         sa.Column("webhook", sa.String(length=500), nullable=False),
         sa.Column("secret", sa.String(length=200), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_desk_dingtalk_robots_unit_id_units")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_desk_dingtalk_robots_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_dingtalk_robots")),
@@ -344,7 +344,7 @@ def upgrade() -> None:
         sa.Column("office", sa.String(length=200), nullable=True),
         sa.Column("intro", sa.String(length=500), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name=op.f("fk_desk_officers_area_id_areas")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_desk_officers_user_id_users"), ondelete="CASCADE"
@@ -380,7 +380,7 @@ def upgrade() -> None:
             "target", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column("targeted", sa.Integer(), nullable=False),
         sa.Column("delivered", sa.Integer(), nullable=False),
         sa.Column("held", sa.Integer(), nullable=False),
@@ -474,13 +474,13 @@ def upgrade() -> None:
         sa.Column("is_open", sa.Boolean(), nullable=False),
         sa.Column("client_ref", sa.String(length=64), nullable=True),
         sa.Column("content_hash", sa.String(length=32), nullable=False),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("reply_due_at", pingan.db.UTCDateTime(), nullable=True),
-        sa.Column("first_reply_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("reply_due_at", pingan.core.db.UTCDateTime(), nullable=True),
+        sa.Column("first_reply_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.Column("first_reply_by", sa.Integer(), nullable=True),
         sa.Column("replied_on_time", sa.Boolean(), nullable=True),
-        sa.Column("closed_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("closed_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.Column(
             "resolution",
             sa.Enum("resolved", "closed", "merged", name="resolution", native_enum=False, length=32),
@@ -491,10 +491,10 @@ def upgrade() -> None:
         sa.Column("duplicate_score", sa.Float(), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("rating_comment", sa.String(length=500), nullable=True),
-        sa.Column("rated_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("rated_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.Column("week", sa.String(length=8), nullable=False),
         sa.Column("media_count", sa.Integer(), nullable=False),
-        sa.Column("fraud_forwarded_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("fraud_forwarded_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.Column("fraud_warning_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True),
         sa.ForeignKeyConstraint(["community_id"], ["areas.id"], name=op.f("fk_desk_requests_community_id_areas")),
         sa.ForeignKeyConstraint(["first_reply_by"], ["users.id"], name=op.f("fk_desk_requests_first_reply_by_users")),
@@ -540,8 +540,8 @@ def upgrade() -> None:
         sa.Column(
             "tags", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
-        sa.Column("registered_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("registered_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["community_id"], ["areas.id"], name=op.f("fk_desk_residents_community_id_areas")),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_desk_residents_person_id_people")),
         sa.ForeignKeyConstraint(["station_id"], ["areas.id"], name=op.f("fk_desk_residents_station_id_areas")),
@@ -618,8 +618,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name=op.f("fk_desk_routing_rules_area_id_areas")),
         sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_desk_routing_rules_created_by_users")),
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_desk_routing_rules_unit_id_units")),
@@ -659,22 +659,22 @@ def upgrade() -> None:
         sa.Column("area_id", sa.Integer(), nullable=True),
         sa.Column("unit_id", sa.Integer(), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column(
             "due_step",
             sa.Enum("sign", "call", "meet", "feedback", "evaluate", "reply", name="step", native_enum=False, length=32),
             nullable=True,
         ),
-        sa.Column("due_at", pingan.db.UTCDateTime(), nullable=True),
-        sa.Column("escalate_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("due_at", pingan.core.db.UTCDateTime(), nullable=True),
+        sa.Column("escalate_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.Column("escalation", sa.Integer(), nullable=False),
         sa.Column("breaches", sa.Integer(), nullable=False),
         sa.Column("calls", sa.Integer(), nullable=False),
         sa.Column("unanswered", sa.Integer(), nullable=False),
         sa.Column("visits", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=32), nullable=True),
-        sa.Column("closed_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("closed_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name=op.f("fk_tasks_area_id_areas")),
         sa.ForeignKeyConstraint(["assignee_id"], ["users.id"], name=op.f("fk_tasks_assignee_id_users")),
@@ -700,7 +700,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("path", sa.String(length=255), nullable=False),
         sa.Column("filename", sa.String(length=255), nullable=True),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_desk_media_owner_id_users")),
         sa.ForeignKeyConstraint(
             ["request_id"],
@@ -717,7 +717,7 @@ def upgrade() -> None:
         "desk_messages",
         sa.Column("id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
         sa.Column("request_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
-        sa.Column("at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column(
             "author_kind",
             sa.Enum("resident", "staff", "system", name="authorkind", native_enum=False, length=32),
@@ -745,11 +745,11 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
         sa.Column("push_id", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
-        sa.Column("at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column(
             "status", sa.Enum("delivered", "held", name="deliverystatus", native_enum=False, length=32), nullable=False
         ),
-        sa.Column("read_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("read_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["push_id"],
             ["desk_pushes.id"],
@@ -766,14 +766,14 @@ def upgrade() -> None:
     op.create_table(
         "notifications",
         sa.Column("id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
-        sa.Column("at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("unit_id", sa.Integer(), nullable=True),
         sa.Column("task_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
-        sa.Column("read_at", pingan.db.UTCDateTime(), nullable=True),
+        sa.Column("read_at", pingan.core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_notifications_task_id_tasks")),
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_notifications_unit_id_units")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users")),
@@ -792,7 +792,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=64), nullable=True),
         sa.Column("device_id", sa.String(length=64), nullable=True),
         sa.Column("media_url", sa.String(length=500), nullable=True),
-        sa.Column("created_at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["api_key_id"], ["open311_api_keys.id"], name=op.f("fk_open311_requests_api_key_id_open311_api_keys")
         ),
@@ -812,7 +812,7 @@ def upgrade() -> None:
         "task_events",
         sa.Column("id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
         sa.Column("task_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
-        sa.Column("at", pingan.db.UTCDateTime(), nullable=False),
+        sa.Column("at", pingan.core.db.UTCDateTime(), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column(
             "action",

@@ -25,8 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from pingan.bootstrap import Services
-from pingan.open311.catalog import SERVICES, service
-from pingan.open311.format import (
+from pingan.desk.open311.catalog import SERVICES, service
+from pingan.desk.open311.format import (
     FORMATS,
     MEDIA_TYPES,
     Format,
@@ -36,8 +36,8 @@ from pingan.open311.format import (
     service_definition,
     service_entry,
 )
-from pingan.open311.post import Open311Error, not_found, parse_post
-from pingan.open311.service import Open311Service
+from pingan.desk.open311.post import Open311Error, not_found, parse_post
+from pingan.desk.open311.service import Open311Service
 
 log = logging.getLogger(__name__)
 

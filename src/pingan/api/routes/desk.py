@@ -17,11 +17,11 @@ from pydantic import AwareDatetime, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from pingan.api.auth import Unauthorized, user_from_token
 from pingan.api.deps import CurrentUser, ServicesDep, SessionDep, get_services
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput, Forbidden, NotFound, first_problem
 from pingan.core.geo import CRS
+from pingan.core.identity import Unauthorized, user_from_token
 from pingan.core.models import Role, User
 from pingan.core.scope import REVEAL_ROLES
 from pingan.desk.errors import RateLimited

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pingan.db import Base, BigId
+from pingan.core.db import Base, BigId
 
 
 class Open311ApiKey(Base):

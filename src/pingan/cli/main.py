@@ -20,7 +20,7 @@ from sqlalchemy import select
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.geo import CRS
 from pingan.core.models import AreaKind, Role, Unit
-from pingan.settings import Settings
+from pingan.core.settings import Settings
 
 app = typer.Typer(
     help="Pingan (平安): closed-loop platform for county police and their partners.", no_args_is_help=True
@@ -268,7 +268,7 @@ def sweep() -> None:
 @app.command()
 def worker(interval: Annotated[float, typer.Option(min=0.1, help="Seconds between sweeps when idle.")] = 5.0) -> None:
     """Run the SLA sweeper until stopped (SIGTERM / Ctrl-C)."""
-    from pingan.core.worker import run_sweeper
+    from pingan.workers.sweeper import run_sweeper
 
     run_sweeper(services(), interval=interval)
 
@@ -308,7 +308,7 @@ def users_create(
     unit: Annotated[str | None, typer.Option(help="Unit code (e.g. station-330225001).")] = None,
 ) -> None:
     """Create a user (or reset their password)."""
-    from pingan.api.auth import create_user
+    from pingan.core.identity import create_user
 
     svc = services()
     with svc.db.session() as session:
@@ -367,7 +367,7 @@ app.add_typer(open311_app, name="open311-key")
 @open311_app.command("create")
 def open311_key_create(name: Annotated[str, typer.Argument(help="Who the key is for.")]) -> None:
     """Create a key; it is printed once and stored only as a hash."""
-    from pingan.open311.keys import create_api_key
+    from pingan.desk.open311.keys import create_api_key
 
     svc = services()
     with svc.db.session() as session:
@@ -380,7 +380,7 @@ def open311_key_create(name: Annotated[str, typer.Argument(help="Who the key is 
 @open311_app.command("list")
 def open311_key_list() -> None:
     """The keys, by id, name and prefix."""
-    from pingan.open311.keys import list_api_keys
+    from pingan.desk.open311.keys import list_api_keys
 
     svc = services()
     with svc.db.session() as session:
@@ -392,7 +392,7 @@ def open311_key_list() -> None:
 @open311_app.command("revoke")
 def open311_key_revoke(key_id: int) -> None:
     """Revoke a key: clients using it get 403 from then on."""
-    from pingan.open311.keys import revoke_api_key
+    from pingan.desk.open311.keys import revoke_api_key
 
     svc = services()
     with svc.db.session() as session:

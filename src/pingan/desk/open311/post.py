@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from pingan.core.errors import BadInput
 from pingan.core.geo import in_china
+from pingan.desk.open311.catalog import TOPIC_ATTRIBUTE, Service, service
 from pingan.desk.otp import mobile_number
 from pingan.desk.rules.kinds import Topic
-from pingan.open311.catalog import TOPIC_ATTRIBUTE, Service, service
 
 MAX_DESCRIPTION = 4000
 """The spec's limit for `description`."""

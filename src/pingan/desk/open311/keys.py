@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.core.errors import BadInput, NotFound
-from pingan.open311.models import Open311ApiKey
+from pingan.desk.open311.models import Open311ApiKey
 
 KEY_PREFIX = "o311_"
 _PREFIX_SHOWN = len(KEY_PREFIX) + 6

@@ -25,14 +25,14 @@ from pingan.core.geo import CRS
 from pingan.core.models import Role
 from pingan.desk.errors import RateLimited, Unavailable
 from pingan.desk.models import AuthorKind, DeskMessage, DeskRequest
+from pingan.desk.open311.catalog import service
+from pingan.desk.open311.format import MAX_REQUESTS, RequestFacts, Window, parse_w3, request_entry, window
+from pingan.desk.open311.keys import find_api_key
+from pingan.desk.open311.models import Open311ApiKey, Open311Request
+from pingan.desk.open311.post import Open311Error, PostInput, not_found
 from pingan.desk.residents import Actor
 from pingan.desk.rules.kinds import TOPIC_NAMES, Route
 from pingan.desk.schemas import DeskRequestCreate
-from pingan.open311.catalog import service
-from pingan.open311.format import MAX_REQUESTS, RequestFacts, Window, parse_w3, request_entry, window
-from pingan.open311.keys import find_api_key
-from pingan.open311.models import Open311ApiKey, Open311Request
-from pingan.open311.post import Open311Error, PostInput, not_found
 
 log = logging.getLogger(__name__)
 

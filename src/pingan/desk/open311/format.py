@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from pingan.core.identifiers import mask_address
+from pingan.desk.open311.catalog import CALL_110, CHANGESET, SENSITIVE, Attribute, Service
 from pingan.desk.rules.kinds import Category, Topic
-from pingan.open311.catalog import CALL_110, CHANGESET, SENSITIVE, Attribute, Service
 
 Format = Literal["json", "xml"]
 FORMATS: dict[str, Format] = {"json": "json", "xml": "xml"}

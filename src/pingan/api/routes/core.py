@@ -12,11 +12,11 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pingan import __version__
-from pingan.api.auth import authenticate, issue_token
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import Health, LookupRequest, LookupResult, TaskActionIn, Token, UserPublic
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.identity import authenticate, issue_token
 from pingan.core.models import (
     COUNTY_WIDE_ROLES,
     AccessLog,

@@ -1,0 +1,3 @@
+from pingan.cli.main import app
+
+app()

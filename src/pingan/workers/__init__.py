@@ -1,0 +1,1 @@
+"""Long-running workers: the SLA sweeper and the outbox."""

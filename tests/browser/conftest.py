@@ -93,7 +93,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> I
     root = tmp_path_factory.mktemp("browser")
     sms = FakeSmsGateway()
     settings = Settings(
-        database_url=f"sqlite:///{root / 'pingan.core.db'}",
+        database_url=f"sqlite:///{root / 'pingan.db'}",
         media_dir=root / "media",
         desk_dingtalk_enabled=False,
         desk_otp_resend_seconds=0,

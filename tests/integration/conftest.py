@@ -51,7 +51,7 @@ def _empty(database: Database) -> None:
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """An empty database with every table: a SQLite file, or the run's PostgreSQL schema emptied."""
     if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'pingan.core.db'}")
+        database = Database(f"sqlite:///{tmp_path / 'pingan.db'}")
         database.create_all()
     else:
         database = Database(request.getfixturevalue("postgres_schema_url"))

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PINGAN_", extra="ignore")
 
     environment: Environment = Environment.DEVELOPMENT
-    database_url: str = "sqlite:///pingan.core.db"
+    database_url: str = "sqlite:///pingan.db"
     secret_key: str = DEV_SECRET
     secret_key_file: Path | None = None
     token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)

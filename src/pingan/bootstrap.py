@@ -9,7 +9,6 @@ import httpx
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
-from pingan.core.models import TaskKind
 from pingan.core.notify import Delivery, Notifier
 from pingan.core.rules import CountyRules, load_rules
 from pingan.core.settings import Settings, get_settings
@@ -18,8 +17,8 @@ from pingan.desk.otp import SmsGateway
 from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud.intake import FraudIntake
-from pingan.fraud.ladder import DissuasionWorkflow
 from pingan.fraud.service import FraudService
+from pingan.fraud.workflow import DissuasionWorkflow
 
 
 @dataclass
@@ -57,10 +56,7 @@ def bootstrap(
     rules = rules or load_rules(settings.rules_file)
     dingtalk = dingtalk_delivery(settings, db, clock, transport=dingtalk_transport, background=dingtalk_background)
     notifier = Notifier(clock, (*deliveries, dingtalk) if dingtalk is not None else deliveries)
-    workflows: dict[TaskKind, Workflow] = {
-        TaskKind.DISSUASION: DissuasionWorkflow(rules.dissuasion),
-        TaskKind.DESK_REQUEST: DeskWorkflow(rules.desk),
-    }
+    workflows: list[Workflow] = [DissuasionWorkflow(rules.dissuasion), DeskWorkflow(rules.desk)]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
     intake = FraudIntake(db, clock, rules, tasks, jurisdictions)

@@ -20,9 +20,11 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from pingan.core.identity import create_user
-from pingan.core.models import Area, Person, PersonPhone, Role, Task, TaskAction, TaskEvent, TaskStatus, Unit
+from pingan.core.models import Area, Person, PersonPhone, Role, Task, TaskEvent, Unit
 from pingan.core.people import import_people
+from pingan.core.tasks.base import fact
 from pingan.fraud.models import FraudWarning, Level, Outcome, WarningStatus
+from pingan.fraud.workflow import DissuasionAction, DissuasionStatus
 from tests.browser.conftest import LiveApp
 from tests.desk_county import PASSWORD, TOWNS
 
@@ -288,20 +290,25 @@ def test_the_station_dissuades_in_person_and_the_centre_evaluates_and_counts_the
         assert warning.closed_at is not None
         closed = session.get(Task, lead.task_id)
         assert closed is not None
-        assert (closed.status, closed.calls, closed.unanswered, closed.visits) == (TaskStatus.EVALUATED, 2, 0, 1)
+        assert (closed.status, fact(closed, "calls"), fact(closed, "unanswered"), fact(closed, "visits")) == (
+            DissuasionStatus.EVALUATED,
+            2,
+            0,
+            1,
+        )
         history = session.execute(
             select(TaskEvent.action, TaskEvent.to_status, TaskEvent.data)
             .where(TaskEvent.task_id == lead.task_id)
             .order_by(TaskEvent.id)
         ).all()
         assert [(action, to) for action, to, _ in history] == [
-            (TaskAction.ISSUE, TaskStatus.ISSUED),
-            (TaskAction.SIGN, TaskStatus.SIGNED),
-            (TaskAction.CALL, TaskStatus.CALLING),
-            (TaskAction.CALL, TaskStatus.CALLING),
-            (TaskAction.VISIT, TaskStatus.MET),
-            (TaskAction.FEEDBACK, TaskStatus.FEEDBACK),
-            (TaskAction.EVALUATE, TaskStatus.EVALUATED),
+            (DissuasionAction.ISSUE, DissuasionStatus.ISSUED),
+            (DissuasionAction.SIGN, DissuasionStatus.SIGNED),
+            (DissuasionAction.CALL, DissuasionStatus.CALLING),
+            (DissuasionAction.CALL, DissuasionStatus.CALLING),
+            (DissuasionAction.VISIT, DissuasionStatus.MET),
+            (DissuasionAction.FEEDBACK, DissuasionStatus.FEEDBACK),
+            (DissuasionAction.EVALUATE, DissuasionStatus.EVALUATED),
         ]
         assert history[2].data["answered"] is False
         assert history[3].data["answered"] is True

@@ -15,11 +15,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from pingan.core.geo import CRS
+from pingan.core.identity import Actor
 from pingan.core.models import Role
 from pingan.demo.desk_sim import make_photo
 from pingan.desk.media import Upload
 from pingan.desk.models import DeskRequest
-from pingan.desk.residents import Actor
 from pingan.desk.rules.kinds import Category, Route, Topic
 from pingan.desk.schemas import DeskRequestCreate
 from tests.browser.conftest import LiveApp

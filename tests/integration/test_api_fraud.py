@@ -32,22 +32,11 @@ from pingan.core.clock import FakeClock
 from pingan.core.db import Database
 from pingan.core.geo import GeoArea
 from pingan.core.identity import create_user, verify_password
-from pingan.core.models import (
-    AccessLog,
-    Area,
-    Person,
-    PersonPhone,
-    Role,
-    Task,
-    TaskEvent,
-    TaskKind,
-    Unit,
-    UnitKind,
-    User,
-)
+from pingan.core.models import AccessLog, Area, Person, PersonPhone, Role, Task, TaskEvent, Unit, UnitKind, User
 from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
 from pingan.fraud.models import FraudEvent, FraudWarning
+from pingan.fraud.workflow import KIND as DISSUASION_KIND
 from pingan.workers.sweeper import sweep_once
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -102,6 +91,12 @@ class Api:
 
     def events(self, body: Any, who: str = "analyst") -> httpx.Response:
         return self.post("/fraud/events", who, body)
+
+    def user_id(self, username: str) -> int:
+        with self.db.session() as session:
+            found = session.scalar(select(User.id).where(User.username == username))
+        assert found is not None, username
+        return found
 
     def act(self, task_id: int, who: str, **body: Any) -> httpx.Response:
         return self.post(f"/tasks/{task_id}/actions", who, body)
@@ -334,7 +329,7 @@ def test_warnings_are_routed_to_the_person_s_station(api: Api, two_warnings: dic
             assert warning is not None
             assert task is not None
             assert (warning.area_id, warning.unit_id) == (api.area[key], api.unit[key])
-            assert (task.area_id, task.unit_id, task.kind) == (api.area[key], api.unit[key], TaskKind.DISSUASION)
+            assert (task.area_id, task.unit_id, task.kind) == (api.area[key], api.unit[key], DISSUASION_KIND)
 
 
 @pytest.mark.parametrize(("point", "station"), [(POINT_A, "a"), (POINT_B, "b")])
@@ -917,14 +912,17 @@ def test_actions_on_a_closed_task_are_refused(api: Api) -> None:
 
 def test_only_the_station_head_or_centre_assigns(api: Api) -> None:
     _, task_id = api.report(PHONE_A, "rep-1")
-    assert_error(api.act(task_id, "officer_a", action="assign", assignee_id=1), 403, field="action")
-    assert api.act(task_id, "head_a", action="assign", assignee_id=1).status_code == 200
+    officer = api.user_id("officer_a")
+    assert_error(api.act(task_id, "officer_a", action="assign", assignee_id=officer), 403, field="action")
+    assigned = api.act(task_id, "head_a", action="assign", assignee_id=officer)
+    assert assigned.status_code == 200
+    assert assigned.json()["assignee"] is not None
 
 
 def test_an_action_racing_the_sweeper_is_a_conflict_not_a_crash(api: Api) -> None:
     _, task_id = api.report(PHONE_A, "rep-1")
     api.clock.advance(minutes=6)  # past the sign deadline of a high warning
-    workflow = api.services.tasks.workflows[TaskKind.DISSUASION]
+    workflow = api.services.tasks.workflows[DISSUASION_KIND]
     apply = workflow.apply
     swept: list[int] = []
 

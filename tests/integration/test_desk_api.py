@@ -29,7 +29,7 @@ from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
 from pingan.core.db import Database
 from pingan.core.geo import GeoArea, wgs84_to_gcj02
-from pingan.core.identity import create_user, issue_token
+from pingan.core.identity import Actor, create_user, issue_token
 from pingan.core.models import (
     AccessLog,
     Area,
@@ -46,7 +46,6 @@ from pingan.core.settings import Settings
 from pingan.desk.media import Upload
 from pingan.desk.models import DeskMedia, DeskMessage, DeskOtp, DeskRequest
 from pingan.desk.otp import FakeSmsGateway
-from pingan.desk.residents import Actor
 from pingan.desk.schemas import DeskRequestCreate, OfficerUpdate
 from pingan.desk.setup import ensure_desk_units
 from pingan.fraud.models import FraudEvent, FraudWarning
@@ -453,7 +452,7 @@ def test_a_question_reaches_the_community_officer_with_a_reply_deadline(world: W
     assert posted["status"] == "issued"
     assert posted["messages"][0]["body"] == "您的诉求已受理，由甲街道派出所 李警官处理，预计11月23日 10:30前答复。"
     task = world.task_of(posted["id"])
-    assert (task.kind.value, task.unit_id, task.assignee_id) == (
+    assert (task.kind, task.unit_id, task.assignee_id) == (
         "desk_request",
         world.ids["station-A"],
         world.users["officer_a1"],
@@ -722,7 +721,8 @@ def test_each_sees_only_their_own_requests(world: World) -> None:
     assert {i["id"] for i in world.queue("gov_a1")} == {village}
     assert world.queue("gov_county") == []
     assert {i["id"] for i in world.queue("officer_b")} == {in_b}
-    assert {i["id"] for i in world.queue("head_a")} == {question, noise, village}
+    # Diverted to governance, the noise and the village dispute are no longer the station's.
+    assert {i["id"] for i in world.queue("head_a")} == {question}
     assert {i["id"] for i in world.queue("commander")} == {question, noise, village, in_b}
     assert world.client.get(f"{D}/staff/requests/{in_b}", headers=world.staff("gov_a")).status_code == 404
     assert world.client.get(f"{D}/staff/requests", headers=world.staff("partner")).status_code == 403
@@ -760,7 +760,7 @@ def test_a_nuisance_is_diverted_answered_and_closed_by_the_department(world: Wor
     assert posted["handler"]["unit"] == "甲街道综治中心"
     assert posted["notice"] == "该诉求由甲街道综治中心处理"
     rid = posted["id"]
-    assert world.act("officer_a2", rid, "reply", body="我来答").status_code == 403
+    assert world.act("officer_a2", rid, "reply", body="我来答").status_code == 404  # the department's, not theirs
     replied = world.act("gov_a", rid, "reply", body="已联系物业和犬主，今晚起拴养")
     assert replied.status_code == 200
     assert replied.json()["status"] == "replied"
@@ -785,14 +785,13 @@ def test_a_station_diverts_a_non_police_matter_to_the_local_department_with_a_re
     me = world.resident("13800000702")
     rid = world.posted(me, category="hazard", text="小区门口井盖松动", point=POINT_A1)["id"]
     diverted = world.act("officer_a1", rid, "divert", reason="市政设施，非警务")
-    assert diverted.status_code == 200
-    assert diverted.json()["unit"] == "甲一村平安前哨"
-    assert world.act("officer_a1", rid, "reply", body="我来答").status_code == 403  # it is the department's now
+    assert (diverted.status_code, diverted.json()["error"]["code"]) == (403, "handed_over")
+    assert world.act("officer_a1", rid, "reply", body="我来答").status_code == 404  # it is the department's now
     row = world.request_row(rid)
     assert (row.unit_id, row.route.value) == (world.ids["gov-A1"], "governance")
     assert [i["id"] for i in world.queue("gov_a1")] == [rid]
     history = world.client.get(f"{D}/staff/requests/{rid}", headers=world.staff("gov_a1")).json()["history"]
-    assert [(h["action"], h["reason"]) for h in history][-1] == ("reroute", "改派；市政设施，非警务")
+    assert [(h["action"], h["reason"]) for h in history][-1] == ("divert", "分流；市政设施，非警务")
     assert history[-1]["data"]["from_unit_id"] == world.ids["station-A"]
     assert "甲一村平安前哨" in world.client.get(f"{D}/requests/{rid}", headers=me).json()["messages"][-1]["body"]
     assert world.notes_to_unit("gov-A1")[-1].startswith("转来诉求")
@@ -852,9 +851,10 @@ def test_a_reroute_needs_a_reason_and_a_real_unit(world: World) -> None:
     other_station_staff = world.act("officer_b", rid, "reroute", unit_id=world.ids["station-B"], reason="x")
     assert other_station_staff.status_code == 404
     moved = world.act("officer_a1", rid, "reroute", unit_id=world.ids["station-B"], reason="属乙镇辖区")
-    assert moved.status_code == 200
-    assert moved.json()["unit"] == "乙镇派出所"
+    assert (moved.status_code, moved.json()["error"]["code"]) == (403, "handed_over")  # done; no longer A's
+    assert world.request_row(rid).unit_id == world.ids["station-B"]
     assert [i["id"] for i in world.queue("officer_b")] == [rid]
+    assert world.queue("officer_a1") == []
     gone = world.act("gov_a1", world.posted(world.resident("13800000803"), category="dispute", text="邻里纠纷")["id"],
                      "reroute", unit_id=world.ids["gov-A"], reason="归街道")  # fmt: skip
     assert gone.status_code == 403
@@ -952,7 +952,7 @@ def test_messages_and_the_task_history_agree(world: World) -> None:
     world.act("officer_a1", rid, "sign")
     world.act("officer_a1", rid, "reply", body="带户口本")
     with world.services.db.session() as session:
-        actions = [e.action.value for e in session.scalars(select(TaskEvent).order_by(TaskEvent.id))]
+        actions = [e.action for e in session.scalars(select(TaskEvent).order_by(TaskEvent.id))]
         replies = session.scalars(select(DeskMessage.body).where(DeskMessage.author_kind == "staff")).all()
     assert actions == ["issue", "sign", "reply"]
     assert replies == ["带户口本"]

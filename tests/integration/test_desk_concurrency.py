@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from pingan.core.db import Database
+from pingan.core.identity import Actor
 from pingan.core.models import Task
 from pingan.desk.models import DeskMessage, DeskRequest
-from pingan.desk.residents import Actor
 from pingan.desk.schemas import DeskRequestCreate
 from pingan.desk.service import Posted
 from tests.integration.test_desk_api import POINT_A1, World, build_world

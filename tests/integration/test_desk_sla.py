@@ -47,7 +47,7 @@ def test_a_late_reply_reminds_the_station_then_escalates_to_the_centre_and_the_b
     world.clock.advance(minutes=1)
     assert sweep_once(world.services) == 1
     assert sweep_once(world.services) == 0  # once per rung
-    assert _escalations(world, rid) == [(1, "超时未完成「答复」，升级至所长")]
+    assert _escalations(world, rid) == [(1, "超时未完成「答复」，升级至所长/单位负责人")]
     assert _notified_units(world, rid, "任务超时升级（第1级）") == [world.ids["station-A"]]
     assert world.queue("head_a", overdue=True) == []  # due at this very minute: not yet overdue
     world.clock.advance(minutes=30)
@@ -60,9 +60,13 @@ def test_a_late_reply_reminds_the_station_then_escalates_to_the_centre_and_the_b
     world.clock.advance(hours=3)
     assert sweep_once(world.services) == 0  # the top rung was reached
     assert [rung for rung, _ in _escalations(world, rid)] == [1, 2, 3]
-    assert _notified_units(world, rid, "任务超时升级（第2级）") == sorted(
-        [world.ids["anti-fraud-centre"], world.ids["command-centre"]]
-    )
+    # The desk's own ladder: its second rung is the 情指中心, not the 反诈中心 (the fraud loop's).
+    assert _notified_units(world, rid, "任务超时升级（第2级）") == [world.ids["command-centre"]]
+    assert [reason for _, reason in _escalations(world, rid)] == [
+        "超时未完成「答复」，升级至所长/单位负责人",
+        "超时未完成「答复」，升级至情指中心",
+        "超时未完成「答复」，升级至局领导",
+    ]
     assert _notified_units(world, rid, "任务超时升级（第3级）") == [world.ids["bureau"]]
     task = world.task_of(rid)
     assert (task.escalation, task.breaches) == (3, 1)
@@ -162,7 +166,7 @@ def test_figures_per_officer_and_per_unit_are_comparable(world: World) -> None:
     assert units["甲街道综治中心"]["kind"] == "governance"
     # Scoped: a department sees its own figures only; a station its own and its area's.
     assert _stats(world, "gov_a")["requests"] == 1
-    assert _stats(world, "head_a")["requests"] == 6
+    assert _stats(world, "head_a")["requests"] == 5  # the nuisance diverted to 综治 is the department's
     assert _stats(world, "officer_b")["requests"] == 0
     assert world.client.get(f"{D}/stats", headers=world.staff("partner")).status_code == 403
     bad = world.client.get(

@@ -28,11 +28,12 @@ from pingan.core.clock import FakeClock
 from pingan.core.db import Database
 from pingan.core.geo import GeoArea
 from pingan.core.identity import create_user
-from pingan.core.models import Area, Person, PersonPhone, Role, Task, TaskAction, Unit, UnitKind
+from pingan.core.models import Area, Person, PersonPhone, Role, Task, Unit, UnitKind
 from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
 from pingan.core.tasks import Command
 from pingan.fraud.models import FraudWarning
+from pingan.fraud.workflow import DissuasionAction
 
 PASSWORD = "Xiangshan-2026-figures"
 STATION_NAMES = {"a": "城东", "b": "城西"}
@@ -236,18 +237,18 @@ def _work(services: Services, db: Database, warning_id: int, case: Case, officer
         task = s.get(Task, task_id)
         assert task is not None
 
-        def act(action: TaskAction, reason: str | None = None, **data: Any) -> None:
+        def act(action: DissuasionAction, reason: str | None = None, **data: Any) -> None:
             assert task is not None
             services.tasks.act(s, task, Command(action, officer_id, reason, data))
 
         if case.outcome == "not_at_risk":
-            act(TaskAction.CLOSE, "核实为正常交易，无风险", outcome="not_at_risk")
+            act(DissuasionAction.CLOSE, "核实为正常交易，无风险", outcome="not_at_risk")
             return
-        act(TaskAction.SIGN)
-        act(TaskAction.MEET)
-        act(TaskAction.FEEDBACK, outcome=case.outcome, amount_yuan=case.amount)
+        act(DissuasionAction.SIGN)
+        act(DissuasionAction.MEET)
+        act(DissuasionAction.FEEDBACK, outcome=case.outcome, amount_yuan=case.amount)
         if case.evaluated:
-            act(TaskAction.EVALUATE)
+            act(DissuasionAction.EVALUATE)
 
 
 # --- the figures ----------------------------------------------------------------------------------------

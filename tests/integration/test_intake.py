@@ -23,7 +23,7 @@ from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
 from pingan.core.db import Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.core.geo import GeoArea, wgs84_to_gcj02
-from pingan.core.models import Area, Notification, Person, Task, TaskAction, TaskEvent, TaskKind, Unit, UnitKind
+from pingan.core.models import Area, Notification, Person, Task, TaskEvent, Unit, UnitKind
 from pingan.core.people import import_people
 from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
@@ -31,6 +31,8 @@ from pingan.fraud.batcher import Flushed, MicroBatcher
 from pingan.fraud.indicators import import_indicators
 from pingan.fraud.intake import IntakeResult
 from pingan.fraud.models import FraudEvent, FraudWarning, Level, WarningStatus
+from pingan.fraud.workflow import KIND as DISSUASION_KIND
+from pingan.fraud.workflow import DissuasionAction
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 POINT_A = (121.05, 29.05)
@@ -71,7 +73,7 @@ class County:
         with self.db.session() as session:
             return list(session.scalars(select(FraudWarning).order_by(FraudWarning.id)))
 
-    def history(self, task_id: int) -> list[TaskAction]:
+    def history(self, task_id: int) -> list[DissuasionAction]:
         with self.db.session() as session:
             return list(
                 session.scalars(select(TaskEvent.action).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id))
@@ -337,7 +339,7 @@ def test_a_hit_opens_one_warning_with_one_task_and_an_issue_in_its_history(count
         task = session.get(Task, warning.task_id)
         assert task is not None
         assert (task.kind, task.ref_type, task.ref_id, task.unit_id) == (
-            TaskKind.DISSUASION,
+            DISSUASION_KIND,
             "fraud_warning",
             warning.id,
             county.unit_a,
@@ -345,7 +347,7 @@ def test_a_hit_opens_one_warning_with_one_task_and_an_issue_in_its_history(count
         assert task.level == "critical"
         links = dict(session.execute(select(FraudEvent.source_id, FraudEvent.warning_id)).all())
         notified = set(session.scalars(select(Notification.unit_id).where(Notification.task_id == task.id)))
-    assert county.history(task.id) == [TaskAction.ISSUE]
+    assert county.history(task.id) == [DissuasionAction.ISSUE]
     assert links == {"plain": None, "h1": warning.id}
     assert county.unit_a in notified
     assert county.centre in notified  # critical: the centre calls in parallel
@@ -391,9 +393,9 @@ def test_hits_on_the_same_person_within_the_merge_window_merge(county: County) -
     assert county.count(Task) == 1
     assert warning.task_id is not None
     history = county.history(warning.task_id)
-    assert history[0] is TaskAction.ISSUE
+    assert history[0] == DissuasionAction.ISSUE
     assert len(history) == 3
-    assert set(history[1:]) <= {TaskAction.MERGE, TaskAction.LEVEL}
+    assert set(history[1:]) <= {DissuasionAction.MERGE, DissuasionAction.LEVEL}
     assert county.count(FraudEvent, FraudEvent.warning_id == warning.id) == 3
 
 
@@ -412,7 +414,7 @@ def test_hits_in_one_batch_merge_in_the_order_they_happened(county: County) -> N
     assert warning.first_event_at == T0 - timedelta(minutes=10)
     assert warning.task_id is not None
     # Opened by the 10-second call (low, raised to medium for age), raised by the long one.
-    assert county.history(warning.task_id) == [TaskAction.ISSUE, TaskAction.LEVEL]
+    assert county.history(warning.task_id) == [DissuasionAction.ISSUE, DissuasionAction.LEVEL]
     assert warning.level is Level.CRITICAL
 
 

@@ -26,14 +26,13 @@ from pingan.core.areas import import_areas
 from pingan.core.clock import FakeClock
 from pingan.core.db import Database
 from pingan.core.geo import GeoArea
-from pingan.core.identity import create_user, issue_token
+from pingan.core.identity import Actor, create_user, issue_token
 from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind, User
 from pingan.core.settings import Settings
 from pingan.desk.models import DeskMessage, DeskRequest, DeskResident
 from pingan.desk.open311.keys import create_api_key, revoke_api_key
 from pingan.desk.open311.models import Open311Request
 from pingan.desk.otp import FakeSmsGateway
-from pingan.desk.residents import Actor
 from pingan.desk.rules.kinds import Category
 from pingan.desk.schemas import OfficerUpdate
 from pingan.desk.setup import ensure_desk_units

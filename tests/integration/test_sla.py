@@ -21,22 +21,13 @@ from pingan.core.clock import FakeClock
 from pingan.core.db import Database
 from pingan.core.geo import GeoArea
 from pingan.core.identity import create_user
-from pingan.core.models import (
-    Area,
-    Notification,
-    Role,
-    Task,
-    TaskAction,
-    TaskEvent,
-    TaskKind,
-    TaskStatus,
-    Unit,
-    UnitKind,
-)
+from pingan.core.models import Area, Notification, Role, Task, TaskEvent, Unit, UnitKind
 from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
 from pingan.core.tasks import Command
 from pingan.fraud.service import Period, fraud_figures
+from pingan.fraud.workflow import KIND as DISSUASION_KIND
+from pingan.fraud.workflow import DissuasionAction, DissuasionStatus
 from pingan.workers.sweeper import sweep_once
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -61,7 +52,7 @@ class County:
         with self.db.session() as s:
             task = self.services.tasks.create(
                 s,
-                kind=TaskKind.DISSUASION,
+                kind=DISSUASION_KIND,
                 title="138****0001 群众报告正在受骗",
                 ref_type="fraud_warning",
                 ref_id=0,
@@ -71,7 +62,9 @@ class County:
             )
             return task.id
 
-    def act(self, task_id: int, action: TaskAction, actor: int | None, reason: str | None = None, **data: Any) -> None:
+    def act(
+        self, task_id: int, action: DissuasionAction, actor: int | None, reason: str | None = None, **data: Any
+    ) -> None:
         with self.db.session() as s:
             task = s.get(Task, task_id)
             assert task is not None
@@ -141,7 +134,7 @@ def test_unsigned_task_escalates_rung_by_rung_and_then_stops(county: County) -> 
     county.clock.set(due)
     assert county.sweep() == 1
     task = county.task(task_id)
-    assert (task.escalation, task.breaches, task.status) == (1, 1, TaskStatus.ISSUED)
+    assert (task.escalation, task.breaches, task.status) == (1, 1, DissuasionStatus.ISSUED)
     assert task.escalate_at == due + ESCALATION
     assert [unit for unit, _ in county.escalation_notes(task_id)] == [county.unit_id]
     assert "第1级" in county.escalation_notes(task_id)[0][1]
@@ -173,7 +166,7 @@ def test_unsigned_task_escalates_rung_by_rung_and_then_stops(county: County) -> 
     task = county.task(task_id)
     assert (task.escalation, task.breaches) == (3, 1)
 
-    escalations = [e for e in county.history(task_id) if e.action is TaskAction.ESCALATE]
+    escalations = [e for e in county.history(task_id) if e.action == DissuasionAction.ESCALATE]
     assert [e.data["escalation"] for e in escalations] == [1, 2, 3]
     assert all(e.data["step"] == "sign" for e in escalations)
     assert all(e.actor_id is None for e in escalations)
@@ -184,7 +177,7 @@ def test_unsigned_task_escalates_rung_by_rung_and_then_stops(county: County) -> 
 def test_a_task_signed_in_time_is_not_escalated(county: County) -> None:
     task_id = county.new_task("high")
     county.clock.set(T0 + HIGH_SIGN - SECOND)
-    county.act(task_id, TaskAction.SIGN, county.officer_id)
+    county.act(task_id, DissuasionAction.SIGN, county.officer_id)
     county.clock.set(T0 + HIGH_SIGN + timedelta(minutes=1))
     assert county.sweep() == 0
     assert county.task(task_id).breaches == 0
@@ -212,7 +205,7 @@ def test_breaches_are_sticky_and_counted_once_per_missed_step(county: County) ->
     assert county.task(task_id).breaches == 1
 
     # Signing starts the call step on its own clock (its deadline has long passed): a second breach.
-    county.act(task_id, TaskAction.SIGN, county.officer_id)
+    county.act(task_id, DissuasionAction.SIGN, county.officer_id)
     task = county.task(task_id)
     assert (task.escalation, task.breaches) == (0, 1)
     assert county.sweep() == 1
@@ -222,21 +215,21 @@ def test_breaches_are_sticky_and_counted_once_per_missed_step(county: County) ->
     assert county.task(task_id).breaches == 2
 
     # Meeting and feedback in time add nothing; closing keeps the count.
-    county.act(task_id, TaskAction.MEET, county.officer_id)
-    county.act(task_id, TaskAction.FEEDBACK, county.officer_id, outcome="dissuaded")
+    county.act(task_id, DissuasionAction.MEET, county.officer_id)
+    county.act(task_id, DissuasionAction.FEEDBACK, county.officer_id, outcome="dissuaded")
     county.clock.advance(timedelta(minutes=30))
-    county.act(task_id, TaskAction.EVALUATE, county.analyst_id)
+    county.act(task_id, DissuasionAction.EVALUATE, county.analyst_id)
     county.clock.advance(timedelta(days=3))
     assert county.sweep() == 0
     task = county.task(task_id)
-    assert (task.status, task.breaches) == (TaskStatus.EVALUATED, 2)
+    assert (task.status, task.breaches) == (DissuasionStatus.EVALUATED, 2)
 
 
 def test_an_escalated_task_notifies_nobody_after_it_is_closed(county: County) -> None:
     task_id = county.new_task("high")
     county.clock.set(T0 + HIGH_SIGN)
     county.sweep()
-    county.act(task_id, TaskAction.CLOSE, county.analyst_id, reason="号码为空号，误报")
+    county.act(task_id, DissuasionAction.CLOSE, county.analyst_id, reason="号码为空号，误报")
     before = county.counts()
     county.clock.advance(timedelta(hours=5))
     assert county.sweep() == 0
@@ -263,7 +256,7 @@ def test_two_sweepers_never_escalate_the_same_task_twice(county: County) -> None
     assert mine == 0
     task = county.task(task_id)
     assert (task.escalation, task.breaches) == (1, 1)
-    assert [e.data["escalation"] for e in county.history(task_id) if e.action is TaskAction.ESCALATE] == [1]
+    assert [e.data["escalation"] for e in county.history(task_id) if e.action == DissuasionAction.ESCALATE] == [1]
     assert [unit for unit, _ in county.escalation_notes(task_id)] == [county.unit_id]
 
 
@@ -284,27 +277,27 @@ def test_history_records_every_change_with_actor_reason_and_statuses(county: Cou
     task_id = county.new_task("high")
     officer, analyst = county.officer_id, county.analyst_id
     county.clock.set(T0 + timedelta(minutes=1))
-    county.act(task_id, TaskAction.SIGN, officer)
+    county.act(task_id, DissuasionAction.SIGN, officer)
     county.clock.set(T0 + HIGH_CALL)  # the call deadline passes with no call
     county.sweep()
     county.clock.advance(minutes=1)
-    county.act(task_id, TaskAction.CALL, officer, answered=False)
-    county.act(task_id, TaskAction.CALL, officer, answered=True)
-    county.act(task_id, TaskAction.VISIT, officer, "到家中见到本人", found=True)
-    county.act(task_id, TaskAction.FEEDBACK, officer, outcome="dissuaded", amount_yuan="5000")
-    county.act(task_id, TaskAction.EVALUATE, analyst, "劝阻有效")
+    county.act(task_id, DissuasionAction.CALL, officer, answered=False)
+    county.act(task_id, DissuasionAction.CALL, officer, answered=True)
+    county.act(task_id, DissuasionAction.VISIT, officer, "到家中见到本人", found=True)
+    county.act(task_id, DissuasionAction.FEEDBACK, officer, outcome="dissuaded", amount_yuan="5000")
+    county.act(task_id, DissuasionAction.EVALUATE, analyst, "劝阻有效")
 
     rows = county.history(task_id)
-    st = TaskStatus
+    st = DissuasionStatus
     assert [(e.action, e.actor_id, e.from_status, e.to_status) for e in rows] == [
-        (TaskAction.ISSUE, None, None, st.ISSUED),
-        (TaskAction.SIGN, officer, st.ISSUED, st.SIGNED),
-        (TaskAction.ESCALATE, None, st.SIGNED, st.SIGNED),
-        (TaskAction.CALL, officer, st.SIGNED, st.CALLING),
-        (TaskAction.CALL, officer, st.CALLING, st.CALLING),
-        (TaskAction.VISIT, officer, st.CALLING, st.MET),
-        (TaskAction.FEEDBACK, officer, st.MET, st.FEEDBACK),
-        (TaskAction.EVALUATE, analyst, st.FEEDBACK, st.EVALUATED),
+        (DissuasionAction.ISSUE, None, None, st.ISSUED),
+        (DissuasionAction.SIGN, officer, st.ISSUED, st.SIGNED),
+        (DissuasionAction.ESCALATE, None, st.SIGNED, st.SIGNED),
+        (DissuasionAction.CALL, officer, st.SIGNED, st.CALLING),
+        (DissuasionAction.CALL, officer, st.CALLING, st.CALLING),
+        (DissuasionAction.VISIT, officer, st.CALLING, st.MET),
+        (DissuasionAction.FEEDBACK, officer, st.MET, st.FEEDBACK),
+        (DissuasionAction.EVALUATE, analyst, st.FEEDBACK, st.EVALUATED),
     ]
     assert all(e.reason for e in rows), "every change says why"
     # The ladder's account of each step, then the actor's own words.
@@ -318,8 +311,8 @@ def test_history_records_every_change_with_actor_reason_and_statuses(county: Cou
 def test_history_is_append_only(county: County) -> None:
     task_id = county.new_task("high")
     county.clock.set(T0 + timedelta(minutes=1))
-    county.act(task_id, TaskAction.SIGN, county.officer_id)
-    county.act(task_id, TaskAction.NOTE, county.officer_id, "已联系家属")
+    county.act(task_id, DissuasionAction.SIGN, county.officer_id)
+    county.act(task_id, DissuasionAction.NOTE, county.officer_id, "已联系家属")
 
     def frozen(rows: list[TaskEvent]) -> list[tuple[object, ...]]:
         return [(e.id, e.at, e.actor_id, e.action, e.from_status, e.to_status, e.reason, e.data) for e in rows]
@@ -327,8 +320,8 @@ def test_history_is_append_only(county: County) -> None:
     earlier = frozen(county.history(task_id))
     county.clock.set(T0 + HIGH_CALL)
     county.sweep()
-    county.act(task_id, TaskAction.MEET, county.officer_id)
-    county.act(task_id, TaskAction.CLOSE, county.analyst_id, "本人拒绝配合，已告知家属")
+    county.act(task_id, DissuasionAction.MEET, county.officer_id)
+    county.act(task_id, DissuasionAction.CLOSE, county.analyst_id, "本人拒绝配合，已告知家属")
     later = frozen(county.history(task_id))
     assert later[: len(earlier)] == earlier
     assert len(later) == len(earlier) + 3
@@ -342,9 +335,9 @@ def test_a_refused_action_leaves_no_history_and_no_change(county: County) -> Non
     task_id = county.new_task("high")
     before = county.counts()
     with pytest.raises(WorkflowError):
-        county.act(task_id, TaskAction.CALL, county.officer_id, answered=True)
+        county.act(task_id, DissuasionAction.CALL, county.officer_id, answered=True)
     assert county.counts() == before
-    assert county.task(task_id).status is TaskStatus.ISSUED
+    assert county.task(task_id).status == DissuasionStatus.ISSUED
 
 
 # --- the "deadline met" figure ----------------------------------------------------------------------
@@ -371,15 +364,23 @@ def test_tasks_closed_on_time_excludes_breached_tasks(county: County) -> None:
 
     officer, analyst = county.officer_id, county.analyst_id
     county.clock.set(T0 + timedelta(minutes=1))
-    for step, data in ((TaskAction.SIGN, {}), (TaskAction.MEET, {}), (TaskAction.FEEDBACK, {"outcome": "dissuaded"})):
+    for step, data in (
+        (DissuasionAction.SIGN, {}),
+        (DissuasionAction.MEET, {}),
+        (DissuasionAction.FEEDBACK, {"outcome": "dissuaded"}),
+    ):
         county.act(on_time, step, officer, **data)
-    county.act(on_time, TaskAction.EVALUATE, analyst)
+    county.act(on_time, DissuasionAction.EVALUATE, analyst)
 
     county.clock.set(T0 + HIGH_SIGN)
     assert county.sweep() == 2  # `late` and `open_late` miss their signature
-    for step, data in ((TaskAction.SIGN, {}), (TaskAction.MEET, {}), (TaskAction.FEEDBACK, {"outcome": "dissuaded"})):
+    for step, data in (
+        (DissuasionAction.SIGN, {}),
+        (DissuasionAction.MEET, {}),
+        (DissuasionAction.FEEDBACK, {"outcome": "dissuaded"}),
+    ):
         county.act(late, step, officer, **data)
-    county.act(late, TaskAction.EVALUATE, analyst)
+    county.act(late, DissuasionAction.EVALUATE, analyst)
 
     with county.db.session() as s:
         figures = fraud_figures(s, Period(T0 - timedelta(hours=1), T0 + timedelta(hours=1)))
@@ -407,23 +408,23 @@ def test_create_many_starts_each_task_with_its_history_and_notices(county: Count
 
     other_unit = county.centres["command-centre"]
     specs = [
-        NewTask(TaskKind.DISSUASION, "t1", "fraud_warning", 11, county.area_id, county.unit_id, "high", reason="r1"),
-        NewTask(TaskKind.DISSUASION, "t2", "fraud_warning", 12, county.area_id, county.unit_id, "critical"),
-        NewTask(TaskKind.DISSUASION, "t3", "fraud_warning", 13, None, None, "low", data={"k": 1}),
-        NewTask(TaskKind.DISSUASION, "t4", "fraud_warning", 14, county.area_id, other_unit, "critical"),
+        NewTask(DISSUASION_KIND, "t1", "fraud_warning", 11, county.area_id, county.unit_id, "high", reason="r1"),
+        NewTask(DISSUASION_KIND, "t2", "fraud_warning", 12, county.area_id, county.unit_id, "critical"),
+        NewTask(DISSUASION_KIND, "t3", "fraud_warning", 13, None, None, "low", data={"k": 1}),
+        NewTask(DISSUASION_KIND, "t4", "fraud_warning", 14, county.area_id, other_unit, "critical"),
     ]
     with county.db.session() as s:
         ids = [t.id for t in county.services.tasks.create_many(s, specs)]
     assert len(set(ids)) == 4
     tasks = [county.task(i) for i in ids]
     assert [t.ref_id for t in tasks] == [11, 12, 13, 14]
-    assert all(t.status is TaskStatus.ISSUED for t in tasks)
+    assert all(t.status == DissuasionStatus.ISSUED for t in tasks)
     # Deadlines come from each task's own level (DESIGN §5): high signs within 5 minutes, critical sooner.
     assert tasks[0].due_at == T0 + HIGH_SIGN
     assert tasks[1].due_at is not None
     assert tasks[1].due_at < tasks[0].due_at
     issued = [county.history(i) for i in ids]
-    assert [[e.action for e in h] for h in issued] == [[TaskAction.ISSUE]] * 4
+    assert [[e.action for e in h] for h in issued] == [[DissuasionAction.ISSUE]] * 4
     assert issued[0][0].reason == "r1"
     assert issued[2][0].data == {"k": 1}
     with county.db.session() as s:

@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
-from pingan.core.models import Step, Task, TaskAction, TaskKind, TaskStatus
+from pingan.core.models import Task
 from pingan.core.rules import load_rules
 from pingan.core.tasks import Command, WorkflowError, escalate
-from pingan.fraud.ladder import DissuasionWorkflow
+from pingan.core.tasks.base import fact
 from pingan.fraud.models import Level
+from pingan.fraud.workflow import KIND as DISSUASION_KIND
+from pingan.fraud.workflow import DissuasionAction, DissuasionStatus, DissuasionStep, DissuasionWorkflow
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 OFFICER = 7
@@ -48,8 +50,8 @@ def wf() -> DissuasionWorkflow:
 
 def issued(wf: DissuasionWorkflow, level: Level, at: datetime = T0) -> Task:
     task = Task(
-        kind=TaskKind.DISSUASION,
-        status=TaskStatus.ISSUED,
+        kind=DISSUASION_KIND,
+        status=DissuasionStatus.ISSUED,
         level=level.value,
         title="138****0001 预警",
         ref_type="fraud_warning",
@@ -58,9 +60,7 @@ def issued(wf: DissuasionWorkflow, level: Level, at: datetime = T0) -> Task:
         updated_at=at,
         escalation=0,
         breaches=0,
-        calls=0,
-        unanswered=0,
-        visits=0,
+        facts={},
     )
     wf.start(task, at)
     return task
@@ -69,7 +69,7 @@ def issued(wf: DissuasionWorkflow, level: Level, at: datetime = T0) -> Task:
 def do(
     wf: DissuasionWorkflow,
     task: Task,
-    action: TaskAction,
+    action: str,
     at: datetime,
     reason: str | None = None,
     actor: int | None = OFFICER,
@@ -80,11 +80,11 @@ def do(
 
 def signed(wf: DissuasionWorkflow, level: Level) -> Task:
     task = issued(wf, level)
-    do(wf, task, TaskAction.SIGN, T0 + minutes(1))
+    do(wf, task, DissuasionAction.SIGN, T0 + minutes(1))
     return task
 
 
-def refused(wf: DissuasionWorkflow, task: Task, action: TaskAction, at: datetime, **kw: Any) -> WorkflowError:
+def refused(wf: DissuasionWorkflow, task: Task, action: str, at: datetime, **kw: Any) -> WorkflowError:
     before = snapshot(task)
     with pytest.raises(WorkflowError) as info:
         do(wf, task, action, at, **kw)
@@ -92,9 +92,9 @@ def refused(wf: DissuasionWorkflow, task: Task, action: TaskAction, at: datetime
     return info.value
 
 
-def state(task: Task) -> TaskStatus:
+def state(task: Task) -> DissuasionStatus:
     """The task's status, read afresh (mypy would otherwise keep an earlier assertion's narrowing)."""
-    return task.status
+    return DissuasionStatus(task.status)
 
 
 def snapshot(task: Task) -> tuple[object, ...]:
@@ -104,9 +104,9 @@ def snapshot(task: Task) -> tuple[object, ...]:
         task.due_at,
         task.escalate_at,
         task.escalation,
-        task.calls,
-        task.unanswered,
-        task.visits,
+        fact(task, "calls"),
+        fact(task, "unanswered"),
+        fact(task, "visits"),
         task.outcome,
         task.closed_at,
         task.assignee_id,
@@ -126,8 +126,8 @@ def deadline(level: Level, step: int) -> datetime:
 @pytest.mark.parametrize("level", list(Level))
 def test_issued_task_must_be_signed_by_the_level_deadline(wf: DissuasionWorkflow, level: Level) -> None:
     task = issued(wf, level)
-    assert state(task) is TaskStatus.ISSUED
-    assert task.due_step is Step.SIGN
+    assert state(task) == DissuasionStatus.ISSUED
+    assert task.due_step == DissuasionStep.SIGN
     assert task.due_at == deadline(level, 0)
     assert task.escalate_at == task.due_at
 
@@ -135,23 +135,23 @@ def test_issued_task_must_be_signed_by_the_level_deadline(wf: DissuasionWorkflow
 @pytest.mark.parametrize("level", list(Level))
 def test_signing_starts_the_first_call_deadline_counted_from_issue(wf: DissuasionWorkflow, level: Level) -> None:
     task = issued(wf, level)
-    do(wf, task, TaskAction.SIGN, T0 + minutes(1))
-    assert state(task) is TaskStatus.SIGNED
+    do(wf, task, DissuasionAction.SIGN, T0 + minutes(1))
+    assert state(task) == DissuasionStatus.SIGNED
     assert task.assignee_id == OFFICER
-    assert task.due_step is Step.CALL
+    assert task.due_step == DissuasionStep.CALL
     assert task.due_at == deadline(level, 1)
 
 
 def test_late_signing_does_not_move_the_call_deadline(wf: DissuasionWorkflow) -> None:
     task = issued(wf, Level.HIGH)
-    do(wf, task, TaskAction.SIGN, T0 + minutes(8))
+    do(wf, task, DissuasionAction.SIGN, T0 + minutes(8))
     assert task.due_at == T0 + minutes(10)  # from issue, not from the late signature
 
 
 def test_signing_keeps_an_assignee_already_chosen(wf: DissuasionWorkflow) -> None:
     task = issued(wf, Level.MEDIUM)
-    do(wf, task, TaskAction.ASSIGN, T0, actor=1, assignee_id=42)
-    do(wf, task, TaskAction.SIGN, T0 + minutes(1))
+    do(wf, task, DissuasionAction.ASSIGN, T0, actor=1, assignee_id=42)
+    do(wf, task, DissuasionAction.SIGN, T0 + minutes(1))
     assert task.assignee_id == 42
 
 
@@ -161,20 +161,20 @@ def test_signing_keeps_an_assignee_already_chosen(wf: DissuasionWorkflow) -> Non
 @pytest.mark.parametrize("level", list(Level))
 def test_whole_ladder_from_issue_to_evaluation(wf: DissuasionWorkflow, level: Level) -> None:
     task = issued(wf, level)
-    do(wf, task, TaskAction.SIGN, T0 + minutes(1))
+    do(wf, task, DissuasionAction.SIGN, T0 + minutes(1))
 
     # 不接电话不放过: each unanswered call is retried within retry_minutes ...
     at = T0 + minutes(2)
     for n in range(1, MAX_UNANSWERED):
-        do(wf, task, TaskAction.CALL, at, answered=False)
-        assert state(task) is TaskStatus.CALLING
-        assert task.unanswered == n
-        assert (task.due_step, task.due_at) == (Step.CALL, at + RETRY)
+        do(wf, task, DissuasionAction.CALL, at, answered=False)
+        assert state(task) == DissuasionStatus.CALLING
+        assert fact(task, "unanswered") == n
+        assert (task.due_step, task.due_at) == (DissuasionStep.CALL, at + RETRY)
         at += minutes(1)
     # ... and the last one turns the task into a visit.
-    do(wf, task, TaskAction.CALL, at, answered=False)
-    assert state(task) is TaskStatus.VISITING
-    assert task.due_step is Step.MEET
+    do(wf, task, DissuasionAction.CALL, at, answered=False)
+    assert state(task) == DissuasionStatus.VISITING
+    assert task.due_step == DissuasionStep.MEET
     meet = DESIGN_DEADLINES[level][2]
     # A level with no visit deadline still gets one once the phone failed: the evaluation window.
     meet_due = T0 + minutes(meet) if meet is not None else at + EVALUATE
@@ -183,73 +183,73 @@ def test_whole_ladder_from_issue_to_evaluation(wf: DissuasionWorkflow, level: Le
 
     # 不见本人不放弃: a visit that finds nobody keeps looking, same deadline.
     at += minutes(3)
-    do(wf, task, TaskAction.VISIT, at, found=False)
-    assert state(task) is TaskStatus.VISITING
+    do(wf, task, DissuasionAction.VISIT, at, found=False)
+    assert state(task) == DissuasionStatus.VISITING
     assert task.due_at == meet_due
 
     at += minutes(3)
-    do(wf, task, TaskAction.VISIT, at, found=True)
-    assert state(task) is TaskStatus.MET
-    assert (task.due_step, task.due_at) == (Step.FEEDBACK, at + FEEDBACK)
+    do(wf, task, DissuasionAction.VISIT, at, found=True)
+    assert state(task) == DissuasionStatus.MET
+    assert (task.due_step, task.due_at) == (DissuasionStep.FEEDBACK, at + FEEDBACK)
 
     at += minutes(5)
-    do(wf, task, TaskAction.FEEDBACK, at, outcome="dissuaded", amount_yuan="12000.50")
-    assert state(task) is TaskStatus.FEEDBACK
+    do(wf, task, DissuasionAction.FEEDBACK, at, outcome="dissuaded", amount_yuan="12000.50")
+    assert state(task) == DissuasionStatus.FEEDBACK
     assert task.outcome == "dissuaded"
-    assert (task.due_step, task.due_at) == (Step.EVALUATE, at + EVALUATE)
+    assert (task.due_step, task.due_at) == (DissuasionStep.EVALUATE, at + EVALUATE)
     assert task.escalate_at is None  # the centre's evaluation is watched, not escalated
     assert task.closed_at is None
 
     at += minutes(30)
-    do(wf, task, TaskAction.EVALUATE, at, actor=1)
-    assert state(task) is TaskStatus.EVALUATED
+    do(wf, task, DissuasionAction.EVALUATE, at, actor=1)
+    assert state(task) == DissuasionStatus.EVALUATED
     assert task.closed_at == at
     assert (task.due_step, task.due_at, task.escalate_at) == (None, None, None)
-    assert (task.calls, task.unanswered, task.visits) == (MAX_UNANSWERED, MAX_UNANSWERED, 2)
+    assert (fact(task, "calls"), fact(task, "unanswered"), fact(task, "visits")) == (MAX_UNANSWERED, MAX_UNANSWERED, 2)
 
 
 def test_fewer_unanswered_calls_than_the_limit_do_not_send_a_visit(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.MEDIUM)
     for i in range(MAX_UNANSWERED - 1):
-        do(wf, task, TaskAction.CALL, T0 + minutes(2 + i), answered=False)
-    assert state(task) is TaskStatus.CALLING
-    assert task.due_step is Step.CALL
+        do(wf, task, DissuasionAction.CALL, T0 + minutes(2 + i), answered=False)
+    assert state(task) == DissuasionStatus.CALLING
+    assert task.due_step == DissuasionStep.CALL
 
 
 def test_a_missed_call_after_the_person_was_reached_changes_no_deadline(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.MEDIUM)
-    do(wf, task, TaskAction.CALL, T0 + minutes(2), answered=False)
-    do(wf, task, TaskAction.CALL, T0 + minutes(3), answered=False)
-    do(wf, task, TaskAction.CALL, T0 + minutes(4), answered=True)
-    assert task.unanswered == 0
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(2), answered=False)
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(3), answered=False)
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(4), answered=True)
+    assert fact(task, "unanswered") == 0
     reached = (task.status, task.due_step, task.due_at)
     for i in range(MAX_UNANSWERED + 1):  # more misses than would send an unreached task to a visit
-        do(wf, task, TaskAction.CALL, T0 + minutes(5 + i), answered=False)
+        do(wf, task, DissuasionAction.CALL, T0 + minutes(5 + i), answered=False)
     assert (task.status, task.due_step, task.due_at) == reached
-    assert task.calls == 3 + MAX_UNANSWERED + 1
-    do(wf, task, TaskAction.FEEDBACK, T0 + minutes(20), outcome="dissuaded")
-    assert state(task) is TaskStatus.FEEDBACK
+    assert fact(task, "calls") == 3 + MAX_UNANSWERED + 1
+    do(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(20), outcome="dissuaded")
+    assert state(task) == DissuasionStatus.FEEDBACK
 
 
 def test_unanswered_calls_while_visiting_keep_the_meet_deadline(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
     for i in range(MAX_UNANSWERED):
-        do(wf, task, TaskAction.CALL, T0 + minutes(2 + i), answered=False)
-    assert state(task) is TaskStatus.VISITING
-    do(wf, task, TaskAction.CALL, T0 + minutes(20), answered=False)
-    assert state(task) is TaskStatus.VISITING
-    assert (task.due_step, task.due_at) == (Step.MEET, deadline(Level.HIGH, 2))
+        do(wf, task, DissuasionAction.CALL, T0 + minutes(2 + i), answered=False)
+    assert state(task) == DissuasionStatus.VISITING
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(20), answered=False)
+    assert state(task) == DissuasionStatus.VISITING
+    assert (task.due_step, task.due_at) == (DissuasionStep.MEET, deadline(Level.HIGH, 2))
 
 
 @pytest.mark.parametrize("level", BY_PHONE)
 def test_answered_call_at_medium_or_low_allows_feedback(wf: DissuasionWorkflow, level: Level) -> None:
     task = signed(wf, level)
     at = T0 + minutes(10)
-    do(wf, task, TaskAction.CALL, at, answered=True)
-    assert state(task) is TaskStatus.CALLING
-    assert (task.due_step, task.due_at) == (Step.FEEDBACK, at + FEEDBACK)
-    do(wf, task, TaskAction.FEEDBACK, at + minutes(1), outcome="not_at_risk")
-    assert state(task) is TaskStatus.FEEDBACK
+    do(wf, task, DissuasionAction.CALL, at, answered=True)
+    assert state(task) == DissuasionStatus.CALLING
+    assert (task.due_step, task.due_at) == (DissuasionStep.FEEDBACK, at + FEEDBACK)
+    do(wf, task, DissuasionAction.FEEDBACK, at + minutes(1), outcome="not_at_risk")
+    assert state(task) == DissuasionStatus.FEEDBACK
     assert task.outcome == "not_at_risk"
 
 
@@ -257,51 +257,51 @@ def test_answered_call_at_medium_or_low_allows_feedback(wf: DissuasionWorkflow, 
 def test_answered_call_at_critical_or_high_requires_a_meeting(wf: DissuasionWorkflow, level: Level) -> None:
     task = signed(wf, level)
     at = T0 + minutes(3)
-    do(wf, task, TaskAction.CALL, at, answered=True)
-    assert state(task) is TaskStatus.CALLING
-    assert (task.due_step, task.due_at) == (Step.MEET, deadline(level, 2))
-    error = refused(wf, task, TaskAction.FEEDBACK, at + minutes(1), outcome="dissuaded")
+    do(wf, task, DissuasionAction.CALL, at, answered=True)
+    assert state(task) == DissuasionStatus.CALLING
+    assert (task.due_step, task.due_at) == (DissuasionStep.MEET, deadline(level, 2))
+    error = refused(wf, task, DissuasionAction.FEEDBACK, at + minutes(1), outcome="dissuaded")
     assert error.code == "not_reached"
 
-    do(wf, task, TaskAction.MEET, at + minutes(5))
-    assert state(task) is TaskStatus.MET
-    do(wf, task, TaskAction.FEEDBACK, at + minutes(6), outcome="dissuaded")
-    assert state(task) is TaskStatus.FEEDBACK
+    do(wf, task, DissuasionAction.MEET, at + minutes(5))
+    assert state(task) == DissuasionStatus.MET
+    do(wf, task, DissuasionAction.FEEDBACK, at + minutes(6), outcome="dissuaded")
+    assert state(task) == DissuasionStatus.FEEDBACK
 
 
 @pytest.mark.parametrize("level", BY_PHONE)
 def test_answered_call_after_a_fruitless_visit_allows_feedback_by_phone(wf: DissuasionWorkflow, level: Level) -> None:
     task = signed(wf, level)
-    do(wf, task, TaskAction.VISIT, T0 + minutes(5), found=False)
-    assert state(task) is TaskStatus.VISITING
-    do(wf, task, TaskAction.CALL, T0 + minutes(6), answered=True)
-    assert state(task) is TaskStatus.CALLING
-    do(wf, task, TaskAction.FEEDBACK, T0 + minutes(7), outcome="dissuaded")
-    assert state(task) is TaskStatus.FEEDBACK
+    do(wf, task, DissuasionAction.VISIT, T0 + minutes(5), found=False)
+    assert state(task) == DissuasionStatus.VISITING
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(6), answered=True)
+    assert state(task) == DissuasionStatus.CALLING
+    do(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(7), outcome="dissuaded")
+    assert state(task) == DissuasionStatus.FEEDBACK
 
 
 def test_unanswered_call_after_reaching_by_phone_does_not_loosen_the_meet_deadline(
     wf: DissuasionWorkflow,
 ) -> None:
     task = signed(wf, Level.CRITICAL)
-    do(wf, task, TaskAction.CALL, T0 + minutes(4), answered=True)
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(4), answered=True)
     assert task.due_at == T0 + minutes(30)
-    do(wf, task, TaskAction.CALL, T0 + minutes(28), answered=False)
-    assert (task.due_step, task.due_at) == (Step.MEET, T0 + minutes(30))
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(28), answered=False)
+    assert (task.due_step, task.due_at) == (DissuasionStep.MEET, T0 + minutes(30))
     assert task.escalate_at == T0 + minutes(30)
 
 
 def test_meeting_directly_after_signing_skips_the_calls(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.CRITICAL)
-    do(wf, task, TaskAction.MEET, T0 + minutes(3))
-    assert state(task) is TaskStatus.MET
-    assert task.calls == 0
+    do(wf, task, DissuasionAction.MEET, T0 + minutes(3))
+    assert state(task) == DissuasionStatus.MET
+    assert fact(task, "calls") == 0
 
 
 def test_defrauded_feedback_may_carry_the_amount_lost(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.CRITICAL)
-    do(wf, task, TaskAction.MEET, T0 + minutes(3))
-    do(wf, task, TaskAction.FEEDBACK, T0 + minutes(4), outcome="defrauded", amount_yuan="3000")
+    do(wf, task, DissuasionAction.MEET, T0 + minutes(3))
+    do(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(4), outcome="defrauded", amount_yuan="3000")
     assert task.outcome == "defrauded"
 
 
@@ -311,13 +311,13 @@ def test_defrauded_feedback_may_carry_the_amount_lost(wf: DissuasionWorkflow) ->
 @pytest.mark.parametrize(
     ("action", "data"),
     [
-        (TaskAction.CALL, {"answered": True}),
-        (TaskAction.VISIT, {"found": True}),
-        (TaskAction.MEET, {}),
-        (TaskAction.FEEDBACK, {"outcome": "dissuaded"}),
+        (DissuasionAction.CALL, {"answered": True}),
+        (DissuasionAction.VISIT, {"found": True}),
+        (DissuasionAction.MEET, {}),
+        (DissuasionAction.FEEDBACK, {"outcome": "dissuaded"}),
     ],
 )
-def test_work_before_signing_is_refused(wf: DissuasionWorkflow, action: TaskAction, data: dict[str, Any]) -> None:
+def test_work_before_signing_is_refused(wf: DissuasionWorkflow, action: DissuasionAction, data: dict[str, Any]) -> None:
     task = issued(wf, Level.HIGH)
     error = refused(wf, task, action, T0 + minutes(1), **data)
     assert error.code == "not_signed"
@@ -325,99 +325,99 @@ def test_work_before_signing_is_refused(wf: DissuasionWorkflow, action: TaskActi
 
 def test_signing_twice_is_refused(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
-    assert refused(wf, task, TaskAction.SIGN, T0 + minutes(2)).code == "already_signed"
+    assert refused(wf, task, DissuasionAction.SIGN, T0 + minutes(2)).code == "already_signed"
 
 
 @pytest.mark.parametrize("level", list(Level))
 def test_feedback_before_the_person_is_reached_is_refused(wf: DissuasionWorkflow, level: Level) -> None:
     task = signed(wf, level)
-    error = refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(2), outcome="dissuaded")
+    error = refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(2), outcome="dissuaded")
     assert error.code == "not_reached"
 
 
 def test_feedback_after_an_unanswered_call_is_refused(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.LOW)
-    do(wf, task, TaskAction.CALL, T0 + minutes(2), answered=False)
-    assert refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(3), outcome="dissuaded").code == "not_reached"
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(2), answered=False)
+    assert refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(3), outcome="dissuaded").code == "not_reached"
 
 
 def test_feedback_while_visiting_without_meeting_is_refused(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.MEDIUM)
-    do(wf, task, TaskAction.VISIT, T0 + minutes(2), found=False)
-    assert refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(3), outcome="dissuaded").code == "not_reached"
+    do(wf, task, DissuasionAction.VISIT, T0 + minutes(2), found=False)
+    assert refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(3), outcome="dissuaded").code == "not_reached"
 
 
 @pytest.mark.parametrize("level", list(Level))
 def test_unreachable_feedback_is_refused_even_after_meeting(wf: DissuasionWorkflow, level: Level) -> None:
     task = signed(wf, level)
-    do(wf, task, TaskAction.MEET, T0 + minutes(2))
-    error = refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(3), outcome="unreachable")
+    do(wf, task, DissuasionAction.MEET, T0 + minutes(2))
+    error = refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(3), outcome="unreachable")
     assert (error.code, error.field) == ("not_allowed", "outcome")
 
 
 def test_unreachable_feedback_while_still_looking_is_refused(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.VISIT, T0 + minutes(2), found=False)
-    error = refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(3), outcome="unreachable")
+    do(wf, task, DissuasionAction.VISIT, T0 + minutes(2), found=False)
+    error = refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(3), outcome="unreachable")
     assert (error.code, error.field) == ("not_allowed", "outcome")
 
 
 @pytest.mark.parametrize("outcome", ["maybe", None, ""])
 def test_feedback_with_an_unknown_outcome_is_refused(wf: DissuasionWorkflow, outcome: str | None) -> None:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.MEET, T0 + minutes(2))
-    error = refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(3), outcome=outcome)
+    do(wf, task, DissuasionAction.MEET, T0 + minutes(2))
+    error = refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(3), outcome=outcome)
     assert (error.code, error.field) == ("invalid_field", "outcome")
 
 
 @pytest.mark.parametrize("amount", ["-1", "1.234", "abc", "1e11"])
 def test_feedback_with_a_bad_amount_is_refused(wf: DissuasionWorkflow, amount: str) -> None:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.MEET, T0 + minutes(2))
-    error = refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(3), outcome="dissuaded", amount_yuan=amount)
+    do(wf, task, DissuasionAction.MEET, T0 + minutes(2))
+    error = refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(3), outcome="dissuaded", amount_yuan=amount)
     assert (error.code, error.field) == ("invalid_field", "amount_yuan")
 
 
 def test_an_amount_with_a_not_at_risk_outcome_is_refused(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.MEET, T0 + minutes(2))
-    error = refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(3), outcome="not_at_risk", amount_yuan="100")
+    do(wf, task, DissuasionAction.MEET, T0 + minutes(2))
+    error = refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(3), outcome="not_at_risk", amount_yuan="100")
     assert (error.code, error.field) == ("invalid_field", "amount_yuan")
 
 
 @pytest.mark.parametrize("answered", [None, "yes", 1])
 def test_a_call_must_say_whether_it_was_answered(wf: DissuasionWorkflow, answered: object) -> None:
     task = signed(wf, Level.HIGH)
-    error = refused(wf, task, TaskAction.CALL, T0 + minutes(2), answered=answered)
+    error = refused(wf, task, DissuasionAction.CALL, T0 + minutes(2), answered=answered)
     assert (error.code, error.field) == ("invalid_field", "answered")
 
 
 def test_a_visit_must_say_whether_the_person_was_found(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
-    error = refused(wf, task, TaskAction.VISIT, T0 + minutes(2))
+    error = refused(wf, task, DissuasionAction.VISIT, T0 + minutes(2))
     assert (error.code, error.field) == ("invalid_field", "found")
 
 
 def test_evaluation_before_feedback_is_refused(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.MEET, T0 + minutes(2))
-    assert refused(wf, task, TaskAction.EVALUATE, T0 + minutes(3), actor=1).code == "not_ready"
+    do(wf, task, DissuasionAction.MEET, T0 + minutes(2))
+    assert refused(wf, task, DissuasionAction.EVALUATE, T0 + minutes(3), actor=1).code == "not_ready"
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_closing_without_a_reason_is_refused(wf: DissuasionWorkflow, reason: str | None) -> None:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.VISIT, T0 + minutes(2), found=False)
-    error = refused(wf, task, TaskAction.CLOSE, T0 + minutes(3), reason=reason, actor=1)
+    do(wf, task, DissuasionAction.VISIT, T0 + minutes(2), found=False)
+    error = refused(wf, task, DissuasionAction.CLOSE, T0 + minutes(3), reason=reason, actor=1)
     assert (error.code, error.field) == ("reason_required", "reason")
 
 
 def test_the_centre_closes_a_person_not_found_with_a_reason(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.VISIT, T0 + minutes(2), found=False)
+    do(wf, task, DissuasionAction.VISIT, T0 + minutes(2), found=False)
     at = T0 + minutes(300)
-    do(wf, task, TaskAction.CLOSE, at, reason="本人已出境，经家属确认", actor=1)
-    assert state(task) is TaskStatus.CLOSED
+    do(wf, task, DissuasionAction.CLOSE, at, reason="本人已出境，经家属确认", actor=1)
+    assert state(task) == DissuasionStatus.CLOSED
     assert task.outcome == "unreachable"
     assert task.closed_at == at
     assert (task.due_step, task.due_at, task.escalate_at) == (None, None, None)
@@ -425,28 +425,28 @@ def test_the_centre_closes_a_person_not_found_with_a_reason(wf: DissuasionWorkfl
 
 def test_closing_may_name_another_outcome(wf: DissuasionWorkflow) -> None:
     task = issued(wf, Level.LOW)
-    do(wf, task, TaskAction.CLOSE, T0 + minutes(1), reason="号码为空号，误报", actor=1, outcome="not_at_risk")
+    do(wf, task, DissuasionAction.CLOSE, T0 + minutes(1), reason="号码为空号，误报", actor=1, outcome="not_at_risk")
     assert task.outcome == "not_at_risk"
-    assert state(task) is TaskStatus.CLOSED
+    assert state(task) == DissuasionStatus.CLOSED
 
 
 def test_closing_with_an_unknown_outcome_is_refused(wf: DissuasionWorkflow) -> None:
     task = issued(wf, Level.LOW)
-    error = refused(wf, task, TaskAction.CLOSE, T0 + minutes(1), reason="x", actor=1, outcome="gone")
+    error = refused(wf, task, DissuasionAction.CLOSE, T0 + minutes(1), reason="x", actor=1, outcome="gone")
     assert (error.code, error.field) == ("invalid_field", "outcome")
 
 
 def _evaluated(wf: DissuasionWorkflow) -> Task:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.MEET, T0 + minutes(2))
-    do(wf, task, TaskAction.FEEDBACK, T0 + minutes(3), outcome="dissuaded")
-    do(wf, task, TaskAction.EVALUATE, T0 + minutes(4), actor=1)
+    do(wf, task, DissuasionAction.MEET, T0 + minutes(2))
+    do(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(3), outcome="dissuaded")
+    do(wf, task, DissuasionAction.EVALUATE, T0 + minutes(4), actor=1)
     return task
 
 
 def _closed(wf: DissuasionWorkflow) -> Task:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.CLOSE, T0 + minutes(2), reason="误报", actor=1)
+    do(wf, task, DissuasionAction.CLOSE, T0 + minutes(2), reason="误报", actor=1)
     return task
 
 
@@ -454,19 +454,19 @@ def _closed(wf: DissuasionWorkflow) -> Task:
 @pytest.mark.parametrize(
     ("action", "data"),
     [
-        (TaskAction.SIGN, {}),
-        (TaskAction.CALL, {"answered": True}),
-        (TaskAction.VISIT, {"found": True}),
-        (TaskAction.MEET, {}),
-        (TaskAction.FEEDBACK, {"outcome": "dissuaded"}),
-        (TaskAction.EVALUATE, {}),
-        (TaskAction.CLOSE, {}),
-        (TaskAction.LEVEL, {"level": "critical"}),
-        (TaskAction.NOTE, {}),
+        (DissuasionAction.SIGN, {}),
+        (DissuasionAction.CALL, {"answered": True}),
+        (DissuasionAction.VISIT, {"found": True}),
+        (DissuasionAction.MEET, {}),
+        (DissuasionAction.FEEDBACK, {"outcome": "dissuaded"}),
+        (DissuasionAction.EVALUATE, {}),
+        (DissuasionAction.CLOSE, {}),
+        (DissuasionAction.LEVEL, {"level": "critical"}),
+        (DissuasionAction.NOTE, {}),
     ],
 )
 def test_actions_on_a_closed_task_are_refused(
-    wf: DissuasionWorkflow, make: Any, action: TaskAction, data: dict[str, Any]
+    wf: DissuasionWorkflow, make: Any, action: DissuasionAction, data: dict[str, Any]
 ) -> None:
     task = make(wf)
     error = refused(wf, task, action, T0 + minutes(10), reason="再次处理", **data)
@@ -475,7 +475,7 @@ def test_actions_on_a_closed_task_are_refused(
 
 def test_an_action_the_ladder_does_not_know_is_refused(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
-    error = refused(wf, task, TaskAction.REPLY, T0 + minutes(2))
+    error = refused(wf, task, "reply", T0 + minutes(2))
     assert (error.code, error.field) == ("unsupported_action", "action")
 
 
@@ -485,15 +485,19 @@ def test_an_action_the_ladder_does_not_know_is_refused(wf: DissuasionWorkflow) -
 def _in_state(wf: DissuasionWorkflow, level: Level, state: str) -> Task:
     task = issued(wf, level)
     at = T0 + minutes(1)
-    script: dict[str, list[tuple[TaskAction, dict[str, Any]]]] = {
+    script: dict[str, list[tuple[DissuasionAction, dict[str, Any]]]] = {
         "issued": [],
-        "signed": [(TaskAction.SIGN, {})],
-        "missed": [(TaskAction.SIGN, {}), (TaskAction.CALL, {"answered": False})],
-        "reached": [(TaskAction.SIGN, {}), (TaskAction.CALL, {"answered": True})],
-        "visiting": [(TaskAction.SIGN, {}), (TaskAction.VISIT, {"found": False})],
-        "met": [(TaskAction.SIGN, {}), (TaskAction.MEET, {})],
-        "feedback": [(TaskAction.SIGN, {}), (TaskAction.MEET, {}), (TaskAction.FEEDBACK, {"outcome": "dissuaded"})],
-        "closed": [(TaskAction.SIGN, {}), (TaskAction.CLOSE, {"reason": "误报"})],
+        "signed": [(DissuasionAction.SIGN, {})],
+        "missed": [(DissuasionAction.SIGN, {}), (DissuasionAction.CALL, {"answered": False})],
+        "reached": [(DissuasionAction.SIGN, {}), (DissuasionAction.CALL, {"answered": True})],
+        "visiting": [(DissuasionAction.SIGN, {}), (DissuasionAction.VISIT, {"found": False})],
+        "met": [(DissuasionAction.SIGN, {}), (DissuasionAction.MEET, {})],
+        "feedback": [
+            (DissuasionAction.SIGN, {}),
+            (DissuasionAction.MEET, {}),
+            (DissuasionAction.FEEDBACK, {"outcome": "dissuaded"}),
+        ],
+        "closed": [(DissuasionAction.SIGN, {}), (DissuasionAction.CLOSE, {"reason": "误报"})],
     }
     for action, data in script[state]:
         reason = data.pop("reason", None)
@@ -501,16 +505,17 @@ def _in_state(wf: DissuasionWorkflow, level: Level, state: str) -> Task:
     return task
 
 
-_ATTEMPTS: dict[TaskAction, dict[str, Any]] = {
-    TaskAction.SIGN: {},
-    TaskAction.CALL: {"answered": True},
-    TaskAction.VISIT: {"found": True},
-    TaskAction.MEET: {},
-    TaskAction.FEEDBACK: {"outcome": "dissuaded"},
-    TaskAction.EVALUATE: {},
-    TaskAction.CLOSE: {"reason": "中心关闭"},
-    TaskAction.ASSIGN: {"assignee_id": 9},
-    TaskAction.NOTE: {"reason": "备注"},
+_ATTEMPTS: dict[DissuasionAction, dict[str, Any]] = {
+    DissuasionAction.SIGN: {},
+    DissuasionAction.CALL: {"answered": True},
+    DissuasionAction.VISIT: {"found": True},
+    DissuasionAction.MEET: {},
+    DissuasionAction.FEEDBACK: {"outcome": "dissuaded"},
+    DissuasionAction.EVALUATE: {},
+    DissuasionAction.CLOSE: {"reason": "中心关闭"},
+    DissuasionAction.ASSIGN: {"assignee_id": 9},
+    DissuasionAction.NOTE: {"reason": "备注"},
+    DissuasionAction.REOPEN: {"reason": "重新核实"},
 }
 
 
@@ -538,9 +543,9 @@ def test_the_actions_offered_are_exactly_those_the_ladder_accepts(
 
 def test_relevel_up_tightens_the_sign_deadline(wf: DissuasionWorkflow) -> None:
     task = issued(wf, Level.MEDIUM)
-    do(wf, task, TaskAction.LEVEL, T0 + minutes(1), actor=None, level="critical")
+    do(wf, task, DissuasionAction.LEVEL, T0 + minutes(1), actor=None, level="critical")
     assert task.level == "critical"
-    assert task.due_step is Step.SIGN
+    assert task.due_step == DissuasionStep.SIGN
     assert task.due_at == deadline(Level.CRITICAL, 0)
     assert task.escalate_at == task.due_at
 
@@ -548,24 +553,24 @@ def test_relevel_up_tightens_the_sign_deadline(wf: DissuasionWorkflow) -> None:
 def test_relevel_up_after_the_new_deadline_has_passed_makes_it_due_now(wf: DissuasionWorkflow) -> None:
     task = issued(wf, Level.MEDIUM)
     now = T0 + minutes(10)  # critical would have had to be signed by T0 + 2 min
-    do(wf, task, TaskAction.LEVEL, now, actor=None, level="critical")
+    do(wf, task, DissuasionAction.LEVEL, now, actor=None, level="critical")
     assert task.due_at == now
     assert task.escalate_at == now
 
 
 def test_relevel_up_tightens_the_call_deadline(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.LOW)
-    do(wf, task, TaskAction.LEVEL, T0 + minutes(2), actor=None, level="high")
-    assert (task.due_step, task.due_at) == (Step.CALL, deadline(Level.HIGH, 1))
+    do(wf, task, DissuasionAction.LEVEL, T0 + minutes(2), actor=None, level="high")
+    assert (task.due_step, task.due_at) == (DissuasionStep.CALL, deadline(Level.HIGH, 1))
 
 
 def test_relevel_up_tightens_the_meet_deadline(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.MEDIUM)
     for i in range(MAX_UNANSWERED):
-        do(wf, task, TaskAction.CALL, T0 + minutes(2 + i), answered=False)
+        do(wf, task, DissuasionAction.CALL, T0 + minutes(2 + i), answered=False)
     assert task.due_at == deadline(Level.MEDIUM, 2)
-    do(wf, task, TaskAction.LEVEL, T0 + minutes(6), actor=None, level="critical")
-    assert (task.due_step, task.due_at) == (Step.MEET, deadline(Level.CRITICAL, 2))
+    do(wf, task, DissuasionAction.LEVEL, T0 + minutes(6), actor=None, level="critical")
+    assert (task.due_step, task.due_at) == (DissuasionStep.MEET, deadline(Level.CRITICAL, 2))
 
 
 @pytest.mark.parametrize(
@@ -574,28 +579,28 @@ def test_relevel_up_tightens_the_meet_deadline(wf: DissuasionWorkflow) -> None:
 )
 def test_relevel_down_never_loosens_a_deadline(wf: DissuasionWorkflow, start: Level, lower: Level) -> None:
     task = issued(wf, start)
-    do(wf, task, TaskAction.LEVEL, T0 + minutes(1), actor=None, level=lower.value)
+    do(wf, task, DissuasionAction.LEVEL, T0 + minutes(1), actor=None, level=lower.value)
     assert task.due_at == deadline(start, 0)
-    do(wf, task, TaskAction.SIGN, T0 + minutes(1))
+    do(wf, task, DissuasionAction.SIGN, T0 + minutes(1))
     # From here on the (lower) level's own deadline applies, counted from issue.
     assert task.due_at == deadline(lower, 1)
 
 
 def test_relevel_down_at_the_meet_step_keeps_the_deadline(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.HIGH)
-    do(wf, task, TaskAction.CALL, T0 + minutes(2), answered=True)
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(2), answered=True)
     before = task.due_at
-    do(wf, task, TaskAction.LEVEL, T0 + minutes(3), actor=None, level="low")
-    assert (task.due_step, task.due_at) == (Step.MEET, before)
+    do(wf, task, DissuasionAction.LEVEL, T0 + minutes(3), actor=None, level="low")
+    assert (task.due_step, task.due_at) == (DissuasionStep.MEET, before)
 
 
 def test_relevel_to_face_to_face_after_a_phone_answer_requires_a_meeting(wf: DissuasionWorkflow) -> None:
     task = signed(wf, Level.MEDIUM)
-    do(wf, task, TaskAction.CALL, T0 + minutes(2), answered=True)
-    assert task.due_step is Step.FEEDBACK
-    do(wf, task, TaskAction.LEVEL, T0 + minutes(3), actor=None, level="high")
-    assert (task.due_step, task.due_at) == (Step.MEET, deadline(Level.HIGH, 2))
-    assert refused(wf, task, TaskAction.FEEDBACK, T0 + minutes(4), outcome="dissuaded").code == "not_reached"
+    do(wf, task, DissuasionAction.CALL, T0 + minutes(2), answered=True)
+    assert task.due_step == DissuasionStep.FEEDBACK
+    do(wf, task, DissuasionAction.LEVEL, T0 + minutes(3), actor=None, level="high")
+    assert (task.due_step, task.due_at) == (DissuasionStep.MEET, deadline(Level.HIGH, 2))
+    assert refused(wf, task, DissuasionAction.FEEDBACK, T0 + minutes(4), outcome="dissuaded").code == "not_reached"
 
 
 # --- escalation (pure) -----------------------------------------------------------------------------------
@@ -624,7 +629,7 @@ def test_escalation_climbs_one_rung_per_interval_and_stops_at_the_top(wf: Dissua
 def test_a_new_step_starts_its_own_clock_and_a_second_miss_is_a_second_breach(wf: DissuasionWorkflow) -> None:
     task = issued(wf, Level.HIGH)
     assert escalate(task, deadline(Level.HIGH, 0), wf)
-    do(wf, task, TaskAction.SIGN, T0 + minutes(6))
+    do(wf, task, DissuasionAction.SIGN, T0 + minutes(6))
     assert (task.escalation, task.breaches) == (0, 1)
     assert escalate(task, deadline(Level.HIGH, 1), wf)
     assert (task.escalation, task.breaches) == (1, 2)

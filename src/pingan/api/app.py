@@ -22,12 +22,9 @@ from pingan import __version__
 from pingan.bootstrap import Services
 from pingan.core.errors import PinganError, field_of
 from pingan.core.gcpause import settle_heap
-from pingan.core.models import TaskAction
 from pingan.core.tasks import WorkflowError
 
 log = logging.getLogger(__name__)
-# Tags of the discriminated request bodies (task actions): Pydantic puts them in an error's location.
-UNION_TAGS = frozenset(a.value for a in TaskAction)
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
@@ -140,15 +137,12 @@ def create_app(services: Services) -> FastAPI:
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {}
-        fields = [
-            {"field": field_of(e, UNION_TAGS), "code": str(e.get("type")), "message": str(e.get("msg"))}
-            for e in errors[:20]
-        ]
+        fields = [{"field": field_of(e), "code": str(e.get("type")), "message": str(e.get("msg"))} for e in errors[:20]]
         return JSONResponse(
             error_body(
                 str(first.get("type", "invalid")),
                 str(first.get("msg", "invalid request")),
-                field_of(first, UNION_TAGS),
+                field_of(first),
                 details=fields,
             ),
             status_code=422,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pingan.core.geo import CRS
-from pingan.fraud.models import Outcome
 
 
 class Token(BaseModel):
@@ -49,67 +47,3 @@ class LookupRequest(BaseModel):
 class LookupResult(BaseModel):
     station_id: int | None
     station: str | None
-
-
-class _Action(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class SignAction(_Action):
-    action: Literal["sign"]
-
-
-class CallAction(_Action):
-    action: Literal["call"]
-    answered: bool
-
-
-class VisitAction(_Action):
-    action: Literal["visit"]
-    found: bool
-
-
-class MeetAction(_Action):
-    action: Literal["meet"]
-
-
-class FeedbackAction(_Action):
-    action: Literal["feedback"]
-    outcome: Outcome
-    amount_yuan: Decimal | None = Field(default=None, ge=0, le=Decimal("1e10"), decimal_places=2)
-
-
-class EvaluateAction(_Action):
-    action: Literal["evaluate"]
-
-
-class CloseAction(_Action):
-    action: Literal["close"]
-    reason: str = Field(min_length=1, max_length=2000)
-    outcome: Outcome | None = None
-    """Defaults to the outcome already fed back, else unreachable."""
-
-
-class AssignAction(_Action):
-    action: Literal["assign"]
-    assignee_id: int
-
-
-class NoteAction(_Action):
-    action: Literal["note"]
-    note: str = Field(min_length=1, max_length=2000)
-
-
-TaskActionIn = Annotated[
-    SignAction
-    | CallAction
-    | VisitAction
-    | MeetAction
-    | FeedbackAction
-    | EvaluateAction
-    | CloseAction
-    | AssignAction
-    | NoteAction,
-    Field(discriminator="action"),
-]

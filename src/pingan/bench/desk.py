@@ -61,7 +61,7 @@ from pingan.core.clock import SystemClock
 from pingan.core.db import Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.core.gcpause import settle_heap
 from pingan.core.geo import CRS, wgs84_to_gcj02
-from pingan.core.identity import create_user, issue_token
+from pingan.core.identity import Actor, create_user, issue_token
 from pingan.core.models import (
     Area,
     AreaKind,
@@ -69,7 +69,6 @@ from pingan.core.models import (
     Role,
     Task,
     TaskEvent,
-    TaskStatus,
     Unit,
     UnitKind,
     User,
@@ -78,10 +77,10 @@ from pingan.core.scope import Scope
 from pingan.core.settings import Settings
 from pingan.demo.county import generate_communities, generate_county, random_points_in
 from pingan.desk.media import Upload
-from pingan.desk.models import DeskOfficer, DeskRequest, DeskResident, Resolution
+from pingan.desk.models import DeskOfficer, DeskRequest, DeskResident, DeskStatus, Resolution
 from pingan.desk.otp import FakeSmsGateway
 from pingan.desk.queries import QueueFilter, resident_list, staff_list
-from pingan.desk.residents import Actor, resident_username
+from pingan.desk.residents import resident_username
 from pingan.desk.rules.hours import iso_week
 from pingan.desk.rules.kinds import CATEGORY_NAMES, TOPICS_OF, Category, Route, Specialty, Topic
 from pingan.desk.rules.similar import content_hash
@@ -436,8 +435,8 @@ _REQUEST_COLUMNS = (
 )  # fmt: skip
 _TASK_COLUMNS = (
     "id", "kind", "status", "level", "title", "ref_type", "ref_id", "area_id", "unit_id", "assignee_id",
-    "created_at", "updated_at", "due_step", "due_at", "escalate_at", "escalation", "breaches", "calls",
-    "unanswered", "visits", "outcome", "closed_at", "version",
+    "created_at", "updated_at", "due_step", "due_at", "escalate_at", "escalation", "breaches", "facts",
+    "outcome", "closed_at", "version",
 )  # fmt: skip
 _EVENT_COLUMNS = ("task_id", "at", "actor_id", "action", "from_status", "to_status", "reason", "data")
 
@@ -495,12 +494,12 @@ def _seed_requests(session: Session, svc: Services, county: _County, cfg: DeskBe
             first_reply = created + timedelta(minutes=5 + 60 * r2) if replied else None
             on_time = first_reply is not None and first_reply <= due
             if is_open:
-                status = TaskStatus.REPLIED if replied else TaskStatus.ISSUED
+                status = DeskStatus.REPLIED if replied else DeskStatus.ISSUED
                 resolution: Resolution | None = None
                 closed = None
             else:
                 resolution = Resolution.RESOLVED if r3 < 0.93 else Resolution.CLOSED
-                status = TaskStatus.RESOLVED if resolution is Resolution.RESOLVED else TaskStatus.CLOSED
+                status = DeskStatus.RESOLVED if resolution is Resolution.RESOLVED else DeskStatus.CLOSED
                 closed = (first_reply or created) + timedelta(hours=1 + 24 * r0)
             rating = (
                 (1 + round(4 * (0.6 + 0.4 * r2) * r3**0.3)) if resolution is Resolution.RESOLVED and r0 < 0.6 else None
@@ -530,7 +529,7 @@ def _seed_requests(session: Session, svc: Services, county: _County, cfg: DeskBe
                     rid, "desk_request", status.value, "critical" if category is Category.EMERGENCY else None,
                     f"【{CATEGORY_NAMES[category]}】{body[:40]}", "desk_request", rid, station, unit_id, officer,
                     created_s, touched, "reply" if waiting else None, due_s if waiting else None,
-                    due_s if waiting else None, 0, 0 if on_time or waiting else 1, 0, 0, 0,
+                    due_s if waiting else None, 0, 0 if on_time or waiting else 1, f'{{"resident_id": {resident_id}}}',
                     resolution.value if resolution else None, closed_s, 1,
                 )
             )  # fmt: skip

@@ -221,7 +221,7 @@ def warnings(
 
     svc = services()
     with svc.db.session() as session:
-        rows = list_warnings(session, svc.clock.now(), status=status, level=level, limit=limit)
+        rows = list_warnings(session, svc.clock.now(), brief=svc.tasks.brief, status=status, level=level, limit=limit)
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str) + "\n")
         return

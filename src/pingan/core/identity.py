@@ -1,7 +1,8 @@
-"""Log-in: passwords (Argon2), bearer tokens (JWT, HS256), and the current user."""
+"""Identity: who is acting (`Actor`), passwords (Argon2), bearer tokens (JWT, HS256), users."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
@@ -16,6 +17,23 @@ from pingan.core.models import Role, User
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the timing of both answers alike.
 _DUMMY_HASH = _hasher.hash("pingan-no-such-user")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, detached from any session."""
+
+    id: int
+    role: Role
+    unit_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.role, user.unit_id)
+
+    @property
+    def is_resident(self) -> bool:
+        return self.role is Role.RESIDENT
 
 
 class Unauthorized(PinganError):

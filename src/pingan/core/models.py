@@ -132,68 +132,6 @@ class PersonPhone(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
 
 
-class TaskKind(StrEnum):
-    DISSUASION = "dissuasion"  # 预警劝阻
-    DESK_REQUEST = "desk_request"  # E警通 request
-    VERIFICATION = "verification"  # 核查
-
-
-class TaskStatus(StrEnum):
-    ISSUED = "issued"  # 下发
-    SIGNED = "signed"  # 签收
-    CALLING = "calling"  # 电话劝阻
-    VISITING = "visiting"  # 上门寻找
-    MET = "met"  # 见面
-    FEEDBACK = "feedback"  # 反馈
-    EVALUATED = "evaluated"  # 评估 (closed)
-    CLOSED = "closed"  # closed by the centre with a reason
-    REPLIED = "replied"  # desk: answered, waiting for the resident
-    RESOLVED = "resolved"  # desk: done
-
-
-OPEN_STATUSES = frozenset(
-    {
-        TaskStatus.ISSUED,
-        TaskStatus.SIGNED,
-        TaskStatus.CALLING,
-        TaskStatus.VISITING,
-        TaskStatus.MET,
-        TaskStatus.FEEDBACK,
-        TaskStatus.REPLIED,
-    }
-)
-
-
-class Step(StrEnum):
-    """The step whose deadline a task is currently racing."""
-
-    SIGN = "sign"
-    CALL = "call"
-    MEET = "meet"
-    FEEDBACK = "feedback"
-    EVALUATE = "evaluate"
-    REPLY = "reply"
-
-
-class TaskAction(StrEnum):
-    ISSUE = "issue"
-    SIGN = "sign"
-    CALL = "call"
-    VISIT = "visit"
-    MEET = "meet"
-    FEEDBACK = "feedback"
-    EVALUATE = "evaluate"
-    CLOSE = "close"
-    ASSIGN = "assign"
-    ESCALATE = "escalate"
-    LEVEL = "level"
-    MERGE = "merge"
-    NOTE = "note"
-    REPLY = "reply"
-    REROUTE = "reroute"
-    RATE = "rate"
-
-
 class Task(Base):
     """One closed-loop piece of work, shared by every capability."""
 
@@ -205,8 +143,10 @@ class Task(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind))
-    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus))
+    kind: Mapped[str] = mapped_column(String(32))
+    """The capability's task kind (its registered workflow)."""
+    status: Mapped[str] = mapped_column(String(32))
+    """One of the workflow's statuses."""
     level: Mapped[str | None] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
     ref_type: Mapped[str] = mapped_column(String(32))
@@ -216,18 +156,17 @@ class Task(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    due_step: Mapped[Step | None] = mapped_column(_enum(Step))
+    due_step: Mapped[str | None] = mapped_column(String(32))
+    """The workflow's step whose deadline the task is racing now."""
     due_at: Mapped[datetime | None]
     escalate_at: Mapped[datetime | None]
     """When the sweeper next looks at this task: the step deadline, then each escalation interval."""
     escalation: Mapped[int] = mapped_column(Integer, default=0)
-    """0 none, 1 station head, 2 centre, 3 bureau leadership."""
+    """The rung of the workflow's ladder reached (0: none)."""
     breaches: Mapped[int] = mapped_column(Integer, default=0)
     """How many step deadlines this task has missed (sticky, for "deadline met" figures)."""
-    calls: Mapped[int] = mapped_column(Integer, default=0)
-    unanswered: Mapped[int] = mapped_column(Integer, default=0)
-    """Unanswered calls since the last answered one."""
-    visits: Mapped[int] = mapped_column(Integer, default=0)
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The capability's own facts about the task (a dissuasion's calls and visits, a request's resident)."""
     outcome: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -249,9 +188,9 @@ class TaskEvent(Base):
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     """None for the system (intake, the SLA sweeper)."""
-    action: Mapped[TaskAction] = mapped_column(_enum(TaskAction))
-    from_status: Mapped[TaskStatus | None] = mapped_column(_enum(TaskStatus))
-    to_status: Mapped[TaskStatus | None] = mapped_column(_enum(TaskStatus))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from pingan.core.clock import Clock
 from pingan.core.models import Notification, Task, Unit, UnitKind
 
-CENTRE_KINDS = (UnitKind.ANTI_FRAUD_CENTRE, UnitKind.COMMAND_CENTRE)
 LEVEL_NAMES = {"critical": "特高危", "high": "高", "medium": "中", "low": "低"}
 
 
@@ -53,35 +52,10 @@ class Notifier:
             delivery.deliver(note)
         return note
 
-    def _centre_units(self, session: Session) -> list[int]:
-        return list(session.scalars(select(Unit.id).where(Unit.kind.in_(CENTRE_KINDS))))
+    def units_of_kinds(self, session: Session, kinds: Sequence[UnitKind]) -> list[int]:
+        return list(session.scalars(select(Unit.id).where(Unit.kind.in_(list(kinds))).order_by(Unit.id)))
 
-    def task_issued(self, session: Session, task: Task) -> None:
-        self.tasks_issued(session, [task])
-
-    def tasks_issued(self, session: Session, tasks: Sequence[Task]) -> None:
-        """Tell each new task's unit; a 特高危 task also goes to the centres (who call in parallel), and an
-        unrouted one is the centres' to resolve."""
-        centres: list[int] | None = None
-        for task in tasks:
-            level = LEVEL_NAMES.get(task.level or "", task.level or "")
-            title = f"新任务【{level}】{task.title}" if level else f"新任务 {task.title}"
-            if task.unit_id is not None:
-                self.send(session, title=title, unit_id=task.unit_id, task_id=task.id)
-            if task.level == "critical" or task.unit_id is None:
-                if centres is None:
-                    centres = self._centre_units(session)
-                for unit_id in centres:
-                    if unit_id != task.unit_id:
-                        self.send(session, title=title, unit_id=unit_id, task_id=task.id)
-
-    def task_escalated(self, session: Session, task: Task) -> None:
-        title = f"任务超时升级（第{task.escalation}级）：{task.title}"
-        if task.escalation <= 1:
-            targets = [task.unit_id] if task.unit_id is not None else self._centre_units(session)
-        elif task.escalation == 2:
-            targets = self._centre_units(session)
-        else:
-            targets = list(session.scalars(select(Unit.id).where(Unit.kind == UnitKind.BUREAU)))
-        for unit_id in targets:
-            self.send(session, title=title, unit_id=unit_id, task_id=task.id)
+    @staticmethod
+    def new_task_title(task: Task) -> str:
+        level = LEVEL_NAMES.get(task.level or "", task.level or "")
+        return f"新任务【{level}】{task.title}" if level else f"新任务 {task.title}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Unit, User
@@ -24,16 +24,22 @@ class Scope:
         return self.county_wide or (unit_id in self.unit_ids) or (area_id in self.area_ids)
 
     def clause(
-        self, unit_col: InstrumentedAttribute[int | None], area_col: InstrumentedAttribute[int | None]
+        self,
+        unit_col: InstrumentedAttribute[int | None],
+        area_col: InstrumentedAttribute[int | None],
+        *,
+        seen_by_area: bool = True,
     ) -> ColumnElement[bool]:
-        """A WHERE clause limiting rows to this scope."""
+        """A WHERE clause limiting rows to this scope: held by one of its units, or lying in one of its areas
+        (with `seen_by_area` off, only while no unit holds the row)."""
         if self.county_wide:
             return true()
         parts: list[ColumnElement[bool]] = []
         if self.unit_ids:
             parts.append(unit_col.in_(self.unit_ids))
         if self.area_ids:
-            parts.append(area_col.in_(self.area_ids))
+            in_area = area_col.in_(self.area_ids)
+            parts.append(in_area if seen_by_area else and_(in_area, unit_col.is_(None)))
         return or_(*parts) if parts else false()
 
 

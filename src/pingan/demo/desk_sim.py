@@ -28,13 +28,13 @@ from sqlalchemy.orm import Session
 from pingan.bootstrap import Services
 from pingan.core.errors import PinganError
 from pingan.core.geo import CRS
-from pingan.core.identity import create_user
-from pingan.core.models import COUNTY_WIDE_ROLES, Area, AreaKind, Role, TaskStatus, Unit, UnitKind, User
+from pingan.core.identity import Actor, create_user
+from pingan.core.models import COUNTY_WIDE_ROLES, Area, AreaKind, Role, Unit, UnitKind, User
 from pingan.core.tasks import WorkflowError
 from pingan.demo.county import random_points_in
 from pingan.desk.media import Upload
-from pingan.desk.models import DeskOfficer, DeskPushTemplate, DeskRequest, DeskResident
-from pingan.desk.residents import Actor, create_resident
+from pingan.desk.models import DeskOfficer, DeskPushTemplate, DeskRequest, DeskResident, DeskStatus
+from pingan.desk.residents import create_resident
 from pingan.desk.rules.kinds import SPECIALTY_NAMES, Category, PushKind, Route, Specialty, Topic
 from pingan.desk.schemas import DeskRequestCreate, PushCreate
 from pingan.desk.setup import ensure_desk_units
@@ -618,22 +618,22 @@ class DeskSimulation:
         if row.duplicate_of_id is not None and row.duplicate_of_id in open_ids and rng.random() < 0.7:
             desk.merge(actor, row.id, row.duplicate_of_id)
             return True
-        status: TaskStatus = row.status
+        status: DeskStatus = row.status
         governance = kind is UnitKind.GOVERNANCE
         if (
             not governance
             and category is Category.NUISANCE
-            and status is TaskStatus.ISSUED
+            and status is DeskStatus.ISSUED
             and actor.role not in COUNTY_WIDE_ROLES
         ):
             desk.divert(actor, row.id, "非警务事项，分流至属地治理部门")
             return True
-        if status is TaskStatus.ISSUED:
+        if status is DeskStatus.ISSUED:
             desk.sign(actor, row.id)
-        elif status is TaskStatus.SIGNED:
+        elif status is DeskStatus.SIGNED:
             replies = _GOVERNANCE_REPLIES if governance else _REPLIES[category]
             desk.reply(actor, row.id, _pick(rng, replies))
-        elif status is TaskStatus.REPLIED:
+        elif status is DeskStatus.REPLIED:
             if row.resident_id not in self._demo_ids:
                 return False  # a real resident (from the E警通 page) reads the answer and rates it themselves
             if row.rating is None and rng.random() < 0.6:

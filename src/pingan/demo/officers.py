@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.bootstrap import Services
-from pingan.core.models import Role, Task, TaskAction, TaskKind, TaskStatus, User
+from pingan.core.models import Role, Task, User
 from pingan.core.tasks import Command, WorkflowError
+from pingan.core.tasks.base import fact
 from pingan.fraud.models import FraudWarning, Outcome
+from pingan.fraud.workflow import KIND, DissuasionAction, DissuasionStatus
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ class SimulatedStaff:
         with self.services.db.session() as session:
             self._load_staff(session)
             tasks = session.scalars(
-                select(Task).where(Task.kind == TaskKind.DISSUASION, Task.closed_at.is_(None)).order_by(Task.id)
+                select(Task).where(Task.kind == KIND, Task.closed_at.is_(None)).order_by(Task.id)
             ).all()
             for task in tasks:
                 plan = self._plan(task, now)
@@ -104,32 +106,32 @@ class SimulatedStaff:
         actor = self._actor(task, plan)
         rng = plan.rng
         status = task.status
-        if status is TaskStatus.ISSUED:
-            return Command(TaskAction.SIGN, actor)
-        if status in (TaskStatus.SIGNED, TaskStatus.CALLING):
-            reached = task.calls > 0 and task.unanswered == 0
-            if reached and task.due_step is not None and task.due_step.value == "meet":
-                return Command(TaskAction.VISIT, actor, "上门当面劝阻", {"found": True})
+        if status == DissuasionStatus.ISSUED:
+            return Command(DissuasionAction.SIGN, actor)
+        if status in (DissuasionStatus.SIGNED, DissuasionStatus.CALLING):
+            reached = fact(task, "calls") > 0 and fact(task, "unanswered") == 0
+            if reached and task.due_step is not None and task.due_step == "meet":
+                return Command(DissuasionAction.VISIT, actor, "上门当面劝阻", {"found": True})
             if reached:
                 return self._feedback(session, task, plan, actor)
             answered = rng.random() < plan.reachable
-            return Command(TaskAction.CALL, actor, "拨打电话" if answered else "无人接听", {"answered": answered})
-        if status is TaskStatus.VISITING:
+            return Command(DissuasionAction.CALL, actor, "拨打电话" if answered else "无人接听", {"answered": answered})
+        if status == DissuasionStatus.VISITING:
             if not plan.findable:
                 if (self.services.clock.now() - task.created_at) > timedelta(minutes=20 / self.speed):
                     return Command(
-                        TaskAction.CLOSE,
+                        DissuasionAction.CLOSE,
                         self._centre,
                         "多次电话、上门及联系家属均未找到本人，转入长期关注",
                         {"outcome": Outcome.UNREACHABLE.value},
                     )
-                return Command(TaskAction.VISIT, actor, "上门未见到本人，已联系社区网格员", {"found": False})
+                return Command(DissuasionAction.VISIT, actor, "上门未见到本人，已联系社区网格员", {"found": False})
             found = rng.random() < 0.7
-            return Command(TaskAction.VISIT, actor, "上门寻找", {"found": found})
-        if status is TaskStatus.MET:
+            return Command(DissuasionAction.VISIT, actor, "上门寻找", {"found": found})
+        if status == DissuasionStatus.MET:
             return self._feedback(session, task, plan, actor)
-        if status is TaskStatus.FEEDBACK:
-            return Command(TaskAction.EVALUATE, self._centre, "处置规范，予以办结")
+        if status == DissuasionStatus.FEEDBACK:
+            return Command(DissuasionAction.EVALUATE, self._centre, "处置规范，予以办结")
         return None
 
     def _feedback(self, session: Session, task: Task, plan: _Plan, actor: int | None) -> Command:
@@ -140,18 +142,18 @@ class SimulatedStaff:
         if roll < 0.78:
             at_stake = moved if moved > 0 else Decimal(rng.choice([3000, 8000, 20000, 50000, 120000]))
             return Command(
-                TaskAction.FEEDBACK,
+                DissuasionAction.FEEDBACK,
                 actor,
                 "当面讲解诈骗手法，本人表示不再转账",
                 {"outcome": Outcome.DISSUADED.value, "amount_yuan": str(at_stake)},
             )
         if roll < 0.92:
             return Command(
-                TaskAction.FEEDBACK, actor, "核实为正常来电，无受骗风险", {"outcome": Outcome.NOT_AT_RISK.value}
+                DissuasionAction.FEEDBACK, actor, "核实为正常来电，无受骗风险", {"outcome": Outcome.NOT_AT_RISK.value}
             )
         lost = moved if moved > 0 else Decimal(rng.choice([2000, 6000, 15000]))
         return Command(
-            TaskAction.FEEDBACK,
+            DissuasionAction.FEEDBACK,
             actor,
             "本人已转账，已引导报案并申请止付",
             {"outcome": Outcome.DEFRAUDED.value, "amount_yuan": str(lost)},

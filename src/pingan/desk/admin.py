@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from pingan.core.clock import Clock
 from pingan.core.db import Database
 from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.identity import Actor
 from pingan.core.models import Area, Role, Unit, UnitKind, User
 from pingan.desk.directory import DirectoryCache, rule_of
 from pingan.desk.models import DeskOfficer, DeskRoutingRule, DingTalkRobot, DingTalkSend
 from pingan.desk.places import Places
-from pingan.desk.residents import Actor
 from pingan.desk.rules.kinds import TOPICS_OF
 from pingan.desk.rules.routing import Place, RouteRule, RuleError, check_rule, choose, resolve
 from pingan.desk.schemas import (

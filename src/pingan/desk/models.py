@@ -16,8 +16,18 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.core.db import Base, BigId
-from pingan.core.models import TaskStatus, _enum
+from pingan.core.models import _enum
 from pingan.desk.rules.kinds import Category, PushKind, Route, Specialty, Topic
+
+
+class DeskStatus(StrEnum):
+    """A request's (and its task's) status."""
+
+    ISSUED = "issued"  # 下发, waiting to be signed
+    SIGNED = "signed"  # 签收
+    REPLIED = "replied"  # answered, waiting for the resident
+    RESOLVED = "resolved"  # 办结
+    CLOSED = "closed"  # closed with a reason (or merged)
 
 
 class Resolution(StrEnum):
@@ -163,7 +173,7 @@ class DeskRequest(Base):
     suggested_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     """The officer or staff member handling it (the task's assignee)."""
-    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus))
+    status: Mapped[DeskStatus] = mapped_column(_enum(DeskStatus))
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     client_ref: Mapped[str | None] = mapped_column(String(64))
     """The client's idempotency key: the same key from the same resident returns the first request."""

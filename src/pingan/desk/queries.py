@@ -25,7 +25,7 @@ from pingan.desk.schemas import (
     RequestStaffView,
     TaskHistoryItem,
 )
-from pingan.fraud.queries import STATUS_NAMES, task_brief
+from pingan.desk.workflow import STATUS_NAMES
 
 if TYPE_CHECKING:
     from pingan.desk.service import PostedView
@@ -317,7 +317,9 @@ class QueueFilter:
 
 
 def queue_clause(scope: Scope) -> ColumnElement[bool]:
-    return scope.clause(DeskRequest.unit_id, DeskRequest.station_id)
+    """The desk's visibility (its workflow's `seen_by_area` is off): the requests the user's unit holds, and
+    those of its jurisdiction that no unit holds yet."""
+    return scope.clause(DeskRequest.unit_id, DeskRequest.station_id, seen_by_area=False)
 
 
 def staff_list(
@@ -371,6 +373,7 @@ def staff_view(
     viewer_id: int,
     purpose: str,
     media_url: MediaUrl,
+    brief: Callable[[Task, datetime], dict[str, Any]],
 ) -> RequestStaffView:
     """A request as staff see it; personal data masked unless `reveal` (the read is then recorded)."""
     units = _names(session, Unit, [request.unit_id, request.suggested_unit_id])
@@ -410,7 +413,7 @@ def staff_view(
         handler=users.get(request.handler_id or 0),
         resident_id=request.resident_id,
         masked=not reveal,
-        task=task_brief(task, now),
+        task=brief(task, now) if task is not None else None,
         duplicate_score=request.duplicate_score,
         merged_into_id=request.merged_into_id,
         resolution=request.resolution.value if request.resolution else None,
@@ -421,9 +424,9 @@ def staff_view(
             TaskHistoryItem(
                 at=h.at,
                 actor=actors.get(h.actor_id, "群众") if h.actor_id else "系统",
-                action=h.action.value,
-                from_status=h.from_status.value if h.from_status else None,
-                to_status=h.to_status.value if h.to_status else None,
+                action=h.action,
+                from_status=h.from_status,
+                to_status=h.to_status,
                 reason=h.reason,
                 data=h.data,
             )

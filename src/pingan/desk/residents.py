@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -14,7 +13,7 @@ from pingan.core.db import Database
 from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.geo import CRS
 from pingan.core.identifiers import mask_phone
-from pingan.core.identity import create_user, issue_token
+from pingan.core.identity import Actor, create_user, issue_token
 from pingan.core.models import Area, Person, PersonPhone, Role, Unit, UnitKind, User
 from pingan.desk.models import DeskOfficer, DeskResident
 from pingan.desk.places import Places
@@ -41,23 +40,6 @@ def create_resident(session: Session, phone: str, now: datetime) -> User:
         now=now,
         phone=phone,
     )
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, detached from any session."""
-
-    id: int
-    role: Role
-    unit_id: int | None
-
-    @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(user.id, user.role, user.unit_id)
-
-    @property
-    def is_resident(self) -> bool:
-        return self.role is Role.RESIDENT
 
 
 def require_resident(actor: Actor) -> None:

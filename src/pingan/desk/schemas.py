@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pingan.core.geo import CRS, in_china
+from pingan.core.tasks.contract import Payload
 from pingan.desk.rules.kinds import TOPICS_OF, Category, PushKind, Route, Specialty, Topic
 
 
@@ -21,6 +22,15 @@ class FieldProblem(ValueError):
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Act(Payload):
+    """The body of an action on a request's task (also accepted by `POST /api/v1/tasks/{id}/actions`)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class _Located(_In):
@@ -123,45 +133,51 @@ class DeskRequestCreate(_Located):
         return value or None
 
 
-class MessageCreate(_In):
+class MessageCreate(_Act):
     body: str = Field(min_length=1, max_length=2000)
 
 
-class ReplyCreate(_In):
+class ReplyCreate(_Act):
     body: str = Field(min_length=1, max_length=2000)
     internal: bool = False
     """A staff-only note: the resident does not see it and it is not a reply."""
 
 
-class RerouteCreate(_In):
-    unit_id: int
-    assignee_id: int | None = None
+class RerouteCreate(_Act):
+    unit_id: DbId
+    assignee_id: DbId | None = None
     reason: str = Field(min_length=1, max_length=500)
 
 
-class DivertCreate(_In):
-    unit_id: int | None = None
+class DivertCreate(_Act):
+    unit_id: DbId | None = None
     """The governance department; by default the one covering the request's place."""
     reason: str = Field(min_length=1, max_length=500)
 
 
-class MergeCreate(_In):
-    into_id: int
+class MergeCreate(_Act):
+    into_id: DbId
     reason: str | None = Field(default=None, max_length=500)
 
 
-class CloseCreate(_In):
+class CloseCreate(_Act):
     resolution: Literal["resolved", "closed"] = "resolved"
     answer: str | None = Field(default=None, min_length=1, max_length=2000)
     """The final answer to the resident (posted as a reply before closing)."""
     reason: str | None = Field(default=None, max_length=500)
 
+    @model_validator(mode="after")
+    def _reason_to_close(self) -> Self:
+        if self.resolution == "closed" and not self.reason:
+            raise FieldProblem("reason", "关闭诉求须说明理由")
+        return self
 
-class AssignCreate(_In):
-    assignee_id: int
+
+class AssignCreate(_Act):
+    assignee_id: DbId
 
 
-class RateCreate(_In):
+class RateCreate(_Act):
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=500)
 

@@ -34,7 +34,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from pingan.core.clock import Clock
 from pingan.core.db import Database, UTCDateTime
 from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound
-from pingan.core.models import COUNTY_WIDE_ROLES, Role, Task, TaskAction, TaskKind, TaskStatus, Unit, UnitKind, User
+from pingan.core.identity import Actor
+from pingan.core.models import Role, Task, Unit, UnitKind, User
 from pingan.core.notify import Notifier
 from pingan.core.rules import DeskRules
 from pingan.core.scope import Scope, scope_of
@@ -48,26 +49,24 @@ from pingan.desk.models import (
     DeskMessage,
     DeskRequest,
     DeskResident,
+    DeskStatus,
     MediaKind,
     Resolution,
 )
 from pingan.desk.places import Places
 from pingan.desk.queries import Names
-from pingan.desk.residents import Actor, require_resident
+from pingan.desk.residents import require_resident
 from pingan.desk.rules.hours import iso_week, reply_due
 from pingan.desk.rules.kinds import CATEGORY_NAMES, TOPIC_NAMES, Category, Route, Topic
 from pingan.desk.rules.routing import Decision, Place, choose, resolve
 from pingan.desk.rules.similar import Candidate, Duplicate, address_key, bbox, best_duplicate, content_hash
 from pingan.desk.schemas import DeskRequestCreate
-from pingan.desk.workflow import EMERGENCY_LEVEL
+from pingan.desk.workflow import EMERGENCY_LEVEL, KIND, REF_TYPE, STAFF_ROLES, DeskAction
 from pingan.fraud.intake import FraudIntake
 from pingan.fraud.models import FraudEvent
 
 log = logging.getLogger(__name__)
 
-REF_TYPE = "desk_request"
-HANDLER_ROLES = frozenset({Role.STATION_HEAD, Role.OFFICER, Role.GOVERNANCE})
-STAFF_ROLES = COUNTY_WIDE_ROLES | HANDLER_ROLES
 CALL_110 = "如遇紧急情况请立即拨打110！"
 UNIT_ROUTES = {
     UnitKind.STATION: Route.STATION,
@@ -239,19 +238,12 @@ def staff_scope(session: Session, actor: Actor) -> Scope:
     return scope_of(session, user)
 
 
-def visible_to(session: Session, actor: Actor, request: DeskRequest) -> bool:
+def actor_scope(session: Session, actor: Actor) -> Scope:
+    """The scope the task engine decides with: staff's jurisdiction; a resident's is empty (they see their own)."""
     if actor.role is Role.RESIDENT:
-        return request.resident_id == actor.id
-    if actor.role not in STAFF_ROLES:
-        return False
-    return staff_scope(session, actor).covers(unit_id=request.unit_id, area_id=request.station_id)
-
-
-def may_handle(actor: Actor, request: DeskRequest) -> bool:
-    """County-wide roles, or staff of the unit handling the request now."""
-    if actor.role in COUNTY_WIDE_ROLES:
-        return True
-    return actor.role in HANDLER_ROLES and actor.unit_id is not None and actor.unit_id == request.unit_id
+        return Scope(False, frozenset(), frozenset())
+    user = session.get(User, actor.id)
+    return scope_of(session, user) if user is not None else Scope(False, frozenset(), frozenset())
 
 
 class DeskService:
@@ -283,7 +275,8 @@ class DeskService:
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._writer = threading.Lock()
-        tasks.listen(TaskKind.DESK_REQUEST, self._sync)
+        tasks.listen(KIND, self._sync)
+        self._register_actions(tasks)
         # Suspected fraud goes on to the fraud intake after the post has answered, in small batches.
         self._forwarder = Forwarder(self.forward_fraud) if forward_async else None
 
@@ -315,11 +308,11 @@ class DeskService:
         if request is None:
             return
         now = self.clock.now()
-        if command.action is TaskAction.REPLY and request.first_reply_at is None:
+        if command.action == DeskAction.REPLY and request.first_reply_at is None:
             request.first_reply_at = now
             request.first_reply_by = command.actor_id
             request.replied_on_time = request.reply_due_at is None or now <= request.reply_due_at
-        request.status = task.status
+        request.status = DeskStatus(task.status)
         request.is_open = task.closed_at is None
         request.unit_id = task.unit_id
         request.handler_id = task.assignee_id
@@ -456,7 +449,7 @@ class DeskService:
             "unit_id": decision.unit_id,
             "suggested_unit_id": decision.suggested_unit_id,
             "handler_id": decision.assignee_id,
-            "status": TaskStatus.ISSUED,
+            "status": DeskStatus.ISSUED,
             "is_open": True,
             "client_ref": body.client_ref,
             "content_hash": digest,
@@ -685,7 +678,7 @@ class DeskService:
         excerpt = (text[:40] + ("…" if len(text) > 40 else "")) if text else "（语音）"
         task = self.tasks.create(
             session,
-            kind=TaskKind.DESK_REQUEST,
+            kind=KIND,
             title=f"【{name}】{excerpt}"[:200],
             ref_type=REF_TYPE,
             ref_id=values["id"],
@@ -700,6 +693,7 @@ class DeskService:
                 "suggested_unit_id": decision.suggested_unit_id,
                 "duplicate_of": duplicate_of,
             },
+            facts={"resident_id": actor.id},
         )
         if decision.assignee_id is not None:
             task.assignee_id = decision.assignee_id
@@ -814,168 +808,51 @@ class DeskService:
         if self._forwarder is not None:
             self._forwarder.close()
 
-    # -- staff -----------------------------------------------------------------------------------
+    # -- acting on a request: every staff and resident action goes through the task engine ------------
 
-    def _staff_request(self, session: Session, actor: Actor, request_id: int, *, handle: bool = True) -> DeskRequest:
-        if actor.role not in STAFF_ROLES:
-            raise Forbidden("当前角色不能处理群众诉求")
-        request = session.get(DeskRequest, request_id)
-        if request is None or not visible_to(session, actor, request):
-            raise NotFound("诉求不存在或不在本单位范围内", field="request_id")
-        if handle and not may_handle(actor, request):
-            raise Forbidden(f"该诉求由{self._unit_name(session, request.unit_id)}处理", field="request_id")
-        return request
+    def visible(self, session: Session, actor: Actor, request: DeskRequest) -> bool:
+        """Whether the actor may see the request: the task engine's decision on its task."""
+        task = task_of(session, request.id)
+        return task is not None and self.tasks.sees(actor, actor_scope(session, actor), task)
+
+    def act(self, actor: Actor, request_id: int, action: str, payload: dict[str, Any]) -> None:
+        """One action on a request, decided and applied by the task engine (as `POST /api/v1/tasks/{id}/actions`
+        would): the desk's endpoints are aliases of it."""
+        with self.write() as session:
+            request = session.get(DeskRequest, request_id)
+            task = task_of(session, request_id) if request is not None else None
+            if task is None:
+                raise NotFound("诉求不存在或不在本单位范围内", field="request_id")
+            self.tasks.perform(session, actor, actor_scope(session, actor), task, action, payload)
 
     def sign(self, actor: Actor, request_id: int) -> None:
-        with self.write() as session:
-            request = self._staff_request(session, actor, request_id)
-            self.tasks.act(session, self._task(session, request), Command(TaskAction.SIGN, actor.id))
+        self.act(actor, request_id, DeskAction.SIGN, {})
 
     def assign(self, actor: Actor, request_id: int, assignee_id: int) -> None:
-        with self.write() as session:
-            request = self._staff_request(session, actor, request_id)
-            if actor.role not in COUNTY_WIDE_ROLES | {Role.STATION_HEAD}:
-                raise Forbidden("只有所长或中心可以指派", field="assignee_id")
-            self._check_assignee(session, assignee_id, request.unit_id)
-            self.tasks.act(
-                session,
-                self._task(session, request),
-                Command(TaskAction.ASSIGN, actor.id, None, {"assignee_id": assignee_id}),
-            )
+        self.act(actor, request_id, DeskAction.ASSIGN, {"assignee_id": assignee_id})
 
-    def _check_assignee(self, session: Session, assignee_id: int, unit_id: int | None) -> None:
-        user = session.get(User, assignee_id)
-        if user is None or not user.active or user.role not in HANDLER_ROLES | COUNTY_WIDE_ROLES:
-            raise BadInput("指派对象不存在或不能处理诉求", field="assignee_id")
-        if unit_id is not None and user.unit_id != unit_id:
-            raise BadInput("指派对象不属于处理单位", field="assignee_id")
-
-    def reply(self, actor: Actor, request_id: int, body: str, *, internal: bool = False) -> int:
-        """A reply the resident sees (or a staff-only note). Returns the message id."""
-        with self.write() as session:
-            request = self._staff_request(session, actor, request_id)
-            task = self._task(session, request)
-            if internal:
-                self.tasks.act(session, task, Command(TaskAction.NOTE, actor.id, "内部备注", {"internal": True}))
-                message = self._message(
-                    session,
-                    request,
-                    body,
-                    kind=AuthorKind.STAFF,
-                    author_id=actor.id,
-                    unit_id=actor.unit_id,
-                    internal=True,
-                )
-            else:
-                self.tasks.act(session, task, Command(TaskAction.REPLY, actor.id, None, {"length": len(body)}))
-                message = self._message(
-                    session, request, body, kind=AuthorKind.STAFF, author_id=actor.id, unit_id=actor.unit_id
-                )
-                self._tell_resident(session, request, "您的诉求有新答复", body[:100])
-            session.flush()
-            return message.id
+    def reply(self, actor: Actor, request_id: int, body: str, *, internal: bool = False) -> None:
+        """A reply the resident sees (or a staff-only note)."""
+        if internal:
+            self.act(actor, request_id, DeskAction.NOTE, {"note": body})
+        else:
+            self.act(actor, request_id, DeskAction.REPLY, {"body": body})
 
     def reroute(
-        self,
-        actor: Actor,
-        request_id: int,
-        unit_id: int,
-        reason: str,
-        *,
-        assignee_id: int | None = None,
-        divert: bool = False,
+        self, actor: Actor, request_id: int, unit_id: int, reason: str, *, assignee_id: int | None = None
     ) -> None:
-        """Hand the request to another unit (history and reason kept); `divert` to a governance department."""
-        with self.write() as session:
-            request = self._staff_request(session, actor, request_id)
-            unit = session.get(Unit, unit_id)
-            if unit is None:
-                raise BadInput("目标单位不存在", field="unit_id")
-            if divert and unit.kind is not UnitKind.GOVERNANCE:
-                raise BadInput("分流对象须为治理部门", field="unit_id")
-            if unit.kind in (UnitKind.BANK, UnitKind.TELECOM):
-                raise BadInput("不能转给金融或通信单位", field="unit_id")
-            if request.category is Category.EMERGENCY and unit.kind is UnitKind.GOVERNANCE:
-                raise BadInput("紧急求助不能分流至治理部门", field="unit_id")
-            if assignee_id is not None:
-                self._check_assignee(session, assignee_id, unit_id)
-            route = UNIT_ROUTES.get(unit.kind, Route.UNIT)
-            if assignee_id is not None and route is Route.STATION:
-                route = Route.OFFICER
-            task = self._task(session, request)
-            before = request.unit_id
-            self.tasks.act(
-                session,
-                task,
-                Command(
-                    TaskAction.REROUTE,
-                    actor.id,
-                    reason,
-                    {
-                        "unit_id": unit_id,
-                        "assignee_id": assignee_id,
-                        "from_unit_id": before,
-                        "route": route.value,
-                        "divert": divert,
-                    },
-                ),
-            )
-            request.route = route
-            if request.suggested_unit_id == unit_id:
-                request.suggested_unit_id = None
-            who = self._handler_phrase(session, unit_id, assignee_id)
-            if route is Route.GOVERNANCE:
-                text = f"您的诉求属于非警务事项，已分流至{who}处理，处理结果将在此告知。"
-            else:
-                text = f"您的诉求已转交{who}处理。"
-            self._message(session, request, text)
-            self._tell_resident(session, request, "您的诉求已转交", text)
-            self.notifier.send(
-                session,
-                title=f"转来诉求：{task.title}",
-                body=f"由{self._unit_name(session, before)}转来，理由：{reason}",
-                unit_id=unit_id,
-                user_id=None,
-                task_id=task.id,
-            )
+        """Hand the request to another unit (history and reason kept)."""
+        self.act(
+            actor, request_id, DeskAction.REROUTE, {"unit_id": unit_id, "reason": reason, "assignee_id": assignee_id}
+        )
 
     def divert(self, actor: Actor, request_id: int, reason: str, unit_id: int | None = None) -> None:
         """Send a non-police matter to the governance department (by default the one covering its place)."""
-        if unit_id is None:
-            with self.db.session() as session:
-                request = self._staff_request(session, actor, request_id)
-                directory = self.directory.snapshot(session)
-                unit_id = directory.governance_unit(Place(request.station_id, request.community_id))
-            if unit_id is None:
-                raise BadInput("未配置属地治理部门，请指定 unit_id", field="unit_id")
-        self.reroute(actor, request_id, unit_id, reason, divert=True)
+        self.act(actor, request_id, DeskAction.DIVERT, {"unit_id": unit_id, "reason": reason})
 
     def merge(self, actor: Actor, request_id: int, into_id: int, reason: str | None = None) -> None:
         """Close a duplicate into an open request; its resident follows the other one's answers."""
-        if request_id == into_id:
-            raise BadInput("不能与自身合并", field="into_id")
-        with self.write() as session:
-            request = self._staff_request(session, actor, request_id)
-            target = session.get(DeskRequest, into_id)
-            if target is None or not visible_to(session, actor, target):
-                raise NotFound("合并目标不存在或不在本单位范围内", field="into_id")
-            if not target.is_open:
-                raise Conflict("合并目标已办结", field="into_id", code="target_closed")
-            if target.merged_into_id is not None:
-                raise Conflict("合并目标本身已被合并", field="into_id", code="target_merged")
-            why = reason or f"与诉求#{into_id}重复"
-            self.tasks.act(
-                session, self._task(session, request), Command(TaskAction.MERGE, actor.id, why, {"into_id": into_id})
-            )
-            request.merged_into_id = into_id
-            self.tasks.act(
-                session,
-                self._task(session, target),
-                Command(TaskAction.NOTE, actor.id, f"合并诉求#{request_id}", {"merged_id": request_id}),
-            )
-            text = f"您的诉求与同类诉求#{into_id}合并处理，处理进展将在此同步告知。"
-            self._message(session, request, text)
-            self._tell_resident(session, request, "您的诉求已合并处理", text)
+        self.act(actor, request_id, DeskAction.MERGE, {"into_id": into_id, "reason": reason})
 
     def close(
         self,
@@ -987,65 +864,200 @@ class DeskService:
         reason: str | None = None,
     ) -> None:
         """Close: `resolved` after (or with) the final answer; `closed` without one, with a reason."""
-        with self.write() as session:
-            request = self._staff_request(session, actor, request_id)
-            task = self._task(session, request)
-            if answer:
-                self.tasks.act(session, task, Command(TaskAction.REPLY, actor.id, None, {"final": True}))
-                self._message(
-                    session, request, answer, kind=AuthorKind.STAFF, author_id=actor.id, unit_id=actor.unit_id
-                )
-            self.tasks.act(session, task, Command(TaskAction.CLOSE, actor.id, reason, {"resolution": resolution}))
-            if resolution == Resolution.RESOLVED.value:
-                text = f"您的诉求已由{self._unit_name(session, request.unit_id)}办结，欢迎对处理结果进行评价。"
-            else:
-                text = f"您的诉求已关闭：{reason}"
-            self._message(session, request, text)
-            self._tell_resident(
-                session, request, "您的诉求已办结" if resolution == "resolved" else "您的诉求已关闭", text
-            )
+        self.act(actor, request_id, DeskAction.CLOSE, {"resolution": resolution, "answer": answer, "reason": reason})
 
-    # -- the resident after posting --------------------------------------------------------------
-
-    def _own_request(self, session: Session, actor: Actor, request_id: int) -> DeskRequest:
-        require_resident(actor)
-        request = session.get(DeskRequest, request_id)
-        if request is None or request.resident_id != actor.id:
-            raise NotFound("诉求不存在", field="request_id")
-        return request
-
-    def follow_up(self, actor: Actor, request_id: int, body: str) -> int:
-        with self.write() as session:
-            request = self._own_request(session, actor, request_id)
-            if not request.is_open:
-                raise Conflict("诉求已办结，如有新问题请重新提交", code="request_closed")
-            task = self._task(session, request)
-            self.tasks.act(session, task, Command(TaskAction.NOTE, actor.id, None, {"follow_up": True}))
-            message = self._message(session, request, body, kind=AuthorKind.RESIDENT, author_id=actor.id)
-            if request.unit_id is not None:
-                self.notifier.send(
-                    session, title=f"群众追问：{task.title}", body=body[:100], unit_id=request.unit_id, task_id=task.id
-                )
-            session.flush()
-            return message.id
+    def follow_up(self, actor: Actor, request_id: int, body: str) -> None:
+        self.act(actor, request_id, DeskAction.FOLLOW_UP, {"body": body})
 
     def rate(self, actor: Actor, request_id: int, rating: int, comment: str | None = None) -> None:
-        with self.write() as session:
-            request = self._own_request(session, actor, request_id)
-            if request.rating is not None:
-                raise Conflict("已评价过该诉求", field="rating", code="already_rated")
-            if request.first_reply_at is None or request.resolution in (Resolution.MERGED, Resolution.CLOSED):
-                raise Conflict("诉求答复后才能评价", field="rating", code="not_replied")
-            if self.clock.now() > request.first_reply_at + timedelta(days=self.rules.rating_days):
-                raise Conflict("已超过评价期限", field="rating", code="rating_expired")
+        self.act(actor, request_id, DeskAction.RATE, {"rating": rating, "comment": comment})
+
+    # -- what the desk does around each action (checks before, records after) ---------------------------
+
+    def _register_actions(self, tasks: TaskService) -> None:
+        tasks.on(KIND, DeskAction.REPLY, effect=self._replied)
+        tasks.on(KIND, DeskAction.NOTE, effect=self._noted)
+        tasks.on(KIND, DeskAction.REROUTE, check=self._check_reroute, effect=self._rerouted)
+        tasks.on(KIND, DeskAction.DIVERT, check=self._check_divert, effect=self._rerouted)
+        tasks.on(KIND, DeskAction.MERGE, check=self._check_merge, effect=self._merged)
+        tasks.on(KIND, DeskAction.CLOSE, check=self._check_close, effect=self._closed)
+        tasks.on(KIND, DeskAction.FOLLOW_UP, check=self._check_open, effect=self._followed_up)
+        tasks.on(KIND, DeskAction.RATE, check=self._check_rate, effect=self._rated)
+
+    @staticmethod
+    def _request(session: Session, task: Task) -> DeskRequest:
+        request = session.get(DeskRequest, task.ref_id) if task.ref_type == REF_TYPE else None
+        if request is None:
+            raise Conflict("任务缺少对应的诉求", code="no_request")
+        return request
+
+    def _replied(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        request = self._request(session, task)
+        body = str(command.data["body"])
+        self._message(session, request, body, kind=AuthorKind.STAFF, author_id=actor.id, unit_id=actor.unit_id)
+        self._tell_resident(session, request, "您的诉求有新答复", body[:100])
+
+    def _noted(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        request = self._request(session, task)
+        body = command.reason or ""
+        self._message(
+            session, request, body, kind=AuthorKind.STAFF, author_id=actor.id, unit_id=actor.unit_id, internal=True
+        )
+
+    def _check_unit(self, session: Session, request: DeskRequest, unit_id: int, *, divert: bool) -> Unit:
+        unit = session.get(Unit, unit_id)
+        if unit is None:
+            raise BadInput("目标单位不存在", field="unit_id")
+        if divert and unit.kind is not UnitKind.GOVERNANCE:
+            raise BadInput("分流对象须为治理部门", field="unit_id")
+        if unit.kind in (UnitKind.BANK, UnitKind.TELECOM):
+            raise BadInput("不能转给金融或通信单位", field="unit_id")
+        if request.category is Category.EMERGENCY and unit.kind is UnitKind.GOVERNANCE:
+            raise BadInput("紧急求助不能分流至治理部门", field="unit_id")
+        return unit
+
+    def _check_reroute(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
+        return self._hand_over(session, task, command, divert=False)
+
+    def _check_divert(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
+        return self._hand_over(session, task, command, divert=True)
+
+    def _hand_over(self, session: Session, task: Task, command: Command, *, divert: bool) -> Command:
+        request = self._request(session, task)
+        unit_id = command.data.get("unit_id")
+        if unit_id is None:  # a diversion to the governance department covering the request's place
+            unit_id = self.directory.snapshot(session).governance_unit(Place(request.station_id, request.community_id))
+            if unit_id is None:
+                raise BadInput("未配置属地治理部门，请指定 unit_id", field="unit_id")
+        unit = self._check_unit(session, request, int(unit_id), divert=divert)
+        assignee_id = command.data.get("assignee_id")
+        if assignee_id is not None:
+            user = session.get(User, int(assignee_id))
+            if user is None or not user.active or user.role not in STAFF_ROLES:
+                raise BadInput("指派对象不存在或不能处理诉求", field="assignee_id")
+            if user.unit_id != unit.id:
+                raise BadInput("指派对象不属于处理单位", field="assignee_id")
+        route = UNIT_ROUTES.get(unit.kind, Route.UNIT)
+        if assignee_id is not None and route is Route.STATION:
+            route = Route.OFFICER
+        data = {
+            **command.data,
+            "unit_id": unit.id,
+            "assignee_id": assignee_id,
+            "from_unit_id": request.unit_id,
+            "route": route.value,
+            "divert": divert,
+        }
+        return Command(command.action, command.actor_id, command.reason, data)
+
+    def _rerouted(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        request = self._request(session, task)
+        route = Route(str(command.data["route"]))
+        unit_id = int(command.data["unit_id"])
+        assignee = command.data.get("assignee_id")
+        request.route = route
+        if request.suggested_unit_id == unit_id:
+            request.suggested_unit_id = None
+        who = self._handler_phrase(session, unit_id, int(assignee) if assignee is not None else None)
+        if route is Route.GOVERNANCE:
+            text = f"您的诉求属于非警务事项，已分流至{who}处理，处理结果将在此告知。"
+        else:
+            text = f"您的诉求已转交{who}处理。"
+        self._message(session, request, text)
+        self._tell_resident(session, request, "您的诉求已转交", text)
+        before = command.data.get("from_unit_id")
+        self.notifier.send(
+            session,
+            title=f"转来诉求：{task.title}",
+            body=f"由{self._unit_name(session, int(before) if before is not None else None)}转来，理由：{command.reason}",
+            unit_id=unit_id,
+            user_id=None,
+            task_id=task.id,
+        )
+
+    def _check_merge(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
+        into_id = int(command.data["into_id"])
+        if into_id == task.ref_id:
+            raise BadInput("不能与自身合并", field="into_id")
+        target = session.get(DeskRequest, into_id)
+        if target is None or not self.visible(session, actor, target):
+            raise NotFound("合并目标不存在或不在本单位范围内", field="into_id")
+        if not target.is_open:
+            raise Conflict("合并目标已办结", field="into_id", code="target_closed")
+        if target.merged_into_id is not None:
+            raise Conflict("合并目标本身已被合并", field="into_id", code="target_merged")
+        reason = command.reason or f"与诉求#{into_id}重复"
+        return Command(command.action, command.actor_id, reason, command.data)
+
+    def _merged(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        request = self._request(session, task)
+        into_id = int(command.data["into_id"])
+        request.merged_into_id = into_id
+        target_task = task_of(session, into_id)
+        if target_task is not None:
             self.tasks.act(
                 session,
-                self._task(session, request),
-                Command(TaskAction.RATE, actor.id, comment, {"rating": rating}),
+                target_task,
+                Command(DeskAction.NOTE, actor.id, f"合并诉求#{request.id}", {"merged_id": request.id}),
             )
-            request.rating = rating
-            request.rating_comment = comment
-            request.rated_at = self.clock.now()
+        text = f"您的诉求与同类诉求#{into_id}合并处理，处理进展将在此同步告知。"
+        self._message(session, request, text)
+        self._tell_resident(session, request, "您的诉求已合并处理", text)
+
+    def _check_close(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
+        answer = command.data.get("answer")
+        if answer and task.closed_at is None:
+            # The final answer is a reply of its own, before the close, so the history shows both.
+            request = self._request(session, task)
+            self.tasks.act(session, task, Command(DeskAction.REPLY, actor.id, None, {"final": True}))
+            self._message(
+                session, request, str(answer), kind=AuthorKind.STAFF, author_id=actor.id, unit_id=actor.unit_id
+            )
+        data = {k: v for k, v in command.data.items() if k != "answer"}
+        return Command(command.action, command.actor_id, command.reason, data)
+
+    def _closed(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        request = self._request(session, task)
+        if command.data.get("resolution", Resolution.RESOLVED.value) == Resolution.RESOLVED.value:
+            text = f"您的诉求已由{self._unit_name(session, request.unit_id)}办结，欢迎对处理结果进行评价。"
+            title = "您的诉求已办结"
+        else:
+            text = f"您的诉求已关闭：{command.reason}"
+            title = "您的诉求已关闭"
+        self._message(session, request, text)
+        self._tell_resident(session, request, title, text)
+
+    def _check_open(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
+        if task.closed_at is not None:
+            raise Conflict("诉求已办结，如有新问题请重新提交", code="request_closed")
+        return command
+
+    def _followed_up(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        request = self._request(session, task)
+        body = str(command.data["body"])
+        self._message(session, request, body, kind=AuthorKind.RESIDENT, author_id=actor.id)
+        if request.unit_id is not None:
+            self.notifier.send(
+                session, title=f"群众追问：{task.title}", body=body[:100], unit_id=request.unit_id, task_id=task.id
+            )
+
+    def _check_rate(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
+        request = self._request(session, task)
+        if request.rating is not None:
+            raise Conflict("已评价过该诉求", field="rating", code="already_rated")
+        if request.first_reply_at is None or request.resolution in (Resolution.MERGED, Resolution.CLOSED):
+            raise Conflict("诉求答复后才能评价", field="rating", code="not_replied")
+        if self.clock.now() > request.first_reply_at + timedelta(days=self.rules.rating_days):
+            raise Conflict("已超过评价期限", field="rating", code="rating_expired")
+        comment = command.data.get("comment")
+        return Command(command.action, command.actor_id, str(comment) if comment else None, command.data)
+
+    def _rated(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        request = self._request(session, task)
+        comment = command.data.get("comment")
+        request.rating = int(command.data["rating"])
+        request.rating_comment = str(comment) if comment else None
+        request.rated_at = self.clock.now()
 
     # -- media -----------------------------------------------------------------------------------
 
@@ -1053,7 +1065,7 @@ class DeskService:
         """(path, media type, file name) of an upload, for its resident and the staff who may see the request."""
         media = session.get(DeskMedia, media_id)
         request = session.get(DeskRequest, media.request_id) if media is not None else None
-        if media is None or request is None or not visible_to(session, actor, request):
+        if media is None or request is None or not self.visible(session, actor, request):
             raise NotFound("文件不存在", field="media_id")
         path = self.media.path_of(media.path)
         if not path.is_file():

@@ -31,7 +31,7 @@ from pingan.core.errors import field_of
 from pingan.core.gcpause import gc_paused
 from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, guess_kind, mask_phone, match_keys
-from pingan.core.models import Task, TaskAction, TaskKind
+from pingan.core.models import Task
 from pingan.core.people import PersonFacts, people_by_phone
 from pingan.core.rules import CountyRules
 from pingan.core.tasks import Command, NewTask, TaskService
@@ -39,6 +39,7 @@ from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, pe
 from pingan.fraud.indicators import Hit, IndicatorMatcher
 from pingan.fraud.models import EventKind, EventSource, FraudEvent, FraudWarning, Level, WarningStatus
 from pingan.fraud.schemas import EventIn
+from pingan.fraud.workflow import KIND, DissuasionAction
 
 DEFAULT_COUNTERPART = {
     EventKind.CALL: IdentifierKind.PHONE,
@@ -468,7 +469,7 @@ class FraudIntake:
         warning, graded = step.warning, step.graded
         assert graded is not None
         return NewTask(
-            kind=TaskKind.DISSUASION,
+            kind=KIND,
             title=f"{mask_phone(step.lead.event.subject_phone)} {_headline(graded.reasons)}",
             ref_type="fraud_warning",
             ref_id=warning.id,
@@ -499,12 +500,12 @@ class FraudIntake:
             old = warning.level
             warning.level = graded.level
             return Command(
-                TaskAction.LEVEL,
+                DissuasionAction.LEVEL,
                 None,
                 f"合并新线索，等级由{Level(old).value}升为{graded.level.value}：{_headline(graded.reasons)}",
                 {"level": graded.level.value},
             )
-        return Command(TaskAction.MERGE, None, f"合并新线索（第{warning.event_count}条）")
+        return Command(DissuasionAction.MERGE, None, f"合并新线索（第{warning.event_count}条）")
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,22 +11,11 @@ from sqlalchemy.orm import Session
 
 from pingan.core.identifiers import mask_address, mask_id_number, mask_name, mask_phone
 from pingan.core.models import Area, Person, Task, Unit
-from pingan.core.tasks import STEP_NAMES, is_overdue
 from pingan.fraud.models import FraudEvent, FraudWarning, Level, WarningStatus
+from pingan.fraud.workflow import LEVEL_NAMES
 
-LEVEL_NAMES = {Level.CRITICAL: "特高危", Level.HIGH: "高", Level.MEDIUM: "中", Level.LOW: "低"}
-STATUS_NAMES = {
-    "issued": "已下发",
-    "signed": "已签收",
-    "calling": "电话劝阻中",
-    "visiting": "上门寻找中",
-    "met": "已见面",
-    "feedback": "已反馈",
-    "evaluated": "已评估",
-    "closed": "已关闭",
-    "replied": "已答复",
-    "resolved": "已办结",
-}
+Brief = Callable[[Task, datetime], dict[str, Any]]
+"""How a task is shown (`pingan.core.tasks.TaskService.brief`)."""
 
 
 def person_view(person: Person | None, phone: str, *, reveal: bool) -> dict[str, Any]:
@@ -46,23 +35,6 @@ def person_view(person: Person | None, phone: str, *, reveal: bool) -> dict[str,
     }
 
 
-def task_brief(task: Task | None, now: datetime) -> dict[str, Any] | None:
-    if task is None:
-        return None
-    return {
-        "id": task.id,
-        "status": task.status.value,
-        "status_name": STATUS_NAMES.get(task.status.value, task.status.value),
-        "due_step": task.due_step.value if task.due_step else None,
-        "due_step_name": STEP_NAMES.get(task.due_step.value, "") if task.due_step else None,
-        "due_at": task.due_at.isoformat() if task.due_at else None,
-        "overdue": is_overdue(task, now),
-        "escalation": task.escalation,
-        "assignee_id": task.assignee_id,
-        "outcome": task.outcome,
-    }
-
-
 def warning_view(
     warning: FraudWarning,
     person: Person | None,
@@ -71,6 +43,7 @@ def warning_view(
     task: Task | None,
     now: datetime,
     *,
+    brief: Brief,
     reveal: bool = False,
 ) -> dict[str, Any]:
     return {
@@ -93,7 +66,7 @@ def warning_view(
         "outcome": warning.outcome.value if warning.outcome else None,
         "amount_protected_yuan": f"{warning.amount_protected_fen / 100:.2f}",
         "amount_lost_yuan": f"{warning.amount_lost_fen / 100:.2f}",
-        "task": task_brief(task, now),
+        "task": brief(task, now) if task is not None else None,
     }
 
 
@@ -101,6 +74,7 @@ def list_warnings(
     session: Session,
     now: datetime,
     *,
+    brief: Brief,
     scope_clause: ColumnElement[bool] | None = None,
     status: str | None = None,
     level: str | None = None,
@@ -131,7 +105,7 @@ def list_warnings(
         query = query.where(w.created_at >= since)
     if before_id is not None:
         query = query.where(w.id < before_id)
-    return [warning_view(row[0], row[1], row[2], row[3], row[4], now) for row in session.execute(query)]
+    return [warning_view(row[0], row[1], row[2], row[3], row[4], now, brief=brief) for row in session.execute(query)]
 
 
 def warning_events(session: Session, warning_id: int) -> Sequence[FraudEvent]:

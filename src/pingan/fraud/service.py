@@ -12,17 +12,17 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
-from pingan.core.models import Area, Task, TaskAction, TaskKind
+from pingan.core.models import Area, Task
 from pingan.core.tasks import Command, TaskService
-from pingan.fraud.ladder import _yuan
 from pingan.fraud.models import FraudWarning, Outcome, WarningStatus
+from pingan.fraud.workflow import KIND, DissuasionAction, _yuan
 
 
 class FraudService:
     def __init__(self, clock: Clock, tasks: TaskService) -> None:
         self.clock = clock
         self.tasks = tasks
-        tasks.listen(TaskKind.DISSUASION, self.sync_warning)
+        tasks.listen(KIND, self.sync_warning)
 
     def sync_warning(self, session: Session, task: Task, command: Command) -> None:
         """Keep a warning in step with its dissuasion task: outcome, money, closure."""
@@ -30,7 +30,7 @@ class FraudService:
         if warning is None:
             return
         now = self.clock.now()
-        if command.action in (TaskAction.FEEDBACK, TaskAction.CLOSE) and task.outcome:
+        if command.action in (DissuasionAction.FEEDBACK, DissuasionAction.CLOSE) and task.outcome:
             warning.outcome = Outcome(task.outcome)
             if command.data.get("amount_yuan") not in (None, ""):
                 amount = int(_yuan(command.data.get("amount_yuan"), "amount_yuan") * 100)

@@ -5,41 +5,31 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select, text, update
-from sqlalchemy.orm import Session
 
 from pingan import __version__
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
-from pingan.api.schemas import Health, LookupRequest, LookupResult, TaskActionIn, Token, UserPublic
+from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
 from pingan.bootstrap import Services
-from pingan.core.errors import BadInput, Forbidden, NotFound
-from pingan.core.identity import authenticate, issue_token
+from pingan.core.errors import BadInput
+from pingan.core.identity import Actor, authenticate, issue_token
 from pingan.core.models import (
-    COUNTY_WIDE_ROLES,
     AccessLog,
     Area,
     AreaKind,
     Notification,
     Role,
     Task,
-    TaskAction,
     TaskEvent,
-    TaskKind,
-    TaskStatus,
     Unit,
     User,
 )
-from pingan.core.scope import FIELD_ROLES, Scope
-from pingan.core.tasks import Command, is_overdue
-from pingan.fraud.queries import STATUS_NAMES, task_brief
+from pingan.core.scope import Scope
 
 router = APIRouter()
-
-CENTRE_ACTIONS = frozenset({TaskAction.EVALUATE, TaskAction.CLOSE})
-LEAD_ACTIONS = frozenset({TaskAction.ASSIGN})
 
 
 @router.get("/health", response_model=Health, tags=["system"])
@@ -175,52 +165,7 @@ def mark_read(services: ServicesDep, session: SessionDep, user: CurrentUser, bod
     return {"marked": int(changed.rowcount)}  # type: ignore[attr-defined]
 
 
-# -- tasks -------------------------------------------------------------------------------------------
-
-
-def _task_view(
-    services: Services, user: User, task: Task, now: datetime, units: dict[int, str], users: dict[int, str]
-) -> dict[str, Any]:
-    brief = task_brief(task, now) or {}
-    allowed = services.tasks.workflow(task.kind).allowed(task)
-    return {
-        "allowed_actions": sorted(a.value for a in allowed if may_act(user, a)),
-        **brief,
-        "kind": task.kind.value,
-        "level": task.level,
-        "title": task.title,
-        "ref_type": task.ref_type,
-        "ref_id": task.ref_id,
-        "unit_id": task.unit_id,
-        "unit": units.get(task.unit_id) if task.unit_id else None,
-        "area_id": task.area_id,
-        "assignee": users.get(task.assignee_id) if task.assignee_id else None,
-        "created_at": task.created_at.isoformat(),
-        "updated_at": task.updated_at.isoformat(),
-        "breaches": task.breaches,
-        "calls": task.calls,
-        "unanswered": task.unanswered,
-        "visits": task.visits,
-        "closed_at": task.closed_at.isoformat() if task.closed_at else None,
-    }
-
-
-def check_may_act(user: User, action: TaskAction) -> None:
-    """Role rules for task actions: the centre evaluates and closes; the station head or centre assigns."""
-    if action in CENTRE_ACTIONS and user.role not in COUNTY_WIDE_ROLES:
-        raise Forbidden("评估与关闭由中心进行", field="action")
-    if action in LEAD_ACTIONS and user.role not in COUNTY_WIDE_ROLES | {Role.STATION_HEAD}:
-        raise Forbidden("只有所长或中心可以指派", field="action")
-    if user.role not in COUNTY_WIDE_ROLES | FIELD_ROLES:
-        raise Forbidden("当前角色不能处理任务", field="action")
-
-
-def may_act(user: User, action: TaskAction) -> bool:
-    try:
-        check_may_act(user, action)
-    except Forbidden:
-        return False
-    return True
+# -- tasks: one API over every capability's workflow ---------------------------------------------------
 
 
 def _names(session: Any, tasks: list[Task]) -> tuple[dict[int, str], dict[int, str]]:
@@ -233,11 +178,34 @@ def _names(session: Any, tasks: list[Task]) -> tuple[dict[int, str], dict[int, s
     return units, users
 
 
-def visible_task(session: Session, scope: Scope, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None or not scope.covers(unit_id=task.unit_id, area_id=task.area_id):
-        raise NotFound("任务不存在或不在本单位辖区", field="task_id")
-    return task
+def _task_view(
+    services: Services,
+    actor: Actor,
+    scope: Scope,
+    task: Task,
+    now: datetime,
+    units: dict[int, str],
+    users: dict[int, str],
+) -> dict[str, Any]:
+    return {
+        "allowed_actions": sorted(services.tasks.permitted(actor, scope, task)),
+        **services.tasks.brief(task, now),
+        "level": task.level,
+        "title": task.title,
+        "ref_type": task.ref_type,
+        "ref_id": task.ref_id,
+        "unit_id": task.unit_id,
+        "unit": units.get(task.unit_id) if task.unit_id else None,
+        "area_id": task.area_id,
+        "assignee": users.get(task.assignee_id) if task.assignee_id else None,
+        "created_at": task.created_at.isoformat(),
+        "updated_at": task.updated_at.isoformat(),
+        "breaches": task.breaches,
+        "closed_at": task.closed_at.isoformat() if task.closed_at else None,
+    }
+
+
+DbId = Annotated[int, Query(ge=1, le=2**63 - 1)]
 
 
 @router.get("/tasks", tags=["tasks"])
@@ -246,17 +214,23 @@ def list_tasks(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    kind: TaskKind | None = None,
-    status: Annotated[list[TaskStatus] | None, Query()] = None,
+    kind: Annotated[str | None, Query(max_length=32, description="A registered task kind.")] = None,
+    status: Annotated[list[str] | None, Query(max_length=20)] = None,
     open_only: Annotated[bool, Query(alias="open")] = True,
     level: Annotated[str | None, Query(pattern="^(critical|high|medium|low)$")] = None,
+    unit_id: DbId | None = None,
+    assignee_id: DbId | None = None,
     mine: bool = False,
     overdue: bool = False,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Text in the title.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
-    """The worklist: tasks in the user's jurisdiction, most urgent deadline first."""
+    """The worklist: tasks of every kind in the user's scope, most urgent deadline first."""
+    if kind is not None and kind not in services.tasks.workflows:
+        raise BadInput(f"未知的任务类型 {kind}（可用：{'、'.join(sorted(services.tasks.workflows))}）", field="kind")
     now = services.clock.now()
-    query = select(Task).where(scope.clause(Task.unit_id, Task.area_id))
+    actor = Actor.of(user)
+    query = select(Task).where(services.tasks.visible_clause(scope))
     if kind is not None:
         query = query.where(Task.kind == kind)
     if status:
@@ -265,22 +239,61 @@ def list_tasks(
         query = query.where(Task.closed_at.is_(None))
     if level is not None:
         query = query.where(Task.level == level)
+    if unit_id is not None:
+        query = query.where(Task.unit_id == unit_id)
+    if assignee_id is not None:
+        query = query.where(Task.assignee_id == assignee_id)
     if mine:
         query = query.where(Task.assignee_id == user.id)
     if overdue:
-        query = query.where(Task.closed_at.is_(None), Task.due_at < now)
+        query = query.where(services.tasks.overdue_clause(now))
+    if q is not None:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Task.title.like(f"%{escaped}%", escape="\\"))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     tasks = list(session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)))
     units, users = _names(session, tasks)
-    return {"total": total, "items": [_task_view(services, user, t, now, units, users) for t in tasks]}
+    return {"total": total, "items": [_task_view(services, actor, scope, t, now, units, users) for t in tasks]}
+
+
+@router.get("/tasks/kinds", tags=["tasks"])
+def task_kinds(services: ServicesDep, _user: CurrentUser) -> list[dict[str, Any]]:
+    """Every registered kind with its statuses, steps, actions (and their payload schemas) and ladder."""
+    return [
+        {
+            "kind": w.kind,
+            "name": w.name,
+            "statuses": dict(w.statuses),
+            "steps": dict(w.steps),
+            "actions": {
+                a.action: {
+                    "name": a.name,
+                    "roles": sorted(r.value for r in a.permission.roles),
+                    "payload": a.payload.model_json_schema(),
+                }
+                for a in w.actions.values()
+                if a.permission.roles
+            },
+            "ladder": {
+                "interval_minutes": w.ladder.interval.total_seconds() / 60,
+                "rungs": [r.name for r in w.ladder.rungs],
+            },
+        }
+        for w in services.tasks.workflows.values()
+    ]
 
 
 @router.get("/tasks/{task_id}", tags=["tasks"])
 def get_task(
-    services: ServicesDep, session: SessionDep, user: CurrentUser, scope: ScopeDep, task_id: int
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    task_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> dict[str, Any]:
     """One task with its full history (who, when, what, why)."""
-    task = visible_task(session, scope, task_id)
+    actor = Actor.of(user)
+    task = services.tasks.visible(session, actor, scope, task_id)
     now = services.clock.now()
     units, users = _names(session, [task])
     history = session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id)).all()
@@ -291,15 +304,16 @@ def get_task(
         )
     }
     return {
-        **_task_view(services, user, task, now, units, users),
+        **_task_view(services, actor, scope, task, now, units, users),
         "history": [
             {
                 "at": h.at.isoformat(),
                 "actor": actors.get(h.actor_id, "系统") if h.actor_id else "系统",
-                "action": h.action.value,
-                "from_status": h.from_status.value if h.from_status else None,
-                "to_status": h.to_status.value if h.to_status else None,
-                "to_status_name": STATUS_NAMES.get(h.to_status.value, "") if h.to_status else None,
+                "action": h.action,
+                "action_name": services.tasks.action_name(task.kind, h.action),
+                "from_status": h.from_status,
+                "to_status": h.to_status,
+                "to_status_name": services.tasks.status_name(task.kind, h.to_status),
                 "reason": h.reason,
                 "data": h.data,
             }
@@ -308,26 +322,33 @@ def get_task(
     }
 
 
+class TaskActionIn(BaseModel):
+    """An action and its payload: the fields each kind's action takes are listed by `GET /tasks/kinds`."""
+
+    model_config = ConfigDict(extra="allow")
+    action: str = Field(min_length=1, max_length=32)
+
+
 @router.post("/tasks/{task_id}/actions", tags=["tasks"])
 def act_on_task(
     services: ServicesDep,
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    task_id: int,
+    task_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     body: Annotated[TaskActionIn, Body()],
 ) -> dict[str, Any]:
-    """Move a task along its ladder: sign, call, visit, meet, feedback; evaluate and close are the centre's."""
-    task = visible_task(session, scope, task_id)
-    action = TaskAction(body.action)
-    check_may_act(user, action)
-    data = body.model_dump(exclude={"action", "note"}, mode="json")
-    reason = getattr(body, "reason", None) or body.note
-    services.tasks.act(session, task, Command(action, user.id, reason, data))
-    session.flush()
+    """Apply any kind's action under that kind's rules (the same decision as the capability's own endpoints)."""
+    actor = Actor.of(user)
+    payload = dict(body.model_extra or {})
+    with services.db.write_lock:
+        task = session.get(Task, task_id)
+        services.tasks.perform(session, actor, scope, task, body.action, payload)
+        session.commit()
+    assert task is not None  # perform refuses a missing task
     now = services.clock.now()
     units, users = _names(session, [task])
-    return {**_task_view(services, user, task, now, units, users), "overdue": is_overdue(task, now)}
+    return _task_view(services, actor, scope, task, now, units, users)
 
 
 @router.get("/audit/access", tags=["audit"])

@@ -21,7 +21,7 @@ from pingan.api.deps import CurrentUser, ServicesDep, SessionDep, get_services
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput, Forbidden, NotFound, first_problem
 from pingan.core.geo import CRS
-from pingan.core.identity import Unauthorized, user_from_token
+from pingan.core.identity import Actor, Unauthorized, user_from_token
 from pingan.core.models import Role, User
 from pingan.core.scope import REVEAL_ROLES
 from pingan.desk.errors import RateLimited
@@ -39,7 +39,7 @@ from pingan.desk.queries import (
     staff_list,
     staff_view,
 )
-from pingan.desk.residents import Actor, require_resident
+from pingan.desk.residents import require_resident
 from pingan.desk.rules.hours import local_week_start
 from pingan.desk.rules.kinds import Category, Route, Topic
 from pingan.desk.schemas import (
@@ -79,7 +79,8 @@ from pingan.desk.schemas import (
     RoutingRulePublic,
     RoutingRuleUpdate,
 )
-from pingan.desk.service import STAFF_ROLES, Posted, staff_scope, visible_to
+from pingan.desk.service import Posted, staff_scope
+from pingan.desk.workflow import STAFF_ROLES
 
 resident = APIRouter(prefix="/desk", tags=["desk: residents"])
 staff = APIRouter(prefix="/desk/staff", tags=["desk: staff"])
@@ -446,7 +447,7 @@ def _staff_view(
 ) -> RequestStaffView:
     with services.db.session() as session:
         row = session.get(DeskRequest, request_id)
-        if row is None or actor.role not in STAFF_ROLES or not visible_to(session, actor, row):
+        if row is None or actor.role not in STAFF_ROLES or not services.desk.requests.visible(session, actor, row):
             raise NotFound("诉求不存在或不在本单位范围内", field="request_id")
         if reveal and not (
             actor.role in REVEAL_ROLES or (actor.role is Role.GOVERNANCE and actor.unit_id == row.unit_id)
@@ -460,6 +461,7 @@ def _staff_view(
             viewer_id=actor.id,
             purpose=purpose,
             media_url=_media_url(services, actor.id),
+            brief=services.tasks.brief,
         )
 
 
@@ -546,8 +548,6 @@ def merge(services: ServicesDep, user: CurrentUser, request_id: int, body: Merge
 def close(services: ServicesDep, user: CurrentUser, request_id: int, body: CloseCreate) -> RequestStaffView:
     """Close: `resolved` with (or after) the final answer, or `closed` with a reason."""
     actor = Actor.of(user)
-    if body.resolution == "closed" and not body.reason:
-        raise BadInput("关闭诉求须说明理由", field="reason", code="reason_required")
     services.desk.requests.close(actor, request_id, resolution=body.resolution, answer=body.answer, reason=body.reason)
     return _staff_view(services, actor, request_id)
 

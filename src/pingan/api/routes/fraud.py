@@ -171,6 +171,7 @@ def get_warnings(
     return list_warnings(
         session,
         services.clock.now(),
+        brief=services.tasks.brief,
         scope_clause=scope.clause(FraudWarning.unit_id, FraudWarning.area_id),
         status=status.value if status else None,
         level=level.value if level else None,
@@ -228,7 +229,14 @@ def get_warning(
     unit = session.get(Unit, warning.unit_id) if warning.unit_id else None
     task = session.get(Task, warning.task_id) if warning.task_id else None
     view = warning_view(
-        warning, person, area.name if area else None, unit.name if unit else None, task, now, reveal=reveal
+        warning,
+        person,
+        area.name if area else None,
+        unit.name if unit else None,
+        task,
+        now,
+        brief=services.tasks.brief,
+        reveal=reveal,
     )
     view["events"] = [
         {

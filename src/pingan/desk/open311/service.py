@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput, Forbidden, PinganError
 from pingan.core.geo import CRS
+from pingan.core.identity import Actor
 from pingan.core.models import Role
 from pingan.desk.errors import RateLimited, Unavailable
 from pingan.desk.models import AuthorKind, DeskMessage, DeskRequest
@@ -30,7 +31,6 @@ from pingan.desk.open311.format import MAX_REQUESTS, RequestFacts, Window, parse
 from pingan.desk.open311.keys import find_api_key
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.desk.open311.post import Open311Error, PostInput, not_found
-from pingan.desk.residents import Actor
 from pingan.desk.rules.kinds import TOPIC_NAMES, Route
 from pingan.desk.schemas import DeskRequestCreate
 

@@ -1,0 +1,86 @@
+"""The one access decision for tasks: who sees a task, and who may do which action on it.
+
+Every edge (the generic task API, the desk's endpoints, the residents' page, the CLI) asks here, so a
+permission is decided in exactly one place, from the workflow's declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.identity import Actor
+from pingan.core.models import Role, Task
+from pingan.core.scope import Scope
+from pingan.core.tasks.contract import COUNTY_WIDE, ActionSpec, Workflow
+
+NOT_VISIBLE = "任务不存在或不在本单位辖区"
+
+
+def sees(actor: Actor, scope: Scope, task: Task, workflow: Workflow) -> bool:
+    """Whether the actor may see the task at all."""
+    if actor.role is Role.RESIDENT:
+        return workflow.owner_of(task) == actor.id
+    if scope.county_wide:
+        return True
+    if task.unit_id is not None and task.unit_id in scope.unit_ids:
+        return True
+    in_area = task.area_id is not None and task.area_id in scope.area_ids
+    return in_area and (workflow.seen_by_area or task.unit_id is None)
+
+
+def visible_clause(scope: Scope, workflows: Iterable[Workflow]) -> ColumnElement[bool]:
+    """`sees` as a WHERE clause on tasks, for staff lists (residents see their own through their capability)."""
+    if scope.county_wide:
+        return true()
+    parts: list[ColumnElement[bool]] = []
+    if scope.unit_ids:
+        parts.append(Task.unit_id.in_(scope.unit_ids))
+    if scope.area_ids:
+        by_area = [w.kind for w in workflows if w.seen_by_area]
+        in_area = Task.area_id.in_(scope.area_ids)
+        held_elsewhere_ok = or_(Task.kind.in_(by_area), Task.unit_id.is_(None)) if by_area else Task.unit_id.is_(None)
+        parts.append(and_(in_area, held_elsewhere_ok))
+    return or_(*parts) if parts else false()
+
+
+def refusal(actor: Actor, scope: Scope, task: Task, workflow: Workflow, action: str) -> Forbidden | BadInput | None:
+    """Why the actor may not do `action` on a task they can see; None if they may."""
+    spec: ActionSpec | None = workflow.actions.get(action)
+    if spec is None:
+        known = "、".join(sorted(workflow.actions))
+        return BadInput(
+            f"{workflow.name}不支持操作 {action}（可用：{known}）", field="action", code="unsupported_action"
+        )
+    rule = spec.permission
+    if actor.role not in rule.roles:
+        return Forbidden(spec.denied, field="action")
+    if actor.role in COUNTY_WIDE:
+        return None
+    if rule.holder and actor.unit_id is not None and actor.unit_id == task.unit_id:
+        return None
+    if rule.jurisdiction and task.area_id is not None and task.area_id in scope.area_ids:
+        return None
+    if rule.assignee and task.assignee_id is not None and task.assignee_id == actor.id:
+        return None
+    if rule.owner and workflow.owner_of(task) == actor.id:
+        return None
+    return Forbidden("该任务不由本单位处理", field="action", code="not_holder")
+
+
+def check(actor: Actor, scope: Scope, task: Task | None, workflow: Workflow | None, action: str) -> None:
+    """Raise NotFound (cannot see it) or the refusal; return if the actor may act."""
+    if task is None or workflow is None or not sees(actor, scope, task, workflow):
+        raise NotFound(NOT_VISIBLE, field="task_id")
+    denied = refusal(actor, scope, task, workflow, action)
+    if denied is not None:
+        raise denied
+
+
+def permitted(actor: Actor, scope: Scope, task: Task, workflow: Workflow) -> frozenset[str]:
+    """The actions to offer this actor now: the state admits them and the decision allows them."""
+    if not sees(actor, scope, task, workflow):
+        return frozenset()
+    return frozenset(a for a in workflow.allowed(task) if refusal(actor, scope, task, workflow, a) is None)

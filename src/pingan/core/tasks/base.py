@@ -1,0 +1,171 @@
+"""What every workflow shares: deadlines, the capability's facts on a task, and the base actions
+(assign, note, close with a reason, reopen). A capability's workflow subclasses `BaseWorkflow`, declares its
+statuses, steps, actions and ladder, and adds its own action handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pingan.core.models import Role, Task, UnitKind
+from pingan.core.tasks.contract import (
+    COUNTY_WIDE,
+    ActionSpec,
+    AssignPayload,
+    BaseAction,
+    BaseStatus,
+    ClosePayload,
+    Command,
+    Ladder,
+    NotePayload,
+    Permission,
+    ReopenPayload,
+    WorkflowError,
+)
+
+Handler = Callable[[Task, Command, datetime], str]
+
+
+def base_actions(staff: frozenset[Role], *, leads: frozenset[Role], closers: frozenset[Role]) -> dict[str, ActionSpec]:
+    """The shared actions' declarations, with the roles a capability gives them."""
+    return {
+        BaseAction.ASSIGN: ActionSpec(
+            BaseAction.ASSIGN, "指派", AssignPayload, Permission(leads, holder=True), "只有所长或中心可以指派"
+        ),
+        BaseAction.NOTE: ActionSpec(
+            BaseAction.NOTE, "备注", NotePayload, Permission(staff, holder=True), "当前角色不能处理该任务"
+        ),
+        BaseAction.CLOSE: ActionSpec(
+            BaseAction.CLOSE, "关闭", ClosePayload, Permission(closers, holder=True), "当前角色不能关闭该任务"
+        ),
+        BaseAction.REOPEN: ActionSpec(
+            BaseAction.REOPEN, "重新打开", ReopenPayload, Permission(COUNTY_WIDE), "重新打开由中心进行"
+        ),
+    }
+
+
+def fact(task: Task, name: str, default: int = 0) -> int:
+    """A counter the capability keeps on its task (calls, visits…)."""
+    value = (task.facts or {}).get(name, default)
+    return int(value) if isinstance(value, int) else default
+
+
+def set_facts(task: Task, **values: Any) -> None:
+    # A new dict, so that the ORM sees the JSON column change.
+    task.facts = {**(task.facts or {}), **values}
+
+
+class BaseWorkflow:
+    """The shared half of `pingan.core.tasks.contract.Workflow`; subclasses set the declarations."""
+
+    kind: ClassVar[str]
+    name: ClassVar[str]
+    statuses: Mapping[str, str]
+    steps: Mapping[str, str]
+    actions: Mapping[str, ActionSpec]
+    ladder: Ladder
+    seen_by_area: ClassVar[bool] = True
+    assignee_roles: ClassVar[frozenset[Role]] = frozenset({Role.STATION_HEAD, Role.OFFICER})
+    overdue_steps: ClassVar[frozenset[str] | None] = None
+    """Steps whose passed deadline makes a task overdue; None: every step."""
+    unescalated_steps: ClassVar[frozenset[str]] = frozenset()
+    """Steps whose deadline is watched (overdue) but not escalated up the ladder."""
+    new_deadline_resets_ladder: ClassVar[bool] = False
+    """Whether a new deadline for the same step starts the ladder again (the desk: a follow-up is a new
+    question), or only a new step does (the dissuasion: a retried call is still the same call step)."""
+    closed_actions: ClassVar[frozenset[str]] = frozenset({BaseAction.REOPEN})
+    """Actions a closed task still admits."""
+
+    # -- the capability's hooks --------------------------------------------------------------------------
+
+    def handlers(self) -> Mapping[str, Handler]:
+        """The capability's own actions (the base ones are added)."""
+        return {}
+
+    def rearm(self, task: Task, now: datetime) -> str:
+        """A reopened task's first status and deadline (from now); returns the history's account."""
+        raise NotImplementedError
+
+    # -- the contract ------------------------------------------------------------------------------------
+
+    def start(self, task: Task, now: datetime) -> str | None:
+        raise NotImplementedError
+
+    def allowed(self, task: Task) -> frozenset[str]:
+        raise NotImplementedError
+
+    def view(self, task: Task) -> dict[str, Any]:
+        return {}
+
+    def issued_to(self, task: Task) -> tuple[UnitKind, ...]:
+        return ()
+
+    def owner_of(self, task: Task) -> int | None:
+        return None
+
+    def overdue(self, task: Task, now: datetime) -> bool:
+        if task.closed_at is not None or task.due_at is None or task.due_at >= now:
+            return False
+        return self.overdue_steps is None or task.due_step in self.overdue_steps
+
+    def apply(self, task: Task, command: Command, now: datetime) -> str | None:
+        if task.closed_at is not None and command.action not in self.closed_actions:
+            raise WorkflowError("任务已办结", code="task_closed")
+        handler = {**self._base_handlers(), **self.handlers()}.get(command.action)
+        if handler is None or command.action not in self.actions:
+            raise WorkflowError(f"{self.name}不支持操作 {command.action}", code="unsupported_action", field="action")
+        return handler(task, command, now)
+
+    # -- shared pieces -----------------------------------------------------------------------------------
+
+    def set_due(self, task: Task, step: str | None, due: datetime | None) -> None:
+        """Race `step` until `due` (None: no deadline). A new step starts its own ladder; the history keeps
+        the rungs climbed before."""
+        if step != task.due_step or (self.new_deadline_resets_ladder and due != task.due_at):
+            task.escalation = 0
+        task.due_step = step
+        task.due_at = due
+        task.escalate_at = due if step is not None and step not in self.unescalated_steps else None
+
+    def finish(self, task: Task, status: str, now: datetime, outcome: str | None = None) -> None:
+        task.status = status
+        if outcome is not None:
+            task.outcome = outcome
+        task.closed_at = now
+        self.set_due(task, None, None)
+
+    def _base_handlers(self) -> dict[str, Handler]:
+        return {
+            BaseAction.ASSIGN: self._assign,
+            BaseAction.NOTE: self._note,
+            BaseAction.CLOSE: self._close,
+            BaseAction.REOPEN: self._reopen,
+        }
+
+    def _assign(self, task: Task, command: Command, now: datetime) -> str:
+        # The engine has checked the assignee (an active staff user of the unit holding the task).
+        assignee = command.data.get("assignee_id")
+        if not isinstance(assignee, int) or isinstance(assignee, bool):
+            raise WorkflowError("assignee_id 无效", code="invalid_field", field="assignee_id")
+        task.assignee_id = assignee
+        return "指派"
+
+    def _note(self, task: Task, command: Command, now: datetime) -> str:
+        return command.reason or "备注"
+
+    def _close(self, task: Task, command: Command, now: datetime) -> str:
+        if not (command.reason or "").strip():
+            raise WorkflowError("关闭任务必须说明理由", code="reason_required", field="reason")
+        self.finish(task, BaseStatus.CLOSED, now)
+        return "关闭"
+
+    def _reopen(self, task: Task, command: Command, now: datetime) -> str:
+        if task.closed_at is None:
+            raise WorkflowError("任务未办结，无需重新打开", code="not_closed")
+        if not (command.reason or "").strip():
+            raise WorkflowError("重新打开须说明理由", code="reason_required", field="reason")
+        task.closed_at = None
+        task.outcome = None
+        task.escalation = 0
+        return self.rearm(task, now)

@@ -1,0 +1,308 @@
+"""The one access decision, cell by cell: every (kind, action, role, own / other unit) gives the answer its
+workflow declares, and the generic task endpoint gives the same answer as the capability's own endpoint.
+
+The world is the desk tests' (two stations A and B, A's governance centre, a specialty, the centres, a
+partner, residents); a desk request is held by station A (its community officer 李警官), a dissuasion task
+lies in station A and is held by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from pingan.core.db import Database
+from pingan.core.models import Task, User
+from pingan.core.tasks import Command
+from pingan.fraud.workflow import KIND as DISSUASION
+from pingan.fraud.workflow import DissuasionAction
+from tests.integration.test_desk_api import API, D, World, build_world
+
+ALLOWED = "allowed"
+HIDDEN = "hidden"  # 404: the actor cannot see the task at all
+REFUSED = "refused"  # 403: sees it, may not do this
+
+STAFF = ("admin", "analyst", "commander", "head_a", "officer_a1", "officer_b", "gov_a", "exit_officer", "partner")
+RESIDENTS = ("owner", "other_resident")
+
+
+@pytest.fixture(name="world")
+def world_fixture(tmp_path: Path) -> Iterator[World]:
+    db = Database("sqlite://")
+    db.create_all()
+    # Hundreds of requests from one place within minutes: the flood limits are not what is tested here.
+    rules = tmp_path / "county.toml"
+    rules.write_text(
+        "[desk]\nposts_per_address_day = 100000\nposts_per_phone_hour = 1000\nposts_per_phone_day = 1000\n"
+    )
+    w = build_world(db, tmp_path, rules_file=rules)
+    yield w
+    w.client.close()
+    w.services.desk.close()
+    db.dispose()
+
+
+def _verdict(response: httpx.Response) -> str:
+    """What the decision was, read from an answer: allowed (including a hand-over that took the request out of
+    the actor's view, and a refusal by the task's state, which comes after the access decision), hidden, refused."""
+    if response.status_code < 300:
+        return ALLOWED
+    code = response.json()["error"]["code"]
+    if response.status_code == 403 and code == "handed_over":
+        return ALLOWED
+    if response.status_code == 404:
+        return HIDDEN
+    if response.status_code == 403:
+        return REFUSED
+    raise AssertionError(f"unexpected answer {response.status_code}: {response.text}")
+
+
+class Cells:
+    """Fresh desk requests in the state each action needs, and both ways of acting on them."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.owner = world.quick_resident("13800009000")
+        self._posts = 0
+
+    def headers(self, who: str) -> dict[str, str]:
+        if who == "owner":
+            return self.owner
+        if who == "other_resident":
+            return self.world.quick_resident("13800009999")
+        return self.world.staff(who)
+
+    def request(self, *, replied: bool = False) -> int:
+        """A new request of the owner's, held by station A (its community officer)."""
+        self._posts += 1
+        rid = int(self.world.posted(self.owner, text=f"咨询第{self._posts}个问题")["id"])
+        if replied:
+            answered = self.world.act("officer_a1", rid, "reply", body="已答复")
+            assert answered.status_code == 200, answered.text
+        return rid
+
+    def task_id(self, rid: int) -> int:
+        return self.world.task_of(rid).id
+
+    def generic(self, who: str, rid: int, action: str, body: dict[str, Any]) -> httpx.Response:
+        response: httpx.Response = self.world.client.post(
+            f"{API}/tasks/{self.task_id(rid)}/actions", json={"action": action, **body}, headers=self.headers(who)
+        )
+        return response
+
+    def desk(self, who: str, rid: int, action: str, body: dict[str, Any]) -> httpx.Response:
+        path = {"follow_up": f"{D}/requests/{rid}/messages", "rate": f"{D}/requests/{rid}/rate"}.get(
+            action, f"{D}/staff/requests/{rid}/{action}"
+        )
+        response: httpx.Response = self.world.client.post(path, json=body, headers=self.headers(who))
+        return response
+
+
+def _desk_expected(who: str, action: str) -> str:
+    """The desk workflow's declaration, written out: the handling unit works it, the centres may too, the
+    station head assigns, the owner follows up and rates; nobody else sees it."""
+    resident_action = action in ("follow_up", "rate")
+    if who in ("officer_b", "gov_a", "exit_officer", "partner", "other_resident"):
+        return HIDDEN
+    if who == "owner":
+        return ALLOWED if resident_action else REFUSED
+    if resident_action:
+        return REFUSED
+    if action == "assign":
+        return ALLOWED if who in ("admin", "analyst", "commander", "head_a") else REFUSED
+    return ALLOWED
+
+
+def _desk_bodies(world: World, cells: Cells) -> dict[str, tuple[Callable[[], int], Callable[[], dict[str, Any]]]]:
+    """Per action: how to make a request in a state that admits it, and a valid body."""
+    ids, users = world.ids, world.users
+
+    def merge_body() -> dict[str, Any]:
+        return {"into_id": cells.request(), "reason": "重复"}
+
+    return {
+        "sign": (cells.request, dict),
+        "assign": (cells.request, lambda: {"assignee_id": users["officer_a2"]}),
+        "reply": (cells.request, lambda: {"body": "您好，已收到"}),
+        "reroute": (cells.request, lambda: {"unit_id": ids["station-B"], "reason": "属乙镇辖区"}),
+        "divert": (cells.request, lambda: {"unit_id": ids["gov-A"], "reason": "非警务事项"}),
+        "merge": (cells.request, merge_body),
+        "close": (cells.request, lambda: {"resolution": "closed", "reason": "群众撤回"}),
+        "follow_up": (lambda: cells.request(replied=True), lambda: {"body": "还有一个问题"}),
+        "rate": (lambda: cells.request(replied=True), lambda: {"rating": 4}),
+    }
+
+
+def test_every_desk_action_gets_the_declared_answer_through_both_endpoints(world: World) -> None:
+    cells = Cells(world)
+    first = cells.request()
+    assert world.request_row(first).unit_id == world.ids["station-A"]
+    bodies = _desk_bodies(world, cells)
+    assert set(bodies) == {
+        a.action for a in world.services.tasks.workflow("desk_request").actions.values() if a.permission.roles
+    } - {"note", "reopen"}, "every desk action with an endpoint of its own is in the matrix"
+    wrong: list[str] = []
+    for action, (make, body) in bodies.items():
+        for who in STAFF + RESIDENTS:
+            expected = _desk_expected(who, action)
+            via_desk = _verdict(cells.desk(who, make(), action, body()))
+            via_tasks = _verdict(cells.generic(who, make(), action, body()))
+            if not (via_desk == via_tasks == expected):
+                wrong.append(f"{action} by {who}: desk {via_desk}, tasks {via_tasks}, declared {expected}")
+    assert wrong == []
+
+
+def test_a_request_rerouted_to_a_specialty_is_no_longer_the_first_stations_through_any_endpoint(world: World) -> None:
+    """The issue's own reproduction: after a hand-over to 出入境 the station's officer can neither sign it through
+    the generic endpoint nor see it in the worklist; the specialty can."""
+    cells = Cells(world)
+    rid = cells.request()
+    task_id = cells.task_id(rid)
+    moved = world.act("head_a", rid, "reroute", unit_id=world.ids["specialty-exit_entry"], reason="护照业务")
+    assert moved.json()["error"]["code"] == "handed_over"
+    signed = cells.generic("officer_a1", rid, "sign", {})
+    assert signed.status_code == 404
+    assert world.task_of(rid).assignee_id is None
+    listed = world.client.get(f"{API}/tasks", params={"kind": "desk_request"}, headers=world.staff("officer_a1"))
+    assert task_id not in [t["id"] for t in listed.json()["items"]]
+    mine = world.client.get(f"{API}/tasks", params={"kind": "desk_request"}, headers=world.staff("exit_officer"))
+    assert [t["id"] for t in mine.json()["items"]] == [task_id]
+    assert "sign" in mine.json()["items"][0]["allowed_actions"]
+    assert cells.generic("exit_officer", rid, "sign", {}).status_code == 200
+
+
+# -- the dissuasion task: the generic endpoint is its only one ---------------------------------------------
+
+
+_refs = iter(range(10_000, 1_000_000))
+
+
+def _dissuasion(world: World, state: str) -> int:
+    """A dissuasion task held by station A, brought to `state` by the system."""
+    services = world.services
+    with services.db.session() as session:
+        task = services.tasks.create(
+            session,
+            kind=DISSUASION,
+            title="138****0001 预警",
+            ref_type="fraud_warning",
+            ref_id=next(_refs),
+            area_id=world.ids["area-A"],
+            unit_id=world.ids["station-A"],
+            level="medium",
+        )
+        script = {
+            "issued": [],
+            "signed": [Command(DissuasionAction.SIGN, None)],
+            "met": [Command(DissuasionAction.SIGN, None), Command(DissuasionAction.MEET, None)],
+            "feedback": [
+                Command(DissuasionAction.SIGN, None),
+                Command(DissuasionAction.MEET, None),
+                Command(DissuasionAction.FEEDBACK, None, None, {"outcome": "dissuaded"}),
+            ],
+        }[state]
+        for command in script:
+            services.tasks.act(session, task, command)
+        session.flush()
+        return task.id
+
+
+_DISSUASION_CELLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sign": ("issued", {}),
+    "call": ("signed", {"answered": False}),
+    "visit": ("signed", {"found": False}),
+    "meet": ("signed", {}),
+    "feedback": ("met", {"outcome": "dissuaded", "amount_yuan": "1000"}),
+    "evaluate": ("feedback", {}),
+    "close": ("signed", {"reason": "误报"}),
+    "assign": ("signed", {}),
+    "note": ("signed", {"note": "已联系家属"}),
+}
+
+
+def _dissuasion_expected(who: str, action: str) -> str:
+    if who in ("officer_b", "gov_a", "exit_officer", "partner", "owner", "other_resident"):
+        return HIDDEN
+    centre = who in ("admin", "analyst", "commander")
+    if action in ("evaluate", "close"):
+        return ALLOWED if centre else REFUSED
+    if action == "assign":
+        return ALLOWED if centre or who == "head_a" else REFUSED
+    return ALLOWED
+
+
+def test_every_dissuasion_action_gets_the_declared_answer_and_is_offered_exactly_when_allowed(world: World) -> None:
+    cells = Cells(world)
+    declared = {a for a, spec in world.services.tasks.workflow(DISSUASION).actions.items() if spec.permission.roles}
+    assert set(_DISSUASION_CELLS) == declared - {"reopen"}
+    wrong: list[str] = []
+    for action, (state, body) in _DISSUASION_CELLS.items():
+        for who in STAFF + RESIDENTS:
+            task_id = _dissuasion(world, state)
+            if action == "assign":
+                body = {"assignee_id": world.users["officer_a2"]}
+            headers = cells.headers(who)
+            shown = world.client.get(f"{API}/tasks/{task_id}", headers=headers)
+            offered = shown.status_code == 200 and action in shown.json()["allowed_actions"]
+            response = world.client.post(
+                f"{API}/tasks/{task_id}/actions", json={"action": action, **body}, headers=headers
+            )
+            verdict, expected = _verdict(response), _dissuasion_expected(who, action)
+            if verdict != expected:
+                wrong.append(f"{action} by {who}: {verdict} ({response.status_code}), declared {expected}")
+            if offered != (response.status_code == 200):
+                wrong.append(f"{action} by {who}: offered {offered} but answered {response.status_code}")
+    assert wrong == []
+
+
+# -- assigning -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("assignee", "reason"),
+    [
+        (None, "nobody"),
+        ("resident", "a resident's account"),
+        ("officer_b", "a user of another station"),
+        ("gov_a", "a governance user, who may not hold a dissuasion"),
+        (987654, "no such user"),
+        (2**63, "beyond the id range"),
+    ],
+)
+def test_assigning_to_someone_who_may_not_hold_the_task_names_assignee_id(
+    world: World, assignee: str | int | None, reason: str
+) -> None:
+    task_id = _dissuasion(world, "signed")
+    if assignee == "resident":
+        world.quick_resident("13800007777")
+        with world.services.db.session() as session:
+            assignee = session.scalar(select(User.id).where(User.username == "resident:13800007777"))
+    elif isinstance(assignee, str):
+        assignee = world.users[assignee]
+    body: dict[str, Any] = {"action": "assign"}
+    if assignee is not None:
+        body["assignee_id"] = assignee
+    response = world.client.post(f"{API}/tasks/{task_id}/actions", json=body, headers=world.staff("head_a"))
+    assert response.status_code == 422, (reason, response.text)
+    assert response.json()["error"]["field"] == "assignee_id", reason
+    with world.services.db.session() as session:
+        task = session.get(Task, task_id)
+        assert task is not None
+        assert task.assignee_id is None, "a refused assignment changes nothing"
+
+
+def test_assigning_a_desk_request_through_either_endpoint_checks_the_same_way(world: World) -> None:
+    cells = Cells(world)
+    for assignee in (world.users["officer_b"], 987654):
+        via_desk = cells.desk("head_a", cells.request(), "assign", {"assignee_id": assignee})
+        via_tasks = cells.generic("head_a", cells.request(), "assign", {"assignee_id": assignee})
+        assert (via_desk.status_code, via_desk.json()["error"]["field"]) == (422, "assignee_id")
+        assert (via_tasks.status_code, via_tasks.json()["error"]["field"]) == (422, "assignee_id")
+    rid = cells.request()
+    assert cells.generic("head_a", rid, "assign", {"assignee_id": world.users["officer_a2"]}).status_code == 200
+    assert world.task_of(rid).assignee_id == world.users["officer_a2"]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
+# Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
+from pingan import models  # noqa: F401
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pingan.core.models import Step, Task, TaskAction, TaskKind, TaskStatus
-from pingan.core.rules import DeskRules
 from pingan.core.tasks import Command, WorkflowError, escalate
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.workflow import DeskWorkflow
 
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

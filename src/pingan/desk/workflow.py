@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pingan.core.models import Step, Task, TaskAction, TaskStatus
-from pingan.core.rules import DeskRules
 from pingan.core.tasks import Command, WorkflowError
 from pingan.desk.models import Resolution
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import reply_due
 
 WAITING = frozenset({TaskStatus.ISSUED, TaskStatus.SIGNED})

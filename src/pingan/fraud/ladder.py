@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from pingan.core.models import Step, Task, TaskAction, TaskStatus
-from pingan.core.rules import DissuasionRules
 from pingan.core.tasks import Command, WorkflowError
 from pingan.fraud.models import Level, Outcome
+from pingan.fraud.rules import DissuasionRules
 
 WORKING = frozenset({TaskStatus.SIGNED, TaskStatus.CALLING, TaskStatus.VISITING})
 OUTCOME_NAMES = {

@@ -31,6 +31,7 @@ from pingan.desk.open311.keys import find_api_key
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.desk.open311.post import Open311Error, PostInput, not_found
 from pingan.desk.residents import Actor
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.kinds import TOPIC_NAMES, Route
 from pingan.desk.schemas import DeskRequestCreate
 
@@ -87,7 +88,7 @@ def _values(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
 class Open311Service:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.zone = ZoneInfo(services.rules.desk.timezone)
+        self.zone = ZoneInfo(services.rules.section(DeskRules).timezone)
 
     # -- keys --------------------------------------------------------------------------------------
 

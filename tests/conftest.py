@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# Every capability's tables on Base.metadata before any test creates or empties a database: the core's
+# `Database.create_all()` imports no capability itself.
+from pingan import models  # noqa: F401
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

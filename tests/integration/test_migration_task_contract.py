@@ -9,15 +9,17 @@ import pytest
 import sqlalchemy as sa
 
 from pingan import models  # noqa: F401 - registers every table
+from pingan.bootstrap import load_rules
 from pingan.core.clock import FakeClock
 from pingan.core.db import Database
 from pingan.core.identity import Actor
 from pingan.core.models import Role, Task
 from pingan.core.notify import Notifier
-from pingan.core.rules import load_rules
 from pingan.core.scope import Scope
 from pingan.core.tasks import TaskService
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.workflow import DeskWorkflow
+from pingan.fraud.rules import DissuasionRules
 from pingan.fraud.workflow import DissuasionWorkflow
 from pingan.migrate import upgrade
 
@@ -79,7 +81,11 @@ def _old_rows(db: Database) -> None:
 def _check(db: Database) -> None:
     rules = load_rules()
     clock = FakeClock(NOW.replace(tzinfo=UTC))
-    tasks = TaskService(clock, [DissuasionWorkflow(rules.dissuasion), DeskWorkflow(rules.desk)], Notifier(clock))
+    tasks = TaskService(
+        clock,
+        [DissuasionWorkflow(rules.section(DissuasionRules)), DeskWorkflow(rules.section(DeskRules))],
+        Notifier(clock),
+    )
     with db.session() as session:
         dissuasion, desk = session.get(Task, 1), session.get(Task, 2)
         assert dissuasion is not None

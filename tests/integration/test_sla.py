@@ -33,7 +33,7 @@ from pingan.workers.sweeper import sweep_once
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 HIGH_SIGN = timedelta(minutes=5)  # DESIGN §5: a high warning is signed for within 5 minutes
 HIGH_CALL = timedelta(minutes=10)
-ESCALATION = timedelta(minutes=15)  # rules/default.toml: escalation_minutes
+ESCALATION = timedelta(minutes=15)  # fraud/rules.toml: escalation_minutes
 SECOND = timedelta(seconds=1)
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pingan.core.rules import DeskRules, load_rules
+from pingan.bootstrap import load_rules
 from pingan.desk.directory import default_rules
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.kinds import Category, Route, Specialty, Topic
 from pingan.desk.rules.routing import Decision, Place, RouteRule, RuleError, check_rule, choose, ordered, resolve
 
@@ -52,7 +53,7 @@ class Directory:
         return unit_id in {STATION_UNIT, 200, CENTRE, EXIT_ENTRY_UNIT, TOWN_GOV, COMMUNITY_GOV, COUNTY_GOV}
 
 
-DEFAULTS = default_rules(load_rules().desk)
+DEFAULTS = default_rules(load_rules().section(DeskRules))
 HOME = Place(STATION, COMMUNITY)
 
 

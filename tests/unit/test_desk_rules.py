@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from pingan.core.rules import DeskRoute, DeskRules, load_rules
+from pingan.bootstrap import load_rules
+from pingan.desk.rules.county import DeskRoute, DeskRules
 from pingan.desk.rules.hours import WorkingHours, iso_week, local_day_start, local_week_start, reply_due
 from pingan.desk.rules.kinds import Category, Route
+from pingan.fraud.rules import DissuasionRules
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -26,7 +28,7 @@ MONDAY = (2026, 11, 23)
 
 
 def test_the_packaged_rules_carry_the_desk_defaults() -> None:
-    desk = load_rules().desk
+    desk = load_rules().section(DeskRules)
     assert (desk.reply_minutes_working, desk.reply_minutes_off) == (30, 120)
     assert (desk.work_start, desk.work_end) == (time(8, 30), time(17, 30))
     assert desk.work_days == [1, 2, 3, 4, 5]
@@ -118,8 +120,9 @@ def test_a_county_file_overrides_only_what_it_names(tmp_path: Path) -> None:
     county = tmp_path / "county.toml"
     county.write_text('[desk]\nreply_minutes_working = 20\nholidays = ["2026-10-01"]\n', encoding="utf-8")
     rules = load_rules(county)
-    assert rules.desk.reply_minutes_working == 20
-    assert rules.desk.holidays == [date(2026, 10, 1)]
-    assert rules.desk.reply_minutes_off == 120
-    assert rules.desk.routes == load_rules().desk.routes
-    assert rules.dissuasion == load_rules().dissuasion
+    desk = rules.section(DeskRules)
+    assert desk.reply_minutes_working == 20
+    assert desk.holidays == [date(2026, 10, 1)]
+    assert desk.reply_minutes_off == 120
+    assert desk.routes == load_rules().section(DeskRules).routes
+    assert rules.section(DissuasionRules) == load_rules().section(DissuasionRules)

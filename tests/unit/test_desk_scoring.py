@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pingan.core.rules import DeskScoreWeights
+from pingan.desk.rules.county import DeskScoreWeights
 from pingan.desk.rules.scoring import Tally, mean_rating, satisfaction_rate, score, timeliness, total_of
 
 W = DeskScoreWeights()

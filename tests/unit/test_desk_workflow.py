@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pingan.core.models import Task
-from pingan.core.rules import DeskRules
 from pingan.core.tasks import Command, WorkflowError, escalate
 from pingan.desk.models import DeskStatus
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.workflow import KIND as DESK_KIND
 from pingan.desk.workflow import DeskAction, DeskStep, DeskWorkflow
 

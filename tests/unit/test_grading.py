@@ -1,7 +1,7 @@
 """Grading (DESIGN §5): every default rule at its threshold, floors and raises, event folding.
 
 Pure: features in, a `Grade` out; no database. The thresholds below are read from the packaged
-`rules/default.toml` as the county's defaults document them, not from the code under test.
+`fraud/rules.toml` as the county's defaults document them, not from the code under test.
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from decimal import Decimal
 
 import pytest
 
-from pingan.core.rules import GradingRules, load_rules
+from pingan.bootstrap import load_rules
 from pingan.fraud.grading import FEATURES, EventFacts, Grade, add_event, grade, person_features
 from pingan.fraud.models import EventKind, EventSource, Level
+from pingan.fraud.rules import GradingRules
 
 LOW, MEDIUM, HIGH, CRITICAL = Level.LOW, Level.MEDIUM, Level.HIGH, Level.CRITICAL
 
 
 @pytest.fixture(scope="module")
 def rules() -> GradingRules:
-    return load_rules().grading
+    return load_rules().section(GradingRules)
 
 
 def graded(rules: GradingRules, **features: float) -> Grade:

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
+from pingan.bootstrap import load_rules
 from pingan.core.models import Task
-from pingan.core.rules import load_rules
 from pingan.core.tasks import Command, WorkflowError, escalate
 from pingan.core.tasks.base import fact
 from pingan.fraud.models import Level
+from pingan.fraud.rules import DissuasionRules
 from pingan.fraud.workflow import KIND as DISSUASION_KIND
 from pingan.fraud.workflow import DissuasionAction, DissuasionStatus, DissuasionStep, DissuasionWorkflow
 
@@ -31,7 +32,7 @@ DESIGN_DEADLINES: dict[Level, tuple[int, int, int | None]] = {
 }
 FACE_TO_FACE = (Level.CRITICAL, Level.HIGH)
 BY_PHONE = (Level.MEDIUM, Level.LOW)
-# The defaults of rules/default.toml that are not in the DESIGN table.
+# The defaults of fraud/rules.toml that are not in the DESIGN table.
 RETRY = timedelta(minutes=5)
 MAX_UNANSWERED = 3
 FEEDBACK = timedelta(minutes=60)
@@ -45,7 +46,7 @@ def minutes(n: float) -> timedelta:
 
 @pytest.fixture(scope="module")
 def wf() -> DissuasionWorkflow:
-    return DissuasionWorkflow(load_rules().dissuasion)
+    return DissuasionWorkflow(load_rules().section(DissuasionRules))
 
 
 def issued(wf: DissuasionWorkflow, level: Level, at: datetime = T0) -> Task:

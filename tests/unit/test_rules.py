@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from pingan.core.rules import load_rules
+from pingan.bootstrap import load_rules
+from pingan.desk.rules.county import DeskRules
 from pingan.fraud.grading import grade
 from pingan.fraud.models import Level
+from pingan.fraud.rules import DissuasionRules, GradingRules
 
 
 def county_file(tmp_path: Path, text: str) -> Path:
@@ -32,12 +34,12 @@ def county_file(tmp_path: Path, text: str) -> Path:
     ],
 )
 def test_default_deadlines_are_those_of_the_design(level: Level, sign: int, call: int, meet: int) -> None:
-    marks = load_rules().dissuasion.deadlines(level)
+    marks = load_rules().section(DissuasionRules).deadlines(level)
     assert (marks.sign, marks.call, marks.meet) == (sign, call, meet)
 
 
 def test_default_ladder_settings() -> None:
-    d = load_rules().dissuasion
+    d = load_rules().section(DissuasionRules)
     assert set(d.face_to_face_levels) == {Level.CRITICAL, Level.HIGH}
     assert 1 <= d.max_escalation <= 3
     assert d.max_unanswered >= 1
@@ -55,7 +57,7 @@ def test_county_file_replaces_a_deadline_table(tmp_path: Path) -> None:
         retry_minutes = 2
         """,
     )
-    rules = load_rules(path).dissuasion
+    rules = load_rules(path).section(DissuasionRules)
     assert (rules.critical.sign, rules.critical.call, rules.critical.meet) == (1, 3, 20)
     assert rules.retry_minutes == 2
     # What the file does not mention keeps the defaults.
@@ -74,8 +76,8 @@ def test_county_grading_rules_change_the_grade(tmp_path: Path) -> None:
         ]
         """,
     )
-    default = load_rules().grading
-    county = load_rules(path).grading
+    default = load_rules().section(GradingRules)
+    county = load_rules(path).section(GradingRules)
     assert grade({"call_seconds": 30}, default).level is Level.LOW
     result = grade({"call_seconds": 30}, county)
     assert result.level is Level.CRITICAL
@@ -95,14 +97,14 @@ def test_county_file_can_lower_an_operator_threshold(tmp_path: Path) -> None:
         rules = [{ id = "money", feature = "amount_yuan", op = ">=", value = 1000, level = "high", reason = "转账 {value} 元" }]
         """,
     )
-    county = load_rules(path).grading
+    county = load_rules(path).section(GradingRules)
     assert grade({"amount_yuan": 999.99}, county).level is Level.LOW
     assert grade({"amount_yuan": 1000}, county).level is Level.HIGH
 
 
 def test_county_file_overriding_one_deadline_keeps_the_others(tmp_path: Path) -> None:
     path = county_file(tmp_path, "[dissuasion]\ncritical = { sign = 1 }\n")
-    rules = load_rules(path).dissuasion
+    rules = load_rules(path).section(DissuasionRules)
     assert (rules.critical.sign, rules.critical.call, rules.critical.meet) == (1, 5, 30)
 
 
@@ -185,3 +187,42 @@ def test_an_unknown_face_to_face_level_is_refused(tmp_path: Path) -> None:
 def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
     with pytest.raises(tomllib.TOMLDecodeError):
         load_rules(county_file(tmp_path, "[dissuasion\nretry_minutes = 2\n"))
+
+
+# --- the registry of every capability's tables ------------------------------------------------------
+
+
+def test_an_unknown_table_is_refused_naming_it_and_every_known_table(tmp_path: Path) -> None:
+    _fails(
+        tmp_path,
+        "[dissuasion]\nretry_minutes = 2\n\n[money]\nfreeze_minutes = 10\n",
+        "unknown table [money]",
+        "[desk], [dissuasion], [grading]",
+    )
+
+
+def test_a_top_level_key_outside_any_table_is_refused_as_an_unknown_table(tmp_path: Path) -> None:
+    _fails(tmp_path, "retry_minutes = 2\n", "unknown table [retry_minutes]")
+
+
+def test_a_bad_value_in_the_desk_table_is_refused_naming_the_table_and_key(tmp_path: Path) -> None:
+    _fails(tmp_path, "[desk]\nreply_minutes_working = 0\n", "desk.reply_minutes_working", "greater than or equal to 1")
+
+
+def test_a_bad_value_in_a_fraud_table_is_refused_naming_the_table_and_key(tmp_path: Path) -> None:
+    _fails(tmp_path, "[dissuasion]\nretry_minutes = -5\n", "dissuasion.retry_minutes")
+
+
+def test_tables_the_county_file_omits_keep_their_capabilities_defaults(tmp_path: Path) -> None:
+    packaged = load_rules()
+    only_desk = load_rules(county_file(tmp_path, "[desk]\nreply_minutes_working = 20\n"))
+    assert only_desk.section(DeskRules).reply_minutes_working == 20
+    assert only_desk.section(DissuasionRules) == packaged.section(DissuasionRules)
+    assert only_desk.section(GradingRules) == packaged.section(GradingRules)
+    assert len(only_desk.section(GradingRules).rules) == 17  # the packaged fraud/rules.toml, not an empty list
+
+    (tmp_path / "fraud").mkdir()
+    only_fraud = load_rules(county_file(tmp_path / "fraud", "[dissuasion]\nretry_minutes = 2\n"))
+    desk = only_fraud.section(DeskRules)
+    assert desk == packaged.section(DeskRules)
+    assert len(desk.routes) == 10  # the packaged desk/rules/county.toml, not the model's empty default

@@ -81,6 +81,7 @@ from pingan.desk.models import DeskOfficer, DeskRequest, DeskResident, DeskStatu
 from pingan.desk.otp import FakeSmsGateway
 from pingan.desk.queries import QueueFilter, resident_list, staff_list
 from pingan.desk.residents import resident_username
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import iso_week
 from pingan.desk.rules.kinds import CATEGORY_NAMES, TOPICS_OF, Category, Route, Specialty, Topic
 from pingan.desk.rules.similar import content_hash
@@ -446,7 +447,7 @@ def _seed_requests(session: Session, svc: Services, county: _County, cfg: DeskBe
     days' partly open. Rows go to the driver as tuples of stored values (enums as their strings,
     datetimes in SQLite's text form): generating them is most of the seeding time."""
     rng = np.random.default_rng(cfg.seed)
-    zone = ZoneInfo(svc.rules.desk.timezone)
+    zone = ZoneInfo(svc.rules.section(DeskRules).timezone)
     now = svc.clock.now()
     year = 365 * 24 * 3600.0
     cats = list(CATEGORY_WEIGHTS)

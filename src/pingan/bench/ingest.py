@@ -82,8 +82,7 @@ def _prepare(
 ) -> tuple[Services, list[dict[str, Any]], list[dict[str, Any]]]:
     db = Database(url)
     if cfg.reset:
-        db.create_all()  # registers every table on the metadata, so that all of them are dropped
-        Base.metadata.drop_all(db.engine)
+        Base.metadata.drop_all(db.engine)  # every table: importing bootstrap put them all on the metadata
     db.create_all()
     svc = bootstrap(Settings(database_url=url), db=db)
     now = svc.clock.now()

@@ -186,9 +186,11 @@ class Database:
                 raise
 
     def create_all(self) -> None:
-        """Create every table directly (tests); production databases use `pingan init` (Alembic)."""
-        from pingan import models  # noqa: F401 - registers every table on Base.metadata
+        """Create the tables on `Base.metadata` directly (tests); production databases use `pingan init` (Alembic).
 
+        Only the tables of the modules imported so far are there: the core imports no capability, so the
+        caller makes sure every capability's models are imported (`pingan.models`, which `bootstrap` imports).
+        """
         Base.metadata.create_all(self.engine)
 
     def dispose(self) -> None:

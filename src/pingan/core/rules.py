@@ -1,205 +1,172 @@
-"""County rules (per-county settings): deadlines, the dissuasion ladder and the grading rules.
+"""County rules (per-county settings): a registry of TOML tables, each validated by its capability's model.
 
-The packaged `rules/default.toml` holds the defaults of DESIGN §5; a county file named by
-`PINGAN_RULES_FILE` overrides any top-level table it contains. Bad values fail loudly at start-up.
+The core knows no table. Each capability registers its own tables, each with the pydantic model that
+validates it and the packaged defaults file it ships; `bootstrap` builds the registry from the list of
+capabilities. A county file named by `PINGAN_RULES_FILE` is laid over those defaults table by table,
+key by key (`_overlay`); a table it omits keeps its defaults whole. Bad files fail loudly at start-up:
+an unknown table is refused with the known ones listed, a bad value with its `table.key` location.
+
+    registry = RulesRegistry()
+    registry.register(files("pingan.fraud") / "rules.toml", dissuasion=DissuasionRules, grading=GradingRules)
+    rules = registry.load(county_file)
+    rules.section(DissuasionRules).retry_minutes
+
+A section is looked up by its model class, so the answer is typed without a cast and a table name
+cannot be misspelt at a call site.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
-from datetime import date, time, timedelta
-from importlib import resources
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from pingan.desk.rules.kinds import Category, PushKind, Route, Specialty, Topic
-from pingan.fraud.models import Level
+M = TypeVar("M", bound=BaseModel)
 
-Op = Literal[">=", ">", "<=", "<", "=="]
+_TABLE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+_TITLE = "CountyRules"
 
 
-class _Strict(BaseModel):
+class RulesModel(BaseModel):
+    """The base of every rules model: a misspelt key is refused rather than ignored, and rules never change."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class LevelDeadlines(_Strict):
-    sign: int = Field(ge=1)
-    call: int = Field(ge=1)
-    meet: int = Field(ge=0)
-    """0: no visit required at this level."""
+class RulesRegistryError(Exception):
+    """A capability registered its tables wrongly: a programming error, raised while the registry is built."""
 
 
-class DissuasionRules(_Strict):
-    critical: LevelDeadlines
-    high: LevelDeadlines
-    medium: LevelDeadlines
-    low: LevelDeadlines
-    feedback_minutes: int = Field(ge=1)
-    evaluate_minutes: int = Field(ge=1)
-    retry_minutes: int = Field(ge=1)
-    max_unanswered: int = Field(ge=1)
-    face_to_face_levels: list[Level]
-    escalation_minutes: int = Field(ge=1)
-    max_escalation: int = Field(ge=1, le=3)
+@dataclass(frozen=True)
+class _Section:
+    table: str
+    model: type[BaseModel]
+    defaults: Mapping[str, Any]
+    source: str
+    """Where the defaults came from, named in registration errors."""
 
-    def deadlines(self, level: Level) -> LevelDeadlines:
-        value: LevelDeadlines = getattr(self, level.value)
+
+class CountyRules:
+    """The validated rules of one county: one model instance per registered table."""
+
+    def __init__(self, sections: Mapping[type[BaseModel], BaseModel]) -> None:
+        self._sections = dict(sections)
+
+    def section(self, model: type[M]) -> M:
+        """The table validated by `model`; LookupError when no capability registered that model."""
+        value = self._sections.get(model)
+        if not isinstance(value, model):
+            known = ", ".join(sorted(m.__name__ for m in self._sections))
+            raise LookupError(f"no county rules table is registered for {model.__name__}; registered: {known}")
         return value
 
-    def minutes(self, n: int) -> timedelta:
-        return timedelta(minutes=n)
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CountyRules) and self._sections == other._sections
+
+    def __repr__(self) -> str:
+        return f"CountyRules({', '.join(sorted(m.__name__ for m in self._sections))})"
 
 
-class GradingRule(_Strict):
-    id: str
-    feature: str
-    op: Op = ">="
-    value: float
-    level: Level | None = None
-    raise_: int | None = Field(default=None, alias="raise")
-    level_from_value: bool = False
-    reason: str
+class RulesRegistry:
+    """The tables a county rules file may hold; each capability adds its own before the rules are loaded."""
 
-    @model_validator(mode="after")
-    def _one_effect(self) -> GradingRule:
-        effects = (self.level is not None) + (self.raise_ is not None) + self.level_from_value
-        if effects != 1:
-            raise ValueError(f"rule {self.id!r}: give exactly one of level, raise, level_from_value")
-        return self
+    def __init__(self) -> None:
+        self._sections: dict[str, _Section] = {}
 
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(sorted(self._sections))
 
-class GradingRules(_Strict):
-    merge_window_minutes: int = Field(ge=0)
-    history_days: int = Field(ge=0)
-    rules: list[GradingRule]
+    def register(self, defaults: Traversable | Path | None = None, /, **models: type[BaseModel]) -> None:
+        """Register tables (`table=Model`) with the packaged TOML file holding their defaults.
 
-    @model_validator(mode="after")
-    def _known_features(self) -> GradingRules:
-        from pingan.fraud.grading import FEATURES
+        The defaults file must hold exactly the tables registered with it, so that a default nobody
+        validates cannot hide in it. Without a file, each table's defaults are its model's own.
+        """
+        source = str(defaults) if defaults is not None else "no defaults file"
+        if not models:
+            raise RulesRegistryError(f"register() names no table ({source})")
+        tables: dict[str, Any] = tomllib.loads(defaults.read_text(encoding="utf-8")) if defaults is not None else {}
+        if defaults is not None and set(tables) != set(models):
+            raise RulesRegistryError(
+                f"{source} holds the tables {sorted(tables)} but registers {sorted(models)}: they must be the same"
+            )
+        for table, model in models.items():
+            self._check(table, model, source)
+            body = tables.get(table, {})
+            if not isinstance(body, dict):
+                raise RulesRegistryError(f"{source}: [{table}] must be a table, not {type(body).__name__}")
+            self._sections[table] = _Section(table, model, body, source)
 
-        for rule in self.rules:
-            if rule.feature not in FEATURES:
-                raise ValueError(f"rule {rule.id!r}: unknown feature {rule.feature!r}; known: {sorted(FEATURES)}")
-        return self
+    def _check(self, table: str, model: type[BaseModel], source: str) -> None:
+        if not _TABLE_NAME.match(table):
+            raise RulesRegistryError(f"table name {table!r} ({source}): use lower case letters, digits and _")
+        if table in self._sections:
+            raise RulesRegistryError(
+                f"table [{table}] is registered twice: by {self._sections[table].source} and by {source}"
+            )
+        if model.model_config.get("extra") != "forbid":
+            # A model that ignores unknown keys would let a misspelt county setting pass unnoticed.
+            raise RulesRegistryError(f"{model.__name__} for [{table}] must refuse unknown keys (extra='forbid')")
+        for other in self._sections.values():
+            if other.model is model:
+                raise RulesRegistryError(
+                    f"{model.__name__} validates both [{other.table}] and [{table}]: one model per table, "
+                    "since a section is looked up by its model"
+                )
 
+    def load(self, path: Path | None = None) -> CountyRules:
+        """The registered defaults, with the tables of the county file `path` (if given) laid over them.
 
-class DeskRoute(_Strict):
-    """A default routing rule of the county file; rules edited by an admin in the database come first."""
+        Raises tomllib.TOMLDecodeError for a file that is not TOML and pydantic.ValidationError for an
+        unknown table or a bad value, located as `table.key`.
+        """
+        tables = {s.table: dict(s.defaults) for s in self._sections.values()}
+        if path is not None:
+            county = tomllib.loads(path.read_text(encoding="utf-8"))
+            self._refuse_unknown(county)
+            tables = _overlay(tables, county)
+        validated = self._model().model_validate(tables)
+        return CountyRules({s.model: getattr(validated, _field(s.table)) for s in self._sections.values()})
 
-    category: Category | None = None
-    topic: Topic | None = None
-    target: Route
-    specialty: Specialty | None = None
-    triage: bool = True
-    """For a specialty: through the command centre's triage (True) or straight to the specialty's unit."""
+    def _refuse_unknown(self, county: Mapping[str, Any]) -> None:
+        unknown = sorted(set(county) - set(self._sections))
+        if not unknown:
+            return
+        known = ", ".join(f"[{t}]" for t in self.tables)
+        errors: list[InitErrorDetails] = [
+            {
+                "type": PydanticCustomError(
+                    "unknown_table",
+                    "unknown table [{table}]; the known tables are {known}",
+                    {"table": t, "known": known},
+                ),
+                "loc": (t,),
+                "input": county[t],
+            }
+            for t in unknown
+        ]
+        raise ValidationError.from_exception_data(_TITLE, errors)
 
-    @model_validator(mode="after")
-    def _coherent(self) -> DeskRoute:
-        if self.target is Route.SPECIALTY and self.specialty is None:
-            raise ValueError("a specialty route names its specialty")
-        if self.target is Route.UNIT:
-            raise ValueError("a default route cannot name a unit (units are set per database); use an admin rule")
-        if self.category is Category.EMERGENCY:
-            raise ValueError("emergencies always go to the station; they take no route")
-        return self
-
-
-class DeskScoreWeights(_Strict):
-    timeliness: float = Field(default=0.4, ge=0)
-    satisfaction: float = Field(default=0.4, ge=0)
-    resolution: float = Field(default=0.2, ge=0)
-    prior_ratings: int = Field(default=5, ge=0)
-    """Satisfaction is pulled toward the county mean by this many pseudo-ratings, so that a unit with two
-    ratings is not ranked above one with two hundred."""
-
-    @model_validator(mode="after")
-    def _some_weight(self) -> DeskScoreWeights:
-        if self.timeliness + self.satisfaction + self.resolution <= 0:
-            raise ValueError("score weights must not all be 0")
-        return self
-
-
-class DeskRules(_Strict):
-    """The citizen desk: working hours, reply deadlines, duplicates, limits, pushes, score, default routes."""
-
-    timezone: str = "Asia/Shanghai"
-    work_days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
-    """ISO weekdays (1 = Monday)."""
-    work_start: time = time(8, 30)
-    work_end: time = time(17, 30)
-    holidays: list[date] = Field(default_factory=list)
-    """Public holidays that fall on working days."""
-    extra_workdays: list[date] = Field(default_factory=list)
-    """Weekend days worked in exchange for a holiday (调休)."""
-    reply_minutes_working: int = Field(default=30, ge=1)
-    reply_minutes_off: int = Field(default=120, ge=1)
-    emergency_reply_minutes: int = Field(default=5, ge=1)
-    escalation_minutes: int = Field(default=30, ge=1)
-    max_escalation: int = Field(default=3, ge=1, le=3)
-    duplicate_radius_m: float = Field(default=250.0, gt=0)
-    duplicate_days: int = Field(default=7, ge=1)
-    duplicate_similarity: float = Field(default=0.3, gt=0, le=1)
-    repost_minutes: int = Field(default=10, ge=0)
-    """The same text from the same phone within this window is refused as posted twice."""
-    posts_per_phone_hour: int = Field(default=5, ge=1)
-    posts_per_phone_day: int = Field(default=20, ge=1)
-    posts_per_address_day: int = Field(default=30, ge=1)
-    push_daily_limit: int = Field(default=3, ge=1)
-    """Pushes one resident receives per day; more are recorded as held back, not delivered."""
-    push_urgent_kinds: list[PushKind] = Field(default_factory=lambda: [PushKind.DISASTER])
-    """Kinds that are delivered even over the daily limit (they still count toward it)."""
-    rating_days: int = Field(default=30, ge=1)
-    score: DeskScoreWeights = Field(default_factory=DeskScoreWeights)
-    routes: list[DeskRoute] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
-    @field_validator("work_days")
-    @classmethod
-    def _days(cls, value: list[int]) -> list[int]:
-        if any(d < 1 or d > 7 for d in value):
-            raise ValueError("work_days are ISO weekdays 1 (Monday) to 7 (Sunday)")
-        return sorted(set(value))
-
-    @model_validator(mode="after")
-    def _hours(self) -> DeskRules:
-        if self.work_end <= self.work_start:
-            raise ValueError("work_end must be after work_start")
-        if self.posts_per_phone_day < self.posts_per_phone_hour:
-            raise ValueError("posts_per_phone_day must be at least posts_per_phone_hour")
-        return self
+    def _model(self) -> type[BaseModel]:
+        # The fields get neutral names and the table names as aliases, so that a table may be called
+        # anything (even a name BaseModel already uses, like `json`) while errors still read `desk.key`.
+        fields: dict[str, Any] = {_field(s.table): (s.model, Field(alias=s.table)) for s in self._sections.values()}
+        return create_model(_TITLE, __config__=ConfigDict(extra="forbid", frozen=True), **fields)
 
 
-class CountyRules(_Strict):
-    dissuasion: DissuasionRules
-    grading: GradingRules
-    desk: DeskRules = Field(default_factory=DeskRules)
+def _field(table: str) -> str:
+    return f"table_{table}"
 
 
-def _default_tables() -> dict[str, Any]:
-    text = resources.files("pingan.rules").joinpath("default.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
-def load_rules(path: Path | None = None) -> CountyRules:
-    """The packaged defaults, with the tables of `path` (if given) laid over them."""
-    tables = _default_tables()
-    if path is not None:
-        tables = _overlay(tables, tomllib.loads(path.read_text(encoding="utf-8")))
-    return CountyRules.model_validate(tables)
-
-
-def _overlay(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def _overlay(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Tables merge key by key at every depth; any other value (a list of rules included) replaces."""
     merged = dict(base)
     for key, value in override.items():

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.models import Counter, Unit, UnitKind, User
-from pingan.core.rules import DeskRules
 from pingan.desk.models import DeskOfficer, DeskRoutingRule
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.kinds import Specialty
 from pingan.desk.rules.routing import Place, RouteRule, ordered
 

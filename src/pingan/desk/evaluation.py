@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.models import Area, Unit, User
-from pingan.core.rules import DeskRules
 from pingan.desk.models import DeskPush, DeskRequest, DeskResident, Resolution
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import iso_week
 from pingan.desk.rules.kinds import CATEGORY_NAMES, TOPIC_NAMES, Category, Topic
 from pingan.desk.rules.scoring import (

@@ -21,7 +21,6 @@ from pingan.core.geo import CRS, GeoError, read_geojson_areas
 from pingan.core.identifiers import mask_phone
 from pingan.core.identity import Actor
 from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, User
-from pingan.core.rules import DeskRules
 from pingan.core.scope import scope_of
 from pingan.desk.models import (
     DeliveryStatus,
@@ -31,6 +30,7 @@ from pingan.desk.models import (
     DeskResident,
 )
 from pingan.desk.residents import require_resident
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import local_day_start
 from pingan.desk.rules.kinds import PushKind
 from pingan.desk.schemas import (

@@ -37,7 +37,6 @@ from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound
 from pingan.core.identity import Actor
 from pingan.core.models import Role, Task, Unit, UnitKind, User
 from pingan.core.notify import Notifier
-from pingan.core.rules import DeskRules
 from pingan.core.scope import Scope, scope_of
 from pingan.core.tasks import Command, TaskService
 from pingan.desk.directory import DirectoryCache, Snapshot
@@ -56,6 +55,7 @@ from pingan.desk.models import (
 from pingan.desk.places import Places
 from pingan.desk.queries import Names
 from pingan.desk.residents import require_resident
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import iso_week, reply_due
 from pingan.desk.rules.kinds import CATEGORY_NAMES, TOPIC_NAMES, Category, Route, Topic
 from pingan.desk.rules.routing import Decision, Place, choose, resolve

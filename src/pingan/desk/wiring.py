@@ -11,7 +11,6 @@ from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.db import Database
 from pingan.core.notify import Notifier
-from pingan.core.rules import DeskRules
 from pingan.core.settings import Settings
 from pingan.core.tasks import TaskService
 from pingan.desk.admin import DeskAdmin
@@ -21,6 +20,7 @@ from pingan.desk.otp import LoggingSmsGateway, OtpPolicy, OtpService, SmsGateway
 from pingan.desk.places import Places
 from pingan.desk.pushes import PushService
 from pingan.desk.residents import Residents
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.service import DeskService
 from pingan.fraud.intake import FraudIntake
 

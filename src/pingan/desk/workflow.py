@@ -17,11 +17,11 @@ from enum import StrEnum
 from typing import Any
 
 from pingan.core.models import Role, Task, UnitKind
-from pingan.core.rules import DeskRules
 from pingan.core.tasks import COUNTY_WIDE, ActionSpec, Command, Ladder, Permission, Rung, WorkflowError
 from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
 from pingan.core.tasks.contract import AssignPayload, EmptyPayload, NotePayload, ReopenPayload
 from pingan.desk.models import DeskStatus, Resolution
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import reply_due
 from pingan.desk.schemas import (
     CloseCreate,

@@ -1,6 +1,6 @@
 """Grading: from what we know about a person's fraud contacts to a level, with the reasons shown.
 
-Pure rules: features in, `Grade` out. The rules themselves are county settings (`rules/default.toml`).
+Pure rules: features in, `Grade` out. The rules themselves are county settings (`fraud/rules.toml`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pingan.fraud.models import EventKind, EventSource, Level
 
 if TYPE_CHECKING:
-    from pingan.core.rules import GradingRules
+    from pingan.fraud.rules import GradingRules
 
 FEATURES = frozenset(
     {

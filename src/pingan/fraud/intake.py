@@ -33,11 +33,11 @@ from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, guess_kind, mask_phone, match_keys
 from pingan.core.models import Task
 from pingan.core.people import PersonFacts, people_by_phone
-from pingan.core.rules import CountyRules
 from pingan.core.tasks import Command, NewTask, TaskService
 from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, person_features
 from pingan.fraud.indicators import Hit, IndicatorMatcher
 from pingan.fraud.models import EventKind, EventSource, FraudEvent, FraudWarning, Level, WarningStatus
+from pingan.fraud.rules import GradingRules
 from pingan.fraud.schemas import EventIn
 from pingan.fraud.workflow import KIND, DissuasionAction
 
@@ -156,7 +156,7 @@ class FraudIntake:
         self,
         db: Database,
         clock: Clock,
-        rules: CountyRules,
+        rules: GradingRules,
         tasks: TaskService,
         jurisdictions: Jurisdictions,
         matcher: IndicatorMatcher | None = None,
@@ -318,7 +318,7 @@ class FraudIntake:
         if not fresh:
             return
         people = people_by_phone(session, (lead.event.subject_phone for lead, _ in fresh))
-        window = timedelta(minutes=self.rules.grading.merge_window_minutes)
+        window = timedelta(minutes=self.rules.merge_window_minutes)
         open_warnings = self._open_warnings(session, fresh, people)
         # The tasks the merges will touch, in one query; held here because the session only keeps
         # unchanged objects weakly.
@@ -378,7 +378,7 @@ class FraudIntake:
         """Warnings of each person within the grading history window (kept up to date as the batch opens more)."""
         if not person_ids:
             return {}
-        since = self.clock.now() - timedelta(days=self.rules.grading.history_days)
+        since = self.clock.now() - timedelta(days=self.rules.history_days)
         rows = session.execute(
             select(FraudWarning.person_id, func.count())
             .where(FraudWarning.person_id.in_(person_ids), FraudWarning.created_at >= since)
@@ -435,7 +435,7 @@ class FraudIntake:
                 features, birth_year=person.birth_year, tags=person.tags, year=now.year, earlier_warnings=count
             )
         add_event(features, self._facts(lead))
-        graded = grade(features, self.rules.grading)
+        graded = grade(features, self.rules)
         area_id = person.station_id if person else None
         point = lead.point
         if area_id is None and point is not None:
@@ -484,7 +484,7 @@ class FraudIntake:
         now = self.clock.now()
         features = dict(warning.features)
         add_event(features, self._facts(lead))
-        graded = grade(features, self.rules.grading)
+        graded = grade(features, self.rules)
         unresolved = [r for r in warning.reasons if r.get("rule") == "unresolved"]
         warning.features = features
         warning.reasons = [r.as_dict() for r in graded.reasons] + unresolved

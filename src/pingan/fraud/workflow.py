@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import Field
 
 from pingan.core.models import Role, Task, UnitKind
-from pingan.core.rules import DissuasionRules
 from pingan.core.tasks import COUNTY_WIDE, ActionSpec, Command, Ladder, Payload, Permission, Rung, WorkflowError
 from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions, fact, set_facts
 from pingan.core.tasks.contract import ClosePayload, EmptyPayload
 from pingan.fraud.models import Level, Outcome
+from pingan.fraud.rules import DissuasionRules
 
 KIND = "dissuasion"
 REF_TYPE = "fraud_warning"

@@ -40,6 +40,7 @@ from pingan.desk.queries import (
     staff_view,
 )
 from pingan.desk.residents import require_resident
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import local_week_start
 from pingan.desk.rules.kinds import Category, Route, Topic
 from pingan.desk.schemas import (
@@ -281,7 +282,7 @@ def _posted_public(services: Services, actor: Actor, posted: Posted) -> RequestP
             session,
             row,
             now,
-            rating_days=services.rules.desk.rating_days,
+            rating_days=services.rules.section(DeskRules).rating_days,
             media_url=_media_url(services, actor.id),
             replayed=not posted.created,
         )
@@ -324,7 +325,7 @@ def my_request(services: ServicesDep, session: SessionDep, user: CurrentUser, re
         session,
         _own(session, actor, request_id),
         services.clock.now(),
-        rating_days=services.rules.desk.rating_days,
+        rating_days=services.rules.section(DeskRules).rating_days,
         media_url=_media_url(services, actor.id),
     )
 
@@ -335,7 +336,7 @@ def _resident_after(services: Services, actor: Actor, request_id: int) -> Reques
             session,
             _own(session, actor, request_id),
             services.clock.now(),
-            rating_days=services.rules.desk.rating_days,
+            rating_days=services.rules.section(DeskRules).rating_days,
             media_url=_media_url(services, actor.id),
         )
 
@@ -643,7 +644,7 @@ def stats(
         session,
         _period(services, start, end, days),
         services.clock.now(),
-        services.rules.desk,
+        services.rules.section(DeskRules),
         scope=None if scope.county_wide else queue_clause(scope),
     )
 

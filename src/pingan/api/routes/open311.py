@@ -38,6 +38,7 @@ from pingan.desk.open311.format import (
 )
 from pingan.desk.open311.post import Open311Error, not_found, parse_post
 from pingan.desk.open311.service import Open311Service
+from pingan.desk.rules.county import DeskRules
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,9 @@ def _service(request: Request) -> Open311Service:
     found = getattr(request.app.state, "open311", None)
     if found is None:
         services: Services = request.app.state.services
-        found = request.app.state.open311 = Open311Service(services)
+        found = request.app.state.open311 = Open311Service(
+            services.db, services.clock, services.desk, services.rules.section(DeskRules)
+        )
     assert isinstance(found, Open311Service)
     return found
 

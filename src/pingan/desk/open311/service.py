@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.bootstrap import Services
+from pingan.core.clock import Clock
+from pingan.core.db import Database
 from pingan.core.errors import BadInput, Forbidden, PinganError
 from pingan.core.geo import CRS
 from pingan.core.identity import Actor
@@ -31,8 +32,10 @@ from pingan.desk.open311.format import MAX_REQUESTS, RequestFacts, Window, parse
 from pingan.desk.open311.keys import find_api_key
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.desk.open311.post import Open311Error, PostInput, not_found
+from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.kinds import TOPIC_NAMES, Route
 from pingan.desk.schemas import DeskRequestCreate
+from pingan.desk.wiring import Desk
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +88,13 @@ def _values(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
 
 
 class Open311Service:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.zone = ZoneInfo(services.rules.desk.timezone)
+    """Given the desk and the core services it posts through, not the whole composition: an edge of the desk."""
+
+    def __init__(self, db: Database, clock: Clock, desk: Desk, rules: DeskRules) -> None:
+        self.db = db
+        self.clock = clock
+        self.desk = desk
+        self.zone = ZoneInfo(rules.timezone)
 
     # -- keys --------------------------------------------------------------------------------------
 
@@ -95,7 +102,7 @@ class Open311Service:
         """The id of the active key presented; 403 in the spec's words otherwise."""
         if not key:
             raise Open311Error(403, [(403, "缺少 api_key，无法提交诉求")])
-        with self.services.db.session() as session:
+        with self.db.session() as session:
             row = find_api_key(session, key)
             if row is None:
                 raise Open311Error(403, [(403, "api_key 无效或已停用，无法提交诉求")])
@@ -105,10 +112,10 @@ class Open311Service:
 
     def post(self, key_id: int, form: PostInput) -> list[dict[str, Any]]:
         """Create the request through the desk; returns the spec's response document."""
-        desk = self.services.desk
+        desk = self.desk
         if form.lon is not None and form.lat is not None:
             # Refuse a point outside the county before anything (even the resident) is stored.
-            with self.services.db.session() as session:
+            with self.db.session() as session:
                 try:
                     desk.places.point(session, form.lon, form.lat, CRS.WGS84)
                 except BadInput as exc:
@@ -145,9 +152,9 @@ class Open311Service:
     def _record(self, key_id: int, request_id: int, form: PostInput) -> None:
         """Keep what only Open311 knows beside the request. The request itself is already committed,
         so a failure here is logged rather than turned into an error the client would retry."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         try:
-            with self.services.desk.requests.write() as session:
+            with self.desk.requests.write() as session:
                 key = session.get(Open311ApiKey, key_id)
                 session.add(
                     Open311Request(
@@ -180,7 +187,7 @@ class Open311Service:
     # -- reading -----------------------------------------------------------------------------------
 
     def _facts(self, session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
-        names = self.services.desk.requests.names(session)
+        names = self.desk.requests.names(session)
         out = []
         for row in rows:
             svc = service(row.category.value)
@@ -225,7 +232,7 @@ class Open311Service:
             except ValueError:
                 raise Open311Error(400, [(400, "service_request_id 须为数字（多个以逗号分隔）")]) from None
             query = self._select().where(DeskRequest.id.in_(ids[:MAX_REQUESTS])).order_by(DeskRequest.id.desc())
-            with self.services.db.session() as session:
+            with self.db.session() as session:
                 return self._facts(session, session.execute(query).all())
         problems: list[tuple[int, str]] = []
         codes = _values(params, "service_code")
@@ -243,7 +250,7 @@ class Open311Service:
         span: Window | None = None
         if not problems:
             try:
-                span = window(bounds.get("start_date"), bounds.get("end_date"), self.services.clock.now())
+                span = window(bounds.get("start_date"), bounds.get("end_date"), self.clock.now())
             except ValueError as exc:
                 problems.append((400, str(exc)))
         if problems or span is None:
@@ -258,7 +265,7 @@ class Open311Service:
         elif statuses == {"closed"}:
             query = query.where(DeskRequest.is_open.is_(False))
         query = query.order_by(DeskRequest.created_at.desc(), DeskRequest.id.desc()).limit(MAX_REQUESTS)
-        with self.services.db.session() as session:
+        with self.db.session() as session:
             return self._facts(session, session.execute(query).all())
 
     def request(self, raw_id: str) -> list[dict[str, Any]]:
@@ -267,7 +274,7 @@ class Open311Service:
             request_id = int(raw_id)
         except ValueError:
             raise not_found(f"service_request_id {raw_id[:32]} 不存在") from None
-        with self.services.db.session() as session:
+        with self.db.session() as session:
             found = self._facts(session, session.execute(self._select().where(DeskRequest.id == request_id)).all())
         if not found:
             raise not_found(f"service_request_id {request_id} 不存在")
@@ -275,7 +282,7 @@ class Open311Service:
 
     def token(self, token: str) -> list[dict[str, Any]]:
         """GET service_request_id from a token."""
-        with self.services.db.session() as session:
+        with self.db.session() as session:
             request_id = session.scalar(select(Open311Request.request_id).where(Open311Request.token == token[:32]))
         if request_id is None:
             raise not_found(f"token {token[:32]} 不存在")

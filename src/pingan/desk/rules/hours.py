@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pingan.core.rules import DeskRules
+from pingan.desk.rules.county import DeskRules
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pingan.core.rules import DeskScoreWeights
+from pingan.desk.rules.county import DeskScoreWeights
 
 SATISFIED_FROM = 4
 """A rating of 4 or 5 (out of 5) counts as satisfied (满意)."""

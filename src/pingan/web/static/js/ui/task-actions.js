@@ -5,7 +5,7 @@ import { h } from '../dom.js';
 import { OUTCOMES, isCentre, isField } from '../labels.js';
 import { field, modal, toast } from './dialog.js';
 
-// The county's default face_to_face_levels (rules/default.toml): at these levels only a meeting in
+// The county's default face_to_face_levels (fraud/rules.toml): at these levels only a meeting in
 // person closes the loop, so an answered call does not allow feedback. The server has the last word.
 const FACE_TO_FACE = ['critical', 'high'];
 const WORKING = ['signed', 'calling', 'visiting'];

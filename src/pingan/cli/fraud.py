@@ -1,0 +1,127 @@
+"""`pingan` commands of the fraud loop: indicator lists, intake from a file, the warning queue and figures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from pingan.cli.main import app, console, progress, services
+
+indicators_app = typer.Typer(help="Fraud indicator lists (涉诈号码、账户、网址、APP).", no_args_is_help=True)
+app.add_typer(indicators_app, name="indicators")
+
+
+@indicators_app.command("import")
+def indicators_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import indicators from CSV: kind,value[,fraud_type,source,note,expires_at]."""
+    from pingan.fraud.indicators import import_indicators, read_indicators_csv
+
+    svc = services()
+    with svc.db.session() as session:
+        report = import_indicators(session, read_indicators_csv(file), svc.clock.now())
+    for line, fld, msg in report.rejected[:50]:
+        console.print(f"[yellow]line {line}[/yellow] {fld or ''}: {msg}")
+    console.print(f"indicators: {report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
+
+
+def _jsonl_batches(file: Path, size: int) -> Iterator[tuple[list[int], list[Any]]]:
+    lines: list[int] = []
+    batch: list[Any] = []
+    with file.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                item = {"__invalid_json__": str(exc)}
+            lines.append(number)
+            batch.append(item)
+            if len(batch) >= size:
+                yield lines, batch
+                lines, batch = [], []
+    if batch:
+        yield lines, batch
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="One event per line (JSON).")],
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="Events per transaction.")] = 5000,
+) -> None:
+    """Take fraud leads from a JSONL file; replays are harmless, bad lines are reported by line and field."""
+    svc = services()
+    total = sum(1 for line in file.open("rb") if line.strip())
+    accepted = duplicates = rejected = opened = 0
+    with progress() as bar:
+        job = bar.add_task("events", total=total)
+        for lines, items in _jsonl_batches(file, batch):
+            result = svc.intake.ingest(items)
+            accepted += result.accepted
+            duplicates += result.duplicates
+            opened += len(result.warnings_opened)
+            for r in result.rejected:
+                rejected += 1
+                if rejected <= 50:
+                    console.print(f"[yellow]line {lines[r.index]}[/yellow] {r.field or ''}: {r.message}")
+            bar.advance(job, len(items))
+    console.print(
+        f"events: {accepted} accepted, {duplicates} duplicates, {rejected} rejected; {opened} warnings opened"
+    )
+    if rejected and not accepted and not duplicates:
+        raise typer.Exit(2)
+
+
+@app.command()
+def warnings(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+    status: Annotated[str | None, typer.Option(help="open or closed")] = None,
+    level: Annotated[str | None, typer.Option(help="critical, high, medium or low")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+) -> None:
+    """List warnings with person (masked), station, level, status and reasons."""
+    from pingan.fraud.queries import list_warnings
+
+    svc = services()
+    with svc.db.session() as session:
+        rows = list_warnings(session, svc.clock.now(), status=status, level=level, limit=limit)
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table("id", "级别", "人员", "电话", "派出所", "状态", "任务", "原因")
+    for w in rows:
+        table.add_row(
+            str(w["id"]),
+            w["level_name"],
+            w["person"]["name"] or "-",
+            w["person"]["phone"],
+            w["station"] or "未落地",
+            w["status"],
+            w["task"]["status"] if w["task"] else "-",
+            "；".join(r["text"] for r in w["reasons"]),
+        )
+    Console().print(table)
+
+
+@app.command()
+def figures(
+    days: Annotated[int, typer.Option(min=1, help="The period: the last N days.")] = 365,
+) -> None:
+    """Warnings, dissuasions and money protected, county-wide and per station (JSON)."""
+    from pingan.fraud.service import Period, fraud_figures
+
+    svc = services()
+    now = svc.clock.now()
+    with svc.db.session() as session:
+        data = fraud_figures(session, Period(now - timedelta(days=days), now + timedelta(seconds=1)), now=now)
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from pingan.cli.main import app, console, database_url, fail, progress, services
+from pingan.cli.main import app, console, database_url, fail, progress, require_schema, services
 from pingan.core.geo import CRS
 from pingan.core.models import AreaKind, Role, Unit
 
@@ -28,7 +28,7 @@ def init() -> None:
     from pingan.core.setup import ensure_centre_units
     from pingan.migrate import upgrade
 
-    svc = services()
+    svc = services(schema=False)
     upgrade(svc.db)
     with svc.db.session() as session:
         ensure_centre_units(session)
@@ -141,6 +141,7 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(services()), host=host, port=port, log_level="info")
         return
+    require_schema()  # here, or each worker process would fail on its own
     # Each worker process builds its own services from the environment (the database URL passed on to it).
     url = database_url()
     if url:

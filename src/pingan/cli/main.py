@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pingan.bootstrap import Services, bootstrap
+from pingan.core.db import schema_problem
+from pingan.core.errors import first_problem
 from pingan.core.settings import Settings
 
 app = typer.Typer(
@@ -22,16 +26,28 @@ app = typer.Typer(
 )
 
 console = Console(stderr=True)
+# What one invocation builds (settings, services); the callback starts it afresh, so that a process running
+# several commands (the tests) never reuses another's database.
 _state: dict[str, Any] = {}
 
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     database_url: Annotated[
         str | None, typer.Option(envvar="PINGAN_DATABASE_URL", help="SQLAlchemy URL; SQLite by default.")
     ] = None,
 ) -> None:
+    _state.clear()
     _state["database_url"] = database_url
+    ctx.call_on_close(_close)
+
+
+def _close() -> None:
+    # Pooled SQLite connections left to the interpreter's exit leave the write-ahead log unmerged.
+    svc: Services | None = _state.pop("services", None)
+    if svc is not None:
+        svc.close()
 
 
 def database_url() -> str | None:
@@ -40,11 +56,33 @@ def database_url() -> str | None:
     return url
 
 
-def services() -> Services:
+def settings() -> Settings:
+    """The process settings, with the URL given on the command line; a bad value is one line, not a traceback."""
+    if "settings" not in _state:
+        url = database_url()
+        try:
+            _state["settings"] = Settings(database_url=url) if url else Settings()
+        except ValidationError as exc:
+            field, _code, message = first_problem(exc)
+            fail(f"settings: {field}: {message}" if field else f"settings: {message}")
+    built: Settings = _state["settings"]
+    return built
+
+
+def require_schema() -> None:
+    """Refuse, in one line, a database without Pingan's tables (and create no file while looking)."""
+    problem = schema_problem(settings().database_url)
+    if problem is not None:
+        fail(problem)
+
+
+def services(*, schema: bool = True) -> Services:
+    """This invocation's services, built once. Only `pingan init` passes `schema=False`: every other command
+    needs the tables, and is stopped by `require_schema` before it touches the database."""
     if "services" not in _state:
-        url = _state.get("database_url")
-        settings = Settings(database_url=url) if url else Settings()
-        _state["services"] = bootstrap(settings)
+        if schema:
+            require_schema()
+        _state["services"] = bootstrap(settings())
     svc: Services = _state["services"]
     return svc
 
@@ -60,8 +98,10 @@ def progress() -> Progress:
     )
 
 
-def fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}")
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print `error: message` as one line on stderr and exit with `code`."""
+    # The message may hold brackets (a value from a file) that are not markup, and is never wrapped.
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -1,0 +1,160 @@
+"""The `pingan` command on a real SQLite file, run in-process as an administrator would type it.
+
+A template database is built once through `pingan init` and `pingan areas import` (two stations side by
+side, 甲 west of 乙, boxes obvious by eye) and copied for each test. Errors must be one line on stderr
+with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from pingan.cli import app
+
+STATION_A = (121.0, 29.0, 121.1, 29.1)
+STATION_B = (121.1, 29.0, 121.2, 29.1)
+POINT_A = (121.05, 29.05)
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> list[list[list[float]]]:
+    return [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]
+
+
+STATIONS = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"name": name, "adcode": code},
+            "geometry": {"type": "Polygon", "coordinates": _box(*bounds)},
+        }
+        for name, code, bounds in (("甲街道", "330225001", STATION_A), ("乙镇", "330225101", STATION_B))
+    ],
+}
+
+
+@dataclass
+class Cli:
+    """`pingan --database-url URL ...` in this process, with the terminal `columns` wide."""
+
+    url: str
+    folder: Path
+
+    def __call__(self, *args: str, columns: int = 80) -> Result:
+        return CliRunner().invoke(app, ["--database-url", self.url, *args], env={"COLUMNS": str(columns)})
+
+    def write(self, name: str, text: str) -> str:
+        path = self.folder / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    def count(self, table: str) -> int:
+        with sqlite3.connect(self.url.removeprefix("sqlite:///")) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - a test's own names
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
+    return result
+
+
+def one_line_error(result: Result) -> str:
+    """The error of a refused command: a non-zero exit and exactly one line on stderr, no traceback."""
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli-template")
+    path = folder / "template.db"
+    cli = Cli(f"sqlite:///{path}", folder)
+    ok(cli("init"))
+    ok(cli("areas", "import", cli.write("stations.geojson", json.dumps(STATIONS, ensure_ascii=False))))
+    return path
+
+
+@pytest.fixture
+def cli(template: Path, tmp_path: Path) -> Cli:
+    path = tmp_path / "pingan.db"
+    shutil.copyfile(template, path)
+    return Cli(f"sqlite:///{path}", tmp_path)
+
+
+# --- a database without the schema ----------------------------------------------------------------
+
+COMMANDS_NEEDING_THE_SCHEMA: Sequence[Sequence[str]] = (
+    ("warnings", "--json"),
+    ("warnings",),
+    ("figures",),
+    ("sweep",),
+    ("areas", "lookup", "121.05", "29.05"),
+    ("open311-key", "list"),
+)
+
+
+@pytest.mark.parametrize("command", COMMANDS_NEEDING_THE_SCHEMA, ids=" ".join)
+def test_a_command_on_a_missing_sqlite_file_says_so_in_one_line_and_creates_no_file(
+    tmp_path: Path, command: Sequence[str]
+) -> None:
+    path = tmp_path / "new.db"
+    message = one_line_error(Cli(f"sqlite:///{path}", tmp_path)(*command))
+    assert f"{path} does not exist" in message
+    assert "pingan init" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_on_an_empty_sqlite_file_says_run_init_and_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    message = one_line_error(Cli(f"sqlite:///{path}", tmp_path)("warnings", "--json"))
+    assert "has no schema" in message
+    assert "run `pingan init`" in message
+    assert [p.name for p in tmp_path.iterdir()] == ["empty.db"]
+    assert path.stat().st_size == 0
+
+
+def test_a_command_on_a_file_that_is_not_a_database_says_so_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("not a database\n", encoding="utf-8")
+    message = one_line_error(Cli(f"sqlite:///{path}", tmp_path)("figures"))
+    assert f"cannot read the database file {path}" in message
+
+
+def test_init_creates_the_missing_file_and_then_commands_run(tmp_path: Path) -> None:
+    cli = Cli(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path)
+    ok(cli("init"))
+    assert (tmp_path / "fresh.db").exists()
+    assert json.loads(ok(cli("warnings", "--json")).stdout) == []
+
+
+@pytest.mark.postgres
+def test_a_command_on_a_postgresql_database_without_the_schema_says_run_init(fresh_postgres_url: str) -> None:
+    message = one_line_error(CliRunner().invoke(app, ["--database-url", fresh_postgres_url, "warnings", "--json"]))
+    assert "has no schema" in message
+    assert "run `pingan init`" in message
+
+
+def test_settings_refused_in_production_are_one_line_not_a_traceback(cli: Cli) -> None:
+    result = CliRunner().invoke(
+        app, ["--database-url", cli.url, "figures"], env={"PINGAN_ENVIRONMENT": "production", "PINGAN_SECRET_KEY": None}
+    )
+    assert "PINGAN_SECRET_KEY" in one_line_error(result)
+
+
+def test_areas_lookup_names_the_station_of_a_point(cli: Cli) -> None:
+    answer: dict[str, Any] = json.loads(ok(cli("areas", "lookup", str(POINT_A[0]), str(POINT_A[1]))).stdout)
+    assert answer["name"] == "甲街道"

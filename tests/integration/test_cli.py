@@ -158,3 +158,44 @@ def test_settings_refused_in_production_are_one_line_not_a_traceback(cli: Cli) -
 def test_areas_lookup_names_the_station_of_a_point(cli: Cli) -> None:
     answer: dict[str, Any] = json.loads(ok(cli("areas", "lookup", str(POINT_A[0]), str(POINT_A[1]))).stdout)
     assert answer["name"] == "甲街道"
+
+
+# --- CSV imports ----------------------------------------------------------------------------------
+
+PEOPLE_COLUMNS = "name, id_number, phones, address, lon, lat, crs, birth_year, tags"
+
+
+def test_people_import_refuses_an_unknown_column_naming_it_and_the_expected_ones_and_imports_nothing(
+    cli: Cli,
+) -> None:
+    path = cli.write("people.csv", "name,phone,lon,lat\n张一,13800000001,121.05,29.05\n李二,13900000002,121.15,29.05\n")
+    message = one_line_error(cli("people", "import", path))
+    assert "unknown column 'phone'" in message
+    assert PEOPLE_COLUMNS in message
+    assert cli.count("people") == 0
+
+
+def test_people_import_refuses_a_file_without_the_required_name_column(cli: Cli) -> None:
+    path = cli.write("people.csv", "phones,lon,lat\n13800000001,121.05,29.05\n")
+    message = one_line_error(cli("people", "import", path))
+    assert "missing column 'name'" in message
+    assert cli.count("people") == 0
+
+
+def test_people_import_with_the_documented_header_stores_residents_with_their_phones(cli: Cli) -> None:
+    path = cli.write("people.csv", "name,phones,lon,lat,tags\n张一,13800000001;13800000011,121.05,29.05,elderly\n")
+    assert "1 created" in ok(cli("people", "import", path)).stderr
+    assert (cli.count("people"), cli.count("person_phones")) == (1, 2)
+
+
+def test_indicators_import_refuses_an_unknown_column_and_imports_nothing(cli: Cli) -> None:
+    path = cli.write("indicators.csv", "kind,value,type\nphone,17000000001,investment\n")
+    message = one_line_error(cli("indicators", "import", path))
+    assert "unknown column 'type'" in message
+    assert "kind, value, fraud_type, source, note, expires_at" in message
+    assert cli.count("indicators") == 0
+
+
+def test_indicators_import_refuses_a_file_without_a_value_column(cli: Cli) -> None:
+    path = cli.write("indicators.csv", "kind,fraud_type\nphone,investment\n")
+    assert "missing column 'value'" in one_line_error(cli("indicators", "import", path))

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from pingan.cli.main import app, console, database_url, fail, progress, require_schema, services
+from pingan.cli.main import app, console, database_url, fail, progress, rejected, require_schema, services
 from pingan.core.geo import CRS
 from pingan.core.models import AreaKind, Role, Unit
 
@@ -75,21 +75,26 @@ def areas_lookup(lon: float, lat: float, crs: Annotated[CRS, typer.Option(help="
 @people_app.command("import")
 def people_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Import residents from CSV: name,id_number,phones,address,lon,lat,crs,birth_year,tags."""
+    from pingan.core.errors import BadInput
     from pingan.core.people import import_people, read_people_csv
 
     svc = services()
+    try:
+        rows = read_people_csv(file)
+    except BadInput as exc:
+        fail(f"{file}: {exc.message}")
     total = max(0, sum(1 for _ in file.open(encoding="utf-8-sig")) - 1)
     with progress() as bar, svc.db.session() as session:
         job = bar.add_task("people", total=total)
         report = import_people(
             session,
-            read_people_csv(file),
+            rows,
             svc.jurisdictions,
             svc.clock.now(),
             progress=lambda n: bar.advance(job, n),
         )
     for line, fld, msg in report.rejected[:50]:
-        console.print(f"[yellow]line {line}[/yellow] {fld or ''}: {msg}")
+        rejected(line, fld, msg)
     console.print(f"people: {report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
 
 

@@ -13,7 +13,7 @@ import orjson
 import typer
 from rich.console import Console
 
-from pingan.cli.main import app, console, progress, services
+from pingan.cli.main import app, console, fail, progress, rejected, services
 
 indicators_app = typer.Typer(help="Fraud indicator lists (涉诈号码、账户、网址、APP).", no_args_is_help=True)
 app.add_typer(indicators_app, name="indicators")
@@ -22,13 +22,18 @@ app.add_typer(indicators_app, name="indicators")
 @indicators_app.command("import")
 def indicators_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Import indicators from CSV: kind,value[,fraud_type,source,note,expires_at]."""
+    from pingan.core.errors import BadInput
     from pingan.fraud.indicators import import_indicators, read_indicators_csv
 
     svc = services()
+    try:
+        rows = read_indicators_csv(file)
+    except BadInput as exc:
+        fail(f"{file}: {exc.message}")
     with svc.db.session() as session:
-        report = import_indicators(session, read_indicators_csv(file), svc.clock.now())
+        report = import_indicators(session, rows, svc.clock.now())
     for line, fld, msg in report.rejected[:50]:
-        console.print(f"[yellow]line {line}[/yellow] {fld or ''}: {msg}")
+        rejected(line, fld, msg)
     console.print(f"indicators: {report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
 
 

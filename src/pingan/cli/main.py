@@ -98,6 +98,12 @@ def progress() -> Progress:
     )
 
 
+def rejected(line: int, field: str | None, message: str) -> None:
+    """Report one refused line of an input file (the good lines are kept): `line N field: message`."""
+    where = f"line {line} {field}" if field else f"line {line}"
+    console.print(f"[yellow]{where}[/yellow]: {escape(message)}", soft_wrap=True)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print `error: message` as one line on stderr and exit with `code`."""
     # The message may hold brackets (a value from a file) that are not markup, and is never wrapped.

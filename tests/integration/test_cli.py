@@ -199,3 +199,39 @@ def test_indicators_import_refuses_an_unknown_column_and_imports_nothing(cli: Cl
 def test_indicators_import_refuses_a_file_without_a_value_column(cli: Cli) -> None:
     path = cli.write("indicators.csv", "kind,fraud_type\nphone,investment\n")
     assert "missing column 'value'" in one_line_error(cli("indicators", "import", path))
+
+
+# --- ingest ---------------------------------------------------------------------------------------
+
+
+def lead(event_id: str, **fields: Any) -> str:
+    """One JSONL line: a call to a resident, with `fields` laid over it."""
+    item: dict[str, Any] = {
+        "id": event_id,
+        "source": "telecom",
+        "kind": "call",
+        "at": "2026-11-23T10:00:00+08:00",
+        "subject_phone": "13800000001",
+        "counterpart": "13600000000",
+        "duration_s": 30,
+        **fields,
+    }
+    return json.dumps(item, ensure_ascii=False)
+
+
+def test_ingest_names_lines_that_are_not_json_or_not_objects_and_keeps_the_good_lines(cli: Cli) -> None:
+    lines = [lead("e1"), '{"id": "e2", "source": ', lead("e3"), "42", "null", "[]", "", lead("e4")]
+    result = ok(cli("ingest", cli.write("leads.jsonl", "\n".join(lines) + "\n")))
+    report = result.stderr.splitlines()
+    assert any(line.startswith("line 2: not valid JSON") for line in report), result.stderr
+    for number in (4, 5, 6):
+        assert any(line.startswith(f"line {number}: not an object") for line in report), result.stderr
+    assert "Field required" not in result.stderr
+    assert "events: 3 accepted, 0 duplicates, 4 rejected" in result.stderr
+    assert cli.count("fraud_events") == 3
+
+
+def test_ingest_still_names_the_field_of_a_valid_object_that_is_not_an_event(cli: Cli) -> None:
+    result = cli("ingest", cli.write("leads.jsonl", lead("e1", kind="fax") + "\n"))
+    assert result.exit_code == 2, "nothing at all was taken"
+    assert "line 1 kind: Input should be" in result.stderr

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from pingan.cli.main import app, console, database_url, fail, progress, rejected, require_schema, services
+from pingan.cli.main import app, console, database_url, fail, progress, report_rejected, require_schema, services
 from pingan.core.geo import CRS
 from pingan.core.models import AreaKind, Role, Unit
 
@@ -94,7 +94,7 @@ def people_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
             progress=lambda n: bar.advance(job, n),
         )
     for line, fld, msg in report.rejected[:50]:
-        rejected(line, fld, msg)
+        report_rejected(line, fld, msg)
     console.print(f"people: {report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
 
 

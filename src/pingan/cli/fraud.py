@@ -13,7 +13,7 @@ import orjson
 import typer
 from rich.console import Console
 
-from pingan.cli.main import app, console, fail, progress, rejected, services
+from pingan.cli.main import app, console, fail, progress, report_rejected, services
 
 indicators_app = typer.Typer(help="Fraud indicator lists (涉诈号码、账户、网址、APP).", no_args_is_help=True)
 app.add_typer(indicators_app, name="indicators")
@@ -33,13 +33,16 @@ def indicators_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay
     with svc.db.session() as session:
         report = import_indicators(session, rows, svc.clock.now())
     for line, fld, msg in report.rejected[:50]:
-        rejected(line, fld, msg)
+        report_rejected(line, fld, msg)
     console.print(f"indicators: {report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
 
 
-def _jsonl_batches(file: Path, size: int) -> Iterator[tuple[list[int], list[Any]]]:
+def _jsonl_batches(file: Path, size: int) -> Iterator[tuple[list[int], list[dict[str, Any]], list[tuple[int, str]]]]:
+    """Batches of up to `size` JSON objects from a JSONL file with the line of each, and the lines read
+    since the previous batch that are no JSON object, with why (the intake would see only a wrong shape)."""
     lines: list[int] = []
-    batch: list[Any] = []
+    batch: list[dict[str, Any]] = []
+    bad: list[tuple[int, str]] = []
     with file.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
             if not raw.strip():
@@ -47,14 +50,28 @@ def _jsonl_batches(file: Path, size: int) -> Iterator[tuple[list[int], list[Any]
             try:
                 item = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                item = {"__invalid_json__": str(exc)}
+                bad.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+                continue
+            if not isinstance(item, dict):
+                bad.append((number, f"not an object ({_json_kind(item)}): one event object per line"))
+                continue
             lines.append(number)
             batch.append(item)
             if len(batch) >= size:
-                yield lines, batch
-                lines, batch = [], []
-    if batch:
-        yield lines, batch
+                yield lines, batch, bad
+                lines, batch, bad = [], [], []
+    if batch or bad:
+        yield lines, batch, bad
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "an array"
+    return "a string" if isinstance(value, str) else "a number"
 
 
 @app.command()
@@ -68,16 +85,19 @@ def ingest(
     accepted = duplicates = rejected = opened = 0
     with progress() as bar:
         job = bar.add_task("events", total=total)
-        for lines, items in _jsonl_batches(file, batch):
-            result = svc.intake.ingest(items)
-            accepted += result.accepted
-            duplicates += result.duplicates
-            opened += len(result.warnings_opened)
-            for r in result.rejected:
+        for lines, items, bad in _jsonl_batches(file, batch):
+            refused: list[tuple[int, str | None, str]] = [(line, None, why) for line, why in bad]
+            if items:
+                result = svc.intake.ingest(items)
+                accepted += result.accepted
+                duplicates += result.duplicates
+                opened += len(result.warnings_opened)
+                refused += [(lines[r.index], r.field, r.message) for r in result.rejected]
+            for line, field, message in sorted(refused, key=lambda problem: problem[0]):
                 rejected += 1
                 if rejected <= 50:
-                    console.print(f"[yellow]line {lines[r.index]}[/yellow] {r.field or ''}: {r.message}")
-            bar.advance(job, len(items))
+                    report_rejected(line, field, message)
+            bar.advance(job, len(items) + len(bad))
     console.print(
         f"events: {accepted} accepted, {duplicates} duplicates, {rejected} rejected; {opened} warnings opened"
     )

@@ -98,7 +98,7 @@ def progress() -> Progress:
     )
 
 
-def rejected(line: int, field: str | None, message: str) -> None:
+def report_rejected(line: int, field: str | None, message: str) -> None:
     """Report one refused line of an input file (the good lines are kept): `line N field: message`."""
     where = f"line {line} {field}" if field else f"line {line}"
     console.print(f"[yellow]{where}[/yellow]: {escape(message)}", soft_wrap=True)

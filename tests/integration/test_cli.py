@@ -235,3 +235,29 @@ def test_ingest_still_names_the_field_of_a_valid_object_that_is_not_an_event(cli
     result = cli("ingest", cli.write("leads.jsonl", lead("e1", kind="fax") + "\n"))
     assert result.exit_code == 2, "nothing at all was taken"
     assert "line 1 kind: Input should be" in result.stderr
+
+
+# --- warnings -------------------------------------------------------------------------------------
+
+
+def flattened(text: str) -> str:
+    """Text without the frame and line breaks of a usage-error panel."""
+    return " ".join(text.replace("│", " ").split())
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--level", "extreme", "'low', 'medium', 'high', 'critical'"),
+        ("--status", "pending", "'open', 'closed'"),
+    ],
+)
+def test_warnings_with_an_unknown_filter_value_is_a_usage_error_naming_the_allowed_values(
+    cli: Cli, option: str, value: str, allowed: str
+) -> None:
+    result = cli("warnings", option, value)
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    error = flattened(result.stderr)
+    assert f"Invalid value for '{option}'" in error
+    assert f"'{value}' is not one of {allowed}" in error

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from pingan.cli.main import app, console, fail, progress, report_rejected, services
+from pingan.fraud.models import Level, WarningStatus
 
 indicators_app = typer.Typer(help="Fraud indicator lists (涉诈号码、账户、网址、APP).", no_args_is_help=True)
 app.add_typer(indicators_app, name="indicators")
@@ -108,8 +109,8 @@ def ingest(
 @app.command()
 def warnings(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
-    status: Annotated[str | None, typer.Option(help="open or closed")] = None,
-    level: Annotated[str | None, typer.Option(help="critical, high, medium or low")] = None,
+    status: Annotated[WarningStatus | None, typer.Option(help="Only warnings with this status.")] = None,
+    level: Annotated[Level | None, typer.Option(help="Only warnings of this level.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
 ) -> None:
     """List warnings with person (masked), station, level, status and reasons."""
@@ -117,7 +118,13 @@ def warnings(
 
     svc = services()
     with svc.db.session() as session:
-        rows = list_warnings(session, svc.clock.now(), status=status, level=level, limit=limit)
+        rows = list_warnings(
+            session,
+            svc.clock.now(),
+            status=status.value if status else None,
+            level=level.value if level else None,
+            limit=limit,
+        )
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str) + "\n")
         return

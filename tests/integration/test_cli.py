@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner, Result
 
 from pingan.cli import app
@@ -23,6 +24,8 @@ from pingan.cli import app
 STATION_A = (121.0, 29.0, 121.1, 29.1)
 STATION_B = (121.1, 29.0, 121.2, 29.1)
 POINT_A = (121.05, 29.05)
+STATION_A_NAME = "甲街道"
+STATION_B_NAME = "乙镇东门岛渔港社区警务区"  # longer than the table's station column
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> list[list[list[float]]]:
@@ -37,7 +40,7 @@ STATIONS = {
             "properties": {"name": name, "adcode": code},
             "geometry": {"type": "Polygon", "coordinates": _box(*bounds)},
         }
-        for name, code, bounds in (("甲街道", "330225001", STATION_A), ("乙镇", "330225101", STATION_B))
+        for name, code, bounds in ((STATION_A_NAME, "330225001", STATION_A), (STATION_B_NAME, "330225101", STATION_B))
     ],
 }
 
@@ -157,7 +160,7 @@ def test_settings_refused_in_production_are_one_line_not_a_traceback(cli: Cli) -
 
 def test_areas_lookup_names_the_station_of_a_point(cli: Cli) -> None:
     answer: dict[str, Any] = json.loads(ok(cli("areas", "lookup", str(POINT_A[0]), str(POINT_A[1]))).stdout)
-    assert answer["name"] == "甲街道"
+    assert answer["name"] == STATION_A_NAME
 
 
 # --- CSV imports ----------------------------------------------------------------------------------
@@ -261,3 +264,62 @@ def test_warnings_with_an_unknown_filter_value_is_a_usage_error_naming_the_allow
     error = flattened(result.stderr)
     assert f"Invalid value for '{option}'" in error
     assert f"'{value}' is not one of {allowed}" in error
+
+
+FRAUD_PHONE = "17000000001"
+
+
+@pytest.fixture
+def county(cli: Cli) -> list[dict[str, Any]]:
+    """Three open warnings from calls by a listed number: an elderly resident of 甲, a resident of 乙 (whose
+    station's name is long) and a caller nobody knows; returned as `warnings --json` shows them."""
+    people = "name,phones,lon,lat,birth_year,tags\n张一,13800000001,121.05,29.05,1950,elderly\n欧阳修远,13900000002,121.15,29.05,1990,\n"
+    ok(cli("people", "import", cli.write("people.csv", people)))
+    indicators = f"kind,value,fraud_type\nphone,{FRAUD_PHONE},impersonate_officials\n"
+    ok(cli("indicators", "import", cli.write("indicators.csv", indicators)))
+    leads = [
+        lead(f"hit{i}", subject_phone=phone, counterpart=FRAUD_PHONE, duration_s=600)
+        for i, phone in enumerate(("13800000001", "13900000002", "13700000009"))
+    ]
+    assert "3 warnings opened" in ok(cli("ingest", cli.write("leads.jsonl", "\n".join(leads)))).stderr
+    warnings: list[dict[str, Any]] = json.loads(ok(cli("warnings", "--json")).stdout)
+    return warnings
+
+
+def test_the_warnings_table_shows_statuses_in_chinese_one_line_per_warning_within_80_columns(
+    cli: Cli, county: list[dict[str, Any]]
+) -> None:
+    table = ok(cli("warnings", columns=80)).stdout.splitlines()
+    assert max(cell_len(line) for line in table) <= 80, "\n".join(table)
+    # The header and one line per warning: no cell wrapped onto a line of its own.
+    assert len([line for line in table if any(ch.isalnum() for ch in line)]) == 1 + len(county), "\n".join(table)
+    for warning in county:
+        rows = [line for line in table if warning["person"]["phone"] in line]
+        assert len(rows) == 1, "\n".join(table)
+        row = rows[0]
+        assert f"{warning['id']} " in row
+        assert warning["level_name"] in row
+        assert "待处置" in row
+        assert warning["task"]["status_name"] in row
+        assert warning["reasons"][0]["text"][:4] in row
+    assert not {"open", "issued", "closed"} & set(" ".join(table).split())
+
+
+def test_the_warnings_table_shortens_a_long_station_name_and_shows_whole_reasons_when_wide(
+    cli: Cli, county: list[dict[str, Any]]
+) -> None:
+    narrow = ok(cli("warnings", columns=80)).stdout
+    assert STATION_A_NAME in narrow
+    assert STATION_B_NAME[:3] in narrow
+    assert STATION_B_NAME not in narrow
+    assert "未落地" in narrow
+    wide = ok(cli("warnings", columns=240)).stdout
+    for warning in county:
+        assert "；".join(r["text"] for r in warning["reasons"]) in wide
+
+
+def test_warnings_filters_by_level(cli: Cli, county: list[dict[str, Any]]) -> None:
+    level = county[0]["level"]
+    shown = json.loads(ok(cli("warnings", "--json", "--level", level)).stdout)
+    assert {w["id"] for w in shown} == {w["id"] for w in county if w["level"] == level}
+    assert json.loads(ok(cli("warnings", "--json", "--status", "closed")).stdout) == []

@@ -128,20 +128,35 @@ def warnings(
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str) + "\n")
         return
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table("id", "级别", "人员", "电话", "派出所", "状态", "任务", "原因")
+    # One line per warning within 80 columns: the short columns keep their width (a long station name is
+    # cut), and the reasons, the one column rich may narrow, take what is left, cut with an ellipsis
+    # (--json has them whole). Cells are Text: a name or a reason is never read as markup.
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("级别", no_wrap=True)
+    table.add_column("人员", no_wrap=True, max_width=6, overflow="ellipsis")
+    table.add_column("电话", no_wrap=True)
+    table.add_column("派出所", no_wrap=True, max_width=8, overflow="ellipsis")
+    table.add_column("状态", no_wrap=True)
+    table.add_column("任务", no_wrap=True)
+    table.add_column("原因", min_width=12)
     for w in rows:
-        table.add_row(
+        task = w["task"]
+        cells = (
             str(w["id"]),
             w["level_name"],
             w["person"]["name"] or "-",
             w["person"]["phone"],
             w["station"] or "未落地",
-            w["status"],
-            w["task"]["status"] if w["task"] else "-",
-            "；".join(r["text"] for r in w["reasons"]),
+            w["status_name"],
+            task["status_name"] if task else "-",
         )
+        reasons = "；".join(r["text"] for r in w["reasons"])
+        table.add_row(*(Text(cell) for cell in cells), Text(reasons, no_wrap=True, overflow="ellipsis"))
     Console().print(table)
 
 

@@ -15,6 +15,7 @@ from pingan.core.tasks import STEP_NAMES, is_overdue
 from pingan.fraud.models import FraudEvent, FraudWarning, Level, WarningStatus
 
 LEVEL_NAMES = {Level.CRITICAL: "特高危", Level.HIGH: "高", Level.MEDIUM: "中", Level.LOW: "低"}
+WARNING_STATUS_NAMES = {WarningStatus.OPEN: "待处置", WarningStatus.CLOSED: "已办结"}  # as the staff UI says
 STATUS_NAMES = {
     "issued": "已下发",
     "signed": "已签收",
@@ -78,6 +79,7 @@ def warning_view(
         "level": warning.level.value,
         "level_name": LEVEL_NAMES[warning.level],
         "status": warning.status.value,
+        "status_name": WARNING_STATUS_NAMES[warning.status],
         "fraud_type": warning.fraud_type,
         "person": person_view(person, warning.subject_phone, reveal=reveal),
         "station_id": warning.area_id,

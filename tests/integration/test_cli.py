@@ -144,6 +144,18 @@ def test_init_creates_the_missing_file_and_then_commands_run(tmp_path: Path) -> 
     assert json.loads(ok(cli("warnings", "--json")).stdout) == []
 
 
+def test_a_command_on_a_database_missing_some_tables_names_them_and_says_run_init(cli: Cli) -> None:
+    with sqlite3.connect(cli.url.removeprefix("sqlite:///")) as conn:
+        conn.execute("DROP TABLE access_log")
+    message = one_line_error(cli("figures"))
+    assert "lacks the tables access_log: run `pingan init` to upgrade it" in message
+
+
+def test_a_command_on_a_server_that_does_not_answer_says_so_in_one_line(tmp_path: Path) -> None:
+    message = one_line_error(Cli("postgresql://pingan@127.0.0.1:1/pingan", tmp_path)("figures"))
+    assert "cannot connect to the database postgresql://pingan@127.0.0.1:1/pingan" in message
+
+
 @pytest.mark.postgres
 def test_a_command_on_a_postgresql_database_without_the_schema_says_run_init(fresh_postgres_url: str) -> None:
     message = one_line_error(CliRunner().invoke(app, ["--database-url", fresh_postgres_url, "warnings", "--json"]))

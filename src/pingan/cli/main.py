@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from pingan import models  # noqa: F401 - registers every table on Base.metadata
 from pingan.bootstrap import Services, bootstrap
-from pingan.core.db import schema_problem
+from pingan.core.db import Base, schema_problem
 from pingan.core.errors import first_problem
 from pingan.core.settings import Settings
 
@@ -71,7 +72,7 @@ def settings() -> Settings:
 
 def require_schema() -> None:
     """Refuse, in one line, a database without Pingan's tables (and create no file while looking)."""
-    problem = schema_problem(settings().database_url)
+    problem = schema_problem(settings().database_url, Base.metadata.tables)
     if problem is not None:
         fail(problem)
 
@@ -101,7 +102,7 @@ def progress() -> Progress:
 def report_rejected(line: int, field: str | None, message: str) -> None:
     """Report one refused line of an input file (the good lines are kept): `line N field: message`."""
     where = f"line {line} {field}" if field else f"line {line}"
-    console.print(f"[yellow]{where}[/yellow]: {escape(message)}", soft_wrap=True)
+    console.print(f"[yellow]{escape(where)}[/yellow]: {escape(message)}", soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -202,39 +202,37 @@ class Database:
                 self._write_lock = None
 
 
-def schema_problem(url: str) -> str | None:
-    """Why the database at `url` cannot be used yet, in one line, or None when it has every table.
+def schema_problem(url: str, tables: Collection[str]) -> str | None:
+    """Why the database at `url` cannot be used yet, in one line, or None when it has all of `tables`.
 
     It only looks: a SQLite file that does not exist is not created (connecting would create it), and one
     that exists is opened read-only, so that a mistyped URL leaves nothing behind. `pingan init` builds the
     schema; every other command needs it first.
     """
-    from pingan import models  # noqa: F401 - registers every table on Base.metadata
-
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
-    tables: set[str]
+    present: set[str]
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = os.path.abspath(str(parsed.database))
         if not os.path.exists(path):
             return f"the database file {path} does not exist: `pingan init` creates it"
         try:
             with closing(sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True)) as conn:
-                tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
             return f"cannot read the database file {path}: {exc}"
     else:
         engine = make_engine(url)
         try:
             with engine.connect() as conn:
-                tables = set(inspect(conn).get_table_names())
+                present = set(inspect(conn).get_table_names())
         except DBAPIError as exc:
             reason = " ".join(str(exc.orig).split())
             return f"cannot connect to the database {shown}: {reason}"
         finally:
             engine.dispose()
-    missing = sorted(set(Base.metadata.tables) - tables)
-    if len(missing) == len(Base.metadata.tables):
+    missing = sorted(set(tables) - present)
+    if missing and len(missing) == len(set(tables)):
         return f"the database {shown} has no schema: run `pingan init` first"
     if missing:
         return f"the database {shown} lacks the tables {', '.join(missing)}: run `pingan init` to upgrade it"

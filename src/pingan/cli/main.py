@@ -1,57 +1,89 @@
-"""The `pingan` command: set-up, imports, intake, listings, the server, the worker, the demo and benchmarks."""
+"""The `pingan` command: the Typer app, its callback and the helpers every command shares.
+
+The commands live beside it by capability (`core`, `fraud`, `desk`) and add themselves to `app` when
+imported; the demo and the benchmarks are registered here.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
-import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+import importlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
-import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import select
 
+from pingan import models  # noqa: F401 - registers every table on Base.metadata
 from pingan.bootstrap import Services, bootstrap
-from pingan.core.geo import CRS
-from pingan.core.models import AreaKind, Role, Unit
+from pingan.core.db import Base, schema_problem
+from pingan.core.errors import first_problem
 from pingan.core.settings import Settings
 
 app = typer.Typer(
     help="Pingan (平安): closed-loop platform for county police and their partners.", no_args_is_help=True
 )
-areas_app = typer.Typer(help="Jurisdictions (辖区).", no_args_is_help=True)
-people_app = typer.Typer(help="The resident registry.", no_args_is_help=True)
-indicators_app = typer.Typer(help="Fraud indicator lists (涉诈号码、账户、网址、APP).", no_args_is_help=True)
-users_app = typer.Typer(help="Users and units.", no_args_is_help=True)
-app.add_typer(areas_app, name="areas")
-app.add_typer(people_app, name="people")
-app.add_typer(indicators_app, name="indicators")
-app.add_typer(users_app, name="users")
 
 console = Console(stderr=True)
+# What one invocation builds (settings, services); the callback starts it afresh, so that a process running
+# several commands (the tests) never reuses another's database.
 _state: dict[str, Any] = {}
 
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     database_url: Annotated[
         str | None, typer.Option(envvar="PINGAN_DATABASE_URL", help="SQLAlchemy URL; SQLite by default.")
     ] = None,
 ) -> None:
+    _state.clear()
     _state["database_url"] = database_url
+    ctx.call_on_close(_close)
 
 
-def services() -> Services:
+def _close() -> None:
+    # Pooled SQLite connections left to the interpreter's exit leave the write-ahead log unmerged.
+    svc: Services | None = _state.pop("services", None)
+    if svc is not None:
+        svc.close()
+
+
+def database_url() -> str | None:
+    """The URL given by --database-url or PINGAN_DATABASE_URL, if any."""
+    url: str | None = _state.get("database_url")
+    return url
+
+
+def settings() -> Settings:
+    """The process settings, with the URL given on the command line; a bad value is one line, not a traceback."""
+    if "settings" not in _state:
+        url = database_url()
+        try:
+            _state["settings"] = Settings(database_url=url) if url else Settings()
+        except ValidationError as exc:
+            field, _code, message = first_problem(exc)
+            fail(f"settings: {field}: {message}" if field else f"settings: {message}")
+    built: Settings = _state["settings"]
+    return built
+
+
+def require_schema() -> None:
+    """Refuse, in one line, a database without Pingan's tables (and create no file while looking)."""
+    problem = schema_problem(settings().database_url, Base.metadata.tables)
+    if problem is not None:
+        fail(problem)
+
+
+def services(*, schema: bool = True) -> Services:
+    """This invocation's services, built once. Only `pingan init` passes `schema=False`: every other command
+    needs the tables, and is stopped by `require_schema` before it touches the database."""
     if "services" not in _state:
-        url = _state.get("database_url")
-        settings = Settings(database_url=url) if url else Settings()
-        _state["services"] = bootstrap(settings)
+        if schema:
+            require_schema()
+        _state["services"] = bootstrap(settings())
     svc: Services = _state["services"]
     return svc
 
@@ -67,266 +99,27 @@ def progress() -> Progress:
     )
 
 
-def fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}")
+def report_rejected(line: int, field: str | None, message: str) -> None:
+    """Report one refused line of an input file (the good lines are kept): `line N field: message`."""
+    where = f"line {line} {field}" if field else f"line {line}"
+    console.print(f"[yellow]{escape(where)}[/yellow]: {escape(message)}", soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print `error: message` as one line on stderr and exit with `code`."""
+    # The message may hold brackets (a value from a file) that are not markup, and is never wrapped.
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
-@app.command()
-def init() -> None:
-    """Create or upgrade the database schema (Alembic) and the county's centre units."""
-    from pingan.core.setup import ensure_centre_units
-    from pingan.migrate import upgrade
-
-    svc = services()
-    upgrade(svc.db)
-    with svc.db.session() as session:
-        ensure_centre_units(session)
-    console.print(f"database ready: {svc.db.engine.url.render_as_string(hide_password=True)}")
+def _register_capabilities() -> None:
+    # Each module adds its commands to `app` as it is imported and uses the helpers above, hence imported
+    # here, once they exist; in this order `pingan --help` lists them.
+    for name in ("core", "fraud", "desk"):
+        importlib.import_module(f"pingan.cli.{name}")
 
 
-@areas_app.command("import")
-def areas_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A GeoJSON FeatureCollection.")],
-    name_property: Annotated[str, typer.Option(help="The property that names each area.")] = "name",
-    code_property: Annotated[str | None, typer.Option(help="The property holding its code.")] = "adcode",
-    crs: Annotated[CRS, typer.Option(help="Coordinates of the file.")] = CRS.WGS84,
-    kind: Annotated[AreaKind, typer.Option(help="station (派出所辖区) or community.")] = AreaKind.STATION,
-) -> None:
-    """Import jurisdictions; each station area gets its 派出所 unit."""
-    from pingan.core.areas import import_geojson
-    from pingan.core.geo import GeoError
-
-    svc = services()
-    try:
-        with svc.db.session() as session:
-            report = import_geojson(
-                session, file, name_property=name_property, code_property=code_property, crs=crs, kind=kind
-            )
-    except GeoError as exc:
-        fail(str(exc))
-        return
-    svc.jurisdictions.invalidate()
-    console.print(f"areas: {report.created} created, {report.updated} updated, {report.units_created} units created")
-
-
-@areas_app.command("lookup")
-def areas_lookup(lon: float, lat: float, crs: Annotated[CRS, typer.Option(help="wgs84 or gcj02")] = CRS.WGS84) -> None:
-    """Which station is this point in."""
-    from pingan.core.models import Area
-
-    svc = services()
-    with svc.db.session() as session:
-        area_id = svc.jurisdictions.station_at(session, lon, lat, crs)
-        area = session.get(Area, area_id) if area_id else None
-        typer.echo(json.dumps({"area_id": area_id, "name": area.name if area else None}, ensure_ascii=False))
-
-
-@people_app.command("import")
-def people_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Import residents from CSV: name,id_number,phones,address,lon,lat,crs,birth_year,tags."""
-    from pingan.core.people import import_people, read_people_csv
-
-    svc = services()
-    total = max(0, sum(1 for _ in file.open(encoding="utf-8-sig")) - 1)
-    with progress() as bar, svc.db.session() as session:
-        job = bar.add_task("people", total=total)
-        report = import_people(
-            session,
-            read_people_csv(file),
-            svc.jurisdictions,
-            svc.clock.now(),
-            progress=lambda n: bar.advance(job, n),
-        )
-    for line, fld, msg in report.rejected[:50]:
-        console.print(f"[yellow]line {line}[/yellow] {fld or ''}: {msg}")
-    console.print(f"people: {report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
-
-
-@indicators_app.command("import")
-def indicators_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Import indicators from CSV: kind,value[,fraud_type,source,note,expires_at]."""
-    from pingan.fraud.indicators import import_indicators, read_indicators_csv
-
-    svc = services()
-    with svc.db.session() as session:
-        report = import_indicators(session, read_indicators_csv(file), svc.clock.now())
-    for line, fld, msg in report.rejected[:50]:
-        console.print(f"[yellow]line {line}[/yellow] {fld or ''}: {msg}")
-    console.print(f"indicators: {report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
-
-
-def _jsonl_batches(file: Path, size: int) -> Iterator[tuple[list[int], list[Any]]]:
-    lines: list[int] = []
-    batch: list[Any] = []
-    with file.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                item = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                item = {"__invalid_json__": str(exc)}
-            lines.append(number)
-            batch.append(item)
-            if len(batch) >= size:
-                yield lines, batch
-                lines, batch = [], []
-    if batch:
-        yield lines, batch
-
-
-@app.command()
-def ingest(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="One event per line (JSON).")],
-    batch: Annotated[int, typer.Option(min=1, max=50_000, help="Events per transaction.")] = 5000,
-) -> None:
-    """Take fraud leads from a JSONL file; replays are harmless, bad lines are reported by line and field."""
-    svc = services()
-    total = sum(1 for line in file.open("rb") if line.strip())
-    accepted = duplicates = rejected = opened = 0
-    with progress() as bar:
-        job = bar.add_task("events", total=total)
-        for lines, items in _jsonl_batches(file, batch):
-            result = svc.intake.ingest(items)
-            accepted += result.accepted
-            duplicates += result.duplicates
-            opened += len(result.warnings_opened)
-            for r in result.rejected:
-                rejected += 1
-                if rejected <= 50:
-                    console.print(f"[yellow]line {lines[r.index]}[/yellow] {r.field or ''}: {r.message}")
-            bar.advance(job, len(items))
-    console.print(
-        f"events: {accepted} accepted, {duplicates} duplicates, {rejected} rejected; {opened} warnings opened"
-    )
-    if rejected and not accepted and not duplicates:
-        raise typer.Exit(2)
-
-
-class Output(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-@app.command()
-def warnings(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
-    status: Annotated[str | None, typer.Option(help="open or closed")] = None,
-    level: Annotated[str | None, typer.Option(help="critical, high, medium or low")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
-) -> None:
-    """List warnings with person (masked), station, level, status and reasons."""
-    from pingan.fraud.queries import list_warnings
-
-    svc = services()
-    with svc.db.session() as session:
-        rows = list_warnings(session, svc.clock.now(), brief=svc.tasks.brief, status=status, level=level, limit=limit)
-    if as_json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str) + "\n")
-        return
-    from rich.table import Table
-
-    table = Table("id", "级别", "人员", "电话", "派出所", "状态", "任务", "原因")
-    for w in rows:
-        table.add_row(
-            str(w["id"]),
-            w["level_name"],
-            w["person"]["name"] or "-",
-            w["person"]["phone"],
-            w["station"] or "未落地",
-            w["status"],
-            w["task"]["status"] if w["task"] else "-",
-            "；".join(r["text"] for r in w["reasons"]),
-        )
-    Console().print(table)
-
-
-@app.command()
-def figures(
-    days: Annotated[int, typer.Option(min=1, help="The period: the last N days.")] = 365,
-) -> None:
-    """Warnings, dissuasions and money protected, county-wide and per station (JSON)."""
-    from pingan.fraud.service import Period, fraud_figures
-
-    svc = services()
-    now = svc.clock.now()
-    with svc.db.session() as session:
-        data = fraud_figures(session, Period(now - timedelta(days=days), now + timedelta(seconds=1)), now=now)
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
-
-
-@app.command()
-def sweep() -> None:
-    """Escalate every task whose deadline has passed, once."""
-    svc = services()
-    with svc.db.session() as session:
-        n = svc.tasks.sweep(session)
-    console.print(f"escalated {n} tasks")
-
-
-@app.command()
-def worker(interval: Annotated[float, typer.Option(min=0.1, help="Seconds between sweeps when idle.")] = 5.0) -> None:
-    """Run the SLA sweeper until stopped (SIGTERM / Ctrl-C)."""
-    from pingan.workers.sweeper import run_sweeper
-
-    run_sweeper(services(), interval=interval)
-
-
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Server processes (one per core uses the machine; 1 by default).")
-    ] = 1,
-) -> None:
-    """Serve the API and the web UI."""
-    import os
-
-    import uvicorn
-
-    from pingan.api.app import create_app
-
-    if workers == 1:
-        uvicorn.run(create_app(services()), host=host, port=port, log_level="info")
-        return
-    # Each worker process builds its own services from the environment (the database URL passed on to it).
-    if _state.get("database_url"):
-        os.environ["PINGAN_DATABASE_URL"] = str(_state["database_url"])
-    uvicorn.run(
-        "pingan.api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, log_level="info"
-    )
-
-
-@users_app.command("create")
-def users_create(
-    username: str,
-    role: Annotated[Role, typer.Option()],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
-    unit: Annotated[str | None, typer.Option(help="Unit code (e.g. station-330225001).")] = None,
-) -> None:
-    """Create a user (or reset their password)."""
-    from pingan.core.identity import create_user
-
-    svc = services()
-    with svc.db.session() as session:
-        unit_id = None
-        if unit is not None:
-            unit_id = session.scalar(select(Unit.id).where(Unit.code == unit))
-            if unit_id is None:
-                fail(f"no unit with code {unit!r}")
-        create_user(
-            session,
-            username,
-            password,
-            role=role,
-            display_name=name or username,
-            unit_id=unit_id,
-            now=datetime.now(UTC),
-        )
-    console.print(f"user {username} ({role.value}) ready")
+_register_capabilities()
 
 
 @app.command()
@@ -360,46 +153,6 @@ def demo(
     )
 
 
-open311_app = typer.Typer(help="Open311 GeoReport v2 API keys (for partner clients).", no_args_is_help=True)
-app.add_typer(open311_app, name="open311-key")
-
-
-@open311_app.command("create")
-def open311_key_create(name: Annotated[str, typer.Argument(help="Who the key is for.")]) -> None:
-    """Create a key; it is printed once and stored only as a hash."""
-    from pingan.desk.open311.keys import create_api_key
-
-    svc = services()
-    with svc.db.session() as session:
-        row, key = create_api_key(session, name, svc.clock.now())
-        key_id = row.id
-    console.print(f"key {key_id} for {name} (shown once, keep it safe):")
-    typer.echo(key)
-
-
-@open311_app.command("list")
-def open311_key_list() -> None:
-    """The keys, by id, name and prefix."""
-    from pingan.desk.open311.keys import list_api_keys
-
-    svc = services()
-    with svc.db.session() as session:
-        for row in list_api_keys(session):
-            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-            typer.echo(f"{row.id}\t{row.name}\t{row.prefix}…\t{state}")
-
-
-@open311_app.command("revoke")
-def open311_key_revoke(key_id: int) -> None:
-    """Revoke a key: clients using it get 403 from then on."""
-    from pingan.desk.open311.keys import revoke_api_key
-
-    svc = services()
-    with svc.db.session() as session:
-        revoke_api_key(session, key_id, svc.clock.now())
-    console.print(f"key {key_id} revoked")
-
-
 def _register_bench() -> None:
     from pingan.bench.cli import bench_app
 
@@ -409,5 +162,7 @@ def _register_bench() -> None:
 _register_bench()
 
 if __name__ == "__main__":  # pragma: no cover
-    start = time.monotonic()
-    app()
+    # Run as a script, this file is a second copy of the module; the commands joined the imported one.
+    from pingan.cli import app as imported_app
+
+    imported_app()

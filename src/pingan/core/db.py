@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 try:
@@ -22,9 +24,10 @@ try:
 except ImportError:  # not on Windows: threads are still serialised, processes rely on SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Engine, MetaData, Table, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -201,6 +204,43 @@ class Database:
                 self._write_lock = None
 
 
+def schema_problem(url: str, tables: Collection[str]) -> str | None:
+    """Why the database at `url` cannot be used yet, in one line, or None when it has all of `tables`.
+
+    It only looks: a SQLite file that does not exist is not created (connecting would create it), and one
+    that exists is opened read-only, so that a mistyped URL leaves nothing behind. `pingan init` builds the
+    schema; every other command needs it first.
+    """
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    present: set[str]
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = os.path.abspath(str(parsed.database))
+        if not os.path.exists(path):
+            return f"the database file {path} does not exist: `pingan init` creates it"
+        try:
+            with closing(sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True)) as conn:
+                present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            return f"cannot read the database file {path}: {exc}"
+    else:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                present = set(inspect(conn).get_table_names())
+        except DBAPIError as exc:
+            reason = " ".join(str(exc.orig).split())
+            return f"cannot connect to the database {shown}: {reason}"
+        finally:
+            engine.dispose()
+    missing = sorted(set(tables) - present)
+    if missing and len(missing) == len(set(tables)):
+        return f"the database {shown} has no schema: run `pingan init` first"
+    if missing:
+        return f"the database {shown} lacks the tables {', '.join(missing)}: run `pingan init` to upgrade it"
+    return None
+
+
 def dialect_insert(bind: Connection | Session, table: Table) -> Any:
     """An INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL spell it alike)."""
     engine = bind.get_bind() if isinstance(bind, Session) else bind
@@ -256,8 +296,6 @@ def _dialect(bind: Connection | Session | Engine) -> Dialect:
 
 def _max_params(dialect: Dialect) -> int:
     if dialect.name == "sqlite":
-        import sqlite3
-
         return 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
     return 65535
 

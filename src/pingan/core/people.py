@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
+from pingan.core.csvfile import CsvColumns, read_csv
 from pingan.core.db import dialect_insert
 from pingan.core.errors import first_problem
 from pingan.core.geo import CRS, in_china, to_wgs84
@@ -77,9 +77,12 @@ class PeopleReport:
     """(line, field, message) of each bad row; the good rows are kept."""
 
 
+PEOPLE_COLUMNS = CsvColumns.of(PersonIn)
+
+
 def read_people_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        yield from enumerate(csv.DictReader(fh), start=2)
+    """The rows of a residents' CSV file by line; its header is checked first (`BadInput` naming the columns)."""
+    return read_csv(path, PEOPLE_COLUMNS)
 
 
 def import_people(

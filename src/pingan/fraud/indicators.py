@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from pingan.core.csvfile import CsvColumns, read_csv
 from pingan.core.errors import BadInput, first_problem
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, normalize
 from pingan.core.models import Counter
@@ -72,11 +72,16 @@ def deactivate_indicator(session: Session, indicator: Indicator) -> None:
     bump(session, "indicators")
 
 
+INDICATOR_COLUMNS = CsvColumns.of(IndicatorIn)
+
+
 def read_indicators_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows of `kind,value,fraud_type,source,note,expires_at` (only kind and value are required)."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            yield line, {k: v for k, v in row.items() if k and v not in (None, "")}
+    """Rows of `kind,value,fraud_type,source,note,expires_at` (only kind and value are required) by line.
+
+    The header is checked first (`BadInput` naming the columns); empty cells take the column's default.
+    """
+    rows = read_csv(path, INDICATOR_COLUMNS)
+    return ((line, {k: v for k, v in row.items() if v not in (None, "")}) for line, row in rows)
 
 
 def import_indicators(session: Session, rows: Iterable[tuple[int, dict[str, Any]]], now: datetime) -> IndicatorReport:

@@ -16,6 +16,7 @@ from pingan.fraud.workflow import LEVEL_NAMES
 
 Brief = Callable[[Task, datetime], dict[str, Any]]
 """How a task is shown (`pingan.core.tasks.TaskService.brief`)."""
+WARNING_STATUS_NAMES = {WarningStatus.OPEN: "待处置", WarningStatus.CLOSED: "已办结"}  # as the staff UI says
 
 
 def person_view(person: Person | None, phone: str, *, reveal: bool) -> dict[str, Any]:
@@ -51,6 +52,7 @@ def warning_view(
         "level": warning.level.value,
         "level_name": LEVEL_NAMES[warning.level],
         "status": warning.status.value,
+        "status_name": WARNING_STATUS_NAMES[warning.status],
         "fraud_type": warning.fraud_type,
         "person": person_view(person, warning.subject_phone, reveal=reveal),
         "station_id": warning.area_id,

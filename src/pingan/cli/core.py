@@ -1,0 +1,173 @@
+"""`pingan` commands of the core: the schema, jurisdictions, residents, users, the server and the SLA sweeper."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from pingan.cli.main import app, console, database_url, fail, progress, report_rejected, require_schema, services
+from pingan.core.geo import CRS
+from pingan.core.models import AreaKind, Role, Unit
+
+areas_app = typer.Typer(help="Jurisdictions (辖区).", no_args_is_help=True)
+people_app = typer.Typer(help="The resident registry.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and units.", no_args_is_help=True)
+app.add_typer(areas_app, name="areas")
+app.add_typer(people_app, name="people")
+app.add_typer(users_app, name="users")
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema (Alembic) and the county's centre units."""
+    from pingan.core.setup import ensure_centre_units
+    from pingan.migrate import upgrade
+
+    svc = services(schema=False)
+    upgrade(svc.db)
+    with svc.db.session() as session:
+        ensure_centre_units(session)
+    console.print(f"database ready: {svc.db.engine.url.render_as_string(hide_password=True)}")
+
+
+@areas_app.command("import")
+def areas_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A GeoJSON FeatureCollection.")],
+    name_property: Annotated[str, typer.Option(help="The property that names each area.")] = "name",
+    code_property: Annotated[str | None, typer.Option(help="The property holding its code.")] = "adcode",
+    crs: Annotated[CRS, typer.Option(help="Coordinates of the file.")] = CRS.WGS84,
+    kind: Annotated[AreaKind, typer.Option(help="station (派出所辖区) or community.")] = AreaKind.STATION,
+) -> None:
+    """Import jurisdictions; each station area gets its 派出所 unit."""
+    from pingan.core.areas import import_geojson
+    from pingan.core.geo import GeoError
+
+    svc = services()
+    try:
+        with svc.db.session() as session:
+            report = import_geojson(
+                session, file, name_property=name_property, code_property=code_property, crs=crs, kind=kind
+            )
+    except GeoError as exc:
+        fail(str(exc))
+        return
+    svc.jurisdictions.invalidate()
+    console.print(f"areas: {report.created} created, {report.updated} updated, {report.units_created} units created")
+
+
+@areas_app.command("lookup")
+def areas_lookup(lon: float, lat: float, crs: Annotated[CRS, typer.Option(help="wgs84 or gcj02")] = CRS.WGS84) -> None:
+    """Which station is this point in."""
+    from pingan.core.models import Area
+
+    svc = services()
+    with svc.db.session() as session:
+        area_id = svc.jurisdictions.station_at(session, lon, lat, crs)
+        area = session.get(Area, area_id) if area_id else None
+        typer.echo(json.dumps({"area_id": area_id, "name": area.name if area else None}, ensure_ascii=False))
+
+
+@people_app.command("import")
+def people_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import residents from CSV: name,id_number,phones,address,lon,lat,crs,birth_year,tags."""
+    from pingan.core.errors import BadInput
+    from pingan.core.people import import_people, read_people_csv
+
+    svc = services()
+    try:
+        rows = read_people_csv(file)
+    except BadInput as exc:
+        fail(f"{file}: {exc.message}")
+    total = max(0, sum(1 for _ in file.open(encoding="utf-8-sig")) - 1)
+    with progress() as bar, svc.db.session() as session:
+        job = bar.add_task("people", total=total)
+        report = import_people(
+            session,
+            rows,
+            svc.jurisdictions,
+            svc.clock.now(),
+            progress=lambda n: bar.advance(job, n),
+        )
+    for line, fld, msg in report.rejected[:50]:
+        report_rejected(line, fld, msg)
+    console.print(f"people: {report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[Role, typer.Option()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Unit code (e.g. station-330225001).")] = None,
+) -> None:
+    """Create a user (or reset their password)."""
+    from pingan.core.identity import create_user
+
+    svc = services()
+    with svc.db.session() as session:
+        unit_id = None
+        if unit is not None:
+            unit_id = session.scalar(select(Unit.id).where(Unit.code == unit))
+            if unit_id is None:
+                fail(f"no unit with code {unit!r}")
+        create_user(
+            session,
+            username,
+            password,
+            role=role,
+            display_name=name or username,
+            unit_id=unit_id,
+            now=datetime.now(UTC),
+        )
+    console.print(f"user {username} ({role.value}) ready")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (one per core uses the machine; 1 by default).")
+    ] = 1,
+) -> None:
+    """Serve the API and the web UI."""
+    import os
+
+    import uvicorn
+
+    from pingan.api.app import create_app
+
+    if workers == 1:
+        uvicorn.run(create_app(services()), host=host, port=port, log_level="info")
+        return
+    require_schema()  # here, or each worker process would fail on its own
+    # Each worker process builds its own services from the environment (the database URL passed on to it).
+    url = database_url()
+    if url:
+        os.environ["PINGAN_DATABASE_URL"] = url
+    uvicorn.run(
+        "pingan.api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, log_level="info"
+    )
+
+
+@app.command()
+def sweep() -> None:
+    """Escalate every task whose deadline has passed, once."""
+    svc = services()
+    with svc.db.session() as session:
+        n = svc.tasks.sweep(session)
+    console.print(f"escalated {n} tasks")
+
+
+@app.command()
+def worker(interval: Annotated[float, typer.Option(min=0.1, help="Seconds between sweeps when idle.")] = 5.0) -> None:
+    """Run the SLA sweeper until stopped (SIGTERM / Ctrl-C)."""
+    from pingan.workers.sweeper import run_sweeper
+
+    run_sweeper(services(), interval=interval)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 
@@ -11,6 +12,7 @@ from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
 from pingan.core.models import TaskKind
 from pingan.core.notify import Delivery, Notifier
+from pingan.core.outbox import Outbox, OutboxPolicy
 from pingan.core.rules import CountyRules, load_rules
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import TaskService, Workflow
@@ -22,6 +24,15 @@ from pingan.fraud.ladder import DissuasionWorkflow
 from pingan.fraud.service import FraudService
 
 
+def outbox_policy(settings: Settings) -> OutboxPolicy:
+    return OutboxPolicy(
+        max_attempts=settings.outbox_max_attempts,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        backoff=timedelta(seconds=settings.outbox_backoff_seconds),
+        backoff_cap=timedelta(seconds=settings.outbox_backoff_max_seconds),
+    )
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -29,6 +40,7 @@ class Services:
     clock: Clock
     rules: CountyRules
     notifier: Notifier
+    outbox: Outbox
     tasks: TaskService
     jurisdictions: Jurisdictions
     intake: FraudIntake
@@ -55,6 +67,8 @@ def bootstrap(
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     rules = rules or load_rules(settings.rules_file)
+    # Durable work of every capability: each registers the handlers of its kinds as it is wired below.
+    outbox = Outbox(db, clock, outbox_policy(settings))
     dingtalk = dingtalk_delivery(settings, db, clock, transport=dingtalk_transport, background=dingtalk_background)
     notifier = Notifier(clock, (*deliveries, dingtalk) if dingtalk is not None else deliveries)
     workflows: dict[TaskKind, Workflow] = {
@@ -73,6 +87,7 @@ def bootstrap(
         clock=clock,
         rules=rules,
         notifier=notifier,
+        outbox=outbox,
         tasks=tasks,
         jurisdictions=jurisdictions,
         intake=intake,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
@@ -17,11 +20,52 @@ from pingan.core.rules import CountyRules, load_rules
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import TaskService, Workflow
 from pingan.desk.otp import SmsGateway
+from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud.intake import FraudIntake
 from pingan.fraud.ladder import DissuasionWorkflow
+from pingan.fraud.models import FraudEvent
 from pingan.fraud.service import FraudService
+
+DESK_SOURCE = "desk"
+
+
+class IntakeFraudReports:
+    """The desk's `FraudReports` over the fraud intake: each lead a resident's `report` event from the desk,
+    its event id the request's (so that a report made twice is stored once)."""
+
+    def __init__(self, intake: FraudIntake) -> None:
+        self.intake = intake
+
+    def report(self, session: Session, leads: Sequence[FraudLead]) -> Mapping[int, FraudOutcome]:
+        items: list[dict[str, object]] = []
+        for lead in leads:
+            item: dict[str, object] = {
+                "id": f"{DESK_SOURCE}-{lead.request_id}",
+                "source": DESK_SOURCE,
+                "kind": "report",
+                "at": lead.at,
+                "subject_phone": lead.phone,
+                "text": lead.text,
+            }
+            if lead.lon is not None and lead.lat is not None:
+                item.update(lon=lead.lon, lat=lead.lat, crs="wgs84")
+            items.append(item)
+        result = self.intake.ingest_in(session, items)
+        refused = {r.id: r.message for r in result.rejected}
+        warnings = dict(
+            session.execute(
+                select(FraudEvent.source_id, FraudEvent.warning_id).where(
+                    FraudEvent.source == DESK_SOURCE, FraudEvent.source_id.in_([i["id"] for i in items])
+                )
+            ).all()
+        )
+        outcomes: dict[int, FraudOutcome] = {}
+        for lead in leads:
+            source_id = f"{DESK_SOURCE}-{lead.request_id}"
+            outcomes[lead.request_id] = FraudOutcome(warnings.get(source_id), refused.get(source_id))
+        return outcomes
 
 
 def outbox_policy(settings: Settings) -> OutboxPolicy:
@@ -61,7 +105,6 @@ def bootstrap(
     deliveries: tuple[Delivery, ...] = (),
     sms: SmsGateway | None = None,
     dingtalk_transport: httpx.BaseTransport | None = None,
-    dingtalk_background: bool = True,
 ) -> Services:
     settings = settings or get_settings()
     clock = clock or SystemClock()
@@ -69,7 +112,7 @@ def bootstrap(
     rules = rules or load_rules(settings.rules_file)
     # Durable work of every capability: each registers the handlers of its kinds as it is wired below.
     outbox = Outbox(db, clock, outbox_policy(settings))
-    dingtalk = dingtalk_delivery(settings, db, clock, transport=dingtalk_transport, background=dingtalk_background)
+    dingtalk = dingtalk_delivery(settings, db, clock, outbox, transport=dingtalk_transport)
     notifier = Notifier(clock, (*deliveries, dingtalk) if dingtalk is not None else deliveries)
     workflows: dict[TaskKind, Workflow] = {
         TaskKind.DISSUASION: DissuasionWorkflow(rules.dissuasion),
@@ -79,7 +122,17 @@ def bootstrap(
     jurisdictions = Jurisdictions(db)
     intake = FraudIntake(db, clock, rules, tasks, jurisdictions)
     desk = build_desk(
-        settings, db, clock, rules.desk, tasks, jurisdictions, intake, notifier, sms=sms, dingtalk=dingtalk
+        settings,
+        db,
+        clock,
+        rules.desk,
+        tasks,
+        jurisdictions,
+        IntakeFraudReports(intake),
+        notifier,
+        outbox,
+        sms=sms,
+        dingtalk=dingtalk,
     )
     return Services(
         settings=settings,

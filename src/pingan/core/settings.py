@@ -60,8 +60,6 @@ class Settings(BaseSettings):
     desk_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     desk_max_audio_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     desk_max_files: int = Field(default=6, ge=0, le=20)
-    desk_forward_fraud_async: bool = True
-    """Hand suspected-fraud requests to the fraud intake on a background thread (after the post answers)."""
     desk_otp_show_code: bool = False
     """Return the sign-in code in the answer as well as texting it: for the demo, which has no SMS gateway.
     Refused in production."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
 from pingan import models  # noqa: F401
@@ -14,16 +17,19 @@ from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
 from pingan.core.notify import Delivery, Notifier
+from pingan.core.outbox import Outbox, OutboxPolicy
 from pingan.core.rules import CountyRules, RulesRegistry
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import TaskService, Workflow
 from pingan.desk.otp import SmsGateway
+from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
 from pingan.desk.rules.county import DeskRules
 from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud import rules as fraud_rules
 from pingan.fraud.intake import FraudIntake
+from pingan.fraud.models import FraudEvent
 from pingan.fraud.rules import DissuasionRules, GradingRules
 from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import DissuasionWorkflow
@@ -44,6 +50,55 @@ def load_rules(path: Path | None = None) -> CountyRules:
     return rules_registry().load(path)
 
 
+DESK_SOURCE = "desk"
+
+
+class IntakeFraudReports:
+    """The desk's `FraudReports` over the fraud intake: each lead a resident's `report` event from the desk,
+    its event id the request's (so that a report made twice is stored once)."""
+
+    def __init__(self, intake: FraudIntake) -> None:
+        self.intake = intake
+
+    def report(self, session: Session, leads: Sequence[FraudLead]) -> Mapping[int, FraudOutcome]:
+        items: list[dict[str, object]] = []
+        for lead in leads:
+            item: dict[str, object] = {
+                "id": f"{DESK_SOURCE}-{lead.request_id}",
+                "source": DESK_SOURCE,
+                "kind": "report",
+                "at": lead.at,
+                "subject_phone": lead.phone,
+                "text": lead.text,
+            }
+            if lead.lon is not None and lead.lat is not None:
+                item.update(lon=lead.lon, lat=lead.lat, crs="wgs84")
+            items.append(item)
+        result = self.intake.ingest_in(session, items)
+        refused = {r.id: r.message for r in result.rejected}
+        warnings = dict(
+            session.execute(
+                select(FraudEvent.source_id, FraudEvent.warning_id).where(
+                    FraudEvent.source == DESK_SOURCE, FraudEvent.source_id.in_([i["id"] for i in items])
+                )
+            ).all()
+        )
+        outcomes: dict[int, FraudOutcome] = {}
+        for lead in leads:
+            source_id = f"{DESK_SOURCE}-{lead.request_id}"
+            outcomes[lead.request_id] = FraudOutcome(warnings.get(source_id), refused.get(source_id))
+        return outcomes
+
+
+def outbox_policy(settings: Settings) -> OutboxPolicy:
+    return OutboxPolicy(
+        max_attempts=settings.outbox_max_attempts,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        backoff=timedelta(seconds=settings.outbox_backoff_seconds),
+        backoff_cap=timedelta(seconds=settings.outbox_backoff_max_seconds),
+    )
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -51,6 +106,7 @@ class Services:
     clock: Clock
     rules: CountyRules
     notifier: Notifier
+    outbox: Outbox
     tasks: TaskService
     jurisdictions: Jurisdictions
     intake: FraudIntake
@@ -71,13 +127,14 @@ def bootstrap(
     deliveries: tuple[Delivery, ...] = (),
     sms: SmsGateway | None = None,
     dingtalk_transport: httpx.BaseTransport | None = None,
-    dingtalk_background: bool = True,
 ) -> Services:
     settings = settings or get_settings()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     rules = rules or load_rules(settings.rules_file)
-    dingtalk = dingtalk_delivery(settings, db, clock, transport=dingtalk_transport, background=dingtalk_background)
+    # Durable work of every capability: each registers the handlers of its kinds as it is wired below.
+    outbox = Outbox(db, clock, outbox_policy(settings))
+    dingtalk = dingtalk_delivery(settings, db, clock, outbox, transport=dingtalk_transport)
     notifier = Notifier(clock, (*deliveries, dingtalk) if dingtalk is not None else deliveries)
     workflows: list[Workflow] = [
         DissuasionWorkflow(rules.section(DissuasionRules)),
@@ -93,8 +150,9 @@ def bootstrap(
         rules.section(DeskRules),
         tasks,
         jurisdictions,
-        intake,
+        IntakeFraudReports(intake),
         notifier,
+        outbox,
         sms=sms,
         dingtalk=dingtalk,
     )
@@ -104,6 +162,7 @@ def bootstrap(
         clock=clock,
         rules=rules,
         notifier=notifier,
+        outbox=outbox,
         tasks=tasks,
         jurisdictions=jurisdictions,
         intake=intake,

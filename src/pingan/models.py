@@ -12,6 +12,7 @@ from pingan.core.models import (
     Unit,
     User,
 )
+from pingan.core.outbox import OutboxMessage
 from pingan.desk.models import (
     DeskMedia,
     DeskMessage,
@@ -51,6 +52,7 @@ __all__ = [
     "Notification",
     "Open311ApiKey",
     "Open311Request",
+    "OutboxMessage",
     "Person",
     "PersonPhone",
     "Task",

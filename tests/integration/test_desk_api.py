@@ -196,13 +196,11 @@ def build_world(db: Database, tmp_path: Path, **settings: Any) -> World:
             database_url=db.url,
             secret_key=SECRET,
             media_dir=tmp_path / "media",
-            desk_forward_fraud_async=False,
             **settings,
         ),
         clock=clock,
         db=db,
         sms=sms,
-        dingtalk_background=False,
     )
     ids: dict[str, int] = {}
     users: dict[str, int] = {}
@@ -686,6 +684,8 @@ def test_an_emergency_says_call_110_at_once_and_still_alerts_the_station_and_the
 
 def test_suspected_fraud_becomes_a_lead_in_the_fraud_loop_once(world: World) -> None:
     posted = world.posted(world.resident("13800000502"), category="fraud", text="有人自称公安让我把钱转到安全账户")
+    assert world.count(FraudEvent) == 0  # the post announced it; the outbox worker reports it
+    assert world.services.outbox.run_until_idle() == 1
     with world.services.db.session() as session:
         event = session.scalar(select(FraudEvent).where(FraudEvent.source == "desk"))
         assert event is not None
@@ -696,10 +696,17 @@ def test_suspected_fraud_becomes_a_lead_in_the_fraud_loop_once(world: World) -> 
     row = world.request_row(posted["id"])
     assert row.fraud_forwarded_at == T0
     assert row.fraud_warning_id == warning.id
-    # Forwarding again (a retry after a crash) adds nothing.
+    with world.services.db.session() as session:
+        notes = session.scalars(
+            select(DeskMessage.body).where(DeskMessage.request_id == posted["id"], DeskMessage.internal)
+        ).all()
+    assert notes == [f"已转反诈中心（预警#{warning.id}）"]
+    # Reporting again (as if the mark had been lost) adds nothing to the fraud loop.
     with world.services.db.session() as session:
         session.execute(update(DeskRequest).values(fraud_forwarded_at=None))
-    assert world.services.desk.requests.forward_fraud() == 1
+    with world.services.db.session() as session:
+        assert world.services.desk.requests.forward_fraud(session, [posted["id"]]) == 1
+    assert world.request_row(posted["id"]).fraud_warning_id == warning.id
     assert world.count(FraudEvent) == 1
     assert world.count(FraudWarning) == 1
     # The desk request itself is answered by the community officer.

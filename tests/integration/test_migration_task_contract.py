@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from pingan import models  # noqa: F401 - registers every table
 from pingan.bootstrap import load_rules
@@ -21,7 +22,7 @@ from pingan.desk.rules.county import DeskRules
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud.rules import DissuasionRules
 from pingan.fraud.workflow import DissuasionWorkflow
-from pingan.migrate import upgrade
+from pingan.migrate import alembic_config, upgrade
 
 NOW = datetime(2026, 11, 20, 2, 0)  # naive UTC, as the old schema stored it
 
@@ -103,20 +104,35 @@ def _check(db: Database) -> None:
         assert not columns & {"calls", "unanswered", "visits"}
 
 
-def test_a_sqlite_database_from_before_the_contract_upgrades_in_place(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+def _downgrade(db: Database, revision: str) -> None:
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def _round_trip(db: Database) -> None:
     upgrade(db, "0001")
     _old_rows(db)
     upgrade(db)
     _check(db)
+    # And back: the counters return to their columns, then forward again, still nothing lost.
+    _downgrade(db, "0002")
+    with db.engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT calls, unanswered, visits FROM tasks WHERE id = 1")).one()
+    assert tuple(row) == (3, 2, 1)
+    upgrade(db)
+    _check(db)
+
+
+def test_a_sqlite_database_from_before_the_contract_upgrades_in_place(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    _round_trip(db)
     db.dispose()
 
 
 @pytest.mark.postgres
 def test_a_postgresql_database_from_before_the_contract_upgrades_in_place(fresh_postgres_url: str) -> None:
     db = Database(fresh_postgres_url)
-    upgrade(db, "0001")
-    _old_rows(db)
-    upgrade(db)
-    _check(db)
+    _round_trip(db)
     db.dispose()

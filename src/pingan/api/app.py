@@ -20,9 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pingan import __version__
 from pingan.bootstrap import Services
-from pingan.core.errors import PinganError, field_of
+from pingan.core.errors import PinganError, RateLimited, field_of
 from pingan.core.gcpause import settle_heap
-from pingan.core.tasks import WorkflowError
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -126,12 +125,10 @@ def create_app(services: Services) -> FastAPI:
 
     @app.exception_handler(PinganError)
     async def _pingan(_request: Request, exc: PinganError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status)
-
-    @app.exception_handler(WorkflowError)
-    async def _workflow(_request: Request, exc: WorkflowError) -> JSONResponse:
-        status = 422 if exc.field else 409
-        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=status)
+        """Every refusal of the core's exception tree, in one shape; a rate limit says when to come back."""
+        retry = getattr(exc, "retry_after", None) if isinstance(exc, RateLimited) else None
+        headers = {"Retry-After": str(max(1, retry))} if retry else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,8 +10,8 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from pingan.bootstrap import Services
-from pingan.core.errors import Forbidden
-from pingan.core.identity import Unauthorized, user_from_token
+from pingan.core.errors import Forbidden, Unauthorized
+from pingan.core.identity import user_from_token
 from pingan.core.models import Role, User
 from pingan.core.scope import Scope, scope_of
 

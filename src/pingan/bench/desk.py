@@ -21,6 +21,7 @@ say as much about the neighbours as about the desk); progress goes to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -35,7 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -58,7 +59,7 @@ from pingan.bench.common import percentile, stderr
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.areas import import_areas
 from pingan.core.clock import SystemClock
-from pingan.core.db import Database, insert_values_ignoring_duplicates, utc_to_driver
+from pingan.core.db import Base, Database, insert_values_ignoring_duplicates, utc_to_driver
 from pingan.core.gcpause import settle_heap
 from pingan.core.geo import CRS, wgs84_to_gcj02
 from pingan.core.identity import Actor, create_user, issue_token
@@ -87,6 +88,7 @@ from pingan.desk.rules.kinds import CATEGORY_NAMES, TOPICS_OF, Category, Route, 
 from pingan.desk.rules.similar import content_hash
 from pingan.desk.schemas import DeskRequestCreate
 from pingan.desk.setup import ensure_desk_units
+from pingan.workers.outbox import run_outbox
 
 Progress = Callable[[str], None]
 SEED_COUNTER = "desk_bench_seed"
@@ -582,6 +584,8 @@ def _seeded(path: Path, cfg: DeskBenchConfig) -> bool:
         return False
     db = Database(f"sqlite:///{path}")
     try:
+        if set(Base.metadata.tables) - set(sqlalchemy.inspect(db.engine).get_table_names()):
+            return False  # seeded by an older schema (before the outbox, say): seeded again
         with db.sessions() as session:
             value = session.scalar(select(Counter.value).where(Counter.name == SEED_COUNTER))
         return value == cfg.stored
@@ -930,11 +934,26 @@ def _server(path: str, media: str, port: int, ready: Any, stop: Any) -> None:
             raise RuntimeError("the bench server did not start")
         time.sleep(0.02)
     ready.set()
-    stop.wait()
-    server.should_exit = True
-    thread.join(timeout=30)
-    svc.desk.requests.drain()
+    with _outbox_worker(svc):
+        stop.wait()
+        server.should_exit = True
+        thread.join(timeout=30)
     svc.close()
+
+
+@contextlib.contextmanager
+def _outbox_worker(svc: Services) -> Iterator[None]:
+    """An outbox worker beside the posts, as the desk's fraud reports are delivered in production; what it
+    holds at the end is delivered before it stops."""
+    stop = threading.Event()
+    worker = threading.Thread(target=run_outbox, args=(svc,), kwargs={"stop": stop}, name="outbox")
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+        svc.outbox.run_until_idle()
 
 
 def _worker(
@@ -960,6 +979,8 @@ def _worker(
     lists = int(cfg.list_rate * cfg.seconds)
     share = cfg.processes
     with (
+        # Without a server, the posts are this process's, and so is the delivery of their outbox rows.
+        _outbox_worker(svc) if port is None else contextlib.nullcontext(),
         ThreadPoolExecutor(cfg.workers, thread_name_prefix="post") as posters,
         ThreadPoolExecutor(cfg.list_workers, thread_name_prefix="list") as listers,
     ):
@@ -978,14 +999,14 @@ def _worker(
         warm_posts, warm_lists = int(cfg.rate * cfg.warmup), int(cfg.list_rate * cfg.warmup)
         warm_post_ids = range(posts + index, posts + warm_posts, share)
         run(time.perf_counter() + 0.2, warm_post_ids, range(lists + index, lists + warm_lists, share))
-        svc.desk.requests.drain()
+        if port is None:
+            svc.outbox.run_until_idle()
         load.posts, load.lists = _Samples(), _Samples()
         barrier.wait(timeout=BARRIER_SECONDS)
         t0 = time.perf_counter() + 0.2
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         run(t0, range(index, posts, share), range(index, lists, share))
     elapsed = time.perf_counter() - t0
-    svc.desk.requests.drain()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     results.put(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -166,8 +167,57 @@ def sweep() -> None:
 
 
 @app.command()
-def worker(interval: Annotated[float, typer.Option(min=0.1, help="Seconds between sweeps when idle.")] = 5.0) -> None:
-    """Run the SLA sweeper until stopped (SIGTERM / Ctrl-C)."""
-    from pingan.workers.sweeper import run_sweeper
+def worker(
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between sweeps when idle.")] = 5.0,
+    sweeper: Annotated[bool, typer.Option("--sweeper/--no-sweeper", help="Escalate missed deadlines.")] = True,
+    outbox: Annotated[
+        bool, typer.Option("--outbox/--no-outbox", help="Deliver the outbox (DingTalk, the desk's fraud reports).")
+    ] = True,
+) -> None:
+    """Run the SLA sweeper and the outbox worker until stopped (SIGTERM / Ctrl-C); any number may run at once."""
+    from pingan.workers.run import run_workers
 
-    run_sweeper(services(), interval=interval)
+    if not (sweeper or outbox):
+        fail("nothing to run: keep --sweeper or --outbox")
+    run_workers(services(), sweeper=sweeper, outbox=outbox, sweep_interval=interval)
+
+
+outbox_app = typer.Typer(help="The outbox: durable work waiting for `pingan worker`.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("status")
+def outbox_status_command(
+    dead: Annotated[int, typer.Option(min=0, max=10_000, help="How many dead rows to list.")] = 20,
+) -> None:
+    """Rows by kind and state, and the dead ones with the error that finished them (JSON)."""
+    from pingan.core.outbox import dead_messages, outbox_status
+
+    with services().db.session() as session:
+        counts = outbox_status(session)
+        rows = dead_messages(session, limit=dead) if dead else []
+    document = {
+        "counts": [{"kind": c.kind, "state": c.state.value, "count": c.count} for c in counts],
+        "dead": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "key": r.key,
+                "payload": r.payload,
+                "attempts": r.attempts,
+                "created_at": r.created_at.isoformat(),
+                "last_error": r.last_error,
+            }
+            for r in rows
+        ],
+    }
+    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+
+
+@outbox_app.command("retry")
+def outbox_retry(ids: Annotated[list[int], typer.Argument(help="Ids of dead rows.")]) -> None:
+    """Give dead rows a fresh set of attempts, due now (once their cause is mended)."""
+    svc = services()
+    with svc.db.session() as session:
+        n = svc.outbox.requeue(session, ids)
+    console.print(f"{n} of {len(ids)} rows requeued")

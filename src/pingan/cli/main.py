@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pingan import models  # noqa: F401 - registers every table on Base.metadata
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.db import Base, schema_problem
 from pingan.core.errors import first_problem

@@ -1,12 +1,16 @@
 """The one exception tree of Pingan and the conversion of validation errors to named fields.
 
     PinganError               any refusal the user can act on: code, message, field, HTTP status
-     ├─ NotFound              404
+     ├─ Unauthorized          401 (no valid sign-in)
      ├─ Forbidden             403
+     ├─ NotFound              404
      ├─ Conflict              409 (state or duplicate)
-     └─ BadInput              422 (a field is wrong)
+     ├─ BadInput              422 (a field is wrong)
+     ├─ RateLimited           429 (with `retry_after` seconds)
+     ├─ Unavailable           503 (an outside service did not answer)
+     └─ WorkflowError         409, or 422 when it names a field (`pingan.core.tasks`: the task's state or rules)
 
-`pingan.core.tasks.WorkflowError` is turned into a 409 (or 422 when it names a field) at the edge.
+The API turns every one of them into `{"error": {code, message, field}}` in one place (`pingan.api.app`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ class PinganError(Exception):
             self.code = code
 
 
+class Unauthorized(PinganError):
+    status = 401
+    code = "unauthorized"
+
+
 class NotFound(PinganError):
     status = 404
     code = "not_found"
@@ -46,6 +55,26 @@ class Conflict(PinganError):
 class BadInput(PinganError):
     status = 422
     code = "invalid"
+
+
+class RateLimited(PinganError):
+    """Too many sends, posts or attempts in a window; `retry_after` seconds until the next one may pass."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, field=field, code=code)
+        self.retry_after = retry_after
+
+
+class Unavailable(PinganError):
+    """An outside service (the SMS gateway) did not answer; nothing the user did wrong."""
+
+    status = 503
+    code = "unavailable"
 
 
 def field_of(error: Any, union_tags: frozenset[str] = frozenset()) -> str | None:

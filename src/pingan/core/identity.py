@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.core.errors import PinganError
+from pingan.core.errors import Unauthorized
 from pingan.core.models import Role, User
 
 _hasher = PasswordHasher()
@@ -34,11 +34,6 @@ class Actor:
     @property
     def is_resident(self) -> bool:
         return self.role is Role.RESIDENT
-
-
-class Unauthorized(PinganError):
-    status = 401
-    code = "unauthorized"
 
 
 def hash_password(password: str) -> str:

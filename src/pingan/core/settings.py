@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     media_dir: Path = Path("var/media")
     timezone: str = "Asia/Shanghai"
 
+    # The outbox (durable work delivered by `pingan worker`): DingTalk posts, fraud reports from the desk.
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How long an idle worker waits before looking again."""
+    outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    """Attempts before a row is dead (listed by `pingan outbox status`, revived by `pingan outbox retry`)."""
+    outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    """How long a claimed row is its worker's: a killed worker's rows are delivered again after this."""
+    outbox_backoff_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """The wait after a first failure, doubled after each further one, up to `outbox_backoff_max_seconds`."""
+    outbox_backoff_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
+
     # Citizen desk (E警通): sign-in codes, uploads, DingTalk. County rules (deadlines, limits) are in the rules file.
     desk_otp_ttl_seconds: int = Field(default=300, ge=60, le=3600)
     desk_otp_length: int = Field(default=6, ge=4, le=8)
@@ -49,8 +60,6 @@ class Settings(BaseSettings):
     desk_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     desk_max_audio_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     desk_max_files: int = Field(default=6, ge=0, le=20)
-    desk_forward_fraud_async: bool = True
-    """Hand suspected-fraud requests to the fraud intake on a background thread (after the post answers)."""
     desk_otp_show_code: bool = False
     """Return the sign-in code in the answer as well as texting it: for the demo, which has no SMS gateway.
     Refused in production."""

@@ -27,6 +27,7 @@ from pingan.demo.officers import SimulatedStaff
 from pingan.demo.population import EventFeed, generate_indicators, generate_people
 from pingan.fraud.indicators import import_indicators
 from pingan.migrate import upgrade
+from pingan.workers.outbox import run_outbox
 from pingan.workers.sweeper import run_sweeper
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,8 @@ def run_demo(
         threading.Thread(
             target=run_sweeper, args=(services,), kwargs={"interval": 2.0, "stop": stop}, name="sla", daemon=True
         ),
+        # In-process, but the work is in the database: whatever a crash interrupts is delivered on the next run.
+        threading.Thread(target=run_outbox, args=(services,), kwargs={"stop": stop}, name="outbox", daemon=True),
     ]
     if officers:
         staff = SimulatedStaff(services, seed=seed)

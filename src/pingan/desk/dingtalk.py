@@ -6,9 +6,10 @@ own format (``msgtype`` text, markdown or actionCard) and, when the robot has a 
 signed URL: ``timestamp`` in milliseconds and
 ``sign = urlencode(base64(HMAC-SHA256(key=secret, msg=f"{timestamp}\\n{secret}")))``.
 
-Posting happens after the notification's transaction commits (nothing is sent for a rolled-back
-one), on a background thread by default, with explicit timeouts. Every post is recorded in
-`desk_dingtalk_sends`; a failure (network, HTTP status, DingTalk ``errcode``) is recorded, never raised.
+A notification is announced in the outbox in its own transaction (nothing is sent for a rolled-back one,
+nothing is lost to a crash) and posted by the outbox worker, with explicit timeouts. Every post is recorded
+in `desk_dingtalk_sends`; a failure (network, HTTP status, DingTalk ``errcode``) is recorded and retried by
+the outbox with back-off, to the robots that failed only.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import logging
-import queue
 import threading
 import time
 from collections.abc import Mapping
@@ -32,11 +31,12 @@ from sqlalchemy.orm import Session
 from pingan.core.clock import Clock
 from pingan.core.db import Database
 from pingan.core.models import Notification, Role, Task, User
+from pingan.core.outbox import Message, Outbox
 from pingan.desk.models import DingTalkRobot, DingTalkSend
 
-log = logging.getLogger(__name__)
-
 _PENDING = "dingtalk_pending"
+DINGTALK = "desk.dingtalk"
+"""The outbox kind of a notification on its way to DingTalk (payload: its `notification_id`)."""
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
 
@@ -124,7 +124,11 @@ class DingTalkClient:
         self._http.close()
 
 
-# -- the Delivery adapter --------------------------------------------------------------------------
+# -- the Delivery adapter and the outbox handler ---------------------------------------------------
+
+
+class DingTalkFailed(Exception):
+    """Some robots did not take the message (the outbox retries those later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,138 +141,136 @@ class _Job:
     task_id: int | None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Target:
-    robot: DingTalkRobot
+    robot_id: int
+    webhook: str
+    secret: str | None
     mobiles: list[str] = field(default_factory=list)
 
 
 class DingTalkDelivery:
-    """`pingan.core.notify.Delivery` posting to the robots bound to the notification's unit and user."""
+    """`pingan.core.notify.Delivery` announcing each notification to DingTalk through the outbox (in the
+    notification's own transaction), and the outbox handler (`post`) that posts it to the robots bound to the
+    notification's unit and user."""
 
     def __init__(
         self,
         db: Database,
         clock: Clock,
         client: DingTalkClient,
+        outbox: Outbox,
         *,
         public_url: str | None = None,
-        background: bool = True,
         robots_ttl: float = 30.0,
     ) -> None:
         self.db = db
         self.clock = clock
         self.client = client
+        self.outbox = outbox
         self.public_url = public_url.rstrip("/") if public_url else None
-        self.background = background
         self._robots_ttl = robots_ttl
         self._robots_checked = 0.0
         self._has_robots = False
         self._lock = threading.Lock()
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        event.listen(db.sessions, "after_commit", self._after_commit)
+        event.listen(db.sessions, "before_commit", self._before_commit)
         event.listen(db.sessions, "after_soft_rollback", self._after_rollback)
 
     def invalidate(self) -> None:
-        """Robots changed: look again before the next post."""
+        """Robots changed: look again before the next notification."""
         with self._lock:
             self._robots_checked = 0.0
 
-    def _any_robots(self) -> bool:
+    def _any_robots(self, session: Session) -> bool:
         now = time.monotonic()
         with self._lock:
             if now - self._robots_checked < self._robots_ttl and self._robots_checked:
                 return self._has_robots
-        with self.db.sessions() as session:
+        # In the notification's own session: another one could be this very connection (an in-memory
+        # SQLite), whose closing would roll the caller's transaction back.
+        with session.no_autoflush:
             found = session.scalar(select(DingTalkRobot.id).where(DingTalkRobot.active).limit(1)) is not None
         with self._lock:
             self._has_robots, self._robots_checked = found, now
         return found
 
-    # Notifier calls this inside the transaction; the post waits for the commit.
+    # Notifier calls this inside the transaction. Most counties bind no robot at all: then nothing is announced.
     def deliver(self, notification: Notification) -> None:
         session = Session.object_session(notification)
         if session is None:
-            self._dispatch([_job(notification)])
-            return
-        session.info.setdefault(_PENDING, []).append(notification)
+            raise ValueError("the notification must be in a session: its outbox row goes in the same transaction")
+        if self._any_robots(session):
+            session.info.setdefault(_PENDING, []).append(notification)
 
-    def _after_commit(self, session: Session) -> None:
+    def _before_commit(self, session: Session) -> None:
+        # At the commit rather than at each notification, so that one flush gives every notification of the
+        # transaction its id (the outbox row refers to it) and a batch of tasks costs no flush per notification.
         pending: list[Notification] = session.info.pop(_PENDING, [])
-        if pending:
-            self._dispatch([_job(n) for n in pending])
+        if not pending:
+            return
+        session.flush()
+        for note in pending:
+            if note in session:  # not undone by a rolled-back savepoint
+                self.outbox.put(session, DINGTALK, {"notification_id": note.id})
 
     def _after_rollback(self, session: Session, previous_transaction: Any) -> None:
         if previous_transaction.parent is None:  # the outermost transaction: its notifications are gone
             session.info.pop(_PENDING, None)
 
-    def _dispatch(self, jobs: list[_Job]) -> None:
-        if not jobs or not self._any_robots():
-            return
-        if not self.background:
-            for job in jobs:
-                self.send(job)
-            return
-        self._ensure_thread()
-        for job in jobs:
-            self._queue.put(job)
-
-    def _ensure_thread(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="dingtalk", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                self.send(job)
-            except Exception:  # one bad message must not stop the others
-                log.exception("DingTalk delivery failed")
-            finally:
-                self._queue.task_done()
-
-    def drain(self) -> None:
-        """Wait until every queued message has been posted (tests, shutdown)."""
-        if self._thread is not None:
-            self._queue.join()
-
     def close(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(timeout=10)
+        for name, listener in (("before_commit", self._before_commit), ("after_soft_rollback", self._after_rollback)):
+            if event.contains(self.db.sessions, name, listener):
+                event.remove(self.db.sessions, name, listener)
         self.client.close()
 
-    # -- one notification --------------------------------------------------------------------------
+    # -- the outbox handler ------------------------------------------------------------------------
 
-    def send(self, job: _Job) -> list[PostResult]:
-        """Post one notification to each robot it resolves to; record every attempt."""
-        with self.db.session() as session:
+    def post(self, message: Message) -> None:
+        """Post one announced notification to each of its robots that has not taken it yet.
+
+        At least once, with a guard keyed by the outbox row: every post is recorded in `desk_dingtalk_sends`
+        with the row's id as soon as DingTalk answers (committed at once), and a redelivery of the row skips
+        the robots with a successful record. The window that remains: a worker that dies after DingTalk took a
+        post and before its record commits posts it again on the retry, and that group sees the message twice.
+
+        Raises `DingTalkFailed` when a robot refused it or could not be reached, so that the outbox retries
+        later (only those robots); the failures are recorded too.
+        """
+        with self.db.sessions() as session:  # reads only
+            note = session.get(Notification, int(message.payload["notification_id"]))
+            if note is None:
+                return
+            job = _job(note)
             targets = self._targets(session, job)
-            results: list[PostResult] = []
-            for target in targets:
-                message = self._message(job, target.mobiles)
-                result = self.client.post(target.robot.webhook, target.robot.secret, message)
-                if not result.ok:
-                    log.warning("DingTalk robot %s: %s", target.robot.id, result.error)
+            done = set(
+                session.scalars(
+                    select(DingTalkSend.robot_id).where(DingTalkSend.outbox_id == message.id, DingTalkSend.ok)
+                )
+            )
+        failed: list[str] = []
+        for target in targets:
+            if target.robot_id in done:
+                continue
+            body = self._message(job, target.mobiles)
+            result = self.client.post(target.webhook, target.secret, body)
+            if not result.ok:
+                failed.append(f"robot {target.robot_id}: {result.error}")
+            with self.db.session() as session:
                 session.add(
                     DingTalkSend(
                         at=self.clock.now(),
-                        robot_id=target.robot.id,
+                        robot_id=target.robot_id,
                         notification_id=job.notification_id,
-                        msgtype=str(message["msgtype"]),
+                        outbox_id=message.id,
+                        msgtype=str(body["msgtype"]),
                         ok=result.ok,
                         status_code=result.status_code,
                         errcode=result.errcode,
                         error=result.error,
                     )
                 )
-                results.append(result)
-            return results
+        if failed:
+            raise DingTalkFailed("; ".join(failed))
 
     def _targets(self, session: Session, job: _Job) -> list[_Target]:
         conds = []
@@ -278,7 +280,9 @@ class DingTalkDelivery:
             conds.append(DingTalkRobot.user_id == job.user_id)
         if not conds:
             return []
-        robots = list(session.scalars(select(DingTalkRobot).where(DingTalkRobot.active, or_(*conds))))
+        robots = list(
+            session.scalars(select(DingTalkRobot).where(DingTalkRobot.active, or_(*conds)).order_by(DingTalkRobot.id))
+        )
         if not robots:
             return []
         person = job.user_id
@@ -289,7 +293,7 @@ class DingTalkDelivery:
             user = session.get(User, person)
             if user is not None and user.role in STAFF_ROLES and user.phone:
                 mobiles = [user.phone]
-        return [_Target(robot, mobiles) for robot in robots]
+        return [_Target(robot.id, robot.webhook, robot.secret, mobiles) for robot in robots]
 
     def _message(self, job: _Job, mobiles: list[str]) -> dict[str, Any]:
         lines = [f"#### {job.title}"]

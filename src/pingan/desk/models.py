@@ -310,6 +310,8 @@ class DingTalkSend(Base):
     at: Mapped[datetime]
     robot_id: Mapped[int] = mapped_column(Integer, index=True)
     notification_id: Mapped[int | None] = mapped_column(BigId)
+    outbox_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    """The outbox row whose delivery made this post: a redelivery skips the robots that took it."""
     msgtype: Mapped[str] = mapped_column(String(16))
     ok: Mapped[bool] = mapped_column(Boolean)
     status_code: Mapped[int | None] = mapped_column(Integer)

@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
 from pingan.core.db import Database
-from pingan.core.errors import BadInput
+from pingan.core.errors import BadInput, RateLimited, Unavailable
 from pingan.core.identifiers import InvalidIdentifier, mask_phone, normalize_phone
-from pingan.desk.errors import RateLimited, Unavailable
 from pingan.desk.models import DeskOtp
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import queue
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,14 +31,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from pingan.core.clock import Clock
 from pingan.core.db import Database, UTCDateTime
-from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound
+from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, Unavailable
 from pingan.core.identity import Actor
 from pingan.core.models import Role, Task, Unit, UnitKind, User
 from pingan.core.notify import Notifier
+from pingan.core.outbox import Message, Outbox
 from pingan.core.scope import Scope, scope_of
 from pingan.core.tasks import Command, TaskService
 from pingan.desk.directory import DirectoryCache, Snapshot
-from pingan.desk.errors import RateLimited, Unavailable
 from pingan.desk.media import CheckedFile, MediaStore, StoredFile, Upload
 from pingan.desk.models import (
     AuthorKind,
@@ -53,6 +51,7 @@ from pingan.desk.models import (
     Resolution,
 )
 from pingan.desk.places import Places
+from pingan.desk.ports import FraudLead, FraudOutcome, FraudReports
 from pingan.desk.queries import Names
 from pingan.desk.residents import require_resident
 from pingan.desk.rules.county import DeskRules
@@ -62,11 +61,11 @@ from pingan.desk.rules.routing import Decision, Place, choose, resolve
 from pingan.desk.rules.similar import Candidate, Duplicate, address_key, bbox, best_duplicate, content_hash
 from pingan.desk.schemas import DeskRequestCreate
 from pingan.desk.workflow import EMERGENCY_LEVEL, KIND, REF_TYPE, STAFF_ROLES, DeskAction
-from pingan.fraud.intake import FraudIntake
-from pingan.fraud.models import FraudEvent
 
 log = logging.getLogger(__name__)
 
+FRAUD_REPORT = "desk.fraud_report"
+"""The outbox kind of a suspected-fraud request on its way to the fraud loop (payload: its `request_id`)."""
 CALL_110 = "如遇紧急情况请立即拨打110！"
 UNIT_ROUTES = {
     UnitKind.STATION: Route.STATION,
@@ -148,62 +147,6 @@ class Posted:
     view: PostedView | None = None
 
 
-class Forwarder:
-    """A background thread handing request ids to `forward(ids)` in batches gathered over `delay` seconds.
-
-    On start it also forwards whatever an earlier process left behind (`forward(None)`).
-    """
-
-    def __init__(self, forward: Callable[[Sequence[int] | None], int], *, delay: float = 0.2) -> None:
-        self._forward = forward
-        self._delay = delay
-        self._queue: queue.Queue[int | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, request_id: int) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="desk-fraud-forwarder", daemon=True)
-                self._thread.start()
-        self._queue.put(request_id)
-
-    def _run(self) -> None:
-        try:
-            self._forward(None)
-        except Exception:
-            log.exception("forwarding left-over fraud requests failed")
-        while True:
-            first = self._queue.get()
-            batch = [first]
-            deadline = time.monotonic() + self._delay
-            while (wait := deadline - time.monotonic()) > 0:
-                try:
-                    batch.append(self._queue.get(timeout=wait))
-                except queue.Empty:
-                    break
-            ids = [i for i in batch if i is not None]
-            try:
-                if ids:
-                    self._forward(ids)
-            except Exception:  # the ids stay unforwarded and are picked up on the next start
-                log.exception("forwarding %d fraud requests failed", len(ids))
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-            if None in batch:
-                return
-
-    def drain(self) -> None:
-        if self._thread is not None:
-            self._queue.join()
-
-    def close(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-
-
 class _NoError(Exception):
     """The write failed, but the post has its answer anyway (a replay)."""
 
@@ -254,11 +197,10 @@ class DeskService:
         rules: DeskRules,
         tasks: TaskService,
         places: Places,
-        intake: FraudIntake,
+        reports: FraudReports,
         notifier: Notifier,
         media: MediaStore,
-        *,
-        forward_async: bool = True,
+        outbox: Outbox,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -266,8 +208,9 @@ class DeskService:
         self.zone = ZoneInfo(rules.timezone)
         self.tasks = tasks
         self.places = places
-        self.intake = intake
+        self.reports = reports
         self.notifier = notifier
+        self.outbox = outbox
         self.media = media
         self.directory = DirectoryCache(rules)
         self._lock = db.write_lock
@@ -277,8 +220,6 @@ class DeskService:
         self._writer = threading.Lock()
         tasks.listen(KIND, self._sync)
         self._register_actions(tasks)
-        # Suspected fraud goes on to the fraud intake after the post has answered, in small batches.
-        self._forwarder = Forwarder(self.forward_fraud) if forward_async else None
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -396,8 +337,6 @@ class DeskService:
         if prepared.error is not None and not isinstance(prepared.error, _NoError):
             raise prepared.error
         assert prepared.result is not None  # set by the writer with done
-        if prepared.result.created and body.category is Category.FRAUD:
-            self._forward_later(prepared.result.request_id)
         return prepared.result
 
     def _prepare(self, actor: Actor, body: DeskRequestCreate, files: list[CheckedFile], text: str) -> _Pending | Posted:
@@ -539,6 +478,10 @@ class DeskService:
         # The request's deadline comes from the same rule as the task's (`reply_due`); later changes to
         # the task's deadline are copied over by `_sync`.
         self._open_task(session, values, pending.decision, actor, values["duplicate_of_id"])
+        if values["category"] is Category.FRAUD:
+            # On to the fraud loop once the post has answered: announced in the post's own transaction, so
+            # that the report is made (by the outbox worker) exactly when the request exists.
+            self.outbox.put(session, FRAUD_REPORT, {"request_id": request_id}, f"{FRAUD_REPORT}:{request_id}", at=now)
         media: list[tuple[int, str, str, int, str | None]] = []
         for file in pending.files:
             saved = self.media.write(file, now)
@@ -716,97 +659,60 @@ class DeskService:
 
     # -- the fraud loop --------------------------------------------------------------------------
 
-    def forward_fraud(self, request_ids: Sequence[int] | None = None, *, limit: int = 500) -> int:
-        """Hand suspected-fraud requests to the fraud intake in one batch (idempotent: the event id is the
-        request's). Returns how many were marked forwarded. Without ids, forwards those that a crash or an
-        intake failure left behind."""
-        query = select(_REQ.c.id, _REQ.c.created_at, _REQ.c.phone, _REQ.c.text, _REQ.c.lon, _REQ.c.lat).where(
-            _REQ.c.category == Category.FRAUD, _REQ.c.fraud_forwarded_at.is_(None)
-        )
-        if request_ids is not None:
-            query = query.where(_REQ.c.id.in_(list(request_ids)))
-        with self.db.session() as session:
-            pending = session.connection().execute(query.order_by(_REQ.c.id).limit(limit)).all()
+    def report_fraud(self, session: Session, message: Message) -> None:
+        """The outbox handler of `FRAUD_REPORT`: runs in the transaction that marks the delivery done."""
+        self.forward_fraud(session, [int(message.payload["request_id"])])
+
+    def forward_fraud(self, session: Session, request_ids: Sequence[int]) -> int:
+        """Report those of the requests that are suspected fraud and not yet forwarded to the fraud loop, in the
+        caller's transaction; each gets `fraud_forwarded_at`, its warning and an internal note. Returns how many
+        were forwarded. A repeat reports nothing twice (the fraud loop's event id is the request's)."""
+        conn = session.connection()
+        pending = conn.execute(
+            select(_REQ.c.id, _REQ.c.created_at, _REQ.c.phone, _REQ.c.text, _REQ.c.lon, _REQ.c.lat)
+            .where(
+                _REQ.c.id.in_(list(request_ids)),
+                _REQ.c.category == Category.FRAUD,
+                _REQ.c.fraud_forwarded_at.is_(None),
+            )
+            .order_by(_REQ.c.id)
+        ).all()
         if not pending:
             return 0
-        items: list[dict[str, Any]] = []
-        for row in pending:
-            item: dict[str, Any] = {
-                "id": f"desk-{row.id}",
-                "source": "desk",
-                "kind": "report",
-                "at": row.created_at,
-                "subject_phone": row.phone,
-                "text": row.text[:4000] or None,
-            }
-            if row.lon is not None and row.lat is not None:
-                item.update(lon=row.lon, lat=row.lat, crs="wgs84")
-            items.append(item)
-        try:
-            result = self.intake.ingest(items)
-        except Exception:
-            log.exception("fraud intake failed for %d desk requests; they will be retried", len(items))
-            return 0
-        rejected = {r.id: r.message for r in result.rejected}
-        for source_id, message in rejected.items():
-            log.warning("fraud intake refused %s: %s", source_id, message)
-        done = 0
+        leads = [FraudLead(r.id, r.created_at, r.phone, r.text[:4000] or None, r.lon, r.lat) for r in pending]
+        outcomes = self.reports.report(session, leads)
         now = self.clock.now()
-        with self.write() as session:
-            conn = session.connection()
-            warnings = dict(
-                conn.execute(
-                    select(FraudEvent.source_id, FraudEvent.warning_id).where(
-                        FraudEvent.source == "desk", FraudEvent.source_id.in_([i["id"] for i in items])
-                    )
-                ).all()
+        done = 0
+        for row in pending:
+            outcome = outcomes.get(row.id, FraudOutcome())
+            marked = conn.execute(
+                update(_REQ)
+                .where(_REQ.c.id == row.id, _REQ.c.fraud_forwarded_at.is_(None))
+                .values(fraud_forwarded_at=now, fraud_warning_id=outcome.warning_id)
             )
-            for row in pending:
-                source_id = f"desk-{row.id}"
-                warning_id = warnings.get(source_id)
-                marked = conn.execute(
-                    update(_REQ)
-                    .where(_REQ.c.id == row.id, _REQ.c.fraud_forwarded_at.is_(None))
-                    .values(fraud_forwarded_at=now, fraud_warning_id=warning_id)
-                )
-                if marked.rowcount != 1:
-                    continue
-                if source_id in rejected:
-                    note = f"未能转入反诈预警：{rejected[source_id]}"
-                elif warning_id is not None:
-                    note = f"已转反诈中心（预警#{warning_id}）"
-                else:
-                    note = "已转反诈中心"
-                conn.execute(
-                    _INSERT_MESSAGE,
-                    {
-                        "request_id": row.id,
-                        "at": now,
-                        "author_kind": AuthorKind.SYSTEM,
-                        "author_id": None,
-                        "unit_id": None,
-                        "body": note,
-                        "internal": True,
-                    },
-                )
-                done += 1
+            if marked.rowcount != 1:
+                continue
+            if outcome.refused is not None:
+                log.warning("the fraud loop refused desk request %d: %s", row.id, outcome.refused)
+                note = f"未能转入反诈预警：{outcome.refused}"
+            elif outcome.warning_id is not None:
+                note = f"已转反诈中心（预警#{outcome.warning_id}）"
+            else:
+                note = "已转反诈中心"
+            conn.execute(
+                _INSERT_MESSAGE,
+                {
+                    "request_id": row.id,
+                    "at": now,
+                    "author_kind": AuthorKind.SYSTEM,
+                    "author_id": None,
+                    "unit_id": None,
+                    "body": note,
+                    "internal": True,
+                },
+            )
+            done += 1
         return done
-
-    def _forward_later(self, request_id: int) -> None:
-        if self._forwarder is None:
-            self.forward_fraud([request_id])
-        else:
-            self._forwarder.submit(request_id)
-
-    def drain(self) -> None:
-        """Wait until every suspected-fraud request handed to the background forwarder has been forwarded."""
-        if self._forwarder is not None:
-            self._forwarder.drain()
-
-    def shutdown(self) -> None:
-        """Stop the background forwarder (after what it holds has been forwarded)."""
-        if self._forwarder is not None:
-            self._forwarder.close()
 
     # -- acting on a request: every staff and resident action goes through the task engine ------------
 

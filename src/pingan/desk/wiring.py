@@ -11,18 +11,19 @@ from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.db import Database
 from pingan.core.notify import Notifier
+from pingan.core.outbox import Outbox
 from pingan.core.settings import Settings
 from pingan.core.tasks import TaskService
 from pingan.desk.admin import DeskAdmin
-from pingan.desk.dingtalk import DingTalkClient, DingTalkDelivery
+from pingan.desk.dingtalk import DINGTALK, DingTalkClient, DingTalkDelivery
 from pingan.desk.media import MediaLinks, MediaStore
 from pingan.desk.otp import LoggingSmsGateway, OtpPolicy, OtpService, SmsGateway
 from pingan.desk.places import Places
+from pingan.desk.ports import FraudReports
 from pingan.desk.pushes import PushService
 from pingan.desk.residents import Residents
 from pingan.desk.rules.county import DeskRules
-from pingan.desk.service import DeskService
-from pingan.fraud.intake import FraudIntake
+from pingan.desk.service import FRAUD_REPORT, DeskService
 
 
 @dataclass
@@ -38,7 +39,6 @@ class Desk:
     dingtalk: DingTalkDelivery | None
 
     def close(self) -> None:
-        self.requests.shutdown()
         if self.dingtalk is not None:
             self.dingtalk.close()
 
@@ -47,14 +47,17 @@ def dingtalk_delivery(
     settings: Settings,
     db: Database,
     clock: Clock,
+    outbox: Outbox,
     *,
     transport: httpx.BaseTransport | None = None,
-    background: bool = True,
 ) -> DingTalkDelivery | None:
+    """The notifier's DingTalk delivery (None when switched off), its outbox handler registered."""
     if not settings.desk_dingtalk_enabled:
         return None
     client = DingTalkClient(clock, timeout=settings.desk_dingtalk_timeout_seconds, transport=transport)
-    return DingTalkDelivery(db, clock, client, public_url=settings.desk_public_url, background=background)
+    delivery = DingTalkDelivery(db, clock, client, outbox, public_url=settings.desk_public_url)
+    outbox.register_external(DINGTALK, delivery.post)
+    return delivery
 
 
 def build_desk(
@@ -64,8 +67,9 @@ def build_desk(
     rules: DeskRules,
     tasks: TaskService,
     jurisdictions: Jurisdictions,
-    intake: FraudIntake,
+    reports: FraudReports,
     notifier: Notifier,
+    outbox: Outbox,
     *,
     sms: SmsGateway | None = None,
     dingtalk: DingTalkDelivery | None = None,
@@ -77,9 +81,8 @@ def build_desk(
         max_audio_bytes=settings.desk_max_audio_bytes,
         max_files=settings.desk_max_files,
     )
-    requests = DeskService(
-        db, clock, rules, tasks, places, intake, notifier, media, forward_async=settings.desk_forward_fraud_async
-    )
+    requests = DeskService(db, clock, rules, tasks, places, reports, notifier, media, outbox)
+    outbox.register(FRAUD_REPORT, requests.report_fraud)
     otp = OtpService(
         db,
         clock,

@@ -279,24 +279,38 @@ class FraudIntake:
         if not good.events:
             return result
         with self._write_lock, gc_paused(), self.db.session() as session:
-            self.matcher.refresh(session)
-            plain: list[tuple[Any, ...]] = []
-            leads: list[_Lead] = []
-            match = self.matcher.match
-            keep = plain.append
-            for event, keys, row in zip(good.events, good.keys, good.rows, strict=True):
-                hit = match(keys, event.at) if keys else None
-                if hit is None and event.kind not in INHERENT:
-                    keep(row)
-                else:
-                    leads.append(_Lead(event, row, hit))
-            stored, _ = insert_values_ignoring_duplicates(session, _EVENTS, EVENT_COLUMNS, plain)
-            result.accepted += stored
-            result.duplicates += len(plain) - stored
-            if leads:
-                self._leads(session, leads, result)
+            self._store(session, good, result)
         result.committed_at = self.clock.now()
         return result
+
+    def ingest_in(self, session: Session, items: Sequence[Mapping[str, Any] | EventIn]) -> IntakeResult:
+        """`ingest` in the caller's transaction: nothing is committed here (`committed_at` stays None), and a
+        rollback of the caller's transaction takes the batch with it. For work that must be stored together
+        with the batch, such as an outbox delivery's mark."""
+        result = IntakeResult(received=len(items))
+        good = self._validate(items, result)
+        if good.events:
+            with self._write_lock:
+                self._store(session, good, result)
+        return result
+
+    def _store(self, session: Session, good: _Batch, result: IntakeResult) -> None:
+        self.matcher.refresh(session)
+        plain: list[tuple[Any, ...]] = []
+        leads: list[_Lead] = []
+        match = self.matcher.match
+        keep = plain.append
+        for event, keys, row in zip(good.events, good.keys, good.rows, strict=True):
+            hit = match(keys, event.at) if keys else None
+            if hit is None and event.kind not in INHERENT:
+                keep(row)
+            else:
+                leads.append(_Lead(event, row, hit))
+        stored, _ = insert_values_ignoring_duplicates(session, _EVENTS, EVENT_COLUMNS, plain)
+        result.accepted += stored
+        result.duplicates += len(plain) - stored
+        if leads:
+            self._leads(session, leads, result)
 
     def _leads(self, session: Session, leads: list[_Lead], result: IntakeResult) -> None:
         _, inserted = insert_values_ignoring_duplicates(

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from pingan.core.clock import Clock
 from pingan.core.models import Area, Task
 from pingan.core.tasks import Command, TaskService
+from pingan.core.tasks.engine import overdue_clause
 from pingan.fraud.models import FraudWarning, Outcome, WarningStatus
-from pingan.fraud.workflow import KIND, DissuasionAction, _yuan
+from pingan.fraud.workflow import KIND, DissuasionAction, DissuasionWorkflow, _yuan
 
 
 class FraudService:
@@ -82,8 +83,9 @@ def fraud_figures(
     task_conds = [t.ref_type == "fraud_warning", t.created_at >= period.start, t.created_at < period.end]
     if area_ids is not None:
         task_conds.append(t.area_id.in_(list(area_ids)))
-    # Overdue now: a deadline the sweeper already recorded, or one that has passed since.
-    overdue_now = [t.breaches > 0] + ([t.due_at < now] if now is not None else [])
+    # Overdue now, as the worklist's 已超时 says (the workflow's own definition); without a `now`, a deadline the
+    # sweeper already recorded.
+    overdue_now = [t.breaches > 0] if now is None else [overdue_clause(KIND, DissuasionWorkflow.overdue_steps, now)]
     closed, on_time, overdue_open = session.execute(
         select(
             func.coalesce(func.sum(case((t.closed_at.is_not(None), 1), else_=0)), 0),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-from types import FrameType
 from typing import TYPE_CHECKING
+
+from pingan.workers.signals import stop_on_signals
 
 if TYPE_CHECKING:
     from pingan.bootstrap import Services
@@ -21,13 +21,7 @@ def sweep_once(services: Services) -> int:
 
 def run_sweeper(services: Services, *, interval: float = 5.0, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-
-        def _stop(_signum: int, _frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+    stop_on_signals(stop)
     while not stop.is_set():
         try:
             changed = sweep_once(services)

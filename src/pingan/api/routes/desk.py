@@ -19,12 +19,11 @@ from starlette.datastructures import UploadFile
 
 from pingan.api.deps import CurrentUser, ServicesDep, SessionDep, get_services
 from pingan.bootstrap import Services
-from pingan.core.errors import BadInput, Forbidden, NotFound, first_problem
+from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized, first_problem
 from pingan.core.geo import CRS
-from pingan.core.identity import Actor, Unauthorized, user_from_token
+from pingan.core.identity import Actor, user_from_token
 from pingan.core.models import Role, User
 from pingan.core.scope import REVEAL_ROLES
-from pingan.desk.errors import RateLimited
 from pingan.desk.evaluation import Period, desk_figures, hot_topics
 from pingan.desk.media import Upload
 from pingan.desk.models import DeliveryStatus, DeskRequest
@@ -93,17 +92,9 @@ _FORM_FIELDS = ("category", "topic", "text", "lon", "lat", "crs", "address", "cl
 
 
 def register(app: FastAPI) -> None:
-    """Mount the desk's routers under /api/v1 and answer rate limits with a Retry-After header."""
+    """Mount the desk's routers under /api/v1."""
     for router in (resident, staff, admin, figures, pushes):
         app.include_router(router, prefix="/api/v1")
-
-    async def _rate_limited(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RateLimited)
-        headers = {"Retry-After": str(max(1, exc.retry_after))} if exc.retry_after else None
-        body = {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
-        return JSONResponse(body, status_code=exc.status, headers=headers)
-
-    app.add_exception_handler(RateLimited, _rate_limited)
 
 
 def _media_url(services: Services, viewer_id: int) -> Callable[[int], str]:

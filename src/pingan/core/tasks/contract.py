@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.core.errors import PinganError
 from pingan.core.models import Role, Task, UnitKind
 
 
@@ -45,17 +46,15 @@ class BaseStatus(StrEnum):
     CLOSED = "closed"
 
 
-class WorkflowError(Exception):
+class WorkflowError(PinganError):
     """An action that the task's state or rules do not allow; `field` names the offending input.
 
-    The edge answers 422 when a field is named, else 409.
+    409 (the state does not admit it), or 422 when it names a field.
     """
 
     def __init__(self, message: str, *, code: str = "invalid_transition", field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
+        super().__init__(message, field=field, code=code)
+        self.status = 422 if field else 409
 
 
 @dataclass(frozen=True)

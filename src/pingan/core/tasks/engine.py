@@ -69,6 +69,13 @@ def escalate(task: Task, now: datetime, workflow: Workflow) -> bool:
     return True
 
 
+def overdue_clause(kind: str, steps: frozenset[str] | None, now: datetime) -> ColumnElement[bool]:
+    """`Workflow.overdue` of one kind as a WHERE clause on tasks: open, past the deadline of a step that counts
+    (`steps`; None: any)."""
+    cond = and_(Task.kind == kind, Task.closed_at.is_(None), Task.due_at < now)
+    return and_(cond, Task.due_step.in_(sorted(steps))) if steps is not None else cond
+
+
 def history_reason(system: str | None, note: str | None) -> str | None:
     """What the history says of a change: the workflow's own account (what happened, what comes next) and
     the person's note, both kept."""
@@ -268,12 +275,8 @@ class TaskService:
         return self.workflow(task.kind).overdue(task, now)
 
     def overdue_clause(self, now: datetime) -> ColumnElement[bool]:
-        """`Workflow.overdue` as a WHERE clause, per kind."""
-        parts: list[ColumnElement[bool]] = []
-        for kind, workflow in self.workflows.items():
-            steps = getattr(workflow, "overdue_steps", None)
-            cond = and_(Task.kind == kind, Task.closed_at.is_(None), Task.due_at < now)
-            parts.append(and_(cond, Task.due_step.in_(sorted(steps))) if steps is not None else cond)
+        """`Workflow.overdue` as a WHERE clause, for every kind."""
+        parts = [overdue_clause(w.kind, getattr(w, "overdue_steps", None), now) for w in self.workflows.values()]
         return or_(*parts) if parts else false()
 
     def brief(self, task: Task, now: datetime) -> dict[str, Any]:

@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
 from pingan.core.db import Database
-from pingan.core.errors import BadInput, Forbidden, PinganError
+from pingan.core.errors import BadInput, Forbidden, PinganError, RateLimited, Unavailable
 from pingan.core.geo import CRS
 from pingan.core.identity import Actor
 from pingan.core.models import Role
-from pingan.desk.errors import RateLimited, Unavailable
 from pingan.desk.models import AuthorKind, DeskMessage, DeskRequest
 from pingan.desk.open311.catalog import service
 from pingan.desk.open311.format import MAX_REQUESTS, RequestFacts, Window, parse_w3, request_entry, window

@@ -117,10 +117,9 @@ def test_an_officer_signs_replies_diverts_and_merges_from_the_queue(
     detail.get_by_role("button", name="分流治理部门").click()
     dialog = page.locator("dialog[open]")
     dialog.get_by_role("button", name="分流").click()
-    expect(card(page, noise)).to_contain_text(
-        "分流治理部门 · 丹东综治中心"
-    )  # still in the station's area, no longer its to handle
-    expect(detail.locator(".desk-act-reply")).to_have_count(0)
+    # Handed to the town's 综治中心, it is no longer the station's: it leaves the station's queue.
+    expect(page.locator(".toast", has_text="已转出，本单位不再可见")).to_be_visible()
+    expect(card(page, noise)).to_have_count(0)
     with live_app.services.db.session() as session:
         row = session.get(DeskRequest, noise)
         assert row is not None

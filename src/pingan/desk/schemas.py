@@ -297,6 +297,8 @@ class RequestStaffView(RequestListItem):
     messages: list[MessagePublic]
     media: list[MediaPublic]
     history: list[TaskHistoryItem]
+    allowed_actions: list[str] = Field(default_factory=list)
+    """What the viewer may do now (the task engine's decision), for the screen to offer."""
 
 
 class RequestPage(BaseModel):

@@ -79,7 +79,7 @@ from pingan.desk.schemas import (
     RoutingRulePublic,
     RoutingRuleUpdate,
 )
-from pingan.desk.service import Posted, staff_scope
+from pingan.desk.service import Posted, actor_scope, staff_scope, task_of
 from pingan.desk.workflow import STAFF_ROLES
 
 resident = APIRouter(prefix="/desk", tags=["desk: residents"])
@@ -445,7 +445,7 @@ def _staff_view(
             actor.role in REVEAL_ROLES or (actor.role is Role.GOVERNANCE and actor.unit_id == row.unit_id)
         ):
             raise Forbidden("当前角色不能查看完整个人信息", field="reveal")
-        return staff_view(
+        view = staff_view(
             session,
             row,
             services.clock.now(),
@@ -455,6 +455,11 @@ def _staff_view(
             media_url=_media_url(services, actor.id),
             brief=services.tasks.brief,
         )
+        task = task_of(session, request_id)
+        if task is not None:
+            allowed = services.tasks.permitted(actor, actor_scope(session, actor), task)
+            view.allowed_actions = sorted(allowed)
+        return view
 
 
 @staff.get("/requests/{request_id}", response_model=RequestStaffView)

@@ -97,10 +97,11 @@ export const ACTIONS = {
   note: '备注',
   reply: '答复',
   reroute: '改派',
+  divert: '分流',
+  follow_up: '群众追问',
+  reopen: '重新打开',
   rate: '评价',
 };
-
-export const ESCALATION_RUNGS = { 1: '所长', 2: '反诈中心/情指中心', 3: '局领导' };
 
 export const PERSON_TAGS = { elderly: '老年人', student: '在校学生' };
 

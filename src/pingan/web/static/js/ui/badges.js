@@ -1,7 +1,7 @@
 // Small pieces shared by the screens: level badges, status chips, deadlines.
 
 import { h } from '../dom.js';
-import { ESCALATION_RUNGS, LEVELS, OUTCOMES, TASK_STATUS, levelName } from '../labels.js';
+import { LEVELS, OUTCOMES, TASK_STATUS, levelName } from '../labels.js';
 import { countdown } from '../live.js';
 
 export function levelBadge(level, large) {
@@ -16,7 +16,8 @@ export function taskStatusChip(task) {
 
 export function escalationBadge(task) {
   if (!task || !task.escalation) return null;
-  const rung = ESCALATION_RUNGS[task.escalation] || '第' + task.escalation + '级';
+  // The rung's name is the task's own workflow's (a desk request climbs to the 情指中心, a warning to the centres).
+  const rung = task.escalation_name || '第' + task.escalation + '级';
   return h('span', { class: 'chip chip-escalated', title: '超时已升级（第' + task.escalation + '级）' }, '已升级·' + rung);
 }
 

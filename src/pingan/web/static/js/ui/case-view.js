@@ -5,7 +5,6 @@ import { ApiError, api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { fmtDateTime, fmtShort, fmtYuan, ageFrom } from '../format.js';
 import {
-  ESCALATION_RUNGS,
   EVENT_KINDS,
   EVENT_SOURCES,
   FRAUD_TYPES,
@@ -132,7 +131,7 @@ export function caseView(opts) {
       replace(taskBox, h('h3', null, '劝阻任务'), h('p', { class: 'muted' }, '该预警尚未生成任务。'));
       return;
     }
-    const actions = availableActions(t, opts.user);
+    const actions = availableActions(t);
     const primary = nextAction(t, actions);
     const actionError = h('div', { class: 'inline-error', role: 'alert', hidden: true });
     const buttons = actions.map((a) =>
@@ -185,7 +184,7 @@ export function caseView(opts) {
         kv('承办单位', t.unit || '未指派单位'),
         kv('承办人', t.assignee || '未签收'),
         kv('下发时间', fmtDateTime(t.created_at)),
-        t.escalation ? kv('升级', '第' + t.escalation + '级 · ' + (ESCALATION_RUNGS[t.escalation] || ''), 'bad') : null,
+        t.escalation ? kv('升级', '第' + t.escalation + '级 · ' + (t.escalation_name || ''), 'bad') : null,
       ),
       buttons.length ? h('div', { class: 'action-bar' }, buttons) : null,
       actionError,
@@ -323,7 +322,6 @@ export function caseView(opts) {
     if (d.outcome && e.action !== 'close') bits.push(OUTCOMES[d.outcome] || d.outcome);
     if (d.amount_yuan && Number(d.amount_yuan) > 0) bits.push(fmtYuan(d.amount_yuan));
     if (d.level) bits.push('等级 ' + levelName(d.level));
-    if (e.action === 'escalate' && d.escalation) bits.push('升级至' + (ESCALATION_RUNGS[d.escalation] || '第' + d.escalation + '级'));
     return bits.length ? h('div', { class: 'tl-data' }, bits.map((b) => h('span', { class: 'chip chip-muted' }, b))) : null;
   }
 

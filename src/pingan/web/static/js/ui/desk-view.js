@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { fmtDateTime, fmtShort } from '../format.js';
-import { CENTRE_ROLES, DESK_CATEGORIES, DESK_ROUTES, TASK_STATUS } from '../labels.js';
+import { DESK_CATEGORIES, DESK_ROUTES, TASK_STATUS } from '../labels.js';
 import { countdown, poll } from '../live.js';
 import { escalationBadge } from './badges.js';
 import { historyTimeline } from './timeline.js';
@@ -52,12 +52,6 @@ function units() {
     });
   }
   return unitsCache;
-}
-
-function mayHandle(user, r) {
-  if (!user) return false;
-  if (CENTRE_ROLES.indexOf(user.role) >= 0) return true;
-  return user.unit_id !== null && user.unit_id !== undefined && user.unit_id === r.unit_id;
 }
 
 function inputError(message, name) {
@@ -208,7 +202,7 @@ export function deskView(opts) {
   }
 
   function renderHandle(r) {
-    const actions = mayHandle(opts.user, r) ? availableActions(r) : [];
+    const actions = availableActions(r);
     const error = h('div', { class: 'inline-error', role: 'alert', hidden: true });
     const buttons = actions.map((a) =>
       h(
@@ -242,7 +236,7 @@ export function deskView(opts) {
         r.merged_into_id ? kv('合并至', '诉求 #' + r.merged_into_id) : null,
         r.rating ? kv('群众评价', '★'.repeat(r.rating) + '☆'.repeat(5 - r.rating) + (r.rating_comment ? ' ' + r.rating_comment : ''), r.rating >= 4 ? 'ok' : 'warn') : null,
       ),
-      buttons.length ? h('div', { class: 'action-bar' }, buttons) : !r.closed_at && !mayHandle(opts.user, r) ? h('p', { class: 'muted small' }, '该诉求由' + (r.unit || '情指中心') + '处理，本单位仅可查看。') : null,
+      buttons.length ? h('div', { class: 'action-bar' }, buttons) : !r.closed_at ? h('p', { class: 'muted small' }, '该诉求由' + (r.unit || '情指中心') + '处理，本单位仅可查看。') : null,
       error,
     );
   }
@@ -293,7 +287,9 @@ export function deskView(opts) {
     return api.post('/desk/staff/requests/' + state.r.id + path, body).then(() => after(message));
   }
 
+  /** The buttons for what the server offers this user now (`allowed_actions`: its one access decision). */
   function availableActions(r) {
+    const allowed = r.allowed_actions || [];
     if (r.closed_at) return [];
     const out = [];
     const waiting = WAITING.indexOf(r.status) >= 0;
@@ -303,7 +299,7 @@ export function deskView(opts) {
     if (r.category !== 'emergency') out.push({ id: 'divert', label: '分流治理部门', run: divert });
     out.push({ id: 'merge', label: '合并重复', run: merge });
     out.push({ id: 'close', label: '办结/关闭', run: close });
-    return out;
+    return out.filter((a) => allowed.indexOf(a.id) >= 0);
   }
 
   function sign(r, button, fail) {

@@ -2,13 +2,8 @@
 
 import { api } from '../api.js';
 import { h } from '../dom.js';
-import { OUTCOMES, isCentre, isField } from '../labels.js';
+import { OUTCOMES } from '../labels.js';
 import { field, modal, toast } from './dialog.js';
-
-// The county's default face_to_face_levels (fraud/rules.toml): at these levels only a meeting in
-// person closes the loop, so an answered call does not allow feedback. The server has the last word.
-const FACE_TO_FACE = ['critical', 'high'];
-const WORKING = ['signed', 'calling', 'visiting'];
 
 export const ACTION_LABELS = {
   sign: '签收',
@@ -21,23 +16,12 @@ export const ACTION_LABELS = {
   note: '备注',
 };
 
-/** Actions valid for this task and user, in ladder order. */
-export function availableActions(task, user) {
-  if (!task || task.closed_at || task.status === 'evaluated' || task.status === 'closed') return [];
-  const out = [];
-  const s = task.status;
-  if (isField(user)) {
-    if (s === 'issued') out.push('sign');
-    if (WORKING.indexOf(s) >= 0) out.push('call', 'visit', 'meet');
-    const reachedByPhone = s === 'calling' && task.unanswered === 0 && task.calls > 0 && FACE_TO_FACE.indexOf(task.level) < 0;
-    if (s === 'met' || reachedByPhone) out.push('feedback');
-  }
-  if (isCentre(user)) {
-    if (s === 'feedback') out.push('evaluate');
-    out.push('close');
-  }
-  if (isField(user) || isCentre(user)) out.push('note');
-  return out;
+const LADDER_ORDER = ['sign', 'call', 'visit', 'meet', 'feedback', 'evaluate', 'close', 'note'];
+
+/** The actions the server offers this user on this task now (its one access decision), in ladder order. */
+export function availableActions(task) {
+  const allowed = (task && task.allowed_actions) || [];
+  return LADDER_ORDER.filter((a) => allowed.indexOf(a) >= 0);
 }
 
 /** The action the deadline is waiting for, to draw it as the primary button. */

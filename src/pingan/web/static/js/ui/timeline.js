@@ -27,7 +27,7 @@ export function historyTimeline(history, { statusName, details }) {
               'div',
               { class: 'tl-line' },
               h('time', { datetime: e.at, title: fmtDateTime(e.at) }, fmtShort(e.at)),
-              h('strong', null, ACTIONS[e.action] || e.action),
+              h('strong', null, e.action_name || ACTIONS[e.action] || e.action),
               h('span', { class: 'tl-actor' }, e.actor),
               to ? h('span', { class: 'tl-to' }, '→ ' + to) : null,
             ),

@@ -837,12 +837,10 @@ class DeskService:
                 raise BadInput("未配置属地治理部门，请指定 unit_id", field="unit_id")
         unit = self._check_unit(session, request, int(unit_id), divert=divert)
         assignee_id = command.data.get("assignee_id")
-        if assignee_id is not None:
-            user = session.get(User, int(assignee_id))
-            if user is None or not user.active or user.role not in STAFF_ROLES:
-                raise BadInput("指派对象不存在或不能处理诉求", field="assignee_id")
-            if user.unit_id != unit.id:
-                raise BadInput("指派对象不属于处理单位", field="assignee_id")
+        if assignee_id is not None:  # someone of the new unit, checked as any assignment is
+            self.tasks.check_assignee(
+                session, self.tasks.workflow(KIND), int(assignee_id), unit_id=unit.id, area_id=task.area_id
+            )
         route = UNIT_ROUTES.get(unit.kind, Route.UNIT)
         if assignee_id is not None and route is Route.STATION:
             route = Route.OFFICER

@@ -200,7 +200,7 @@ class TaskService:
         reason = data.pop("reason", None) or body.note
         command = Command(action, actor.id, reason, data)
         if action == BaseAction.ASSIGN:
-            self.check_assignee(session, task, workflow, int(data["assignee_id"]))
+            self.check_assignee(session, workflow, int(data["assignee_id"]), unit_id=task.unit_id, area_id=task.area_id)
         for check in self._checks.get((task.kind, action), ()):
             command = check(session, actor, task, command)
         self.act(session, task, command)
@@ -232,25 +232,28 @@ class TaskService:
             listener(session, task, command)
         return task
 
-    def check_assignee(self, session: Session, task: Task, workflow: Workflow, assignee_id: int) -> None:
-        """An assignee is an active staff user of a unit that may hold the task: the unit holding it, or, for
-        a task no unit holds yet, a unit of its jurisdiction or a county-wide one."""
+    def check_assignee(
+        self, session: Session, workflow: Workflow, assignee_id: int, *, unit_id: int | None, area_id: int | None
+    ) -> None:
+        """An assignee is an active staff user of a unit that may hold the task: the unit holding it (`unit_id`:
+        now, or after a hand-over), or, for a task no unit holds, a unit of its jurisdiction or a county-wide one.
+        Raises BadInput naming `assignee_id`."""
         user = session.get(User, assignee_id)
         if user is None or not user.active:
             raise BadInput("指派对象不存在或已停用", field="assignee_id", code="no_such_user")
         if user.role not in workflow.assignee_roles:
             raise BadInput("指派对象不能处理此类任务", field="assignee_id", code="not_staff")
-        if task.unit_id is not None:
-            if user.unit_id != task.unit_id:
+        if unit_id is not None:
+            if user.unit_id != unit_id:
                 raise BadInput("指派对象不属于处理单位", field="assignee_id", code="other_unit")
             return
         if user.role in COUNTY_WIDE:
             return
         unit = session.get(Unit, user.unit_id) if user.unit_id is not None else None
-        if unit is None or unit.area_id is None or task.area_id is None:
+        if unit is None or unit.area_id is None or area_id is None:
             raise BadInput("指派对象不属于任务辖区", field="assignee_id", code="other_unit")
         covered = {unit.area_id, *session.scalars(select(Area.id).where(Area.parent_id == unit.area_id))}
-        if task.area_id not in covered:
+        if area_id not in covered:
             raise BadInput("指派对象不属于任务辖区", field="assignee_id", code="other_unit")
 
     # -- reading -----------------------------------------------------------------------------------------

@@ -306,3 +306,18 @@ def test_assigning_a_desk_request_through_either_endpoint_checks_the_same_way(wo
     rid = cells.request()
     assert cells.generic("head_a", rid, "assign", {"assignee_id": world.users["officer_a2"]}).status_code == 200
     assert world.task_of(rid).assignee_id == world.users["officer_a2"]
+
+
+def test_a_reply_through_the_generic_endpoint_cannot_smuggle_a_staff_note_as_a_reply(world: World) -> None:
+    """`internal` belongs to the desk endpoint's body (it turns the reply into the `note` action); the reply
+    action itself takes none, so nothing meant for staff only can reach the resident by that door."""
+    cells = Cells(world)
+    rid = cells.request()
+    smuggled = cells.generic("officer_a1", rid, "reply", {"body": "内部：此人多次报假警", "internal": True})
+    assert (smuggled.status_code, smuggled.json()["error"]["field"]) == (422, "internal")
+    note = cells.generic("officer_a1", rid, "note", {"note": "内部：已核实身份"})
+    assert note.status_code == 200
+    seen = world.client.get(f"{D}/requests/{rid}", headers=cells.owner).json()
+    assert all("内部" not in m["body"] for m in seen["messages"])
+    staff = world.client.get(f"{D}/staff/requests/{rid}", headers=world.staff("officer_a1")).json()
+    assert [m["internal"] for m in staff["messages"] if "内部" in m["body"]] == [True]

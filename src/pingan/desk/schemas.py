@@ -137,8 +137,15 @@ class MessageCreate(_Act):
     body: str = Field(min_length=1, max_length=2000)
 
 
-class ReplyCreate(_Act):
+class ReplyBody(_Act):
+    """The reply action's payload: what the resident will read."""
+
     body: str = Field(min_length=1, max_length=2000)
+
+
+class ReplyCreate(ReplyBody):
+    """The desk endpoint's body: a reply, or with `internal` a staff-only note (the `note` action)."""
+
     internal: bool = False
     """A staff-only note: the resident does not see it and it is not a reply."""
 

@@ -264,12 +264,6 @@ class DeskService:
             request.resolution = Resolution(task.outcome)
         request.updated_at = now
 
-    def _task(self, session: Session, request: DeskRequest) -> Task:
-        task = task_of(session, request.id)
-        if task is None:
-            raise Conflict("诉求缺少处理任务", code="no_task")
-        return task
-
     def _message(
         self,
         session: Session,

@@ -29,7 +29,7 @@ from pingan.desk.schemas import (
     MergeCreate,
     MessageCreate,
     RateCreate,
-    ReplyCreate,
+    ReplyBody,
     RerouteCreate,
 )
 
@@ -92,7 +92,7 @@ def _actions() -> dict[str, ActionSpec]:
             Permission(COUNTY_WIDE | {Role.STATION_HEAD}),
             "只有所长或中心可以指派",
         ),
-        DeskAction.REPLY: spec(DeskAction.REPLY, "答复", ReplyCreate),
+        DeskAction.REPLY: spec(DeskAction.REPLY, "答复", ReplyBody),
         DeskAction.NOTE: spec(DeskAction.NOTE, "内部备注", NotePayload),
         DeskAction.REROUTE: spec(DeskAction.REROUTE, "改派", RerouteCreate),
         DeskAction.DIVERT: spec(DeskAction.DIVERT, "分流", DivertCreate),

@@ -17,8 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.bootstrap import Services
+from pingan.core.errors import PinganError
+from pingan.core.identity import Actor
 from pingan.core.models import Role, Task, User
-from pingan.core.tasks import Command, WorkflowError
+from pingan.core.scope import scope_of
+from pingan.core.tasks import Command
 from pingan.core.tasks.base import fact
 from pingan.fraud.models import FraudWarning, Outcome
 from pingan.fraud.workflow import KIND, DissuasionAction, DissuasionStatus
@@ -76,6 +79,16 @@ class SimulatedStaff:
         staff = self._officers.get(task.unit_id or -1)
         return plan.rng.choice(staff) if staff else self._centre
 
+    def _perform(self, session: Session, task: Task, command: Command) -> None:
+        """Act as the simulated officer would through the API: the task engine's access decision and schemas."""
+        user = session.get(User, command.actor_id) if command.actor_id is not None else None
+        if user is None:
+            raise PinganError("no simulated staff for this task")
+        payload = dict(command.data)
+        if command.reason:
+            payload["reason" if command.action == DissuasionAction.CLOSE else "note"] = command.reason
+        self.services.tasks.perform(session, Actor.of(user), scope_of(session, user), task, command.action, payload)
+
     def step(self) -> int:
         """Advance every task whose next move is due; returns how many moves were made."""
         now = self.services.clock.now()
@@ -93,9 +106,9 @@ class SimulatedStaff:
                 if command is None:
                     continue
                 try:
-                    self.services.tasks.act(session, task, command)
+                    self._perform(session, task, command)
                     moves += 1
-                except WorkflowError as exc:
+                except PinganError as exc:
                     log.debug("simulated %s on task %s refused: %s", command.action, task.id, exc.message)
                 plan.next_at = now + self._delay(plan, 6, 40)
             for task_id in [t for t in self._plans if t not in {task.id for task in tasks}]:

@@ -82,3 +82,18 @@ def test_reveal_shows_the_text_as_typed_and_records_that_it_was_read(world: Worl
         "回电核实",
     )
     assert "text" in log.fields.split(",")
+
+
+def test_the_public_feed_carries_no_number_name_or_house_number_from_the_text(world: World) -> None:
+    request_id = _posted(world)
+    for fmt in ("json", "xml"):
+        listed = world.client.get(f"/open311/v2/requests.{fmt}")
+        assert listed.status_code == 200, listed.text
+        one = world.client.get(f"/open311/v2/requests/{request_id}.{fmt}")
+        assert one.status_code == 200, one.text
+        for raw in (listed.text, one.text):
+            assert "我叫张" in raw  # the request is there...
+            _none_of(raw, (*NUMBERS, "张三", "123号", "4幢", "501室", "12号", "3室"))  # ...without the person
+    (entry,) = world.client.get(f"/open311/v2/requests/{request_id}.json").json()
+    assert entry["address"] == "甲街道甲一村"  # the village, no house number
+    assert "5000元" in entry["description"]

@@ -97,3 +97,10 @@ def test_the_public_feed_carries_no_number_name_or_house_number_from_the_text(wo
     (entry,) = world.client.get(f"/open311/v2/requests/{request_id}.json").json()
     assert entry["address"] == "甲街道甲一村"  # the village, no house number
     assert "5000元" in entry["description"]
+
+
+def test_a_number_at_the_excerpt_s_cut_is_not_left_half_shown(world: World) -> None:
+    text = "路灯坏了" * 13 + "电话13812345678"  # the phone starts at character 55 of the 60 shown
+    request_id = int(world.posted(world.resident("13800000778"), text=text)["id"])
+    (item,) = [i for i in world.queue("officer_a1") if i["id"] == request_id]
+    assert item["excerpt"] == "路灯坏了" * 13 + "电话138***…"  # cut first, "138123" would be shown

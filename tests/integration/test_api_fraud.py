@@ -480,6 +480,19 @@ def test_a_refused_reveal_records_nothing(api: Api, two_warnings: dict[str, tupl
     assert api.count(AccessLog) == 0
 
 
+def test_numbers_in_an_event_s_text_are_masked_unless_revealed(api: Api) -> None:
+    said = "对方让我报身份证330225199001011234和卡号6222021234567890128，共转账5000元"
+    warning_id, _ = api.report("13800000009", "ev-text-1", text=said)
+    (masked,) = api.get(f"/fraud/warnings/{warning_id}", "analyst").json()["events"]
+    assert masked["text"] == "对方让我报身份证330225********1234和卡号6222***********0128，共转账5000元"
+    assert api.count(AccessLog) == 0
+    (shown,) = api.get(f"/fraud/warnings/{warning_id}", "analyst", reveal="true").json()["events"]
+    assert shown["text"] == said
+    with api.db.session() as s:
+        [row] = s.scalars(select(AccessLog)).all()
+    assert "text" in row.fields.split(",")
+
+
 # --- intake --------------------------------------------------------------------------------------------
 
 

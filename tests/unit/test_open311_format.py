@@ -102,10 +102,12 @@ def test_the_window_is_the_last_90_days_by_default_and_never_wider() -> None:
         ("身份证330225199001011234", "身份证******************"),
         ("卡号 6222 0212 3456 7890 123", "卡号 **** **** **** **** ***"),
         ("邮箱 zhang.san@example.cn 有事", "邮箱 ***@*** 有事"),
-        ("中街12号3幢，路灯坏了2天", "中街12号3幢，路灯坏了2天"),
+        ("中街12号3幢，路灯坏了2天", "中街*****，路灯坏了2天"),
+        ("我叫张三，李女士家门口", "我叫张*，*女士家门口"),
+        ("１３８１２３４５６７８", "１３８****５６７８"),
     ],
 )
-def test_published_text_hides_numbers_and_mail_addresses(text: str, published: str) -> None:
+def test_published_text_hides_numbers_mail_addresses_names_and_house_numbers(text: str, published: str) -> None:
     assert redact(text) == published
 
 
@@ -141,7 +143,7 @@ def test_a_published_request_is_rounded_masked_and_redacted() -> None:
     assert svc is not None
     entry = request_entry(_facts(Category.NUISANCE), svc, SHANGHAI)
     assert (entry["lat"], entry["long"]) == (29.422, 121.912)
-    assert entry["address"] == "丹东街道东门社区中街" + "*" * len("12号3幢501室")
+    assert entry["address"] == "丹东街道东门社区中街"  # the street: no house number, not even as stars
     assert entry["description"] == "门口的狗晚上一直叫，***********"
     assert entry["status_notes"] == "已受理，等待签收（已分流至丹东街道综治中心）"
     assert entry["expected_datetime"] == "2026-11-23T10:30:00+08:00"

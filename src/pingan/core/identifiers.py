@@ -46,10 +46,12 @@ import tldextract
 __all__ = [
     "IdentifierKind",
     "InvalidIdentifier",
+    "address_area",
     "guess_kind",
     "is_valid_cn_id_number",
     "mask_account",
     "mask_address",
+    "mask_free_text",
     "mask_id_number",
     "mask_name",
     "mask_phone",
@@ -608,6 +610,18 @@ _ADDRESS_LEVEL_RE = re.compile(r"自治区|自治州|街道|社区|大道|[省�
 _ADDRESS_FALLBACK_KEEP = 6
 
 
+def address_area(s: str) -> str:
+    """The address down to its town, street or village, without what follows: the part :func:`mask_address`
+    keeps when the address names such a level (``浙江省宁波市镇海区招宝山街道城河西路123号4幢501室`` ->
+    ``浙江省宁波市镇海区招宝山街道城河西路``); ``""`` when it names none."""
+    s = s.strip()
+    first_digit = next((i for i, c in enumerate(s) if c.isdigit()), len(s))
+    keep = 0
+    for level in _ADDRESS_LEVEL_RE.finditer(s, 0, first_digit):
+        keep = level.end()
+    return s[:keep]
+
+
 def mask_address(s: str) -> str:
     """Keep the address down to its town/street/village, mask the rest character by character.
 
@@ -617,10 +631,7 @@ def mask_address(s: str) -> str:
     level is shown whole; with no level word, the first 6 characters are kept (at most half).
     """
     s = s.strip()
-    first_digit = next((i for i, c in enumerate(s) if c.isdigit()), len(s))
-    keep = 0
-    for level in _ADDRESS_LEVEL_RE.finditer(s, 0, first_digit):
-        keep = level.end()
+    keep = len(address_area(s))
     if keep == 0:
         keep = min(_ADDRESS_FALLBACK_KEEP, len(s) // 2)
     return s[:keep] + "*" * (len(s) - keep)
@@ -633,3 +644,179 @@ def mask_account(s: str) -> str:
     if len(s) < 12:
         return _mask_middle(s, min(4, len(s) // 4), min(4, len(s) // 4))
     return _mask_middle(s, 4, 4)
+
+
+# --- personal data in free text -----------------------------------------------------------------
+
+# Digits as residents type them, ASCII or full-width, and what they put between groups of them:
+# spaces (also the ideographic one), hyphens and dashes of every width, and the brackets around an
+# area code. A run is one or more digits with at most three such characters between neighbours.
+_D = "0-9\uff10-\uff19"
+_SEP = " \u3000\\-\uff0d\u2010\u2011\u2012\u2013\u2014\u2015\u2212)）"
+_RUN_RE = re.compile(rf"(?<![A-Za-z{_D}])[(（]?[{_D}](?:[{_SEP}]{{0,3}}[{_D}])*(?:[Xx](?![A-Za-z]))?(?![A-Za-z{_D}])")
+_GROUP_RE = re.compile(rf"[{_D}]+[Xx]?")
+_MAX_GROUPS = 19  # a number of 19 digits written one by one: no longer stretch is worth trying
+# Local landline numbers (7 or 8 digits, no area code) look like amounts, dates and order numbers:
+# they are taken for phones only right after a word that says so.
+_LOCAL_PHONE_CUE_RE = re.compile(r"(?:电话|手机|座机|联系|致电|拨打|热线|号码|tel|TEL|Tel)[^\n]{0,4}\Z")
+_LANDLINE_RE = re.compile(r"0[1-9][0-9]{8,10}")
+_PLUS_LANDLINE_RE = re.compile(r"[1-9][0-9]{8,10}")  # +86 574 6577 1234: the area code without its 0
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        n = int(c)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def _is_old_id_number(digits: str) -> bool:
+    """A 15-digit resident ID number (issued before 1999): region, then the birth date as ``yymmdd``."""
+    if len(digits) != 15 or digits[0] not in "12345678":
+        return False
+    try:
+        date(1900 + int(digits[6:8]), int(digits[8:10]), int(digits[10:12]))
+    except ValueError:
+        return False
+    return True
+
+
+def _number_mask(digits: str, *, plus: bool, cue: bool, in_fours: bool) -> tuple[int, int] | None:
+    """For the digits of a run (separators dropped, ``X`` kept), ``(shown at the start, shown at the end)``
+    if it is personal data (an ID number, a bank card, a phone), else ``None``. `in_fours`: the digits
+    were written in groups of four, as cards are printed (then a mistyped card is still a card)."""
+    if len(digits) == 18 and is_valid_cn_id_number(digits):
+        return 6, 4
+    if "X" in digits or "x" in digits:
+        return None
+    if _is_old_id_number(digits):
+        return 6, 4
+    if 16 <= len(digits) <= 19 and (in_fours or _luhn(digits)):
+        return 4, 4
+    prefix = 4 if digits.startswith("0086") else 2 if digits.startswith("86") else 0
+    national = digits[prefix:]
+    if prefix and not (
+        _is_cn_mobile(national) or _LANDLINE_RE.fullmatch(national) or (plus and _PLUS_LANDLINE_RE.fullmatch(national))
+    ):
+        prefix, national = 0, digits
+    if _is_cn_mobile(national) or _LANDLINE_RE.fullmatch(national) or (prefix and plus):
+        return prefix + 3, 4
+    if cue and 7 <= len(digits) <= 8 and digits[0] != "0":
+        return 2, 2
+    return None
+
+
+def _mask_digits(run: str, head: int, tail: int) -> str:
+    """`run` with its digits from the `head`-th to the `tail`-th from the end replaced by ``*``; separators kept."""
+    total = sum(1 for c in run if c.isdigit() or c in "Xx")
+    out, seen = [], 0
+    for c in run:
+        if c.isdigit() or c in "Xx":
+            out.append(c if seen < head or seen >= total - tail else "*")
+            seen += 1
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _mask_run(text: str, match: re.Match[str]) -> str:
+    run = match.group()
+    groups = list(_GROUP_RE.finditer(run))
+    before = text[max(0, match.start() - 12) : match.start()]
+    plus = before.rstrip()[-1:] in ("+", "＋")
+    cue = _LOCAL_PHONE_CUE_RE.search(before) is not None
+    # Greedy from the left: the longest stretch of groups that reads as personal data, so that a card
+    # written in groups of four is one card, and two phones side by side are two phones.
+    out: list[str] = []
+    done = 0  # characters of `run` already placed in `out`
+    i = 0
+    while i < len(groups):
+        for j in range(min(len(groups), i + _MAX_GROUPS), i, -1):
+            start, end = groups[i].start(), groups[j - 1].end()
+            digits = _nfkc(run[start:end]).translate(_PHONE_DROP).replace(")", "")
+            fours = j - i >= 4 and all(len(g.group()) == 4 for g in groups[i : j - 1])
+            kept = _number_mask(digits, plus=plus and i == 0, cue=cue and i == 0, in_fours=fours)
+            if kept is not None:
+                out.append(run[done:start])
+                out.append(_mask_digits(run[start:end], *kept))
+                done, i = end, j
+                break
+        else:
+            i += 1
+    out.append(run[done:])
+    return "".join(out)
+
+
+# Names and addresses, for text that leaves the police (the public feed). The common surnames, about
+# nine in ten Chinese people's, and the compound ones.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季"
+    "裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦"
+    "戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻"
+    "苑迟邝"
+)
+_COMPOUND_SURNAMES = "欧阳|司马|诸葛|上官|东方|皇甫|尉迟|公孙|慕容|令狐|司徒|夏侯|宇文|长孙|端木|西门|南宫"
+_SURNAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])"
+# Characters that end a name rather than belong to it ("我是张三的邻居", "联系人王五，电话…").
+_NAME_CHAR = r"(?:(?![的了在是住家和与及说我你他她们也就要有从到向被把对为])[\u4e00-\u9fff])"
+_NAME_AFTER_CUE_RE = re.compile(
+    rf"(?:我叫|我是|本人|名叫|叫做|姓名|联系人|报警人|求助人|户主|当事人)(?:[是为：:\s]\s*)?({_SURNAME}{_NAME_CHAR}{{1,2}})"
+)
+_NAME_TITLE_RE = re.compile(rf"({_SURNAME})(?=先生|女士|小姐|阿姨|大爷|大妈|大姐|大哥|师傅|老师|老板)")
+# House, building, unit and room numbers after a street, lane, village, estate or building name:
+# "城河西路123号4幢501室", "阳光小区3栋2单元501室", "张家村3组15号". The street, village or estate
+# name itself stays (it is the level the public may see); the numbers after it are masked.
+_PLACE_WORD = r"(?:路|街|巷|弄|道|村|里|庄|屯|小区|花园|公寓|大厦|家园|新村|苑|府|院|城|广场|社区)"
+_HOUSE_PART = rf"[{_D}]+(?:[-－][{_D}]+)*(?:号楼|号院|号|弄|栋|幢|座|单元|室|组|队|层|楼|户)"
+_HOUSE_RE = re.compile(rf"({_PLACE_WORD})((?:{_HOUSE_PART})+)")
+_HOUSE_ALONE_RE = re.compile(
+    rf"(?<![{_D}])[{_D}]+(?:号楼|栋|幢)(?:[{_D}]+(?:单元|室|层|楼|号))+"
+)  # "3栋2单元501室" with no estate named before it
+
+
+def _stars(match: re.Match[str]) -> str:
+    return "*" * len(match.group())
+
+
+def _house_stars(match: re.Match[str]) -> str:
+    return match.group(1) + "*" * len(match.group(2))
+
+
+def _mask_name_group(match: re.Match[str]) -> str:
+    start, end = match.span(1)
+    whole = match.group()
+    offset = match.start()
+    return whole[: start - offset] + mask_name(match.group(1)) + whole[end - offset :]
+
+
+def mask_free_text(text: str, *, names_and_addresses: bool = False) -> str:
+    """`text` with the personal data people type into it masked, the rest left as it was.
+
+    Always: resident ID numbers (18 characters with a valid check character, and the old 15-digit
+    ones, as :func:`mask_id_number`), bank cards (16 to 19 digits passing the Luhn check, as
+    :func:`mask_account`), mobile and landline phones (``+86``/``0086``, area codes in brackets; as
+    :func:`mask_phone`), and 7-8 digit local numbers right after a word such as 电话 or 联系. Digits may
+    be full-width and have spaces or dashes between them; separators are kept, masked digits become
+    ``*``. Left alone: numbers glued to Latin letters (order and plate numbers), short service numbers
+    (110, 10086, 96110), amounts, dates and times.
+
+    With `names_and_addresses`, for text that leaves the police: also names after 我叫/我是/姓名/联系人…
+    (``我叫张三`` -> ``我叫张*``), a surname before 先生/女士… (``*先生``), and house, building and room
+    numbers after a street, village or estate (``城河西路123号4幢501室`` -> ``城河西路***********``).
+
+    Pure; never raises; masking masked text changes nothing.
+    """
+    if not text:
+        return text
+    masked = _RUN_RE.sub(lambda m: _mask_run(text, m), text)
+    if names_and_addresses:
+        masked = _HOUSE_RE.sub(_house_stars, masked)
+        masked = _HOUSE_ALONE_RE.sub(_stars, masked)
+        masked = _NAME_AFTER_CUE_RE.sub(_mask_name_group, masked)
+        masked = _NAME_TITLE_RE.sub(lambda m: "*" * len(m.group()), masked)
+    return masked

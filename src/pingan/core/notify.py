@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
+from pingan.core.identifiers import mask_free_text
 from pingan.core.models import Notification, Task, Unit, UnitKind
 
 LEVEL_NAMES = {"critical": "特高危", "high": "高", "medium": "中", "low": "低"}
@@ -43,8 +44,10 @@ class Notifier:
             unit_id=unit_id,
             user_id=user_id,
             task_id=task_id,
-            title=title,
-            body=body,
+            # Notifications are stored for the inbox and delivered outward (DingTalk, SMS), and their text is
+            # often a resident's words (a follow-up, a reply, a task title): never with the numbers in them.
+            title=mask_free_text(title),
+            body=mask_free_text(body),
             dedupe_key=dedupe_key,
         )
         session.add(note)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from pingan.core.identifiers import mask_address, mask_phone
+from pingan.core.identifiers import mask_address, mask_free_text, mask_phone
 from pingan.core.models import AccessLog, Area, Task, TaskEvent, Unit, User
 from pingan.core.scope import Scope
 from pingan.desk.models import AuthorKind, DeskMedia, DeskMessage, DeskRequest, Resolution
@@ -61,7 +61,8 @@ def _media(session: Session, request_ids: list[int], media_url: MediaUrl) -> lis
     ]
 
 
-def _messages(session: Session, request: DeskRequest, *, staff: bool) -> list[MessagePublic]:
+def _messages(session: Session, request: DeskRequest, *, staff: bool, masked: bool = False) -> list[MessagePublic]:
+    """The conversation; with `masked`, personal data typed into the bodies is masked (staff who did not reveal)."""
     query = select(DeskMessage).where(DeskMessage.request_id == request.id)
     if not staff:
         query = query.where(DeskMessage.internal.is_(False))
@@ -97,7 +98,7 @@ def _messages(session: Session, request: DeskRequest, *, staff: bool) -> list[Me
                 author=m.author_kind.value,
                 author_name=author_name,
                 unit=units.get(m.unit_id or 0),
-                body=m.body,
+                body=mask_free_text(m.body) if masked else m.body,
                 internal=m.internal,
                 request_id=m.request_id,
             )
@@ -246,14 +247,23 @@ class Names:
     areas: Mapping[int, str]
 
 
-def _item(request: Any, now: datetime, names: Names, *, staff: bool) -> RequestListItem:
+_EXCERPT = 60
+"""Characters of the text a list item shows."""
+
+
+def _item(request: Any, now: datetime, names: Names, *, staff: bool, reveal: bool = False) -> RequestListItem:
     text: str = request.text
+    if staff and not reveal:
+        # Staff see what residents typed with its ID numbers, phones and cards masked unless they reveal; masked
+        # before it is cut, so that a number at the cut is not left half shown. The head is enough for that (a
+        # number with its separators is shorter than 100 characters), and a queue page stays cheap.
+        text = mask_free_text(text[: _EXCERPT + 100])
     return RequestListItem(
         id=request.id,
         category=request.category.value,
         category_name=CATEGORY_NAMES[request.category],
         topic=request.topic.value if request.topic else None,
-        excerpt=(text[:60] + "…") if len(text) > 60 else text,
+        excerpt=(text[:_EXCERPT] + "…") if len(request.text) > _EXCERPT else text,
         status=request.status.value,
         status_name=STATUS_NAMES.get(request.status.value, request.status.value),
         route=request.route.value,
@@ -377,7 +387,9 @@ def staff_view(
     media_url: MediaUrl,
     brief: Callable[[Task, datetime], dict[str, Any]],
 ) -> RequestStaffView:
-    """A request as staff see it; personal data masked unless `reveal` (the read is then recorded)."""
+    """A request as staff see it; personal data masked unless `reveal` (the read is then recorded): the phone,
+    address and place, and what is typed into the text, the messages, the rating comment and the history's
+    reasons."""
     units = _names(session, Unit, [request.unit_id, request.suggested_unit_id])
     areas = _names(session, Area, [request.station_id, request.community_id])
     users = _names(session, User, [request.handler_id])
@@ -388,7 +400,7 @@ def staff_view(
                 user_id=viewer_id,
                 subject_type="desk_request",
                 subject_id=request.id,
-                fields="phone,address,location",
+                fields="phone,address,location,text",
                 purpose=purpose[:200],
             )
         )
@@ -399,11 +411,15 @@ def staff_view(
         else []
     )
     actors = _names(session, User, (h.actor_id for h in history))
-    base = _item(request, now, Names(units, areas), staff=True)
+    base = _item(request, now, Names(units, areas), staff=True, reveal=reveal)
     exact_place = reveal
+
+    def shown(free_text: str | None) -> str | None:
+        return free_text if reveal or free_text is None else mask_free_text(free_text)
+
     return RequestStaffView(
         **{**base.model_dump(), "phone": request.phone if reveal else mask_phone(request.phone)},
-        text=request.text,
+        text=shown(request.text),
         address=(request.address if reveal else mask_address(request.address)) if request.address else None,
         lon=request.lon if exact_place else (round(request.lon, 3) if request.lon is not None else None),
         lat=request.lat if exact_place else (round(request.lat, 3) if request.lat is not None else None),
@@ -419,8 +435,8 @@ def staff_view(
         duplicate_score=request.duplicate_score,
         merged_into_id=request.merged_into_id,
         resolution=request.resolution.value if request.resolution else None,
-        rating_comment=request.rating_comment,
-        messages=_messages(session, request, staff=True),
+        rating_comment=shown(request.rating_comment),
+        messages=_messages(session, request, staff=True, masked=not reveal),
         media=_media(session, [request.id], media_url),
         history=[
             TaskHistoryItem(
@@ -429,7 +445,7 @@ def staff_view(
                 action=h.action,
                 from_status=h.from_status,
                 to_status=h.to_status,
-                reason=h.reason,
+                reason=shown(h.reason),
                 data=h.data,
             )
             for h in history

@@ -32,6 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pingan.core.clock import Clock
 from pingan.core.db import Database, UTCDateTime
 from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, Unavailable
+from pingan.core.identifiers import mask_free_text
 from pingan.core.identity import Actor
 from pingan.core.models import Role, Task, Unit, UnitKind, User
 from pingan.core.notify import Notifier
@@ -612,6 +613,9 @@ class DeskService:
         topic: Topic | None = values["topic"]
         text: str = values["text"]
         name = CATEGORY_NAMES[category] + ("·" + TOPIC_NAMES[topic] if topic is not None else "")
+        # Task titles are shown to every unit the task reaches and copied into notifications: they never hold
+        # the ID numbers, phones or cards typed into the text (masked before the cut, so none is half shown).
+        text = mask_free_text(text)
         excerpt = (text[:40] + ("…" if len(text) > 40 else "")) if text else "（语音）"
         task = self.tasks.create(
             session,

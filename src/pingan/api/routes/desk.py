@@ -467,7 +467,9 @@ def staff_request(
     services: ServicesDep,
     user: CurrentUser,
     request_id: int,
-    reveal: Annotated[bool, Query(description="Show the phone and address unmasked (the read is recorded).")] = False,
+    reveal: Annotated[
+        bool, Query(description="Show the phone, address and free text unmasked (the read is recorded).")
+    ] = False,
     purpose: Annotated[str, Query(max_length=200)] = "联系群众处理诉求",
 ) -> RequestStaffView:
     """One request with its conversation, files and full history."""

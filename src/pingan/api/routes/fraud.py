@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.core.errors import BadInput, Forbidden, NotFound
-from pingan.core.identifiers import IdentifierKind
+from pingan.core.identifiers import IdentifierKind, mask_free_text
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
 from pingan.core.scope import REVEAL_ROLES
 from pingan.fraud.indicators import deactivate_indicator, upsert_indicator
@@ -221,7 +221,7 @@ def get_warning(
                 user_id=user.id,
                 subject_type="person" if person else "phone",
                 subject_id=person.id if person else warning.id,
-                fields="name,phone,id_number,address",
+                fields="name,phone,id_number,address,text",
                 purpose=f"{purpose}（预警 {warning.id}）",
             )
         )
@@ -248,7 +248,8 @@ def get_warning(
             "counterpart_kind": e.counterpart_kind,
             "duration_s": e.duration_s,
             "amount_yuan": f"{e.amount_fen / 100:.2f}" if e.amount_fen is not None else None,
-            "text": e.text,
+            # An SMS or chat line may carry the person's ID number, phone or card: masked as the person is.
+            "text": e.text if reveal or e.text is None else mask_free_text(e.text),
         }
         for e in warning_events(session, warning.id)
     ]

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from pingan.core.identifiers import mask_address
+from pingan.core.identifiers import address_area, mask_free_text
 from pingan.desk.open311.catalog import CALL_110, CHANGESET, SENSITIVE, Attribute, Service
 from pingan.desk.rules.kinds import Category, Topic
 
@@ -124,10 +124,12 @@ _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 
 
 def redact(text: str) -> str:
-    """Hide what identifies a person in free text before it is published: runs of 7 or more digits
-    (phones, ID numbers, bank cards, plates written as digits) and e-mail addresses."""
+    """Hide what identifies a person in free text before it is published: e-mail addresses, runs of 7 or
+    more digits (phones, ID numbers, bank cards, plates written as digits) wholly, then whatever else the
+    core's detector finds, names and house numbers included (the public feed carries no personal data)."""
     text = _EMAIL.sub("***@***", text)
-    return _DIGITS.sub(lambda m: re.sub(r"[0-9Xx]", "*", m.group()), text)
+    text = _DIGITS.sub(lambda m: re.sub(r"[0-9Xx]", "*", m.group()), text)
+    return mask_free_text(text, names_and_addresses=True)
 
 
 # -- documents -------------------------------------------------------------------------------------
@@ -239,11 +241,13 @@ def service_notice(category: Category, diverted: bool, agency: str | None) -> st
 
 
 def request_entry(facts: RequestFacts, service: Service, zone: ZoneInfo) -> dict[str, Any]:
-    """One request as the public sees it: no phone, no name; sensitive categories without text or place."""
+    """One request as the public sees it: no phone, no name, no house number; sensitive categories without
+    text or place."""
     public = facts.category not in SENSITIVE
     address = None
     if public:
-        address = mask_address(facts.address) if facts.address else facts.place
+        # No house, building or room number, not even masked: the street or village, else the community.
+        address = (address_area(facts.address) if facts.address else None) or facts.place
     waiting = facts.is_open and not facts.replied
     return {
         "service_request_id": facts.id,

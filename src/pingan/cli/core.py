@@ -150,6 +150,7 @@ def serve(
 ) -> None:
     """Serve the API and the web UI."""
     import os
+    import shutil
     import tempfile
 
     import uvicorn
@@ -170,16 +171,22 @@ def serve(
     # Request counts are per process: prometheus-client's multiprocess mode has each worker write its own
     # into this folder and any worker answer /metrics with the sum. A fresh folder, so that counts of an
     # earlier run are not added in; set before the workers start, as the library reads it on import.
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="pingan-metrics-"))
-    uvicorn.run(
-        "pingan.api.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_config=log_config,
-        log_level=config.log_level,
-    )
+    made = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="pingan-metrics-")
+    try:
+        uvicorn.run(
+            "pingan.api.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=log_config,
+            log_level=config.log_level,
+        )
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 @app.command()

@@ -223,7 +223,7 @@ GUARDED_TAGS = {"auth", "jurisdictions", "notifications", "tasks", "audit", "fra
 
 
 def _guarded_routes(api: Api) -> list[tuple[str, str]]:
-    open_paths = {f"{API}/health", f"{API}/auth/token"}
+    open_paths = {f"{API}/health", f"{API}/health/live", f"{API}/health/ready", f"{API}/auth/token"}
     document = api.client.get(f"{API}/openapi.json").json()
     routes = []
     for path, operations in document["paths"].items():

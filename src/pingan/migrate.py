@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from pingan.core.db import Database
 
@@ -23,3 +26,15 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The heads of the packaged migrations: what `pingan init` brings a database to."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def current_revisions(db: Database) -> frozenset[str]:
+    """The revisions the database says it is at (empty for one that Alembic never touched)."""
+    with db.engine.connect() as conn:
+        return frozenset(MigrationContext.configure(conn).get_current_heads())

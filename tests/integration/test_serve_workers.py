@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,7 +21,13 @@ def _free_port() -> int:
 
 
 def test_serve_with_two_workers_answers_and_signs_in(tmp_path: Path) -> None:
-    env = {**os.environ, "PINGAN_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "PINGAN_MEDIA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "PINGAN_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+        "PINGAN_MEDIA_DIR": str(tmp_path),
+        "PINGAN_LOG_JSON": "true",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     pingan = [sys.executable, "-m", "pingan.cli"]
     subprocess.run([*pingan, "init"], env=env, check=True, capture_output=True, timeout=120)
     subprocess.run(
@@ -60,8 +67,19 @@ def test_serve_with_two_workers_answers_and_signs_in(tmp_path: Path) -> None:
                 me = client.get(f"{url}/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
                 assert me.status_code == 200, me.text
                 assert me.json()["username"] == "admin"
+        # Whichever process answers the scrape reports the requests of both (the multiprocess mode).
+        for _ in range(4):
+            with httpx.Client(timeout=10) as client:
+                scraped = client.get(f"http://127.0.0.1:{port}/metrics").text
+            assert 'pingan_http_requests_total{method="POST",route="/api/v1/auth/token",status="200"} 6.0' in scraped
+        traced = httpx.get(f"{url}/me", headers={"X-Request-ID": "trace-serve-1"}, timeout=10)
+        assert traced.headers["x-request-id"] == "trace-serve-1"
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
     log = server.stdout.read().decode() if server.stdout else ""
     assert log.count("Started server process") == 2, log
+    # JSON lines, and the access line of the traced request carries its id.
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert lines, log
+    assert any(line["request_id"] == "trace-serve-1" and "/api/v1/me" in line["message"] for line in lines), log

@@ -186,6 +186,9 @@ def create_app(services: Services) -> FastAPI:
             return RedirectResponse("/static/resident/index.html")
 
     app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes)
+    from pingan.api import observability
+
+    observability.install(app, services)  # last: its middleware is the outermost
     return app
 
 

@@ -11,7 +11,18 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from pingan.cli.main import app, console, database_url, fail, progress, report_rejected, require_schema, services
+from pingan.cli.main import (
+    app,
+    console,
+    database_url,
+    fail,
+    progress,
+    report_rejected,
+    require_schema,
+    services,
+    settings,
+)
+from pingan.core.backup import Contents
 from pingan.core.geo import CRS
 from pingan.core.models import AreaKind, Role, Unit
 
@@ -139,22 +150,43 @@ def serve(
 ) -> None:
     """Serve the API and the web UI."""
     import os
+    import shutil
+    import tempfile
 
     import uvicorn
 
     from pingan.api.app import create_app
+    from pingan.core.logs import logging_config
 
+    config = settings()
+    log_config = logging_config(json_lines=config.json_logs, level=config.log_level)
     if workers == 1:
-        uvicorn.run(create_app(services()), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(services()), host=host, port=port, log_config=log_config, log_level=config.log_level)
         return
     require_schema()  # here, or each worker process would fail on its own
     # Each worker process builds its own services from the environment (the database URL passed on to it).
     url = database_url()
     if url:
         os.environ["PINGAN_DATABASE_URL"] = url
-    uvicorn.run(
-        "pingan.api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, log_level="info"
-    )
+    # Request counts are per process: prometheus-client's multiprocess mode has each worker write its own
+    # into this folder and any worker answer /metrics with the sum. A fresh folder, so that counts of an
+    # earlier run are not added in; set before the workers start, as the library reads it on import.
+    made = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="pingan-metrics-")
+    try:
+        uvicorn.run(
+            "pingan.api.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=log_config,
+            log_level=config.log_level,
+        )
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 @app.command()
@@ -175,10 +207,14 @@ def worker(
     ] = True,
 ) -> None:
     """Run the SLA sweeper and the outbox worker until stopped (SIGTERM / Ctrl-C); any number may run at once."""
+    import logging.config
+
+    from pingan.core.logs import logging_config
     from pingan.workers.run import run_workers
 
     if not (sweeper or outbox):
         fail("nothing to run: keep --sweeper or --outbox")
+    logging.config.dictConfig(logging_config(json_lines=settings().json_logs, level=settings().log_level))
     run_workers(services(), sweeper=sweeper, outbox=outbox, sweep_interval=interval)
 
 
@@ -221,3 +257,49 @@ def outbox_retry(ids: Annotated[list[int], typer.Argument(help="Ids of dead rows
     with svc.db.session() as session:
         n = svc.outbox.requeue(session, ids)
     console.print(f"{n} of {len(ids)} rows requeued")
+
+
+# The tables a restore reports by name (every table is restored): who, where, and the work.
+MAIN_TABLES = ("users", "units", "areas", "people", "tasks", "task_events", "access_log", "outbox")
+
+
+def _say_contents(verb: str, file: Path, held: Contents) -> None:
+    shown = [f"{name} {held.counts[name]}" for name in MAIN_TABLES if name in held.counts]
+    rows = sum(n for name, n in held.counts.items() if name != "alembic_version")
+    revision = ",".join(held.revision) or "none"
+    console.print(
+        f"{verb} {file}: revision {revision}, {len(held.counts)} tables, {rows} rows ({', '.join(shown)})",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write the backup.")]) -> None:
+    """Copy the whole database into FILE: SQLite through its online backup API (safe while the server
+    runs), PostgreSQL through pg_dump (custom format)."""
+    from pingan.core.backup import backup as run_backup
+    from pingan.core.errors import PinganError
+
+    require_schema()
+    try:
+        held = run_backup(settings().database_url, file)
+    except PinganError as exc:
+        fail(exc.message)
+    _say_contents("backed up to", file, held)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A file made by `pingan backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a database that already holds rows.")] = False,
+) -> None:
+    """Replace the database with the backup in FILE (stop the server and workers first); refuses a database
+    that holds rows unless --force, and says what it restored."""
+    from pingan.core.backup import restore as run_restore
+    from pingan.core.errors import PinganError
+
+    try:
+        held = run_restore(settings().database_url, file, force=force)
+    except PinganError as exc:
+        fail(exc.message)
+    _say_contents("restored from", file, held)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,15 @@ class Settings(BaseSettings):
     desk_dingtalk_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     desk_public_url: str | None = None
     """The web UI's address as officers reach it, for the "open" link in DingTalk cards."""
+
+    # Operations: the server's and the workers' log lines.
+    log_json: bool | None = None
+    """One JSON object per log line (with the request id); unset: on in production, off in development."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.environment is Environment.PRODUCTION
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

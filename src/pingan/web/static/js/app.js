@@ -7,6 +7,7 @@ import { CENTRE_ROLES } from './labels.js';
 import { startTicker } from './live.js';
 import { current, navigate, onRouteChange, route } from './router.js';
 import { clearSession, getToken, getUser, saveUser } from './session.js';
+import audit from './screens/audit.js';
 import desk from './screens/desk.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
@@ -15,13 +16,14 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, desk, figures];
+const SCREENS = [queue, worklist, desk, figures, audit];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
 route('/tasks/:id?', 'tasks');
 route('/desk/:id?', 'desk');
 route('/figures', 'figures');
+route('/audit', 'audit');
 
 const root = document.getElementById('app');
 let user = null;

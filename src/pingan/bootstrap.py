@@ -129,6 +129,7 @@ def bootstrap(
     dingtalk_transport: httpx.BaseTransport | None = None,
 ) -> Services:
     settings = settings or get_settings()
+    settings.signing_key()  # no key, no start: MissingSecret says how to get one
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     rules = rules or load_rules(settings.rules_file)

@@ -37,7 +37,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 def get_current_user(services: ServicesDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
     if not token:
         raise Unauthorized("请先登录")
-    return user_from_token(session, token, services.settings.secret_key, services.clock.now())
+    return user_from_token(session, token, services.settings.signing_key(), services.clock.now())
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from pingan.cli.main import app, console, database_url, fail, progress, report_rejected, require_schema, services
+from pingan.cli.main import app, console, database_url, fail, progress, report_rejected, services
 from pingan.core.geo import CRS
 from pingan.core.models import AreaKind, Role, Unit
 
@@ -26,9 +26,14 @@ app.add_typer(users_app, name="users")
 @app.command()
 def init() -> None:
     """Create or upgrade the database schema (Alembic) and the county's centre units."""
+    from pingan.cli.main import settings
+    from pingan.core.settings import ensure_secret_key
     from pingan.core.setup import ensure_centre_units
     from pingan.migrate import upgrade
 
+    written = ensure_secret_key(settings())
+    if written is not None:
+        console.print(f"signing key generated: {written} (keep it; every server process of this instance reads it)")
     svc = services(schema=False)
     upgrade(svc.db)
     with svc.db.session() as session:
@@ -144,16 +149,24 @@ def serve(
 
     from pingan.api.app import create_app
 
+    # Forwarded addresses are believed only from PINGAN_TRUSTED_PROXIES (the app's own middleware), not from
+    # uvicorn's default of 127.0.0.1, hence proxy_headers=False.
     if workers == 1:
-        uvicorn.run(create_app(services()), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(services()), host=host, port=port, log_level="info", proxy_headers=False)
         return
-    require_schema()  # here, or each worker process would fail on its own
+    services()  # here, or each worker process would fail on its own (no schema, no key)
     # Each worker process builds its own services from the environment (the database URL passed on to it).
     url = database_url()
     if url:
         os.environ["PINGAN_DATABASE_URL"] = url
     uvicorn.run(
-        "pingan.api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, log_level="info"
+        "pingan.api.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
     )
 
 

@@ -59,7 +59,7 @@ def login(services: ServicesDep, session: SessionDep, form: Annotated[OAuth2Pass
     now = services.clock.now()
     ttl = timedelta(minutes=services.settings.token_ttl_minutes)
     return Token(
-        access_token=issue_token(user, services.settings.secret_key, now, ttl),
+        access_token=issue_token(user, services.settings.signing_key(), now, ttl),
         expires_at=now + ttl,
         user=_user_public(session, user),
     )

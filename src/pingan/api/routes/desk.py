@@ -375,7 +375,7 @@ def media(
             header = request.headers.get("authorization", "")
             if not header.lower().startswith("bearer "):
                 raise Unauthorized("请先登录")
-            viewer = user_from_token(session, header[7:].strip(), services.settings.secret_key, now)
+            viewer = user_from_token(session, header[7:].strip(), services.settings.signing_key(), now)
         path, mime, _name = services.desk.requests.media_file(session, Actor.of(viewer), media_id)
     return FileResponse(
         path,

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None
     instance_dir: Path = Path("var")
     """What an instance generates for itself and keeps: the signing key (`secret_key`, mode 0600)."""
-    token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
+    token_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     """A staff token's life; the UI refreshes it (`POST /auth/refresh`) before it runs out."""
     session_max_minutes: int = Field(default=12 * 60, ge=1, le=30 * 24 * 60)
     """How long refreshes may extend a staff sign-in (one shift) before the password is asked again."""

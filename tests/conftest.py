@@ -14,6 +14,11 @@ from pingan import models  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# There is no placeholder signing key any more: the suite's `Settings()` (and the CLI and servers it starts)
+# sign with this one. A test of a start without a key removes it (`monkeypatch.delenv`).
+TEST_SECRET = "pingan-tests-signing-key-0123456789abcdef"
+os.environ.setdefault("PINGAN_SECRET_KEY", TEST_SECRET)
+
 
 def _missing(reason: str) -> None:
     """Skip on a developer's machine; fail under CI, where everything must run."""

@@ -16,6 +16,7 @@ from pingan import models  # noqa: F401
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
+from pingan.core.logins import LoginGuard, LoginPolicy
 from pingan.core.notify import Delivery, Notifier
 from pingan.core.outbox import Outbox, OutboxPolicy
 from pingan.core.rules import CountyRules, RulesRegistry
@@ -112,6 +113,7 @@ class Services:
     intake: FraudIntake
     fraud: FraudService
     desk: Desk
+    logins: LoginGuard
 
     def close(self) -> None:
         self.desk.close()
@@ -129,6 +131,7 @@ def bootstrap(
     dingtalk_transport: httpx.BaseTransport | None = None,
 ) -> Services:
     settings = settings or get_settings()
+    settings.signing_key()  # no key, no start: MissingSecret says how to get one
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     rules = rules or load_rules(settings.rules_file)
@@ -168,4 +171,14 @@ def bootstrap(
         intake=intake,
         fraud=FraudService(clock, tasks),
         desk=desk,
+        logins=LoginGuard(db, clock, login_policy(settings)),
+    )
+
+
+def login_policy(settings: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        window=timedelta(minutes=settings.login_window_minutes),
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+        lockout=timedelta(minutes=settings.login_lockout_minutes),
     )

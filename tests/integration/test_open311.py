@@ -136,7 +136,7 @@ def county(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[County]:
         commander = create_user(
             s, "qzzx", None, role=Role.COMMANDER, display_name="情指中心 林指挥", unit_id=None, now=now
         )
-        token = issue_token(commander, settings.secret_key, now, timedelta(hours=1))
+        token = issue_token(commander, settings.signing_key(), now, timedelta(hours=1))
         officer = create_user(
             s, "dd_mj", None, role=Role.OFFICER, display_name="丹东派出所 王社区民警", unit_id=dandong.id, now=now
         )

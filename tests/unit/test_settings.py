@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from pingan.core.settings import DEV_SECRET, MIN_SECRET_BYTES, Environment, Settings
+from pingan.core.settings import (
+    GUESSABLE_SECRETS,
+    MIN_SECRET_BYTES,
+    Environment,
+    MissingSecret,
+    Settings,
+    ensure_secret_key,
+)
 
 GOOD = "k" * MIN_SECRET_BYTES
 
@@ -27,11 +35,66 @@ def test_a_secret_file_wins_over_the_variable_and_is_stripped(tmp_path: Path) ->
     assert settings.secret_key == GOOD
 
 
-def test_production_refuses_the_development_placeholder() -> None:
-    with pytest.raises(ValidationError, match="must be set in production"):
-        Settings(environment=Environment.PRODUCTION)
+def test_there_is_no_placeholder_key_without_one_given_or_generated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PINGAN_SECRET_KEY", raising=False)
+    settings = Settings(instance_dir=tmp_path)
+    assert settings.secret_key is None
+    with pytest.raises(MissingSecret, match="pingan init") as refused:
+        settings.signing_key()
+    assert "\n" not in str(refused.value)
+
+
+def test_a_start_without_a_key_stops_before_anything_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pingan.bootstrap import bootstrap
+
+    monkeypatch.delenv("PINGAN_SECRET_KEY", raising=False)
+    with pytest.raises(MissingSecret):
+        bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", instance_dir=tmp_path))
+
+
+def test_a_generated_key_is_random_private_and_read_by_every_later_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PINGAN_SECRET_KEY", raising=False)
+    first = Settings(instance_dir=tmp_path / "var")
+    written = ensure_secret_key(first)
+    assert written == tmp_path / "var" / "secret_key"
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert first.secret_key is not None
+    assert len(first.secret_key.encode()) >= MIN_SECRET_BYTES
+    assert Settings(instance_dir=tmp_path / "var").signing_key() == first.secret_key
+    # A second init keeps the key (tokens already issued stay valid); another instance gets its own.
+    assert ensure_secret_key(Settings(instance_dir=tmp_path / "var")) is None
+    other = Settings(instance_dir=tmp_path / "other")
+    ensure_secret_key(other)
+    assert other.secret_key != first.secret_key
+
+
+def test_a_given_key_wins_and_nothing_is_generated(tmp_path: Path) -> None:
+    settings = Settings(secret_key=GOOD, instance_dir=tmp_path)
+    assert ensure_secret_key(settings) is None
+    assert settings.signing_key() == GOOD
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_the_old_published_placeholder_is_refused_everywhere() -> None:
+    for secret in GUESSABLE_SECRETS:
+        with pytest.raises(ValidationError, match="placeholder"):
+            Settings(secret_key=secret)
+        with pytest.raises(ValidationError, match="placeholder"):
+            Settings(environment=Environment.PRODUCTION, secret_key=secret)
     assert Settings(environment=Environment.PRODUCTION, secret_key=GOOD).secret_key == GOOD
-    assert Settings().secret_key == DEV_SECRET  # development keeps working out of the box
+
+
+def test_trusted_proxies_are_read_comma_separated_and_must_be_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().trusted_proxies == []
+    monkeypatch.setenv("PINGAN_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16")
+    assert Settings().trusted_proxies == ["10.0.0.1", "192.168.0.0/16"]
+    monkeypatch.setenv("PINGAN_TRUSTED_PROXIES", "10.0.0.1,proxy.local")
+    with pytest.raises(ValidationError, match=r"proxy\.local"):
+        Settings()
 
 
 def test_a_secret_one_byte_short_is_refused() -> None:

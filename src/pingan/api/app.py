@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pingan import __version__
 from pingan.bootstrap import Services
@@ -186,6 +187,10 @@ def create_app(services: Services) -> FastAPI:
             return RedirectResponse("/static/resident/index.html")
 
     app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes)
+    # X-Forwarded-For is believed only from the configured proxies (none by default); behind them the client
+    # address (`pingan.api.deps.client_address`) is the forwarded one, taken right to left past trusted hops.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(services.settings.trusted_proxies))
+
     from pingan.api import observability
 
     observability.install(app, services)  # last: its middleware is the outermost

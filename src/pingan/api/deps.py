@@ -34,13 +34,26 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_current_user(services: ServicesDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
+BearerToken = Annotated[str | None, Depends(oauth2)]
+
+
+def get_current_user(services: ServicesDep, session: SessionDep, token: BearerToken) -> User:
     if not token:
         raise Unauthorized("请先登录")
-    return user_from_token(session, token, services.settings.secret_key, services.clock.now())
+    return user_from_token(session, token, services.settings.signing_key(), services.clock.now())
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address: the connection's own, or the one forwarded by a proxy listed in
+    `PINGAN_TRUSTED_PROXIES` (the app's proxy-headers middleware has already put it in `request.client`).
+    The one source of the address for every limit by client (staff sign-in, residents' SMS codes)."""
+    return request.client.host if request.client else None
+
+
+ClientAddress = Annotated[str | None, Depends(client_address)]
 
 
 def get_scope(session: SessionDep, user: CurrentUser) -> Scope:

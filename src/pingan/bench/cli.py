@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sys
 from typing import Annotated
 
@@ -12,6 +14,13 @@ from pingan.bench import desk as desk_bench
 
 bench_app = typer.Typer(help="Benchmarks (print one JSON line each).", no_args_is_help=True)
 desk_bench.register(bench_app)
+
+
+@bench_app.callback()
+def _bench_key() -> None:
+    # A benchmark runs on a throwaway database with tokens it signs itself: without a key of the instance, a
+    # random one for this run, in the environment so that its server and load processes all share it.
+    os.environ.setdefault("PINGAN_SECRET_KEY", secrets.token_urlsafe(48))
 
 
 @bench_app.command("ingest")

@@ -684,7 +684,7 @@ class _Load:
         self._staff = staff
         # Every resident signed in beforehand (the tokens their phones would hold), so that a sign-in is not
         # part of a post's latency.
-        now, secret = self.svc.clock.now(), self.svc.settings.secret_key
+        now, secret = self.svc.clock.now(), self.svc.settings.signing_key()
         ttl = timedelta(hours=2)
         with self.svc.db.session() as session:
             ids = [resident_id for resident_id, _ in self.county.residents]
@@ -871,7 +871,7 @@ def _staff_tokens(db: Database) -> dict[str, list[str]]:
     """Bearer tokens of the staff who list: a community officer of each station, a commander for the county,
     an account for each governance department (these last two are added to the copy of the seeded file)."""
     now = SystemClock().now()
-    secret = Settings().secret_key
+    secret = Settings().signing_key()
     ttl = timedelta(hours=2)
     tokens: dict[str, list[str]] = {"station": [], "county": [], "governance": []}
     with db.session() as session:

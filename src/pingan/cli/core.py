@@ -37,9 +37,14 @@ app.add_typer(users_app, name="users")
 @app.command()
 def init() -> None:
     """Create or upgrade the database schema (Alembic) and the county's centre units."""
+    from pingan.cli.main import settings
+    from pingan.core.settings import ensure_secret_key
     from pingan.core.setup import ensure_centre_units
     from pingan.migrate import upgrade
 
+    written = ensure_secret_key(settings())
+    if written is not None:
+        console.print(f"signing key generated: {written} (keep it; every server process of this instance reads it)")
     svc = services(schema=False)
     upgrade(svc.db)
     with svc.db.session() as session:
@@ -160,10 +165,19 @@ def serve(
 
     config = settings()
     log_config = logging_config(json_lines=config.json_logs, level=config.log_level)
+    # Forwarded addresses are believed only from PINGAN_TRUSTED_PROXIES (the app's own middleware), not from
+    # uvicorn's default of 127.0.0.1, hence proxy_headers=False.
     if workers == 1:
-        uvicorn.run(create_app(services()), host=host, port=port, log_config=log_config, log_level=config.log_level)
+        uvicorn.run(
+            create_app(services()),
+            host=host,
+            port=port,
+            log_config=log_config,
+            log_level=config.log_level,
+            proxy_headers=False,
+        )
         return
-    require_schema()  # here, or each worker process would fail on its own
+    services()  # here, or each worker process would fail on its own (no schema, no key)
     # Each worker process builds its own services from the environment (the database URL passed on to it).
     url = database_url()
     if url:
@@ -183,6 +197,7 @@ def serve(
             port=port,
             log_config=log_config,
             log_level=config.log_level,
+            proxy_headers=False,
         )
     finally:
         if made is not None:

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.db import Base, schema_problem
 from pingan.core.errors import first_problem
-from pingan.core.settings import Settings
+from pingan.core.settings import MissingSecret, Settings
 
 app = typer.Typer(
     help="Pingan (平安): closed-loop platform for county police and their partners.", no_args_is_help=True
@@ -82,7 +82,10 @@ def services(*, schema: bool = True) -> Services:
     if "services" not in _state:
         if schema:
             require_schema()
-        _state["services"] = bootstrap(settings())
+        try:
+            _state["services"] = bootstrap(settings())
+        except MissingSecret as exc:
+            fail(str(exc))
     svc: Services = _state["services"]
     return svc
 

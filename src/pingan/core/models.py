@@ -105,6 +105,45 @@ class User(Base):
     badge: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Carried in every token issued to the user; bumped to revoke them all at once (log-out, a new password,
+    deactivation, a new role), so that no table of issued tokens is needed."""
+
+
+class AuthEventKind(StrEnum):
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOCKOUT = "lockout"
+    LOGOUT = "logout"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event kind, not a password
+    DEACTIVATED = "deactivated"
+    REACTIVATED = "reactivated"
+    ROLE_CHANGED = "role_changed"
+
+
+class AuthEvent(Base):
+    """Append-only record of staff sign-ins and account changes, read by the admin (`GET /audit/events`); the
+    failures in it are also what the sign-in throttle counts, so every server process sees the same ones."""
+
+    __tablename__ = "auth_events"
+    __table_args__ = (
+        Index("ix_auth_events_username_at", "username", "at"),
+        Index("ix_auth_events_address_at", "address", "at"),
+        Index("ix_auth_events_kind_at", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    kind: Mapped[AuthEventKind] = mapped_column(_enum(AuthEventKind))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    """The account concerned, when it exists."""
+    username: Mapped[str | None] = mapped_column(String(64))
+    """As typed at sign-in (also for names that match no account), cut to 64 characters."""
+    address: Mapped[str | None] = mapped_column(String(64))
+    """The client address (behind a trusted proxy, the forwarded one)."""
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """Who made the change, when it is not the user (an admin deactivating an account)."""
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Person(Base):

@@ -1,20 +1,31 @@
 """Process settings, read from the environment (prefix ``PINGAN_``) and ``*_FILE`` secrets.
 
-Settings fail loudly on bad values. Outside development a placeholder secret is refused.
+Settings fail loudly on bad values. There is no placeholder signing key: the key is given
+(`PINGAN_SECRET_KEY` / `PINGAN_SECRET_KEY_FILE`) or generated once by `pingan init` (and the demo) into the
+instance folder, and a start with neither stops with one line (`MissingSecret`).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
-DEV_SECRET = "pingan-development-secret-change-me"  # noqa: S105 - a placeholder refused outside development
+KEY_FILE_NAME = "secret_key"
+# Public strings that once signed tokens, or that anyone would try first: refused even when long enough.
+GUESSABLE_SECRETS = frozenset({"pingan-development-secret-change-me"})
+
+
+class MissingSecret(Exception):
+    """No signing key was given and none was generated: the message is the one line to show."""
 
 
 class Environment(StrEnum):
@@ -27,9 +38,27 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite:///pingan.db"
-    secret_key: str = DEV_SECRET
+    secret_key: str | None = None
+    """Signs bearer tokens. Given here or in `secret_key_file`; else read from `instance_dir`/secret_key."""
     secret_key_file: Path | None = None
-    token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
+    instance_dir: Path = Path("var")
+    """What an instance generates for itself and keeps: the signing key (`secret_key`, mode 0600)."""
+    token_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    """A staff token's life; the UI refreshes it (`POST /auth/refresh`) before it runs out."""
+    session_max_minutes: int = Field(default=12 * 60, ge=1, le=30 * 24 * 60)
+    """How long refreshes may extend a staff sign-in (one shift) before the password is asked again."""
+
+    # Sign-in throttling (state in the `auth_events` table, shared by every server process).
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    """Failed sign-ins are counted over this window."""
+    login_max_failures_per_account: int = Field(default=5, ge=1, le=1000)
+    """Failures on one username in the window that lock it for `login_lockout_minutes`."""
+    login_max_failures_per_address: int = Field(default=20, ge=1, le=100_000)
+    """Failures from one client address (over every username) in the window that lock the address out."""
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Addresses or networks (comma-separated) of the reverse proxies whose `X-Forwarded-For` is believed;
+    none by default: the client address is the connection's own."""
     rules_file: Path | None = None
     """A TOML file of county rules (SLA deadlines, grading); the packaged defaults apply where it is silent."""
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
@@ -58,6 +87,8 @@ class Settings(BaseSettings):
     desk_otp_per_phone_day: int = Field(default=10, ge=1)
     desk_otp_per_client_hour: int = Field(default=30, ge=1)
     desk_resident_token_minutes: int = Field(default=7 * 24 * 60, ge=5, le=30 * 24 * 60)
+    desk_resident_session_days: int = Field(default=90, ge=1, le=365)
+    """How long refreshes may extend a resident's sign-in before a new SMS code is asked for."""
     desk_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     desk_max_audio_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     desk_max_files: int = Field(default=6, ge=0, le=20)
@@ -79,17 +110,75 @@ class Settings(BaseSettings):
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else self.environment is Environment.PRODUCTION
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        # The proxy middleware would take a mistyped address for a literal host name and trust nothing (or the
+        # wrong thing) in silence: refuse it here, naming it.
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
+        return value
+
+    @property
+    def key_path(self) -> Path:
+        """Where `pingan init` writes the generated signing key, and every later start reads it."""
+        return self.instance_dir / KEY_FILE_NAME
+
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
         if self.secret_key_file is not None:
             self.secret_key = self.secret_key_file.read_text(encoding="utf-8").strip()
-        if self.environment is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
-            raise ValueError("PINGAN_SECRET_KEY (or PINGAN_SECRET_KEY_FILE) must be set in production")
+        elif self.secret_key is None and self.key_path.is_file():
+            self.secret_key = self.key_path.read_text(encoding="utf-8").strip()
         if self.environment is Environment.PRODUCTION and self.desk_otp_show_code:
             raise ValueError("PINGAN_DESK_OTP_SHOW_CODE would hand sign-in codes to anyone: refused in production")
-        if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
-            raise ValueError(f"PINGAN_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (HS256 wants a 256-bit key)")
+        if self.secret_key is not None:
+            if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"PINGAN_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (HS256 wants a 256-bit key)"
+                )
+            if self.secret_key in GUESSABLE_SECRETS:
+                raise ValueError("PINGAN_SECRET_KEY is a published placeholder: anyone could sign tokens with it")
         return self
+
+    def signing_key(self) -> str:
+        """The key that signs tokens; `MissingSecret` (one line to show) when none was given or generated."""
+        if self.secret_key is None:
+            raise MissingSecret(
+                f"no signing key: run `pingan init` (it generates one into {self.key_path}) "
+                "or set PINGAN_SECRET_KEY / PINGAN_SECRET_KEY_FILE"
+            )
+        return self.secret_key
+
+
+def ensure_secret_key(settings: Settings) -> Path | None:
+    """Give `settings` a signing key: the one it has, or a new random one written to its instance folder
+    (readable by the owner only). Returns the file written, if one was."""
+    if settings.secret_key is not None:
+        return None
+    path = settings.key_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes initialising at once must not each write a key and sign with different ones.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        settings.secret_key = path.read_text(encoding="utf-8").strip()
+        return None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key + "\n")
+    settings.secret_key = key
+    return path
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,7 @@ from pingan.core.areas import import_areas
 from pingan.core.identity import create_user
 from pingan.core.models import AreaKind, Role, Unit, UnitKind
 from pingan.core.people import import_people
-from pingan.core.settings import Settings
+from pingan.core.settings import Settings, ensure_secret_key
 from pingan.core.setup import ensure_centre_units
 from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
@@ -173,7 +173,9 @@ def run_demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     # No SMS gateway in the demo: the residents' page shows the sign-in code it would have texted.
-    services = bootstrap(Settings(database_url=f"sqlite:///{database}", desk_otp_show_code=True))
+    settings = Settings(database_url=f"sqlite:///{database}", desk_otp_show_code=True)
+    ensure_secret_key(settings)  # the demo's key is generated once into the instance folder and kept
+    services = bootstrap(settings)
     console.print(f"[bold]平安 Pingan 演示[/bold]：新建数据库 {database}")
     upgrade(services.db)
     county = build_county(services, residents=residents, seed=seed, console=console)
@@ -200,7 +202,9 @@ def run_demo(
         desk = DeskSimulation(services, seed=seed)
         threads.append(threading.Thread(target=desk.run, args=(stop,), name="desk", daemon=True))
 
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services), host=host, port=port, log_level="warning", proxy_headers=False)
+    )
     server_thread = threading.Thread(target=server.run, name="http", daemon=True)
     server_thread.start()
     for thread in threads:

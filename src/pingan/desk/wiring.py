@@ -86,7 +86,7 @@ def build_desk(
     otp = OtpService(
         db,
         clock,
-        settings.secret_key,
+        settings.signing_key(),
         sms or LoggingSmsGateway(),
         OtpPolicy(
             ttl_seconds=settings.desk_otp_ttl_seconds,
@@ -103,7 +103,7 @@ def build_desk(
         db,
         clock,
         places,
-        secret=settings.secret_key,
+        secret=settings.signing_key(),
         token_ttl=timedelta(minutes=settings.desk_resident_token_minutes),
     )
     admin = DeskAdmin(
@@ -120,7 +120,7 @@ def build_desk(
         pushes=PushService(db, clock, rules),
         admin=admin,
         media=media,
-        links=MediaLinks(settings.secret_key),
+        links=MediaLinks(settings.signing_key()),
         places=places,
         dingtalk=dingtalk,
     )

@@ -11,15 +11,28 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select, text, update
 
 from pingan import __version__
-from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.api.deps import BearerToken, ClientAddress, CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
 from pingan.bootstrap import Services
-from pingan.core.errors import BadInput
-from pingan.core.identity import Actor, authenticate, issue_token
+from pingan.core.errors import BadInput, NotFound, Unauthorized
+from pingan.core.identity import (
+    Actor,
+    hash_password,
+    issue_token,
+    record_auth_event,
+    refresh_token,
+    revoke_tokens,
+    set_active,
+    set_role,
+    user_from_token,
+    verify_password,
+)
 from pingan.core.models import (
     AccessLog,
     Area,
     AreaKind,
+    AuthEvent,
+    AuthEventKind,
     Notification,
     Role,
     Task,
@@ -52,17 +65,118 @@ def _user_public(session: Any, user: User) -> UserPublic:
     )
 
 
-@router.post("/auth/token", response_model=Token, tags=["auth"])
-def login(services: ServicesDep, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    """OAuth2 password flow: username and password in a form, a bearer token back."""
-    user = authenticate(session, form.username, form.password)
+def _ttls(services: Services, user: User) -> tuple[timedelta, timedelta]:
+    """(a token's life, how long refreshes may extend the sign-in) for this user's kind of account."""
+    settings = services.settings
+    if user.role is Role.RESIDENT:
+        return timedelta(minutes=settings.desk_resident_token_minutes), timedelta(
+            days=settings.desk_resident_session_days
+        )
+    return timedelta(minutes=settings.token_ttl_minutes), timedelta(minutes=settings.session_max_minutes)
+
+
+def _token(services: Services, session: Any, user: User) -> Token:
     now = services.clock.now()
-    ttl = timedelta(minutes=services.settings.token_ttl_minutes)
+    ttl, _session_max = _ttls(services, user)
     return Token(
-        access_token=issue_token(user, services.settings.secret_key, now, ttl),
+        access_token=issue_token(user, services.settings.signing_key(), now, ttl),
         expires_at=now + ttl,
         user=_user_public(session, user),
     )
+
+
+@router.post("/auth/token", response_model=Token, tags=["auth"])
+def login(
+    services: ServicesDep,
+    session: SessionDep,
+    address: ClientAddress,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> Token:
+    """OAuth2 password flow: username and password in a form, a bearer token back. Repeated failures lock the
+    account, or the client address, out for a while (429 with `Retry-After`)."""
+    user = services.logins.sign_in(form.username, form.password, address)
+    signed_in = session.get(User, user.id)
+    assert signed_in is not None  # just read by the guard
+    return _token(services, session, signed_in)
+
+
+@router.post("/auth/refresh", response_model=Token, tags=["auth"])
+def refresh(services: ServicesDep, session: SessionDep, token: BearerToken) -> Token:
+    """A fresh token for a valid one (staff and residents), up to the sign-in's maximum length; then the
+    password (or a new SMS code) is asked again."""
+    if not token:
+        raise Unauthorized("请先登录")
+    secret, now = services.settings.signing_key(), services.clock.now()
+    user = user_from_token(session, token, secret, now)
+    ttl, session_max = _ttls(services, user)
+    user, fresh, expires = refresh_token(session, token, secret, now, ttl, session_max)
+    return Token(access_token=fresh, expires_at=expires, user=_user_public(session, user))
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"])
+def logout(services: ServicesDep, session: SessionDep, user: CurrentUser, address: ClientAddress) -> None:
+    """End the sign-in: every token of the user stops working (on every device; there is no token table)."""
+    revoke_tokens(user)
+    if user.role is not Role.RESIDENT:
+        record_auth_event(session, AuthEventKind.LOGOUT, services.clock.now(), user=user, address=address)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+@router.post("/auth/password", response_model=Token, tags=["auth"])
+def change_password(
+    services: ServicesDep, session: SessionDep, user: CurrentUser, address: ClientAddress, body: PasswordChange
+) -> Token:
+    """A new password, given the old one: every earlier token is revoked, and a new one comes back. Wrong old
+    passwords count as failed sign-ins (and lock out like them)."""
+    now = services.clock.now()
+    services.logins.check(session, user.username, address, now)
+    if not verify_password(body.old_password, user.password_hash):
+        # Kept although the answer is a refusal: the failure counts towards the lockout.
+        services.logins.failed(session, user.username, address, now)
+        session.commit()
+        raise BadInput("原密码错误", field="old_password", code="wrong_password")
+    if body.new_password == body.old_password:
+        raise BadInput("新密码不能与原密码相同", field="new_password")
+    user.password_hash = hash_password(body.new_password)
+    revoke_tokens(user)
+    record_auth_event(session, AuthEventKind.PASSWORD_CHANGED, now, user=user, address=address)
+    session.flush()
+    return _token(services, session, user)
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    active: bool | None = None
+    role: Role | None = None
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic, tags=["auth"])
+def update_user(
+    services: ServicesDep,
+    session: SessionDep,
+    admin: CurrentUser,
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: UserUpdate,
+) -> UserPublic:
+    """Deactivate or reactivate an account, or change its role (admin only): its tokens are revoked."""
+    require(admin, Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在", field="user_id")
+    if user.id == admin.id and (body.active is False or (body.role is not None and body.role is not Role.ADMIN)):
+        raise BadInput("不能停用自己或取消自己的管理员角色", field="active" if body.active is False else "role")
+    now = services.clock.now()
+    if body.role is not None:
+        set_role(session, user, body.role, now, actor_id=admin.id)
+    if body.active is not None:
+        set_active(session, user, body.active, now, actor_id=admin.id)
+    session.flush()
+    return _user_public(session, user)
 
 
 @router.get("/me", response_model=UserPublic, tags=["auth"])
@@ -357,6 +471,45 @@ MAX_AUDIT_OFFSET = 1_000_000
 def _like(text_: str) -> str:
     """`%text%` with LIKE's own wildcards taken literally (escape character: backslash)."""
     return "%" + text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@router.get("/audit/events", tags=["audit"])
+def auth_events(
+    session: SessionDep,
+    user: CurrentUser,
+    user_id: DbId | None = None,
+    username: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    kind: Annotated[list[AuthEventKind] | None, Query(max_length=20)] = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601 with an offset.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Sign-ins, failures, lockouts, log-outs, password and role changes, deactivations; newest first (admin
+    only). Filters: the account (`user_id` or `username` as typed), `kind` (repeatable), `since`."""
+    require(user, Role.ADMIN)
+    query = select(AuthEvent).order_by(AuthEvent.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(AuthEvent.user_id == user_id)
+    if username is not None:
+        query = query.where(AuthEvent.username == username)
+    if kind:
+        query = query.where(AuthEvent.kind.in_(kind))
+    if since is not None:
+        if since.tzinfo is None:
+            raise BadInput("since 须带时区，例如 2026-11-23T08:00:00+08:00", field="since")
+        query = query.where(AuthEvent.at >= since)
+    return [
+        {
+            "id": e.id,
+            "at": e.at.isoformat(),
+            "kind": e.kind.value,
+            "user_id": e.user_id,
+            "username": e.username,
+            "address": e.address,
+            "actor_id": e.actor_id,
+            "detail": e.detail,
+        }
+        for e in session.scalars(query)
+    ]
 
 
 @router.get("/audit/access", tags=["audit"])

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from pingan.api.deps import CurrentUser, ServicesDep, SessionDep, get_services
+from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep, get_services
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized, first_problem
 from pingan.core.geo import CRS
@@ -107,9 +107,8 @@ def _media_url(services: Services, viewer_id: int) -> Callable[[int], str]:
 
 
 @resident.post("/auth/otp", response_model=OtpPublic, status_code=202)
-def send_code(services: ServicesDep, request: Request, body: OtpCreate) -> OtpPublic:
+def send_code(services: ServicesDep, client: ClientAddress, body: OtpCreate) -> OtpPublic:
     """Text a one-time sign-in code to a mainland mobile number (rate-limited per phone and per client)."""
-    client = request.client.host if request.client else None
     sent = services.desk.otp.send(body.phone, client)
     return OtpPublic(phone=sent.phone, expires_in=sent.expires_in, retry_after=sent.retry_after, dev_code=sent.dev_code)
 
@@ -375,7 +374,7 @@ def media(
             header = request.headers.get("authorization", "")
             if not header.lower().startswith("bearer "):
                 raise Unauthorized("请先登录")
-            viewer = user_from_token(session, header[7:].strip(), services.settings.secret_key, now)
+            viewer = user_from_token(session, header[7:].strip(), services.settings.signing_key(), now)
         path, mime, _name = services.desk.requests.media_file(session, Actor.of(viewer), media_id)
     return FileResponse(
         path,

@@ -1,7 +1,7 @@
 // The one way the UI talks to the server: /api/v1 with the bearer token, JSON in and out,
 // errors as ApiError carrying the API's {"error": {code, message, field}}.
 
-import { clearSession, getToken } from './session.js';
+import { clearSession, getExpires, getToken, saveToken } from './session.js';
 
 const BASE = '/api/v1';
 const TIMEOUT_MS = 20000;
@@ -49,13 +49,59 @@ function queryString(query) {
   return s ? '?' + s : '';
 }
 
+// Tokens are short-lived: one is renewed (POST /auth/refresh) when it has less than this left, and once after
+// a 401 (a workstation asleep past the expiry). One renewal at a time, shared by the calls that wait for it.
+const REFRESH_BEFORE_MS = 5 * 60 * 1000;
+let refreshing = null;
+
+function refreshToken() {
+  if (!refreshing) {
+    refreshing = request('POST', '/auth/refresh', { noRefresh: true })
+      .then((token) => {
+        saveToken(token.access_token, token.expires_at);
+        return true;
+      })
+      .catch(() => false)
+      .finally(() => {
+        refreshing = null;
+      });
+  }
+  return refreshing;
+}
+
+function expiresSoon() {
+  const expires = Date.parse(getExpires() || '');
+  return !isNaN(expires) && expires - serverNow() < REFRESH_BEFORE_MS;
+}
+
 /**
  * request('GET', '/fraud/warnings', {query: {status: 'open'}})
  * Options: query, json (a body sent as JSON), form (sent as x-www-form-urlencoded), auth (default true).
- * A 401 on an authenticated call ends the session and fires `pingan:unauthorized` on window.
+ * An authenticated call renews a token about to expire first; a 401 is retried once after a renewal, and
+ * then ends the session and fires `pingan:unauthorized` on window.
  */
 export async function request(method, path, options) {
   const opts = options || {};
+  if (opts.auth !== false && !opts.noRefresh && getToken()) {
+    if (expiresSoon()) await refreshToken();
+    try {
+      return await send(method, path, Object.assign({}, opts, { quiet: true }));
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 401 || !(await refreshToken())) {
+        if (e instanceof ApiError && e.status === 401) unauthorized(e.message);
+        throw e;
+      }
+    }
+  }
+  return send(method, path, opts);
+}
+
+function unauthorized(message) {
+  clearSession(message);
+  window.dispatchEvent(new CustomEvent('pingan:unauthorized', { detail: message }));
+}
+
+async function send(method, path, opts) {
   const headers = { Accept: 'application/json' };
   let body;
   if (opts.json !== undefined) {
@@ -104,10 +150,7 @@ export async function request(method, path, options) {
   const err = (data && data.error) || {};
   const message = err.message || defaultMessage(res.status);
   const error = new ApiError(res.status, err.code || 'http_' + res.status, message, err.field, err.details);
-  if (res.status === 401 && auth) {
-    clearSession(message);
-    window.dispatchEvent(new CustomEvent('pingan:unauthorized', { detail: message }));
-  }
+  if (res.status === 401 && auth && !opts.quiet && !opts.noRefresh) unauthorized(message);
   throw error;
 }
 
@@ -126,4 +169,6 @@ export const api = {
   /** OAuth2 password flow; a wrong password is shown on the form, not treated as an expired session. */
   login: (username, password) =>
     request('POST', '/auth/token', { form: { username, password, grant_type: 'password' }, auth: false }),
+  /** Ends the sign-in on the server (its tokens stop working); the page forgets it whatever the answer. */
+  logout: () => request('POST', '/auth/logout', { noRefresh: true }).catch(() => null),
 };

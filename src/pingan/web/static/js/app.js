@@ -113,7 +113,8 @@ function render(r) {
   setTitle();
 }
 
-function logout() {
+async function logout() {
+  await api.logout();
   clearSession();
   showLogin();
 }

@@ -52,6 +52,17 @@ export function saveSession(token, user, expiresAt) {
   set(EXPIRES, expiresAt || null);
 }
 
+/** The token's expiry (ISO 8601, as the server gave it), or null. */
+export function getExpires() {
+  return get(EXPIRES);
+}
+
+/** A refreshed token for the same sign-in. */
+export function saveToken(token, expiresAt) {
+  set(TOKEN, token);
+  set(EXPIRES, expiresAt || null);
+}
+
 export function saveUser(user) {
   set(USER, JSON.stringify(user));
 }

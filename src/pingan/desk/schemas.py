@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pingan.core.fields import DbId
 from pingan.core.geo import CRS, in_china
 from pingan.core.tasks.contract import Payload
 from pingan.desk.rules.kinds import TOPICS_OF, Category, PushKind, Route, Specialty, Topic
@@ -28,9 +29,6 @@ class _Act(Payload):
     """The body of an action on a request's task (also accepted by `POST /api/v1/tasks/{id}/actions`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class _Located(_In):
@@ -314,10 +312,10 @@ class RoutingRuleCreate(_In):
     name: str = Field(default="", max_length=100)
     category: Category | None = None
     topic: Topic | None = None
-    area_id: int | None = None
+    area_id: DbId | None = None
     target: Route
     specialty: Specialty | None = None
-    unit_id: int | None = None
+    unit_id: DbId | None = None
     triage: bool = True
     active: bool = True
     note: str | None = Field(default=None, max_length=500)
@@ -328,10 +326,10 @@ class RoutingRuleUpdate(_In):
     name: str | None = Field(default=None, max_length=100)
     category: Category | None = None
     topic: Topic | None = None
-    area_id: int | None = None
+    area_id: DbId | None = None
     target: Route | None = None
     specialty: Specialty | None = None
-    unit_id: int | None = None
+    unit_id: DbId | None = None
     triage: bool | None = None
     active: bool | None = None
     note: str | None = Field(default=None, max_length=500)
@@ -377,7 +375,7 @@ class RouteDecisionPublic(BaseModel):
 
 
 class OfficerUpdate(_In):
-    area_id: int
+    area_id: DbId
     hours: str = Field(default="工作日 08:30-17:30", max_length=100)
     contact_phone: str | None = Field(default=None, max_length=32)
     office: str | None = Field(default=None, max_length=200)
@@ -400,8 +398,8 @@ class OfficerPublic(BaseModel):
 
 class RobotCreate(_In):
     name: str = Field(default="", max_length=100)
-    unit_id: int | None = None
-    user_id: int | None = None
+    unit_id: DbId | None = None
+    user_id: DbId | None = None
     webhook: str = Field(min_length=10, max_length=500, pattern=r"^https?://")
     secret: str | None = Field(default=None, max_length=200)
 
@@ -453,11 +451,11 @@ class PushTemplatePublic(BaseModel):
 
 
 class PushCreate(_In):
-    template_id: int | None = None
+    template_id: DbId | None = None
     kind: PushKind | None = None
     title: str | None = Field(default=None, min_length=1, max_length=100)
     body: str | None = Field(default=None, min_length=1, max_length=2000)
-    area_ids: list[int] = Field(default_factory=list, max_length=200)
+    area_ids: list[DbId] = Field(default_factory=list, max_length=200)
     polygon: dict[str, Any] | None = None
     """A GeoJSON Polygon or MultiPolygon drawn on the map."""
     crs: CRS = CRS.WGS84

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select, text, update
@@ -15,6 +15,7 @@ from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, requ
 from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput
+from pingan.core.fields import DbId
 from pingan.core.identity import Actor, authenticate, issue_token
 from pingan.core.models import (
     AccessLog,
@@ -146,7 +147,7 @@ def notifications(
 
 class MarkRead(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(default_factory=list, max_length=1000)
+    ids: list[DbId] = Field(default_factory=list, max_length=1000)
     all: bool = False
 
 
@@ -203,9 +204,6 @@ def _task_view(
         "breaches": task.breaches,
         "closed_at": task.closed_at.isoformat() if task.closed_at else None,
     }
-
-
-DbId = Annotated[int, Query(ge=1, le=2**63 - 1)]
 
 
 @router.get("/tasks", tags=["tasks"])
@@ -289,7 +287,7 @@ def get_task(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    task_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    task_id: DbId,
 ) -> dict[str, Any]:
     """One task with its full history (who, when, what, why)."""
     actor = Actor.of(user)
@@ -335,7 +333,7 @@ def act_on_task(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    task_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    task_id: DbId,
     body: Annotated[TaskActionIn, Body()],
 ) -> dict[str, Any]:
     """Apply any kind's action under that kind's rules (the same decision as the capability's own endpoints)."""

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.fields import DbId
 from pingan.core.identifiers import IdentifierKind
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
 from pingan.core.scope import REVEAL_ROLES
@@ -141,7 +142,7 @@ def create_indicator(
 
 
 @router.delete("/indicators/{indicator_id}", status_code=204)
-def delete_indicator(session: SessionDep, user: CurrentUser, indicator_id: int) -> None:
+def delete_indicator(session: SessionDep, user: CurrentUser, indicator_id: DbId) -> None:
     """Take an indicator off the list (kept for history, no longer matched)."""
     require(user, Role.ADMIN, Role.ANALYST)
     row = session.get(Indicator, indicator_id)
@@ -161,9 +162,9 @@ def get_warnings(
     scope: ScopeDep,
     status: WarningStatus | None = None,
     level: Level | None = None,
-    area_id: int | None = None,
+    area_id: DbId | None = None,
     since: AwareDatetime | None = None,
-    before_id: Annotated[int | None, Query(description="Paging: ids below this one.")] = None,
+    before_id: Annotated[DbId | None, Query(description="Paging: ids below this one.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The warning queue, newest first, personal data masked. Station staff see their station only."""
@@ -190,7 +191,7 @@ def _may_read_warnings(user: User) -> None:
         raise Forbidden("当前角色不能查看预警")
 
 
-def _visible_warning(session: Session, scope: Any, warning_id: int) -> FraudWarning:
+def _visible_warning(session: Session, scope: Any, warning_id: DbId) -> FraudWarning:
     warning = session.get(FraudWarning, warning_id)
     if warning is None or not scope.covers(unit_id=warning.unit_id, area_id=warning.area_id):
         raise NotFound("预警不存在或不在本单位辖区", field="warning_id")
@@ -203,7 +204,7 @@ def get_warning(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    warning_id: int,
+    warning_id: DbId,
     reveal: Annotated[bool, Query(description="Show unmasked personal data (the read is recorded).")] = False,
     purpose: Annotated[str, Query(max_length=200)] = "劝阻联系",
 ) -> dict[str, Any]:
@@ -261,7 +262,7 @@ def get_warning_by_task(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    task_id: int,
+    task_id: DbId,
     reveal: bool = False,
     purpose: Annotated[str, Query(max_length=200)] = "劝阻联系",
 ) -> dict[str, Any]:
@@ -279,7 +280,7 @@ def figures(
     scope: ScopeDep,
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-    area_id: int | None = None,
+    area_id: DbId | None = None,
 ) -> dict[str, Any]:
     """Warnings, dissuasions (劝阻成功数), money protected (挽回损失) and deadlines met, per station and period."""
     _may_read_warnings(user)

@@ -86,6 +86,12 @@ class DeskAdmin:
         return out
 
     def _validate(self, session: Session, rule: RouteRule) -> None:
+        # An update has already set the row's new ids: an autoflush before they are checked would send
+        # a missing one to the database, whose foreign key refuses it with an IntegrityError (a 500).
+        with session.no_autoflush:
+            self._check_rule(session, rule)
+
+    def _check_rule(self, session: Session, rule: RouteRule) -> None:
         try:
             check_rule(rule)
         except RuleError as exc:

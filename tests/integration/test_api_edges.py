@@ -7,12 +7,19 @@ wildcards, bodies that are not JSON, and an unexpected error's answer.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import Request
 
+from pingan.api.app import create_app
 from pingan.core.db import Database
 from tests.integration.test_desk_api import D, World, build_world
 
@@ -79,3 +86,92 @@ def test_body_ids_beyond_the_database_are_422s_naming_the_field(
     response = world.client.post(path, json=body, headers=world.staff("admin"))
     assert response.status_code == 422, response.text
     assert response.json()["error"]["field"] == field
+
+
+# -- ids of rows that do not exist ---------------------------------------------------------------------
+
+MISSING = 999_999
+
+
+def _references(world: World) -> list[tuple[str, str, dict[str, Any], str]]:
+    """Every create and update that names another row, with an id that names none."""
+    rule = world.client.post(
+        f"{D}/admin/routing-rules",
+        json={"target": "station", "area_id": world.ids["area-A"]},
+        headers=world.staff("admin"),
+    ).json()["id"]
+    request = world.posted(world.quick_resident("13905740001"))["id"]
+    webhook = "https://oapi.dingtalk.com/robot/send?access_token=abc"
+    act = f"{D}/staff/requests/{request}"
+    return [
+        ("POST", f"{D}/admin/routing-rules", {"target": "station", "area_id": MISSING}, "area_id"),
+        ("POST", f"{D}/admin/routing-rules", {"target": "unit", "unit_id": MISSING}, "unit_id"),
+        ("PATCH", f"{D}/admin/routing-rules/{rule}", {"area_id": MISSING}, "area_id"),
+        ("PATCH", f"{D}/admin/routing-rules/{rule}", {"target": "unit", "unit_id": MISSING}, "unit_id"),
+        ("PUT", f"{D}/admin/officers/{world.users['officer_a1']}", {"area_id": MISSING}, "area_id"),
+        ("PUT", f"{D}/admin/officers/{MISSING}", {"area_id": world.ids["area-A"]}, "user_id"),
+        ("POST", f"{D}/admin/dingtalk-robots", {"unit_id": MISSING, "webhook": webhook}, "unit_id"),
+        ("POST", f"{D}/admin/dingtalk-robots", {"user_id": MISSING, "webhook": webhook}, "user_id"),
+        ("POST", f"{D}/pushes", {"template_id": MISSING}, "template_id"),
+        ("POST", f"{D}/pushes", {"title": "t", "body": "b", "kind": "weather", "area_ids": [MISSING]}, "area_ids"),
+        ("POST", f"{act}/reroute", {"unit_id": MISSING, "reason": "转办"}, "unit_id"),
+        (
+            "POST",
+            f"{act}/reroute",
+            {"unit_id": world.ids["station-B"], "assignee_id": MISSING, "reason": "转办"},
+            "assignee_id",
+        ),
+        ("POST", f"{act}/assign", {"assignee_id": MISSING}, "assignee_id"),
+        ("POST", f"{act}/divert", {"unit_id": MISSING, "reason": "非警务"}, "unit_id"),
+        ("POST", f"{act}/merge", {"into_id": MISSING}, "into_id"),
+    ]
+
+
+def test_creates_and_updates_naming_a_row_that_does_not_exist_are_refused_naming_the_field(world: World) -> None:
+    for method, path, body, field in _references(world):
+        response = world.client.request(method, path, json=body, headers=world.staff("admin"))
+        assert response.status_code in (404, 422), (method, path, body, response.text)
+        assert response.json()["error"]["field"] == field, (method, path, response.text)
+    rules = world.client.get(f"{D}/admin/routing-rules", headers=world.staff("admin")).json()
+    assert [r["area_id"] for r in rules if r["source"] == "admin"] == [world.ids["area-A"]]  # nothing half-written
+
+
+# -- an unexpected error -------------------------------------------------------------------------------
+
+
+def test_an_unexpected_error_is_a_clean_500_and_the_connection_is_kept(world: World) -> None:
+    """Over a real uvicorn server and one keep-alive connection: the request after the 500 goes over the
+    same connection (the server sees the same client port)."""
+    app = create_app(world.services)
+
+    async def boom() -> None:
+        raise RuntimeError("a bug with a secret in its message")
+
+    async def port(request: Request) -> dict[str, int]:
+        assert request.client is not None
+        return {"port": request.client.port}
+
+    app.add_api_route("/api/v1/test/boom", boom)
+    app.add_api_route("/api/v1/test/port", port)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        host, number = sock.getsockname()
+        with httpx.Client(base_url=f"http://{host}:{number}", timeout=10) as client:
+            before = client.get("/api/v1/test/port").json()["port"]
+            crashed = client.get("/api/v1/test/boom")
+            after = client.get("/api/v1/test/port").json()["port"]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert crashed.status_code == 500
+    assert crashed.json() == {"error": {"code": "internal_error", "message": "服务器内部错误，已记录", "field": None}}
+    assert "secret" not in crashed.text
+    assert "Traceback" not in crashed.text
+    assert crashed.headers.get("connection") != "close"
+    assert after == before

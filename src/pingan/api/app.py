@@ -81,6 +81,41 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body.body})
 
 
+class Crashes:
+    """An unexpected error answers a clean 500 in the one error shape, and the connection stays usable.
+
+    Starlette's `ServerErrorMiddleware` (where an `exception_handler(Exception)` is installed) sends the
+    handler's response and then re-raises, so that servers can log; uvicorn, seeing the exception after a
+    response started, closes the connection, and a keep-alive client's next request fails. Caught here,
+    the error is logged once and the server sees a finished request. An error after the response started
+    cannot be answered any more: it goes on to the server, which must close the half-sent response.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error: %s %s", scope.get("method"), scope.get("path"))
+            response = JSONResponse(error_body("internal_error", "服务器内部错误，已记录"), status_code=500)
+            await response(scope, receive, send)
+
+
 # Some hosts map .js to text/plain, which browsers refuse for modules.
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("text/css", ".css")
@@ -156,11 +191,6 @@ def create_app(services: Services) -> FastAPI:
     async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
         return JSONResponse(error_body("conflict", "记录已被他人或系统更新，请刷新后重试"), status_code=409)
 
-    @app.exception_handler(Exception)
-    async def _crash(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return JSONResponse(error_body("internal_error", "服务器内部错误，已记录"), status_code=500)
-
     from pingan.api.routes import core as core_routes
     from pingan.api.routes import desk as desk_routes
     from pingan.api.routes import fraud as fraud_routes
@@ -186,6 +216,7 @@ def create_app(services: Services) -> FastAPI:
             return RedirectResponse("/static/resident/index.html")
 
     app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes)
+    app.add_middleware(Crashes)  # the outermost of ours: it also answers for BodyLimit
     return app
 
 

@@ -87,7 +87,9 @@ def field_of(error: Any, union_tags: frozenset[str] = frozenset()) -> str | None
     named = getattr(ctx.get("error"), "field", None)
     if isinstance(named, str):
         return named
-    loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc[:1] == ["body"]:  # FastAPI's prefix only: a field may itself be called `body` (a reply's text)
+        loc = loc[1:]
     if len(loc) > 1 and loc[0] in union_tags:
         loc = loc[1:]
     return ".".join(loc) or None

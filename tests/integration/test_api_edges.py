@@ -175,3 +175,30 @@ def test_an_unexpected_error_is_a_clean_500_and_the_connection_is_kept(world: Wo
     assert "Traceback" not in crashed.text
     assert crashed.headers.get("connection") != "close"
     assert after == before
+
+
+# -- NUL characters ------------------------------------------------------------------------------------
+
+
+def test_a_nul_in_a_request_its_replies_or_its_messages_is_refused_naming_the_field(world: World) -> None:
+    resident = world.quick_resident("13905740001")
+    response = world.post(resident, text="孩子上户口\x00需要什么")
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "text"
+    response = world.post(resident, address="甲街道\x001号")
+    assert response.json()["error"]["field"] == "address"
+    request = world.posted(resident)["id"]
+    for staff, action, body, field in (
+        ("officer_a1", "reply", {"body": "请带户口本\x00"}, "body"),
+        ("officer_a1", "close", {"resolution": "closed", "reason": "重复\x00"}, "reason"),
+        ("officer_a1", "reroute", {"unit_id": world.ids["station-B"], "reason": "\x00"}, "reason"),
+    ):
+        response = world.act(staff, request, action, **body)
+        assert response.status_code == 422, (action, response.text)
+        assert response.json()["error"]["field"] == field
+    response = world.client.post(f"{D}/requests/{request}/messages", json={"body": "还有\x00"}, headers=resident)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "body"
+    view = world.client.get(f"{D}/requests/{request}", headers=resident).json()
+    assert "\x00" not in str(view)
+    assert len(view["messages"]) == 1  # the request's own text only: nothing refused was stored

@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pingan.core.fields import DbId
+from pingan.core.fields import DbId, FreeText
 from pingan.core.geo import CRS, in_china
 from pingan.core.tasks.contract import Payload
 from pingan.desk.rules.kinds import TOPICS_OF, Category, PushKind, Route, Specialty, Topic
@@ -50,7 +50,7 @@ class _Located(_In):
 
 
 class OtpCreate(_In):
-    phone: str = Field(min_length=5, max_length=32)
+    phone: FreeText = Field(min_length=5, max_length=32)
 
 
 class OtpPublic(BaseModel):
@@ -64,8 +64,8 @@ class OtpPublic(BaseModel):
 
 
 class OtpVerify(_In):
-    phone: str = Field(min_length=5, max_length=32)
-    code: str = Field(min_length=4, max_length=8, pattern=r"^\d+$")
+    phone: FreeText = Field(min_length=5, max_length=32)
+    code: FreeText = Field(min_length=4, max_length=8, pattern=r"^\d+$")
 
 
 class ResidentPublic(BaseModel):
@@ -89,7 +89,7 @@ class ResidentToken(BaseModel):
 
 
 class ResidentUpdate(_Located):
-    address: str | None = Field(default=None, max_length=255)
+    address: FreeText | None = Field(default=None, max_length=255)
     tags: list[Literal["elderly", "student"]] | None = None
 
 
@@ -114,9 +114,9 @@ class OfficerCard(BaseModel):
 class DeskRequestCreate(_Located):
     category: Category
     topic: Topic | None = None
-    text: str = Field(default="", max_length=2000)
-    address: str | None = Field(default=None, max_length=255)
-    client_ref: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
+    text: FreeText = Field(default="", max_length=2000)
+    address: FreeText | None = Field(default=None, max_length=255)
+    client_ref: FreeText | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
     """An idempotency key chosen by the app: posting the same key again returns the first request."""
 
     @model_validator(mode="after")
@@ -132,11 +132,11 @@ class DeskRequestCreate(_Located):
 
 
 class MessageCreate(_Act):
-    body: str = Field(min_length=1, max_length=2000)
+    body: FreeText = Field(min_length=1, max_length=2000)
 
 
 class ReplyCreate(_Act):
-    body: str = Field(min_length=1, max_length=2000)
+    body: FreeText = Field(min_length=1, max_length=2000)
     internal: bool = False
     """A staff-only note: the resident does not see it and it is not a reply."""
 
@@ -144,25 +144,25 @@ class ReplyCreate(_Act):
 class RerouteCreate(_Act):
     unit_id: DbId
     assignee_id: DbId | None = None
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class DivertCreate(_Act):
     unit_id: DbId | None = None
     """The governance department; by default the one covering the request's place."""
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class MergeCreate(_Act):
     into_id: DbId
-    reason: str | None = Field(default=None, max_length=500)
+    reason: FreeText | None = Field(default=None, max_length=500)
 
 
 class CloseCreate(_Act):
     resolution: Literal["resolved", "closed"] = "resolved"
-    answer: str | None = Field(default=None, min_length=1, max_length=2000)
+    answer: FreeText | None = Field(default=None, min_length=1, max_length=2000)
     """The final answer to the resident (posted as a reply before closing)."""
-    reason: str | None = Field(default=None, max_length=500)
+    reason: FreeText | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _reason_to_close(self) -> Self:
@@ -177,7 +177,7 @@ class AssignCreate(_Act):
 
 class RateCreate(_Act):
     rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=500)
+    comment: FreeText | None = Field(default=None, max_length=500)
 
 
 class MessagePublic(BaseModel):
@@ -309,7 +309,7 @@ class RequestPage(BaseModel):
 
 class RoutingRuleCreate(_In):
     priority: int = Field(default=100, ge=0, le=10_000)
-    name: str = Field(default="", max_length=100)
+    name: FreeText = Field(default="", max_length=100)
     category: Category | None = None
     topic: Topic | None = None
     area_id: DbId | None = None
@@ -318,12 +318,12 @@ class RoutingRuleCreate(_In):
     unit_id: DbId | None = None
     triage: bool = True
     active: bool = True
-    note: str | None = Field(default=None, max_length=500)
+    note: FreeText | None = Field(default=None, max_length=500)
 
 
 class RoutingRuleUpdate(_In):
     priority: int | None = Field(default=None, ge=0, le=10_000)
-    name: str | None = Field(default=None, max_length=100)
+    name: FreeText | None = Field(default=None, max_length=100)
     category: Category | None = None
     topic: Topic | None = None
     area_id: DbId | None = None
@@ -332,7 +332,7 @@ class RoutingRuleUpdate(_In):
     unit_id: DbId | None = None
     triage: bool | None = None
     active: bool | None = None
-    note: str | None = Field(default=None, max_length=500)
+    note: FreeText | None = Field(default=None, max_length=500)
 
 
 class RoutingRulePublic(BaseModel):
@@ -355,7 +355,7 @@ class RoutingRulePublic(BaseModel):
 class RoutePreview(_Located):
     category: Category
     topic: Topic | None = None
-    address: str | None = Field(default=None, max_length=255)
+    address: FreeText | None = Field(default=None, max_length=255)
 
 
 class RouteDecisionPublic(BaseModel):
@@ -376,10 +376,10 @@ class RouteDecisionPublic(BaseModel):
 
 class OfficerUpdate(_In):
     area_id: DbId
-    hours: str = Field(default="工作日 08:30-17:30", max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    office: str | None = Field(default=None, max_length=200)
-    intro: str | None = Field(default=None, max_length=500)
+    hours: FreeText = Field(default="工作日 08:30-17:30", max_length=100)
+    contact_phone: FreeText | None = Field(default=None, max_length=32)
+    office: FreeText | None = Field(default=None, max_length=200)
+    intro: FreeText | None = Field(default=None, max_length=500)
     active: bool = True
 
 
@@ -397,11 +397,11 @@ class OfficerPublic(BaseModel):
 
 
 class RobotCreate(_In):
-    name: str = Field(default="", max_length=100)
+    name: FreeText = Field(default="", max_length=100)
     unit_id: DbId | None = None
     user_id: DbId | None = None
-    webhook: str = Field(min_length=10, max_length=500, pattern=r"^https?://")
-    secret: str | None = Field(default=None, max_length=200)
+    webhook: FreeText = Field(min_length=10, max_length=500, pattern=r"^https?://")
+    secret: FreeText | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
     def _owner(self) -> Self:
@@ -426,16 +426,16 @@ class RobotPublic(BaseModel):
 
 
 class PushTemplateCreate(_In):
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")
+    code: FreeText = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")
     kind: PushKind
-    title: str = Field(min_length=1, max_length=100)
-    body: str = Field(min_length=1, max_length=2000)
+    title: FreeText = Field(min_length=1, max_length=100)
+    body: FreeText = Field(min_length=1, max_length=2000)
 
 
 class PushTemplateUpdate(_In):
     kind: PushKind | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=100)
-    body: str | None = Field(default=None, min_length=1, max_length=2000)
+    title: FreeText | None = Field(default=None, min_length=1, max_length=100)
+    body: FreeText | None = Field(default=None, min_length=1, max_length=2000)
     active: bool | None = None
 
 
@@ -453,8 +453,8 @@ class PushTemplatePublic(BaseModel):
 class PushCreate(_In):
     template_id: DbId | None = None
     kind: PushKind | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=100)
-    body: str | None = Field(default=None, min_length=1, max_length=2000)
+    title: FreeText | None = Field(default=None, min_length=1, max_length=100)
+    body: FreeText | None = Field(default=None, min_length=1, max_length=2000)
     area_ids: list[DbId] = Field(default_factory=list, max_length=200)
     polygon: dict[str, Any] | None = None
     """A GeoJSON Polygon or MultiPolygon drawn on the map."""

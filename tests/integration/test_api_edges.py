@@ -202,3 +202,22 @@ def test_a_nul_in_a_request_its_replies_or_its_messages_is_refused_naming_the_fi
     view = world.client.get(f"{D}/requests/{request}", headers=resident).json()
     assert "\x00" not in str(view)
     assert len(view["messages"]) == 1  # the request's own text only: nothing refused was stored
+
+
+# -- LIKE wildcards ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", ["%", "_", "\\"])
+def test_a_search_for_a_wildcard_finds_only_text_that_holds_it(world: World, q: str) -> None:
+    admin = world.staff("admin")
+    world.posted(world.quick_resident("13905740001"))
+    created = world.client.post(
+        "/api/v1/fraud/indicators", json={"kind": "phone", "value": "13800138000"}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    tasks = world.client.get("/api/v1/tasks", params={"q": q}, headers=admin).json()
+    assert tasks["total"] == 0
+    assert world.client.get("/api/v1/tasks", headers=admin).json()["total"] == 1
+    indicators = world.client.get("/api/v1/fraud/indicators", params={"q": q}, headers=admin).json()
+    assert indicators == []
+    assert len(world.client.get("/api/v1/fraud/indicators", params={"q": "138"}, headers=admin).json()) == 1

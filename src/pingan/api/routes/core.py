@@ -14,6 +14,7 @@ from pingan import __version__
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
 from pingan.bootstrap import Services
+from pingan.core.db import containing
 from pingan.core.errors import BadInput
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor, authenticate, issue_token
@@ -246,8 +247,7 @@ def list_tasks(
     if overdue:
         query = query.where(services.tasks.overdue_clause(now))
     if q is not None:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Task.title.like(f"%{escaped}%", escape="\\"))
+        query = query.where(containing(Task.title, q))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     tasks = list(session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)))
     units, users = _names(session, tasks)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.core.db import containing
 from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.fields import DbId
 from pingan.core.identifiers import IdentifierKind
@@ -127,7 +128,7 @@ def list_indicators(
     if kind is not None:
         query = query.where(Indicator.kind == kind.value)
     if q:
-        query = query.where(Indicator.value.contains(q))
+        query = query.where(containing(Indicator.value, q))
     return [_indicator_public(r) for r in session.scalars(query)]
 
 

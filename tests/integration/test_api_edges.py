@@ -7,6 +7,7 @@ wildcards, bodies that are not JSON, and an unexpected error's answer.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -21,6 +22,7 @@ from fastapi import Request
 
 from pingan.api.app import create_app
 from pingan.core.db import Database
+from pingan.fraud.models import FraudEvent
 from tests.integration.test_desk_api import D, World, build_world
 
 TOO_BIG = 2**63
@@ -221,3 +223,41 @@ def test_a_search_for_a_wildcard_finds_only_text_that_holds_it(world: World, q: 
     indicators = world.client.get("/api/v1/fraud/indicators", params={"q": q}, headers=admin).json()
     assert indicators == []
     assert len(world.client.get("/api/v1/fraud/indicators", params={"q": "138"}, headers=admin).json()) == 1
+
+
+# -- intake bodies -------------------------------------------------------------------------------------
+
+EVENT = {
+    "id": "tel-1",
+    "source": "telecom",
+    "kind": "call",
+    "at": "2026-11-23T09:00:00+08:00",
+    "subject_phone": "13905740001",
+}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_an_event_batch_that_is_not_json_is_a_415_naming_its_content_type(
+    world: World, content_type: str | None
+) -> None:
+    headers = {**world.staff("analyst"), **({"content-type": content_type} if content_type else {})}
+    response = world.client.post("/api/v1/fraud/events", content=json.dumps([EVENT]).encode(), headers=headers)
+    assert response.status_code == 415, response.text
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_media_type"
+    assert (content_type or "无 Content-Type") in error["message"]
+    assert world.count(FraudEvent) == 0
+
+
+def test_items_of_a_batch_that_are_not_objects_are_reported_as_such_by_index(world: World) -> None:
+    response = world.client.post("/api/v1/fraud/events", json=[42, None, EVENT, "x"], headers=world.staff("analyst"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [(r["index"], r["error"]["code"], r["error"]["field"]) for r in body["rejected"]] == [
+        (0, "not_an_object", None),
+        (1, "not_an_object", None),
+        (3, "not_an_object", None),
+    ]
+    assert "number" in body["rejected"][0]["error"]["message"]
+    assert "null" in body["rejected"][1]["error"]["message"]

@@ -5,6 +5,7 @@
      ├─ Forbidden             403
      ├─ NotFound              404
      ├─ Conflict              409 (state or duplicate)
+     ├─ UnsupportedMediaType  415 (the body is not in a format the endpoint reads)
      ├─ BadInput              422 (a field is wrong)
      ├─ RateLimited           429 (with `retry_after` seconds)
      ├─ Unavailable           503 (an outside service did not answer)
@@ -50,6 +51,11 @@ class Forbidden(PinganError):
 class Conflict(PinganError):
     status = 409
     code = "conflict"
+
+
+class UnsupportedMediaType(PinganError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class BadInput(PinganError):

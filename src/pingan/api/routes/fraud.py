@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.core.db import containing
-from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
 from pingan.core.fields import DbId
 from pingan.core.identifiers import IdentifierKind
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
@@ -60,6 +60,7 @@ _EVENTS_SCHEMA = {
         200: {"description": "Accepted (some items may be rejected, each naming its field)"},
         422: {"description": "Nothing in the batch was valid"},
         413: {"description": "Body or batch too large"},
+        415: {"description": "The body is not JSON (its Content-Type is named)"},
     },
 )
 async def post_events(request: Request, services: ServicesDep, user: CurrentUser) -> JSONResponse:
@@ -69,6 +70,14 @@ async def post_events(request: Request, services: ServicesDep, user: CurrentUser
     A replay of an already-stored (source, id) counts as a duplicate and creates nothing.
     """
     require(user, *INTAKE_ROLES)
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        # A body sent as text or a form is a client's mistake about the format, not a batch to guess at.
+        raise UnsupportedMediaType(
+            f"请求体须为 JSON（Content-Type: application/json），收到 {content_type[:100] or '无 Content-Type'}",
+            field="content-type",
+        )
     raw = await request.body()
     try:
         body = orjson.loads(raw)
@@ -92,9 +101,7 @@ async def post_events(request: Request, services: ServicesDep, user: CurrentUser
         )
     from starlette.concurrency import run_in_threadpool
 
-    result = await run_in_threadpool(
-        services.intake.ingest, [i if isinstance(i, dict) else {"__not_an_object__": i} for i in items]
-    )
+    result = await run_in_threadpool(services.intake.ingest, items)
     status = 200 if (result.accepted or result.duplicates) else 422
     body_out = result.as_dict()
     if status == 422:

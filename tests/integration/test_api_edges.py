@@ -22,8 +22,11 @@ from fastapi import Request
 
 from pingan.api.app import create_app
 from pingan.core.db import Database
+from pingan.core.identifiers import mask_phone
+from pingan.core.identity import create_user
+from pingan.core.models import Role
 from pingan.fraud.models import FraudEvent
-from tests.integration.test_desk_api import D, World, build_world
+from tests.integration.test_desk_api import POINT_A1, POINT_B, T0, D, World, build_world
 
 TOO_BIG = 2**63
 
@@ -261,3 +264,88 @@ def test_items_of_a_batch_that_are_not_objects_are_reported_as_such_by_index(wor
     ]
     assert "number" in body["rejected"][0]["error"]["message"]
     assert "null" in body["rejected"][1]["error"]["message"]
+
+
+# -- scope ---------------------------------------------------------------------------------------------
+
+
+def _template(world: World, who: str, code: str) -> httpx.Response:
+    body = {"code": code, "kind": "fraud", "title": "警惕冒充公检法", "body": "{area}居民请注意"}
+    response: httpx.Response = world.client.post(f"{D}/push-templates", json=body, headers=world.staff(who))
+    return response
+
+
+def test_a_county_template_is_the_centres_and_a_stations_template_its_own(world: World) -> None:
+    with world.services.db.session() as session:
+        head_b = create_user(
+            session,
+            "head_b",
+            None,
+            role=Role.STATION_HEAD,
+            display_name="乙所长",
+            unit_id=world.ids["station-B"],
+            now=T0,
+        )
+        world.users["head_b"] = head_b.id
+    county = _template(world, "commander", "county-fraud").json()
+    assert county["unit_id"] is None
+    own = _template(world, "head_a", "a-fraud").json()
+    assert own["unit_id"] == world.ids["station-A"]
+    url = f"{D}/push-templates"
+    refused = world.client.patch(f"{url}/{county['id']}", json={"active": False}, headers=world.staff("head_a"))
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["field"] == "template_id"
+    other = world.client.patch(f"{url}/{own['id']}", json={"title": "改"}, headers=world.staff("head_b"))
+    assert other.status_code == 404  # another station's template is not theirs to see
+    edited = world.client.patch(f"{url}/{own['id']}", json={"title": "本所提醒"}, headers=world.staff("head_a"))
+    assert edited.status_code == 200, edited.text
+    assert (
+        world.client.patch(f"{url}/{own['id']}", json={"active": False}, headers=world.staff("admin")).status_code
+        == 200
+    )
+    listed = world.client.get(url, params={"include_inactive": True}, headers=world.staff("head_b")).json()
+    assert [t["code"] for t in listed] == ["county-fraud"]
+    still = world.client.get(url, headers=world.staff("commander")).json()
+    assert [(t["code"], t["active"]) for t in still] == [("county-fraud", True)]
+    sent = world.client.post(
+        f"{D}/pushes", json={"template_id": own["id"], "area_ids": [world.ids["area-B"]]}, headers=world.staff("head_b")
+    )
+    assert sent.status_code == 404
+
+
+def test_a_station_officers_figures_count_only_their_stations_residents_requests_and_pushes(world: World) -> None:
+    world.posted(world.quick_resident("13905740001"))  # at A1
+    for phone, point in (("13905740002", POINT_A1), ("13905740003", POINT_B)):
+        me = world.quick_resident(phone)
+        assert (
+            world.client.put(f"{D}/me", json={"lon": point[0], "lat": point[1], "crs": "wgs84"}, headers=me).status_code
+            == 200
+        )
+    pushed = world.client.post(
+        f"{D}/pushes",
+        json={"kind": "fraud", "title": "提醒", "body": "请注意", "area_ids": [world.ids["area-A"]]},
+        headers=world.staff("head_a"),
+    )
+    assert pushed.status_code == 201, pushed.text
+
+    def figures(who: str) -> tuple[int, int, int]:
+        body = world.client.get(f"{D}/stats", headers=world.staff(who)).json()
+        return body["registered_residents"], body["requests"], body["pushes"]
+
+    county = figures("admin")
+    assert county[1:] == (1, 1)
+    assert figures("officer_b") == (1, 0, 0)
+    assert figures("officer_a1")[1:] == (1, 1)
+    assert figures("officer_a1")[0] + figures("officer_b")[0] <= county[0]
+
+
+def test_a_station_head_lists_their_own_stations_officers_with_phones_masked(world: World) -> None:
+    listed = world.client.get(f"{D}/admin/officers", headers=world.staff("head_a")).json()
+    assert sorted(o["name"] for o in listed) == ["李警官", "王警官"]
+    assert {o["contact_phone"] for o in listed} == {mask_phone("0574-65000000")}
+    everyone = world.client.get(f"{D}/admin/officers", headers=world.staff("admin")).json()
+    assert len(everyone) == 3
+    assert {o["contact_phone"] for o in everyone} == {"0574-65000000"}
+    commander = world.client.get(f"{D}/admin/officers", headers=world.staff("commander")).json()
+    assert len(commander) == 3
+    assert "0574-65000000" not in str(commander)

@@ -447,6 +447,8 @@ class PushTemplatePublic(BaseModel):
     kind: str
     title: str
     body: str
+    unit_id: int | None = None
+    """The owning unit, whose staff may edit it; null: a county template."""
     active: bool
 
 

@@ -643,6 +643,7 @@ def stats(
         services.clock.now(),
         services.rules.section(DeskRules),
         scope=None if scope.county_wide else queue_clause(scope),
+        within=scope,
     )
 
 

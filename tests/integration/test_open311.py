@@ -395,6 +395,12 @@ MALFORMED: list[tuple[str, dict[str, str], int, str]] = [
     ("a landline", {"service_code": "hazard", **DONGMEN, "phone": "0574-65721234"}, 400, "phone"),
     ("description too long", {"service_code": "hazard", **DONGMEN, "description": "坑" * 4001}, 400, "4000"),
     (
+        "a NUL in the description",
+        {"service_code": "hazard", **DONGMEN, "description": "路面\x00塌陷"},
+        400,
+        "description",
+    ),
+    (
         "media_url not a link",
         {"service_code": "hazard", **DONGMEN, "media_url": "file:///etc/passwd"},
         400,

@@ -82,6 +82,41 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body.body})
 
 
+class Crashes:
+    """An unexpected error answers a clean 500 in the one error shape, and the connection stays usable.
+
+    Starlette's `ServerErrorMiddleware` (where an `exception_handler(Exception)` is installed) sends the
+    handler's response and then re-raises, so that servers can log; uvicorn, seeing the exception after a
+    response started, closes the connection, and a keep-alive client's next request fails. Caught here,
+    the error is logged once and the server sees a finished request. An error after the response started
+    cannot be answered any more: it goes on to the server, which must close the half-sent response.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error: %s %s", scope.get("method"), scope.get("path"))
+            response = JSONResponse(error_body("internal_error", "服务器内部错误，已记录"), status_code=500)
+            await response(scope, receive, send)
+
+
 # Some hosts map .js to text/plain, which browsers refuse for modules.
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("text/css", ".css")
@@ -157,11 +192,6 @@ def create_app(services: Services) -> FastAPI:
     async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
         return JSONResponse(error_body("conflict", "记录已被他人或系统更新，请刷新后重试"), status_code=409)
 
-    @app.exception_handler(Exception)
-    async def _crash(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return JSONResponse(error_body("internal_error", "服务器内部错误，已记录"), status_code=500)
-
     from pingan.api.routes import core as core_routes
     from pingan.api.routes import desk as desk_routes
     from pingan.api.routes import fraud as fraud_routes
@@ -190,6 +220,7 @@ def create_app(services: Services) -> FastAPI:
     # X-Forwarded-For is believed only from the configured proxies (none by default); behind them the client
     # address (`pingan.api.deps.client_address`) is the forwarded one, taken right to left past trusted hops.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(services.settings.trusted_proxies))
+    app.add_middleware(Crashes)  # outside BodyLimit and the proxy headers: it answers for them too
 
     from pingan.api import observability
 

@@ -28,8 +28,9 @@ from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Engine, MetaData, Ta
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -368,3 +369,12 @@ def insert_values_ignoring_duplicates(
             else:
                 stored += max(0, result.rowcount)
     return stored, out
+
+
+def containing(column: ColumnElement[str] | InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
+    """`column` holds `text` as typed: the `%` and `_` of a user's search are letters, not LIKE wildcards.
+
+    Every text filter goes through here, so no search can forget to escape (SQLAlchemy's `autoescape`
+    escapes the pattern and says which escape character it used, on every dialect).
+    """
+    return column.contains(text, autoescape=True)

@@ -5,6 +5,7 @@
      ├─ Forbidden             403
      ├─ NotFound              404
      ├─ Conflict              409 (state or duplicate)
+     ├─ UnsupportedMediaType  415 (the body is not in a format the endpoint reads)
      ├─ BadInput              422 (a field is wrong)
      ├─ RateLimited           429 (with `retry_after` seconds)
      ├─ Unavailable           503 (an outside service did not answer)
@@ -52,6 +53,11 @@ class Conflict(PinganError):
     code = "conflict"
 
 
+class UnsupportedMediaType(PinganError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class BadInput(PinganError):
     status = 422
     code = "invalid"
@@ -87,7 +93,9 @@ def field_of(error: Any, union_tags: frozenset[str] = frozenset()) -> str | None
     named = getattr(ctx.get("error"), "field", None)
     if isinstance(named, str):
         return named
-    loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc[:1] == ["body"]:  # FastAPI's prefix only: a field may itself be called `body` (a reply's text)
+        loc = loc[1:]
     if len(loc) > 1 and loc[0] in union_tags:
         loc = loc[1:]
     return ".".join(loc) or None

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from pingan.core.clock import Clock
 from pingan.core.db import Database
 from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.identifiers import mask_phone
 from pingan.core.identity import Actor
-from pingan.core.models import Area, Role, Unit, UnitKind, User
+from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Unit, UnitKind, User
 from pingan.desk.directory import DirectoryCache, rule_of
 from pingan.desk.models import DeskOfficer, DeskRoutingRule, DingTalkRobot, DingTalkSend
 from pingan.desk.places import Places
@@ -86,6 +87,12 @@ class DeskAdmin:
         return out
 
     def _validate(self, session: Session, rule: RouteRule) -> None:
+        # An update has already set the row's new ids: an autoflush before they are checked would send
+        # a missing one to the database, whose foreign key refuses it with an IntegrityError (a 500).
+        with session.no_autoflush:
+            self._check_rule(session, rule)
+
+    def _check_rule(self, session: Session, rule: RouteRule) -> None:
         try:
             check_rule(rule)
         except RuleError as exc:
@@ -180,13 +187,16 @@ class DeskAdmin:
         query = select(DeskOfficer, User).join(User, User.id == DeskOfficer.user_id).order_by(DeskOfficer.id)
         if area_id is not None:
             query = query.where(DeskOfficer.area_id == area_id)
+        if actor.role not in COUNTY_WIDE_ROLES:  # a station head: the station's own officers
+            query = query.where(User.unit_id == actor.unit_id)
         rows = session.execute(query).all()
         names = (
             dict(session.execute(select(Area.id, Area.name).where(Area.id.in_({c.area_id for c, _ in rows}))).all())
             if rows
             else {}
         )
-        return [_officer_public(card, user, names.get(card.area_id)) for card, user in rows]
+        reveal = actor.role is Role.ADMIN  # who maintains the cards; the others see whom to ask, not the number
+        return [_officer_public(card, user, names.get(card.area_id), reveal=reveal) for card, user in rows]
 
     def set_officer(self, actor: Actor, user_id: int, body: OfficerUpdate) -> OfficerPublic:
         """Make a user the community officer of an area, with the card residents see."""
@@ -250,7 +260,7 @@ class DeskAdmin:
         self.on_robots_changed()
 
 
-def _officer_public(card: DeskOfficer, user: User, area: str | None) -> OfficerPublic:
+def _officer_public(card: DeskOfficer, user: User, area: str | None, *, reveal: bool = True) -> OfficerPublic:
     return OfficerPublic(
         user_id=user.id,
         name=user.display_name,
@@ -258,7 +268,7 @@ def _officer_public(card: DeskOfficer, user: User, area: str | None) -> OfficerP
         area_id=card.area_id,
         area=area,
         hours=card.hours,
-        contact_phone=card.contact_phone,
+        contact_phone=card.contact_phone if reveal or card.contact_phone is None else mask_phone(card.contact_phone),
         office=card.office,
         intro=card.intro,
         active=card.active,

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from pingan.core.models import Area, Unit, User
+from pingan.core.scope import Scope
 from pingan.desk.models import DeskPush, DeskRequest, DeskResident, Resolution
 from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import iso_week
@@ -87,11 +88,13 @@ def desk_figures(
     rules: DeskRules,
     *,
     scope: ColumnElement[bool] | None = None,
+    within: Scope | None = None,
     merged: bool = False,
 ) -> dict[str, Any]:
     """Figures of the requests that arrived in `period` (merged duplicates left out unless `merged`).
 
-    `scope` limits them to the user's jurisdiction. Officers are credited with the requests they handle
+    `scope` limits them to the user's jurisdiction; `within` (the user's scope, None for county-wide roles)
+    limits the residents to those living in its stations and the pushes to those its units' staff sent. Officers are credited with the requests they handle
     (the task's assignee); units with those they handle now. The score is comparable: satisfaction is
     pulled toward the county mean (see `pingan.desk.rules.scoring.score`).
     """
@@ -151,17 +154,22 @@ def desk_figures(
     for rank, row in enumerate(per_officer, start=1):
         row["rank"] = rank
     by_category = dict(session.execute(select(r.category, func.count()).where(where).group_by(r.category)).all())
+    living: ColumnElement[bool] = true()
+    sent: ColumnElement[bool] = true()
+    if within is not None and not within.county_wide:
+        living = DeskResident.station_id.in_(within.area_ids)
+        sent = DeskPush.created_by.in_(select(User.id).where(User.unit_id.in_(within.unit_ids)))
     residents = session.scalar(
-        select(func.count()).select_from(DeskResident).where(DeskResident.registered_at < period.end)
+        select(func.count()).select_from(DeskResident).where(DeskResident.registered_at < period.end, living)
     )
     new_residents = session.scalar(
         select(func.count())
         .select_from(DeskResident)
-        .where(DeskResident.registered_at >= period.start, DeskResident.registered_at < period.end)
+        .where(DeskResident.registered_at >= period.start, DeskResident.registered_at < period.end, living)
     )
     pushes = session.execute(
         select(func.count(DeskPush.id), func.coalesce(func.sum(DeskPush.delivered), 0)).where(
-            DeskPush.created_at >= period.start, DeskPush.created_at < period.end
+            DeskPush.created_at >= period.start, DeskPush.created_at < period.end, sent
         )
     ).one()
     return {

@@ -246,6 +246,8 @@ class DeskPushTemplate(Base):
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
     """May hold ``{area}`` and ``{date}``, filled in when sent."""
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    """The owning unit, whose staff may edit it; None: a county template, the county-wide roles'."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

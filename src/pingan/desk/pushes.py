@@ -71,6 +71,7 @@ class PushService:
                 kind=body.kind,
                 title=body.title,
                 body=body.body,
+                unit_id=_owning_unit(actor),
                 active=True,
                 created_at=now,
                 updated_at=now,
@@ -83,8 +84,10 @@ class PushService:
         _require_pusher(actor)
         with self.db.session() as session:
             row = session.get(DeskPushTemplate, template_id)
-            if row is None:
+            if row is None or not _may_use(actor, row):
                 raise NotFound("模板不存在", field="template_id")
+            if actor.role not in COUNTY_WIDE_ROLES and row.unit_id != actor.unit_id:
+                raise Forbidden("县级模板由中心维护，本单位只能修改自己的模板", field="template_id")
             for key, value in body.model_dump(exclude_unset=True).items():
                 if value is None:
                     raise BadInput("不能清空该字段", field=key)
@@ -96,6 +99,8 @@ class PushService:
     def templates(self, session: Session, actor: Actor, *, include_inactive: bool = False) -> list[PushTemplatePublic]:
         _require_pusher(actor)
         query = select(DeskPushTemplate).order_by(DeskPushTemplate.id)
+        if actor.role not in COUNTY_WIDE_ROLES:  # the county's templates and the unit's own
+            query = query.where(or_(DeskPushTemplate.unit_id.is_(None), DeskPushTemplate.unit_id == actor.unit_id))
         if not include_inactive:
             query = query.where(DeskPushTemplate.active)
         return [PushTemplatePublic.model_validate(t) for t in session.scalars(query)]
@@ -108,7 +113,7 @@ class PushService:
         polygon = _polygon(body.polygon, body.crs) if body.polygon is not None else None
         now = self.clock.now()
         with self.db.session() as session:
-            kind, title, text, template_id = self._content(session, body, now)
+            kind, title, text, template_id = self._content(session, actor, body, now)
             area_ids = self._areas(session, actor, body.area_ids)
             if not area_ids and polygon is None and not body.tags and actor.role not in COUNTY_WIDE_ROLES:
                 raise Forbidden("全县推送须由中心发布，请选择辖区", field="area_ids")
@@ -150,11 +155,13 @@ class PushService:
             session.flush()
             return _public(push, read=0)
 
-    def _content(self, session: Session, body: PushCreate, now: datetime) -> tuple[PushKind, str, str, int | None]:
+    def _content(
+        self, session: Session, actor: Actor, body: PushCreate, now: datetime
+    ) -> tuple[PushKind, str, str, int | None]:
         kind, title, text, template_id = body.kind, body.title, body.body, None
         if body.template_id is not None:
             template = session.get(DeskPushTemplate, body.template_id)
-            if template is None or not template.active:
+            if template is None or not template.active or not _may_use(actor, template):
                 raise NotFound("推送模板不存在或已停用", field="template_id")
             kind = kind or template.kind
             title = title or template.title
@@ -341,6 +348,16 @@ class PushService:
 def _require_pusher(actor: Actor) -> None:
     if actor.role not in PUSH_ROLES:
         raise Forbidden("当前角色不能发布推送")
+
+
+def _owning_unit(actor: Actor) -> int | None:
+    """The unit a new template belongs to: none (the county's) when a county-wide role writes it."""
+    return None if actor.role in COUNTY_WIDE_ROLES else actor.unit_id
+
+
+def _may_use(actor: Actor, template: DeskPushTemplate) -> bool:
+    """Everyone who pushes uses the county's templates; a unit's own are its staff's (and the centres')."""
+    return actor.role in COUNTY_WIDE_ROLES or template.unit_id is None or template.unit_id == actor.unit_id
 
 
 def _polygon(raw: dict[str, Any], crs: CRS) -> Any:

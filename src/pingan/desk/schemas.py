@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pingan.core.fields import DbId, FreeText
 from pingan.core.geo import CRS, in_china
 from pingan.core.tasks.contract import Payload
 from pingan.desk.rules.kinds import TOPICS_OF, Category, PushKind, Route, Specialty, Topic
@@ -30,9 +31,6 @@ class _Act(Payload):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
-
-
 class _Located(_In):
     lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
@@ -52,7 +50,7 @@ class _Located(_In):
 
 
 class OtpCreate(_In):
-    phone: str = Field(min_length=5, max_length=32)
+    phone: FreeText = Field(min_length=5, max_length=32)
 
 
 class OtpPublic(BaseModel):
@@ -66,8 +64,8 @@ class OtpPublic(BaseModel):
 
 
 class OtpVerify(_In):
-    phone: str = Field(min_length=5, max_length=32)
-    code: str = Field(min_length=4, max_length=8, pattern=r"^\d+$")
+    phone: FreeText = Field(min_length=5, max_length=32)
+    code: FreeText = Field(min_length=4, max_length=8, pattern=r"^\d+$")
 
 
 class ResidentPublic(BaseModel):
@@ -91,7 +89,7 @@ class ResidentToken(BaseModel):
 
 
 class ResidentUpdate(_Located):
-    address: str | None = Field(default=None, max_length=255)
+    address: FreeText | None = Field(default=None, max_length=255)
     tags: list[Literal["elderly", "student"]] | None = None
 
 
@@ -116,9 +114,9 @@ class OfficerCard(BaseModel):
 class DeskRequestCreate(_Located):
     category: Category
     topic: Topic | None = None
-    text: str = Field(default="", max_length=2000)
-    address: str | None = Field(default=None, max_length=255)
-    client_ref: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
+    text: FreeText = Field(default="", max_length=2000)
+    address: FreeText | None = Field(default=None, max_length=255)
+    client_ref: FreeText | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
     """An idempotency key chosen by the app: posting the same key again returns the first request."""
 
     @model_validator(mode="after")
@@ -134,13 +132,13 @@ class DeskRequestCreate(_Located):
 
 
 class MessageCreate(_Act):
-    body: str = Field(min_length=1, max_length=2000)
+    body: FreeText = Field(min_length=1, max_length=2000)
 
 
 class ReplyBody(_Act):
     """The reply action's payload: what the resident will read."""
 
-    body: str = Field(min_length=1, max_length=2000)
+    body: FreeText = Field(min_length=1, max_length=2000)
 
 
 class ReplyCreate(ReplyBody):
@@ -153,25 +151,25 @@ class ReplyCreate(ReplyBody):
 class RerouteCreate(_Act):
     unit_id: DbId
     assignee_id: DbId | None = None
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class DivertCreate(_Act):
     unit_id: DbId | None = None
     """The governance department; by default the one covering the request's place."""
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class MergeCreate(_Act):
     into_id: DbId
-    reason: str | None = Field(default=None, max_length=500)
+    reason: FreeText | None = Field(default=None, max_length=500)
 
 
 class CloseCreate(_Act):
     resolution: Literal["resolved", "closed"] = "resolved"
-    answer: str | None = Field(default=None, min_length=1, max_length=2000)
+    answer: FreeText | None = Field(default=None, min_length=1, max_length=2000)
     """The final answer to the resident (posted as a reply before closing)."""
-    reason: str | None = Field(default=None, max_length=500)
+    reason: FreeText | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _reason_to_close(self) -> Self:
@@ -186,7 +184,7 @@ class AssignCreate(_Act):
 
 class RateCreate(_Act):
     rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=500)
+    comment: FreeText | None = Field(default=None, max_length=500)
 
 
 class MessagePublic(BaseModel):
@@ -318,30 +316,30 @@ class RequestPage(BaseModel):
 
 class RoutingRuleCreate(_In):
     priority: int = Field(default=100, ge=0, le=10_000)
-    name: str = Field(default="", max_length=100)
+    name: FreeText = Field(default="", max_length=100)
     category: Category | None = None
     topic: Topic | None = None
-    area_id: int | None = None
+    area_id: DbId | None = None
     target: Route
     specialty: Specialty | None = None
-    unit_id: int | None = None
+    unit_id: DbId | None = None
     triage: bool = True
     active: bool = True
-    note: str | None = Field(default=None, max_length=500)
+    note: FreeText | None = Field(default=None, max_length=500)
 
 
 class RoutingRuleUpdate(_In):
     priority: int | None = Field(default=None, ge=0, le=10_000)
-    name: str | None = Field(default=None, max_length=100)
+    name: FreeText | None = Field(default=None, max_length=100)
     category: Category | None = None
     topic: Topic | None = None
-    area_id: int | None = None
+    area_id: DbId | None = None
     target: Route | None = None
     specialty: Specialty | None = None
-    unit_id: int | None = None
+    unit_id: DbId | None = None
     triage: bool | None = None
     active: bool | None = None
-    note: str | None = Field(default=None, max_length=500)
+    note: FreeText | None = Field(default=None, max_length=500)
 
 
 class RoutingRulePublic(BaseModel):
@@ -364,7 +362,7 @@ class RoutingRulePublic(BaseModel):
 class RoutePreview(_Located):
     category: Category
     topic: Topic | None = None
-    address: str | None = Field(default=None, max_length=255)
+    address: FreeText | None = Field(default=None, max_length=255)
 
 
 class RouteDecisionPublic(BaseModel):
@@ -384,11 +382,11 @@ class RouteDecisionPublic(BaseModel):
 
 
 class OfficerUpdate(_In):
-    area_id: int
-    hours: str = Field(default="工作日 08:30-17:30", max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    office: str | None = Field(default=None, max_length=200)
-    intro: str | None = Field(default=None, max_length=500)
+    area_id: DbId
+    hours: FreeText = Field(default="工作日 08:30-17:30", max_length=100)
+    contact_phone: FreeText | None = Field(default=None, max_length=32)
+    office: FreeText | None = Field(default=None, max_length=200)
+    intro: FreeText | None = Field(default=None, max_length=500)
     active: bool = True
 
 
@@ -406,11 +404,11 @@ class OfficerPublic(BaseModel):
 
 
 class RobotCreate(_In):
-    name: str = Field(default="", max_length=100)
-    unit_id: int | None = None
-    user_id: int | None = None
-    webhook: str = Field(min_length=10, max_length=500, pattern=r"^https?://")
-    secret: str | None = Field(default=None, max_length=200)
+    name: FreeText = Field(default="", max_length=100)
+    unit_id: DbId | None = None
+    user_id: DbId | None = None
+    webhook: FreeText = Field(min_length=10, max_length=500, pattern=r"^https?://")
+    secret: FreeText | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
     def _owner(self) -> Self:
@@ -435,16 +433,16 @@ class RobotPublic(BaseModel):
 
 
 class PushTemplateCreate(_In):
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")
+    code: FreeText = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")
     kind: PushKind
-    title: str = Field(min_length=1, max_length=100)
-    body: str = Field(min_length=1, max_length=2000)
+    title: FreeText = Field(min_length=1, max_length=100)
+    body: FreeText = Field(min_length=1, max_length=2000)
 
 
 class PushTemplateUpdate(_In):
     kind: PushKind | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=100)
-    body: str | None = Field(default=None, min_length=1, max_length=2000)
+    title: FreeText | None = Field(default=None, min_length=1, max_length=100)
+    body: FreeText | None = Field(default=None, min_length=1, max_length=2000)
     active: bool | None = None
 
 
@@ -456,15 +454,17 @@ class PushTemplatePublic(BaseModel):
     kind: str
     title: str
     body: str
+    unit_id: int | None = None
+    """The owning unit, whose staff may edit it; null: a county template."""
     active: bool
 
 
 class PushCreate(_In):
-    template_id: int | None = None
+    template_id: DbId | None = None
     kind: PushKind | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=100)
-    body: str | None = Field(default=None, min_length=1, max_length=2000)
-    area_ids: list[int] = Field(default_factory=list, max_length=200)
+    title: FreeText | None = Field(default=None, min_length=1, max_length=100)
+    body: FreeText | None = Field(default=None, min_length=1, max_length=2000)
+    area_ids: list[DbId] = Field(default_factory=list, max_length=200)
     polygon: dict[str, Any] | None = None
     """A GeoJSON Polygon or MultiPolygon drawn on the map."""
     crs: CRS = CRS.WGS84

@@ -149,6 +149,14 @@ _KIND = {m: m.value for m in EventKind}
 _LEVEL = {m: m.value for m in Level}
 _ID_KIND = {m: m.value for m in IdentifierKind}
 _EVENT_LIST: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
+_JSON_KINDS: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    str: "string",
+    list: "array",
+}
 
 
 class FraudIntake:
@@ -191,6 +199,11 @@ class FraudIntake:
             raise TypeError("intake takes a sequence of event objects")
         for index, err in first.items():
             item = batch[index]
+            if not isinstance(item, Mapping | EventIn):
+                # Said as it is: "missing id" would send the sender looking for a field in a number.
+                kind = _JSON_KINDS.get(type(item), type(item).__name__)
+                result.rejected.append(Rejected(index, None, None, "not_an_object", f"事件须为 JSON 对象，收到 {kind}"))
+                continue
             raw_id = item.get("id") if isinstance(item, Mapping) else None
             result.rejected.append(
                 Rejected(

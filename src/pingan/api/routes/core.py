@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select, text, update
@@ -14,7 +14,9 @@ from pingan import __version__
 from pingan.api.deps import BearerToken, ClientAddress, CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
 from pingan.bootstrap import Services
+from pingan.core.db import containing
 from pingan.core.errors import BadInput, NotFound, Unauthorized
+from pingan.core.fields import DbId
 from pingan.core.identity import (
     Actor,
     hash_password,
@@ -160,7 +162,7 @@ def update_user(
     services: ServicesDep,
     session: SessionDep,
     admin: CurrentUser,
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    user_id: DbId,
     body: UserUpdate,
 ) -> UserPublic:
     """Deactivate or reactivate an account, or change its role (admin only): its tokens are revoked."""
@@ -260,7 +262,7 @@ def notifications(
 
 class MarkRead(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(default_factory=list, max_length=1000)
+    ids: list[DbId] = Field(default_factory=list, max_length=1000)
     all: bool = False
 
 
@@ -319,9 +321,6 @@ def _task_view(
     }
 
 
-DbId = Annotated[int, Query(ge=1, le=2**63 - 1)]
-
-
 @router.get("/tasks", tags=["tasks"])
 def list_tasks(
     services: ServicesDep,
@@ -362,8 +361,7 @@ def list_tasks(
     if overdue:
         query = query.where(services.tasks.overdue_clause(now))
     if q is not None:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Task.title.like(f"%{escaped}%", escape="\\"))
+        query = query.where(containing(Task.title, q))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     tasks = list(session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)))
     units, users = _names(session, tasks)
@@ -403,7 +401,7 @@ def get_task(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    task_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    task_id: DbId,
 ) -> dict[str, Any]:
     """One task with its full history (who, when, what, why)."""
     actor = Actor.of(user)
@@ -449,7 +447,7 @@ def act_on_task(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    task_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    task_id: DbId,
     body: Annotated[TaskActionIn, Body()],
 ) -> dict[str, Any]:
     """Apply any kind's action under that kind's rules (the same decision as the capability's own endpoints)."""

@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep, get_services
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized, first_problem
+from pingan.core.fields import DbId
 from pingan.core.geo import CRS
 from pingan.core.identity import Actor, user_from_token
 from pingan.core.models import Role, User
@@ -283,7 +284,7 @@ def my_requests(
     services: ServicesDep,
     session: SessionDep,
     user: CurrentUser,
-    before_id: Annotated[int | None, Query(description="Paging: ids below this one.")] = None,
+    before_id: Annotated[DbId | None, Query(description="Paging: ids below this one.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> RequestPage:
     """My own requests, newest first."""
@@ -308,7 +309,7 @@ def _own(session: Any, actor: Actor, request_id: int) -> DeskRequest:
 
 
 @resident.get("/requests/{request_id}", response_model=RequestPublic)
-def my_request(services: ServicesDep, session: SessionDep, user: CurrentUser, request_id: int) -> RequestPublic:
+def my_request(services: ServicesDep, session: SessionDep, user: CurrentUser, request_id: DbId) -> RequestPublic:
     """One of my requests with its progress: who handles it, the replies, my files."""
     actor = Actor.of(user)
     return resident_view(
@@ -332,7 +333,7 @@ def _resident_after(services: Services, actor: Actor, request_id: int) -> Reques
 
 
 @resident.post("/requests/{request_id}/messages", response_model=RequestPublic)
-def follow_up(services: ServicesDep, user: CurrentUser, request_id: int, body: MessageCreate) -> RequestPublic:
+def follow_up(services: ServicesDep, user: CurrentUser, request_id: DbId, body: MessageCreate) -> RequestPublic:
     """Add to my request; after a reply this asks again (the reply clock restarts)."""
     actor = Actor.of(user)
     services.desk.requests.follow_up(actor, request_id, body.body)
@@ -340,7 +341,7 @@ def follow_up(services: ServicesDep, user: CurrentUser, request_id: int, body: M
 
 
 @resident.post("/requests/{request_id}/rate", response_model=RequestPublic)
-def rate(services: ServicesDep, user: CurrentUser, request_id: int, body: RateCreate) -> RequestPublic:
+def rate(services: ServicesDep, user: CurrentUser, request_id: DbId, body: RateCreate) -> RequestPublic:
     """Rate the answer (1-5); rating an answered request closes it as resolved."""
     actor = Actor.of(user)
     services.desk.requests.rate(actor, request_id, body.rating, body.comment)
@@ -354,8 +355,8 @@ def rate(services: ServicesDep, user: CurrentUser, request_id: int, body: RateCr
 )
 def media(
     request: Request,
-    media_id: int,
-    v: Annotated[int | None, Query(description="Signed link: the viewer.")] = None,
+    media_id: DbId,
+    v: Annotated[DbId | None, Query(description="Signed link: the viewer.")] = None,
     exp: Annotated[int | None, Query(description="Signed link: expiry (Unix seconds).")] = None,
     sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> FileResponse:
@@ -399,15 +400,15 @@ def queue(
     state: Literal["open", "closed", "all"] = "open",
     category: Category | None = None,
     topic: Topic | None = None,
-    station_id: int | None = None,
-    unit_id: int | None = None,
+    station_id: DbId | None = None,
+    unit_id: DbId | None = None,
     route: Route | None = None,
     overdue: bool = False,
     unreplied: bool = False,
     duplicates: Annotated[bool, Query(description="Only open requests flagged as duplicates.")] = False,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
-    before_id: Annotated[int | None, Query(description="Paging (newest order): ids below this one.")] = None,
+    before_id: Annotated[DbId | None, Query(description="Paging (newest order): ids below this one.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     order: Literal["newest", "due"] = "newest",
 ) -> RequestPage:
@@ -465,7 +466,7 @@ def _staff_view(
 def staff_request(
     services: ServicesDep,
     user: CurrentUser,
-    request_id: int,
+    request_id: DbId,
     reveal: Annotated[
         bool, Query(description="Show the phone, address and free text unmasked (the read is recorded).")
     ] = False,
@@ -477,7 +478,7 @@ def staff_request(
 
 @staff.get("/requests/{request_id}/duplicates", response_model=list[RequestListItem])
 def duplicates_of(
-    services: ServicesDep, session: SessionDep, user: CurrentUser, request_id: int
+    services: ServicesDep, session: SessionDep, user: CurrentUser, request_id: DbId
 ) -> list[RequestListItem]:
     """Open requests this one was flagged as duplicating, or flagged as duplicating it: merge candidates."""
     actor = Actor.of(user)
@@ -489,21 +490,21 @@ def duplicates_of(
 
 
 @staff.post("/requests/{request_id}/sign", response_model=RequestStaffView)
-def sign(services: ServicesDep, user: CurrentUser, request_id: int) -> RequestStaffView:
+def sign(services: ServicesDep, user: CurrentUser, request_id: DbId) -> RequestStaffView:
     actor = Actor.of(user)
     services.desk.requests.sign(actor, request_id)
     return _staff_view(services, actor, request_id)
 
 
 @staff.post("/requests/{request_id}/assign", response_model=RequestStaffView)
-def assign(services: ServicesDep, user: CurrentUser, request_id: int, body: AssignCreate) -> RequestStaffView:
+def assign(services: ServicesDep, user: CurrentUser, request_id: DbId, body: AssignCreate) -> RequestStaffView:
     actor = Actor.of(user)
     services.desk.requests.assign(actor, request_id, body.assignee_id)
     return _staff_view(services, actor, request_id)
 
 
 @staff.post("/requests/{request_id}/reply", response_model=RequestStaffView)
-def reply(services: ServicesDep, user: CurrentUser, request_id: int, body: ReplyCreate) -> RequestStaffView:
+def reply(services: ServicesDep, user: CurrentUser, request_id: DbId, body: ReplyCreate) -> RequestStaffView:
     """Answer the resident (or add a staff-only note with `internal`)."""
     actor = Actor.of(user)
     services.desk.requests.reply(actor, request_id, body.body, internal=body.internal)
@@ -511,7 +512,7 @@ def reply(services: ServicesDep, user: CurrentUser, request_id: int, body: Reply
 
 
 @staff.post("/requests/{request_id}/reroute", response_model=RequestStaffView)
-def reroute(services: ServicesDep, user: CurrentUser, request_id: int, body: RerouteCreate) -> RequestStaffView:
+def reroute(services: ServicesDep, user: CurrentUser, request_id: DbId, body: RerouteCreate) -> RequestStaffView:
     """Hand the request to another unit (the command centre's triage, or "not ours"); a reason is required."""
     actor = Actor.of(user)
     services.desk.requests.reroute(actor, request_id, body.unit_id, body.reason, assignee_id=body.assignee_id)
@@ -519,7 +520,7 @@ def reroute(services: ServicesDep, user: CurrentUser, request_id: int, body: Rer
 
 
 @staff.post("/requests/{request_id}/divert", response_model=RequestStaffView)
-def divert(services: ServicesDep, user: CurrentUser, request_id: int, body: DivertCreate) -> RequestStaffView:
+def divert(services: ServicesDep, user: CurrentUser, request_id: DbId, body: DivertCreate) -> RequestStaffView:
     """Divert a non-police matter to a governance department (by default the one covering its place)."""
     actor = Actor.of(user)
     services.desk.requests.divert(actor, request_id, body.reason, body.unit_id)
@@ -535,7 +536,7 @@ def _visible_after(services: Services, actor: Actor, request_id: int) -> Request
 
 
 @staff.post("/requests/{request_id}/merge", response_model=RequestStaffView)
-def merge(services: ServicesDep, user: CurrentUser, request_id: int, body: MergeCreate) -> RequestStaffView:
+def merge(services: ServicesDep, user: CurrentUser, request_id: DbId, body: MergeCreate) -> RequestStaffView:
     """Merge this duplicate into an open request; its resident then follows that one's answers."""
     actor = Actor.of(user)
     services.desk.requests.merge(actor, request_id, body.into_id, body.reason)
@@ -543,7 +544,7 @@ def merge(services: ServicesDep, user: CurrentUser, request_id: int, body: Merge
 
 
 @staff.post("/requests/{request_id}/close", response_model=RequestStaffView)
-def close(services: ServicesDep, user: CurrentUser, request_id: int, body: CloseCreate) -> RequestStaffView:
+def close(services: ServicesDep, user: CurrentUser, request_id: DbId, body: CloseCreate) -> RequestStaffView:
     """Close: `resolved` with (or after) the final answer, or `closed` with a reason."""
     actor = Actor.of(user)
     services.desk.requests.close(actor, request_id, resolution=body.resolution, answer=body.answer, reason=body.reason)
@@ -565,12 +566,12 @@ def create_rule(services: ServicesDep, user: CurrentUser, body: RoutingRuleCreat
 
 
 @admin.patch("/routing-rules/{rule_id}", response_model=RoutingRulePublic)
-def update_rule(services: ServicesDep, user: CurrentUser, rule_id: int, body: RoutingRuleUpdate) -> RoutingRulePublic:
+def update_rule(services: ServicesDep, user: CurrentUser, rule_id: DbId, body: RoutingRuleUpdate) -> RoutingRulePublic:
     return services.desk.admin.update_rule(Actor.of(user), rule_id, body)
 
 
 @admin.delete("/routing-rules/{rule_id}", status_code=204)
-def delete_rule(services: ServicesDep, user: CurrentUser, rule_id: int) -> Response:
+def delete_rule(services: ServicesDep, user: CurrentUser, rule_id: DbId) -> Response:
     services.desk.admin.delete_rule(Actor.of(user), rule_id)
     return Response(status_code=204)
 
@@ -585,13 +586,13 @@ def preview_route(
 
 @admin.get("/officers", response_model=list[OfficerPublic])
 def officers(
-    services: ServicesDep, session: SessionDep, user: CurrentUser, area_id: int | None = None
+    services: ServicesDep, session: SessionDep, user: CurrentUser, area_id: DbId | None = None
 ) -> list[OfficerPublic]:
     return services.desk.admin.officers(session, Actor.of(user), area_id=area_id)
 
 
 @admin.put("/officers/{user_id}", response_model=OfficerPublic)
-def set_officer(services: ServicesDep, user: CurrentUser, user_id: int, body: OfficerUpdate) -> OfficerPublic:
+def set_officer(services: ServicesDep, user: CurrentUser, user_id: DbId, body: OfficerUpdate) -> OfficerPublic:
     """Make an officer the community officer of an area, with the card residents see."""
     return services.desk.admin.set_officer(Actor.of(user), user_id, body)
 
@@ -608,7 +609,7 @@ def add_robot(services: ServicesDep, user: CurrentUser, body: RobotCreate) -> Ro
 
 
 @admin.delete("/dingtalk-robots/{robot_id}", status_code=204)
-def remove_robot(services: ServicesDep, user: CurrentUser, robot_id: int) -> Response:
+def remove_robot(services: ServicesDep, user: CurrentUser, robot_id: DbId) -> Response:
     services.desk.admin.remove_robot(Actor.of(user), robot_id)
     return Response(status_code=204)
 
@@ -643,6 +644,7 @@ def stats(
         services.clock.now(),
         services.rules.section(DeskRules),
         scope=None if scope.county_wide else queue_clause(scope),
+        within=scope,
     )
 
 
@@ -654,7 +656,7 @@ def topics(
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
     weeks: Annotated[int, Query(ge=1, le=53)] = 8,
-    station_id: Annotated[list[int] | None, Query()] = None,
+    station_id: Annotated[list[DbId] | None, Query()] = None,
     top: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> dict[str, Any]:
     """Top topics per local week, county-wide and per station, with the change from the week before."""
@@ -691,7 +693,7 @@ def create_template(services: ServicesDep, user: CurrentUser, body: PushTemplate
 
 @pushes.patch("/push-templates/{template_id}", response_model=PushTemplatePublic)
 def update_template(
-    services: ServicesDep, user: CurrentUser, template_id: int, body: PushTemplateUpdate
+    services: ServicesDep, user: CurrentUser, template_id: DbId, body: PushTemplateUpdate
 ) -> PushTemplatePublic:
     return services.desk.pushes.update_template(Actor.of(user), template_id, body)
 
@@ -702,7 +704,7 @@ def inbox(
     session: SessionDep,
     user: CurrentUser,
     unread: bool = False,
-    before_id: int | None = None,
+    before_id: DbId | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[InboxItem]:
     """My alerts, newest first."""
@@ -710,7 +712,7 @@ def inbox(
 
 
 @pushes.post("/pushes/inbox/{delivery_id}/read", status_code=204)
-def read_alert(services: ServicesDep, user: CurrentUser, delivery_id: int) -> Response:
+def read_alert(services: ServicesDep, user: CurrentUser, delivery_id: DbId) -> Response:
     services.desk.pushes.mark_read(Actor.of(user), delivery_id)
     return Response(status_code=204)
 
@@ -734,9 +736,9 @@ def push_records(
     services: ServicesDep,
     session: SessionDep,
     user: CurrentUser,
-    push_id: int,
+    push_id: DbId,
     status: DeliveryStatus | None = None,
-    after_id: int | None = None,
+    after_id: DbId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     """One push: counts (targeted, delivered, held, read) and its delivery records."""

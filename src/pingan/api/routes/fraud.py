@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
-from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.db import containing
+from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
+from pingan.core.fields import DbId
 from pingan.core.identifiers import IdentifierKind, mask_free_text
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
 from pingan.core.scope import REVEAL_ROLES
@@ -58,6 +60,7 @@ _EVENTS_SCHEMA = {
         200: {"description": "Accepted (some items may be rejected, each naming its field)"},
         422: {"description": "Nothing in the batch was valid"},
         413: {"description": "Body or batch too large"},
+        415: {"description": "The body is not JSON (its Content-Type is named)"},
     },
 )
 async def post_events(request: Request, services: ServicesDep, user: CurrentUser) -> JSONResponse:
@@ -67,6 +70,14 @@ async def post_events(request: Request, services: ServicesDep, user: CurrentUser
     A replay of an already-stored (source, id) counts as a duplicate and creates nothing.
     """
     require(user, *INTAKE_ROLES)
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        # A body sent as text or a form is a client's mistake about the format, not a batch to guess at.
+        raise UnsupportedMediaType(
+            f"请求体须为 JSON（Content-Type: application/json），收到 {content_type[:100] or '无 Content-Type'}",
+            field="content-type",
+        )
     raw = await request.body()
     try:
         body = orjson.loads(raw)
@@ -90,9 +101,7 @@ async def post_events(request: Request, services: ServicesDep, user: CurrentUser
         )
     from starlette.concurrency import run_in_threadpool
 
-    result = await run_in_threadpool(
-        services.intake.ingest, [i if isinstance(i, dict) else {"__not_an_object__": i} for i in items]
-    )
+    result = await run_in_threadpool(services.intake.ingest, items)
     status = 200 if (result.accepted or result.duplicates) else 422
     body_out = result.as_dict()
     if status == 422:
@@ -126,7 +135,7 @@ def list_indicators(
     if kind is not None:
         query = query.where(Indicator.kind == kind.value)
     if q:
-        query = query.where(Indicator.value.contains(q))
+        query = query.where(containing(Indicator.value, q))
     return [_indicator_public(r) for r in session.scalars(query)]
 
 
@@ -141,7 +150,7 @@ def create_indicator(
 
 
 @router.delete("/indicators/{indicator_id}", status_code=204)
-def delete_indicator(session: SessionDep, user: CurrentUser, indicator_id: int) -> None:
+def delete_indicator(session: SessionDep, user: CurrentUser, indicator_id: DbId) -> None:
     """Take an indicator off the list (kept for history, no longer matched)."""
     require(user, Role.ADMIN, Role.ANALYST)
     row = session.get(Indicator, indicator_id)
@@ -161,9 +170,9 @@ def get_warnings(
     scope: ScopeDep,
     status: WarningStatus | None = None,
     level: Level | None = None,
-    area_id: int | None = None,
+    area_id: DbId | None = None,
     since: AwareDatetime | None = None,
-    before_id: Annotated[int | None, Query(description="Paging: ids below this one.")] = None,
+    before_id: Annotated[DbId | None, Query(description="Paging: ids below this one.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The warning queue, newest first, personal data masked. Station staff see their station only."""
@@ -190,7 +199,7 @@ def _may_read_warnings(user: User) -> None:
         raise Forbidden("当前角色不能查看预警")
 
 
-def _visible_warning(session: Session, scope: Any, warning_id: int) -> FraudWarning:
+def _visible_warning(session: Session, scope: Any, warning_id: DbId) -> FraudWarning:
     warning = session.get(FraudWarning, warning_id)
     if warning is None or not scope.covers(unit_id=warning.unit_id, area_id=warning.area_id):
         raise NotFound("预警不存在或不在本单位辖区", field="warning_id")
@@ -203,7 +212,7 @@ def get_warning(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    warning_id: int,
+    warning_id: DbId,
     reveal: Annotated[bool, Query(description="Show unmasked personal data (the read is recorded).")] = False,
     purpose: Annotated[str, Query(max_length=200)] = "劝阻联系",
 ) -> dict[str, Any]:
@@ -262,7 +271,7 @@ def get_warning_by_task(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    task_id: int,
+    task_id: DbId,
     reveal: bool = False,
     purpose: Annotated[str, Query(max_length=200)] = "劝阻联系",
 ) -> dict[str, Any]:
@@ -280,7 +289,7 @@ def figures(
     scope: ScopeDep,
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-    area_id: int | None = None,
+    area_id: DbId | None = None,
 ) -> dict[str, Any]:
     """Warnings, dissuasions (劝阻成功数), money protected (挽回损失) and deadlines met, per station and period."""
     _may_read_warnings(user)

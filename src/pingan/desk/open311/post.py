@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pingan.core.errors import BadInput
+from pingan.core.fields import refuse_nul
 from pingan.core.geo import in_china
 from pingan.desk.open311.catalog import TOPIC_ATTRIBUTE, Service, service
 from pingan.desk.otp import mobile_number
@@ -73,6 +74,19 @@ def _first(fields: Mapping[str, Sequence[str]], name: str) -> str | None:
         if value.strip():
             return value.strip()
     return None
+
+
+def _with_nul(fields: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
+    """The fields holding a NUL character, checked before anything else: none of them may be stored."""
+    refused: list[tuple[str, str]] = []
+    for name, values in fields.items():
+        for value in values:
+            try:
+                refuse_nul(value)
+            except ValueError as exc:
+                refused.append((name, str(exc)))
+                break
+    return refused
 
 
 def _coordinate(raw: str, name: str, low: float, high: float, problems: list[str]) -> float | None:
@@ -146,6 +160,9 @@ def _attributes(fields: Mapping[str, Sequence[str]], svc: Service, problems: lis
 
 def parse_post(fields: Mapping[str, Sequence[str]]) -> PostInput:
     """Check a POST form (field → its values). Raises `Open311Error` (400 or 404)."""
+    refused = _with_nul(fields)
+    if refused:
+        raise Open311Error(400, [(400, f"{name} {message}") for name, message in refused])
     code = _first(fields, "service_code")
     if code is None:
         raise Open311Error(400, [(400, "缺少 service_code")])

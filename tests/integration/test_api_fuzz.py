@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from pingan.api.app import create_app
 from pingan.core.db import Database
 from pingan.core.fields import DB_ID_MAX
+from pingan.migrate import upgrade
 from tests.integration.test_desk_api import POINT_A2, POINT_B, D, World, build_world
 
 EXAMPLES = int(os.environ.get("PINGAN_FUZZ_EXAMPLES", "2"))
@@ -62,7 +63,7 @@ def _seed(world: World) -> None:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     path: Path = tmp_path_factory.mktemp("fuzz")
     db = Database(f"sqlite:///{path / 'fuzz.db'}")
-    db.create_all()
+    upgrade(db)  # by the migrations, as `pingan init` does: the readiness probe then answers 200, not 503
     w = build_world(db, path)
     _seed(w)
     yield w

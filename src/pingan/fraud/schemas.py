@@ -8,6 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from pingan.core.fields import refuse_nul
 from pingan.core.geo import CRS, in_china
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, normalize_phone
 from pingan.fraud.models import EventKind, EventSource, Level
@@ -36,9 +37,8 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def _no_nul(value: str | None) -> str | None:
-    if value is not None and "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    return value
+    # The core's one check (`refuse_nul`), for fields that may be absent.
+    return None if value is None else refuse_nul(value)
 
 
 Phone = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_phone)]

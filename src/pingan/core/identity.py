@@ -8,6 +8,7 @@ A token also carries `auth`, the time of the sign-in it descends from, which bou
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -155,6 +156,7 @@ def issue_token(user: User, secret: str, now: datetime, ttl: timedelta, *, signe
         "auth": int((signed_in_at or now).timestamp()),
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
+        "jti": secrets.token_urlsafe(12),  # two tokens issued in the same second still differ
     }
     return jwt.encode(payload, secret, algorithm="HS256")
 

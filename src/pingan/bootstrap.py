@@ -17,11 +17,12 @@ from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
 from pingan.core.logins import LoginGuard, LoginPolicy
+from pingan.core.models import Task
 from pingan.core.notify import Delivery, Notifier
 from pingan.core.outbox import Outbox, OutboxPolicy
 from pingan.core.rules import CountyRules, RulesRegistry
 from pingan.core.settings import Settings, get_settings
-from pingan.core.tasks import TaskService, Workflow
+from pingan.core.tasks import Command, TaskService, Workflow
 from pingan.desk.otp import SmsGateway
 from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
@@ -30,12 +31,20 @@ from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud import rules as fraud_rules
 from pingan.fraud.intake import FraudIntake
-from pingan.fraud.models import FraudEvent
+from pingan.fraud.models import FraudEvent, FraudWarning, Outcome
 from pingan.fraud.rules import DissuasionRules, GradingRules
 from pingan.fraud.service import FraudService
-from pingan.fraud.workflow import DissuasionWorkflow
+from pingan.fraud.workflow import KIND as DISSUASION_KIND
+from pingan.fraud.workflow import DissuasionAction, DissuasionWorkflow
+from pingan.money import rules as money_rules
+from pingan.money.rules import CaseRules
+from pingan.money.service import CaseService, DefraudedWarning
 
-RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (fraud_rules.register_rules, desk_rules.register_rules)
+RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
+    fraud_rules.register_rules,
+    desk_rules.register_rules,
+    money_rules.register_rules,
+)
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
 
@@ -91,6 +100,46 @@ class IntakeFraudReports:
         return outcomes
 
 
+class DefraudedCases:
+    """A dissuasion task's listener: a warning whose outcome becomes "already defrauded" (feedback or close)
+    opens its case, with the counterparts the warning's events named and their texts as the narrative."""
+
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+
+    def __call__(self, session: Session, task: Task, command: Command) -> None:
+        if (
+            command.action not in (DissuasionAction.FEEDBACK, DissuasionAction.CLOSE)
+            or task.ref_type != "fraud_warning"
+        ):
+            return
+        warning = session.get(FraudWarning, task.ref_id)
+        if warning is None or warning.outcome is not Outcome.DEFRAUDED:
+            return
+        events = session.scalars(
+            select(FraudEvent).where(FraudEvent.warning_id == warning.id).order_by(FraudEvent.at)
+        ).all()
+        identifiers = [(e.counterpart_kind, e.counterpart) for e in events if e.counterpart and e.counterpart_kind]
+        lines = [f"{e.at.isoformat()} {e.source}/{e.kind}：{e.text}" for e in events if e.text]
+        if command.reason:
+            lines.append(f"劝阻反馈：{command.reason}")
+        self.cases.open_from_dissuasion(
+            session,
+            DefraudedWarning(
+                warning_id=warning.id,
+                at=warning.closed_at or warning.updated_at,
+                phone=warning.subject_phone,
+                person_id=warning.person_id,
+                area_id=warning.area_id,
+                unit_id=warning.unit_id,
+                loss_fen=warning.amount_lost_fen,
+                fraud_type=warning.fraud_type,
+                narrative="\n".join(lines),
+                identifiers=identifiers,
+            ),
+        )
+
+
 def outbox_policy(settings: Settings) -> OutboxPolicy:
     return OutboxPolicy(
         max_attempts=settings.outbox_max_attempts,
@@ -113,6 +162,7 @@ class Services:
     intake: FraudIntake
     fraud: FraudService
     desk: Desk
+    cases: CaseService
     logins: LoginGuard
 
     def close(self) -> None:
@@ -159,6 +209,9 @@ def bootstrap(
         sms=sms,
         dingtalk=dingtalk,
     )
+    fraud = FraudService(clock, tasks)  # its listener first: a case reads the warning's outcome it sets
+    cases = CaseService(clock, rules.section(CaseRules), jurisdictions)
+    tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
     return Services(
         settings=settings,
         db=db,
@@ -169,8 +222,9 @@ def bootstrap(
         tasks=tasks,
         jurisdictions=jurisdictions,
         intake=intake,
-        fraud=FraudService(clock, tasks),
+        fraud=fraud,
         desk=desk,
+        cases=cases,
         logins=LoginGuard(db, clock, login_policy(settings)),
     )
 

@@ -29,10 +29,13 @@ from pingan.desk.models import (
 )
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
+from pingan.money.models import Case, CaseIdentifier
 
 __all__ = [
     "AccessLog",
     "Area",
+    "Case",
+    "CaseIdentifier",
     "Counter",
     "DeskMedia",
     "DeskMessage",

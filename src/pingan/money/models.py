@@ -1,0 +1,91 @@
+"""Tables of fraud cases (案件): the case, and the identifiers it is linked by."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pingan.core.db import Base, BigId
+from pingan.core.models import _enum
+
+
+class CaseSource(StrEnum):
+    MANUAL = "manual"  # opened by hand on the staff screen or the API
+    IMPORT = "import"  # `pingan cases import`
+    DISSUASION = "dissuasion"  # a dissuasion whose outcome was "already defrauded"
+    DESK = "desk"  # a resident's report on the citizen desk
+    OPEN311 = "open311"  # a report through Open311
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"  # 侦办中
+    SOLVED = "solved"  # 已破案
+    CLOSED = "closed"  # 已撤销/结案
+
+
+class IdentifierOrigin(StrEnum):
+    NARRATIVE = "narrative"  # read out of the narrative
+    GIVEN = "given"  # given with the case (an import's list, the form)
+    DERIVED = "derived"  # a URL's host or registrable domain
+
+
+class Case(Base):
+    """One fraud case: victim, loss, time, type, narrative; unique on (source, source_id)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        Index("ix_cases_cluster", "cluster_id"),
+        Index("ix_cases_area_reported", "area_id", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[CaseSource] = mapped_column(_enum(CaseSource))
+    source_id: Mapped[str] = mapped_column(String(128))
+    county_code: Mapped[str] = mapped_column(String(12))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus))
+    reported_at: Mapped[datetime]
+    occurred_at: Mapped[datetime | None]
+    victim_name: Mapped[str | None] = mapped_column(String(100))
+    victim_phone: Mapped[str | None] = mapped_column(String(20))
+    victim_id_number: Mapped[str | None] = mapped_column(String(32))
+    victim_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    loss_fen: Mapped[int] = mapped_column(BigId, default=0)
+    fraud_type: Mapped[str] = mapped_column(String(32), default="other")
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    warning_id: Mapped[int | None] = mapped_column(BigId)
+    """The dissuasion warning the case came from, if any (the fraud capability's id)."""
+    cluster_id: Mapped[int | None] = mapped_column(BigId)
+    """The smallest case id of the cluster this case is linked into (its own id when it shares nothing)."""
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CaseIdentifier(Base):
+    """An identifier of a case, normalised: the key it is linked by, and how it was written."""
+
+    __tablename__ = "case_identifiers"
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind", "value"),
+        Index("ix_case_identifiers_key", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(255))
+    raw: Mapped[str] = mapped_column(String(255))
+    origin: Mapped[IdentifierOrigin] = mapped_column(_enum(IdentifierOrigin))
+    linkable: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False for what never links (a card's tail, the victim's own phone)."""
+    position: Mapped[int | None] = mapped_column(Integer)
+    """Where in the narrative it was read (a character offset), for the screen."""
+
+
+__all__ = ["Case", "CaseIdentifier", "CaseSource", "CaseStatus", "IdentifierOrigin"]

@@ -1,0 +1,432 @@
+"""Use cases of fraud cases: open (by hand, from a file, from a dissuasion), edit, and keep the links.
+
+Every use case is one transaction in the caller's session; each opening or edit brings the clusters up to
+date before it returns (`linking.relink`), so that a case is linked as soon as it is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy.orm import Session
+
+from pingan.core.areas import Jurisdictions
+from pingan.core.clock import Clock
+from pingan.core.errors import BadInput, Forbidden, NotFound, first_problem
+from pingan.core.identity import Actor
+from pingan.core.models import COUNTY_WIDE_ROLES, Role, Unit
+from pingan.core.people import people_by_phone
+from pingan.core.scope import REVEAL_ROLES, Scope
+from pingan.money import linking
+from pingan.money.extract import CaseIdentifierKind, derived, extract_identifiers, normalize
+from pingan.money.linking import Key, LinkRules
+from pingan.money.models import Case, CaseIdentifier, CaseSource, CaseStatus, IdentifierOrigin
+from pingan.money.rules import CaseRules
+from pingan.money.schemas import CaseCreate, CaseUpdate, IdentifierIn, VictimIn
+
+# --- who may do what: the one decision for cases ----------------------------------------------------------
+
+READ_ROLES = frozenset({*COUNTY_WIDE_ROLES, Role.STATION_HEAD, Role.OFFICER})
+WRITE_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.STATION_HEAD, Role.OFFICER})
+BULK_ROLES = frozenset({Role.ADMIN, Role.ANALYST})
+"""Importing files and relinking everything: the anti-fraud centre's work."""
+
+_ACTION_ROLES = {"read": READ_ROLES, "write": WRITE_ROLES, "reveal": REVEAL_ROLES, "bulk": BULK_ROLES}
+NOT_VISIBLE = "案件不存在或不在本单位辖区"
+
+
+def permit(actor: Actor, scope: Scope, action: str, case: Case | None = None) -> None:
+    """May `actor` do `action` (read, write, reveal, bulk) on `case` (or on cases at all)? Raises Forbidden,
+    or NotFound for a case outside the actor's jurisdiction (which they are not told exists)."""
+    if actor.role not in _ACTION_ROLES[action]:
+        raise Forbidden("当前角色无权进行此操作" if action != "reveal" else "当前角色不能查看完整个人信息")
+    if case is not None and not scope.covers(unit_id=case.unit_id, area_id=case.area_id):
+        raise NotFound(NOT_VISIBLE, field="case_id")
+
+
+# --- linking over the database ------------------------------------------------------------------------------
+
+
+class DbLinkStore:
+    """`linking.LinkStore` over the cases' tables, in one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def keys_of(self, case_ids: Iterable[int]) -> dict[int, set[Key]]:
+        out: dict[int, set[Key]] = {}
+        for chunk in _chunks(sorted(set(case_ids))):
+            rows = self.session.execute(
+                select(CaseIdentifier.case_id, CaseIdentifier.kind, CaseIdentifier.value).where(
+                    CaseIdentifier.case_id.in_(chunk), CaseIdentifier.linkable.is_(True)
+                )
+            )
+            for case_id, kind, value in rows:
+                out.setdefault(case_id, set()).add((kind, value))
+        return out
+
+    def counts(self, keys: Iterable[Key]) -> dict[Key, int]:
+        out: dict[Key, int] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            rows = self.session.execute(
+                select(CaseIdentifier.kind, CaseIdentifier.value, func.count())
+                .where(CaseIdentifier.linkable.is_(True), tuple_(CaseIdentifier.kind, CaseIdentifier.value).in_(chunk))
+                .group_by(CaseIdentifier.kind, CaseIdentifier.value)
+            )
+            out.update({(k, v): n for k, v, n in rows})
+        return out
+
+    def holders(self, keys: Iterable[Key]) -> dict[Key, set[int]]:
+        out: dict[Key, set[int]] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            rows = self.session.execute(
+                select(CaseIdentifier.kind, CaseIdentifier.value, CaseIdentifier.case_id).where(
+                    CaseIdentifier.linkable.is_(True), tuple_(CaseIdentifier.kind, CaseIdentifier.value).in_(chunk)
+                )
+            )
+            for kind, value, case_id in rows:
+                out.setdefault((kind, value), set()).add(case_id)
+        return out
+
+    def clusters_of(self, case_ids: Iterable[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for chunk in _chunks(sorted(set(case_ids))):
+            rows = self.session.execute(select(Case.id, Case.cluster_id).where(Case.id.in_(chunk)))
+            out.update({c: k if k is not None else c for c, k in rows})
+        return out
+
+    def members(self, cluster_ids: Iterable[int]) -> set[int]:
+        out: set[int] = set()
+        for chunk in _chunks(sorted(set(cluster_ids))):
+            out.update(self.session.scalars(select(Case.id).where(Case.cluster_id.in_(chunk))))
+        return out
+
+    def set_clusters(self, assignment: Mapping[int, int]) -> None:
+        current = self.clusters_of(assignment)
+        by_cluster: dict[int, list[int]] = {}
+        for case_id, cluster in assignment.items():
+            if current.get(case_id) != cluster:
+                by_cluster.setdefault(cluster, []).append(case_id)
+        for cluster, case_ids in by_cluster.items():
+            for chunk in _chunks(sorted(case_ids)):
+                self.session.execute(
+                    update(Case).where(Case.id.in_(chunk)).values(cluster_id=cluster),
+                    execution_options={"synchronize_session": False},
+                )
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def lock_linking(session: Session) -> None:
+    """One relink at a time per database: PostgreSQL's transaction-scoped advisory lock (SQLite has one writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7310)"))
+
+
+# --- the use cases ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rejected:
+    line: int
+    field: str | None
+    message: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    case_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DefraudedWarning:
+    """A dissuasion whose outcome was "already defrauded", as the fraud capability hands it over."""
+
+    warning_id: int
+    at: datetime
+    phone: str
+    person_id: int | None
+    area_id: int | None
+    unit_id: int | None
+    loss_fen: int
+    fraud_type: str
+    narrative: str
+    identifiers: Sequence[tuple[str, str]]
+    """(kind, value) of the counterparts the warning's events named."""
+
+
+class CaseService:
+    def __init__(self, clock: Clock, rules: CaseRules, jurisdictions: Jurisdictions) -> None:
+        self.clock = clock
+        self.rules = rules
+        self.link_rules: LinkRules = rules.link_rules()
+        self.jurisdictions = jurisdictions
+
+    # -- opening -----------------------------------------------------------------------------------------
+
+    def open(
+        self, session: Session, actor: Actor | None, scope: Scope | None, body: CaseCreate, source: CaseSource
+    ) -> tuple[Case, bool]:
+        """Open one case (or find the one a replay of the same source id opened). Returns (case, created)."""
+        if actor is not None and scope is not None:
+            permit(actor, scope, "write")
+        lock_linking(session)
+        case, created = self._store(session, actor, scope, body, source)
+        if created:
+            linking.relink(DbLinkStore(session), [case.id], (), self.link_rules)
+            session.refresh(case)
+        return case, created
+
+    def import_many(
+        self, session: Session, actor: Actor | None, lines: Sequence[tuple[int, Mapping[str, Any]]]
+    ) -> ImportReport:
+        """Open the cases of a batch of file lines; a bad line is reported by number and field, the good kept.
+        One relink for the batch."""
+        report = ImportReport()
+        lock_linking(session)
+        for line, raw in lines:
+            try:
+                body = CaseCreate.model_validate(dict(raw))
+            except ValidationError as exc:
+                fld, _code, message = first_problem(exc)
+                report.rejected.append(Rejected(line, fld, message))
+                continue
+            if body.id is None:
+                report.rejected.append(Rejected(line, "id", "a line of a file needs its id (the source's own)"))
+                continue
+            try:
+                with session.begin_nested():
+                    case, created = self._store(session, actor, None, body, CaseSource.IMPORT)
+            except BadInput as exc:
+                report.rejected.append(Rejected(line, exc.field, exc.message))
+                continue
+            if created:
+                report.created += 1
+                report.case_ids.append(case.id)
+            else:
+                report.duplicates += 1
+        if report.case_ids:
+            linking.relink(DbLinkStore(session), report.case_ids, (), self.link_rules)
+        return report
+
+    def open_from_dissuasion(self, session: Session, warning: DefraudedWarning) -> Case:
+        """The case of a dissuasion that found the person already defrauded (once per warning)."""
+        source_id = f"warning-{warning.warning_id}"
+        found = session.scalar(select(Case).where(Case.source == CaseSource.DISSUASION, Case.source_id == source_id))
+        if found is not None:
+            if warning.loss_fen and found.loss_fen != warning.loss_fen:
+                found.loss_fen = warning.loss_fen  # the feedback's amount, given again with a close
+                found.updated_at = self.clock.now()
+            return found
+        identifiers: list[IdentifierIn] = []
+        for kind, value in warning.identifiers:
+            try:
+                identifiers.append(IdentifierIn(kind=CaseIdentifierKind(kind), value=value))
+            except (ValueError, ValidationError):
+                continue  # a counterpart the case kinds cannot read (an unknown kind) is left on the warning
+        body = CaseCreate(
+            id=source_id,
+            reported_at=warning.at,
+            victim=VictimIn(phone=warning.phone),
+            loss_yuan=Decimal(warning.loss_fen) / 100,
+            fraud_type=warning.fraud_type if warning.fraud_type != "normal" else "other",
+            narrative=warning.narrative[:20_000],
+            identifiers=identifiers,
+        )
+        lock_linking(session)
+        case, created = self._store(
+            session, None, None, body, CaseSource.DISSUASION,
+            area=(warning.area_id, warning.unit_id), warning_id=warning.warning_id, person_id=warning.person_id,
+        )  # fmt: skip
+        if created:
+            linking.relink(DbLinkStore(session), [case.id], (), self.link_rules)
+        return case
+
+    def _store(
+        self,
+        session: Session,
+        actor: Actor | None,
+        scope: Scope | None,
+        body: CaseCreate,
+        source: CaseSource,
+        *,
+        area: tuple[int | None, int | None] | None = None,
+        warning_id: int | None = None,
+        person_id: int | None = None,
+    ) -> tuple[Case, bool]:
+        source_id = body.id or uuid.uuid4().hex
+        found = session.scalar(select(Case).where(Case.source == source, Case.source_id == source_id))
+        if found is not None:
+            return found, False
+        now = self.clock.now()
+        victim = body.victim
+        if area is None:
+            area = self._place(session, actor, scope, body.area_id, victim.phone)
+        if person_id is None and victim.phone:
+            facts = people_by_phone(session, [victim.phone]).get(victim.phone)
+            person_id = facts.id if facts else None
+        case = Case(
+            source=source,
+            source_id=source_id,
+            county_code=body.county_code or self.rules.county_code,
+            area_id=area[0],
+            unit_id=area[1],
+            status=CaseStatus.OPEN,
+            reported_at=body.reported_at,
+            occurred_at=body.occurred_at,
+            victim_name=victim.name,
+            victim_phone=victim.phone,
+            victim_id_number=victim.id_number,
+            victim_person_id=person_id,
+            loss_fen=int(body.loss_yuan * 100),
+            fraud_type=body.fraud_type or "other",
+            narrative=body.narrative,
+            warning_id=warning_id,
+            created_by=actor.id if actor else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        case.cluster_id = case.id
+        self._set_identifiers(session, case, body.identifiers, keep_given=False, extract=True)
+        return case, True
+
+    def _place(
+        self, session: Session, actor: Actor | None, scope: Scope | None, area_id: int | None, phone: str | None
+    ) -> tuple[int | None, int | None]:
+        """The case's jurisdiction: the one given, else the victim's registered station, else (station staff
+        opening it) their own station's; a station's staff may not open a case in another's."""
+        if area_id is None and phone:
+            facts = people_by_phone(session, [phone]).get(phone)
+            area_id = facts.station_id if facts else None
+        if area_id is None and actor is not None and actor.unit_id is not None and actor.role not in COUNTY_WIDE_ROLES:
+            unit = session.get(Unit, actor.unit_id)
+            area_id = unit.area_id if unit else None
+        unit_id = self.jurisdictions.unit_for_station(session, area_id) if area_id is not None else None
+        if scope is not None and not scope.covers(unit_id=unit_id, area_id=area_id):
+            raise Forbidden("不能在本单位辖区以外立案", field="area_id")
+        return area_id, unit_id
+
+    def _set_identifiers(
+        self, session: Session, case: Case, given: Sequence[IdentifierIn], *, keep_given: bool, extract: bool
+    ) -> None:
+        """The case's identifiers: what was `given`, plus (`extract`) what its narrative names, plus their
+        derived keys. With `keep_given`, the ones given before are kept too. A given identifier that was
+        stored before keeps where it came from (an edited list still says what the narrative named)."""
+        existing = session.scalars(select(CaseIdentifier).where(CaseIdentifier.case_id == case.id)).all()
+        before = {(i.kind, i.value): (i.origin, i.raw, i.position) for i in existing}
+        kept: list[tuple[CaseIdentifierKind, str, str]] = []
+        if keep_given:
+            kept = [
+                (CaseIdentifierKind(i.kind), i.value, i.raw) for i in existing if i.origin == IdentifierOrigin.GIVEN
+            ]
+        for row in existing:
+            session.delete(row)
+        session.flush()
+        rows: dict[tuple[str, str], CaseIdentifier] = {}
+        victim = case.victim_phone
+
+        def put(kind: CaseIdentifierKind, value: str, raw: str, origin: IdentifierOrigin, pos: int | None) -> None:
+            key = (kind.value, value)
+            if key in rows:
+                return
+            linkable = kind is not CaseIdentifierKind.CARD_TAIL and not (
+                kind is CaseIdentifierKind.PHONE and value == victim
+            )
+            rows[key] = CaseIdentifier(
+                case_id=case.id, kind=kind.value, value=value, raw=raw[:255], origin=origin, linkable=linkable,
+                position=pos,
+            )  # fmt: skip
+            if linkable:
+                for dk, dv in derived(kind, value):
+                    if (dk.value, dv) not in rows:
+                        rows[(dk.value, dv)] = CaseIdentifier(
+                            case_id=case.id, kind=dk.value, value=dv, raw=value[:255],
+                            origin=IdentifierOrigin.DERIVED, linkable=True, position=pos,
+                        )  # fmt: skip
+
+        for kind, value, raw in kept:
+            put(kind, value, raw, IdentifierOrigin.GIVEN, None)
+        for item in given:
+            kind, value = normalize(item.kind, item.value)
+            old = before.get((kind.value, value))
+            if old is not None and old[0] != IdentifierOrigin.DERIVED:
+                put(kind, value, old[1], old[0], old[2])
+            else:
+                put(kind, value, item.value, IdentifierOrigin.GIVEN, None)
+        if extract:
+            for f in extract_identifiers(case.narrative):
+                put(f.kind, f.value, f.raw, IdentifierOrigin.NARRATIVE, f.start)
+        session.add_all(rows.values())
+        session.flush()
+
+    # -- editing -----------------------------------------------------------------------------------------
+
+    def update(self, session: Session, actor: Actor, scope: Scope, case_id: int, body: CaseUpdate) -> Case:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(NOT_VISIBLE, field="case_id")
+        permit(actor, scope, "write", case)
+        lock_linking(session)
+        old_keys = DbLinkStore(session).keys_of([case.id]).get(case.id, set())
+        fields = body.model_fields_set
+        if "area_id" in fields and body.area_id is not None and body.area_id != case.area_id:
+            case.area_id, case.unit_id = self._place(session, actor, scope, body.area_id, None)
+        if body.victim is not None:
+            case.victim_name = body.victim.name
+            case.victim_phone = body.victim.phone
+            case.victim_id_number = body.victim.id_number
+        if body.loss_yuan is not None:
+            case.loss_fen = int(body.loss_yuan * 100)
+        if body.fraud_type is not None:
+            case.fraud_type = body.fraud_type
+        if body.status is not None:
+            case.status = body.status
+        if "occurred_at" in fields:
+            case.occurred_at = body.occurred_at
+        relink = False
+        if body.identifiers is not None:
+            if body.narrative is not None:
+                case.narrative = body.narrative
+            self._set_identifiers(session, case, body.identifiers, keep_given=False, extract=False)
+            relink = True
+        elif body.narrative is not None or body.victim is not None:
+            if body.narrative is not None:
+                case.narrative = body.narrative
+            self._set_identifiers(session, case, [], keep_given=True, extract=True)
+            relink = True
+        case.updated_at = self.clock.now()
+        session.flush()
+        if relink:
+            linking.relink(DbLinkStore(session), [case.id], old_keys, self.link_rules)
+            session.refresh(case)
+        return case
+
+    def relink_all(self, session: Session) -> dict[str, int]:
+        """Every cluster computed again from scratch (after the stoplist or the cap changed)."""
+        lock_linking(session)
+        store = DbLinkStore(session)
+        case_ids = list(session.scalars(select(Case.id)))
+        held = store.keys_of(case_ids)
+        counts: dict[Key, int] = {}
+        for keys in held.values():
+            for key in keys:
+                counts[key] = counts.get(key, 0) + 1
+        blocked = set(linking.blocked_keys(counts, self.link_rules))
+        assignment = linking.batch_clusters({c: held.get(c, set()) for c in case_ids}, blocked)
+        store.set_clusters(assignment)
+        return {"cases": len(case_ids), "clusters": len(set(assignment.values())), "blocked": len(blocked)}

@@ -62,3 +62,42 @@ def ingest(
     sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
     if not figures["ok"]:
         raise typer.Exit(1)
+
+
+@bench_app.command("link")
+def link(
+    cases: Annotated[int, typer.Option(min=1, help="Cases, each with --per-case identifiers.")] = 1_000_000,
+    per_case: Annotated[int, typer.Option(min=1, max=20)] = 3,
+    cap: Annotated[int, typer.Option(min=2, help="An identifier held by more cases links none of them.")] = 50,
+    networkx: Annotated[bool, typer.Option("--networkx/--no-networkx", help="Also time networkx.")] = True,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Linking cases that share identifiers (串并案): numpy/scipy, and networkx on the same graph."""
+    from pingan.bench.money import LinkBenchConfig, run_link_bench
+
+    figures = run_link_bench(
+        LinkBenchConfig(cases=cases, per_case=per_case, cap=cap, networkx=networkx, seed=seed),
+        say=lambda line: print(line, file=sys.stderr),
+    )
+    sys.stdout.write(json.dumps(figures) + "\n")
+    if figures.get("networkx_agrees") is False:
+        raise typer.Exit(1)
+
+
+@bench_app.command("match")
+def match(
+    indicators: Annotated[int, typer.Option(min=1, help="Listed indicators.")] = 10_000_000,
+    lookups: Annotated[int, typer.Option(min=1, help="Normalised identifiers looked up.")] = 2_000_000,
+    batch: Annotated[int, typer.Option(min=1, help="Lookups per batch.")] = 100_000,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Lookups of normalised identifiers against the indicator list, as sorted 64-bit hashes."""
+    from pingan.bench.money import MatchBenchConfig, run_match_bench
+
+    figures = run_match_bench(
+        MatchBenchConfig(indicators=indicators, lookups=lookups, batch=batch, seed=seed),
+        say=lambda line: print(line, file=sys.stderr),
+    )
+    sys.stdout.write(json.dumps(figures) + "\n")
+    if figures["hits"] != figures["planted_hits"]:
+        raise typer.Exit(1)

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import coo_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 Key = tuple[str, str]
@@ -174,18 +174,46 @@ def components(
     key held by n cases is n edges, and scipy's connected components labels it in one pass.
     """
     n_keys = int(key_of.max()) + 1 if key_of.size else 0
-    pairs = np.unique(np.stack([key_of, case_of]), axis=1) if key_of.size else np.zeros((2, 0), np.int64)
-    counts = np.bincount(pairs[0], minlength=n_keys)
+    # Distinct (key, case) pairs, as one integer each: a case naming a value twice counts once.
+    pairs = distinct(key_of * np.int64(n_cases) + case_of)
+    pair_key, pair_case = pairs // n_cases, pairs % n_cases
+    counts = np.bincount(pair_key, minlength=n_keys)
     blocked = counts > cap
     if stop is not None and stop.size:
         blocked[stop[stop < n_keys]] = True
-    keep = ~blocked[pairs[0]]
-    rows = pairs[1][keep]
-    cols = pairs[0][keep] + n_cases
+    keep = ~blocked[pair_key]
+    rows = pair_case[keep]
+    cols = pair_key[keep] + n_cases
     size = n_cases + n_keys
-    graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(size, size))
+    graph = csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(size, size))
     _, labels = connected_components(graph, directed=False)
     case_labels = labels[:n_cases].astype(np.int64)
     # Relabel densely over the cases alone (key nodes took labels too).
-    _, dense = np.unique(case_labels, return_inverse=True)
-    return dense.astype(np.int64), blocked
+    return dense_ids(case_labels.astype(np.uint64)), blocked
+
+
+def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The distinct values, sorted: by a sort and a comparison of neighbours (numpy's `unique` is many times
+    slower on large integer arrays in numpy 2)."""
+    ordered = np.sort(values)
+    if ordered.size == 0:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def dense_ids(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """Each value's rank among the distinct values (0 .. k-1): `np.unique(values, return_inverse=True)[1]`,
+    by one argsort."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    step = np.empty(ordered.size, dtype=np.int64)
+    if ordered.size:
+        step[0] = 0
+        np.not_equal(ordered[1:], ordered[:-1], out=step[1:])
+    ids = np.cumsum(step)
+    out = np.empty(values.size, dtype=np.int64)
+    out[order] = ids
+    return out

@@ -21,7 +21,7 @@ from pingan.money.linking import batch_clusters
 from pingan.money.models import Case, CaseIdentifier
 from pingan.money.service import DbLinkStore
 from tests.integration.test_api_fraud import ID_NUMBER_A, NAME_A, PHONE_A, PHONE_B, Api, assert_error
-from tests.integration.test_api_fraud import api as api  # noqa: F401 - the fixture
+from tests.integration.test_api_fraud import api as api  # the fixture, re-exported
 
 NARRATIVE = (
     "2026年11月20日14时许，我接到自称淘宝客服的电话１３８－１２３４－５６７８，称可以退款，让我下载APP（包名"
@@ -249,9 +249,9 @@ def test_import_keeps_the_good_lines_reports_the_bad_and_replays_harmlessly(
     monkeypatch.setenv("PINGAN_DATABASE_URL", api.db.url)
     path = tmp_path / "cases.jsonl"
     good = [
-        {"id": f"imp-{i}", "reported_at": "2026-11-2%dT10:00:00+08:00" % (i % 9 + 1),
+        {"id": f"imp-{i}", "reported_at": f"2026-11-2{i % 9 + 1}T10:00:00+08:00",
          "victim": {"name": "受害人", "phone": f"1390000{i:04d}"}, "loss_yuan": 1000 + i,
-         "narrative": f"对方微信号：ring_{i % 3}_boss，网址 shop{i % 5}.xn--fiqs8s/pay", "county_code": "5223" + "01" if i % 2 else "330225"}
+         "narrative": f"对方微信号：ring_{i % 3}_boss，网址 shop{i % 5}.xn--fiqs8s/pay", "county_code": "522301" if i % 2 else "330225"}
         for i in range(12)
     ]  # fmt: skip
     write_jsonl(
@@ -288,9 +288,7 @@ def test_incremental_clusters_in_the_database_equal_a_batch_computation(api: Api
             stored, expected = db_clusters(api.db)
             assert stored == expected, i
     with api.db.session() as s:
-        n = s.scalar(
-            select(CaseIdentifier.id).where(CaseIdentifier.value == "shared-pay.com").limit(1)
-        )
+        n = s.scalar(select(CaseIdentifier.id).where(CaseIdentifier.value == "shared-pay.com").limit(1))
     assert n is not None
     found = clusters(api)
     assert sorted(c["size"] for c in found) == [13, 13, 13, 14]  # the four phones, not one cluster of 53

@@ -207,7 +207,7 @@ def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 def dense_ids(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """Each value's rank among the distinct values (0 .. k-1): `np.unique(values, return_inverse=True)[1]`,
     by one argsort."""
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values)
     ordered = values[order]
     step = np.empty(ordered.size, dtype=np.int64)
     if ordered.size:

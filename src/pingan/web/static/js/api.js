@@ -166,6 +166,7 @@ function defaultMessage(status) {
 export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, json) => request('POST', path, { json }),
+  patch: (path, json) => request('PATCH', path, { json }),
   /** OAuth2 password flow; a wrong password is shown on the form, not treated as an expired session. */
   login: (username, password) =>
     request('POST', '/auth/token', { form: { username, password, grant_type: 'password' }, auth: false }),

@@ -1,0 +1,268 @@
+// 案件: the list of fraud cases in the user's jurisdiction, one case with its identifiers (read from the
+// narrative, editable), a new case by hand, and the 串并 view: clusters of cases sharing an identifier.
+
+import { api } from '../api.js';
+import { h, replace, segmented, select } from '../dom.js';
+import { fmtDateTime, fmtYuan } from '../format.js';
+import { FRAUD_TYPES } from '../labels.js';
+import { navigate } from '../router.js';
+import { field, modal } from '../ui/dialog.js';
+
+const STATUS = { open: '侦办中', solved: '已破案', closed: '已结案' };
+const SOURCES = { manual: '手工立案', import: '批量导入', dissuasion: '劝阻转案', desk: '群众诉求', open311: 'Open311' };
+const KINDS = {
+  phone: '电话',
+  account: '银行卡/账户',
+  card_tail: '卡号尾号',
+  url: '网址',
+  domain: '域名',
+  app: 'APP',
+  wechat: '微信号',
+  qq: 'QQ号',
+  alipay: '支付宝账号',
+  imei: 'IMEI',
+};
+const ORIGINS = { narrative: '笔录提取', given: '手工录入', derived: '由网址派生' };
+const WRITERS = ['admin', 'analyst', 'station_head', 'officer'];
+
+function typeName(t) {
+  return FRAUD_TYPES[t] || t;
+}
+
+function options(map, blank) {
+  const out = blank ? [{ value: '', label: blank }] : [];
+  return out.concat(Object.keys(map).map((k) => ({ value: k, label: map[k] })));
+}
+
+export default {
+  id: 'cases',
+  title: '案件',
+  roles: ['admin', 'analyst', 'commander', 'station_head', 'officer'],
+  mount(root, ctx) {
+    const canWrite = WRITERS.indexOf(ctx.user.role) >= 0;
+    let tab = 'list';
+    let seq = 0;
+    const q = h('input', { type: 'search', name: 'q', placeholder: '笔录或来源编号包含……', 'aria-label': '搜索案件', maxlength: 100 });
+    const status = select(options(STATUS, '全部状态'), '', () => load(), { name: 'status', 'aria-label': '状态' });
+    const tabs = segmented(
+      [
+        { value: 'list', label: '案件列表' },
+        { value: 'clusters', label: '串并线索' },
+      ],
+      'list',
+      (v) => {
+        tab = v;
+        load();
+      },
+      '视图',
+    );
+    const create = canWrite ? h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => newCase() }, '新建案件') : null;
+    const toolbar = h(
+      'form',
+      { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); load(); } },
+      tabs, q, status, h('button', { type: 'submit', class: 'btn btn-secondary btn-small' }, '查询'), h('span', { class: 'grow' }), create,
+    ); // prettier-ignore
+    const list = h('div', { class: 'table-scroll cases-list' });
+    const detail = h('section', { class: 'case-detail', 'aria-label': '案件详情', hidden: true });
+    replace(root, h('div', { class: 'screen cases-screen' }, toolbar, list, detail));
+
+    async function load() {
+      const mine = ++seq;
+      try {
+        if (tab === 'clusters') {
+          const data = await api.get('/cases/clusters');
+          if (mine === seq) replace(list, clusterTable(data));
+        } else {
+          const data = await api.get('/cases', { q: q.value.trim(), status: status.value });
+          if (mine === seq) replace(list, caseTable(data));
+        }
+      } catch (e) {
+        if (mine === seq) replace(list, h('div', { class: 'empty' }, e.message));
+      }
+    }
+
+    function caseTable(rows) {
+      if (!rows.length) return h('div', { class: 'empty' }, '没有案件');
+      return h(
+        'table',
+        { class: 'tbl tbl-queue cases-table' },
+        h('thead', null, h('tr', null, ['编号', '来源', '报案时间', '受害人', '损失', '类型', '派出所', '状态', '串并'].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'tbody',
+          null,
+          rows.map((c) =>
+            h(
+              'tr',
+              { tabindex: 0, dataset: { id: c.id }, onclick: () => navigate('/cases/' + c.id), onkeydown: (e) => e.key === 'Enter' && navigate('/cases/' + c.id) },
+              h('td', { class: 'mono' }, String(c.id)),
+              h('td', null, h('div', null, SOURCES[c.source] || c.source), h('div', { class: 'sub mono' }, c.source_id)),
+              h('td', { class: 'mono' }, fmtDateTime(c.reported_at)),
+              h('td', null, h('div', null, c.victim.name || '—'), h('div', { class: 'sub mono' }, c.victim.phone || '')),
+              h('td', { class: 'mono' }, fmtYuan(c.loss_yuan)),
+              h('td', null, typeName(c.fraud_type)),
+              h('td', null, c.station || h('span', { class: 'muted' }, '未落地')),
+              h('td', null, STATUS[c.status] || c.status),
+              h('td', null, c.cluster_size > 1 ? h('span', { class: 'chip' }, '串并 ' + c.cluster_size + ' 起') : h('span', { class: 'muted' }, '—')),
+            ),
+          ),
+        ),
+      );
+    }
+
+    function clusterTable(rows) {
+      if (!rows.length) return h('div', { class: 'empty' }, '暂无串并线索：还没有案件共用同一号码、账户或网址');
+      return h(
+        'table',
+        { class: 'tbl cases-clusters' },
+        h('thead', null, h('tr', null, ['串并组', '案件数', '涉及地区', '损失合计', '串并依据', '案件'].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'tbody',
+          null,
+          rows.map((c) =>
+            h(
+              'tr',
+              { dataset: { cluster: c.cluster_id } },
+              h('td', { class: 'mono' }, String(c.cluster_id)),
+              h('td', null, String(c.size), c.hidden_cases ? h('div', { class: 'sub' }, '其中 ' + c.hidden_cases + ' 起在其他辖区') : null),
+              h('td', { class: 'mono' }, c.counties.join('、')),
+              h('td', { class: 'mono' }, fmtYuan(c.loss_yuan)),
+              h('td', { class: 'wrap' }, c.links.map((l) => h('div', null, h('span', { class: 'chip chip-type' }, l.kind_name), ' ', h('span', { class: 'mono' }, l.value), h('span', { class: 'sub' }, '（' + l.case_ids.length + ' 起）')))),
+              h('td', { class: 'wrap' }, c.cases.map((x) => h('a', { href: '#/cases/' + x.id, class: 'case-link mono' }, x.source_id + ' '))),
+            ),
+          ),
+        ),
+      );
+    }
+
+    async function show(id, reveal) {
+      if (!id) {
+        detail.hidden = true;
+        return;
+      }
+      let c;
+      try {
+        c = await api.get('/cases/' + id, reveal ? { reveal: true, purpose: '案件侦办' } : null);
+      } catch (e) {
+        ctx.toast(e.message, 'error');
+        return;
+      }
+      detail.hidden = false;
+      replace(detail, caseDetail(c));
+    }
+
+    function caseDetail(c) {
+      const ids = c.identifiers.slice();
+      const body = h('tbody');
+      function drawIds() {
+        replace(
+          body,
+          ids.map((i, n) =>
+            h(
+              'tr',
+              { dataset: { kind: i.kind, value: i.value } },
+              h('td', null, KINDS[i.kind] || i.kind),
+              h('td', { class: 'mono' }, i.value),
+              h('td', { class: 'sub' }, ORIGINS[i.origin] || i.origin),
+              h('td', null, !i.linkable ? h('span', { class: 'muted' }, '不参与串并') : i.blocked ? h('span', { class: 'chip chip-muted', title: '常见号码或已超过上限，不用于串并' }, '已屏蔽 · ' + i.cases + ' 起') : h('span', null, i.cases + ' 起')),
+              h('td', null, canWrite && i.origin !== 'derived' ? h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => { ids.splice(n, 1); drawIds(); } }, '删除') : null),
+            ),
+          ),
+        );
+      }
+      drawIds();
+      const kind = select(options(KINDS), 'phone', () => {}, { name: 'kind', 'aria-label': '标识类型' });
+      const value = h('input', { type: 'text', name: 'value', placeholder: '号码、账户、网址……', 'aria-label': '标识值', maxlength: 255 });
+      const add = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { if (value.value.trim()) { ids.push({ kind: kind.value, value: value.value.trim(), origin: 'given', linkable: true, blocked: false, cases: 0 }); value.value = ''; drawIds(); } } }, '添加'); // prettier-ignore
+      const loss = h('input', { type: 'text', name: 'loss_yuan', value: c.loss_yuan, inputmode: 'decimal' });
+      const type = select(options(FRAUD_TYPES), c.fraud_type, () => {}, { name: 'fraud_type' });
+      const st = select(options(STATUS), c.status, () => {}, { name: 'status' });
+      const save = h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => saveCase() }, '保存');
+      async function saveCase() {
+        const payload = {
+          loss_yuan: loss.value.trim(),
+          fraud_type: type.value,
+          status: st.value,
+          identifiers: ids.filter((i) => i.origin !== 'derived' && i.linkable !== false || i.kind === 'card_tail').map((i) => ({ kind: i.kind, value: i.value })),
+        };
+        try {
+          await api.patch('/cases/' + c.id, payload);
+          ctx.toast('案件已保存', 'success');
+          show(c.id);
+          load();
+        } catch (e) {
+          ctx.toast(e.field ? e.message + '（' + e.field + '）' : e.message, 'error');
+        }
+      }
+      return h(
+        'div',
+        { class: 'case-card' },
+        h('header', { class: 'case-head' },
+          h('h2', null, '案件 ' + c.id + ' · ' + typeName(c.fraud_type)),
+          h('span', { class: 'sub mono' }, (SOURCES[c.source] || c.source) + ' ' + c.source_id + ' · 地区 ' + c.county_code),
+          h('span', { class: 'grow' }),
+          c.victim.masked ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => show(c.id, true) }, '查看完整信息') : h('span', { class: 'chip chip-audit' }, '已记录查看'),
+          h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => navigate('/cases') }, '关闭'),
+        ), // prettier-ignore
+        h('dl', { class: 'case-facts' },
+          h('dt', null, '受害人'), h('dd', null, [c.victim.name, c.victim.phone, c.victim.id_number].filter(Boolean).join(' · ') || '—'),
+          h('dt', null, '报案时间'), h('dd', { class: 'mono' }, fmtDateTime(c.reported_at)),
+          h('dt', null, '派出所'), h('dd', null, c.station || '未落地'),
+          h('dt', null, '串并'), h('dd', null, c.cluster_size > 1 ? '与 ' + (c.cluster_size - 1) + ' 起案件串并（组 ' + c.cluster_id + '）' : '暂无'),
+        ), // prettier-ignore
+        h('div', { class: 'case-narrative' }, h('h3', null, '笔录'), h('p', { class: 'wrap' }, c.narrative || '（无）')),
+        canWrite ? h('div', { class: 'toolbar case-edit' }, field('损失（元）', loss), field('类型', type), field('状态', st)) : null,
+        h('h3', null, '涉案标识'),
+        h('table', { class: 'tbl tbl-compact case-ids' }, h('thead', null, h('tr', null, ['类型', '值', '来源', '串并', ''].map((t) => h('th', { scope: 'col' }, t)))), body),
+        canWrite ? h('div', { class: 'toolbar' }, kind, value, add, h('span', { class: 'grow' }), save) : null,
+      );
+    }
+
+    function newCase() {
+      const reported = h('input', { type: 'datetime-local', name: 'reported_at', required: true });
+      const name = h('input', { type: 'text', name: 'victim.name', maxlength: 100 });
+      const phone = h('input', { type: 'tel', name: 'victim.phone', maxlength: 40 });
+      const idNumber = h('input', { type: 'text', name: 'victim.id_number', maxlength: 32 });
+      const loss = h('input', { type: 'text', name: 'loss_yuan', inputmode: 'decimal', value: '0' });
+      const type = select(options(FRAUD_TYPES), 'other', () => {}, { name: 'fraud_type' });
+      const narrative = h('textarea', { name: 'narrative', rows: 6, maxlength: 20000, placeholder: '受害人陈述：对方电话、银行卡号、网址、微信号等会自动提取' });
+      modal({
+        title: '新建案件',
+        content: h('div', { class: 'form-grid' }, field('报案时间', reported, null, true), field('受害人姓名', name), field('受害人电话', phone), field('身份证号', idNumber), field('损失（元）', loss), field('诈骗类型', type), field('笔录', narrative)),
+        actions: [
+          {
+            label: '立案',
+            kind: 'primary',
+            submit: true,
+            onClick: async () => {
+              if (!reported.value) throw Object.assign(new Error('请填写报案时间'), { field: 'reported_at' });
+              const victim = {};
+              if (name.value.trim()) victim.name = name.value.trim();
+              if (phone.value.trim()) victim.phone = phone.value.trim();
+              if (idNumber.value.trim()) victim.id_number = idNumber.value.trim();
+              const created = await api.post('/cases', {
+                reported_at: reported.value + ':00+08:00',
+                victim,
+                loss_yuan: loss.value.trim() || '0',
+                fraud_type: type.value,
+                narrative: narrative.value,
+              });
+              ctx.toast('已立案：案件 ' + created.id, 'success');
+              navigate('/cases/' + created.id);
+              load();
+            },
+          },
+        ],
+      });
+    }
+
+    load();
+    return {
+      update(params) {
+        show(params.id);
+      },
+      destroy() {
+        seq += 1;
+      },
+    };
+  },
+};

@@ -33,7 +33,9 @@ def test_an_admin_opens_a_case_sees_its_identifiers_and_the_cluster_it_joins(
     dialog.locator("input[name='victim.name']").fill("陈阿姨")
     dialog.locator("input[name='loss_yuan']").fill("3050.5")
     dialog.locator("select[name='fraud_type']").select_option("fake_customer_service")
-    dialog.locator("textarea[name='narrative']").fill("接到电话１７１２３４５６７８９，对方加我微信号：kefu_8899，让我登录 www.tb-tk.cc/refund")
+    dialog.locator("textarea[name='narrative']").fill(
+        "接到电话１７１２３４５６７８９，对方加我微信号：kefu_8899，让我登录 www.tb-tk.cc/refund"
+    )
     dialog.get_by_role("button", name="立案").click()
 
     detail = page.locator(".case-detail")

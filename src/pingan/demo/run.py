@@ -21,6 +21,7 @@ from pingan.core.models import AreaKind, Role, Unit, UnitKind
 from pingan.core.people import import_people
 from pingan.core.settings import Settings, ensure_secret_key
 from pingan.core.setup import ensure_centre_units
+from pingan.demo.cases import generate_cases
 from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
 from pingan.demo.officers import SimulatedStaff
@@ -131,6 +132,8 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     indicators = generate_indicators(3000, rng)
     with services.db.session() as session:
         import_indicators(session, ((i + 2, row) for i, row in enumerate(indicators)), now)
+    with services.db.session() as session:
+        services.cases.import_many(session, None, list(enumerate(generate_cases(people, rng, now), start=1)))
     return DemoCounty(logins, people, indicators)
 
 

@@ -105,6 +105,7 @@ def test_bad_input_is_a_422_naming_the_field(api: Api) -> None:
     assert_error(api.post("/cases", "analyst", bad_id), 422, field="identifiers.0")
     assert_error(api.post("/cases", "analyst", case_body("c-1", victim={"phone": "12ab"})), 422, field="victim.phone")
     assert_error(api.post("/cases", "analyst", case_body("c-1", narrative="a\x00b")), 422, field="narrative")
+    assert_error(api.post("/cases", "analyst", case_body("c-1", area_id=999_999)), 422, field="area_id")
     assert api.count(Case) == 0
 
 

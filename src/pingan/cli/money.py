@@ -31,7 +31,8 @@ def cases_import(
         for lines, items, bad in _jsonl_batches(file, batch):
             refused: list[tuple[int, str | None, str]] = [(line, None, why) for line, why in bad]
             if items:
-                with svc.db.session() as session:
+                # One writer at a time on SQLite (other processes wait in the kernel), as the fraud intake does.
+                with svc.db.write_lock, svc.db.session() as session:
                     report = svc.cases.import_many(session, None, list(zip(lines, items, strict=True)))
                 created += report.created
                 duplicates += report.duplicates

@@ -21,7 +21,7 @@ from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.errors import BadInput, Forbidden, NotFound, first_problem
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, Role, Unit
+from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Unit
 from pingan.core.people import people_by_phone
 from pingan.core.scope import REVEAL_ROLES, Scope
 from pingan.money import linking
@@ -310,6 +310,8 @@ class CaseService:
     ) -> tuple[int | None, int | None]:
         """The case's jurisdiction: the one given, else the victim's registered station, else (station staff
         opening it) their own station's; a station's staff may not open a case in another's."""
+        if area_id is not None and session.get(Area, area_id) is None:
+            raise BadInput("辖区不存在", field="area_id", code="no_such_area")
         if area_id is None and phone:
             facts = people_by_phone(session, [phone]).get(phone)
             area_id = facts.station_id if facts else None

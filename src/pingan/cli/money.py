@@ -62,11 +62,16 @@ def cases_clusters(
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return
+    from rich.console import Console
+
+    out = Console()  # stdout: the answer, not progress
     for c in rows:
         links = "；".join(f"{link['kind_name']} {link['value']}（{len(link['case_ids'])}起）" for link in c["links"])
         sources = ", ".join(case["source_id"] for case in c["cases"])
-        console.print(f"cluster {c['cluster_id']}: {c['size']} cases, {c['loss_yuan']} 元, {links}", soft_wrap=True)
-        console.print(f"  {sources}", soft_wrap=True, markup=False)
+        out.print(
+            f"cluster {c['cluster_id']}: {c['size']} cases, {c['loss_yuan']} 元, {links}", soft_wrap=True, markup=False
+        )
+        out.print(f"  {sources}", soft_wrap=True, markup=False)
 
 
 @cases_app.command("blocked")

@@ -34,8 +34,16 @@ from pingan.fraud.models import FraudEvent
 from pingan.fraud.rules import DissuasionRules, GradingRules
 from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import DissuasionWorkflow
+from pingan.money.payments import rules as payment_rules
+from pingan.money.payments.rules import PaymentRules
+from pingan.money.payments.service import PaymentService
+from pingan.money.payments.workflow import StopWorkflow
 
-RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (fraud_rules.register_rules, desk_rules.register_rules)
+RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
+    fraud_rules.register_rules,
+    desk_rules.register_rules,
+    payment_rules.register_rules,
+)
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
 
@@ -114,6 +122,7 @@ class Services:
     fraud: FraudService
     desk: Desk
     logins: LoginGuard
+    payments: PaymentService
 
     def close(self) -> None:
         self.desk.close()
@@ -139,9 +148,12 @@ def bootstrap(
     outbox = Outbox(db, clock, outbox_policy(settings))
     dingtalk = dingtalk_delivery(settings, db, clock, outbox, transport=dingtalk_transport)
     notifier = Notifier(clock, (*deliveries, dingtalk) if dingtalk is not None else deliveries)
+    payment = rules.section(PaymentRules)
+    working_days = payment.working_calendar()
     workflows: list[Workflow] = [
         DissuasionWorkflow(rules.section(DissuasionRules)),
         DeskWorkflow(rules.section(DeskRules)),
+        StopWorkflow(payment, working_days),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -172,6 +184,7 @@ def bootstrap(
         fraud=FraudService(clock, tasks),
         desk=desk,
         logins=LoginGuard(db, clock, login_policy(settings)),
+        payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
     )
 
 

@@ -29,6 +29,7 @@ from pingan.desk.models import (
 )
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
+from pingan.money.payments.models import PaymentOrder
 
 __all__ = [
     "AccessLog",
@@ -53,6 +54,7 @@ __all__ = [
     "Open311ApiKey",
     "Open311Request",
     "OutboxMessage",
+    "PaymentOrder",
     "Person",
     "PersonPhone",
     "Task",

@@ -91,16 +91,14 @@ def list_banks(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
     return [{"id": i, "code": c, "name": n} for i, c, n in rows]
 
 
-@router.post("/stops", status_code=201)
-def request_stop(
-    services: ServicesDep, session: SessionDep, user: CurrentUser, body: StopCreate
-) -> JSONResponse | dict[str, Any]:
+@router.post("/stops", status_code=201, response_model=None)
+def request_stop(services: ServicesDep, session: SessionDep, user: CurrentUser, body: StopCreate) -> JSONResponse:
     """An emergency stop (紧急止付) to a bank: 201 with the order, or 200 with the first one when `client_ref`
     was sent before. A third stop on one account is refused (409 `stop_limit`, field `account`)."""
     actor = Actor.of(user)
     created = services.payments.request_stop(actor, body)
     view = _view(services, session, actor, created.order_id)
-    return JSONResponse(view, status_code=200) if created.replayed else view
+    return JSONResponse(view, status_code=200 if created.replayed else 201)
 
 
 @router.get("/orders")

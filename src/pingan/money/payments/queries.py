@@ -86,8 +86,8 @@ def record_reveal(session: Session, user_id: int, order: PaymentOrder, now: date
 
 
 def names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
-    units = dict(session.execute(select(Unit.id, Unit.name)).tuples().all())
-    areas = dict(session.execute(select(Area.id, Area.name)).tuples().all())
+    units = dict(session.execute(select(Unit.id, Unit.name)).all())
+    areas = dict(session.execute(select(Area.id, Area.name)).all())
     return units, areas
 
 
@@ -113,7 +113,7 @@ def list_orders(
     if case_ref is not None:
         query = query.where(PaymentOrder.case_ref == case_ref)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(query.order_by(PaymentOrder.id.desc()).limit(limit).offset(offset)).tuples().all()
+    rows = session.execute(query.order_by(PaymentOrder.id.desc()).limit(limit).offset(offset)).all()
     return int(total), [(o, t) for o, t in rows]
 
 
@@ -151,34 +151,32 @@ def figures(
         select(PaymentOrder.area_id, func.count())
         .where(within(PaymentOrder.requested_at))
         .group_by(PaymentOrder.area_id)
-    ).tuples():
+    ):
         row(key)["requests"] = int(count)
     for key, count, amount in session.execute(
         select(PaymentOrder.area_id, func.count(), func.coalesce(func.sum(PaymentOrder.amount_stopped_fen), 0))
         .where(within(PaymentOrder.stopped_at))
         .group_by(PaymentOrder.area_id)
-    ).tuples():
+    ):
         row(key).update(stops=int(count), amount_stopped_yuan=int(amount or 0))
     for key, count, amount in session.execute(
         select(PaymentOrder.area_id, func.count(), func.coalesce(func.sum(PaymentOrder.amount_frozen_fen), 0))
         .where(within(PaymentOrder.frozen_at))
         .group_by(PaymentOrder.area_id)
-    ).tuples():
+    ):
         row(key).update(freezes=int(count), amount_frozen_yuan=int(amount or 0))
     for key, count, amount in session.execute(
         select(PaymentOrder.area_id, func.count(), func.coalesce(func.sum(PaymentOrder.amount_returned_fen), 0))
         .where(within(PaymentOrder.returned_at))
         .group_by(PaymentOrder.area_id)
-    ).tuples():
+    ):
         row(key).update(returns=int(count), amount_returned_yuan=int(amount or 0))
     # Accounts, not stops: an account stopped twice is one account stopped.
     for column, name in ((PaymentOrder.stopped_at, "accounts_stopped"), (PaymentOrder.frozen_at, "accounts_frozen")):
         distinct = select(PaymentOrder.area_id, *pair).where(within(column)).distinct().subquery()
-        for key, count in session.execute(
-            select(distinct.c.area_id, func.count()).group_by(distinct.c.area_id)
-        ).tuples():
+        for key, count in session.execute(select(distinct.c.area_id, func.count()).group_by(distinct.c.area_id)):
             row(key)[name] = int(count)
-    names_by_id = dict(session.execute(select(Area.id, Area.name)).tuples().all())
+    names_by_id = dict(session.execute(select(Area.id, Area.name)).all())
     listed = []
     total = _empty()
     for key in sorted(areas, key=lambda k: (k is None, k or 0)):

@@ -29,11 +29,12 @@ from pingan.desk.models import (
 )
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
-from pingan.money.payments.models import PaymentOrder
+from pingan.money.payments.models import BankApiKey, PaymentOrder
 
 __all__ = [
     "AccessLog",
     "Area",
+    "BankApiKey",
     "Counter",
     "DeskMedia",
     "DeskMessage",

@@ -30,7 +30,7 @@ from pingan.core.identity import create_user, issue_token
 from pingan.core.models import AccessLog, Area, Notification, Role, Task, TaskEvent, Unit, UnitKind
 from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
-from pingan.money.payments.models import OrderStatus, PaymentOrder
+from pingan.money.payments.models import BankApiKey, OrderStatus, PaymentOrder
 
 T0 = datetime(2025, 9, 29, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -469,3 +469,37 @@ def test_the_kind_is_listed_with_its_actions_and_ladder(world: World) -> None:
     assert {"answer", "order_freeze", "freeze", "order_renewal", "renew", "order_return", "confirm_return"} <= set(
         stop["actions"]
     )
+
+
+# -- a bank system's key ------------------------------------------------------------------------------------
+
+
+def test_a_bank_system_calls_with_its_key_sees_its_own_bank_and_is_named_in_the_history(world: World) -> None:
+    from pingan.money.payments.keys import create_bank_key, revoke_bank_key
+
+    with world.services.db.session() as session:
+        row, key = create_bank_key(session, "bank-x", "核心系统", T0)
+        key_id, key_user = row.id, row.user_id
+    mine = world.stop().json()["id"]
+    theirs = world.stop(bank_unit_id=world.ids["bank-y"], account="6228480000000000").json()["id"]
+    headers = {"X-Bank-Key": key}
+    listed = world.client.get(f"{P}/bank/requests", headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert [o["id"] for o in listed.json()["items"]] == [mine]
+    assert world.client.get(f"{P}/bank/requests/{theirs}", headers=headers).status_code == 404
+    answered = world.client.post(
+        f"{P}/bank/requests/{mine}/answer", json={"result": "stopped", "amount_stopped_yuan": "100"}, headers=headers
+    )
+    assert answered.status_code == 200, answered.text
+    with world.services.db.session() as session:
+        actors = set(session.scalars(select(TaskEvent.actor_id).where(TaskEvent.action == "answer")))
+        assert actors == {key_user}
+        assert session.get(BankApiKey, key_id).last_used_at == T0  # type: ignore[union-attr]
+    # The key is for the bank API only, and a wrong or revoked key is a 401.
+    assert world.client.get(f"{P}/orders", headers=headers).status_code == 401
+    assert world.client.get(f"{P}/bank/requests", headers={"X-Bank-Key": key + "x"}).status_code == 401
+    with world.services.db.session() as session:
+        revoke_bank_key(session, key_id, T0)
+    revoked = world.client.get(f"{P}/bank/requests", headers=headers)
+    assert revoked.status_code == 401
+    assert revoked.json()["error"]["code"] == "unauthorized"

@@ -69,3 +69,18 @@ def test_the_calendar_names_its_source_and_a_year_nobody_covers_is_one_line(cli:
 def test_figures_refuse_an_empty_period(cli: Cli) -> None:
     message = one_line_error(cli("payments", "figures", "--start", "2025-10-02", "--end", "2025-10-01"))
     assert "--start" in message
+
+
+def test_a_bank_key_is_shown_once_listed_by_its_prefix_and_revoked(cli: Cli) -> None:
+    ok(cli("payments", "bank-create", "bank-abc", "农业银行象山支行"))
+    created = ok(cli("payments", "bank-key", "create", "bank-abc", "核心系统"))
+    key = created.stdout.strip()
+    assert key.startswith("bank_")
+    assert cli.count("payment_bank_keys") == 1
+    listed = ok(cli("payments", "bank-key", "list")).stdout
+    assert f"bank-abc\t核心系统\t{key[:11]}…\tactive\tnever used" in listed
+    assert key not in listed
+    ok(cli("payments", "bank-key", "revoke", "1"))
+    assert "revoked" in ok(cli("payments", "bank-key", "list")).stdout
+    assert "没有编码为 bank-none 的银行" in one_line_error(cli("payments", "bank-key", "create", "bank-none", "x"))
+    assert "密钥不存在" in one_line_error(cli("payments", "bank-key", "revoke", "99"))

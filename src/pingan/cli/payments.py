@@ -101,3 +101,53 @@ def bank_create(
         session.flush()
         unit_id = unit.id
     console.print(f"bank {code} ({name}) ready, unit id {unit_id}")
+
+
+keys_app = typer.Typer(help="API keys of the banks' systems (the bank API's X-Bank-Key).", no_args_is_help=True)
+payments_app.add_typer(keys_app, name="bank-key")
+
+
+@keys_app.command("create")
+def bank_key_create(
+    bank: Annotated[str, typer.Argument(help="The bank's unit code.")],
+    name: Annotated[str, typer.Argument(help="What the key is for, e.g. 核心系统.")],
+) -> None:
+    """Create a key for a bank's system; it is printed once and stored only as a hash."""
+    from pingan.money.payments.keys import create_bank_key
+
+    svc = services()
+    try:
+        with svc.db.session() as session:
+            row, key = create_bank_key(session, bank, name, svc.clock.now())
+            key_id = row.id
+    except PinganError as exc:
+        fail(exc.message)
+    console.print(f"key {key_id} for {bank} ({name}), shown once, keep it safe:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def bank_key_list() -> None:
+    """The keys, by id, bank, name and prefix."""
+    from pingan.money.payments.keys import list_bank_keys
+
+    svc = services()
+    with svc.db.session() as session:
+        for row, code in list_bank_keys(session):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            used = f"used {row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never used"
+            typer.echo(f"{row.id}\t{code}\t{row.name}\t{row.prefix}…\t{state}\t{used}")
+
+
+@keys_app.command("revoke")
+def bank_key_revoke(key_id: int) -> None:
+    """Revoke a key: calls with it get 401 from then on."""
+    from pingan.money.payments.keys import revoke_bank_key
+
+    svc = services()
+    try:
+        with svc.db.session() as session:
+            revoke_bank_key(session, key_id, svc.clock.now())
+    except PinganError as exc:
+        fail(exc.message)
+    console.print(f"key {key_id} revoked")

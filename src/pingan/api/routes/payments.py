@@ -11,21 +11,22 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, FastAPI, Path, Query
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
+from pingan.api.deps import BearerToken, CurrentUser, ScopeDep, ServicesDep, SessionDep, get_current_user
 from pingan.api.routes.core import TaskActionIn
 from pingan.bootstrap import Services
-from pingan.core.errors import BadInput, Forbidden
+from pingan.core.errors import BadInput, Forbidden, Unauthorized
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
 from pingan.core.models import Role, Unit, UnitKind, User
-from pingan.core.scope import REVEAL_ROLES
+from pingan.core.scope import REVEAL_ROLES, scope_of
 from pingan.money.payments.calendar import add_working_days
+from pingan.money.payments.keys import user_of_key
 from pingan.money.payments.models import OrderStatus
 from pingan.money.payments.queries import figures as payment_figures
 from pingan.money.payments.queries import list_orders, names, order_view, record_reveal
@@ -218,23 +219,46 @@ def working_days(
 # -- the bank systems ----------------------------------------------------------------------------------
 
 
+def get_bank_caller(
+    services: ServicesDep,
+    session: SessionDep,
+    token: BearerToken,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="X-Bank-Key", max_length=100, description="A bank system's key (`pingan payments bank-key create`)."
+        ),
+    ] = None,
+) -> User:
+    """The caller of the bank API: the account of a bank system's key (`X-Bank-Key`), or a signed-in user."""
+    if key is not None:
+        user = user_of_key(session, key, services.clock.now())
+        if user is None:
+            raise Unauthorized("银行接口密钥无效或已吊销")
+        session.commit()  # its last use
+        return user
+    return get_current_user(services, session, token)
+
+
+BankCaller = Annotated[User, Depends(get_bank_caller)]
+
+
 @bank.get("/requests")
 def bank_requests(
     services: ServicesDep,
     session: SessionDep,
-    user: CurrentUser,
-    scope: ScopeDep,
+    user: BankCaller,
     open_only: Annotated[bool | None, Query(alias="open")] = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     """This bank's orders (masked; `GET …/requests/{id}` gives the account, recorded), newest first."""
     _partner(user)
-    return orders(services, session, user, scope, None, None, open_only, None, limit, offset)
+    return orders(services, session, user, scope_of(session, user), None, None, open_only, None, limit, offset)
 
 
 @bank.get("/requests/{order_id}")
-def bank_request(services: ServicesDep, session: SessionDep, user: CurrentUser, order_id: DbId) -> dict[str, Any]:
+def bank_request(services: ServicesDep, session: SessionDep, user: BankCaller, order_id: DbId) -> dict[str, Any]:
     """One order of this bank with the account unmasked (the read is recorded in the access log)."""
     return _view(services, session, _partner(user), order_id, reveal=True, purpose="银行处置止付冻结")
 
@@ -249,7 +273,7 @@ def _bank_act(
 
 @bank.post("/requests/{order_id}/answer")
 def bank_answer(
-    services: ServicesDep, session: SessionDep, user: CurrentUser, order_id: DbId, body: AnswerPayload
+    services: ServicesDep, session: SessionDep, user: BankCaller, order_id: DbId, body: AnswerPayload
 ) -> dict[str, Any]:
     """The stop's result: `stopped` (with `amount_stopped_yuan`), `withdrawn` or `not_found`."""
     return _bank_act(services, session, user, order_id, Action.ANSWER, body)
@@ -257,13 +281,13 @@ def bank_answer(
 
 @bank.post("/requests/{order_id}/freeze")
 def bank_freeze(
-    services: ServicesDep, session: SessionDep, user: CurrentUser, order_id: DbId, body: FreezePayload
+    services: ServicesDep, session: SessionDep, user: BankCaller, order_id: DbId, body: FreezePayload
 ) -> dict[str, Any]:
     return _bank_act(services, session, user, order_id, Action.FREEZE, body)
 
 
 @bank.post("/requests/{order_id}/renew")
-def bank_renew(services: ServicesDep, session: SessionDep, user: CurrentUser, order_id: DbId) -> dict[str, Any]:
+def bank_renew(services: ServicesDep, session: SessionDep, user: BankCaller, order_id: DbId) -> dict[str, Any]:
     actor = _partner(user)
     services.payments.act(actor, order_id, Action.RENEW, {})
     return _view(services, session, actor, order_id)
@@ -271,6 +295,6 @@ def bank_renew(services: ServicesDep, session: SessionDep, user: CurrentUser, or
 
 @bank.post("/requests/{order_id}/return")
 def bank_return(
-    services: ServicesDep, session: SessionDep, user: CurrentUser, order_id: DbId, body: ReturnedPayload
+    services: ServicesDep, session: SessionDep, user: BankCaller, order_id: DbId, body: ReturnedPayload
 ) -> dict[str, Any]:
     return _bank_act(services, session, user, order_id, Action.CONFIRM_RETURN, body)

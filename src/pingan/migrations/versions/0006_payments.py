@@ -1,6 +1,6 @@
-"""payment orders: emergency stops, freezes and returns with the banks
+"""payment orders: emergency stops, freezes and returns with the banks; the bank systems' API keys
 
-One new table; the orders' tasks are rows of the core's `tasks` (kind `bank_stop`), so nothing else changes.
+Two new tables; the orders' tasks are rows of the core's `tasks` (kind `bank_stop`), so nothing else changes.
 
 Revision ID: 0006_payments
 Revises: 0005_template_owner
@@ -78,9 +78,26 @@ def upgrade() -> None:
     op.create_index("ix_payment_orders_stopped_at", "payment_orders", ["stopped_at"], unique=False)
     op.create_index(op.f("ix_payment_orders_case_ref"), "payment_orders", ["case_ref"], unique=False)
     op.create_index(op.f("ix_payment_orders_task_id"), "payment_orders", ["task_id"], unique=False)
+    op.create_table(
+        "payment_bank_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bank_unit_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        _at("created_at", nullable=False),
+        _at("last_used_at"),
+        _at("revoked_at"),
+        sa.ForeignKeyConstraint(["bank_unit_id"], ["units.id"], name=op.f("fk_payment_bank_keys_bank_unit_id_units")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_payment_bank_keys_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_bank_keys")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_payment_bank_keys_key_hash")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("payment_bank_keys")
     op.drop_index(op.f("ix_payment_orders_task_id"), table_name="payment_orders")
     op.drop_index(op.f("ix_payment_orders_case_ref"), table_name="payment_orders")
     op.drop_index("ix_payment_orders_stopped_at", table_name="payment_orders")

@@ -67,3 +67,21 @@ class PaymentOrder(Base):
     returned_at: Mapped[datetime | None]
     amount_returned_fen: Mapped[int | None] = mapped_column(BigId)
     updated_at: Mapped[datetime]
+
+
+class BankApiKey(Base):
+    """A bank system's key for the bank API: only its hash is kept. Each key acts as its own partner account of
+    the bank (`user_id`, no password), so the history says which key did what, and revoking it ends it."""
+
+    __tablename__ = "payment_bank_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    """The key's first characters, shown in lists so that an operator can tell keys apart."""
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

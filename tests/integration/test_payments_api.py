@@ -503,3 +503,21 @@ def test_a_bank_system_calls_with_its_key_sees_its_own_bank_and_is_named_in_the_
     revoked = world.client.get(f"{P}/bank/requests", headers=headers)
     assert revoked.status_code == 401
     assert revoked.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_station_sends_stops_for_its_own_area_only(world: World) -> None:
+    own = world.stop("officer_a", area_id=None)
+    assert own.status_code == 201, own.text
+    assert own.json()["area_id"] == world.ids["area-A"]
+    other = world.stop("officer_b", area_id=world.ids["area-A"])
+    assert other.status_code == 403
+    assert other.json()["error"]["field"] == "area_id"
+
+
+def test_a_closed_order_is_not_reopened_a_new_stop_is_a_new_order(world: World) -> None:
+    order_id = world.stopped()
+    world.clock.advance(hours=48)
+    world.deliver()
+    refused = world.act("analyst", order_id, "reopen", reason="再试一次")
+    assert refused.status_code == 409
+    assert world.get("analyst", f"/orders/{order_id}").json()["allowed_actions"] == []

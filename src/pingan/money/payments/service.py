@@ -119,6 +119,10 @@ class PaymentService:
             area_id = body.area_id if body.area_id is not None else self._actor_area(session, actor)
             if body.area_id is not None and session.get(Area, body.area_id) is None:
                 raise BadInput("辖区不存在", field="area_id", code="no_such_area")
+            scope = self.scope(session, actor)
+            # Station staff send stops for their own jurisdiction only (they follow the order there).
+            if not scope.county_wide and (area_id is None or area_id not in scope.area_ids):
+                raise Forbidden("只能为本单位辖区的受害人发起止付", field="area_id", code="other_area")
             before = session.scalar(
                 select(func.count())
                 .select_from(PaymentOrder)

@@ -129,6 +129,8 @@ class StopWorkflow(BaseWorkflow):
     seen_by_area = True
     """The victim's station follows the order of its area (it may order the freeze); other banks never see it."""
     assignee_roles = frozenset({Role.PARTNER})
+    closed_actions = frozenset()
+    """A closed order stays closed: stopping the account again is a new order, and counts toward its limit."""
 
     def __init__(self, rules: PaymentRules, calendar: WorkingCalendar) -> None:
         self.rules = rules
@@ -166,7 +168,7 @@ class StopWorkflow(BaseWorkflow):
 
     def allowed(self, task: Task) -> frozenset[str]:
         if task.closed_at is not None:
-            return frozenset({"reopen"})
+            return frozenset()
         return OPEN_ACTIONS.get(task.status, frozenset()) | {"assign", "note", "close"}
 
     def view(self, task: Task) -> dict[str, Any]:

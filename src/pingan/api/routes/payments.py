@@ -205,10 +205,15 @@ def calendar_year(
 
 @router.get("/working-days")
 def working_days(
-    services: ServicesDep, user: CurrentUser, start: date, days: Annotated[int, Query(ge=1, le=60)] = 3
+    services: ServicesDep,
+    user: CurrentUser,
+    start: Annotated[date | None, Query(description="Default: today in the county's time zone.")] = None,
+    days: Annotated[int, Query(ge=1, le=60)] = 3,
 ) -> dict[str, Any]:
     """The `days`-th working day after `start` (503 `calendar_year_unknown` naming the year no calendar covers)."""
     _staff(user)
+    if start is None:
+        start = services.clock.now().astimezone(services.payments.rules.zone).date()
     return {
         "start": start.isoformat(),
         "days": days,

@@ -37,6 +37,10 @@ from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import KIND as DISSUASION_KIND
 from pingan.fraud.workflow import DissuasionAction, DissuasionWorkflow
 from pingan.money import rules as money_rules
+from pingan.money.payments import rules as payment_rules
+from pingan.money.payments.rules import PaymentRules
+from pingan.money.payments.service import PaymentService
+from pingan.money.payments.workflow import StopWorkflow
 from pingan.money.rules import CaseRules
 from pingan.money.service import CaseService, DefraudedWarning
 
@@ -44,6 +48,7 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     fraud_rules.register_rules,
     desk_rules.register_rules,
     money_rules.register_rules,
+    payment_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -164,6 +169,7 @@ class Services:
     desk: Desk
     cases: CaseService
     logins: LoginGuard
+    payments: PaymentService
 
     def close(self) -> None:
         self.desk.close()
@@ -189,9 +195,12 @@ def bootstrap(
     outbox = Outbox(db, clock, outbox_policy(settings))
     dingtalk = dingtalk_delivery(settings, db, clock, outbox, transport=dingtalk_transport)
     notifier = Notifier(clock, (*deliveries, dingtalk) if dingtalk is not None else deliveries)
+    payment = rules.section(PaymentRules)
+    working_days = payment.working_calendar()
     workflows: list[Workflow] = [
         DissuasionWorkflow(rules.section(DissuasionRules)),
         DeskWorkflow(rules.section(DeskRules)),
+        StopWorkflow(payment, working_days),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -226,6 +235,7 @@ def bootstrap(
         desk=desk,
         cases=cases,
         logins=LoginGuard(db, clock, login_policy(settings)),
+        payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
     )
 
 

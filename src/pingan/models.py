@@ -30,10 +30,12 @@ from pingan.desk.models import (
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
 from pingan.money.models import Case, CaseIdentifier
+from pingan.money.payments.models import BankApiKey, PaymentOrder
 
 __all__ = [
     "AccessLog",
     "Area",
+    "BankApiKey",
     "Case",
     "CaseIdentifier",
     "Counter",
@@ -56,6 +58,7 @@ __all__ = [
     "Open311ApiKey",
     "Open311Request",
     "OutboxMessage",
+    "PaymentOrder",
     "Person",
     "PersonPhone",
     "Task",

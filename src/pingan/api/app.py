@@ -197,12 +197,14 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import fraud as fraud_routes
     from pingan.api.routes import money as money_routes
     from pingan.api.routes import open311 as open311_routes
+    from pingan.api.routes import payments as payment_routes
 
     app.include_router(core_routes.router, prefix="/api/v1")
     app.include_router(fraud_routes.router, prefix="/api/v1")
     app.include_router(money_routes.router, prefix="/api/v1")
     desk_routes.register(app)
     open311_routes.register(app)
+    payment_routes.register(app)
 
     _document_intake_schemas(app)
 

@@ -21,6 +21,7 @@ from pingan.core.models import AreaKind, Role, Unit, UnitKind
 from pingan.core.people import import_people
 from pingan.core.settings import Settings, ensure_secret_key
 from pingan.core.setup import ensure_centre_units
+from pingan.demo.banks import BankDemo, SimulatedBanks, setup_bank_demo
 from pingan.demo.cases import generate_cases
 from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
@@ -73,6 +74,7 @@ def _progress(console: Console) -> Progress:
 @dataclass(frozen=True)
 class DemoCounty:
     logins: list[DemoLogin]
+    banks: BankDemo
     people: list[dict[str, Any]]
     indicators: list[dict[str, Any]]
 
@@ -115,6 +117,9 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     with services.db.session() as session:
         desk = setup_desk_demo(services, session, rng)
     logins.extend(DemoLogin(d.username, d.role, d.name, "") for d in desk.logins)
+    with services.db.session() as session:
+        banks = setup_bank_demo(services, session, DEMO_PASSWORD)
+    logins.append(DemoLogin(banks.liaison[0], Role.PARTNER, banks.liaison[1], "bank"))
     services.jurisdictions.invalidate()
 
     people = generate_people(residents, stations, rng)
@@ -134,7 +139,7 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
         import_indicators(session, ((i + 2, row) for i, row in enumerate(indicators)), now)
     with services.db.session() as session:
         services.cases.import_many(session, None, list(enumerate(generate_cases(people, rng, now), start=1)))
-    return DemoCounty(logins, people, indicators)
+    return DemoCounty(logins, banks, people, indicators)
 
 
 def run_feed(services: Services, feed: EventFeed, rate: float, stop: threading.Event) -> None:
@@ -204,6 +209,8 @@ def run_demo(
         threads.append(threading.Thread(target=staff.run, args=(stop,), name="officers", daemon=True))
         desk = DeskSimulation(services, seed=seed)
         threads.append(threading.Thread(target=desk.run, args=(stop,), name="desk", daemon=True))
+        banks = SimulatedBanks(services, county.banks, seed=seed)
+        threads.append(threading.Thread(target=banks.run, args=(stop,), name="banks", daemon=True))
 
     server = uvicorn.Server(
         uvicorn.Config(create_app(services), host=host, port=port, log_level="warning", proxy_headers=False)

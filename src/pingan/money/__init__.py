@@ -1,1 +1,1 @@
-"""The money chase: fraud cases, their identifiers and the linking of cases that share them (串并案)."""
+"""The money chase (DESIGN §2A A6–A7, A11): cases and their links, stop-payments, freezes and returns."""

@@ -9,6 +9,7 @@ import { current, navigate, onRouteChange, route } from './router.js';
 import { clearSession, getToken, getUser, saveUser } from './session.js';
 import audit from './screens/audit.js';
 import cases from './screens/cases.js';
+import bank from './screens/bank.js';
 import desk from './screens/desk.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
@@ -17,13 +18,14 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, desk, cases, figures, audit];
+const SCREENS = [queue, worklist, desk, cases, bank, figures, audit];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
 route('/tasks/:id?', 'tasks');
 route('/desk/:id?', 'desk');
 route('/cases/:id?', 'cases');
+route('/bank/:id?', 'bank');
 route('/figures', 'figures');
 route('/audit', 'audit');
 

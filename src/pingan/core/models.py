@@ -119,10 +119,12 @@ class AuthEventKind(StrEnum):
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
     ROLE_CHANGED = "role_changed"
+    CREATED = "created"
+    EXPORT = "export"  # a list or figure table written out as a file: what, filters, rows (in `detail`)
 
 
 class AuthEvent(Base):
-    """Append-only record of staff sign-ins and account changes, read by the admin (`GET /audit/events`); the
+    """Append-only record of staff sign-ins, account changes and exports of lists, read by the admin (`GET /audit/events`); the
     failures in it are also what the sign-in throttle counts, so every server process sees the same ones."""
 
     __tablename__ = "auth_events"

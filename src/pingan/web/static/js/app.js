@@ -7,16 +7,19 @@ import { CENTRE_ROLES } from './labels.js';
 import { startTicker } from './live.js';
 import { current, navigate, onRouteChange, route } from './router.js';
 import { clearSession, getToken, getUser, saveUser } from './session.js';
+import admin from './screens/admin.js';
 import audit from './screens/audit.js';
 import desk from './screens/desk.js';
+import dispatch from './screens/dispatch.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
 import queue from './screens/queue.js';
+import search from './screens/search.js';
 import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, desk, figures, audit];
+const SCREENS = [queue, worklist, dispatch, desk, figures, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -24,6 +27,9 @@ route('/tasks/:id?', 'tasks');
 route('/desk/:id?', 'desk');
 route('/figures', 'figures');
 route('/audit', 'audit');
+route('/dispatch', 'dispatch');
+route('/admin', 'admin');
+route('/search', 'search');
 
 const root = document.getElementById('app');
 let user = null;

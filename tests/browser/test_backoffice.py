@@ -247,3 +247,23 @@ def test_the_routing_preview_names_the_unit_and_a_push_goes_to_an_area(
     expect(row).to_contain_text("access_token=***")
     expect(page.locator(".bo-pane")).not_to_contain_text("secret-token-1")
     shot(page, screenshots, "robots")
+
+
+def test_an_officer_s_worklist_export_holds_the_cards_shown_and_nothing_of_another_station(
+    desktop: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    register(live_app, DANDONG, "冯阿公", "13577772004", 1946)
+    register(live_app, DANXI, "陈阿婆", "13577772005", 1947)
+    own, other = report(live_app, ("bo-export-w1", "13577772004"), ("bo-export-w2", "13577772005"))
+    page = desktop
+    log_in(page, "dandong_mj2", "tasks")
+    expect(page.locator(f".task-card[data-id='{own.task_id}']")).to_be_visible()
+    shown = {int(x) for x in page.locator(".task-card").evaluate_all("els => els.map(e => e.dataset.id)")}
+    with page.expect_download() as got:
+        page.locator(".list-pane [data-export='csv']").click()
+    rows = list(csv.DictReader(io.StringIO(Path(got.value.path()).read_bytes().decode("utf-8-sig"))))
+    exported = {int(r["任务编号"]) for r in rows}
+    assert exported == shown
+    assert other.task_id not in exported
+    assert "13577772004" not in str(rows)
+    shot(page, screenshots, "worklist-export")

@@ -154,7 +154,8 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    """Indexed for the staff search box."""
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     birth_year: Mapped[int | None] = mapped_column(Integer)
     address: Mapped[str | None] = mapped_column(String(255))

@@ -179,8 +179,8 @@ def _file(
     columns: Sequence[Column],
     rows: Sequence[Mapping[str, Any]],
 ) -> Response:
-    """The file, and its line in the audit log (in the same transaction as nothing else: an export changes
-    nothing, so the record is all this request writes)."""
+    """The file, and its line in the audit log: an export changes nothing else, so that line is all the
+    request's transaction writes."""
     filters = {k: v for k, v in request.query_params.multi_items() if k != "format"}
     now = services.clock.now()
     record_auth_event(

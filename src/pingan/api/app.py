@@ -192,6 +192,7 @@ def create_app(services: Services) -> FastAPI:
     async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
         return JSONResponse(error_body("conflict", "记录已被他人或系统更新，请刷新后重试"), status_code=409)
 
+    from pingan.api.routes import backoffice
     from pingan.api.routes import core as core_routes
     from pingan.api.routes import desk as desk_routes
     from pingan.api.routes import fraud as fraud_routes
@@ -202,6 +203,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(core_routes.router, prefix="/api/v1")
     app.include_router(fraud_routes.router, prefix="/api/v1")
     app.include_router(money_routes.router, prefix="/api/v1")
+    backoffice.register(app)
     desk_routes.register(app)
     open311_routes.register(app)
     payment_routes.register(app)

@@ -23,6 +23,35 @@ def _bench_key() -> None:
     os.environ.setdefault("PINGAN_SECRET_KEY", secrets.token_urlsafe(48))
 
 
+@bench_app.command("search")
+def search(
+    residents: Annotated[int, typer.Option(min=1, help="Residents in the generated registry.")] = 50_000,
+    indicators: Annotated[int, typer.Option(min=1, help="Listed indicators.")] = 20_000,
+    events: Annotated[int, typer.Option(min=1, help="Events ingested first (5% hit an indicator).")] = 50_000,
+    queries: Annotated[int, typer.Option(min=1, help="Searches per kind of query and per user.")] = 200,
+    database_url: Annotated[
+        str | None, typer.Option(help="An empty database to run on (default: a fresh SQLite file in a temp dir).")
+    ] = None,
+    reset: Annotated[bool, typer.Option(help="Drop every table of --database-url first.")] = False,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """The staff search box: latency of phone (other formats), ID number, name and number searches."""
+    from pingan.bench.search import SearchBenchConfig, run_search_bench
+
+    figures = run_search_bench(
+        SearchBenchConfig(
+            residents=residents,
+            indicators=indicators,
+            events=events,
+            queries=queries,
+            database_url=database_url,
+            reset=reset,
+            seed=seed,
+        )
+    )
+    sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+
+
 @bench_app.command("ingest")
 def ingest(
     events: Annotated[int, typer.Option(min=1, help="Events in the throughput phase.")] = 200_000,

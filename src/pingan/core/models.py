@@ -119,10 +119,12 @@ class AuthEventKind(StrEnum):
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
     ROLE_CHANGED = "role_changed"
+    CREATED = "created"
+    EXPORT = "export"  # a list or figure table written out as a file: what, filters, rows (in `detail`)
 
 
 class AuthEvent(Base):
-    """Append-only record of staff sign-ins and account changes, read by the admin (`GET /audit/events`); the
+    """Append-only record of staff sign-ins, account changes and exports of lists, read by the admin (`GET /audit/events`); the
     failures in it are also what the sign-in throttle counts, so every server process sees the same ones."""
 
     __tablename__ = "auth_events"
@@ -152,7 +154,8 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    """Indexed for the staff search box."""
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     birth_year: Mapped[int | None] = mapped_column(Integer)
     address: Mapped[str | None] = mapped_column(String(255))

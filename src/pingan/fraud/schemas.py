@@ -115,3 +115,5 @@ class IndicatorPublic(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     active: bool
+    hits: int = 0
+    """Events this indicator matched (in the lists; 0 elsewhere)."""

@@ -335,10 +335,13 @@ def list_tasks(
     assignee_id: DbId | None = None,
     mine: bool = False,
     overdue: bool = False,
+    unassigned: Annotated[bool, Query(description="Only tasks nobody is assigned to.")] = False,
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Text in the title.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
-    """The worklist: tasks of every kind in the user's scope, most urgent deadline first."""
+    """The worklist: tasks of every kind in the user's scope, most urgent deadline first; `total` counts them
+    all, `limit` and `offset` page them."""
     if kind is not None and kind not in services.tasks.workflows:
         raise BadInput(f"未知的任务类型 {kind}（可用：{'、'.join(sorted(services.tasks.workflows))}）", field="kind")
     now = services.clock.now()
@@ -358,14 +361,23 @@ def list_tasks(
         query = query.where(Task.assignee_id == assignee_id)
     if mine:
         query = query.where(Task.assignee_id == user.id)
+    if unassigned:
+        query = query.where(Task.assignee_id.is_(None))
     if overdue:
         query = query.where(services.tasks.overdue_clause(now))
     if q is not None:
         query = query.where(containing(Task.title, q))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    tasks = list(session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)))
+    tasks = list(
+        session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit).offset(offset))
+    )
     units, users = _names(session, tasks)
-    return {"total": total, "items": [_task_view(services, actor, scope, t, now, units, users) for t in tasks]}
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": [_task_view(services, actor, scope, t, now, units, users) for t in tasks],
+    }
 
 
 @router.get("/tasks/kinds", tags=["tasks"])

@@ -6,21 +6,21 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.core.db import containing
 from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
 from pingan.core.fields import DbId
-from pingan.core.identifiers import IdentifierKind, mask_free_text
+from pingan.core.identifiers import IdentifierKind, mask_free_text, mask_phone
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
 from pingan.core.scope import REVEAL_ROLES
-from pingan.fraud.indicators import deactivate_indicator, upsert_indicator
-from pingan.fraud.models import FraudWarning, Indicator, Level, WarningStatus
+from pingan.fraud.indicators import deactivate_indicator, import_indicators, read_indicators_csv, upsert_indicator
+from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Level, WarningStatus
 from pingan.fraud.queries import list_warnings, warning_events, warning_view
 from pingan.fraud.schemas import IndicatorIn, IndicatorPublic
 from pingan.fraud.service import Period, fraud_figures
@@ -125,18 +125,102 @@ def _indicator_public(row: Indicator) -> IndicatorPublic:
 def list_indicators(
     session: SessionDep,
     user: CurrentUser,
+    response: Response,
     kind: IdentifierKind | None = None,
     q: Annotated[str | None, Query(max_length=255, description="Part of the normalised value.")] = None,
     active: bool = True,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[IndicatorPublic]:
+    """Indicators newest first, each with its hits (events matched); the true total is in `X-Total-Count`."""
     require(user, *LIST_ROLES)
-    query = select(Indicator).where(Indicator.active == active).order_by(Indicator.id.desc()).limit(limit)
+    query = select(Indicator).where(Indicator.active == active)
     if kind is not None:
         query = query.where(Indicator.kind == kind.value)
     if q:
         query = query.where(containing(Indicator.value, q))
-    return [_indicator_public(r) for r in session.scalars(query)]
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    response.headers["X-Total-Count"] = str(total)
+    rows = list(session.scalars(query.order_by(Indicator.id.desc()).limit(limit).offset(offset)))
+    hits = _hits(session, [r.id for r in rows])
+    return [_indicator_public(r).model_copy(update={"hits": hits.get(r.id, 0)}) for r in rows]
+
+
+def _hits(session: Session, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(FraudEvent.indicator_id, func.count())
+        .where(FraudEvent.indicator_id.in_(ids))
+        .group_by(FraudEvent.indicator_id)
+    ).all()
+    return {int(i): int(n) for i, n in rows if i is not None}
+
+
+@router.get("/indicators/{indicator_id}/hits")
+def indicator_hits(
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    indicator_id: DbId,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """The events an indicator matched, newest first, the person's phone masked, with their warning."""
+    require(user, *LIST_ROLES)
+    row = session.get(Indicator, indicator_id)
+    if row is None:
+        raise NotFound("指标不存在", field="indicator_id")
+    total = session.scalar(select(func.count()).select_from(FraudEvent).where(FraudEvent.indicator_id == row.id)) or 0
+    events = session.scalars(
+        select(FraudEvent).where(FraudEvent.indicator_id == row.id).order_by(FraudEvent.id.desc()).limit(limit)
+    )
+    return {
+        "indicator": _indicator_public(row).model_copy(update={"hits": total}).model_dump(mode="json"),
+        "total": total,
+        "items": [
+            {
+                "id": e.id,
+                "source": e.source,
+                "source_id": e.source_id,
+                "kind": e.kind,
+                "at": e.at.isoformat(),
+                "subject_phone": mask_phone(e.subject_phone),
+                "warning_id": e.warning_id,
+            }
+            for e in events
+        ],
+    }
+
+
+@router.post("/indicators/import")
+async def import_indicator_file(
+    services: ServicesDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV: kind,value[,fraud_type,source,note,expires_at]")],
+) -> dict[str, Any]:
+    """A CSV file of indicators, as `pingan indicators import` reads it: the header is checked first, bad rows
+    are reported by line and field, the good ones kept."""
+    require(user, Role.ADMIN, Role.ANALYST)
+    raw = await file.read()
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_import_csv, services, raw)
+
+
+def _import_csv(services: Any, raw: bytes) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "indicators.csv"
+        path.write_bytes(raw)
+        with services.db.session() as session:
+            report = import_indicators(session, read_indicators_csv(path), services.clock.now())
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "rejected": [{"line": line, "field": fld, "message": msg} for line, fld, msg in report.rejected],
+    }
 
 
 @router.post("/indicators", response_model=IndicatorPublic, status_code=201)

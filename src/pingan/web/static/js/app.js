@@ -7,18 +7,21 @@ import { CENTRE_ROLES } from './labels.js';
 import { startTicker } from './live.js';
 import { current, navigate, onRouteChange, route } from './router.js';
 import { clearSession, getToken, getUser, saveUser } from './session.js';
+import admin from './screens/admin.js';
 import audit from './screens/audit.js';
 import cases from './screens/cases.js';
 import bank from './screens/bank.js';
 import desk from './screens/desk.js';
+import dispatch from './screens/dispatch.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
 import queue from './screens/queue.js';
+import search from './screens/search.js';
 import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, desk, cases, bank, figures, audit];
+const SCREENS = [queue, worklist, dispatch, desk, cases, bank, figures, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -28,6 +31,9 @@ route('/cases/:id?', 'cases');
 route('/bank/:id?', 'bank');
 route('/figures', 'figures');
 route('/audit', 'audit');
+route('/dispatch', 'dispatch');
+route('/admin', 'admin');
+route('/search', 'search');
 
 const root = document.getElementById('app');
 let user = null;

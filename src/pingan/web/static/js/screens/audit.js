@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { h, replace, segmented, select } from '../dom.js';
 import { fmtDateTime, parseDateInput, shanghaiMidnight } from '../format.js';
+import { exportTools } from '../ui/listing.js';
 
 const PAGE = 50;
 
@@ -78,7 +79,8 @@ function accessPane(root, ctx) {
   const counter = h('span', { class: 'muted audit-count' });
   const prev = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => page(-1) }, '上一页');
   const next = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => page(1) }, '下一页');
-  const pager = h('div', { class: 'audit-pager' }, counter, h('span', { class: 'grow' }), prev, next);
+  const tools = exportTools('audit-access', () => filters, ctx, 1000);
+  const pager = h('div', { class: 'audit-pager' }, counter, h('span', { class: 'grow' }), tools, prev, next);
   replace(root, form, h('div', { class: 'table-scroll' }, table, empty), pager);
 
   function readFilters() {

@@ -9,6 +9,7 @@ import { poll } from '../live.js';
 import { navigate } from '../router.js';
 import { deskCategoryChip, deskStatusChip, deskView, replyClock } from '../ui/desk-view.js';
 import { splitDetail } from '../ui/split.js';
+import { exportTools } from '../ui/listing.js';
 
 const POLL_MS = 5000;
 const LIMIT = 200;
@@ -54,6 +55,7 @@ export default {
         { 'aria-label': '类别' },
       ),
       h('span', { class: 'grow' }),
+      exportTools('desk-requests', () => Object.assign({ category: category || undefined }, TABS.find((t) => t.value === tab).query), ctx, 200),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
     );

@@ -13,6 +13,7 @@ import {
   shanghaiMidnight,
 } from '../format.js';
 import { LEVEL_ORDER, isCentre, levelName } from '../labels.js';
+import { exportTools } from '../ui/listing.js';
 
 const REFRESH_MS = 60000;
 
@@ -90,6 +91,7 @@ export default {
       isCentre(ctx.user) ? stationSelect : null,
       h('span', { class: 'grow' }),
       rangeText,
+      exportTools('fraud-figures', () => Object.assign({ area_id: areaId }, periodRange(period, serverNow(), { start: startInput.value, end: endInput.value }) || {}), ctx),
     );
     const errorBox = h('div', { class: 'case-error', role: 'alert', hidden: true });
     const cards = h('div', { class: 'cards' });

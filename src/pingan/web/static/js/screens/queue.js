@@ -10,6 +10,7 @@ import { caseView } from '../ui/case-view.js';
 import { deadline, escalationBadge, levelBadge, taskStatusChip } from '../ui/badges.js';
 import { beep, soundEnabled, setSoundEnabled } from '../ui/sound.js';
 import { splitDetail } from '../ui/split.js';
+import { exportTools } from '../ui/listing.js';
 
 const POLL_MS = 3000;
 const PAGE = 200;
@@ -68,6 +69,7 @@ export default {
         { 'aria-label': '时间' },
       ),
       h('span', { class: 'grow' }),
+      exportTools('warnings', () => query({ limit: 1000 }), ctx),
       h('span', { class: 'live', title: '每3秒自动刷新' }, liveDot, liveText),
       soundBtn,
     );

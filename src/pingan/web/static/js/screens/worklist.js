@@ -7,6 +7,7 @@ import { LEVEL_ORDER, levelName } from '../labels.js';
 import { countdown, poll } from '../live.js';
 import { navigate } from '../router.js';
 import { caseView } from '../ui/case-view.js';
+import { exportTools } from '../ui/listing.js';
 import { escalationBadge, levelBadge, outcomeChip, taskStatusChip } from '../ui/badges.js';
 import { splitDetail } from '../ui/split.js';
 
@@ -51,6 +52,7 @@ export default {
         '等级',
       ),
       h('span', { class: 'grow' }),
+      exportTools('tasks', () => Object.assign({ kind: 'dissuasion', level: level || undefined }, TABS.find((t) => t.value === tab).query), ctx, 1000),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
     );

@@ -6,6 +6,7 @@ import { fmtShort } from '../format.js';
 import { ROLE_NAMES } from '../labels.js';
 import { ago, poll } from '../live.js';
 import { navigate } from '../router.js';
+import { searchBox } from './search-box.js';
 
 const BELL_POLL_MS = 15000;
 
@@ -14,7 +15,7 @@ const BELL_POLL_MS = 15000;
  * `screens` are the screen modules the user's role may open, in menu order.
  */
 export function shell(root, user, screens, onLogout) {
-  const links = screens.map((s) => h('a', { href: '#/' + s.id, class: 'nav-link', dataset: { screen: s.id } }, s.title));
+  const links = screens.filter((s) => !s.hidden).map((s) => h('a', { href: '#/' + s.id, class: 'nav-link', dataset: { screen: s.id } }, s.title));
   const bell = bellMenu(user);
   const header = h(
     'header',
@@ -22,6 +23,7 @@ export function shell(root, user, screens, onLogout) {
     h('a', { class: 'brand', href: '#/' }, icon('shield', 'brand-icon'), h('span', { class: 'brand-name' }, '平安'), h('span', { class: 'brand-sub' }, '反诈预警劝阻')),
     h('nav', { class: 'nav', 'aria-label': '主菜单' }, links),
     h('span', { class: 'grow' }),
+    searchBox(),
     bell.el,
     h(
       'div',

@@ -1,0 +1,406 @@
+"""Exports: every list and figure table of the staff UI as a CSV or XLSX file.
+
+Each export endpoint takes its list's own endpoint as a dependency, so it has exactly that list's filters,
+its scope and its masking (the rows are the list's answer, never a second query), and adds `format`. Every
+export is recorded in the audit log (`GET /audit/events?kind=export`): who, which list, the filters, the
+number of rows. A file holds what one request of the list may return (its `limit`, the UI asks for the most).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep
+from pingan.api.routes import core as core_routes
+from pingan.api.routes import desk as desk_routes
+from pingan.api.routes import dispatch as dispatch_routes
+from pingan.api.routes import fraud as fraud_routes
+from pingan.api.routes import search as search_routes
+from pingan.api.routes import users as users_routes
+from pingan.core.exports import MEDIA_TYPES, SHANGHAI, Column, ExportFormat, Sheet, write
+from pingan.core.identity import record_auth_event
+from pingan.core.models import AuthEventKind, User
+from pingan.desk.schemas import RequestPage
+
+router = APIRouter(prefix="/exports", tags=["exports"])
+
+FormatQuery = Annotated[ExportFormat, Query(alias="format", description="csv or xlsx")]
+FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file",
+        "content": {MEDIA_TYPES[ExportFormat.CSV]: {}, MEDIA_TYPES[ExportFormat.XLSX]: {}},
+    }
+}
+
+
+def _c(key: str, heading: str, value: Callable[[Mapping[str, Any]], Any] | None = None) -> Column:
+    return Column(key, heading, value)
+
+
+def _ratio(key: str) -> Callable[[Mapping[str, Any]], Any]:
+    def read(row: Mapping[str, Any]) -> Any:
+        v = row.get(key)
+        return f"{float(v) * 100:.1f}%" if isinstance(v, int | float) else ""
+
+    return read
+
+
+TASK_COLUMNS = [
+    _c("id", "任务编号"),
+    _c("kind_name", "类型"),
+    _c("level", "等级"),
+    _c("title", "标题"),
+    _c("status_name", "状态"),
+    _c("unit", "处理单位"),
+    _c("assignee", "承办人"),
+    _c("due_step_name", "当前环节"),
+    _c("due_at", "时限"),
+    _c("overdue", "已超时"),
+    _c("escalation_name", "升级"),
+    _c("created_at", "下发时间"),
+    _c("closed_at", "办结时间"),
+]
+WARNING_COLUMNS = [
+    _c("id", "预警编号"),
+    _c("level_name", "等级"),
+    _c("status_name", "状态"),
+    _c("fraud_type", "诈骗类型"),
+    _c("person.name", "姓名"),
+    _c("person.phone", "手机号"),
+    _c("station", "派出所"),
+    _c("unit", "处置单位"),
+    _c("event_count", "线索数"),
+    _c("reasons", "研判理由", lambda r: "；".join(str(x.get("text", "")) for x in r.get("reasons") or [])),
+    _c("task.status_name", "任务状态"),
+    _c("outcome", "结果"),
+    _c("amount_protected_yuan", "挽回金额（元）"),
+    _c("created_at", "预警时间"),
+]
+REQUEST_COLUMNS = [
+    _c("id", "诉求编号"),
+    _c("category_name", "类别"),
+    _c("excerpt", "内容摘要"),
+    _c("phone", "手机号"),
+    _c("status_name", "状态"),
+    _c("unit", "处理单位"),
+    _c("station", "辖区"),
+    _c("created_at", "提交时间"),
+    _c("reply_due_at", "答复时限"),
+    _c("overdue", "已超时"),
+    _c("first_reply_at", "首次答复"),
+    _c("closed_at", "办结时间"),
+    _c("rating", "评价"),
+]
+INDICATOR_COLUMNS = [
+    _c("id", "编号"),
+    _c("kind", "类型"),
+    _c("value", "值（规范化）"),
+    _c("fraud_type", "诈骗类型"),
+    _c("source", "来源"),
+    _c("note", "备注"),
+    _c("hits", "命中次数"),
+    _c("created_at", "添加时间"),
+    _c("expires_at", "失效时间"),
+    _c("active", "有效"),
+]
+ACCESS_COLUMNS = [
+    _c("at", "时间"),
+    _c("user_name", "查看人"),
+    _c("username", "账号"),
+    _c("unit_name", "单位"),
+    _c("subject_type", "对象类型"),
+    _c("subject_id", "对象编号"),
+    _c("fields", "字段"),
+    _c("purpose", "用途"),
+]
+USER_COLUMNS = [
+    _c("username", "登录名"),
+    _c("display_name", "姓名"),
+    _c("role", "角色"),
+    _c("unit_name", "单位"),
+    _c("active", "启用"),
+    _c("created_at", "创建时间"),
+]
+LOAD_COLUMNS = [
+    _c("unit", "单位"),
+    _c("name", "民警"),
+    _c("username", "账号"),
+    _c("open", "在办"),
+    _c("overdue", "超时"),
+]
+FRAUD_FIGURE_COLUMNS = [
+    _c("station", "派出所"),
+    _c("warnings", "预警数"),
+    _c("dissuaded", "劝阻成功"),
+    _c("defrauded", "已被骗"),
+    _c("protected_yuan", "挽回损失（元）"),
+    _c("lost_yuan", "损失（元）"),
+    _c("open", "在办"),
+]
+_DESK_FIGURES = [
+    _c("requests", "诉求数"),
+    _c("replied", "已答复"),
+    _c("replied_on_time", "按时答复"),
+    _c("reply_timeliness", "答复及时率", _ratio("reply_timeliness")),
+    _c("resolved", "已办结"),
+    _c("resolution_rate", "办结率", _ratio("resolution_rate")),
+    _c("ratings", "评价数"),
+    _c("mean_rating", "平均评分"),
+    _c("satisfaction", "满意率", _ratio("satisfaction")),
+    _c("score", "综合得分"),
+]
+DESK_UNIT_COLUMNS = [_c("rank", "排名"), _c("unit", "单位"), *_DESK_FIGURES]
+DESK_OFFICER_COLUMNS = [_c("rank", "排名"), _c("name", "民警"), *_DESK_FIGURES]
+SEARCH_COLUMNS = [
+    _c("type", "类别"),
+    _c("id", "编号"),
+    _c("title", "内容"),
+    _c("detail", "详情"),
+    _c("station", "辖区"),
+    _c("status", "状态"),
+    _c("at", "时间"),
+]
+
+
+def _file(
+    request: Request,
+    services: Any,
+    session: Any,
+    user: User,
+    address: str | None,
+    what: str,
+    title: str,
+    fmt: ExportFormat,
+    columns: Sequence[Column],
+    rows: Sequence[Mapping[str, Any]],
+) -> Response:
+    """The file, and its line in the audit log: an export changes nothing else, so that line is all the
+    request's transaction writes."""
+    filters = {k: v for k, v in request.query_params.multi_items() if k != "format"}
+    now = services.clock.now()
+    record_auth_event(
+        session,
+        AuthEventKind.EXPORT,
+        now,
+        user=user,
+        address=address,
+        detail={"what": what, "format": fmt.value, "filters": filters, "rows": len(rows)},
+    )
+    body = write(Sheet(title, columns, rows), fmt)
+    stamp = now.astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
+    name = f"{title}-{stamp}.{fmt.value}"
+    ascii_name = f"{what}-{stamp}.{fmt.value}"
+    return Response(
+        content=body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+            "X-Export-Rows": str(len(rows)),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _dicts(items: Sequence[Any]) -> list[Mapping[str, Any]]:
+    return [i if isinstance(i, Mapping) else i.model_dump(mode="json") for i in items]
+
+
+@router.get("/tasks", responses=FILE_RESPONSE, response_class=Response)
+def export_tasks(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dict[str, Any], Depends(core_routes.list_tasks)],
+) -> Response:
+    """The worklist (`GET /tasks`, same filters)."""
+    return _file(request, services, session, user, address, "tasks", "任务清单", fmt, TASK_COLUMNS, data["items"])
+
+
+@router.get("/warnings", responses=FILE_RESPONSE, response_class=Response)
+def export_warnings(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[list[dict[str, Any]], Depends(fraud_routes.get_warnings)],
+) -> Response:
+    """The warning queue (`GET /fraud/warnings`, same filters), masked."""
+    return _file(request, services, session, user, address, "warnings", "预警队列", fmt, WARNING_COLUMNS, data)
+
+
+@router.get("/desk-requests", responses=FILE_RESPONSE, response_class=Response)
+def export_requests(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[RequestPage, Depends(desk_routes.queue)],
+) -> Response:
+    """The desk's queue (`GET /desk/staff/requests`, same filters), phones and free text masked."""
+    return _file(
+        request, services, session, user, address, "desk-requests", "群众诉求", fmt, REQUEST_COLUMNS, _dicts(data.items)
+    )
+
+
+@router.get("/indicators", responses=FILE_RESPONSE, response_class=Response)
+def export_indicators(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[list[Any], Depends(fraud_routes.list_indicators)],
+) -> Response:
+    """The indicator lists (`GET /fraud/indicators`, same filters), with their hits."""
+    return _file(
+        request, services, session, user, address, "indicators", "涉诈指标", fmt, INDICATOR_COLUMNS, _dicts(data)
+    )
+
+
+@router.get("/audit-access", responses=FILE_RESPONSE, response_class=Response)
+def export_access(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dict[str, Any], Depends(core_routes.access_log)],
+) -> Response:
+    """The access log (`GET /audit/access`, same filters; admin)."""
+    return _file(
+        request,
+        services,
+        session,
+        user,
+        address,
+        "audit-access",
+        "个人信息查看记录",
+        fmt,
+        ACCESS_COLUMNS,
+        data["items"],
+    )
+
+
+@router.get("/users", responses=FILE_RESPONSE, response_class=Response)
+def export_users(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[users_routes.UserPage, Depends(users_routes.list_users)],
+) -> Response:
+    """Staff accounts (`GET /users`, same filters; admin)."""
+    return _file(request, services, session, user, address, "users", "用户", fmt, USER_COLUMNS, _dicts(data.items))
+
+
+@router.get("/dispatch-load", responses=FILE_RESPONSE, response_class=Response)
+def export_load(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dispatch_routes.DispatchLoad, Depends(dispatch_routes.load)],
+) -> Response:
+    """Officers' open and overdue work (`GET /dispatch/load`), one row per officer and one for the unassigned."""
+    rows: list[Mapping[str, Any]] = []
+    for unit in data.units:
+        rows.append(
+            {
+                "unit": unit.unit,
+                "name": "（未指派）",
+                "username": "",
+                "open": unit.unassigned,
+                "overdue": unit.unassigned_overdue,
+            }
+        )
+        rows.extend({"unit": unit.unit, **o.model_dump()} for o in unit.officers)
+    return _file(request, services, session, user, address, "dispatch-load", "派单负荷", fmt, LOAD_COLUMNS, rows)
+
+
+@router.get("/fraud-figures", responses=FILE_RESPONSE, response_class=Response)
+def export_fraud_figures(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dict[str, Any], Depends(fraud_routes.figures)],
+) -> Response:
+    """The per-station table of `GET /fraud/figures` (same period and area)."""
+    return _file(
+        request,
+        services,
+        session,
+        user,
+        address,
+        "fraud-figures",
+        "反诈数据",
+        fmt,
+        FRAUD_FIGURE_COLUMNS,
+        data["per_station"],
+    )
+
+
+@router.get("/desk-figures", responses=FILE_RESPONSE, response_class=Response)
+def export_desk_figures(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dict[str, Any], Depends(desk_routes.stats)],
+    table: Annotated[Literal["unit", "officer"], Query(description="Per unit or per officer.")] = "unit",
+) -> Response:
+    """The ranking tables of `GET /desk/stats` (same period), per unit or per officer."""
+    if table == "officer":
+        return _file(
+            request,
+            services,
+            session,
+            user,
+            address,
+            "desk-figures-officers",
+            "民警评价",
+            fmt,
+            DESK_OFFICER_COLUMNS,
+            data["per_officer"],
+        )
+    return _file(
+        request, services, session, user, address, "desk-figures", "单位评价", fmt, DESK_UNIT_COLUMNS, data["per_unit"]
+    )
+
+
+@router.get("/search", responses=FILE_RESPONSE, response_class=Response)
+def export_search(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[search_routes.SearchResults, Depends(search_routes.search)],
+) -> Response:
+    """The hits of `GET /search` (same query), masked."""
+    return _file(
+        request, services, session, user, address, "search", "检索结果", fmt, SEARCH_COLUMNS, _dicts(data.items)
+    )

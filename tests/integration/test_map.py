@@ -7,6 +7,7 @@ Two stations side by side (A west of B, squares obvious by eye) from the fraud A
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +20,8 @@ from pingan.bootstrap import bootstrap
 from pingan.core.db import Database
 from pingan.core.models import AccessLog, Person
 from pingan.core.settings import Settings
-from pingan.desk.models import DeskRequest
+from pingan.desk.models import DeskRequest, DeskStatus
+from pingan.desk.rules.kinds import Category, Route
 from tests.integration.test_api_fraud import PHONE_A, PHONE_B, Api, assert_error, make_api
 
 # Homes chosen so that rounding to 0.01° would be visible: 121.0537 → 121.05.
@@ -144,11 +146,6 @@ def test_a_bad_filter_names_its_field(api: Api) -> None:
 
 def _desk_request(api: Api, station: str, lon: float, lat: float) -> int:
     with api.db.session() as s:
-        from datetime import timedelta
-
-        from pingan.desk.rules.kinds import Category, Route
-        from pingan.desk.models import DeskStatus
-
         now = api.clock.now()
         row = DeskRequest(
             resident_id=api.user_id("resident"),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pingan.core.series import Step, buckets
 from tests.integration.test_desk_api import POINT_A1, POINT_B, D, World, db_fixture, world_fixture  # noqa: F401
-from tests.integration.test_figures import P1, P2, PASSWORD, County, county, expected  # noqa: F401
+from tests.integration.test_figures import P1, P2, PASSWORD, County, county_fixture, expected  # noqa: F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TALLY = ("warnings", "dissuaded", "defrauded", "protected_yuan", "lost_yuan")
@@ -53,9 +53,7 @@ def test_an_officer_s_series_is_their_station_s(county: County) -> None:
     assert sum(b["warnings"] for b in body["buckets"]) == expected(P1[0], P2[1], {"a"})["warnings"]
     token = county.client.post("/api/v1/auth/token", data={"username": "officer_a", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    other = county.client.get(
-        "/api/v1/fraud/figures/series", headers=headers, params={"area_id": county.area["b"]}
-    )
+    other = county.client.get("/api/v1/fraud/figures/series", headers=headers, params={"area_id": county.area["b"]})
     assert other.status_code == 403
     assert other.json()["error"]["field"] == "area_id"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -47,7 +48,7 @@ def test_buckets_cover_the_period_without_gaps() -> None:
     cuts = buckets(utc(1, 5), utc(29, 7), Step.WEEK, SHANGHAI)
     assert cuts[0].start == utc(1, 5)
     assert cuts[-1].end == utc(29, 7)
-    assert all(a.end == b.start for a, b in zip(cuts, cuts[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(cuts))
 
 
 def test_an_empty_or_reversed_period_is_refused_naming_start() -> None:

@@ -13,6 +13,7 @@ import {
   shanghaiMidnight,
 } from '../format.js';
 import { LEVEL_ORDER, isCentre, levelName } from '../labels.js';
+import { deskFigures } from './figures-desk.js';
 
 const REFRESH_MS = 60000;
 
@@ -95,7 +96,8 @@ export default {
     const cards = h('div', { class: 'cards' });
     const levels = h('section', { class: 'panel' });
     const stations = h('section', { class: 'panel panel-wide' });
-    const screen = h('div', { class: 'screen screen-figures' }, toolbar, errorBox, cards, h('div', { class: 'panels' }, levels, stations));
+    const desk = deskFigures();
+    const screen = h('div', { class: 'screen screen-figures' }, toolbar, errorBox, cards, h('div', { class: 'panels' }, levels, stations), desk.el);
     replace(root, screen);
 
     if (isCentre(ctx.user)) {
@@ -125,6 +127,7 @@ export default {
         data = result;
         errorBox.hidden = true;
         render();
+        desk.load(range, serverNow(), areaId);
       } catch (e) {
         if (mine === seq) showError(e.message);
       } finally {
@@ -280,6 +283,7 @@ export default {
       destroy() {
         seq += 1;
         clearInterval(timer);
+        desk.destroy();
       },
     };
   },

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from playwright.sync_api import expect
 from shapely import wkb
 from shapely.geometry import Point
 from sqlalchemy import select
 
+from pingan.core.geo import distance_m, wgs84_to_gcj02
 from pingan.core.models import Area
 from pingan.desk.models import DeskRequest
 from pingan.desk.rules.kinds import Category
@@ -123,24 +125,23 @@ def test_the_desk_queue_map_shows_where_requests_come_from(desktop: Any, live_ap
     shot(page, screenshots, "04-desk-detail")
 
 
-def test_a_resident_drags_the_pin_into_the_next_town_and_the_request_goes_to_its_station(
-    phone: Any, live_app: LiveApp, screenshots: Path
-) -> None:
-    page = phone
-    sign_in(page, live_app, "13577770021")
+def drop_pin_on_station(page: Any, app: LiveApp, phone_number: str, text: str, town: str) -> None:
+    """A resident writes a request, locates the phone (in 丹东, the conftest's point), opens the map and drags
+    the pin onto the station point of `town` (inside its jurisdiction)."""
+    sign_in(page, app, phone_number)
     page.goto("/static/resident/index.html#/new")
     page.locator(".cat-tile[data-category='consultation']").click()
-    page.get_by_label("诉求内容").fill("我在丹西这边捡到一个钱包，想交给派出所。")
-    page.get_by_role("button", name="使用我的位置").click()  # the phone stands in 丹东 (the conftest's point)
+    page.get_by_label("诉求内容").fill(text)
+    page.get_by_role("button", name="使用我的位置").click()
     expect(page.locator(".locate-status")).to_contain_text("已定位")
     page.get_by_role("button", name="在地图上选点").click()
     picker = page.locator(".picker-map")
     expect(picker).to_have_attribute("data-ready", "true")
     pin = picker.locator(".map-pin")
     expect(pin).to_be_visible()
-    # Zoom out until 丹西's station point (inside its jurisdiction) is on the map, then drop the pin on it.
+    # Zoom out until the station point is on the map, then drop the pin's point on it.
     picker.evaluate("el => el.scrollIntoView({block: 'center'})")  # clear of the tab bar at the bottom
-    target = picker.locator(f"path.station-{live_app.county.stations[DANXI]}")
+    target = picker.locator(f"path.station-{app.county.stations[town]}")
     for _ in range(8):
         page.wait_for_timeout(300)  # the zoom animation settles before positions are read
         if inside(centre_of(target), picker.bounding_box(), margin=20):
@@ -156,13 +157,29 @@ def test_a_resident_drags_the_pin_into_the_next_town_and_the_request_goes_to_its
     page.mouse.down()
     page.mouse.move(tx, ty - tip_below, steps=12)
     page.mouse.up()
-    note = page.locator(".picker-station")
-    expect(note).to_contain_text("丹西派出所")
+    expect(page.locator(".picker-station")).to_contain_text("丹西派出所" if town == DANXI else "丹东派出所")
     expect(page.locator(".locate-status")).to_contain_text("已在地图上选点")
-    resident_shot(page, screenshots, "map-pin")
-    page.get_by_role("button", name="提交", exact=True).click()
 
-    request_id = opened_request_id(page)
+
+def send(page: Any) -> int:
+    page.get_by_role("button", name="提交", exact=True).click()
+    return opened_request_id(page)
+
+
+def station_point(app: LiveApp, town: str) -> tuple[float, float]:
+    """Where the map draws the station (GET /map/areas' point: a point surely inside the jurisdiction)."""
+    where = station_shape(app, town).representative_point()
+    return round(where.x, 6), round(where.y, 6)
+
+
+def test_a_resident_drags_the_pin_into_the_next_town_and_the_request_goes_to_its_station(
+    phone: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    page = phone
+    drop_pin_on_station(page, live_app, "13577770021", "我在丹西这边捡到一个钱包，想交给派出所。", DANXI)
+    expect(page.locator(".picker-map")).to_have_attribute("data-crs", "wgs84")
+    resident_shot(page, screenshots, "map-pin")
+    request_id = send(page)
     expect(page.locator(".handler-who")).to_contain_text("丹西派出所")
     row = live_app_request(live_app, request_id)
     assert row.station_id == live_app.county.stations[DANXI]
@@ -170,7 +187,47 @@ def test_a_resident_drags_the_pin_into_the_next_town_and_the_request_goes_to_its
     assert row.lat is not None
     assert station_shape(live_app, DANXI).contains(Point(row.lon, row.lat))
     assert not station_shape(live_app, DANDONG).contains(Point(row.lon, row.lat))
+    # Dropped on the station's point: stored there, give or take a few pixels of the map.
+    assert distance_m(row.lon, row.lat, *station_point(live_app, DANXI)) < 150
     resident_shot(page, screenshots, "map-pin-sent")
+
+
+def test_the_page_shifts_to_gcj02_exactly_as_the_server_does(phone: Any, live_app: LiveApp) -> None:
+    page = phone
+    page.goto("/static/resident/index.html")
+    points = [(121.9348, 29.4436), (116.391, 39.907), (87.6, 43.8), (2.35, 48.85)]  # the last is not in China
+    shifted = page.evaluate(
+        "async (pts) => { const m = await import('/static/js/ui/map.js');"
+        " return pts.map((p) => m.wgs84ToGcj02(p[0], p[1])); }",
+        points,
+    )
+    for (lon, lat), (glon, glat) in zip(points, shifted, strict=True):
+        assert (glon, glat) == pytest.approx(wgs84_to_gcj02(lon, lat), abs=1e-9)
+    assert shifted[-1] == [2.35, 48.85]
+
+
+def test_over_a_gcj02_base_map_the_pin_is_sent_as_gcj02_and_stored_in_wgs84(
+    phone: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    settings = live_app.services.settings
+    settings.map_tile_crs = "gcj02"  # as a bureau whose tile server draws GCJ-02 would configure it
+    try:
+        page = phone
+        drop_pin_on_station(page, live_app, "13577770022", "丹西这边路灯坏了一排，晚上很黑。", DANXI)
+        expect(page.locator(".picker-map")).to_have_attribute("data-crs", "gcj02")
+        resident_shot(page, screenshots, "map-pin-gcj02")
+        request_id = send(page)
+    finally:
+        settings.map_tile_crs = "wgs84"
+    row = live_app_request(live_app, request_id)
+    assert row.station_id == live_app.county.stations[DANXI]
+    assert row.lon is not None
+    assert row.lat is not None
+    lon, lat = station_point(live_app, DANXI)
+    offset = distance_m(lon, lat, *wgs84_to_gcj02(lon, lat))
+    assert offset > 300  # the shift the map drew the county with, here
+    # The pin sat on the (shifted) station point; stored back in WGS84 it is at the station point itself.
+    assert distance_m(row.lon, row.lat, lon, lat) < 150
 
 
 def live_app_request(app: LiveApp, request_id: int) -> DeskRequest:

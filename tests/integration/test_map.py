@@ -185,7 +185,7 @@ def test_desk_requests_are_placed_to_about_100_m_in_the_queue_s_scope(api: Api) 
 
 
 def test_without_a_tile_server_there_is_no_base_layer(api: Api) -> None:
-    assert api.get("/map/config", "officer_a").json() == {"tile_url": None, "tile_max_zoom": 18}
+    assert api.get("/map/config", "officer_a").json() == {"tile_url": None, "tile_max_zoom": 18, "tile_crs": "wgs84"}
     page = api.client.get("/static/index.html")
     assert "img-src 'self' data:;" in page.text
 

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     """A tile URL template with `{z}`, `{x}`, `{y}` (WGS84 / Web Mercator tiles), absolute `http(s)://` or a
     path on this server (behind the same reverse proxy); empty: no base layer, the polygons alone."""
     map_tile_max_zoom: int = Field(default=18, ge=1, le=22)
+    map_tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    """What the tiles are drawn in: many Chinese base maps are GCJ-02, and then the county's WGS84 polygons
+    and points are shifted onto them for display (and a point picked on them is sent back as GCJ-02)."""
 
     # Operations: the server's and the workers' log lines.
     log_json: bool | None = None

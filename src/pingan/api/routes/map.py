@@ -51,9 +51,14 @@ def _may_reveal(role: Role, reveal: bool) -> None:
 
 @router.get("/config")
 def config(services: ServicesDep, _user: CurrentUser) -> dict[str, Any]:
-    """The base layer: the bureau's own tile server when `PINGAN_MAP_TILE_URL` is set, else none."""
+    """The base layer: the bureau's own tile server when `PINGAN_MAP_TILE_URL` is set, else none; `tile_crs`
+    is what its tiles are drawn in (`wgs84` or `gcj02`), which the map draws everything in."""
     settings = services.settings
-    return {"tile_url": settings.map_tile_url or None, "tile_max_zoom": settings.map_tile_max_zoom}
+    return {
+        "tile_url": settings.map_tile_url or None,
+        "tile_max_zoom": settings.map_tile_max_zoom,
+        "tile_crs": settings.map_tile_crs,
+    }
 
 
 @router.get("/areas")

@@ -152,7 +152,7 @@ export function deskFigures() {
       card('注册群众', fmtInt(f.registered_residents), '本期新注册 ' + fmtInt(f.new_residents)),
       card('群众诉求', fmtInt(f.requests), '已答复 ' + fmtInt(f.replied) + '，已解决 ' + fmtInt(f.resolved)),
       card('答复及时率', fmtPercent(f.reply_timeliness), '按时答复 ' + fmtInt(f.replied_on_time) + ' / ' + fmtInt(f.requests), f.reply_timeliness === null ? null : f.reply_timeliness < 0.9 ? 'card-bad' : 'card-ok'),
-      card('满意度', fmtPercent(f.satisfaction), '评价 ' + fmtInt(f.ratings) + ' 次，平均 ' + (f.mean_rating === null ? '—' : f.mean_rating.toFixed(2)) + ' 星', 'card-ok'),
+      card('满意度', fmtPercent(f.satisfaction), '评价 ' + fmtInt(f.ratings) + ' 次，平均 ' + (f.mean_rating === null ? '—' : f.mean_rating.toFixed(2)) + ' 星', f.satisfaction === null ? null : 'card-ok'),
       card('推送提醒', fmtInt(f.pushes), '送达 ' + fmtInt(f.push_messages_delivered) + ' 条'),
       card('超时未答复', fmtInt(f.late_unreplied), '已过答复期限仍未答复', f.late_unreplied ? 'card-bad' : null),
     );

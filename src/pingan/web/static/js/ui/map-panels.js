@@ -169,7 +169,7 @@ export function placeMap({ stationId, place, label }) {
       handle = countyMap(mapEl, { areas: b.areas, config: b.config, focusStation: stationId, labels: true });
       if (p) {
         handle.addPoints([{ lon: p.lon, lat: p.lat, colour: p.colour, radius: 8, title: p.title, cls: 'map-point map-here' }]);
-        handle.map.setView([p.lat, p.lon], Math.max(handle.map.getZoom(), 12));
+        handle.view(p.lon, p.lat, Math.max(handle.map.getZoom(), 12));
       }
       replace(note, p ? p.note : '没有定位信息，显示所属辖区');
       el.dataset.ready = 'true';

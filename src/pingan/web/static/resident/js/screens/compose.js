@@ -253,7 +253,7 @@ export default {
         replace(locateBtn, icon('pin'), '重新定位');
         if (picker) {
           picker.pin.set(state.point.lon, state.point.lat);
-          picker.handle.map.setView([state.point.lat, state.point.lon], Math.max(picker.handle.map.getZoom(), 14));
+          picker.handle.view(state.point.lon, state.point.lat, Math.max(picker.handle.map.getZoom(), 14));
           whereIs(state.point);
         }
       } catch (e) {
@@ -263,8 +263,8 @@ export default {
       }
     }
 
-    // The map is WGS84 (the county's own polygons, as the server stores them), so a dropped pin is WGS84 too
-    // and the request is sent with crs=wgs84: the server routes it to the station under the pin.
+    // The pin is read in the map's own CRS (WGS84 like the stored polygons, or GCJ-02 over a GCJ-02 base
+    // layer) and sent with it: the server takes it to WGS84 and routes it to the station under the pin.
     async function showPicker() {
       if (picker) return;
       pickerBox.hidden = false;
@@ -276,20 +276,20 @@ export default {
           if (f.properties.kind === 'station') unitOf[f.properties.id] = f.properties.unit || f.properties.name + '派出所';
         });
         const handle = countyMap(pickerBox, { areas, config, labels: true });
-        const centre = handle.map.getCenter();
-        const start = state.point || { lon: Number(centre.lng.toFixed(6)), lat: Number(centre.lat.toFixed(6)) };
+        const located = state.point;
         const pin = pinPicker(handle, {
-          lon: start.lon,
-          lat: start.lat,
+          lon: located ? located.lon : 0,
+          lat: located ? located.lat : 0,
+          at: located ? null : handle.map.getCenter(),
           onMove: (p) => {
-            state.point = { lon: p.lon, lat: p.lat, accuracy: 0, pinned: true };
+            state.point = { lon: p.lon, lat: p.lat, crs: p.crs, accuracy: 0, pinned: true };
             locateStatus.classList.add('is-ok');
             replace(locateStatus, '已在地图上选点');
             whereIs(state.point);
           },
         });
         picker = { handle, pin };
-        if (state.point) handle.map.setView([start.lat, start.lon], 14);
+        if (located) handle.view(located.lon, located.lat, 14);
         replace(pickerNote, '拖动红色图钉（或点击地图）选择事发位置');
         pickerBox.dataset.ready = 'true';
       } catch (e) {
@@ -300,7 +300,7 @@ export default {
     async function whereIs(point) {
       const mine = ++lookupSeq;
       try {
-        const [found] = await api.post('/areas/lookup', { crs: 'wgs84', points: [{ lon: point.lon, lat: point.lat }] });
+        const [found] = await api.post('/areas/lookup', { crs: point.crs || 'wgs84', points: [{ lon: point.lon, lat: point.lat }] });
         if (mine !== lookupSeq) return;
         const unit = found && found.station_id ? unitOf[found.station_id] || found.station : null;
         replace(pickerNote, unit ? '所选位置属于：' + unit + '辖区' : '所选位置不在本县辖区内，将由情指中心分派');
@@ -337,7 +337,8 @@ export default {
       if (state.point) {
         body.append('lon', String(state.point.lon));
         body.append('lat', String(state.point.lat));
-        body.append('crs', 'wgs84'); // the browser's coordinates are GPS (WGS84), not GCJ-02
+        // The browser's own fix is GPS (WGS84); a pin dropped on a GCJ-02 base map is GCJ-02, and says so.
+        body.append('crs', state.point.crs || 'wgs84');
       }
       if (address.value.trim()) body.append('address', address.value.trim());
       body.append('client_ref', state.ref);

@@ -67,6 +67,11 @@ export function countyMap(el, options) {
     maxZoom: config.tile_max_zoom || 18,
     minZoom: 5,
     worldCopyJump: false,
+    // No animated zoom or fades: a detail pane's map is often replaced or removed mid-animation, which
+    // Leaflet does not survive (its animation frame then reads a removed pane).
+    zoomAnimation: false,
+    fadeAnimation: false,
+    markerZoomAnimation: false,
   });
   if (config.tile_url) {
     L.tileLayer(config.tile_url, { maxZoom: config.tile_max_zoom || 18, crossOrigin: false }).addTo(map);
@@ -116,8 +121,11 @@ export function countyMap(el, options) {
 
   // A detail pane that opens beside the map changes its size without a window resize: measure again.
   let observer = null;
+  let removed = false;
   if (typeof ResizeObserver !== 'undefined') {
-    observer = new ResizeObserver(() => map.invalidateSize());
+    observer = new ResizeObserver(() => {
+      if (!removed && el.isConnected && el.clientWidth) map.invalidateSize({ pan: false });
+    });
     observer.observe(el);
   }
 
@@ -157,10 +165,13 @@ export function countyMap(el, options) {
     fit,
     /** After the element was hidden or resized: Leaflet measures it again. */
     invalidate() {
-      map.invalidateSize();
+      if (!removed) map.invalidateSize({ pan: false });
     },
     destroy() {
+      if (removed) return;
+      removed = true;
       if (observer) observer.disconnect();
+      map.stop();
       map.remove();
     },
   };

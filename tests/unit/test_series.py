@@ -62,3 +62,9 @@ def test_too_many_buckets_are_refused() -> None:
     with pytest.raises(BadInput):
         buckets(start, start + timedelta(days=MAX_BUCKETS + 2), Step.DAY, SHANGHAI)
     assert len(buckets(start, start + timedelta(days=MAX_BUCKETS + 2), Step.WEEK, SHANGHAI)) < MAX_BUCKETS
+
+
+def test_a_period_at_the_end_of_the_calendar_is_refused_not_a_crash() -> None:
+    with pytest.raises(BadInput) as refused:
+        buckets(datetime(9999, 12, 30, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=UTC), Step.WEEK, SHANGHAI)
+    assert refused.value.field == "end"

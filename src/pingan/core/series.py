@@ -50,6 +50,13 @@ def buckets(start: datetime, end: datetime, step: Step, zone: ZoneInfo) -> list[
     """
     if start >= end:
         raise BadInput("开始时间须早于结束时间", field="start")
+    try:
+        return _cut(start, end, step, zone)
+    except OverflowError:  # an edge past the calendar's last day (year 9999)
+        raise BadInput("时间超出可统计的范围", field="end") from None
+
+
+def _cut(start: datetime, end: datetime, step: Step, zone: ZoneInfo) -> list[Bucket]:
     out: list[Bucket] = []
     at = start
     edge = _local_floor(start, step, zone)

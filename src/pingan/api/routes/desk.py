@@ -620,7 +620,10 @@ def remove_robot(services: ServicesDep, user: CurrentUser, robot_id: DbId) -> Re
 
 def _period(services: Services, start: datetime | None, end: datetime | None, days: int) -> Period:
     end = end or services.clock.now() + timedelta(seconds=1)
-    start = start or end - timedelta(days=days)
+    try:
+        start = start or end - timedelta(days=days)
+    except OverflowError:  # an end in the first days of year 1
+        raise BadInput("时间超出可统计的范围", field="end") from None
     if start >= end:
         raise BadInput("开始时间须早于结束时间", field="start")
     return Period(start, end)

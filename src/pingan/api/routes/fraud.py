@@ -323,7 +323,10 @@ def figures_series(
     in the user's scope; the first and last bucket may be partial. At most 400 buckets."""
     _may_read_warnings(user)
     end_at: datetime = end or services.clock.now() + timedelta(seconds=1)
-    start_at: datetime = start or end_at - timedelta(days=30)
+    try:
+        start_at: datetime = start or end_at - timedelta(days=30)
+    except OverflowError:  # an end in the first month of year 1
+        raise BadInput("时间超出可统计的范围", field="end") from None
     areas: set[int] | None = None if scope.county_wide else set(scope.area_ids)
     if area_id is not None:
         if areas is not None and area_id not in areas:

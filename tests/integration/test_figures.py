@@ -167,8 +167,8 @@ def _phone(i: int) -> str:
     return f"1370000{i:04d}"
 
 
-@pytest.fixture
-def county(db: Database) -> Iterator[County]:
+@pytest.fixture(name="county")
+def county_fixture(db: Database) -> Iterator[County]:
     clock = FakeClock(utc(10, 1))
     services = bootstrap(Settings(), clock=clock, db=db)
     with db.session() as s:

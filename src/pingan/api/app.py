@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -123,10 +123,23 @@ mimetypes.add_type("text/css", ".css")
 
 
 class _RevalidatedStatic(StaticFiles):
-    """Static files that browsers revalidate, so an upgrade never mixes old and new modules."""
+    """Static files that browsers revalidate, so an upgrade never mixes old and new modules.
 
-    def file_response(self, *args: Any, **kwargs: Any) -> Response:
-        response = super().file_response(*args, **kwargs)
+    `image_origins` (the bureau's tile server, when it is not this server) are added to the pages' image
+    policy, which otherwise allows this server only.
+    """
+
+    def __init__(self, *args: Any, image_origins: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.image_origins = image_origins
+
+    def file_response(self, full_path: Any, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(full_path, *args, **kwargs)
+        if self.image_origins and str(full_path).endswith(".html"):
+            page = Path(full_path).read_text(encoding="utf-8")
+            allowed = "img-src 'self' " + " ".join(self.image_origins)
+            # Always the whole page (never a 304): a page cached before the setting changed has the old policy.
+            response = HTMLResponse(page.replace("img-src 'self'", allowed, 1))
         response.headers["Cache-Control"] = "no-cache"
         return response
 
@@ -197,6 +210,7 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import desk as desk_routes
     from pingan.api.routes import fraud as fraud_routes
     from pingan.api.routes import money as money_routes
+    from pingan.api.routes import map as map_routes
     from pingan.api.routes import open311 as open311_routes
     from pingan.api.routes import payments as payment_routes
 
@@ -204,6 +218,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(fraud_routes.router, prefix="/api/v1")
     app.include_router(money_routes.router, prefix="/api/v1")
     backoffice.register(app)
+    app.include_router(map_routes.router, prefix="/api/v1")
     desk_routes.register(app)
     open311_routes.register(app)
     payment_routes.register(app)
@@ -211,7 +226,10 @@ def create_app(services: Services) -> FastAPI:
     _document_intake_schemas(app)
 
     if STATIC.is_dir():
-        app.mount("/static", _RevalidatedStatic(directory=STATIC), name="static")
+        tiles = services.settings.map_tile_origin
+        app.mount(
+            "/static", _RevalidatedStatic(directory=STATIC, image_origins=(tiles,) if tiles else ()), name="static"
+        )
 
         @app.get("/", include_in_schema=False)
         async def _index() -> RedirectResponse:

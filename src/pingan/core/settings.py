@@ -14,6 +14,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -101,10 +102,43 @@ class Settings(BaseSettings):
     desk_public_url: str | None = None
     """The web UI's address as officers reach it, for the "open" link in DingTalk cards."""
 
+    # The map: the county's own polygons always; a base layer only from the bureau's own tile server (PGIS).
+    map_tile_url: str = ""
+    """A tile URL template with `{z}`, `{x}`, `{y}` (WGS84 / Web Mercator tiles), absolute `http(s)://` or a
+    path on this server (behind the same reverse proxy); empty: no base layer, the polygons alone."""
+    map_tile_max_zoom: int = Field(default=18, ge=1, le=22)
+    map_tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    """What the tiles are drawn in: many Chinese base maps are GCJ-02, and then the county's WGS84 polygons
+    and points are shifted onto them for display (and a point picked on them is sent back as GCJ-02)."""
+
     # Operations: the server's and the workers' log lines.
     log_json: bool | None = None
     """One JSON object per log line (with the request id); unset: on in production, off in development."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+        if missing:
+            raise ValueError(f"the tile URL template lacks {', '.join(missing)}: {value!r}")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") and not (not parts.scheme and value.startswith("/")):
+            raise ValueError(f"the tile URL must be http(s):// or a path starting with /: {value!r}")
+        if parts.scheme and not parts.netloc:
+            raise ValueError(f"the tile URL names no host: {value!r}")
+        if any(c in value for c in " '\";\n"):
+            raise ValueError(f"the tile URL may not contain spaces, quotes or semicolons: {value!r}")
+        return value
+
+    @property
+    def map_tile_origin(self) -> str | None:
+        """The tile server's origin when it is not this server's (the pages' image policy must name it)."""
+        parts = urlsplit(self.map_tile_url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
     @property
     def json_logs(self) -> bool:

@@ -4,7 +4,7 @@ and per unit; the county totals (residents, requests, pushes); hot topics by are
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from pingan.core.models import Area, Unit, User
 from pingan.core.scope import Scope
+from pingan.core.series import Bucket, bucket_index
 from pingan.desk.models import DeskPush, DeskRequest, DeskResident, Resolution
 from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.hours import iso_week
@@ -271,3 +272,73 @@ def _weeks(period: Period, zone: ZoneInfo) -> list[str]:
     if last not in weeks:
         weeks.append(last)
     return weeks
+
+
+def desk_series(
+    session: Session,
+    cuts: Sequence[Bucket],
+    now: datetime,
+    *,
+    scope: ColumnElement[bool] | None = None,
+    within: Scope | None = None,
+) -> list[dict[str, Any]]:
+    """`desk_figures`' headline numbers per bucket: requests that arrived in it (merged duplicates left out)
+    with their reply timeliness and satisfaction, residents who registered and pushes sent in it."""
+    if not cuts:
+        return []
+    r = DeskRequest
+    conds: list[ColumnElement[bool]] = [
+        r.created_at >= cuts[0].start,
+        r.created_at < cuts[-1].end,
+        r.merged_into_id.is_(None),
+    ]
+    if scope is not None:
+        conds.append(scope)
+    index = bucket_index(r.created_at, cuts).label("bucket")
+    tallies = {
+        row.bucket: _tally(row)
+        for row in session.execute(select(index, *_tally_columns(now)).where(and_(*conds)).group_by(index))
+    }
+    living: ColumnElement[bool] = true()
+    sent: ColumnElement[bool] = true()
+    if within is not None and not within.county_wide:
+        living = DeskResident.station_id.in_(within.area_ids)
+        sent = DeskPush.created_by.in_(select(User.id).where(User.unit_id.in_(within.unit_ids)))
+    res_index = bucket_index(DeskResident.registered_at, cuts).label("bucket")
+    residents = dict(
+        session.execute(
+            select(res_index, func.count())
+            .where(DeskResident.registered_at >= cuts[0].start, DeskResident.registered_at < cuts[-1].end, living)
+            .group_by(res_index)
+        ).all()
+    )
+    push_index = bucket_index(DeskPush.created_at, cuts).label("bucket")
+    pushes = {
+        row[0]: (int(row[1]), int(row[2]))
+        for row in session.execute(
+            select(push_index, func.count(DeskPush.id), func.coalesce(func.sum(DeskPush.delivered), 0))
+            .where(DeskPush.created_at >= cuts[0].start, DeskPush.created_at < cuts[-1].end, sent)
+            .group_by(push_index)
+        )
+    }
+    empty = Tally(0, 0, 0, 0, 0, 0, 0, 0)
+    out = []
+    for i, cut in enumerate(cuts):
+        t = tallies.get(i, empty)
+        sent_count, delivered = pushes.get(i, (0, 0))
+        out.append(
+            {
+                **cut.public(),
+                "requests": t.total,
+                "replied": t.replied,
+                "replied_on_time": t.on_time,
+                "reply_timeliness": rounded(timeliness(t)),
+                "ratings": t.ratings,
+                "satisfaction": rounded(satisfaction_rate(t)),
+                "mean_rating": rounded(mean_rating(t), 2),
+                "new_residents": int(residents.get(i, 0)),
+                "pushes": sent_count,
+                "push_messages_delivered": delivered,
+            }
+        )
+    return out

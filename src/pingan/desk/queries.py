@@ -466,3 +466,51 @@ def duplicate_candidates(session: Session, request: DeskRequest, scope: Scope) -
             .limit(50)
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPlace:
+    """Where a request was sent from (WGS84), for the map."""
+
+    request_id: int
+    category: Category
+    status: str
+    is_open: bool
+    station_id: int | None
+    unit_id: int | None
+    lon: float
+    lat: float
+
+
+def request_places(
+    session: Session,
+    scope: Scope,
+    *,
+    state: Literal["open", "closed", "all"] = "open",
+    category: Category | None = None,
+    request_id: int | None = None,
+    limit: int = 2000,
+) -> list[RequestPlace]:
+    """Requests in the queue's scope that carry a location, newest first."""
+    r = DeskRequest
+    conds: list[ColumnElement[bool]] = [queue_clause(scope), r.lon.is_not(None), r.lat.is_not(None)]
+    if state == "open":
+        conds.append(r.is_open.is_(True))
+    elif state == "closed":
+        conds.append(r.is_open.is_(False))
+    if category is not None:
+        conds.append(r.category == category)
+    if request_id is not None:
+        conds.append(r.id == request_id)
+    rows = session.execute(
+        select(r.id, r.category, r.status, r.is_open, r.station_id, r.unit_id, r.lon, r.lat)
+        .where(and_(*conds))
+        .order_by(r.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        RequestPlace(
+            row[0], row[1], str(row[2].value), bool(row[3]), row[4], row[5], float(row[6] or 0), float(row[7] or 0)
+        )
+        for row in rows
+    ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, and_, func, not_, select, true
 from sqlalchemy.orm import Session
 
 from pingan.core.identifiers import mask_address, mask_id_number, mask_name, mask_phone
@@ -112,3 +113,60 @@ def list_warnings(
 
 def warning_events(session: Session, warning_id: int) -> Sequence[FraudEvent]:
     return session.scalars(select(FraudEvent).where(FraudEvent.warning_id == warning_id).order_by(FraudEvent.at)).all()
+
+
+@dataclass(frozen=True, slots=True)
+class WarningPlace:
+    """Where a warning's person lives (their registered home, WGS84), for the map."""
+
+    warning_id: int
+    person_id: int
+    level: Level
+    status: WarningStatus
+    station_id: int | None
+    station: str | None
+    task_id: int | None
+    lon: float
+    lat: float
+
+
+def warning_places(
+    session: Session,
+    *,
+    scope_clause: ColumnElement[bool] | None = None,
+    status: WarningStatus | None = WarningStatus.OPEN,
+    level: Level | None = None,
+    area_id: int | None = None,
+    warning_id: int | None = None,
+    limit: int = 2000,
+) -> tuple[list[WarningPlace], int]:
+    """Warnings whose person has a known home, newest first, and how many matching ones have none."""
+    w = FraudWarning
+    conds: list[ColumnElement[bool]] = [scope_clause if scope_clause is not None else true()]
+    if status is not None:
+        conds.append(w.status == status)
+    if level is not None:
+        conds.append(w.level == level)
+    if area_id is not None:
+        conds.append(w.area_id == area_id)
+    if warning_id is not None:
+        conds.append(w.id == warning_id)
+    placed = and_(Person.lon.is_not(None), Person.lat.is_not(None))
+    rows = session.execute(
+        select(w.id, w.person_id, w.level, w.status, w.area_id, Area.name, w.task_id, Person.lon, Person.lat)
+        .join(Person, Person.id == w.person_id)
+        .outerjoin(Area, Area.id == w.area_id)
+        .where(*conds, placed)
+        .order_by(w.id.desc())
+        .limit(limit)
+    ).all()
+    unplaced = session.scalar(
+        select(func.count(w.id)).outerjoin(Person, Person.id == w.person_id).where(*conds, not_(placed))
+    )
+    places = [
+        WarningPlace(
+            row[0], int(row[1] or 0), row[2], row[3], row[4], row[5], row[6], float(row[7] or 0), float(row[8] or 0)
+        )
+        for row in rows
+    ]
+    return places, int(unplaced or 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
 from pingan.core.models import Area, Task
+from pingan.core.series import Bucket, bucket_index
 from pingan.core.tasks import Command, TaskService
 from pingan.core.tasks.engine import overdue_clause
 from pingan.fraud.models import FraudWarning, Outcome, WarningStatus
@@ -131,3 +132,45 @@ def fraud_figures(
 
 def _yuan_of(fen: int | None) -> str:
     return str((Decimal(fen or 0) / 100).quantize(Decimal("0.01")))
+
+
+def fraud_series(
+    session: Session, cuts: Sequence[Bucket], area_ids: Collection[int] | None = None
+) -> list[dict[str, Any]]:
+    """`fraud_figures`' headline numbers per bucket (a warning counts in the bucket it was opened in)."""
+    if not cuts:
+        return []
+    w = FraudWarning
+    conds = [w.created_at >= cuts[0].start, w.created_at < cuts[-1].end]
+    if area_ids is not None:
+        conds.append(w.area_id.in_(list(area_ids)))
+    index = bucket_index(w.created_at, cuts).label("bucket")
+    rows = {
+        row.bucket: row
+        for row in session.execute(
+            select(
+                index,
+                func.count(w.id).label("warnings"),
+                func.coalesce(func.sum(case((w.outcome == Outcome.DISSUADED, 1), else_=0)), 0).label("dissuaded"),
+                func.coalesce(func.sum(case((w.outcome == Outcome.DEFRAUDED, 1), else_=0)), 0).label("defrauded"),
+                func.coalesce(func.sum(w.amount_protected_fen), 0).label("protected_fen"),
+                func.coalesce(func.sum(w.amount_lost_fen), 0).label("lost_fen"),
+            )
+            .where(and_(*conds))
+            .group_by(index)
+        )
+    }
+    out = []
+    for i, cut in enumerate(cuts):
+        row = rows.get(i)
+        out.append(
+            {
+                **cut.public(),
+                "warnings": int(row.warnings) if row else 0,
+                "dissuaded": int(row.dissuaded) if row else 0,
+                "defrauded": int(row.defrauded) if row else 0,
+                "protected_yuan": _yuan_of(row.protected_fen if row else 0),
+                "lost_yuan": _yuan_of(row.lost_fen if row else 0),
+            }
+        )
+    return out

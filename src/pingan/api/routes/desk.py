@@ -25,7 +25,8 @@ from pingan.core.geo import CRS
 from pingan.core.identity import Actor, user_from_token
 from pingan.core.models import Role, User
 from pingan.core.scope import REVEAL_ROLES
-from pingan.desk.evaluation import Period, desk_figures, hot_topics
+from pingan.core.series import Step, buckets
+from pingan.desk.evaluation import Period, desk_figures, desk_series, hot_topics
 from pingan.desk.media import Upload
 from pingan.desk.models import DeliveryStatus, DeskRequest
 from pingan.desk.queries import (
@@ -619,7 +620,10 @@ def remove_robot(services: ServicesDep, user: CurrentUser, robot_id: DbId) -> Re
 
 def _period(services: Services, start: datetime | None, end: datetime | None, days: int) -> Period:
     end = end or services.clock.now() + timedelta(seconds=1)
-    start = start or end - timedelta(days=days)
+    try:
+        start = start or end - timedelta(days=days)
+    except OverflowError:  # an end in the first days of year 1
+        raise BadInput("时间超出可统计的范围", field="end") from None
     if start >= end:
         raise BadInput("开始时间须早于结束时间", field="start")
     return Period(start, end)
@@ -646,6 +650,35 @@ def stats(
         scope=None if scope.county_wide else queue_clause(scope),
         within=scope,
     )
+
+
+@figures.get("/series")
+def stats_series(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    step: Step = Step.DAY,
+    days: Annotated[int, Query(ge=1, le=3660)] = 30,
+) -> dict[str, Any]:
+    """Requests, 答复及时率, satisfaction, new residents and pushes per local day or ISO week, in the user's
+    scope (as `GET /desk/stats`); the first and last bucket may be partial. At most 400 buckets."""
+    actor = Actor.of(user)
+    scope = staff_scope(session, actor)
+    period = _period(services, start, end, days)
+    cuts = buckets(period.start, period.end, step, services.desk.requests.zone)
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "step": step.value,
+        "buckets": desk_series(
+            session,
+            cuts,
+            services.clock.now(),
+            scope=None if scope.county_wide else queue_clause(scope),
+            within=scope,
+        ),
+    }
 
 
 @figures.get("/hot-topics")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
@@ -19,11 +20,12 @@ from pingan.core.fields import DbId
 from pingan.core.identifiers import IdentifierKind, mask_free_text, mask_phone
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
 from pingan.core.scope import REVEAL_ROLES
+from pingan.core.series import Step, buckets
 from pingan.fraud.indicators import deactivate_indicator, import_indicators, read_indicators_csv, upsert_indicator
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Level, WarningStatus
 from pingan.fraud.queries import list_warnings, warning_events, warning_view
 from pingan.fraud.schemas import IndicatorIn, IndicatorPublic
-from pingan.fraud.service import Period, fraud_figures
+from pingan.fraud.service import Period, fraud_figures, fraud_series
 
 router = APIRouter(prefix="/fraud", tags=["fraud"])
 
@@ -388,6 +390,38 @@ def figures(
             raise Forbidden("不在本单位辖区", field="area_id")
         areas = {area_id}
     return fraud_figures(session, Period(start_at, end_at), areas, now=now)
+
+
+@router.get("/figures/series")
+def figures_series(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    step: Step = Step.DAY,
+    area_id: DbId | None = None,
+) -> dict[str, Any]:
+    """Warnings, dissuasions and money protected per local day or ISO week (Asia/Shanghai by default),
+    in the user's scope; the first and last bucket may be partial. At most 400 buckets."""
+    _may_read_warnings(user)
+    end_at: datetime = end or services.clock.now() + timedelta(seconds=1)
+    try:
+        start_at: datetime = start or end_at - timedelta(days=30)
+    except OverflowError:  # an end in the first month of year 1
+        raise BadInput("时间超出可统计的范围", field="end") from None
+    areas: set[int] | None = None if scope.county_wide else set(scope.area_ids)
+    if area_id is not None:
+        if areas is not None and area_id not in areas:
+            raise Forbidden("不在本单位辖区", field="area_id")
+        areas = {area_id}
+    cuts = buckets(start_at, end_at, step, ZoneInfo(services.settings.timezone))
+    return {
+        "period": {"start": start_at.isoformat(), "end": end_at.isoformat()},
+        "step": step.value,
+        "buckets": fraud_series(session, cuts, areas),
+    }
 
 
 @router.get("/people/by-phone/{phone}", tags=["people"])

@@ -10,6 +10,7 @@ import { navigate } from '../router.js';
 import { deskCategoryChip, deskStatusChip, deskView, replyClock } from '../ui/desk-view.js';
 import { splitDetail } from '../ui/split.js';
 import { exportTools } from '../ui/listing.js';
+import { deskMapPanel } from '../ui/map-panels.js';
 
 const POLL_MS = 5000;
 const LIMIT = 200;
@@ -38,6 +39,7 @@ export default {
     const liveDot = h('span', { class: 'live-dot' });
     const liveText = h('span', { class: 'live-text' }, '连接中……');
     const counter = h('span', { class: 'muted' });
+    const mapPanel = deskMapPanel(() => ({ state: TABS.find((t) => t.value === tab).query.state, category: category || undefined }));
     const toolbar = h(
       'div',
       { class: 'toolbar' },
@@ -58,6 +60,7 @@ export default {
       exportTools('desk-requests', () => Object.assign({ category: category || undefined }, TABS.find((t) => t.value === tab).query), ctx, 200),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
+      mapPanel.button,
     );
     const intro = h(
       'p',
@@ -66,7 +69,7 @@ export default {
     );
     const list = h('div', { class: 'tasks desk-list', role: 'list' });
     const empty = h('div', { class: 'empty', hidden: true });
-    const listPane = h('div', { class: 'list-pane' }, toolbar, intro, h('div', { class: 'task-scroll' }, list, empty));
+    const listPane = h('div', { class: 'list-pane' }, toolbar, intro, mapPanel.el, h('div', { class: 'task-scroll' }, list, empty));
     const detailPane = h('div', { class: 'detail-pane', hidden: true });
     const screen = h('div', { class: 'screen screen-split screen-desk' }, listPane, detailPane);
     const details = splitDetail({
@@ -101,6 +104,7 @@ export default {
       empty.hidden = false;
       replace(empty, '正在加载……');
       poller.refresh();
+      mapPanel.refresh();
     }
 
     function render() {
@@ -161,6 +165,7 @@ export default {
       destroy() {
         poller.stop();
         details.destroy();
+        mapPanel.destroy();
         ctx.setBadge(0);
       },
     };

@@ -14,6 +14,7 @@ import {
 } from '../format.js';
 import { LEVEL_ORDER, isCentre, levelName } from '../labels.js';
 import { exportTools } from '../ui/listing.js';
+import { deskFigures } from './figures-desk.js';
 
 const REFRESH_MS = 60000;
 
@@ -97,7 +98,8 @@ export default {
     const cards = h('div', { class: 'cards' });
     const levels = h('section', { class: 'panel' });
     const stations = h('section', { class: 'panel panel-wide' });
-    const screen = h('div', { class: 'screen screen-figures' }, toolbar, errorBox, cards, h('div', { class: 'panels' }, levels, stations));
+    const desk = deskFigures();
+    const screen = h('div', { class: 'screen screen-figures' }, toolbar, errorBox, cards, h('div', { class: 'panels' }, levels, stations), desk.el);
     replace(root, screen);
 
     if (isCentre(ctx.user)) {
@@ -127,6 +129,7 @@ export default {
         data = result;
         errorBox.hidden = true;
         render();
+        desk.load(range, serverNow(), areaId);
       } catch (e) {
         if (mine === seq) showError(e.message);
       } finally {
@@ -282,6 +285,7 @@ export default {
       destroy() {
         seq += 1;
         clearInterval(timer);
+        desk.destroy();
       },
     };
   },

@@ -11,6 +11,7 @@ import { deadline, escalationBadge, levelBadge, taskStatusChip } from '../ui/bad
 import { beep, soundEnabled, setSoundEnabled } from '../ui/sound.js';
 import { splitDetail } from '../ui/split.js';
 import { exportTools } from '../ui/listing.js';
+import { warningMapPanel } from '../ui/map-panels.js';
 
 const POLL_MS = 3000;
 const PAGE = 200;
@@ -37,6 +38,7 @@ export default {
     paintSound();
 
     const stationSelect = select([{ value: '', label: '全部派出所' }], '', (v) => setFilter('area_id', v), { 'aria-label': '派出所' });
+    const mapPanel = warningMapPanel(() => filters);
     const toolbar = h(
       'div',
       { class: 'toolbar' },
@@ -71,6 +73,7 @@ export default {
       h('span', { class: 'grow' }),
       exportTools('warnings', () => query({ limit: 1000 }), ctx),
       h('span', { class: 'live', title: '每3秒自动刷新' }, liveDot, liveText),
+      mapPanel.button,
       soundBtn,
     );
     const alertBar = h('div', { class: 'alert-bar', role: 'alert', hidden: true });
@@ -88,7 +91,7 @@ export default {
       ),
       tbody,
     );
-    const listPane = h('div', { class: 'list-pane' }, toolbar, alertBar, summary, h('div', { class: 'table-wrap table-scroll' }, table, emptyRow, h('div', { class: 'more' }, moreBtn)));
+    const listPane = h('div', { class: 'list-pane' }, toolbar, alertBar, mapPanel.el, summary, h('div', { class: 'table-wrap table-scroll' }, table, emptyRow, h('div', { class: 'more' }, moreBtn)));
     const detailPane = h('div', { class: 'detail-pane', hidden: true });
     const screen = h('div', { class: 'screen screen-split' }, listPane, detailPane);
     const details = splitDetail({
@@ -191,6 +194,7 @@ export default {
       emptyRow.hidden = false;
       replace(emptyRow, '正在加载……');
       poller.refresh();
+      mapPanel.refresh();
     }
 
     // -- rendering ---------------------------------------------------------------------------------
@@ -328,6 +332,7 @@ export default {
       destroy() {
         poller.stop();
         details.destroy();
+        mapPanel.destroy();
         ctx.setBadge(0);
       },
     };

@@ -18,6 +18,8 @@ import { deadline, escalationBadge, levelBadge, outcomeChip, taskStatusChip } fr
 import { field, modal } from './dialog.js';
 import { ACTION_LABELS, availableActions, nextAction, runAction } from './task-actions.js';
 import { historyTimeline } from './timeline.js';
+import { LEVEL_COLOURS } from './map.js';
+import { placeMap } from './map-panels.js';
 
 const REFRESH_MS = 5000;
 const PURPOSES = ['劝阻联系', '核查研判', '案件办理'];
@@ -41,10 +43,12 @@ export function caseView(opts) {
   const taskBox = h('section', { class: 'case-sec case-task' });
   const personBox = h('section', { class: 'case-sec case-person' });
   const reasonsBox = h('section', { class: 'case-sec case-reasons' });
+  const mapBox = h('section', { class: 'case-sec case-map', hidden: true });
+  let mapView = null;
   const historyBox = h('section', { class: 'case-sec case-history' });
   const eventsBox = h('section', { class: 'case-sec case-events' });
   const errorBox = h('div', { class: 'case-error', role: 'alert', hidden: true });
-  const body = h('div', { class: 'case-body' }, errorBox, taskBox, personBox, reasonsBox, historyBox, eventsBox);
+  const body = h('div', { class: 'case-body' }, errorBox, taskBox, personBox, mapBox, reasonsBox, historyBox, eventsBox);
   const el = h('aside', { class: 'case', 'aria-label': '预警详情' }, head, body);
   replace(taskBox, h('div', { class: 'skeleton' }, '正在加载……'));
 
@@ -98,6 +102,7 @@ export function caseView(opts) {
     if (changed('title', [w && w.level, w && w.status, w && w.id, t && t.title, t && t.level])) renderTitle(w, t);
     if (changed('task', [t, opts.user && opts.user.role])) renderTask(t);
     if (changed('person', [w && w.person, state.revealed])) renderPerson(w);
+    if (changed('map', w && [w.id, w.station_id, w.status])) renderMap(w);
     if (changed('reasons', w && [w.reasons, w.fraud_type, w.event_count, w.outcome])) renderReasons(w);
     if (changed('history', t && t.history)) renderHistory(t);
     if (changed('events', w && w.events)) renderEvents(w);
@@ -257,6 +262,25 @@ export function caseView(opts) {
     render();
   }
 
+  function renderMap(w) {
+    if (mapView) mapView.destroy();
+    mapView = null;
+    mapBox.hidden = !w;
+    if (!w) return replace(mapBox);
+    mapView = placeMap({
+      stationId: w.station_id,
+      label: '预警对象位置',
+      place: () =>
+        api.get('/map/warnings', { warning_id: w.id, status: w.status }).then((fc) => {
+          const f = fc.features[0];
+          if (!f) return null;
+          const c = f.geometry.coordinates;
+          return { lon: c[0], lat: c[1], colour: LEVEL_COLOURS[w.level], title: '预警对象住址（约1公里）', note: '预警对象住址，已模糊到约1公里；完整住址见上方“显示完整信息”。' };
+        }),
+    });
+    replace(mapBox, h('div', { class: 'sec-head' }, h('h3', null, '位置')), mapView.el);
+  }
+
   function renderReasons(w) {
     if (!w) {
       reasonsBox.hidden = true;
@@ -370,6 +394,7 @@ export function caseView(opts) {
     refresh: () => poller.refresh(),
     destroy() {
       poller.stop();
+      if (mapView) mapView.destroy();
     },
   };
 }

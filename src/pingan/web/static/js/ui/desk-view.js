@@ -9,6 +9,7 @@ import { DESK_CATEGORIES, DESK_ROUTES, TASK_STATUS } from '../labels.js';
 import { countdown, poll } from '../live.js';
 import { escalationBadge } from './badges.js';
 import { historyTimeline } from './timeline.js';
+import { placeMap } from './map-panels.js';
 import { field, modal, toast } from './dialog.js';
 
 const REFRESH_MS = 5000;
@@ -84,9 +85,11 @@ export function deskView(opts) {
   const errorBox = h('div', { class: 'case-error', role: 'alert', hidden: true });
   const mainBox = h('section', { class: 'case-sec desk-main' }, h('div', { class: 'skeleton' }, '正在加载……'));
   const handleBox = h('section', { class: 'case-sec desk-handle' });
+  const mapBox = h('section', { class: 'case-sec desk-map' });
+  let mapView = null;
   const threadBox = h('section', { class: 'case-sec desk-thread' });
   const historyBox = h('section', { class: 'case-sec case-history' });
-  const body = h('div', { class: 'case-body' }, errorBox, mainBox, handleBox, threadBox, historyBox);
+  const body = h('div', { class: 'case-body' }, errorBox, mainBox, mapBox, handleBox, threadBox, historyBox);
   const el = h('aside', { class: 'case desk-case', 'aria-label': '诉求详情' }, head, body);
 
   async function load() {
@@ -109,6 +112,7 @@ export function deskView(opts) {
     // Media links are signed anew on every read: compare without them so a poll does not reload images.
     const stable = Object.assign({}, r, { media: r.media.map((m) => m.id) });
     if (changed('title', [r.id, r.category, r.status, r.resolution, r.overdue])) renderTitle(r);
+    if (changed('map', [r.id, r.station_id, r.lon, r.lat])) renderMap(r);
     if (changed('main', [stable.text, stable.media, r.phone, r.address, r.lon, r.lat, r.masked, r.station, r.community])) renderMain(r);
     if (changed('handle', [r.status, r.unit, r.handler, r.route, r.reply_due_at, r.first_reply_at, r.closed_at, r.overdue, r.suggested_unit, r.duplicate_of_id, r.task, r.rating, r.unit_id])) renderHandle(r);
     if (changed('thread', r.messages)) renderThread(r);
@@ -179,6 +183,17 @@ export function deskView(opts) {
         kv('提交时间', fmtDateTime(r.created_at)),
       ),
     );
+  }
+
+  function renderMap(r) {
+    if (mapView) mapView.destroy();
+    const here = r.lon !== null && r.lon !== undefined;
+    mapView = placeMap({
+      stationId: r.station_id,
+      label: '诉求位置',
+      place: () => Promise.resolve(here ? { lon: r.lon, lat: r.lat, colour: '#b3261e', title: '群众提交的位置', note: r.masked ? '群众提交的位置，已模糊到约100米' : '群众提交的精确位置（查看已记录）' } : null),
+    });
+    replace(mapBox, h('div', { class: 'sec-head' }, h('h3', null, '位置')), mapView.el);
   }
 
   function askReveal() {
@@ -500,6 +515,7 @@ export function deskView(opts) {
     refresh: () => poller.refresh(),
     destroy() {
       poller.stop();
+      if (mapView) mapView.destroy();
     },
   };
 }

@@ -8,6 +8,7 @@ import { canLocate, locate } from '../geo.js';
 import { CATEGORIES, category } from '../labels.js';
 import { MAX_FILES, canRecord, clock, preparePhoto, startRecording } from '../media.js';
 import { busy, call110, toast } from '../ui.js';
+import { countyMap, pinPicker } from '../../../js/ui/map.js';
 
 const MAX_TEXT = 2000;
 
@@ -66,6 +67,12 @@ export default {
 
     const locateBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-locate', onclick: useLocation, disabled: !canLocate() }, icon('pin'), '使用我的位置');
     const locateStatus = h('span', { class: 'locate-status' }, canLocate() ? '尚未定位' : '此浏览器不能定位');
+    const pickBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-pick', onclick: () => showPicker() }, icon('pin'), '在地图上选点');
+    const pickerBox = h('div', { class: 'picker-map', hidden: true, role: 'region', 'aria-label': '选择位置的地图' });
+    const pickerNote = h('p', { class: 'picker-station', hidden: true, 'aria-live': 'polite' });
+    let picker = null; // {handle, pin}
+    const unitOf = {}; // station area id → its 派出所's name
+    let lookupSeq = 0;
     const address = h('input', { type: 'text', class: 'input', name: 'address', maxlength: '255', placeholder: '或填写地址，如：丹东街道东门社区中街12号', 'aria-label': '地址' });
     const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block btn-lg' }, '提交');
@@ -80,6 +87,9 @@ export default {
         { class: 'card' },
         h('h2', { class: 'card-title' }, '位置'),
         h('div', { class: 'locate-row' }, locateBtn, locateStatus),
+        h('div', { class: 'locate-row' }, pickBtn),
+        pickerBox,
+        pickerNote,
         address,
       ),
       error,
@@ -241,10 +251,62 @@ export default {
         locateStatus.classList.add('is-ok');
         replace(locateStatus, '已定位' + (state.point.accuracy ? '（精度约' + state.point.accuracy + '米）' : ''));
         replace(locateBtn, icon('pin'), '重新定位');
+        if (picker) {
+          picker.pin.set(state.point.lon, state.point.lat);
+          picker.handle.view(state.point.lon, state.point.lat, Math.max(picker.handle.map.getZoom(), 14));
+          whereIs(state.point);
+        }
       } catch (e) {
         state.point = null;
         locateStatus.classList.remove('is-ok');
         replace(locateStatus, e.message);
+      }
+    }
+
+    // The pin is read in the map's own CRS (WGS84 like the stored polygons, or GCJ-02 over a GCJ-02 base
+    // layer) and sent with it: the server takes it to WGS84 and routes it to the station under the pin.
+    async function showPicker() {
+      if (picker) return;
+      pickerBox.hidden = false;
+      pickerNote.hidden = false;
+      replace(pickerNote, '正在加载地图……');
+      try {
+        const [config, areas] = await Promise.all([api.get('/map/config'), api.get('/map/areas')]);
+        (areas.features || []).forEach((f) => {
+          if (f.properties.kind === 'station') unitOf[f.properties.id] = f.properties.unit || f.properties.name + '派出所';
+        });
+        const handle = countyMap(pickerBox, { areas, config, labels: true });
+        const located = state.point;
+        const pin = pinPicker(handle, {
+          lon: located ? located.lon : 0,
+          lat: located ? located.lat : 0,
+          at: located ? null : handle.map.getCenter(),
+          onMove: (p) => {
+            state.point = { lon: p.lon, lat: p.lat, crs: p.crs, accuracy: 0, pinned: true };
+            locateStatus.classList.add('is-ok');
+            replace(locateStatus, '已在地图上选点');
+            whereIs(state.point);
+          },
+        });
+        picker = { handle, pin };
+        if (located) handle.view(located.lon, located.lat, 14);
+        replace(pickerNote, '拖动红色图钉（或点击地图）选择事发位置');
+        pickerBox.dataset.ready = 'true';
+      } catch (e) {
+        replace(pickerNote, '地图加载失败：' + e.message);
+      }
+    }
+
+    async function whereIs(point) {
+      const mine = ++lookupSeq;
+      try {
+        const [found] = await api.post('/areas/lookup', { crs: point.crs || 'wgs84', points: [{ lon: point.lon, lat: point.lat }] });
+        if (mine !== lookupSeq) return;
+        const unit = found && found.station_id ? unitOf[found.station_id] || found.station : null;
+        replace(pickerNote, unit ? '所选位置属于：' + unit + '辖区' : '所选位置不在本县辖区内，将由情指中心分派');
+        pickerNote.dataset.stationId = found && found.station_id ? String(found.station_id) : '';
+      } catch (e) {
+        if (mine === lookupSeq) replace(pickerNote, e.message);
       }
     }
 
@@ -275,7 +337,8 @@ export default {
       if (state.point) {
         body.append('lon', String(state.point.lon));
         body.append('lat', String(state.point.lat));
-        body.append('crs', 'wgs84'); // the browser's coordinates are GPS (WGS84), not GCJ-02
+        // The browser's own fix is GPS (WGS84); a pin dropped on a GCJ-02 base map is GCJ-02, and says so.
+        body.append('crs', state.point.crs || 'wgs84');
       }
       if (address.value.trim()) body.append('address', address.value.trim());
       body.append('client_ref', state.ref);
@@ -295,6 +358,8 @@ export default {
 
     return {
       destroy() {
+        lookupSeq += 1;
+        if (picker) picker.handle.destroy();
         if (recording) recording.cancel();
         urls.forEach((u) => URL.revokeObjectURL(u));
       },

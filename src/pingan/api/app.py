@@ -209,8 +209,8 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import core as core_routes
     from pingan.api.routes import desk as desk_routes
     from pingan.api.routes import fraud as fraud_routes
-    from pingan.api.routes import money as money_routes
     from pingan.api.routes import map as map_routes
+    from pingan.api.routes import money as money_routes
     from pingan.api.routes import open311 as open311_routes
     from pingan.api.routes import payments as payment_routes
 

@@ -29,6 +29,7 @@ from pingan.desk.rules.county import DeskRules
 from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud import rules as fraud_rules
+from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.intake import FraudIntake
 from pingan.fraud.models import FraudEvent
 from pingan.fraud.rules import DissuasionRules, GradingRules
@@ -58,8 +59,9 @@ class IntakeFraudReports:
     """The desk's `FraudReports` over the fraud intake: each lead a resident's `report` event from the desk,
     its event id the request's (so that a report made twice is stored once)."""
 
-    def __init__(self, intake: FraudIntake) -> None:
+    def __init__(self, intake: FraudIntake, classifier: FraudClassifier | None = None) -> None:
         self.intake = intake
+        self.classifier = classifier
 
     def report(self, session: Session, leads: Sequence[FraudLead]) -> Mapping[int, FraudOutcome]:
         items: list[dict[str, object]] = []
@@ -84,10 +86,18 @@ class IntakeFraudReports:
                 )
             ).all()
         )
+        types = self.classifier.classify([lead.text for lead in leads]) if self.classifier is not None else None
         outcomes: dict[int, FraudOutcome] = {}
-        for lead in leads:
+        for i, lead in enumerate(leads):
             source_id = f"{DESK_SOURCE}-{lead.request_id}"
-            outcomes[lead.request_id] = FraudOutcome(warnings.get(source_id), refused.get(source_id))
+            kind = types[i] if types is not None and lead.text else None
+            outcomes[lead.request_id] = FraudOutcome(
+                warnings.get(source_id),
+                refused.get(source_id),
+                kind.label.value if kind else None,
+                kind.name if kind else None,
+                kind.confidence if kind else None,
+            )
         return outcomes
 
 
@@ -111,6 +121,8 @@ class Services:
     tasks: TaskService
     jurisdictions: Jurisdictions
     intake: FraudIntake
+    classifier: FraudClassifier
+    """`classify(texts) -> list[Prediction]`, for any capability's port (money's cases)."""
     fraud: FraudService
     desk: Desk
     logins: LoginGuard
@@ -145,7 +157,8 @@ def bootstrap(
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
-    intake = FraudIntake(db, clock, rules.section(GradingRules), tasks, jurisdictions)
+    classifier = FraudClassifier.in_instance(settings.instance_dir)
+    intake = FraudIntake(db, clock, rules.section(GradingRules), tasks, jurisdictions, classifier=classifier)
     desk = build_desk(
         settings,
         db,
@@ -153,7 +166,7 @@ def bootstrap(
         rules.section(DeskRules),
         tasks,
         jurisdictions,
-        IntakeFraudReports(intake),
+        IntakeFraudReports(intake, classifier),
         notifier,
         outbox,
         sms=sms,
@@ -169,6 +182,7 @@ def bootstrap(
         tasks=tasks,
         jurisdictions=jurisdictions,
         intake=intake,
+        classifier=classifier,
         fraud=FraudService(clock, tasks),
         desk=desk,
         logins=LoginGuard(db, clock, login_policy(settings)),

@@ -35,8 +35,17 @@ from pingan.fraud.models import FraudEvent
 from pingan.fraud.rules import DissuasionRules, GradingRules
 from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import DissuasionWorkflow
+from pingan.money.cards.ports import CaseLinkedPeople, NoCaseLinks
+from pingan.money.cards.rules import county as card_rules
+from pingan.money.cards.rules.county import CardRules
+from pingan.money.cards.service import CardsService
+from pingan.money.cards.workflow import CardVerificationWorkflow
 
-RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (fraud_rules.register_rules, desk_rules.register_rules)
+RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
+    fraud_rules.register_rules,
+    desk_rules.register_rules,
+    card_rules.register_rules,
+)
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
 
@@ -125,6 +134,7 @@ class Services:
     """`classify(texts) -> list[Prediction]`, for any capability's port (money's cases)."""
     fraud: FraudService
     desk: Desk
+    cards: CardsService
     logins: LoginGuard
 
     def close(self) -> None:
@@ -141,6 +151,7 @@ def bootstrap(
     deliveries: tuple[Delivery, ...] = (),
     sms: SmsGateway | None = None,
     dingtalk_transport: httpx.BaseTransport | None = None,
+    case_links: CaseLinkedPeople | None = None,
 ) -> Services:
     settings = settings or get_settings()
     settings.signing_key()  # no key, no start: MissingSecret says how to get one
@@ -154,6 +165,7 @@ def bootstrap(
     workflows: list[Workflow] = [
         DissuasionWorkflow(rules.section(DissuasionRules)),
         DeskWorkflow(rules.section(DeskRules)),
+        CardVerificationWorkflow(rules.section(CardRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -185,6 +197,8 @@ def bootstrap(
         classifier=classifier,
         fraud=FraudService(clock, tasks),
         desk=desk,
+        # Cases (money) answer which holders are linked once they are wired; until then nobody is.
+        cards=CardsService(db, clock, rules.section(CardRules), tasks, jurisdictions, case_links or NoCaseLinks()),
         logins=LoginGuard(db, clock, login_policy(settings)),
     )
 

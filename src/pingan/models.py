@@ -29,10 +29,12 @@ from pingan.desk.models import (
 )
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
+from pingan.money.cards.models import CardOpening
 
 __all__ = [
     "AccessLog",
     "Area",
+    "CardOpening",
     "Counter",
     "DeskMedia",
     "DeskMessage",

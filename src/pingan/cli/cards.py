@@ -39,7 +39,7 @@ def cards_ingest(
                 report_rejected(line, field, message)
     console.print(
         f"card openings: {accepted} accepted, {duplicates} duplicates, {rejected} rejected; "
-        f"{flagged} flagged, {tasks} verification tasks opened"
+        f"{flagged} flagged, {tasks} tasks opened"
     )
     if rejected and not accepted and not duplicates:
         raise typer.Exit(2)

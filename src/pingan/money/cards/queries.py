@@ -85,13 +85,12 @@ def card_figures(session: Session, *, scope_clause: ColumnElement[bool] | None =
     flagged = (
         session.scalar(select(func.count()).select_from(CardOpening).where(where, CardOpening.flagged.is_(True))) or 0
     )
-    by = dict(
-        session.execute(
-            select(CardOpening.verification, func.count())
-            .where(where, CardOpening.verification.is_not(None))
-            .group_by(CardOpening.verification)
-        ).tuples()
-    )
+    rows = session.execute(
+        select(CardOpening.verification, func.count())
+        .where(where, CardOpening.verification.is_not(None))
+        .group_by(CardOpening.verification)
+    ).tuples()
+    by = {verification: count for verification, count in rows}
     return {
         "openings": int(total),
         "flagged": int(flagged),

@@ -83,4 +83,4 @@ def assess(
 
 def is_high(reasons: list[Reason]) -> bool:
     """Verified sooner: linked to a case, or flagged by more than one rule."""
-    return len(reasons) > 1 or any(r.rule == RULE_CASE for r in reasons)
+    return len({r.rule for r in reasons}) > 1 or any(r.rule == RULE_CASE for r in reasons)

@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.core.errors import BadInput, Forbidden, UnsupportedMediaType
 from pingan.core.fields import DbId
-from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Role
+from pingan.core.identity import Actor
+from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Role, Task
 from pingan.core.scope import REVEAL_ROLES
 from pingan.money.cards.models import CardOpening
 from pingan.money.cards.queries import card_figures, flagged_openings
@@ -144,6 +145,11 @@ def get_flagged(
             )
             for row, _ in rows
         )
+    actor = Actor.of(user)
+    for row, view in rows:
+        task = session.get(Task, row.task_id) if row.task_id is not None else None
+        if view["task"] is not None and task is not None:
+            view["task"]["allowed_actions"] = sorted(services.tasks.permitted(actor, scope, task))
     return [view for _, view in rows]
 
 

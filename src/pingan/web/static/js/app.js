@@ -8,6 +8,7 @@ import { startTicker } from './live.js';
 import { current, navigate, onRouteChange, route } from './router.js';
 import { clearSession, getToken, getUser, saveUser } from './session.js';
 import audit from './screens/audit.js';
+import cards from './screens/cards.js';
 import desk from './screens/desk.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
@@ -16,12 +17,13 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, desk, figures, audit];
+const SCREENS = [queue, worklist, desk, cards, figures, audit];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
 route('/tasks/:id?', 'tasks');
 route('/desk/:id?', 'desk');
+route('/cards', 'cards');
 route('/figures', 'figures');
 route('/audit', 'audit');
 

@@ -162,6 +162,16 @@ def test_a_damaged_or_foreign_model_file_is_refused_by_name(tmp_path: Path) -> N
     np.savez(other, meta=np.array('{"format": "something-else"}'))
     with pytest.raises(ModelFileError, match="format"):
         TextModel.load(other)
+    older = tmp_path / "older.npz"
+    meta = '{"format": "pingan-fraud-classifier/1", "features": "word-grams", "labels": ["loan", "normal"]}'
+    np.savez(older, meta=np.array(meta), idf=np.zeros(1), coef=np.zeros((2, 1)), intercept=np.zeros(2))
+    with pytest.raises(ModelFileError, match="train it again"):
+        TextModel.load(older)
+    # Serving falls back to the lexicon (intake must not fail over a model file); the CLI's strict load says why.
+    classifier = FraudClassifier(older)
+    assert classifier.classify(["刷单返利"])[0].source == "lexicon"
+    with pytest.raises(ModelFileError):
+        classifier.model(strict=True)
 
 
 def test_hashed_counts_count_unigrams_and_bigrams_per_text() -> None:

@@ -34,6 +34,8 @@ from pingan.fraud.classify.lexicon import fold, softmax
 from pingan.fraud.classify.taxonomy import LABELS, Label
 
 FORMAT = "pingan-fraud-classifier/1"
+FEATURES = "char-1-2-grams/fibonacci-hash-18/sublinear-tfidf-l2"
+"""How texts become columns: a model trained with other features would load and score nonsense, so it is refused."""
 CHUNK_CHARS = 256
 CHUNK_STEP = 224
 MAX_CHUNKS = 64
@@ -143,7 +145,14 @@ class TextModel:
         clf.fit(x, np.array(targets))
         trained = tuple(LABELS[int(i)] for i in clf.classes_)
         counts = {lab.value: int(sum(1 for t in labels if t == lab)) for lab in distinct}
-        meta = {"format": FORMAT, "trained_at": now.isoformat(), "rows": len(texts), "counts": counts, "c": c}
+        meta = {
+            "format": FORMAT,
+            "features": FEATURES,
+            "trained_at": now.isoformat(),
+            "rows": len(texts),
+            "counts": counts,
+            "c": c,
+        }
         coef = np.asarray(clf.coef_, dtype=np.float32)
         intercept = np.asarray(clf.intercept_, dtype=np.float32)
         if len(trained) == 2:  # binary: sklearn keeps one row, for the second class
@@ -226,6 +235,11 @@ class TextModel:
             raise
         except (OSError, KeyError, ValueError) as exc:
             raise ModelFileError(f"{path}: not a model file written by `pingan fraud train` ({exc})") from None
+        if meta.get("features") != FEATURES:
+            raise ModelFileError(
+                f"{path}: trained with features {meta.get('features')!r}, this version reads {FEATURES!r}: "
+                "train it again (pingan fraud train)"
+            )
         try:
             trained = tuple(Label(v) for v in meta["labels"])
         except (KeyError, ValueError) as exc:

@@ -8,6 +8,7 @@ server runs is picked up at the next call (its modification time is looked at, n
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -17,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from pingan.fraud.classify.lexicon import Lexicon, fold, softmax
-from pingan.fraud.classify.model import TextModel
+from pingan.fraud.classify.model import ModelFileError, TextModel
 from pingan.fraud.classify.taxonomy import LABEL_NAMES, LABELS, Label
 
+log = logging.getLogger(__name__)
 MODEL_FILE_NAME = "fraud_classifier.npz"
 MAX_TEXT_CHARS = 20_000
 """Longer texts are read up to here (the model reads fewer: see `model.MAX_CHUNKS`)."""
@@ -65,8 +67,13 @@ class FraudClassifier:
     def in_instance(cls, instance_dir: Path) -> FraudClassifier:
         return cls(instance_dir / MODEL_FILE_NAME)
 
-    def model(self) -> TextModel | None:
-        """The model in `model_path`, reloaded when the file changed; None while there is none."""
+    def model(self, *, strict: bool = False) -> TextModel | None:
+        """The model in `model_path`, reloaded when the file changed; None while there is none.
+
+        A file that is not a usable model (damaged, or trained by another version) raises `ModelFileError` when
+        `strict` (the CLI says so); otherwise it is logged once and the lexicon classifies alone, so that intake
+        never fails over a model file.
+        """
         if self.model_path is None:
             return self._model
         try:
@@ -75,11 +82,17 @@ class FraudClassifier:
             self._model, self._stamp = None, None
             return None
         stamp = (st.st_mtime_ns, st.st_size)
-        if stamp != self._stamp:
+        if stamp != self._stamp or (strict and self._model is None):
             with self._lock:
-                if stamp != self._stamp:
-                    self._model = TextModel.load(self.model_path)
+                if stamp != self._stamp or (strict and self._model is None):
                     self._stamp = stamp
+                    try:
+                        self._model = TextModel.load(self.model_path)
+                    except ModelFileError:
+                        self._model = None
+                        if strict:
+                            raise
+                        log.exception("fraud classifier: %s is not usable; classifying by the lexicon", self.model_path)
         return self._model
 
     def use(self, model: TextModel | None) -> None:

@@ -111,7 +111,7 @@ def scores(gold: Sequence[Label], predicted: Sequence[Label]) -> tuple[float, fl
 
 def evaluate(classifier: FraudClassifier, data: LabelledFile) -> Evaluation:
     """Classify every text (timed, for texts/s) and score the predictions against the labels."""
-    classifier.model()  # load the file before the clock starts
+    classifier.model(strict=True)  # load the file before the clock starts; a bad one is an error here
     start = time.perf_counter()
     predictions = classifier.classify(data.texts)
     elapsed = time.perf_counter() - start

@@ -24,17 +24,19 @@ def test_an_officer_verifies_a_flagged_opening_and_cancels_the_card(
         "admin",
         "POST",
         "/cards/openings",
-        [
-            {
-                "id": "browser-0001",
-                "at": "2026-11-23T10:00:00+08:00",
-                "operator": "中国移动",
-                "kind": "sim",
-                "number": "13905749999",
-                "holder": {"name": "赵青年", "id_number": holder, "phone": "13805749999"},
-                "outlet": {"id": "yd-browser", "name": "丹东营业厅", "lon": lon, "lat": lat},
-            }
-        ],
+        {
+            "openings": [
+                {
+                    "id": "browser-0001",
+                    "at": "2026-11-23T10:00:00+08:00",
+                    "operator": "中国移动",
+                    "kind": "sim",
+                    "number": "13905749999",
+                    "holder": {"name": "赵青年", "id_number": holder, "phone": "13805749999"},
+                    "outlet": {"id": "yd-browser", "name": "丹东营业厅", "lon": lon, "lat": lat},
+                }
+            ]
+        },
     )
     assert len(answer["tasks_created"]) == 1
     log_in(page, "dandong_mj1")

@@ -74,7 +74,7 @@ def flagged_openings(
         query = query.where(CardOpening.id < before_id)
     return [
         (row, opening_view(row, station, task, now, brief=brief, reveal=reveal))
-        for row, station, task in session.execute(query).tuples()
+        for row, station, task in session.execute(query)
     ]
 
 
@@ -89,7 +89,7 @@ def card_figures(session: Session, *, scope_clause: ColumnElement[bool] | None =
         select(CardOpening.verification, func.count())
         .where(where, CardOpening.verification.is_not(None))
         .group_by(CardOpening.verification)
-    ).tuples()
+    )
     by = {verification: count for verification, count in rows}
     return {
         "openings": int(total),

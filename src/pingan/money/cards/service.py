@@ -149,7 +149,7 @@ class CardsService:
                 select(CardOpening.source, CardOpening.source_id).where(
                     CardOpening.source_id.in_([o.id for o in batch])
                 )
-            ).tuples()
+            )
         )
         fresh = [o for o in batch if (o.source, o.id) not in stored]
         result.duplicates += len(batch) - len(fresh)
@@ -266,7 +266,7 @@ class CardsService:
                 select(CardOpening.holder_id_number, Task)
                 .join(Task, Task.id == CardOpening.task_id)
                 .where(CardOpening.holder_id_number.in_(holders), Task.kind == KIND, Task.closed_at.is_(None))
-            ).tuples()
+            )
         }
         by_holder: dict[str, list[tuple[CardOpening, list[Reason]]]] = {}
         for row, reasons in sorted(flagged, key=lambda pair: pair[0].opened_at):

@@ -30,6 +30,7 @@ from pingan.desk.rules.county import DeskRules
 from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud import rules as fraud_rules
+from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.intake import FraudIntake
 from pingan.fraud.models import FraudEvent, FraudWarning, Outcome
 from pingan.fraud.rules import DissuasionRules, GradingRules
@@ -37,6 +38,11 @@ from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import KIND as DISSUASION_KIND
 from pingan.fraud.workflow import DissuasionAction, DissuasionWorkflow
 from pingan.money import rules as money_rules
+from pingan.money.cards.ports import CaseLinkedPeople, NoCaseLinks
+from pingan.money.cards.rules import county as card_rules
+from pingan.money.cards.rules.county import CardRules
+from pingan.money.cards.service import CardsService
+from pingan.money.cards.workflow import CardVerificationWorkflow
 from pingan.money.payments import rules as payment_rules
 from pingan.money.payments.rules import PaymentRules
 from pingan.money.payments.service import PaymentService
@@ -49,6 +55,7 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     desk_rules.register_rules,
     money_rules.register_rules,
     payment_rules.register_rules,
+    card_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -72,8 +79,9 @@ class IntakeFraudReports:
     """The desk's `FraudReports` over the fraud intake: each lead a resident's `report` event from the desk,
     its event id the request's (so that a report made twice is stored once)."""
 
-    def __init__(self, intake: FraudIntake) -> None:
+    def __init__(self, intake: FraudIntake, classifier: FraudClassifier | None = None) -> None:
         self.intake = intake
+        self.classifier = classifier
 
     def report(self, session: Session, leads: Sequence[FraudLead]) -> Mapping[int, FraudOutcome]:
         items: list[dict[str, object]] = []
@@ -98,10 +106,18 @@ class IntakeFraudReports:
                 )
             ).all()
         )
+        types = self.classifier.classify([lead.text for lead in leads]) if self.classifier is not None else None
         outcomes: dict[int, FraudOutcome] = {}
-        for lead in leads:
+        for i, lead in enumerate(leads):
             source_id = f"{DESK_SOURCE}-{lead.request_id}"
-            outcomes[lead.request_id] = FraudOutcome(warnings.get(source_id), refused.get(source_id))
+            kind = types[i] if types is not None and lead.text else None
+            outcomes[lead.request_id] = FraudOutcome(
+                warnings.get(source_id),
+                refused.get(source_id),
+                kind.label.value if kind else None,
+                kind.name if kind else None,
+                kind.confidence if kind else None,
+            )
         return outcomes
 
 
@@ -165,9 +181,12 @@ class Services:
     tasks: TaskService
     jurisdictions: Jurisdictions
     intake: FraudIntake
+    classifier: FraudClassifier
+    """`classify(texts) -> list[Prediction]`, for any capability's port (money's cases)."""
     fraud: FraudService
     desk: Desk
     cases: CaseService
+    cards: CardsService
     logins: LoginGuard
     payments: PaymentService
 
@@ -185,6 +204,7 @@ def bootstrap(
     deliveries: tuple[Delivery, ...] = (),
     sms: SmsGateway | None = None,
     dingtalk_transport: httpx.BaseTransport | None = None,
+    case_links: CaseLinkedPeople | None = None,
 ) -> Services:
     settings = settings or get_settings()
     settings.signing_key()  # no key, no start: MissingSecret says how to get one
@@ -201,10 +221,12 @@ def bootstrap(
         DissuasionWorkflow(rules.section(DissuasionRules)),
         DeskWorkflow(rules.section(DeskRules)),
         StopWorkflow(payment, working_days),
+        CardVerificationWorkflow(rules.section(CardRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
-    intake = FraudIntake(db, clock, rules.section(GradingRules), tasks, jurisdictions)
+    classifier = FraudClassifier.in_instance(settings.instance_dir)
+    intake = FraudIntake(db, clock, rules.section(GradingRules), tasks, jurisdictions, classifier=classifier)
     desk = build_desk(
         settings,
         db,
@@ -212,7 +234,7 @@ def bootstrap(
         rules.section(DeskRules),
         tasks,
         jurisdictions,
-        IntakeFraudReports(intake),
+        IntakeFraudReports(intake, classifier),
         notifier,
         outbox,
         sms=sms,
@@ -234,6 +256,9 @@ def bootstrap(
         fraud=fraud,
         desk=desk,
         cases=cases,
+        classifier=classifier,
+        # Cases (money) answer which holders are linked once they are wired; until then nobody is.
+        cards=CardsService(db, clock, rules.section(CardRules), tasks, jurisdictions, case_links or NoCaseLinks()),
         logins=LoginGuard(db, clock, login_policy(settings)),
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
     )

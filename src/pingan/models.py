@@ -29,6 +29,7 @@ from pingan.desk.models import (
 )
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
+from pingan.money.cards.models import CardOpening
 from pingan.money.models import Case, CaseIdentifier
 from pingan.money.payments.models import BankApiKey, PaymentOrder
 
@@ -36,6 +37,7 @@ __all__ = [
     "AccessLog",
     "Area",
     "BankApiKey",
+    "CardOpening",
     "Case",
     "CaseIdentifier",
     "Counter",

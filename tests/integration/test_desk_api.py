@@ -700,7 +700,9 @@ def test_suspected_fraud_becomes_a_lead_in_the_fraud_loop_once(world: World) -> 
         notes = session.scalars(
             select(DeskMessage.body).where(DeskMessage.request_id == posted["id"], DeskMessage.internal)
         ).all()
-    assert notes == [f"已转反诈中心（预警#{warning.id}）"]
+    # The note says what type of fraud the text reads as (the classifier, through the desk's port).
+    [note] = notes
+    assert note.startswith(f"已转反诈中心（预警#{warning.id}）；研判类型：冒充公检法及政府机关类（置信度 ")
     # Reporting again (as if the mark had been lost) adds nothing to the fraud loop.
     with world.services.db.session() as session:
         session.execute(update(DeskRequest).values(fraud_forwarded_at=None))

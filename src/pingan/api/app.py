@@ -206,6 +206,7 @@ def create_app(services: Services) -> FastAPI:
         return JSONResponse(error_body("conflict", "记录已被他人或系统更新，请刷新后重试"), status_code=409)
 
     from pingan.api.routes import backoffice
+    from pingan.api.routes import cards as cards_routes
     from pingan.api.routes import core as core_routes
     from pingan.api.routes import desk as desk_routes
     from pingan.api.routes import fraud as fraud_routes
@@ -219,6 +220,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(money_routes.router, prefix="/api/v1")
     backoffice.register(app)
     app.include_router(map_routes.router, prefix="/api/v1")
+    app.include_router(cards_routes.router, prefix="/api/v1")
     desk_routes.register(app)
     open311_routes.register(app)
     payment_routes.register(app)
@@ -259,8 +261,9 @@ def _document_intake_schemas(app: FastAPI) -> None:
 
     from pingan.desk.schemas import DeskRequestCreate
     from pingan.fraud.schemas import EventIn
+    from pingan.money.cards.schemas import OpeningIn
 
-    raw_bodies: tuple[type[BaseModel], ...] = (EventIn, DeskRequestCreate)
+    raw_bodies: tuple[type[BaseModel], ...] = (EventIn, DeskRequestCreate, OpeningIn)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -173,3 +173,92 @@ def figures(
     with svc.db.session() as session:
         data = fraud_figures(session, Period(now - timedelta(days=days), now + timedelta(seconds=1)), now=now)
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+# -- fraud-type classification -------------------------------------------------------------------------
+
+fraud_app = typer.Typer(help="Fraud-type classification (分析研判): train and evaluate the county's model.")
+app.add_typer(fraud_app, name="fraud")
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model", dir_okay=False, help="The model file (default: fraud_classifier.npz in the instance folder)."
+    ),
+]
+
+
+def _model_path(model: Path | None) -> Path:
+    from pingan.cli.main import settings
+    from pingan.fraud.classify.service import MODEL_FILE_NAME
+
+    return model if model is not None else settings().instance_dir / MODEL_FILE_NAME
+
+
+def _labelled(file: Path) -> Any:
+    from pingan.core.errors import BadInput
+    from pingan.fraud.classify.training import read_labelled
+
+    try:
+        data = read_labelled(file)
+    except BadInput as exc:
+        fail(f"{file}: {exc.message}")
+    for line, fld, msg in data.rejected[:50]:
+        report_rejected(line, fld, msg)
+    return data
+
+
+@fraud_app.command("train")
+def fraud_train(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with columns text,label.")],
+    model: ModelOption = None,
+) -> None:
+    """Train the county's fraud-type model on its own labelled texts and write it to the instance folder."""
+    from pingan.core.clock import SystemClock
+    from pingan.core.errors import BadInput
+    from pingan.fraud.classify.training import train
+
+    data = _labelled(file)
+    path = _model_path(model)
+    console.print(f"training on {len(data.texts)} texts ({len(set(data.labels))} labels)…")
+    try:
+        trained = train(data, now=SystemClock().now())
+    except BadInput as exc:
+        fail(f"{file}: {exc.message}")
+    trained.save(path)
+    counts = ", ".join(f"{k} {v}" for k, v in trained.meta["counts"].items())
+    console.print(f"model written to {path}: {len(data.texts)} texts, {len(data.rejected)} rows left out; {counts}")
+
+
+@fraud_app.command("eval")
+def fraud_eval(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with columns text,label.")],
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line on stdout.")] = False,
+) -> None:
+    """Classify a labelled file and score it: macro F1, accuracy, per label, texts/s. Without a model file
+    (none trained yet), the lexicon alone is scored."""
+    from pingan.fraud.classify.model import ModelFileError
+    from pingan.fraud.classify.service import FraudClassifier
+    from pingan.fraud.classify.training import evaluate
+
+    path = _model_path(model)
+    if model is not None and not path.exists():
+        fail(f"{path}: no such model file")
+    data = _labelled(file)
+    try:
+        result = evaluate(FraudClassifier(path), data)
+    except ModelFileError as exc:
+        fail(str(exc))
+    out = result.as_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        return
+    console.print(
+        f"{result.texts} texts by {result.source}: macro F1 {out['macro_f1']}, accuracy {out['accuracy']}, "
+        f"{out['texts_per_s']} texts/s"
+    )
+    for label, row in out["per_label"].items():
+        console.print(
+            f"  {label:<26} P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}  n {row['support']}"
+        )

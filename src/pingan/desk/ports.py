@@ -32,6 +32,10 @@ class FraudOutcome:
 
     warning_id: int | None = None
     refused: str | None = None
+    fraud_type: str | None = None
+    """The fraud type read in the text (a taxonomy id), with its Chinese name and the classifier's confidence."""
+    fraud_type_name: str | None = None
+    confidence: float | None = None
 
 
 class FraudReports(Protocol):

@@ -695,6 +695,8 @@ class DeskService:
                 note = f"未能转入反诈预警：{outcome.refused}"
             elif outcome.warning_id is not None:
                 note = f"已转反诈中心（预警#{outcome.warning_id}）"
+                if outcome.fraud_type_name and outcome.confidence is not None:
+                    note += f"；研判类型：{outcome.fraud_type_name}（置信度 {outcome.confidence:.0%}）"
             else:
                 note = "已转反诈中心"
             conn.execute(

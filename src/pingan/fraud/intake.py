@@ -34,6 +34,7 @@ from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, guess_kin
 from pingan.core.models import Task
 from pingan.core.people import PersonFacts, people_by_phone
 from pingan.core.tasks import Command, NewTask, TaskService
+from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, person_features
 from pingan.fraud.indicators import Hit, IndicatorMatcher
 from pingan.fraud.models import EventKind, EventSource, FraudEvent, FraudWarning, Level, WarningStatus
@@ -168,6 +169,7 @@ class FraudIntake:
         tasks: TaskService,
         jurisdictions: Jurisdictions,
         matcher: IndicatorMatcher | None = None,
+        classifier: FraudClassifier | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -175,6 +177,7 @@ class FraudIntake:
         self.tasks = tasks
         self.jurisdictions = jurisdictions
         self.matcher = matcher or IndicatorMatcher()
+        self.classifier = classifier
         self._utc = utc_to_driver(db.engine)
         # SQLite has one writer: batches take turns with every other writer, in this process and others.
         self._write_lock = db.write_lock
@@ -370,6 +373,7 @@ class FraudIntake:
             else:
                 command = self._merge(warning, lead, has_task=id(warning) in new or warning.task_id is not None)
                 steps.append(_Step(lead, event_id, warning, None, command))
+        self._classify(steps)
         opening = [step for step in steps if step.graded is not None]
         session.add_all(step.warning for step in opening)
         session.flush()
@@ -400,6 +404,21 @@ class FraudIntake:
             update(_EVENTS).where(_EVENTS.c.id == bindparam("event_id")).values(warning_id=bindparam("warning")),
             links,
         )
+
+    def _classify(self, steps: Sequence[_Step]) -> None:
+        """The fraud type read in each lead's text, for its warning: one call for the batch's texts. A warning keeps
+        the most confident of the predictions of its texts."""
+        if self.classifier is None:
+            return
+        with_text = [step for step in steps if step.lead.event.text and step.lead.event.text.strip()]
+        if not with_text:
+            return
+        predictions = self.classifier.classify([step.lead.event.text for step in with_text])
+        for step, prediction in zip(with_text, predictions, strict=True):
+            warning = step.warning
+            if warning.predicted_confidence is None or prediction.confidence > warning.predicted_confidence:
+                warning.predicted_type = prediction.label.value
+                warning.predicted_confidence = round(prediction.confidence, 4)
 
     def _earlier_warnings(self, session: Session, person_ids: set[int]) -> dict[int, int]:
         """Warnings of each person within the grading history window (kept up to date as the batch opens more)."""

@@ -127,6 +127,9 @@ class FraudWarning(Base):
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     features: Mapped[dict[str, Any]] = mapped_column(default=dict)
     fraud_type: Mapped[str] = mapped_column(String(32), default="other")
+    predicted_type: Mapped[str | None] = mapped_column(String(32))
+    """The fraud type the classifier reads in the warning's texts (`pingan.fraud.classify`); None without text."""
+    predicted_confidence: Mapped[float | None] = mapped_column(Float)
     status: Mapped[WarningStatus] = mapped_column(_enum(WarningStatus))
     first_event_at: Mapped[datetime]
     last_event_at: Mapped[datetime]

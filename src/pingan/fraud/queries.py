@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from pingan.core.identifiers import mask_address, mask_id_number, mask_name, mask_phone
 from pingan.core.models import Area, Person, Task, Unit
+from pingan.fraud.classify import LABEL_NAMES, Label
 from pingan.fraud.models import FraudEvent, FraudWarning, Level, WarningStatus
 from pingan.fraud.workflow import LEVEL_NAMES
 
 Brief = Callable[[Task, datetime], dict[str, Any]]
 """How a task is shown (`pingan.core.tasks.TaskService.brief`)."""
+_LABELS = frozenset(Label)
 WARNING_STATUS_NAMES = {WarningStatus.OPEN: "待处置", WarningStatus.CLOSED: "已办结"}  # as the staff UI says
 
 
@@ -55,6 +57,11 @@ def warning_view(
         "status": warning.status.value,
         "status_name": WARNING_STATUS_NAMES[warning.status],
         "fraud_type": warning.fraud_type,
+        "predicted_type": warning.predicted_type,
+        "predicted_type_name": LABEL_NAMES[Label(warning.predicted_type)]
+        if warning.predicted_type in _LABELS
+        else None,
+        "predicted_confidence": warning.predicted_confidence,
         "person": person_view(person, warning.subject_phone, reveal=reveal),
         "station_id": warning.area_id,
         "station": station,

@@ -1,1 +1,1 @@
-"""The money chase (DESIGN §2A A6–A7, A11): cases and their links, stop-payments, freezes and returns."""
+"""The money chase: cases and their linking, stop-payments and freezes, abnormal card openings (断卡)."""

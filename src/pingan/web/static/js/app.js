@@ -11,6 +11,7 @@ import admin from './screens/admin.js';
 import audit from './screens/audit.js';
 import cases from './screens/cases.js';
 import bank from './screens/bank.js';
+import cards from './screens/cards.js';
 import desk from './screens/desk.js';
 import dispatch from './screens/dispatch.js';
 import figures from './screens/figures.js';
@@ -21,7 +22,7 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, bank, figures, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, figures, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -29,6 +30,7 @@ route('/tasks/:id?', 'tasks');
 route('/desk/:id?', 'desk');
 route('/cases/:id?', 'cases');
 route('/bank/:id?', 'bank');
+route('/cards', 'cards');
 route('/figures', 'figures');
 route('/audit', 'audit');
 route('/dispatch', 'dispatch');

@@ -103,7 +103,7 @@ export function caseView(opts) {
     if (changed('task', [t, opts.user && opts.user.role])) renderTask(t);
     if (changed('person', [w && w.person, state.revealed])) renderPerson(w);
     if (changed('map', w && [w.id, w.station_id, w.status])) renderMap(w);
-    if (changed('reasons', w && [w.reasons, w.fraud_type, w.event_count, w.outcome])) renderReasons(w);
+    if (changed('reasons', w && [w.reasons, w.fraud_type, w.predicted_type, w.predicted_confidence, w.event_count, w.outcome])) renderReasons(w);
     if (changed('history', t && t.history)) renderHistory(t);
     if (changed('events', w && w.events)) renderEvents(w);
   }
@@ -295,6 +295,13 @@ export function caseView(opts) {
         { class: 'sec-head' },
         h('h3', null, '预警理由'),
         h('span', { class: 'chip chip-type' }, FRAUD_TYPES[w.fraud_type] || w.fraud_type || '其他'),
+        w.predicted_type
+          ? h(
+              'span',
+              { class: 'muted small predicted-type', title: '按线索文本自动研判的诈骗类型及置信度' },
+              '文本研判：' + (FRAUD_TYPES[w.predicted_type] || w.predicted_type) + ' ' + Math.round((w.predicted_confidence || 0) * 100) + '%',
+            )
+          : null,
         h('span', { class: 'muted small' }, '线索 ' + w.event_count + ' 条'),
       ),
       reasons.length

@@ -1,0 +1,194 @@
+"""The verification of a flagged holder's card openings (断卡核查), declared for the task engine as pure rules.
+
+下发 issued → 签收 signed → 核查 verified, with one of three outcomes that close the task: the cards were
+cancelled (注销: sold, rented or opened for someone else), the openings are normal (正常), or a suspect was found
+(发现涉诈嫌疑: the holder is handed on as a lead). Signing and verifying each have a deadline from the county's
+rules (sooner for a holder linked to a case or flagged by several rules); a missed one climbs the ladder:
+the station head, the anti-fraud centre, the bureau. The station holding the task works it; the centres may too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field
+
+from pingan.core.models import Role, Task, UnitKind
+from pingan.core.tasks import (
+    COUNTY_WIDE,
+    ActionSpec,
+    BaseStatus,
+    Command,
+    Ladder,
+    Payload,
+    Permission,
+    Rung,
+    WorkflowError,
+)
+from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
+from pingan.core.tasks.contract import EmptyPayload
+from pingan.money.cards.models import Verification
+from pingan.money.cards.rules.county import CardRules
+
+KIND = "card_verification"
+REF_TYPE = "card_opening"
+HIGH = "high"
+STAFF_ROLES = COUNTY_WIDE | {Role.STATION_HEAD, Role.OFFICER}
+
+
+class CardStatus(StrEnum):
+    ISSUED = BaseStatus.ISSUED.value
+    SIGNED = "signed"
+    CANCELLED = "cancelled"
+    CLEARED = "cleared"
+    SUSPECT = "suspect"
+    CLOSED = BaseStatus.CLOSED.value
+
+
+class CardStep(StrEnum):
+    SIGN = "sign"
+    VERIFY = "verify"
+
+
+class CardAction(StrEnum):
+    SIGN = "sign"
+    VERIFY = "verify"
+    ATTACH = "attach"
+    """The system: another flagged opening of the same holder joins the open task."""
+
+
+STATUS_NAMES: Mapping[str, str] = {
+    CardStatus.ISSUED: "已下发",
+    CardStatus.SIGNED: "已签收",
+    CardStatus.CANCELLED: "已注销",
+    CardStatus.CLEARED: "核查正常",
+    CardStatus.SUSPECT: "发现涉诈嫌疑",
+    CardStatus.CLOSED: "已关闭",
+}
+STEP_NAMES: Mapping[str, str] = {CardStep.SIGN: "签收", CardStep.VERIFY: "核查"}
+OUTCOME_NAMES: Mapping[str, str] = {
+    Verification.CANCELLED: "注销",
+    Verification.CLEARED: "正常",
+    Verification.SUSPECT: "发现涉诈嫌疑",
+}
+_STATUS_OF = {
+    Verification.CANCELLED: CardStatus.CANCELLED,
+    Verification.CLEARED: CardStatus.CLEARED,
+    Verification.SUSPECT: CardStatus.SUSPECT,
+}
+
+
+class VerifyPayload(Payload):
+    outcome: Literal["cancelled", "cleared", "suspect"]
+    """注销 (cancelled), 正常 (cleared), 发现涉诈嫌疑 (suspect)."""
+    cards_cancelled: int | None = Field(default=None, ge=0, le=1000)
+    """How many of the holder's cards were cancelled (default: all of the task's openings, for `cancelled`)."""
+
+
+class AttachPayload(Payload):
+    opening_id: int = Field(ge=1)
+
+
+def _actions() -> dict[str, ActionSpec]:
+    work = Permission(STAFF_ROLES, holder=True)
+    denied = "该核查任务不由本单位处理"
+    base = base_actions(STAFF_ROLES, leads=COUNTY_WIDE | {Role.STATION_HEAD}, closers=COUNTY_WIDE)
+    return {
+        **base,
+        CardAction.SIGN: ActionSpec(CardAction.SIGN, "签收", EmptyPayload, work, denied),
+        CardAction.VERIFY: ActionSpec(CardAction.VERIFY, "核查结果", VerifyPayload, work, denied),
+        # Only the system attaches (no role may): it is declared so that the history names it.
+        CardAction.ATTACH: ActionSpec(
+            CardAction.ATTACH, "新增开卡记录", AttachPayload, Permission(frozenset()), "由系统记录"
+        ),
+    }
+
+
+class CardVerificationWorkflow(BaseWorkflow):
+    """`pingan.core.tasks.Workflow` for the verification of abnormal card openings."""
+
+    kind = KIND
+    name = "断卡核查"
+    assignee_roles = frozenset({Role.STATION_HEAD, Role.OFFICER})
+
+    def __init__(self, rules: CardRules) -> None:
+        self.rules = rules
+        self.statuses = STATUS_NAMES
+        self.steps = STEP_NAMES
+        self.actions = _actions()
+        rungs = (
+            Rung("所长", holder=True),
+            Rung("反诈中心", unit_kinds=(UnitKind.ANTI_FRAUD_CENTRE,)),
+            Rung("局领导", unit_kinds=(UnitKind.BUREAU,)),
+        )
+        self.ladder = Ladder(timedelta(minutes=rules.escalation_minutes), rungs[: rules.max_escalation])
+
+    def verify_by(self, task: Task) -> datetime:
+        hours = self.rules.verify_hours_high if task.level == HIGH else self.rules.verify_hours
+        return task.created_at + timedelta(hours=hours)
+
+    # -- the contract ----------------------------------------------------------------------------------
+
+    def start(self, task: Task, now: datetime) -> str | None:
+        task.status = CardStatus.ISSUED
+        self.set_due(task, CardStep.SIGN, now + timedelta(minutes=self.rules.sign_minutes))
+        return "异常开卡，下发核查"
+
+    def rearm(self, task: Task, now: datetime) -> str:
+        task.status = CardStatus.SIGNED if task.assignee_id is not None else CardStatus.ISSUED
+        hours = self.rules.verify_hours_high if task.level == HIGH else self.rules.verify_hours
+        self.set_due(task, CardStep.VERIFY, now + timedelta(hours=hours))
+        return "重新打开，待再次核查"
+
+    def issued_to(self, task: Task) -> tuple[UnitKind, ...]:
+        """A task no station holds (holder and outlet both unplaced) goes to the anti-fraud centre."""
+        return (UnitKind.ANTI_FRAUD_CENTRE,) if task.unit_id is None else ()
+
+    def allowed(self, task: Task) -> frozenset[str]:
+        if task.closed_at is not None:
+            return frozenset({"reopen"})
+        common = {"assign", "note", "close", CardAction.VERIFY}
+        if task.status == CardStatus.ISSUED:
+            common.add(CardAction.SIGN)
+        return frozenset(common)
+
+    def view(self, task: Task) -> dict[str, Any]:
+        facts = task.facts or {}
+        return {"openings": facts.get("openings", 0), "cards_cancelled": facts.get("cards_cancelled")}
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {CardAction.SIGN: self._sign, CardAction.VERIFY: self._verify, CardAction.ATTACH: self._attach}
+
+    # -- its own actions -------------------------------------------------------------------------------
+
+    def _sign(self, task: Task, command: Command, now: datetime) -> str:
+        if task.status != CardStatus.ISSUED:
+            raise WorkflowError("核查任务已签收", code="already_signed")
+        task.status = CardStatus.SIGNED
+        if command.actor_id is not None and task.assignee_id is None:
+            task.assignee_id = command.actor_id
+        self.set_due(task, CardStep.VERIFY, self.verify_by(task))
+        return "签收，待核查"
+
+    def _verify(self, task: Task, command: Command, now: datetime) -> str:
+        outcome = Verification(str(command.data.get("outcome")))
+        if outcome is Verification.CLEARED and not (command.reason or "").strip():
+            raise WorkflowError("核查正常须说明情况", code="reason_required", field="note")
+        cancelled = command.data.get("cards_cancelled")
+        openings = int((task.facts or {}).get("openings", 1))
+        if outcome is Verification.CANCELLED:
+            count = openings if cancelled is None else int(cancelled)
+            if count < 1:
+                raise WorkflowError("注销须至少一张卡", code="invalid_field", field="cards_cancelled")
+            task.facts = {**(task.facts or {}), "cards_cancelled": count}
+        if task.assignee_id is None:
+            task.assignee_id = command.actor_id
+        self.finish(task, _STATUS_OF[outcome], now, outcome.value)
+        return f"核查结果：{OUTCOME_NAMES[outcome]}"
+
+    def _attach(self, task: Task, command: Command, now: datetime) -> str:
+        task.facts = {**(task.facts or {}), "openings": int((task.facts or {}).get("openings", 1)) + 1}
+        return command.reason or "新增开卡记录"

@@ -34,8 +34,16 @@ from pingan.fraud.models import FraudEvent
 from pingan.fraud.rules import DissuasionRules, GradingRules
 from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import DissuasionWorkflow
+from pingan.tracking import rules as tracking_rules
+from pingan.tracking.rules import TrackingRules
+from pingan.tracking.service import Tracking
+from pingan.tracking.workflow import AlertWorkflow, MaintenanceWorkflow, TheftWorkflow
 
-RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (fraud_rules.register_rules, desk_rules.register_rules)
+RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
+    fraud_rules.register_rules,
+    desk_rules.register_rules,
+    tracking_rules.register_rules,
+)
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
 
@@ -114,6 +122,7 @@ class Services:
     fraud: FraudService
     desk: Desk
     logins: LoginGuard
+    tracking: Tracking
 
     def close(self) -> None:
         self.desk.close()
@@ -142,6 +151,9 @@ def bootstrap(
     workflows: list[Workflow] = [
         DissuasionWorkflow(rules.section(DissuasionRules)),
         DeskWorkflow(rules.section(DeskRules)),
+        AlertWorkflow(rules.section(TrackingRules)),
+        TheftWorkflow(rules.section(TrackingRules)),
+        MaintenanceWorkflow(rules.section(TrackingRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -172,6 +184,7 @@ def bootstrap(
         fraud=FraudService(clock, tasks),
         desk=desk,
         logins=LoginGuard(db, clock, login_policy(settings)),
+        tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),
     )
 
 

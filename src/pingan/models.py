@@ -29,8 +29,18 @@ from pingan.desk.models import (
 )
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
+from pingan.tracking.models import Alert as TrackingAlert
+from pingan.tracking.models import Animal, Detection, ServicePoint, Station, Tag, Theft, Vehicle
 
 __all__ = [
+    "Animal",
+    "Detection",
+    "ServicePoint",
+    "Station",
+    "Tag",
+    "Theft",
+    "TrackingAlert",
+    "Vehicle",
     "AccessLog",
     "Area",
     "Counter",

@@ -196,9 +196,11 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import desk as desk_routes
     from pingan.api.routes import fraud as fraud_routes
     from pingan.api.routes import open311 as open311_routes
+    from pingan.api.routes import tracking as tracking_routes
 
     app.include_router(core_routes.router, prefix="/api/v1")
     app.include_router(fraud_routes.router, prefix="/api/v1")
+    app.include_router(tracking_routes.router, prefix="/api/v1")
     desk_routes.register(app)
     open311_routes.register(app)
 

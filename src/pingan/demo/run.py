@@ -168,6 +168,7 @@ def run_demo(
     import uvicorn
 
     from pingan.api.app import create_app
+    from pingan.workers.mqtt import start_in_background
 
     database.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
@@ -209,6 +210,12 @@ def run_demo(
     server_thread.start()
     for thread in threads:
         thread.start()
+    mqtt = start_in_background(services)
+    url = services.settings.mqtt_url
+    if mqtt is not None:
+        console.print(f"MQTT：已连接 {url}，接收基站侦测（pingan/detections/+）与心跳（pingan/stations/+/status）")
+    else:
+        console.print(f"MQTT：{url} 无应答，未启动基站接收（侦测仍可经 HTTP 或文件导入）")
 
     table = Table("用户名", "角色", "姓名/单位", title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
     station_staff = [x for x in logins if x.role in (Role.STATION_HEAD, Role.OFFICER)][:3]
@@ -229,6 +236,8 @@ def run_demo(
         console.print("正在停止……")
     finally:
         stop.set()
+        if mqtt is not None:
+            mqtt[1].set()
         server.should_exit = True
         server_thread.join(timeout=10)
         for thread in threads:

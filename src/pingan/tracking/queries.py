@@ -28,7 +28,7 @@ def tag_clause(scope: Scope) -> ColumnElement[bool]:
 
 
 def alert_clause(scope: Scope) -> ColumnElement[bool]:
-    return scope.clause(Alert.unit_id, Alert.area_id)  # type: ignore[arg-type]
+    return scope.clause(Alert.unit_id, Alert.area_id)
 
 
 def may_see_tag(session: Session, user: User, scope: Scope, tag: Tag) -> bool:
@@ -222,7 +222,13 @@ def alert_view(alert: Alert, tag_code: str, station: Station | None) -> dict[str
 
 
 def list_alerts(
-    session: Session, clause: ColumnElement[bool], *, kind: AlertKind | None, since: datetime | None, limit: int
+    session: Session,
+    clause: ColumnElement[bool],
+    *,
+    kind: AlertKind | None,
+    since: datetime | None,
+    limit: int,
+    tag: str | None = None,
 ) -> list[dict[str, Any]]:
     stmt = (
         select(Alert, Tag.code, Station)
@@ -234,6 +240,8 @@ def list_alerts(
         stmt = stmt.where(Alert.kind == kind)
     if since is not None:
         stmt = stmt.where(Alert.at >= since)
+    if tag is not None:
+        stmt = stmt.where(Tag.code == tag)
     return [alert_view(a, code, st) for a, code, st in session.execute(stmt.order_by(Alert.at.desc()).limit(limit))]
 
 
@@ -302,8 +310,8 @@ def figures(session: Session, start: datetime, end: datetime, area_ids: list[int
         "thefts": thefts,
         "recovered": recovered,
         "recovery_rate": round(recovered / thefts, 4) if thefts else None,
-        "compensated": int(paid[0]),
-        "payouts_yuan": int(paid[1]),
+        "compensated": int(paid[0] or 0),
+        "payouts_yuan": int(paid[1] or 0),
         "suspects_caught": int(suspects or 0),
     }
 

@@ -35,7 +35,10 @@ class Report:
 
     def result(self) -> ImportResult:
         return ImportResult(
-            created=self.created, updated=self.updated, unchanged=self.unchanged, rejected=self.rejected
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            rejected=sorted(self.rejected, key=lambda r: r.index),
         )
 
 
@@ -168,7 +171,7 @@ def import_tags(
         changed = False
         created = tag is None
         if tag is None:
-            tag = Tag(code=row.tag, created_at=now, safe_stations=[], **values)
+            tag = Tag(code=row.tag, created_at=now, **{"safe_stations": [], **values})
             session.add(tag)
             session.flush()
             existing[row.tag] = tag

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -119,7 +120,7 @@ def test_a_message_not_stored_is_not_acknowledged_and_comes_back_to_the_session(
         failing = Running(tw, mqtt_url, client_id)
         attempts: list[int] = []
 
-        def broken(batch: list[object]) -> None:
+        def broken(batch: list[Any]) -> None:
             attempts.append(len(batch))
             raise RuntimeError("the database is away")
 

@@ -51,7 +51,7 @@ def test_a_replayed_registry_changes_nothing_and_bad_rows_are_named_while_good_o
     assert (again["created"], again["updated"], again["unchanged"], again["rejected"]) == (0, 0, len(TAGS), [])
     assert tw.post("admin", "/stations", STATIONS).json()["unchanged"] == len(STATIONS)
     mixed = [
-        {**TAGS[0], "tag": "CARD-9", "owner_phone": "12"},
+        {**TAGS[0], "tag": "CARD-9", "owner_phone": "无"},
         {**TAGS[0], "tag": "CARD-10", "kind": "spaceship"},
         {**TAGS[0], "tag": "CARD-11", "plate": None, "frame_no": None},
         {**TAGS[0], "tag": "CARD-12", "colour": "红"},

@@ -49,8 +49,10 @@ def parse_rows(model: type[M], items: Iterable[tuple[int, Any]], report: Report)
         if not isinstance(raw, Mapping):
             report.rejected.append(Rejected(index=index, field=None, message="每一项须为对象"))
             continue
+        # A blank cell (or a null) is a value not given: the field's default applies.
+        given = {k: v for k, v in raw.items() if v is not None and not (isinstance(v, str) and not v.strip())}
         try:
-            good.append((index, model.model_validate(dict(raw))))
+            good.append((index, model.model_validate(given)))
         except ValidationError as exc:
             fld, _code, message = first_problem(exc)
             report.rejected.append(Rejected(index=index, field=fld, message=message))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from pingan.core.fields import FreeText, refuse_nul
 from pingan.core.geo import CRS
@@ -25,17 +25,8 @@ def _phone(value: str) -> str:
         raise ValueError(f"不是有效的电话号码：{exc}") from None
 
 
-def _blank_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
-
-
 class _Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank(cls, value: Any) -> Any:
-        return _blank_none(value)
 
 
 class TagRow(_Row):

@@ -4,8 +4,20 @@ bad rows and lines are reported with their line and field, the good ones are kep
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
-from tests.integration.test_cli import Cli, cli, ok, template  # noqa: F401
+import pytest
+
+from tests.integration.test_cli import Cli, ok, template  # noqa: F401
+
+
+@pytest.fixture(name="cli")
+def cli_fixture(template: Path, tmp_path: Path) -> Cli:  # noqa: F811 - the template fixture, imported
+    path = tmp_path / "pingan.db"
+    shutil.copyfile(template, path)
+    return Cli(f"sqlite:///{path}", tmp_path)
+
 
 STATIONS_CSV = """code,name,lon,lat,village,radius_m
 S1,甲一村基站,121.02,29.05,甲一村,400

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from shapely import wkb
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
@@ -99,10 +99,12 @@ class DetectionIntake:
                         Rejected(index=index + offset, field="station", message="与主题中的基站不一致")
                     )
                     continue
-                item = item.model_copy(update={"station": station})
+                item.station = station
             elif item.station is None:
                 batch.rejected.append(Rejected(index=index + offset, field="station", message="须注明基站 station"))
                 continue
+            # One time zone for every instant: aware datetimes with the same tzinfo compare without utcoffset().
+            item.at = item.at.astimezone(UTC)
             parsed.append((index + offset, item))
         if parsed:
             self._store(session, parsed, batch, now)
@@ -141,15 +143,32 @@ class DetectionIntake:
             return
         window = timedelta(seconds=self.rules.overlap_seconds)
         by_id = {s.id: s for s in stations.values()}
-        low = min(i.at for _, i, _, _ in good) - max(window, JUMP_LOOKBACK)
+        low = min(i.at for _, i, _, _ in good) - window
         high = max(i.at for _, i, _, _ in good) + window
         known: dict[int, list[_Sighting]] = defaultdict(list)
-        tag_ids = {t.id for _, _, t, _ in good}
-        for row in session.execute(
-            select(
-                Detection.id, Detection.tag_id, Detection.at, Detection.station_id, Detection.rssi, Detection.stations
-            ).where(Detection.tag_id.in_(tag_ids), Detection.at >= low, Detection.at <= high)
-        ):
+        tag_ids = sorted({t.id for _, _, t, _ in good})
+        columns = (
+            Detection.id, Detection.tag_id, Detection.at, Detection.station_id, Detection.rssi, Detection.stations
+        )  # fmt: skip
+        # The sightings a detection may join (within the overlap window), and each tag's last one before them
+        # (for the jump and the heading): both read through the (tag_id, at) key.
+        last_before = (
+            select(Detection.tag_id, func.max(Detection.at).label("at"))
+            .where(Detection.tag_id.in_(tag_ids), Detection.at < low, Detection.at >= low - JUMP_LOOKBACK)
+            .group_by(Detection.tag_id)
+            .subquery()
+        )
+        rows = [
+            *session.execute(
+                select(*columns).where(Detection.tag_id.in_(tag_ids), Detection.at >= low, Detection.at <= high)
+            ),
+            *session.execute(
+                select(*columns).join(
+                    last_before, and_(Detection.tag_id == last_before.c.tag_id, Detection.at == last_before.c.at)
+                )
+            ),
+        ]
+        for row in rows:
             known[row.tag_id].append(
                 _Sighting(row.id, row.tag_id, row.at, row.station_id, row.rssi, list(row.stations))
             )
@@ -194,9 +213,9 @@ class DetectionIntake:
     def _write(self, session: Session, new: list[_Sighting], changed: list[_Sighting], now: datetime) -> None:
         to_db = utc_to_driver(session)
         table = Detection.__table__
+        received = to_db(now)
         rows = [
-            (s.tag_id, to_db(s.at), s.station_id, s.rssi, _json(s.stations), to_db(now), s.source_id, s.jump)
-            for s in new
+            (s.tag_id, to_db(s.at), s.station_id, s.rssi, _json(s.stations), received, s.source_id, s.jump) for s in new
         ]
         insert_values_ignoring_duplicates(
             session,
@@ -221,13 +240,16 @@ class DetectionIntake:
         for _, item, tag, st in good:
             if tag.id not in latest or item.at > latest[tag.id][0]:
                 latest[tag.id] = (item.at, st.id)
-        for tag_id, (at, station_id) in latest.items():
-            session.execute(
-                update(Tag)
-                .where(Tag.id == tag_id, (Tag.last_seen_at.is_(None)) | (Tag.last_seen_at < at))
-                .values(last_seen_at=at, last_station_id=station_id)
-                .execution_options(synchronize_session=False)
-            )
+        # One executemany at the driver: a batch touches thousands of tags, and the ORM's per-statement work
+        # would cost more than the inserts themselves.
+        conn = session.connection()
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        to_db = utc_to_driver(session)
+        conn.exec_driver_sql(
+            f"UPDATE tracking_tags SET last_seen_at = {mark}, last_station_id = {mark} "  # noqa: S608 - no input in it
+            f"WHERE id = {mark} AND (last_seen_at IS NULL OR last_seen_at < {mark})",
+            [(to_db(at), station_id, tag_id, to_db(at)) for tag_id, (at, station_id) in latest.items()],
+        )
 
     def heard(self, session: Session, station: Station, now: datetime, status: dict[str, Any] | None = None) -> None:
         """A station was heard (a detection or a heartbeat): its maintenance task, if any, closes itself."""

@@ -169,7 +169,7 @@ class MqttConsumer:
         return len(batch)
 
     def _store(self, batch: list[_Message]) -> None:
-        by_station: dict[str, list[Any]] = {}
+        items: list[Any] = []
         beats: list[tuple[str, dict[str, Any]]] = []
         for message in batch:
             try:
@@ -179,16 +179,22 @@ class MqttConsumer:
                 continue
             if message.topic.startswith(DETECTIONS):
                 station = message.topic[len(DETECTIONS) :]
-                by_station.setdefault(station, []).extend(body if isinstance(body, list) else [body])
+                for item in body if isinstance(body, list) else [body]:
+                    # The topic names the station: an item naming another one is not believed.
+                    if isinstance(item, dict) and item.get("station", station) != station:
+                        log.warning("MQTT %s: an item names station %r, dropped", message.topic, item["station"])
+                        continue
+                    items.append({**item, "station": station} if isinstance(item, dict) else item)
             elif message.topic.startswith(STATIONS) and message.topic.endswith(STATUS_SUFFIX):
                 station = message.topic[len(STATIONS) : -len(STATUS_SUFFIX)]
                 beats.append((station, body if isinstance(body, dict) else {"value": body}))
         tracking = self.services.tracking
+        # One transaction for the whole batch, whichever stations it came from.
         with self.services.db.session() as session:
-            for station, items in by_station.items():
-                result = tracking.intake.ingest_in(session, items, station=station)
+            if items:
+                result = tracking.intake.ingest_in(session, items)
                 for refused in result.rejected[:20]:
-                    log.warning("MQTT %s item %d %s: %s", station, refused.index, refused.field, refused.message)
+                    log.warning("MQTT item %d %s: %s", refused.index, refused.field, refused.message)
             for station, status in beats:
                 if not tracking.heartbeat(session, station, status):
                     log.warning("MQTT heartbeat of an unregistered station %s", station)

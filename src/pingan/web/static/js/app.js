@@ -12,16 +12,18 @@ import desk from './screens/desk.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
 import queue from './screens/queue.js';
+import tracking from './screens/tracking.js';
 import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, desk, figures, audit];
+const SCREENS = [queue, worklist, desk, tracking, figures, audit];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
 route('/tasks/:id?', 'tasks');
 route('/desk/:id?', 'desk');
+route('/tracking', 'tracking');
 route('/figures', 'figures');
 route('/audit', 'audit');
 

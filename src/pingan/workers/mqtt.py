@@ -107,7 +107,8 @@ class MqttConsumer:
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self._connected.clear()
-        log.warning("MQTT consumer disconnected (%s); reconnecting", reason)
+        if reason.is_failure:
+            log.warning("MQTT consumer disconnected (%s); reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         with self._cond:

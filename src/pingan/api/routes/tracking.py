@@ -89,7 +89,7 @@ def list_tags(
     reveal: Annotated[bool, Query(description="Unmasked owners (the read is recorded).")] = False,
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """Tags whose owner lives in the user's jurisdiction, owners masked unless revealed."""
     require(user, *STAFF)

@@ -77,3 +77,16 @@ def fresh_postgres_url(postgres_admin_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+MQTT_URL = os.environ.get("PINGAN_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
+
+
+@pytest.fixture(scope="session")
+def mqtt_url() -> str:
+    """The Mosquitto broker the suite may use; skipped (or failed under CI) when it does not answer."""
+    from pingan.workers.mqtt import broker_answers
+
+    if not broker_answers(MQTT_URL):
+        _missing(f"MQTT broker not reachable at {MQTT_URL}")
+    return MQTT_URL

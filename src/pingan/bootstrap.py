@@ -49,6 +49,10 @@ from pingan.money.payments.service import PaymentService
 from pingan.money.payments.workflow import StopWorkflow
 from pingan.money.rules import CaseRules
 from pingan.money.service import CaseService, DefraudedWarning
+from pingan.tracking import rules as tracking_rules
+from pingan.tracking.rules import TrackingRules
+from pingan.tracking.service import Tracking
+from pingan.tracking.workflow import AlertWorkflow, MaintenanceWorkflow, TheftWorkflow
 
 RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     fraud_rules.register_rules,
@@ -56,6 +60,7 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     money_rules.register_rules,
     payment_rules.register_rules,
     card_rules.register_rules,
+    tracking_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -189,6 +194,7 @@ class Services:
     cards: CardsService
     logins: LoginGuard
     payments: PaymentService
+    tracking: Tracking
 
     def close(self) -> None:
         self.desk.close()
@@ -222,6 +228,9 @@ def bootstrap(
         DeskWorkflow(rules.section(DeskRules)),
         StopWorkflow(payment, working_days),
         CardVerificationWorkflow(rules.section(CardRules)),
+        AlertWorkflow(rules.section(TrackingRules)),
+        TheftWorkflow(rules.section(TrackingRules)),
+        MaintenanceWorkflow(rules.section(TrackingRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -261,6 +270,7 @@ def bootstrap(
         cards=CardsService(db, clock, rules.section(CardRules), tasks, jurisdictions, case_links or NoCaseLinks()),
         logins=LoginGuard(db, clock, login_policy(settings)),
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
+        tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),
     )
 
 

@@ -32,9 +32,12 @@ from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
 from pingan.money.cards.models import CardOpening
 from pingan.money.models import Case, CaseIdentifier
 from pingan.money.payments.models import BankApiKey, PaymentOrder
+from pingan.tracking.models import Alert as TrackingAlert
+from pingan.tracking.models import Animal, Detection, ServicePoint, Station, Tag, Theft, Vehicle
 
 __all__ = [
     "AccessLog",
+    "Animal",
     "Area",
     "BankApiKey",
     "CardOpening",
@@ -51,6 +54,7 @@ __all__ = [
     "DeskRequest",
     "DeskResident",
     "DeskRoutingRule",
+    "Detection",
     "DingTalkRobot",
     "DingTalkSend",
     "FraudEvent",
@@ -63,8 +67,14 @@ __all__ = [
     "PaymentOrder",
     "Person",
     "PersonPhone",
+    "ServicePoint",
+    "Station",
+    "Tag",
     "Task",
     "TaskEvent",
+    "Theft",
+    "TrackingAlert",
     "Unit",
     "User",
+    "Vehicle",
 ]

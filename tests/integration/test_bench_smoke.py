@@ -62,3 +62,20 @@ def test_bench_command_prints_one_json_line(tmp_path: Path) -> None:
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 1
     assert json.loads(lines[0])["bench"] == "ingest"
+
+
+def test_detections_bench_stores_every_detection_and_times_every_stolen_tags_alert(mqtt_url: str) -> None:
+    from pingan.bench.detections import DetectionsBenchConfig, run_detections_bench
+
+    cfg = DetectionsBenchConfig(
+        detections=2_000, batch=500, tags=300, stations=20, mqtt_messages=300, stolen=5, alert_rate=20,
+        background_rate=100, mqtt_url=mqtt_url,
+    )  # fmt: skip
+    figures = run_detections_bench(cfg, say=lambda _: None)
+    assert figures["ok"] is True
+    assert figures["batch_stored"] == 2_000
+    assert figures["mqtt_stored"] == 300
+    assert figures["alerts"] == 5
+    assert figures["batch_per_s"] > 0
+    assert figures["mqtt_per_s"] > 0
+    assert figures["alert_p50_ms"] <= figures["alert_p99_ms"]

@@ -130,3 +130,39 @@ def match(
     sys.stdout.write(json.dumps(figures) + "\n")
     if figures["hits"] != figures["planted_hits"]:
         raise typer.Exit(1)
+
+
+@bench_app.command("detections")
+def detections(
+    count: Annotated[int, typer.Option("--detections", min=1, help="Detections stored from batches.")] = 200_000,
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="Detections per batch.")] = 5_000,
+    tags: Annotated[int, typer.Option(min=1)] = 20_000,
+    stations: Annotated[int, typer.Option(min=1)] = 400,
+    mqtt_messages: Annotated[int, typer.Option(min=0, help="Messages through the broker.")] = 20_000,
+    stolen: Annotated[int, typer.Option(min=1, help="Stolen tags whose alerts are timed.")] = 200,
+    alert_rate: Annotated[float, typer.Option(min=1.0, help="Stolen tags' detections per second.")] = 50.0,
+    background_rate: Annotated[float, typer.Option(min=0.0, help="Other messages per second beside them.")] = 2_000.0,
+    database_url: Annotated[str | None, typer.Option(help="An empty database (default: a fresh SQLite file).")] = None,
+    mqtt_url: Annotated[str | None, typer.Option(envvar="PINGAN_MQTT_URL")] = None,
+) -> None:
+    """Tracking's intake: batch_per_s, mqtt_per_s (through Mosquitto, QoS 1), alert_p50_ms and alert_p99_ms."""
+    from pingan.bench.detections import DetectionsBenchConfig, run_detections_bench
+
+    figures = run_detections_bench(
+        DetectionsBenchConfig(
+            detections=count,
+            batch=batch,
+            tags=tags,
+            stations=stations,
+            mqtt_messages=mqtt_messages,
+            stolen=stolen,
+            alert_rate=alert_rate,
+            background_rate=background_rate,
+            database_url=database_url,
+            mqtt_url=mqtt_url,
+        ),
+        say=lambda line: print(line, file=sys.stderr),
+    )
+    sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+    if not figures["ok"]:
+        raise typer.Exit(1)

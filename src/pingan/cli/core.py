@@ -152,8 +152,11 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Server processes (one per core uses the machine; 1 by default).")
     ] = 1,
+    mqtt: Annotated[
+        bool, typer.Option("--mqtt/--no-mqtt", help="Consume the base stations' MQTT feed when a broker answers.")
+    ] = True,
 ) -> None:
-    """Serve the API and the web UI."""
+    """Serve the API and the web UI (and the MQTT consumer of tracking, when a broker answers)."""
     import os
     import shutil
     import tempfile
@@ -165,6 +168,8 @@ def serve(
 
     config = settings()
     log_config = logging_config(json_lines=config.json_logs, level=config.log_level)
+    if mqtt:
+        _start_mqtt(config.mqtt_url)
     # Forwarded addresses are believed only from PINGAN_TRUSTED_PROXIES (the app's own middleware), not from
     # uvicorn's default of 127.0.0.1, hence proxy_headers=False.
     if workers == 1:
@@ -202,6 +207,16 @@ def serve(
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
+
+
+def _start_mqtt(url: str) -> None:
+    """The MQTT consumer on a thread of this process (the server's parent under --workers N), and say so."""
+    from pingan.workers.mqtt import start_in_background
+
+    if start_in_background(services(), url) is not None:
+        console.print(f"MQTT consumer on {url}: pingan/detections/+ and pingan/stations/+/status")
+    else:
+        console.print(f"MQTT: no broker answers at {url}; base stations' detections only over HTTP or files")
 
 
 @app.command()

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     shared_data: Path = Path("../shared/data")
     media_dir: Path = Path("var/media")
     timezone: str = "Asia/Shanghai"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    """The broker the base stations publish to (tracking's consumer subscribes there)."""
+    mqtt_client_id: str = "pingan-tracking"
+    """The consumer's persistent session: the broker keeps its unacknowledged messages while it is away."""
 
     # The outbox (durable work delivered by `pingan worker`): DingTalk posts, fraud reports from the desk.
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)

@@ -176,6 +176,8 @@ def run_demo(
     import uvicorn
 
     from pingan.api.app import create_app
+    from pingan.demo.tracking_sim import DEMO_OWNER, TrackingFeed, setup_tracking_demo
+    from pingan.workers.mqtt import start_in_background
 
     database.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
@@ -219,6 +221,25 @@ def run_demo(
     server_thread.start()
     for thread in threads:
         thread.start()
+    mqtt = start_in_background(services)
+    url = services.settings.mqtt_url
+    if mqtt is not None:
+        console.print(f"MQTT：已连接 {url}，接收基站侦测（pingan/detections/+）与心跳（pingan/stations/+/status）")
+    else:
+        console.print(f"MQTT：{url} 无应答，未启动基站接收（演示基站数据直接写入，侦测也可经 HTTP 或文件导入）")
+    ground = setup_tracking_demo(services, county.people, seed=seed, password=DEMO_PASSWORD)
+    feed_thread = threading.Thread(
+        target=TrackingFeed(services, ground, seed=seed).run,
+        args=(stop, url if mqtt is not None else None),
+        name="base-stations",
+        daemon=True,
+    )
+    feed_thread.start()
+    threads.append(feed_thread)
+    console.print(
+        f"地网：{len(ground.stations)} 个村级基站，{len(ground.home)} 个标签；居民 {DEMO_OWNER} 的电动车 20 秒后报被盗，"
+        "随后被基站发现、找回；一名手环佩戴人 60 秒后离开安全区域（地网运营账号 diwang）"
+    )
 
     table = Table("用户名", "角色", "姓名/单位", title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
     station_staff = [x for x in logins if x.role in (Role.STATION_HEAD, Role.OFFICER)][:3]
@@ -239,6 +260,8 @@ def run_demo(
         console.print("正在停止……")
     finally:
         stop.set()
+        if mqtt is not None:
+            mqtt[1].set()
         server.should_exit = True
         server_thread.join(timeout=10)
         for thread in threads:

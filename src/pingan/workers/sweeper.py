@@ -16,7 +16,10 @@ log = logging.getLogger(__name__)
 
 def sweep_once(services: Services) -> int:
     with services.db.session() as session:
-        return services.tasks.sweep(session)
+        changed = services.tasks.sweep(session)
+    with services.db.session() as session:
+        # Tracking's own clocks: silent base stations and bracelets, the compensation agreement, partitions.
+        return changed + services.tracking.sweep(session)
 
 
 def run_sweeper(services: Services, *, interval: float = 5.0, stop: threading.Event | None = None) -> None:

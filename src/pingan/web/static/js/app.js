@@ -18,11 +18,12 @@ import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
 import queue from './screens/queue.js';
 import search from './screens/search.js';
+import tracking from './screens/tracking.js';
 import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, figures, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, figures, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -31,6 +32,7 @@ route('/desk/:id?', 'desk');
 route('/cases/:id?', 'cases');
 route('/bank/:id?', 'bank');
 route('/cards', 'cards');
+route('/tracking', 'tracking');
 route('/figures', 'figures');
 route('/audit', 'audit');
 route('/dispatch', 'dispatch');

@@ -12,12 +12,14 @@ import { mountLogin } from './screens/login.js';
 import me from './screens/me.js';
 import requestView from './screens/request.js';
 import requests from './screens/requests.js';
+import tags from './screens/tags.js';
 import { toast } from './ui.js';
 
-const SCREENS = { home, compose, requests, request: requestView, inbox, me };
+const SCREENS = { home, compose, requests, request: requestView, tags, inbox, me };
 const TABS = [
   { screen: 'home', path: '/', label: '首页', icon: 'home' },
   { screen: 'requests', path: '/requests', label: '我的诉求', icon: 'list' },
+  { screen: 'tags', path: '/tags', label: '我的车', icon: 'pin' },
   { screen: 'inbox', path: '/inbox', label: '提醒', icon: 'bell' },
   { screen: 'me', path: '/me', label: '我的', icon: 'user' },
 ];
@@ -28,6 +30,7 @@ route('/', 'home');
 route('/new', 'compose');
 route('/requests', 'requests');
 route('/requests/:id', 'request');
+route('/tags', 'tags');
 route('/inbox', 'inbox');
 route('/me', 'me');
 

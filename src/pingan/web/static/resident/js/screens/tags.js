@@ -1,0 +1,111 @@
+// 我的车: the owner's tagged vehicles (平安卡) and bracelets, each with its track (the base stations that
+// heard it, in time order) and, for a vehicle, a theft report. A map of the track comes with the map library.
+
+import { h, replace } from '../../../js/dom.js';
+import { fmtDateTime } from '../../../js/format.js';
+import { api } from '../api.js';
+import { emptyState } from '../ui.js';
+
+const KINDS = { vehicle_card: '平安卡', bracelet: '定位手环', anti_removal_bracelet: '防拆手环', livestock: '牲畜卡' };
+const STATUS = { active: '正常', stolen: '已报被盗，布控中', retired: '已注销' };
+
+function localInput(date) {
+  const shifted = new Date(date.getTime() + 8 * 3600 * 1000); // Asia/Shanghai, no daylight saving
+  return shifted.toISOString().slice(0, 16);
+}
+
+export default {
+  title: '我的车',
+  mount(root, ctx) {
+    const list = h('div', { class: 'tags' });
+    const status = h('p', { class: 'muted center' }, '正在加载……');
+    replace(root, status, list);
+
+    async function showTrack(tag, box) {
+      replace(box, h('p', { class: 'muted' }, '正在加载轨迹……'));
+      try {
+        const since = new Date(Date.now() - 7 * 24 * 3600 * 1000).toISOString();
+        const track = await api.get('/tracking/tags/' + encodeURIComponent(tag.tag) + '/track', { from: since });
+        const points = track.features.filter((f) => f.geometry.type === 'Point').reverse();
+        if (!points.length) {
+          replace(box, h('p', { class: 'muted' }, '近7天没有基站侦测到该标签'));
+          return;
+        }
+        replace(
+          box,
+          h(
+            'ol',
+            { class: 'track-list' },
+            points.map((p) =>
+              h('li', null, h('span', { class: 'row-when' }, fmtDateTime(p.properties.at)), ' ', p.properties.station_name || p.properties.station),
+            ),
+          ),
+        );
+      } catch (e) {
+        replace(box, h('p', { class: 'error' }, e.message || String(e)));
+      }
+    }
+
+    function theftForm(tag, box) {
+      const when = h('input', { type: 'datetime-local', name: 'stolen_at', value: localInput(new Date()), required: true });
+      const place = h('input', { type: 'text', name: 'place', maxlength: 200, placeholder: '被盗地点（选填）' });
+      const form = h(
+        'form',
+        {
+          class: 'card theft-form',
+          onsubmit: async (e) => {
+            e.preventDefault();
+            try {
+              const stolenAt = new Date(when.value + ':00+08:00').toISOString();
+              await api.post('/tracking/thefts', { tag: tag.tag, stolen_at: stolenAt, place: place.value.trim() || null });
+              ctx.toast('已报告被盗，民警和地网正在布控', 'ok');
+              load();
+            } catch (err) {
+              ctx.toast(err.message || String(err), 'error');
+            }
+          },
+        },
+        h('label', null, '被盗时间 ', when),
+        place,
+        h('button', { type: 'submit', class: 'btn btn-danger' }, '确认报告被盗'),
+      );
+      replace(box, form);
+    }
+
+    function card(tag) {
+      const box = h('div', { class: 'tag-extra' });
+      const vehicle = [tag.plate, tag.model, tag.colour].filter(Boolean).join(' · ');
+      return h(
+        'div',
+        { class: 'card tag-card', dataset: { tag: tag.tag } },
+        h('div', { class: 'row-top' }, h('strong', null, KINDS[tag.kind] || tag.kind), ' ', h('span', { class: 'muted' }, tag.tag)),
+        vehicle ? h('p', null, vehicle) : null,
+        tag.wearer_name ? h('p', null, '佩戴人：' + tag.wearer_name) : null,
+        h('p', { class: 'muted' }, STATUS[tag.status] || tag.status),
+        h('p', { class: 'muted' }, tag.last_seen_at ? '最近出现：' + fmtDateTime(tag.last_seen_at) + ' ' + (tag.last_station || '') : '尚未被基站侦测到'),
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => showTrack(tag, box) }, '查看轨迹'),
+          tag.kind === 'vehicle_card' && tag.status === 'active'
+            ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => theftForm(tag, box) }, '报告被盗')
+            : null,
+        ),
+        box,
+      );
+    }
+
+    async function load() {
+      try {
+        const tags = await api.get('/tracking/me/tags');
+        status.hidden = tags.length > 0;
+        if (!tags.length) replace(status, emptyState('暂无登记的平安卡或手环', '在服务网点安装平安卡或领取定位手环后，这里会显示轨迹。'));
+        replace(list, tags.map(card));
+      } catch (e) {
+        replace(status, e.message || String(e));
+      }
+    }
+    load();
+    return { destroy() {} };
+  },
+};

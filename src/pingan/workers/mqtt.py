@@ -1,0 +1,212 @@
+"""The MQTT consumer of tracking: base stations publish their detections and heartbeats to the broker.
+
+    pingan/detections/{station_code}       QoS 1: one detection object, or an array of them
+    pingan/stations/{station_code}/status  QoS 1: a heartbeat object (battery, firmware… kept as given)
+
+A message is acknowledged only once what it carries is committed (MQTT v5, manual acknowledgement, a
+persistent session under a fixed client id): a consumer killed before its commit leaves its messages with
+the broker, which delivers them again, and the intake's idempotence makes that harmless. Messages are taken
+in batches (whatever arrived while the last batch was stored) so that one transaction stores many. A message
+that is not JSON, or items the intake refuses, are logged and acknowledged: a bad message must not block
+the ones behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from pingan.workers.signals import stop_on_signals
+
+if TYPE_CHECKING:
+    from pingan.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+DETECTIONS = "pingan/detections/"
+STATUS_SUFFIX = "/status"
+STATIONS = "pingan/stations/"
+RECEIVE_MAXIMUM = 2000
+"""Unacknowledged messages the broker may send us at once (MQTT v5's receive maximum)."""
+SESSION_EXPIRY_S = 7 * 24 * 3600
+"""How long the broker keeps our session (and the messages for it) while we are away."""
+
+
+def parse_url(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+        raise ValueError(f"an MQTT URL is mqtt://host:port, not {url!r}")
+    return parts.hostname, parts.port or 1883
+
+
+def broker_answers(url: str, timeout: float = 0.5) -> bool:
+    """Whether something listens at the broker's address (a quick TCP check, before a client is made)."""
+    try:
+        host, port = parse_url(url)
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass(slots=True)
+class _Message:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+class MqttConsumer:
+    def __init__(
+        self,
+        services: Services,
+        url: str,
+        *,
+        client_id: str | None = None,
+        max_batch: int = 5000,
+    ) -> None:
+        self.services = services
+        self.url = url
+        self.host, self.port = parse_url(url)
+        self.max_batch = max_batch
+        self.stored = 0
+        self._pending: list[_Message] = []
+        self._cond = threading.Condition()
+        self._connected = threading.Event()
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id or services.settings.mqtt_client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+
+    # -- the network thread ------------------------------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            log.error("MQTT broker refused the connection: %s", reason)
+            return
+        client.subscribe([(f"{DETECTIONS}+", 1), (f"{STATIONS}+{STATUS_SUFFIX}", 1)])
+        self._connected.set()
+        log.info("MQTT consumer connected to %s:%s", self.host, self.port)
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        self._connected.clear()
+        if reason.is_failure:
+            log.warning("MQTT consumer disconnected (%s); reconnecting", reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self._cond:
+            self._pending.append(_Message(message.topic, bytes(message.payload), message.mid, message.qos))
+            self._cond.notify()
+
+    # -- the storing thread ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run(self, stop: threading.Event) -> None:
+        """Store and acknowledge batches until `stop` is set."""
+        self.start()
+        try:
+            while not stop.is_set():
+                self.step(wait=0.2)
+        finally:
+            self.stop()
+
+    def run_forever(self) -> None:
+        stop = threading.Event()
+        stop_on_signals(stop)
+        self.run(stop)
+
+    def step(self, wait: float = 0.2) -> int:
+        """Take what has arrived (waiting up to `wait` seconds for something), store it, acknowledge it.
+        Returns the number of messages handled; a failed store leaves them for the next step."""
+        with self._cond:
+            if not self._pending:
+                self._cond.wait(wait)
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+        if not batch:
+            return 0
+        try:
+            self._store(batch)
+        except Exception:  # the database is away: keep the messages unacknowledged and try again
+            log.exception("storing %d MQTT messages failed; retrying", len(batch))
+            with self._cond:
+                self._pending[:0] = batch
+            time.sleep(1.0)
+            return 0
+        for message in batch:
+            if message.qos > 0:
+                self.client.ack(message.mid, message.qos)
+        self.stored += len(batch)
+        return len(batch)
+
+    def _store(self, batch: list[_Message]) -> None:
+        items: list[Any] = []
+        beats: list[tuple[str, dict[str, Any]]] = []
+        for message in batch:
+            try:
+                body = orjson.loads(message.payload)
+            except orjson.JSONDecodeError:
+                log.warning("MQTT %s: not JSON, dropped", message.topic)
+                continue
+            if message.topic.startswith(DETECTIONS):
+                station = message.topic[len(DETECTIONS) :]
+                for item in body if isinstance(body, list) else [body]:
+                    # The topic names the station: an item naming another one is not believed.
+                    if isinstance(item, dict) and item.get("station", station) != station:
+                        log.warning("MQTT %s: an item names station %r, dropped", message.topic, item["station"])
+                        continue
+                    items.append({**item, "station": station} if isinstance(item, dict) else item)
+            elif message.topic.startswith(STATIONS) and message.topic.endswith(STATUS_SUFFIX):
+                station = message.topic[len(STATIONS) : -len(STATUS_SUFFIX)]
+                beats.append((station, body if isinstance(body, dict) else {"value": body}))
+        tracking = self.services.tracking
+        # One transaction for the whole batch, whichever stations it came from.
+        with self.services.db.session() as session:
+            if items:
+                result = tracking.intake.ingest_in(session, items)
+                for refused in result.rejected[:20]:
+                    log.warning("MQTT item %d %s: %s", refused.index, refused.field, refused.message)
+            for station, status in beats:
+                if not tracking.heartbeat(session, station, status):
+                    log.warning("MQTT heartbeat of an unregistered station %s", station)
+
+
+def start_in_background(services: Services, url: str | None = None) -> tuple[MqttConsumer, threading.Event] | None:
+    """Start the consumer on a thread when a broker answers (for `pingan serve` and the demo); None if not."""
+    target = url or services.settings.mqtt_url
+    if not broker_answers(target):
+        return None
+    consumer = MqttConsumer(services, target)
+    stop = threading.Event()
+    threading.Thread(target=consumer.run, args=(stop,), name="mqtt-consumer", daemon=True).start()
+    return consumer, stop

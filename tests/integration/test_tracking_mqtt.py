@@ -1,0 +1,138 @@
+"""The MQTT consumer against the real Mosquitto: detections and heartbeats stored, a replay stored once,
+and a message the consumer could not store is delivered again to its persistent session (store, then ack)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+
+from pingan.core.db import Database
+from pingan.tracking.models import Detection, Station
+from pingan.workers.mqtt import MqttConsumer
+from tests.integration.tracking_world import TrackingWorld, at, build_tracking_world
+
+WAIT_S = 20.0
+"""How long a test waits for the broker and the consumer (a ceiling, not a measure: no test is timed)."""
+
+
+@pytest.fixture(name="db")
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'mqtt.db'}")
+    database.create_all()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(name="tw")
+def tracking_world(db: Database, tmp_path: Path) -> Iterator[TrackingWorld]:
+    world = build_tracking_world(db, tmp_path)
+    yield world
+    world.client.close()
+    world.w.services.desk.close()
+
+
+def _publisher(url: str) -> mqtt.Client:
+    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    host, port = url.removeprefix("mqtt://").split(":")
+    client.connect(host, int(port))
+    client.loop_start()
+    return client
+
+
+def _publish(client: mqtt.Client, topic: str, body: object) -> None:
+    client.publish(topic, orjson.dumps(body), qos=1).wait_for_publish(timeout=WAIT_S)
+
+
+def _until(check: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def _detections(tw: TrackingWorld) -> int:
+    with tw.w.services.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(Detection)) or 0)
+
+
+class Running:
+    def __init__(self, tw: TrackingWorld, url: str, client_id: str) -> None:
+        self.consumer = MqttConsumer(tw.w.services, url, client_id=client_id)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
+
+    def __enter__(self) -> MqttConsumer:
+        self.thread.start()
+        assert self.consumer.wait_connected(WAIT_S)
+        time.sleep(0.3)  # the subscription's acknowledgement
+        return self.consumer
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=WAIT_S)
+
+
+def test_detections_and_heartbeats_over_mqtt_are_stored_and_a_replay_once(tw: TrackingWorld, mqtt_url: str) -> None:
+    publisher = _publisher(mqtt_url)
+    try:
+        with Running(tw, mqtt_url, f"pingan-test-{uuid.uuid4().hex[:8]}"):
+            one = {"tag": "CARD-1", "at": at(0), "rssi": -71, "id": "m-1"}
+            _publish(publisher, "pingan/detections/S1", one)
+            _publish(publisher, "pingan/detections/S1", one)  # the station sent it twice
+            _publish(publisher, "pingan/detections/S2", [{"tag": "CARD-1", "at": at(0.02), "rssi": -60}])
+            _publish(publisher, "pingan/detections/S3", [{"tag": "CARD-2", "at": at(1)}, {"tag": "CARD-2"}])
+            _publish(publisher, "pingan/stations/S4/status", {"battery": 66})
+            assert _until(lambda: _detections(tw) == 2)
+
+            def beat() -> bool:
+                with tw.w.services.db.session() as session:
+                    station = session.scalar(select(Station).where(Station.code == "S4"))
+                    return station is not None and station.last_status == {"battery": 66}
+
+            assert _until(beat)
+        with tw.w.services.db.session() as session:
+            merged = session.scalar(select(Detection).where(Detection.rssi == -60))
+            assert merged is not None
+            assert sorted(merged.stations) == ["S1", "S2"]
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+
+
+def test_a_message_not_stored_is_not_acknowledged_and_comes_back_to_the_session(
+    tw: TrackingWorld, mqtt_url: str
+) -> None:
+    client_id = f"pingan-test-{uuid.uuid4().hex[:8]}"
+    publisher = _publisher(mqtt_url)
+    try:
+        failing = Running(tw, mqtt_url, client_id)
+        attempts: list[int] = []
+
+        def broken(batch: list[Any]) -> None:
+            attempts.append(len(batch))
+            raise RuntimeError("the database is away")
+
+        failing.consumer._store = broken  # type: ignore[method-assign]
+        with failing:
+            _publish(publisher, "pingan/detections/S1", {"tag": "CARD-1", "at": at(5)})
+            assert _until(lambda: bool(attempts))
+        assert _detections(tw) == 0
+        # Published while no consumer is connected: the persistent session keeps it too.
+        _publish(publisher, "pingan/detections/S1", {"tag": "CARD-1", "at": at(6)})
+        with Running(tw, mqtt_url, client_id):
+            assert _until(lambda: _detections(tw) == 2)
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()

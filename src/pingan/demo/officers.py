@@ -1,5 +1,8 @@
 """Simulated officers and centre staff working dissuasion tasks, so the demo's loop moves by itself.
 
+They are the demo's own accounts (`pingan.demo.simulated`: ``sim_…``, marked 模拟), never a login the README
+gives, and they leave alone a task that a person holds (assigned to anyone but a simulated officer).
+
 Each task gets a seeded temperament (quick or slow to sign, easy or hard to reach), so the demo shows
 every path of the ladder: calls retried, visits, escalations on missed deadlines, and all outcomes.
 """
@@ -23,6 +26,7 @@ from pingan.core.models import Role, Task, User
 from pingan.core.scope import scope_of
 from pingan.core.tasks import Command
 from pingan.core.tasks.base import fact
+from pingan.demo.simulated import is_simulated
 from pingan.fraud.models import FraudWarning, Outcome
 from pingan.fraud.workflow import KIND, DissuasionAction, DissuasionStatus
 
@@ -46,6 +50,7 @@ class SimulatedStaff:
         self._plans: dict[int, _Plan] = {}
         self._officers: dict[int, list[int]] = {}
         self._centre: int | None = None
+        self._sim_ids: set[int] = set()
 
     def _delay(self, plan: _Plan, lo: float, hi: float) -> timedelta:
         return timedelta(seconds=plan.rng.uniform(lo, hi) / self.speed)
@@ -69,11 +74,16 @@ class SimulatedStaff:
         if self._officers:
             return
         for user_id, unit_id in session.execute(
-            select(User.id, User.unit_id).where(User.role.in_([Role.OFFICER, Role.STATION_HEAD]))
+            select(User.id, User.unit_id).where(
+                User.role.in_([Role.OFFICER, Role.STATION_HEAD]), User.active, is_simulated()
+            )
         ):
             if unit_id is not None:
                 self._officers.setdefault(unit_id, []).append(user_id)
-        self._centre = session.scalar(select(User.id).where(User.role == Role.ANALYST).order_by(User.id).limit(1))
+        self._centre = session.scalar(
+            select(User.id).where(User.role == Role.ANALYST, User.active, is_simulated()).order_by(User.id).limit(1)
+        )
+        self._sim_ids = set(session.scalars(select(User.id).where(is_simulated())))
 
     def _actor(self, task: Task, plan: _Plan) -> int | None:
         staff = self._officers.get(task.unit_id or -1)
@@ -99,6 +109,8 @@ class SimulatedStaff:
                 select(Task).where(Task.kind == KIND, Task.closed_at.is_(None)).order_by(Task.id)
             ).all()
             for task in tasks:
+                if task.assignee_id is not None and task.assignee_id not in self._sim_ids:
+                    continue  # a person holds it: theirs to work
                 plan = self._plan(task, now)
                 if plan.next_at > now:
                     continue

@@ -263,6 +263,8 @@ class DeskService:
         request.closed_at = task.closed_at
         if task.closed_at is not None and task.outcome:
             request.resolution = Resolution(task.outcome)
+        elif task.closed_at is None:
+            request.resolution = None  # open again (a low rating's return visit, a reopen)
         request.updated_at = now
 
     def _message(

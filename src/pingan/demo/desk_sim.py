@@ -338,7 +338,11 @@ _TEXTS: dict[tuple[Category, Topic | None], tuple[str, ...]] = {
         "邻居借钱不还，打了欠条，应该怎么办？",
         "被网购商家骗了两百块，可以报警吗？",
     ),
-    (Category.CONSULTATION, Topic.GOVERNMENT): ("居住证怎么办理？租房的可以办吗？",),
+    (Category.CONSULTATION, Topic.GOVERNMENT): (
+        "居住证怎么办理？租房的可以办吗？",
+        "想开一家小旅馆，特种行业许可证怎么办？",
+        "公司要刻公章，需要到派出所备案吗？",
+    ),
     (Category.FRAUD, None): (
         "接到自称快递客服的电话，说包裹丢了要理赔，让我下载一个会议软件，是不是诈骗？",
         "有人加我微信说刷单返利，先给了我20元佣金，现在让我垫付3000元。",

@@ -165,7 +165,7 @@ class SimulatedStaff:
         moved = Decimal(str((warning.features or {}).get("amount_yuan", 0))) if warning else Decimal(0)
         roll = rng.random()
         if roll < 0.78:
-            at_stake = moved if moved > 0 else Decimal(rng.choice([3000, 8000, 20000, 50000, 120000]))
+            at_stake = moved if moved > 0 else _amount(rng, 9.6)
             return Command(
                 DissuasionAction.FEEDBACK,
                 actor,
@@ -176,7 +176,7 @@ class SimulatedStaff:
             return Command(
                 DissuasionAction.FEEDBACK, actor, "核实为正常来电，无受骗风险", {"outcome": Outcome.NOT_AT_RISK.value}
             )
-        lost = moved if moved > 0 else Decimal(rng.choice([2000, 6000, 15000]))
+        lost = moved if moved > 0 else _amount(rng, 8.8)
         return Command(
             DissuasionAction.FEEDBACK,
             actor,
@@ -191,3 +191,11 @@ class SimulatedStaff:
             except Exception:  # the demo keeps going; the error is in the log
                 log.exception("simulated staff step failed")
             stop.wait(interval)
+
+
+def _amount(rng: random.Random, mu: float) -> Decimal:
+    """A sum of money as people move it: log-normal around e**mu yuan, to the fen, never a round figure."""
+    cents = max(10_001, int(rng.lognormvariate(mu, 0.9) * 100))
+    if cents % 10_000 == 0:
+        cents += rng.randint(1, 9_999)
+    return Decimal(cents) / 100

@@ -86,8 +86,9 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     with services.db.session() as session:
         centre = ensure_centre_units(session)
         import_areas(session, stations, kind=AreaKind.STATION)
+        taken: set[str] = set()  # village names do not repeat across towns
         for station in stations:
-            communities = generate_communities(station, rng.randint(3, 6), rng)
+            communities = generate_communities(station, rng.randint(3, 6), rng, taken=taken)
             import_areas(session, communities, kind=AreaKind.COMMUNITY, parent_code=station.code, with_units=False)
         for username, role, name, code in (
             ("admin", Role.ADMIN, "系统管理员", "bureau"),

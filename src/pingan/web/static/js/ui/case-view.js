@@ -163,7 +163,8 @@ export function caseView(opts) {
       'div',
       { class: 'counts' },
       count('电话', t.calls),
-      count('未接通', t.unanswered, t.unanswered > 0 ? 'warn' : null),
+      // Every missed call, not only those since the last answered one (the retry rule's counter).
+      count('未接通', t.missed != null ? t.missed : t.unanswered, t.unanswered > 0 ? 'warn' : null),
       count('上门', t.visits),
       count('超时', t.breaches, t.breaches > 0 ? 'bad' : null),
     );

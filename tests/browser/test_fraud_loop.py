@@ -354,3 +354,31 @@ def test_an_officer_of_another_station_does_not_see_the_task(desktop: Any, live_
     log_in(page, "dandong_mj1", "tasks")
     expect(task_card(page, ours.task_id)).to_be_visible()
     expect(task_card(page, theirs.task_id)).to_have_count(0)
+
+
+def test_the_worklists_all_tab_shows_the_closed_tasks_too_and_a_level_filter_gives_true_totals(
+    desktop: Any, live_app: LiveApp, analyst: str, screenshots: Path
+) -> None:
+    page = desktop
+    register(live_app, DANDONG, "郑丽华", "13588880901", birth_year=1984)
+    register(live_app, DANDONG, "潘志强", "13588880902", birth_year=1979)
+    done, still = report(live_app, ("fraud-loop-all-1", "13588880901"), ("fraud-loop-all-2", "13588880902"))
+    live_app.call(
+        analyst,
+        "POST",
+        f"/tasks/{done.task_id}/actions",
+        {"action": "close", "reason": "经核实为家属误报", "outcome": "not_at_risk"},
+    )
+    log_in(page, "dandong_mj1", "tasks")
+    expect(task_card(page, still.task_id)).to_be_visible()
+    expect(task_card(page, done.task_id)).to_have_count(0)
+
+    page.get_by_role("button", name="全部（含已办结）").click()
+    expect(task_card(page, done.task_id)).to_be_visible()
+    expect(task_card(page, done.task_id)).to_have_class(re.compile(r"\bis-closed\b"))
+    expect(task_card(page, still.task_id)).to_be_visible()
+    visible = live_app.call("dandong_mj1", "GET", "/tasks?kind=dissuasion&open=false&level=critical&limit=1")
+    assert visible["total"] >= 2  # both reports are 特高危; only one row was asked for, the total is all of them
+    page.get_by_role("group", name="等级").get_by_role("button", name="特高危").click()
+    expect(page.locator(".toolbar .muted").first).to_contain_text(f"共 {visible['total']} 条")
+    shot(page, screenshots, "worklist-all-tab")

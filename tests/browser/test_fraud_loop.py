@@ -386,3 +386,23 @@ def test_the_worklists_all_tab_shows_the_closed_tasks_too_and_a_level_filter_giv
     page.get_by_role("group", name="等级").get_by_role("button", name=names[level], exact=True).click()
     expect(page.locator(".toolbar .muted").first).to_contain_text(f"共 {visible['total']} 条")
     shot(page, screenshots, "worklist-all-tab")
+
+
+def test_signing_a_task_someone_else_signed_meanwhile_says_so_and_refreshes_the_pane(
+    desktop: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    page = desktop
+    register(live_app, DANDONG, "冯国平", "13588880903", birth_year=1982)
+    (lead,) = report(live_app, ("fraud-loop-stale-1", "13588880903"))
+    log_in(page, "dandong_mj1", "tasks")
+    task_card(page, lead.task_id).click()
+    pane = page.locator(".case-task")
+    expect(pane.locator(".act-sign")).to_be_visible()
+
+    live_app.call("dandong_mj2", "POST", f"/tasks/{lead.task_id}/actions", {"action": "sign"})
+    pane.locator(".act-sign").click()
+    notice = pane.locator(".inline-error")
+    expect(notice).to_contain_text("已被他人处理")
+    expect(pane.locator(".act-sign")).to_have_count(0)  # only the actions still allowed are offered
+    expect(pane).to_contain_text("王社区民警")  # and who holds it now
+    shot(page, screenshots, "stale-sign")

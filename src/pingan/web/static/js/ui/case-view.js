@@ -29,6 +29,7 @@ const PURPOSES = ['劝阻联系', '核查研判', '案件办理'];
 export function caseView(opts) {
   const state = { warning: null, task: null, revealed: null, error: null, noWarning: false };
   const last = {};
+  let staleNotice = null; // the message of a refused (409) action, kept across the refresh it causes
 
   const title = h('div', { class: 'case-title' });
   const head = h(
@@ -150,8 +151,15 @@ export function caseView(opts) {
               () => afterAction(),
               (err) => {
                 btn.disabled = false;
-                replace(actionError, (err && err.message) || '操作失败');
+                const stale = err instanceof ApiError && err.status === 409;
+                // Someone else moved the task meanwhile (signed it, say): say so, and show what it is now, with
+                // only the actions still allowed.
+                replace(actionError, stale ? '该任务已被他人处理，已刷新为最新状态：' + (err.message || '') : (err && err.message) || '操作失败');
                 actionError.hidden = false;
+                if (stale) {
+                  staleNotice = actionError.textContent;
+                  afterAction();
+                }
               },
             );
           },
@@ -190,6 +198,12 @@ export function caseView(opts) {
       buttons.length ? h('div', { class: 'action-bar' }, buttons) : null,
       actionError,
     );
+    if (staleNotice) {
+      // The refresh after a 409 redraws the pane: the notice stays, once.
+      replace(actionError, staleNotice);
+      actionError.hidden = false;
+      staleNotice = null;
+    }
   }
 
   function count(label, n, cls) {

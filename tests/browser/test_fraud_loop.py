@@ -229,7 +229,7 @@ def test_the_station_dissuades_in_person_and_the_centre_evaluates_and_counts_the
     dialog_button(page, "接通")
     expect(case.locator(".case-history .tl-item").first).to_contain_text("电话接通，须见面劝阻")
     expect(task.locator(".count", has_text="电话").locator("b")).to_have_text("2")
-    expect(task.locator(".count", has_text="未接通").locator("b")).to_have_text("0")
+    expect(task.locator(".count", has_text="未接通").locator("b")).to_have_text("1")  # the missed call stays counted
     expect(status).to_have_text("电话劝阻中")
     expect(task.locator(".deadline-step")).to_have_text("见面劝阻")
     expect(task.locator(".act-feedback")).to_have_count(0)  # high: a call does not close it, a meeting does
@@ -328,7 +328,7 @@ def test_the_station_dissuades_in_person_and_the_centre_evaluates_and_counts_the
     assert protected_fen >= 3_000_000
 
     page.locator(".nav-link[data-screen='figures']").click()
-    station = page.locator(".tbl-figures tbody tr", has_text="丹东街道")
+    station = page.locator(".tbl-figures tbody tr", has_text="丹东派出所")
     expect(station.locator("td").nth(4)).to_have_text(f"¥{protected_fen / 100:,.2f}")
     expect(page.locator(".card", has_text="挽回损失")).to_be_visible()
     shot(page, screenshots, "08-figures")

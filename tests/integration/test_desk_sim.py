@@ -56,7 +56,9 @@ def test_setup_gives_each_town_a_governance_centre_officers_cards_and_residents(
         governance = list(s.scalars(select(Unit).where(Unit.kind == UnitKind.GOVERNANCE)))
         names = {u.name for u in governance}
         assert {"丹东综治中心", "丹西综治中心", "县社会治理中心"} <= names
-        assert any(n.endswith("平安前哨工作站") for n in names)
+        posts = [n for n in names if n.endswith("平安前哨工作站")]
+        assert posts
+        assert all(n.startswith(("丹东", "丹西")) for n in posts), "a picker shows which town the station is in"
         assert all(
             s.scalar(select(func.count()).select_from(User).where(User.unit_id == u.id, User.role == Role.GOVERNANCE))
             for u in governance

@@ -154,7 +154,7 @@ def setup_desk_demo(
         if villages:
             village = villages[0]
             post = _unit(
-                session, f"gov-{village.code}", f"{village.name}平安前哨工作站", UnitKind.GOVERNANCE, village.id
+                session, f"gov-{village.code}", f"{short}{village.name}平安前哨工作站", UnitKind.GOVERNANCE, village.id
             )
             demo.governance_units[village.id] = post.id
             login(f"{slug}_sq", Role.GOVERNANCE, f"{post.name} {rng.choice(_SURNAMES)}站长", post.id)

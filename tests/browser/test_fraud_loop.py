@@ -229,7 +229,7 @@ def test_the_station_dissuades_in_person_and_the_centre_evaluates_and_counts_the
     dialog_button(page, "接通")
     expect(case.locator(".case-history .tl-item").first).to_contain_text("电话接通，须见面劝阻")
     expect(task.locator(".count", has_text="电话").locator("b")).to_have_text("2")
-    expect(task.locator(".count", has_text="未接通").locator("b")).to_have_text("0")
+    expect(task.locator(".count", has_text="未接通").locator("b")).to_have_text("1")  # the missed call stays counted
     expect(status).to_have_text("电话劝阻中")
     expect(task.locator(".deadline-step")).to_have_text("见面劝阻")
     expect(task.locator(".act-feedback")).to_have_count(0)  # high: a call does not close it, a meeting does
@@ -328,7 +328,7 @@ def test_the_station_dissuades_in_person_and_the_centre_evaluates_and_counts_the
     assert protected_fen >= 3_000_000
 
     page.locator(".nav-link[data-screen='figures']").click()
-    station = page.locator(".tbl-figures tbody tr", has_text="丹东街道")
+    station = page.locator(".tbl-figures tbody tr", has_text="丹东派出所")
     expect(station.locator("td").nth(4)).to_have_text(f"¥{protected_fen / 100:,.2f}")
     expect(page.locator(".card", has_text="挽回损失")).to_be_visible()
     shot(page, screenshots, "08-figures")
@@ -354,3 +354,55 @@ def test_an_officer_of_another_station_does_not_see_the_task(desktop: Any, live_
     log_in(page, "dandong_mj1", "tasks")
     expect(task_card(page, ours.task_id)).to_be_visible()
     expect(task_card(page, theirs.task_id)).to_have_count(0)
+
+
+def test_the_worklists_all_tab_shows_the_closed_tasks_too_and_a_level_filter_gives_true_totals(
+    desktop: Any, live_app: LiveApp, analyst: str, screenshots: Path
+) -> None:
+    page = desktop
+    register(live_app, DANDONG, "郑丽华", "13588880901", birth_year=1984)
+    register(live_app, DANDONG, "潘志强", "13588880902", birth_year=1979)
+    done, still = report(live_app, ("fraud-loop-all-1", "13588880901"), ("fraud-loop-all-2", "13588880902"))
+    live_app.call(
+        analyst,
+        "POST",
+        f"/tasks/{done.task_id}/actions",
+        {"action": "close", "reason": "经核实为家属误报", "outcome": "not_at_risk"},
+    )
+    log_in(page, "dandong_mj1", "tasks")
+    expect(task_card(page, still.task_id)).to_be_visible()
+    expect(task_card(page, done.task_id)).to_have_count(0)
+
+    page.get_by_role("button", name="全部（含已办结）").click()
+    expect(task_card(page, done.task_id)).to_be_visible()
+    expect(task_card(page, done.task_id)).to_have_class(re.compile(r"\bis-closed\b"))
+    expect(task_card(page, still.task_id)).to_be_visible()
+    with live_app.services.db.session() as session:
+        level = session.scalar(select(Task.level).where(Task.id == done.task_id))
+    assert level is not None
+    visible = live_app.call("dandong_mj1", "GET", f"/tasks?kind=dissuasion&open=false&level={level}&limit=1")
+    assert visible["total"] >= 1
+    names = {"critical": "特高危", "high": "高", "medium": "中", "low": "低"}
+    page.get_by_role("group", name="等级").get_by_role("button", name=names[level], exact=True).click()
+    expect(page.locator(".toolbar .muted").first).to_contain_text(f"共 {visible['total']} 条")
+    shot(page, screenshots, "worklist-all-tab")
+
+
+def test_signing_a_task_someone_else_signed_meanwhile_says_so_and_refreshes_the_pane(
+    desktop: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    page = desktop
+    register(live_app, DANDONG, "冯国平", "13588880903", birth_year=1982)
+    (lead,) = report(live_app, ("fraud-loop-stale-1", "13588880903"))
+    log_in(page, "dandong_mj1", "tasks")
+    task_card(page, lead.task_id).click()
+    pane = page.locator(".case-task")
+    expect(pane.locator(".act-sign")).to_be_visible()
+
+    live_app.call("dandong_mj2", "POST", f"/tasks/{lead.task_id}/actions", {"action": "sign"})
+    pane.locator(".act-sign").click()
+    notice = pane.locator(".inline-error")
+    expect(notice).to_contain_text("已被他人处理")
+    expect(pane.locator(".act-sign")).to_have_count(0)  # only the actions still allowed are offered
+    expect(pane).to_contain_text("王社区民警")  # and who holds it now
+    shot(page, screenshots, "stale-sign")

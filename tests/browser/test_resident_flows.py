@@ -15,6 +15,7 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from pingan.core.models import Area, User
 from pingan.demo.desk_sim import make_photo
 from pingan.desk.models import DeskMedia, DeskRequest
 from pingan.desk.rules.kinds import Category, Route
@@ -249,3 +250,36 @@ def test_alerts_arrive_unread_and_are_marked_read_when_opened(phone: Any, live_a
     item.click()
     expect(item).not_to_have_class(re.compile(r"\bis-unread\b"))
     expect(badge).to_be_hidden()
+
+
+def test_a_message_from_the_officers_card_reaches_that_officer_wherever_the_resident_stands(
+    phone: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    page = phone
+    sign_in(page, live_app, "13600000004")
+    card = page.locator(".officer-card")
+    expect(card.locator(".officer-name")).to_contain_text("王社区民警")
+    with live_app.services.db.session() as session:
+        officer = session.scalar(select(User).where(User.username == "dandong_mj2"))
+        danxi = session.scalar(select(Area.id).where(Area.code == "330225002"))
+        elsewhere = session.scalar(select(Area.name).where(Area.parent_id == danxi).order_by(Area.id))
+        assert officer is not None
+        assert elsewhere is not None
+
+    card.get_by_role("link", name="给民警留言").click()
+    expect(page.locator(".compose-to")).to_contain_text("王社区民警")
+    page.get_by_role("button", name="提交", exact=True).click()
+    error = page.locator(".form-error")
+    expect(error).to_contain_text("请填写诉求内容")
+    page.get_by_label("诉求内容").fill("王警官您好，想问一下居住证续签的事。")
+    expect(error).to_be_hidden()  # the problem is fixed: the message goes
+    page.get_by_label("地址").fill(f"丹西街道{elsewhere}中街8号")  # written from another town
+    shot(page, screenshots, "12-message-from-card")
+    page.get_by_role("button", name="提交", exact=True).click()
+
+    request_id = opened_request_id(page)
+    expect(page.locator(".handler-who")).to_contain_text("王社区民警")
+    row = request_row(live_app, request_id)
+    assert row.handler_id == officer.id
+    assert row.unit_id == officer.unit_id
+    assert row.station_id == danxi, "the place is still where the resident stood"

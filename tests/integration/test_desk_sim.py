@@ -14,13 +14,16 @@ from sqlalchemy import func, select
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.clock import FakeClock
 from pingan.core.db import Database
-from pingan.core.models import Role, Unit, UnitKind, User
+from pingan.core.identity import Actor
+from pingan.core.models import Role, Task, TaskEvent, Unit, UnitKind, User
 from pingan.core.settings import Settings
 from pingan.demo.desk_sim import RESIDENT_PHONE_PREFIX, DeskSimulation, make_photo, setup_desk_demo
+from pingan.demo.simulated import SIM_RESIDENT_PHONE_PREFIX, create_simulated_staff, is_simulated
 from pingan.desk.media import sniff
 from pingan.desk.models import DeskMedia, DeskOfficer, DeskPushDelivery, DeskRequest, DeskResident
 from pingan.desk.otp import FakeSmsGateway
-from pingan.desk.rules.kinds import Category, Route
+from pingan.desk.rules.kinds import Category, Route, Topic
+from pingan.desk.schemas import DeskRequestCreate
 from tests.desk_county import SmallCounty, build_small_county
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
@@ -41,6 +44,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     settings = Settings(media_dir=tmp_path / "media", desk_dingtalk_enabled=False)
     services = bootstrap(settings, clock=clock, db=db, sms=FakeSmsGateway())
     county = build_small_county(services, residents=12)
+    with services.db.session() as session:
+        create_simulated_staff(session, clock.now())
     yield World(services, clock, county)
     services.close()
 
@@ -51,15 +56,20 @@ def test_setup_gives_each_town_a_governance_centre_officers_cards_and_residents(
         governance = list(s.scalars(select(Unit).where(Unit.kind == UnitKind.GOVERNANCE)))
         names = {u.name for u in governance}
         assert {"丹东综治中心", "丹西综治中心", "县社会治理中心"} <= names
-        assert any(n.endswith("平安前哨工作站") for n in names)
+        posts = [n for n in names if n.endswith("平安前哨工作站")]
+        assert posts
+        assert all(n.startswith(("丹东", "丹西")) for n in posts), "a picker shows which town the station is in"
         assert all(
             s.scalar(select(func.count()).select_from(User).where(User.unit_id == u.id, User.role == Role.GOVERNANCE))
             for u in governance
         )
         assert s.scalar(select(func.count()).select_from(DeskOfficer)) == 4  # two per station
         residents = list(s.scalars(select(DeskResident)))
-    assert len(residents) == len(demo.residents) == 12
-    assert all(r.phone.startswith(RESIDENT_PHONE_PREFIX) and r.community_id for r in residents)
+    mine = [r for r in residents if r.phone.startswith(RESIDENT_PHONE_PREFIX)]
+    simulated = [r for r in residents if r.phone.startswith(SIM_RESIDENT_PHONE_PREFIX)]
+    assert len(mine) == len(demo.residents) == 12
+    assert len(simulated) == len(demo.simulated_residents) == 40
+    assert all(r.community_id for r in residents)
     assert {"zhian", "jiaojing", "dandong_zz", "danxi_zz", "zhili"} <= {login.username for login in demo.logins}
 
 
@@ -106,3 +116,98 @@ def test_the_simulation_closes_the_loop_for_every_category(world: World) -> None
     )
     assert delivered > 0
     assert photos > 0
+
+
+def _people(world: World) -> tuple[set[int], set[int]]:
+    """(the users' resident accounts, the simulated residents' accounts)."""
+    with world.services.db.session() as s:
+        rows = s.execute(select(DeskResident.user_id, DeskResident.phone)).all()
+    return (
+        {uid for uid, phone in rows if phone.startswith(RESIDENT_PHONE_PREFIX)},
+        {uid for uid, phone in rows if phone.startswith(SIM_RESIDENT_PHONE_PREFIX)},
+    )
+
+
+def test_the_simulation_posts_and_acts_only_as_its_own_people(world: World) -> None:
+    mine, simulated = _people(world)
+    sim = DeskSimulation(world.services, seed=3, posts_per_minute=2.0)
+    for _ in range(60):
+        world.clock.advance(minutes=2)
+        sim.step()
+    with world.services.db.session() as s:
+        rows = list(s.scalars(select(DeskRequest)))
+        sim_staff = set(s.scalars(select(User.id).where(is_simulated())))
+        staff_actors = (
+            set(
+                s.scalars(
+                    select(TaskEvent.actor_id)
+                    .join(Task, Task.id == TaskEvent.task_id)
+                    .where(TaskEvent.actor_id.is_not(None))
+                )
+            )
+            - simulated
+        )
+    assert rows
+    assert {r.resident_id for r in rows} <= simulated, "no request was posted under a user's phone"
+    assert not {r.resident_id for r in rows} & mine
+    assert staff_actors <= sim_staff, "every staff move was made by a simulated account"
+
+
+def test_a_request_a_person_handles_is_left_to_them(world: World) -> None:
+    sim = DeskSimulation(world.services, seed=3, posts_per_minute=0.0)
+    with world.services.db.session() as s:
+        resident = s.scalars(
+            select(DeskResident)
+            .where(DeskResident.phone.startswith(SIM_RESIDENT_PHONE_PREFIX))
+            .order_by(DeskResident.user_id)
+        ).first()
+        assert resident is not None
+        body = DeskRequestCreate(
+            category=Category.CONSULTATION,
+            topic=Topic.HOUSEHOLD,
+            text="户口迁移要带什么材料？",
+            address=resident.address,
+        )
+    world.services.desk.requests.post(Actor(resident.user_id, Role.RESIDENT, None), body)
+    with world.services.db.session() as s:
+        request = s.scalars(select(DeskRequest)).one()
+        assert request.handler_id is not None, "a consultation goes to the community officer's card"
+        officer = s.get(User, request.handler_id)
+        assert officer is not None
+        assert not officer.username.startswith("sim_")
+        request_id, officer_id = request.id, officer.id
+    world.services.desk.requests.sign(Actor(officer_id, Role.OFFICER, officer.unit_id), request_id)
+    for _ in range(30):
+        world.clock.advance(minutes=2)
+        sim.step()
+    with world.services.db.session() as s:
+        after = s.get(DeskRequest, request_id)
+        assert after is not None
+        actors = set(
+            s.scalars(
+                select(TaskEvent.actor_id)
+                .join(Task, Task.id == TaskEvent.task_id)
+                .where(Task.kind == "desk_request", Task.ref_id == request_id, TaskEvent.actor_id.is_not(None))
+            )
+        )
+    assert after.is_open
+    assert after.first_reply_at is None
+    assert actors <= {officer_id, after.resident_id}
+
+
+def test_switched_off_sides_do_nothing(world: World) -> None:
+    sim = DeskSimulation(world.services, seed=3, posts_per_minute=5.0, residents=False)
+    for _ in range(10):
+        world.clock.advance(minutes=2)
+        sim.step()
+    with world.services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(DeskRequest)) == 0
+    residents_only = DeskSimulation(world.services, seed=3, posts_per_minute=5.0, staff=False)
+    for _ in range(10):
+        world.clock.advance(minutes=2)
+        residents_only.step()
+    with world.services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(DeskRequest))
+        assert (
+            s.scalar(select(func.count()).select_from(DeskRequest).where(DeskRequest.first_reply_at.is_not(None))) == 0
+        )

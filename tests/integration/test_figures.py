@@ -36,7 +36,7 @@ from pingan.fraud.models import FraudWarning
 from pingan.fraud.workflow import DissuasionAction
 
 PASSWORD = "Xiangshan-2026-figures"
-STATION_NAMES = {"a": "城东", "b": "城西"}
+STATION_NAMES = {"a": "城东派出所", "b": "城西派出所"}  # the stations, not the towns they cover
 UNPLACED = "未落地"
 
 

@@ -416,6 +416,15 @@ def test_hits_in_one_batch_merge_in_the_order_they_happened(county: County) -> N
     # Opened by the 10-second call (low, raised to medium for age), raised by the long one.
     assert county.history(warning.task_id) == [DissuasionAction.ISSUE, DissuasionAction.LEVEL]
     assert warning.level is Level.CRITICAL
+    with county.db.session() as session:
+        said = session.scalar(
+            select(TaskEvent.reason).where(
+                TaskEvent.task_id == warning.task_id, TaskEvent.action == DissuasionAction.LEVEL
+            )
+        )
+    assert said is not None
+    assert "合并新线索，等级由中升为特高危" in said, said  # the history reads Chinese, not "medium"
+    assert "medium" not in said
 
 
 def test_hits_outside_the_merge_window_open_a_new_warning(county: County) -> None:

@@ -117,3 +117,11 @@ def test_many_communities_get_unique_names(county: list[GeoArea]) -> None:
     communities = generate_communities(county[0], 60, random.Random(2))
     assert len({c.name for c in communities}) == 60
     assert len({c.code for c in communities}) == 60
+
+
+def test_community_names_do_not_repeat_across_the_towns_of_a_county(county: list[GeoArea]) -> None:
+    rng = random.Random(7)
+    taken: set[str] = set()
+    names = [c.name for town in county for c in generate_communities(town, 6, rng, taken=taken)]
+    assert len(names) == 6 * len(county)
+    assert len({n.removesuffix("社区").removesuffix("村") for n in names}) == len(names)

@@ -156,3 +156,33 @@ def test_the_defaults_route_every_category() -> None:
     for category in Category:
         assert route(category).unit_id is not None, category
     assert DeskRules().routes == []  # the model alone has no routes: they come from the county file
+
+
+def _full_directory() -> Directory:
+    return Directory(specialties={s: 600 + i for i, s in enumerate(Specialty)})
+
+
+def test_every_kind_of_request_the_demo_posts_routes_the_same_way_every_time() -> None:
+    from pingan.demo.desk_sim import _WEIGHTS
+
+    for (category, topic), _weight in _WEIGHTS:
+        first = route(category, topic, directory=_full_directory())
+        for _ in range(5):
+            assert route(category, topic, directory=_full_directory()) == first, (category, topic)
+
+
+def test_the_demos_requests_reach_every_routing_target() -> None:
+    from pingan.demo.desk_sim import _WEIGHTS
+
+    directory = _full_directory()
+    uncovered = Place(STATION, 12)  # a community of the town without a 平安前哨 station of its own
+    reached: set[tuple[Route, int | None]] = set()
+    for (category, topic), _weight in _WEIGHTS:
+        for place in (HOME, uncovered):
+            decision = route(category, topic, place=place, directory=directory)
+            reached.add((decision.route, decision.suggested_unit_id or decision.unit_id))
+    specialties = {(Route.TRIAGE, directory.specialties[s]) for s in Specialty}
+    assert specialties <= reached, "every specialty (治安、法制、交警、出入境) gets requests through the 情指中心"
+    assert {(Route.GOVERNANCE, COMMUNITY_GOV), (Route.GOVERNANCE, TOWN_GOV)} <= reached
+    assert (Route.OFFICER, STATION_UNIT) in reached
+    assert (Route.STATION, STATION_UNIT) in reached

@@ -157,3 +157,32 @@ def test_the_actions_offered_follow_the_state() -> None:
     _, closed = new_task()
     act(workflow, closed, DeskAction.CLOSE, MONDAY_10, reason="撤回", resolution="closed")
     assert workflow.allowed(closed) == frozenset({DeskAction.REOPEN})
+
+
+@pytest.mark.parametrize("stars", [1, 2])
+def test_a_low_rating_sends_the_request_back_to_its_unit_for_a_return_visit(stars: int) -> None:
+    workflow, task = new_task()
+    act(workflow, task, DeskAction.SIGN, MONDAY_10)
+    act(workflow, task, DeskAction.REPLY, MONDAY_10)
+    said = act(workflow, task, DeskAction.RATE, MONDAY_10 + timedelta(hours=1), actor=RESIDENT, rating=stars)
+    assert said == f"群众评价 {stars} 星（不满意），转单位回访"
+    assert task.closed_at is None
+    assert (task.status, task.assignee_id, task.due_step) == (DeskStatus.SIGNED, OFFICER, DeskStep.RETURN_VISIT)
+    assert task.due_at == MONDAY_10 + timedelta(hours=25)
+    assert act(workflow, task, DeskAction.REPLY, MONDAY_10 + timedelta(hours=3)) == "回访答复"
+    act(workflow, task, DeskAction.CLOSE, MONDAY_10 + timedelta(hours=3))
+    assert task.status == DeskStatus.RESOLVED
+
+
+def test_a_low_rating_after_the_unit_closed_reopens_it_and_a_fair_one_does_not() -> None:
+    workflow, task = new_task()
+    act(workflow, task, DeskAction.REPLY, MONDAY_10)
+    act(workflow, task, DeskAction.CLOSE, MONDAY_10)
+    act(workflow, task, DeskAction.RATE, MONDAY_10, actor=RESIDENT, rating=2)
+    assert task.closed_at is None
+    assert task.due_step == DeskStep.RETURN_VISIT
+
+    workflow, task = new_task()
+    act(workflow, task, DeskAction.REPLY, MONDAY_10)
+    act(workflow, task, DeskAction.RATE, MONDAY_10, actor=RESIDENT, rating=3)
+    assert (task.status, task.closed_at) == (DeskStatus.RESOLVED, MONDAY_10)

@@ -223,6 +223,8 @@ def test_a_missed_call_after_the_person_was_reached_changes_no_deadline(wf: Diss
     do(wf, task, DissuasionAction.CALL, T0 + minutes(3), answered=False)
     do(wf, task, DissuasionAction.CALL, T0 + minutes(4), answered=True)
     assert fact(task, "unanswered") == 0
+    assert fact(task, "missed") == 2  # what the panel shows: the two missed calls stay counted
+    assert wf.view(task)["missed"] == 2
     reached = (task.status, task.due_step, task.due_at)
     for i in range(MAX_UNANSWERED + 1):  # more misses than would send an unreached task to a visit
         do(wf, task, DissuasionAction.CALL, T0 + minutes(5 + i), answered=False)

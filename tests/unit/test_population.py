@@ -74,14 +74,16 @@ def test_every_row_is_accepted_by_the_registry_import() -> None:
         assert person.phones == row["phones"]
 
 
-def test_phones_are_unique_mobiles_one_or_two_each() -> None:
+def test_phones_are_unique_mobiles_none_one_or_two_each() -> None:
     rows = people()
     phones = [p for r in rows for p in r["phones"]]
     assert len(phones) == len(set(phones))
     assert all(len(p) == 11 and p.isdigit() and p[0] == "1" for p in phones)
     counts = Counter(len(r["phones"]) for r in rows)
-    assert set(counts) == {1, 2}
-    assert 0.2 < counts[2] / len(rows) < 0.4
+    assert set(counts) == {0, 1, 2}
+    owners = counts[1] + counts[2]
+    assert 0.2 < counts[2] / owners < 0.4
+    assert counts[0] / len(rows) < 0.15  # mostly young children and the very old
 
 
 def test_each_resident_lives_inside_their_station() -> None:
@@ -205,3 +207,21 @@ def test_the_same_seed_gives_the_same_feed() -> None:
     c = EventFeed(people(), indicators(), seed=10, hit_ratio=0.02).take(2000)
     assert a == b
     assert a != c
+
+
+def test_young_children_hold_no_phone_and_fraud_targets_are_mostly_adults() -> None:
+    from statistics import mean
+
+    from pingan.demo.county import generate_county
+    from pingan.demo.population import REFERENCE_YEAR, EventFeed, generate_indicators, generate_people
+
+    rng = random.Random(11)
+    people = generate_people(5000, generate_county(7), rng)
+    young = [p for p in people if REFERENCE_YEAR - p["birth_year"] < 10]
+    assert young
+    assert sum(bool(p["phones"]) for p in young) / len(young) < 0.05
+    feed = EventFeed(people, generate_indicators(300, rng), seed=3, hit_ratio=1.0, repeat_ratio=0.0, unknown_ratio=0.0)
+    owners = {phone: p for p in people for phone in p["phones"]}
+    ages = [REFERENCE_YEAR - owners[e["subject_phone"]]["birth_year"] for e in feed.take(2000)]
+    assert 32 <= mean(ages) <= 42, mean(ages)
+    assert sum(a < 12 for a in ages) / len(ages) < 0.01

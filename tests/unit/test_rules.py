@@ -225,4 +225,4 @@ def test_tables_the_county_file_omits_keep_their_capabilities_defaults(tmp_path:
     only_fraud = load_rules(county_file(tmp_path / "fraud", "[dissuasion]\nretry_minutes = 2\n"))
     desk = only_fraud.section(DeskRules)
     assert desk == packaged.section(DeskRules)
-    assert len(desk.routes) == 10  # the packaged desk/rules/county.toml, not the model's empty default
+    assert len(desk.routes) == 11  # the packaged desk/rules/county.toml, not the model's empty default

@@ -131,16 +131,33 @@ def demo(
     database: Annotated[Path, typer.Option(help="The demo's SQLite file (created afresh).")] = Path("var/demo.db"),
     residents: Annotated[int, typer.Option(min=100, max=1_000_000)] = 50_000,
     rate: Annotated[float, typer.Option(min=0.1, help="Feed events per second.")] = 50.0,
+    sim_staff: Annotated[
+        bool,
+        typer.Option(
+            "--sim-staff/--no-sim-staff",
+            help="Simulated officers, centre and governance staff (accounts sim_…, marked 模拟) work the tasks.",
+        ),
+    ] = True,
+    sim_residents: Annotated[
+        bool,
+        typer.Option(
+            "--sim-residents/--no-sim-residents",
+            help="Simulated residents (phones 1390575xxxx) post requests and rate the answers.",
+        ),
+    ] = True,
     officers: Annotated[
-        bool, typer.Option("--officers/--no-officers", help="Simulated officers work the tasks.")
+        bool, typer.Option("--officers/--no-officers", hidden=True, help="Same as --sim-staff/--no-sim-staff.")
     ] = True,
     seed: Annotated[int, typer.Option()] = 7,
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: run until Ctrl-C).")
     ] = None,
 ) -> None:
-    """A fresh generated county on SQLite, live feeds, simulated officers and the UI."""
+    """A fresh generated county on SQLite, live feeds, simulated staff and residents, and the UI.
+
+    The simulated people have their own accounts: the logins it prints are yours alone."""
     from pingan.demo.run import run_demo
+    from pingan.demo.simulated import SimulatedSide
 
     run_demo(
         database=database,
@@ -148,7 +165,7 @@ def demo(
         port=port,
         residents=residents,
         rate=rate,
-        officers=officers,
+        simulated=SimulatedSide(staff=sim_staff and officers, residents=sim_residents),
         seed=seed,
         duration=duration,
         console=console,

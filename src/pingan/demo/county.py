@@ -136,6 +136,9 @@ _PLACE_STEMS: tuple[str, ...] = (
     "新塘", "中街", "石门", "龙泉", "沙塘", "海港", "渔港", "岭下", "溪口", "湖边",
     "桥头", "塘岸", "岙底", "山前", "旭日", "金星", "红岩", "青莲", "白沙", "竹林",
     "松岙", "梅溪", "杨柳", "花墙", "新湾", "里岙", "外塘", "高泥", "双峰", "平岩",
+    "樟岙", "柴溪", "珠山", "河头", "车岙", "殿前", "南充", "马岙", "官塘", "林海",
+    "墩岙", "蒲门", "乌沙", "灵岩", "钱仓", "昌国", "番西", "东溪", "舒家", "姜毛",
+    "庙后", "洋北", "牌门", "夏叶", "方前", "儒雅", "大林", "下洋", "斜桥", "王家",
 )  # fmt: skip
 
 
@@ -230,15 +233,27 @@ def random_points_in(geom: BaseGeometry, n: int, rng: random.Random) -> list[tup
     return points[:n]
 
 
-def _community_names(n: int, n_shequ: int, rng: random.Random) -> list[tuple[str, str]]:
-    stems = rng.sample(_PLACE_STEMS, min(n, len(_PLACE_STEMS)))
-    while len(stems) < n:  # more communities than stems: number the repeats
-        stems.append(f"{_PLACE_STEMS[len(stems) % len(_PLACE_STEMS)]}{len(stems) // len(_PLACE_STEMS) + 1}")
+def _community_names(n: int, n_shequ: int, rng: random.Random, taken: set[str] | None = None) -> list[tuple[str, str]]:
+    used = taken if taken is not None else set()
+    free = [s for s in _PLACE_STEMS if s not in used]
+    stems = rng.sample(free, min(n, len(free)))
+    k = 2
+    while len(stems) < n:  # more communities than free stems: number the repeats, still unique
+        for stem in _PLACE_STEMS:
+            if len(stems) < n and f"{stem}{k}" not in used and f"{stem}{k}" not in stems:
+                stems.append(f"{stem}{k}")
+        k += 1
+    used.update(stems)
     return [(stem, "社区" if i < n_shequ else "村") for i, stem in enumerate(stems)]
 
 
-def generate_communities(station: GeoArea, n: int, rng: random.Random) -> list[GeoArea]:
+def generate_communities(
+    station: GeoArea, n: int, rng: random.Random, *, taken: set[str] | None = None
+) -> list[GeoArea]:
     """``station`` cut into ``n`` community areas (社区 then 村) that tile it; deterministic for ``rng``.
+
+    ``taken`` holds the name stems other towns already use (and receives this town's): a county's
+    village names do not repeat across its towns.
 
     Codes follow the statistical pattern: the station's code, then 001.. for 社区 and 201.. for 村.
     """
@@ -249,7 +264,7 @@ def generate_communities(station: GeoArea, n: int, rng: random.Random) -> list[G
     seeds = random_points_in(station.geometry, n, rng)
     tiles = _voronoi_tiles(seeds, station.geometry)
     communities: list[GeoArea] = []
-    for i, ((stem, kind), tile) in enumerate(zip(_community_names(n, n_shequ, rng), tiles, strict=True)):
+    for i, ((stem, kind), tile) in enumerate(zip(_community_names(n, n_shequ, rng, taken), tiles, strict=True)):
         number = i + 1 if kind == "社区" else 200 + i - n_shequ + 1
         name = f"{stem}{kind}"
         adcode = f"{code}{number:03d}"

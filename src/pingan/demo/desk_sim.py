@@ -17,7 +17,7 @@ import struct
 import threading
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shapely import wkb
@@ -32,6 +32,7 @@ from pingan.core.identity import Actor, create_user
 from pingan.core.models import COUNTY_WIDE_ROLES, Area, AreaKind, Role, Unit, UnitKind, User
 from pingan.core.tasks import WorkflowError
 from pingan.demo.county import random_points_in
+from pingan.demo.simulated import SIM_MARK, SIM_RESIDENT_PHONE_PREFIX, is_simulated
 from pingan.desk.media import Upload
 from pingan.desk.models import DeskOfficer, DeskPushTemplate, DeskRequest, DeskResident, DeskStatus
 from pingan.desk.residents import create_resident
@@ -43,7 +44,8 @@ log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "pingan2026"  # noqa: S105 - the demo's published password (as in pingan.demo.run)
 RESIDENT_PHONE_PREFIX = "1390574"
-"""Demo residents' phones are 1390574xxxx: sign in with one of them and read the code in the log."""
+"""Demo residents' phones are 1390574xxxx: sign in with one of them and read the code in the log. They are the
+user's: the simulation posts from its own range (`pingan.demo.simulated.SIM_RESIDENT_PHONE_PREFIX`)."""
 
 SPECIALTY_LOGINS = {
     Specialty.PUBLIC_ORDER: ("zhian", "王治安"),
@@ -79,6 +81,7 @@ class DemoResident:
 class DeskDemo:
     logins: list[DeskLogin] = field(default_factory=list)
     residents: list[DemoResident] = field(default_factory=list)
+    simulated_residents: list[DemoResident] = field(default_factory=list)
     governance_units: dict[int, int] = field(default_factory=dict)
     """Area id (a station or a village) → its governance unit."""
 
@@ -103,10 +106,18 @@ def _unit(session: Session, code: str, name: str, kind: UnitKind, area_id: int |
     return unit
 
 
-def setup_desk_demo(services: Services, session: Session, rng: random.Random, *, residents: int = 40) -> DeskDemo:
+def setup_desk_demo(
+    services: Services,
+    session: Session,
+    rng: random.Random,
+    *,
+    residents: int = 40,
+    simulated_residents: int = 40,
+) -> DeskDemo:
     """Everything the desk demo needs on top of a county with stations, communities and station staff.
 
-    Idempotent for units, staff and cards (existing ones are kept); residents are added once.
+    Idempotent for units, staff and cards (existing ones are kept); residents are added once: `residents`
+    for the user to sign in as (1390574xxxx), `simulated_residents` for the simulation (1390575xxxx).
     """
     now = services.clock.now()
     demo = DeskDemo()
@@ -143,7 +154,7 @@ def setup_desk_demo(services: Services, session: Session, rng: random.Random, *,
         if villages:
             village = villages[0]
             post = _unit(
-                session, f"gov-{village.code}", f"{village.name}平安前哨工作站", UnitKind.GOVERNANCE, village.id
+                session, f"gov-{village.code}", f"{short}{village.name}平安前哨工作站", UnitKind.GOVERNANCE, village.id
             )
             demo.governance_units[village.id] = post.id
             login(f"{slug}_sq", Role.GOVERNANCE, f"{post.name} {rng.choice(_SURNAMES)}站长", post.id)
@@ -153,6 +164,9 @@ def setup_desk_demo(services: Services, session: Session, rng: random.Random, *,
                 village_shapes.append((community, wkb.loads(community.geometry)))
     _templates(session, now)
     demo.residents = _residents(session, village_shapes, areas, residents, rng, now)
+    demo.simulated_residents = _residents(
+        session, village_shapes, areas, simulated_residents, rng, now, prefix=SIM_RESIDENT_PHONE_PREFIX
+    )
     session.flush()
     services.desk.places.invalidate()
     services.desk.requests.directory.invalidate()
@@ -221,12 +235,14 @@ def _residents(
     n: int,
     rng: random.Random,
     now: datetime,
+    *,
+    prefix: str = RESIDENT_PHONE_PREFIX,
 ) -> list[DemoResident]:
     out: list[DemoResident] = []
     if not shapes:
         return out
     for i in range(n):
-        phone = f"{RESIDENT_PHONE_PREFIX}{i:04d}"
+        phone = f"{prefix}{i:04d}"
         existing = session.scalar(select(DeskResident).where(DeskResident.phone == phone))
         if existing is not None:
             if existing.station_id and existing.community_id and existing.lon is not None and existing.lat is not None:
@@ -240,6 +256,8 @@ def _residents(
         assert community.parent_id is not None
         ((lon, lat),) = random_points_in(shape, 1, rng)
         user = create_resident(session, phone, now)
+        if prefix != RESIDENT_PHONE_PREFIX:
+            user.display_name = f"{SIM_MARK}{user.display_name}"
         town = areas[community.parent_id].name
         session.add(
             DeskResident(
@@ -320,7 +338,11 @@ _TEXTS: dict[tuple[Category, Topic | None], tuple[str, ...]] = {
         "邻居借钱不还，打了欠条，应该怎么办？",
         "被网购商家骗了两百块，可以报警吗？",
     ),
-    (Category.CONSULTATION, Topic.GOVERNMENT): ("居住证怎么办理？租房的可以办吗？",),
+    (Category.CONSULTATION, Topic.GOVERNMENT): (
+        "居住证怎么办理？租房的可以办吗？",
+        "想开一家小旅馆，特种行业许可证怎么办？",
+        "公司要刻公章，需要到派出所备案吗？",
+    ),
     (Category.FRAUD, None): (
         "接到自称快递客服的电话，说包裹丢了要理赔，让我下载一个会议软件，是不是诈骗？",
         "有人加我微信说刷单返利，先给了我20元佣金，现在让我垫付3000元。",
@@ -407,8 +429,19 @@ class _Plan:
 class DeskSimulation:
     """Simulated residents and staff on the desk. `step()` makes the moves that are due; `run()` loops."""
 
-    def __init__(self, services: Services, seed: int = 7, *, speed: float = 1.0, posts_per_minute: float = 3.0) -> None:
+    def __init__(
+        self,
+        services: Services,
+        seed: int = 7,
+        *,
+        speed: float = 1.0,
+        posts_per_minute: float = 3.0,
+        staff: bool = True,
+        residents: bool = True,
+    ) -> None:
         self.services = services
+        self.simulate_staff = staff
+        self.simulate_residents = residents
         self.seed = seed
         self.speed = speed
         self.posts_per_minute = posts_per_minute
@@ -418,6 +451,7 @@ class DeskSimulation:
         self._commander: Actor | None = None
         self._residents: list[tuple[int, float | None, float | None]] = []
         self._demo_ids: set[int] = set()
+        self._sim_staff_ids: set[int] = set()
         self._owed = 0.0
         self._last: datetime | None = None
         self._next_push: datetime | None = None
@@ -430,20 +464,24 @@ class DeskSimulation:
         self._staff.clear()
         for user_id, role, unit_id in session.execute(
             select(User.id, User.role, User.unit_id).where(
-                User.active, User.role.in_([Role.OFFICER, Role.STATION_HEAD, Role.GOVERNANCE])
+                User.active, User.role.in_([Role.OFFICER, Role.STATION_HEAD, Role.GOVERNANCE]), is_simulated()
             )
         ):
             if unit_id is not None:
                 self._staff.setdefault(unit_id, []).append(Actor(user_id, role, unit_id))
+                self._sim_staff_ids.add(user_id)
         commander = session.execute(
-            select(User.id, User.unit_id).where(User.role == Role.COMMANDER, User.active).order_by(User.id).limit(1)
+            select(User.id, User.unit_id)
+            .where(User.role == Role.COMMANDER, User.active, is_simulated())
+            .order_by(User.id)
+            .limit(1)
         ).first()
         self._commander = Actor(commander[0], Role.COMMANDER, commander[1]) if commander else None
         self._residents = [
             (uid, lon, lat)
             for uid, lon, lat in session.execute(
                 select(DeskResident.user_id, DeskResident.lon, DeskResident.lat).where(
-                    DeskResident.phone.like(RESIDENT_PHONE_PREFIX + "%")
+                    DeskResident.phone.startswith(SIM_RESIDENT_PHONE_PREFIX)
                 )
             )
         ]
@@ -469,9 +507,12 @@ class DeskSimulation:
         now = self.services.clock.now()
         with self.services.db.session() as session:
             self._load(session)
-        moves = self._post_new(now)
+        moves = 0
+        if self.simulate_residents:
+            moves += self._post_new(now)
         moves += self._work(now)
-        moves += self._push(now)
+        if self.simulate_staff:
+            moves += self._push(now)
         return moves
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:
@@ -565,11 +606,22 @@ class DeskSimulation:
             open_ids = {row.id for row in rows}
         moves = 0
         for row in rows:
+            # A person who handles a request (an officer signed in, or the card's officer) answers it; the
+            # simulation's staff leave it alone, and its residents rate only their own requests.
+            staff = self.simulate_staff and (row.handler_id is None or row.handler_id in self._sim_staff_ids)
+            resident = (
+                self.simulate_residents
+                and row.resident_id in self._demo_ids
+                and row.first_reply_at is not None
+                and now - _aware(row.first_reply_at) >= RATING_AFTER
+            )
+            if not staff and not resident:
+                continue
             plan = self._plan(row.id, now)
             if plan.next_at > now:
                 continue
             try:
-                if self._move(row, plan, kinds, station_units, open_ids):
+                if self._move(row, plan, kinds, station_units, open_ids, staff=staff, resident=resident):
                     moves += 1
             except (PinganError, WorkflowError) as exc:
                 log.debug("simulated move on desk request %s refused: %s", row.id, exc)
@@ -594,11 +646,22 @@ class DeskSimulation:
         kinds: dict[int, UnitKind],
         station_units: dict[int, int],
         open_ids: set[int],
+        *,
+        staff: bool = True,
+        resident: bool = True,
     ) -> bool:
         desk = self.services.desk.requests
         rng = plan.rng
         kind = kinds.get(row.unit_id) if row.unit_id is not None else None
         category: Category = row.category
+        status: DeskStatus = row.status
+        if status is DeskStatus.REPLIED and resident and row.rating is None and rng.random() < 0.6:
+            # The resident reads the answer (a while after it came) and rates it; most are pleased.
+            stars = rng.choices([5, 4, 3, 2], [70, 18, 8, 4])[0]
+            desk.rate(Actor(row.resident_id, Role.RESIDENT, None), row.id, stars, "谢谢民警！" if stars >= 4 else None)
+            return True
+        if not staff:
+            return False
         if kind is UnitKind.COMMAND_CENTRE or row.route is Route.TRIAGE:
             commander = self._commander
             if commander is None:
@@ -618,7 +681,6 @@ class DeskSimulation:
         if row.duplicate_of_id is not None and row.duplicate_of_id in open_ids and rng.random() < 0.7:
             desk.merge(actor, row.id, row.duplicate_of_id)
             return True
-        status: DeskStatus = row.status
         governance = kind is UnitKind.GOVERNANCE
         if (
             not governance
@@ -636,14 +698,9 @@ class DeskSimulation:
         elif status is DeskStatus.REPLIED:
             if row.resident_id not in self._demo_ids:
                 return False  # a real resident (from the E警通 page) reads the answer and rates it themselves
-            if row.rating is None and rng.random() < 0.6:
-                # The resident reads the answer and rates it; most are pleased.
-                stars = rng.choices([5, 4, 3, 2], [70, 18, 8, 4])[0]
-                desk.rate(
-                    Actor(row.resident_id, Role.RESIDENT, None), row.id, stars, "谢谢民警！" if stars >= 4 else None
-                )
-            else:
-                desk.close(actor, row.id)
+            if row.rating is None and not resident:
+                return False  # the simulated resident has not had the time to read it yet
+            desk.close(actor, row.id)
         else:
             return False
         return True
@@ -669,6 +726,14 @@ class DeskSimulation:
             log.debug("simulated push refused: %s", exc.message)
             return 0
         return 1
+
+
+RATING_AFTER = timedelta(minutes=2)
+"""A simulated resident rates an answer no sooner than this after it came (people read before they rate)."""
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _pick(rng: random.Random, options: tuple[str, ...]) -> str:

@@ -1,5 +1,8 @@
 """Simulated officers and centre staff working dissuasion tasks, so the demo's loop moves by itself.
 
+They are the demo's own accounts (`pingan.demo.simulated`: ``sim_…``, marked 模拟), never a login the README
+gives, and they leave alone a task that a person holds (assigned to anyone but a simulated officer).
+
 Each task gets a seeded temperament (quick or slow to sign, easy or hard to reach), so the demo shows
 every path of the ladder: calls retried, visits, escalations on missed deadlines, and all outcomes.
 """
@@ -23,6 +26,7 @@ from pingan.core.models import Role, Task, User
 from pingan.core.scope import scope_of
 from pingan.core.tasks import Command
 from pingan.core.tasks.base import fact
+from pingan.demo.simulated import is_simulated
 from pingan.fraud.models import FraudWarning, Outcome
 from pingan.fraud.workflow import KIND, DissuasionAction, DissuasionStatus
 
@@ -46,6 +50,7 @@ class SimulatedStaff:
         self._plans: dict[int, _Plan] = {}
         self._officers: dict[int, list[int]] = {}
         self._centre: int | None = None
+        self._sim_ids: set[int] = set()
 
     def _delay(self, plan: _Plan, lo: float, hi: float) -> timedelta:
         return timedelta(seconds=plan.rng.uniform(lo, hi) / self.speed)
@@ -69,11 +74,16 @@ class SimulatedStaff:
         if self._officers:
             return
         for user_id, unit_id in session.execute(
-            select(User.id, User.unit_id).where(User.role.in_([Role.OFFICER, Role.STATION_HEAD]))
+            select(User.id, User.unit_id).where(
+                User.role.in_([Role.OFFICER, Role.STATION_HEAD]), User.active, is_simulated()
+            )
         ):
             if unit_id is not None:
                 self._officers.setdefault(unit_id, []).append(user_id)
-        self._centre = session.scalar(select(User.id).where(User.role == Role.ANALYST).order_by(User.id).limit(1))
+        self._centre = session.scalar(
+            select(User.id).where(User.role == Role.ANALYST, User.active, is_simulated()).order_by(User.id).limit(1)
+        )
+        self._sim_ids = set(session.scalars(select(User.id).where(is_simulated())))
 
     def _actor(self, task: Task, plan: _Plan) -> int | None:
         staff = self._officers.get(task.unit_id or -1)
@@ -99,6 +109,8 @@ class SimulatedStaff:
                 select(Task).where(Task.kind == KIND, Task.closed_at.is_(None)).order_by(Task.id)
             ).all()
             for task in tasks:
+                if task.assignee_id is not None and task.assignee_id not in self._sim_ids:
+                    continue  # a person holds it: theirs to work
                 plan = self._plan(task, now)
                 if plan.next_at > now:
                     continue
@@ -153,7 +165,7 @@ class SimulatedStaff:
         moved = Decimal(str((warning.features or {}).get("amount_yuan", 0))) if warning else Decimal(0)
         roll = rng.random()
         if roll < 0.78:
-            at_stake = moved if moved > 0 else Decimal(rng.choice([3000, 8000, 20000, 50000, 120000]))
+            at_stake = moved if moved > 0 else _amount(rng, 9.6)
             return Command(
                 DissuasionAction.FEEDBACK,
                 actor,
@@ -164,7 +176,7 @@ class SimulatedStaff:
             return Command(
                 DissuasionAction.FEEDBACK, actor, "核实为正常来电，无受骗风险", {"outcome": Outcome.NOT_AT_RISK.value}
             )
-        lost = moved if moved > 0 else Decimal(rng.choice([2000, 6000, 15000]))
+        lost = moved if moved > 0 else _amount(rng, 8.8)
         return Command(
             DissuasionAction.FEEDBACK,
             actor,
@@ -179,3 +191,11 @@ class SimulatedStaff:
             except Exception:  # the demo keeps going; the error is in the log
                 log.exception("simulated staff step failed")
             stop.wait(interval)
+
+
+def _amount(rng: random.Random, mu: float) -> Decimal:
+    """A sum of money as people move it: log-normal around e**mu yuan, to the fen, never a round figure."""
+    cents = max(10_001, int(rng.lognormvariate(mu, 0.9) * 100))
+    if cents % 10_000 == 0:
+        cents += rng.randint(1, 9_999)
+    return Decimal(cents) / 100

@@ -11,6 +11,7 @@ event is a hit exactly when the feed meant it to be one.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import itertools
 import random
@@ -85,6 +86,41 @@ def id_number_check(first17: str) -> str:
     return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
+def _phone_share(age: int) -> float:
+    """The share of residents of `age` who hold a mobile of their own: few under 10, most adults, fewer of
+    the very old (a child's or a great-grandparent's calls come to a parent's phone)."""
+    if age < 8:
+        return 0.0
+    if age < 10:
+        return 0.05
+    if age < 13:
+        return 0.45
+    if age < 18:
+        return 0.85
+    if age < 70:
+        return 0.98
+    if age < 80:
+        return 0.8
+    return 0.45
+
+
+def _target_weight(age: int) -> float:
+    """How much more (or less) often a resident of `age` is a fraud campaign's target: victims are mostly
+    young and middle-aged adults (the Ministry puts the mean victim age at 37); students and the elderly
+    are targeted by scams of their own (game trades and refunds; officials, health products), less often."""
+    if age < 13:
+        return 0.05
+    if age < 18:
+        return 0.4
+    if age < 23:
+        return 1.2
+    if age < 46:
+        return 1.6
+    if age < 60:
+        return 0.8
+    return 0.45
+
+
 def _weighted_ages(rng: random.Random, n: int) -> list[int]:
     bands = rng.choices(_AGE_BANDS, weights=[b[2] for b in _AGE_BANDS], k=n)
     return [rng.randint(lo, hi) for lo, hi, _ in bands]
@@ -150,7 +186,8 @@ def generate_people(
                 used_ids.add(id_number)
                 break
         phones: list[str] = []
-        for _ in range(2 if rng.random() < 0.3 else 1):
+        owned = 0 if rng.random() >= _phone_share(age) else (2 if rng.random() < 0.3 else 1)
+        for _ in range(owned):
             phone = _mobile(rng, _RESIDENT_PREFIXES)
             while phone in used_phones:
                 phone = _mobile(rng, _RESIDENT_PREFIXES)
@@ -381,6 +418,10 @@ class EventFeed:
         self._residents = [(str(p), row) for row in people for p in row.get("phones") or ()]
         if not self._residents:
             raise ValueError("the feed needs residents with phones")
+        # A campaign picks its target by age (`_target_weight`); everyday traffic is anyone's.
+        self._target_cum = list(
+            itertools.accumulate(_target_weight(_age(row, self.now.year)) for _phone, row in self._residents)
+        )
         self._by_kind: dict[str, list[Mapping[str, Any]]] = {}
         for ind in indicators:
             self._by_kind.setdefault(str(ind["kind"]), []).append(ind)
@@ -392,10 +433,12 @@ class EventFeed:
 
     # -- pieces --------------------------------------------------------------------------------------
 
-    def _subject(self) -> tuple[str, Mapping[str, Any] | None]:
+    def _subject(self, hit: bool = False) -> tuple[str, Mapping[str, Any] | None]:
         rng = self.rng
         if rng.random() < self.unknown_ratio:
             return _mobile(rng, _RESIDENT_PREFIXES[:10]), None
+        if hit:
+            return self._residents[bisect.bisect_left(self._target_cum, rng.random() * self._target_cum[-1])]
         return self._residents[rng.randrange(len(self._residents))]
 
     def _indicator_for(self, kind: str) -> Mapping[str, Any] | None:
@@ -474,7 +517,7 @@ class EventFeed:
             if _COUNTERPART_KIND.get(kind) != _indicator_kind(indicator):
                 source, kind = _source_kind_for(indicator)
         else:
-            subject, person = self._subject()
+            subject, person = self._subject(hit)
             if hit:
                 indicator = self._indicator_for(kind)
                 if indicator is not None:
@@ -518,6 +561,11 @@ class EventFeed:
     def take(self, n: int) -> list[dict[str, Any]]:
         """The next ``n`` events."""
         return [self.event() for _ in range(n)]
+
+
+def _age(row: Mapping[str, Any], year: int) -> int:
+    born = row.get("birth_year")
+    return year - int(born) if born is not None else 40
 
 
 def _indicator_kind(indicator: Mapping[str, Any]) -> str:

@@ -27,6 +27,7 @@ from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
 from pingan.demo.officers import SimulatedStaff
 from pingan.demo.population import EventFeed, generate_indicators, generate_people
+from pingan.demo.simulated import SimulatedSide, create_simulated_staff
 from pingan.fraud.indicators import import_indicators
 from pingan.migrate import upgrade
 from pingan.workers.outbox import run_outbox
@@ -88,8 +89,9 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     with services.db.session() as session:
         centre = ensure_centre_units(session)
         import_areas(session, stations, kind=AreaKind.STATION)
+        taken: set[str] = set()  # village names do not repeat across towns
         for station in stations:
-            communities = generate_communities(station, rng.randint(3, 6), rng)
+            communities = generate_communities(station, rng.randint(3, 6), rng, taken=taken)
             import_areas(session, communities, kind=AreaKind.COMMUNITY, parent_code=station.code, with_units=False)
         for username, role, name, code in (
             ("admin", Role.ADMIN, "系统管理员", "bureau"),
@@ -116,6 +118,7 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     services.jurisdictions.invalidate()
     with services.db.session() as session:
         desk = setup_desk_demo(services, session, rng)
+        create_simulated_staff(session, now, rng)
     logins.extend(DemoLogin(d.username, d.role, d.name, "") for d in desk.logins)
     with services.db.session() as session:
         banks = setup_bank_demo(services, session, DEMO_PASSWORD)
@@ -140,6 +143,11 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     with services.db.session() as session:
         services.cases.import_many(session, None, list(enumerate(generate_cases(people, rng, now), start=1)))
     return DemoCounty(logins, banks, people, indicators)
+
+
+def cli_hint(database: Path) -> str:
+    """The command line that points `pingan` at the demo's database (printed by the demo, shown in the README)."""
+    return f"PINGAN_DATABASE_URL=sqlite:///{database.resolve()} .venv/bin/pingan warnings"
 
 
 def run_feed(services: Services, feed: EventFeed, rate: float, stop: threading.Event) -> None:
@@ -167,7 +175,7 @@ def run_demo(
     port: int,
     residents: int,
     rate: float,
-    officers: bool,
+    simulated: SimulatedSide,
     seed: int,
     duration: float | None,
     console: Console,
@@ -206,10 +214,11 @@ def run_demo(
         # In-process, but the work is in the database: whatever a crash interrupts is delivered on the next run.
         threading.Thread(target=run_outbox, args=(services,), kwargs={"stop": stop}, name="outbox", daemon=True),
     ]
-    if officers:
+    if simulated.staff:
         staff = SimulatedStaff(services, seed=seed)
         threads.append(threading.Thread(target=staff.run, args=(stop,), name="officers", daemon=True))
-        desk = DeskSimulation(services, seed=seed)
+    if simulated.staff or simulated.residents:
+        desk = DeskSimulation(services, seed=seed, staff=simulated.staff, residents=simulated.residents)
         threads.append(threading.Thread(target=desk.run, args=(stop,), name="desk", daemon=True))
         banks = SimulatedBanks(services, county.banks, seed=seed)
         threads.append(threading.Thread(target=banks.run, args=(stop,), name="banks", daemon=True))
@@ -250,7 +259,12 @@ def run_demo(
     console.print(
         f"界面：[bold]http://{host}:{port}[/bold]   居民端（手机）：http://{host}:{port}/m   "
         f"API 文档：http://{host}:{port}/api/v1/docs\n"
-        f"数据流：{rate:g} 条/秒，命中率 {hit_ratio:.0%}；模拟民警：{'开' if officers else '关（请登录派出所账号自行处置）'}；Ctrl-C 结束"
+        f"数据流：{rate:g} 条/秒，命中率 {hit_ratio:.0%}；"
+        f"模拟民警：{'开（账号 sim_…，姓名带“模拟”）' if simulated.staff else '关（请登录派出所账号自行处置）'}；"
+        f"模拟群众：{'开（手机号 1390575xxxx）' if simulated.residents else '关'}；Ctrl-C 结束\n"
+        f"上表账号和居民手机号 1390574xxxx 只供您本人使用，模拟人员不会以它们的名义操作。\n"
+        f"命令行连接本演示：{cli_hint(database)}",
+        soft_wrap=True,
     )
     started = time.monotonic()
     try:

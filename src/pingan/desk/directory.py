@@ -98,6 +98,14 @@ class Snapshot:
         unit = self.units.get(unit_id) if unit_id is not None else None
         return unit.name if unit else None
 
+    def card(self, user_id: int) -> OfficerFacts | None:
+        """The active card of the officer `user_id`, if they have one."""
+        for officers in self.officers.values():
+            for officer in officers:
+                if officer.user_id == user_id:
+                    return officer
+        return None
+
     def officer_name(self, user_id: int | None) -> str | None:
         for officers in self.officers.values():
             for officer in officers:

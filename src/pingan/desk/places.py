@@ -1,8 +1,9 @@
 """Where a request or a resident is: a point (WGS84 or GCJ-02) or an address → station and community.
 
 Points go through the core `Jurisdictions` index. An address is matched against the names of the
-county's areas (the longest community name it contains, else the longest station/town name), which
-is how a resident's "象山县丹东街道丹河社区…" finds its community without a geocoder.
+county's areas: the town it names first, then the longest community name it contains within that town
+(any town's when it names none), which is how a resident's "象山县丹东街道丹河社区…" finds its community
+without a geocoder.
 """
 
 from __future__ import annotations
@@ -54,16 +55,18 @@ class Places:
         return wlon, wlat, Place(station, community)
 
     def address(self, session: Session, address: str) -> Place | None:
-        """The place an address names, or None when it names no known area."""
+        """The place an address names, or None when it names no known area.
+
+        A town (or street) the address names wins: a community is taken only within it, so that
+        "丹东街道东门社区…" never lands in another town's 东门社区. Without a town, the longest community
+        name found decides.
+        """
         names = self._area_names(session)
-        best_station: tuple[int, int] | None = None
-        for name, area_id, kind, parent, _full in names:
-            if name and name in address:
-                if kind is AreaKind.COMMUNITY:
-                    return Place(parent, area_id)  # names are longest first: the first community wins
-                if kind is AreaKind.STATION and best_station is None:
-                    best_station = (area_id, len(name))
-        return Place(best_station[0], None) if best_station else None
+        station = _named_station(names, address)
+        for name, area_id, kind, parent, _full in names:  # longest first: the first community wins
+            if kind is AreaKind.COMMUNITY and name and name in address and (station is None or parent == station):
+                return Place(parent, area_id)
+        return Place(station, None) if station is not None else None
 
     def _parent(self, session: Session, area_id: int) -> int | None:
         for _name, aid, _kind, parent, _full in self._area_names(session):
@@ -105,3 +108,31 @@ class Places:
 def _short(name: str, kind: AreaKind) -> str:
     # "丹东街道派出所" as an area name still matches an address that says "丹东街道".
     return name.removesuffix("派出所") if kind is AreaKind.STATION else name
+
+
+_COUNTY_PREFIXES = ("浙江省", "宁波市", "象山县", "贵州省")
+_TOWN_SUFFIXES = ("街道", "镇", "乡")
+
+
+def _named_station(names: list[tuple[str, int, AreaKind, int | None, str]], address: str) -> int | None:
+    """The station area whose town the address names: its full name anywhere (the earliest one written),
+    else its name without 街道/镇/乡 at the head of the address ("丹东东门社区…")."""
+    found: tuple[int, int] | None = None  # (position, area id)
+    for name, area_id, kind, _parent, _full in names:
+        if kind is AreaKind.STATION and name:
+            at = address.find(name)
+            if at >= 0 and (found is None or at < found[0]):
+                found = (at, area_id)
+    if found is not None:
+        return found[1]
+    head = address
+    for prefix in _COUNTY_PREFIXES:
+        head = head.removeprefix(prefix)
+    for name, area_id, kind, _parent, _full in names:
+        if kind is AreaKind.STATION:
+            stem = name
+            for suffix in _TOWN_SUFFIXES:
+                stem = stem.removesuffix(suffix)
+            if len(stem) >= 2 and stem != name and head.startswith(stem):
+                return area_id
+    return None

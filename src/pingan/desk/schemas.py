@@ -118,6 +118,9 @@ class DeskRequestCreate(_Located):
     address: FreeText | None = Field(default=None, max_length=255)
     client_ref: FreeText | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
     """An idempotency key chosen by the app: posting the same key again returns the first request."""
+    officer_id: DbId | None = None
+    """The community officer whose card the resident wrote from ("给民警留言"): the request goes to that officer,
+    wherever the resident stands. Not for an emergency, which always goes to the station of the place."""
 
     @model_validator(mode="after")
     def _topic(self) -> Self:

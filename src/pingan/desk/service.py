@@ -263,6 +263,8 @@ class DeskService:
         request.closed_at = task.closed_at
         if task.closed_at is not None and task.outcome:
             request.resolution = Resolution(task.outcome)
+        elif task.closed_at is None:
+            request.resolution = None  # open again (a low rating's return visit, a reopen)
         request.updated_at = now
 
     def _message(
@@ -355,6 +357,8 @@ class DeskService:
             decision = resolve(
                 choose(directory.rules, body.category, body.topic, place), body.category, place, directory
             )
+            if body.officer_id is not None and body.category is not Category.EMERGENCY:
+                decision = _to_card_officer(directory, body.officer_id)
             duplicate = self._find_duplicate(session, body.category, text, lon, lat, akey, now)
         learned: dict[str, Any] | None = None
         if profile.station_id is None and place.station_id is not None:
@@ -975,3 +979,11 @@ class DeskService:
         if not path.is_file():
             raise NotFound("文件已不存在", field="media_id")
         return path, media.mime, media.filename
+
+
+def _to_card_officer(directory: Snapshot, user_id: int) -> Decision:
+    """The request a resident wrote from an officer's card goes to that officer (BadInput if no such card)."""
+    card = directory.card(user_id)
+    if card is None:
+        raise BadInput("该民警暂不接收留言，请重新打开民警名片", field="officer_id", code="unknown_officer")
+    return Decision(Route.OFFICER, card.unit_id, card.user_id, explanation=f"群众从民警名片留言，交{card.name}")

@@ -43,6 +43,7 @@ STAFF_ROLES = COUNTY_WIDE | HANDLER_ROLES
 
 class DeskStep(StrEnum):
     REPLY = "reply"
+    RETURN_VISIT = "return_visit"
 
 
 class DeskAction(StrEnum):
@@ -68,7 +69,7 @@ STATUS_NAMES: Mapping[str, str] = {
     DeskStatus.RESOLVED: "已办结",
     DeskStatus.CLOSED: "已关闭",
 }
-STEP_NAMES: Mapping[str, str] = {DeskStep.REPLY: "答复"}
+STEP_NAMES: Mapping[str, str] = {DeskStep.REPLY: "答复", DeskStep.RETURN_VISIT: "回访"}
 
 
 def _actions() -> dict[str, ActionSpec]:
@@ -200,13 +201,15 @@ class DeskWorkflow(BaseWorkflow):
     def _reply(self, task: Task, command: Command, now: datetime) -> str:
         if task.status not in (*WAITING, DeskStatus.REPLIED):
             raise WorkflowError("当前状态不能答复", code="invalid_transition")
-        first = task.due_step == DeskStep.REPLY
-        late = first and task.due_at is not None and now > task.due_at
+        revisit = task.due_step == DeskStep.RETURN_VISIT
+        late = (
+            task.due_step in (DeskStep.REPLY, DeskStep.RETURN_VISIT) and task.due_at is not None and now > task.due_at
+        )
         task.status = DeskStatus.REPLIED
         if task.assignee_id is None:
             task.assignee_id = command.actor_id
         self.set_due(task, None, None)
-        said = "最终答复" if command.data.get("final") else "答复"
+        said = "回访答复" if revisit else "最终答复" if command.data.get("final") else "答复"
         return f"{said}（超时）" if late else said
 
     def _follow_up(self, task: Task, command: Command, now: datetime) -> str:
@@ -266,6 +269,12 @@ class DeskWorkflow(BaseWorkflow):
             raise WorkflowError("评分须为 1 至 5", code="invalid_field", field="rating")
         if task.status not in (DeskStatus.REPLIED, DeskStatus.RESOLVED):
             raise WorkflowError("答复之后才能评价", code="not_replied")
+        if rating <= self.rules.low_rating:
+            # Not satisfied: back to the unit for a return visit, closed again only once it has answered.
+            task.closed_at, task.outcome = None, None
+            task.status = DeskStatus.SIGNED if task.assignee_id is not None else DeskStatus.ISSUED
+            self.set_due(task, DeskStep.RETURN_VISIT, now + timedelta(hours=self.rules.return_visit_hours))
+            return f"群众评价 {rating} 星（不满意），转单位回访"
         if task.status == DeskStatus.REPLIED:
             self.finish(task, DeskStatus.RESOLVED, now, Resolution.RESOLVED.value)
         return f"群众评价 {rating} 星"

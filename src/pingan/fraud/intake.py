@@ -40,7 +40,7 @@ from pingan.fraud.indicators import Hit, IndicatorMatcher
 from pingan.fraud.models import EventKind, EventSource, FraudEvent, FraudWarning, Level, WarningStatus
 from pingan.fraud.rules import GradingRules
 from pingan.fraud.schemas import EventIn
-from pingan.fraud.workflow import KIND, DissuasionAction
+from pingan.fraud.workflow import KIND, LEVEL_NAMES, DissuasionAction
 
 DEFAULT_COUNTERPART = {
     EventKind.CALL: IdentifierKind.PHONE,
@@ -548,7 +548,7 @@ class FraudIntake:
             return Command(
                 DissuasionAction.LEVEL,
                 None,
-                f"合并新线索，等级由{Level(old).value}升为{graded.level.value}：{_headline(graded.reasons)}",
+                f"合并新线索，等级由{LEVEL_NAMES[Level(old)]}升为{LEVEL_NAMES[graded.level]}：{_headline(graded.reasons)}",
                 {"level": graded.level.value},
             )
         return Command(DissuasionAction.MERGE, None, f"合并新线索（第{warning.event_count}条）")

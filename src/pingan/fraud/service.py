@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
-from pingan.core.models import Area, Task
+from pingan.core.models import Area, Task, Unit, UnitKind
 from pingan.core.series import Bucket, bucket_index
 from pingan.core.tasks import Command, TaskService
 from pingan.core.tasks.engine import overdue_clause
@@ -94,10 +94,18 @@ def fraud_figures(
             func.coalesce(func.sum(case((and_(t.closed_at.is_(None), or_(*overdue_now)), 1), else_=0)), 0),
         ).where(and_(*task_conds))
     ).one()
+    station_unit = (
+        select(func.min(Unit.name))
+        .where(Unit.area_id == w.area_id, Unit.kind == UnitKind.STATION)
+        .correlate(w)
+        .scalar_subquery()
+    )
     per_station = [
         {
             "area_id": row.area_id,
-            "station": row.name or "未落地",
+            # The 派出所 (the unit of the area), not the town it covers; the town is `area`.
+            "station": row.unit or row.name or "未落地",
+            "area": row.name,
             "warnings": row.warnings,
             "dissuaded": row.dissuaded,
             "defrauded": row.defrauded,
@@ -106,7 +114,7 @@ def fraud_figures(
             "open": row.open,
         }
         for row in session.execute(
-            select(w.area_id, Area.name, *columns)
+            select(w.area_id, Area.name, station_unit.label("unit"), *columns)
             .outerjoin(Area, Area.id == w.area_id)
             .where(and_(*conds))
             .group_by(w.area_id, Area.name)

@@ -230,7 +230,14 @@ class DissuasionWorkflow(BaseWorkflow):
         }
 
     def view(self, task: Task) -> dict[str, Any]:
-        return {"calls": fact(task, "calls"), "unanswered": fact(task, "unanswered"), "visits": fact(task, "visits")}
+        # `unanswered` counts the missed calls since the last answered one (what the retry rule reads); `missed`
+        # all of them (what the task's panel shows beside its calls).
+        return {
+            "calls": fact(task, "calls"),
+            "unanswered": fact(task, "unanswered"),
+            "missed": fact(task, "missed"),
+            "visits": fact(task, "visits"),
+        }
 
     def issued_to(self, task: Task) -> tuple[UnitKind, ...]:
         """A 特高危 warning goes to the centres too (they call in parallel); an unrouted one is theirs."""
@@ -284,7 +291,7 @@ class DissuasionWorkflow(BaseWorkflow):
             self.set_due(task, DissuasionStep.FEEDBACK, now + timedelta(minutes=self.rules.feedback_minutes))
             return "电话接通"
         unanswered = fact(task, "unanswered") + 1
-        set_facts(task, unanswered=unanswered)
+        set_facts(task, unanswered=unanswered, missed=fact(task, "missed") + 1)
         if task.status == DissuasionStatus.VISITING:
             return f"电话未接通（连续第{unanswered}次），继续上门寻找"
         if self._reached(task):

@@ -90,7 +90,7 @@ admin = APIRouter(prefix="/desk/admin", tags=["desk: admin"])
 figures = APIRouter(prefix="/desk/stats", tags=["desk: figures"])
 pushes = APIRouter(prefix="/desk", tags=["desk: pushes"])
 
-_FORM_FIELDS = ("category", "topic", "text", "lon", "lat", "crs", "address", "client_ref")
+_FORM_FIELDS = ("category", "topic", "text", "lon", "lat", "crs", "address", "client_ref", "officer_id")
 
 
 def register(app: FastAPI) -> None:

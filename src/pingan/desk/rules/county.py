@@ -82,6 +82,10 @@ class DeskRules(RulesModel):
     push_urgent_kinds: list[PushKind] = Field(default_factory=lambda: [PushKind.DISASTER])
     """Kinds that are delivered even over the daily limit (they still count toward it)."""
     rating_days: int = Field(default=30, ge=1)
+    low_rating: int = Field(default=2, ge=0, le=5)
+    """A rating of this many stars or fewer is not the end: the request goes back to its unit for a return
+    visit (回访), due within `return_visit_hours`; 0 turns this off."""
+    return_visit_hours: int = Field(default=24, ge=1)
     score: DeskScoreWeights = Field(default_factory=DeskScoreWeights)
     routes: list[DeskRoute] = Field(default_factory=list)
 

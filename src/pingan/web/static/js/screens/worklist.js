@@ -17,7 +17,8 @@ const TABS = [
   { value: 'open', label: '待办', query: {} },
   { value: 'overdue', label: '已超时', query: { overdue: true } },
   { value: 'mine', label: '我的', query: { mine: true } },
-  { value: 'all', label: '全部（含已办结）', query: { open: false } },
+  // 'false', not false: the query builder leaves out a false flag, and the API's default is open only.
+  { value: 'all', label: '全部（含已办结）', query: { open: 'false' } },
 ];
 
 export default {
@@ -47,7 +48,7 @@ export default {
         '',
         (v) => {
           level = v;
-          render();
+          reload(); // filtered by the server, so the total is the true one, not a count of the rows loaded
         },
         '等级',
       ),
@@ -77,7 +78,7 @@ export default {
     async function load() {
       const gen = generation;
       const current = TABS.find((t) => t.value === tab);
-      const data = await api.get('/tasks', Object.assign({ kind: 'dissuasion', limit: 500 }, current.query));
+      const data = await api.get('/tasks', Object.assign({ kind: 'dissuasion', limit: 500, level: level || null }, current.query));
       if (gen !== generation) return;
       items = data.items || [];
       total = data.total || 0;
@@ -97,7 +98,7 @@ export default {
     }
 
     function render() {
-      const shown = level ? items.filter((t) => t.level === level) : items;
+      const shown = items;
       const els = sync(shown);
       els.forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === details.selectedId));
       empty.hidden = shown.length > 0;

@@ -31,6 +31,7 @@ const PURPOSES = ['劝阻联系', '核查研判', '案件办理'];
 export function caseView(opts) {
   const state = { warning: null, task: null, revealed: null, error: null, noWarning: false };
   const last = {};
+  let staleNotice = null; // the message of a refused (409) action, kept across the refresh it causes
 
   const title = h('div', { class: 'case-title' });
   const head = h(
@@ -155,8 +156,15 @@ export function caseView(opts) {
               () => afterAction(),
               (err) => {
                 btn.disabled = false;
-                replace(actionError, (err && err.message) || '操作失败');
+                const stale = err instanceof ApiError && err.status === 409;
+                // Someone else moved the task meanwhile (signed it, say): say so, and show what it is now, with
+                // only the actions still allowed.
+                replace(actionError, stale ? '该任务已被他人处理，已刷新为最新状态：' + (err.message || '') : (err && err.message) || '操作失败');
                 actionError.hidden = false;
+                if (stale) {
+                  staleNotice = actionError.textContent;
+                  afterAction();
+                }
               },
             );
           },
@@ -168,7 +176,8 @@ export function caseView(opts) {
       'div',
       { class: 'counts' },
       count('电话', t.calls),
-      count('未接通', t.unanswered, t.unanswered > 0 ? 'warn' : null),
+      // Every missed call, not only those since the last answered one (the retry rule's counter).
+      count('未接通', t.missed != null ? t.missed : t.unanswered, t.unanswered > 0 ? 'warn' : null),
       count('上门', t.visits),
       count('超时', t.breaches, t.breaches > 0 ? 'bad' : null),
     );
@@ -194,6 +203,12 @@ export function caseView(opts) {
       buttons.length ? h('div', { class: 'action-bar' }, buttons) : null,
       actionError,
     );
+    if (staleNotice) {
+      // The refresh after a 409 redraws the pane: the notice stays, once.
+      replace(actionError, staleNotice);
+      actionError.hidden = false;
+      staleNotice = null;
+    }
   }
 
   function count(label, n, cls) {

@@ -29,6 +29,8 @@ export default {
       voice: null, // {file, url}
       point: null, // {lon, lat, accuracy}
       ref: clientRef(),
+      // Written from an officer's card: the message goes to that officer, wherever the resident stands.
+      officer: /^\d+$/.test(query.officer || '') ? query.officer : null,
     };
     let recording = null;
     const urls = [];
@@ -46,7 +48,10 @@ export default {
     const topicBox = h('div', { class: 'topics', role: 'group', 'aria-label': '主题', hidden: true });
     const text = h('textarea', { class: 'input textarea', name: 'text', rows: '5', maxlength: String(MAX_TEXT), placeholder: '请描述您的问题', 'aria-label': '诉求内容' });
     const counter = h('span', { class: 'counter' }, '0/' + MAX_TEXT);
-    text.addEventListener('input', () => replace(counter, text.value.length + '/' + MAX_TEXT));
+    text.addEventListener('input', () => {
+      replace(counter, text.value.length + '/' + MAX_TEXT);
+      if (error.dataset.field === 'text' && text.value.trim()) showError(''); // the problem is fixed: say no more
+    });
 
     const photoInput = h('input', { type: 'file', accept: 'image/*', multiple: true, class: 'visually-hidden', name: 'photos', 'aria-label': '添加照片' });
     photoInput.addEventListener('change', () => addPhotos(Array.from(photoInput.files || [])));
@@ -80,6 +85,7 @@ export default {
     const form = h(
       'form',
       { class: 'compose', novalidate: true, onsubmit: send },
+      state.officer ? h('p', { class: 'compose-to', dataset: { officer: state.officer } }, '留言给：', h('strong', null, query.to || '我的社区民警')) : null,
       h('section', { class: 'card' }, h('h2', { class: 'card-title' }, '选择类别'), h('div', { class: 'cat-grid' }, tiles), emergencyBox, hintBox, topicBox),
       h('section', { class: 'card' }, h('h2', { class: 'card-title' }, '描述情况'), text, h('div', { class: 'text-foot' }, counter), attachBar, attachList),
       h(
@@ -100,6 +106,7 @@ export default {
     if (state.category) choose(state.category);
 
     function choose(value) {
+      if (!state.category && !error.hidden && !error.dataset.field) showError(''); // "请先选择类别" is answered
       state.category = value;
       state.topic = null;
       const c = category(value);
@@ -168,6 +175,7 @@ export default {
     }
 
     function setVoice(file) {
+      if (error.dataset.field === 'text') showError(''); // a voice note is content too
       if (!state.voice && fileCount() >= MAX_FILES) {
         toast('最多添加' + MAX_FILES + '个文件', 'error');
         return;
@@ -313,6 +321,7 @@ export default {
     function showError(message, field) {
       replace(error, message || '');
       error.hidden = !message;
+      error.dataset.field = (message && field) || '';
       if (field === 'text') text.focus();
       else if (field === 'address') address.focus();
       if (message) error.scrollIntoView({ block: 'center' });
@@ -341,6 +350,7 @@ export default {
         body.append('crs', state.point.crs || 'wgs84');
       }
       if (address.value.trim()) body.append('address', address.value.trim());
+      if (state.officer && state.category !== 'emergency') body.append('officer_id', state.officer);
       body.append('client_ref', state.ref);
       state.photos.forEach((p) => body.append('files', p.file, p.file.name || 'photo.jpg'));
       if (state.voice) body.append('files', state.voice.file, state.voice.file.name || 'voice.webm');

@@ -158,7 +158,7 @@ export default {
         h(
           'div',
           { class: 'officer-actions' },
-          h('a', { class: 'btn btn-primary', href: '#/new?c=consultation' }, icon('chat'), '给民警留言'),
+          h('a', { class: 'btn btn-primary', href: '#/new?c=consultation&officer=' + encodeURIComponent(card.user_id) + '&to=' + encodeURIComponent(card.name || '') }, icon('chat'), '给民警留言'),
           tel(card.contact_phone || card.station_phone, card.contact_phone ? '电话联系' : '派出所电话', false),
         ),
       );

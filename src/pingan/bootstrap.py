@@ -38,7 +38,7 @@ from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import KIND as DISSUASION_KIND
 from pingan.fraud.workflow import DissuasionAction, DissuasionWorkflow
 from pingan.money import rules as money_rules
-from pingan.money.cards.ports import CaseLinkedPeople, NoCaseLinks
+from pingan.money.cards.ports import CaseIdentifierLinks, CaseLinkedPeople
 from pingan.money.cards.rules import county as card_rules
 from pingan.money.cards.rules.county import CardRules
 from pingan.money.cards.service import CardsService
@@ -266,8 +266,10 @@ def bootstrap(
         desk=desk,
         cases=cases,
         classifier=classifier,
-        # Cases (money) answer which holders are linked once they are wired; until then nobody is.
-        cards=CardsService(db, clock, rules.section(CardRules), tasks, jurisdictions, case_links or NoCaseLinks()),
+        # A holder is linked when a card or phone of theirs is an identifier that links fraud cases.
+        cards=CardsService(
+            db, clock, rules.section(CardRules), tasks, jurisdictions, case_links or CaseIdentifierLinks()
+        ),
         logins=LoginGuard(db, clock, login_policy(settings)),
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
         tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),

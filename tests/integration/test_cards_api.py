@@ -183,6 +183,34 @@ def test_holders_linked_to_cases_are_flagged_through_the_port(db: Database) -> N
     world.client.close()
 
 
+def test_a_holder_whose_earlier_card_is_in_a_fraud_case_is_flagged_when_opening_another(api: Api) -> None:
+    # LOCAL_ADULTS[5] opened a SIM; that number then turns up in a victim's statement as the caller's.
+    first = post(api, [opening("op-0101", LOCAL_ADULTS[5], number="13905740101")])
+    assert first["flagged"] == []
+    case = {
+        "id": "c-card-1",
+        "reported_at": "2026-11-23T12:00:00+08:00",
+        "victim": {"name": "李红", "phone": "13700000001", "id_number": LOCAL_ADULTS[0]},
+        "loss_yuan": "8830.40",
+        "narrative": "对方用139-0574-0101打来电话，自称客服，让我转账。",
+    }
+    response = api.post("/cases", "analyst", case)
+    assert response.status_code in (200, 201), response.text
+    # The same holder opens another card: linked to a case, flagged; a stranger's card is not.
+    later = post(
+        api,
+        [
+            opening("op-0102", LOCAL_ADULTS[5], at="2026-11-30T10:00:00+08:00", number="13905740102"),
+            opening("op-0103", LOCAL_ADULTS[6], at="2026-11-30T10:00:00+08:00", number="13905740103"),
+        ],
+    )
+    with api.db.session() as s:
+        flagged = s.scalars(select(CardOpening.source_id).where(CardOpening.id.in_(later["flagged"]))).all()
+        reasons = s.scalar(select(CardOpening.reasons).where(CardOpening.source_id == "op-0102"))
+    assert flagged == ["op-0102"], later
+    assert "case" in json.dumps(reasons, ensure_ascii=False), reasons
+
+
 def test_the_station_verifies_and_cancels_and_the_figures_count_it(api: Api) -> None:
     body = post(api, [opening("op-0001", AWAY_YOUNG, point=POINT_A)])
     [task_id] = body["tasks_created"]

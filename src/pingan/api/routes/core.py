@@ -15,7 +15,7 @@ from pingan.api.deps import BearerToken, ClientAddress, CurrentUser, ScopeDep, S
 from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
 from pingan.bootstrap import Services
 from pingan.core.db import containing
-from pingan.core.errors import BadInput, NotFound, Unauthorized
+from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from pingan.core.fields import DbId
 from pingan.core.identity import (
     Actor,
@@ -134,7 +134,10 @@ def change_password(
     services: ServicesDep, session: SessionDep, user: CurrentUser, address: ClientAddress, body: PasswordChange
 ) -> Token:
     """A new password, given the old one: every earlier token is revoked, and a new one comes back. Wrong old
-    passwords count as failed sign-ins (and lock out like them)."""
+    passwords count as failed sign-ins (and lock out like them). Residents have no password (they sign in
+    with a texted code): refused."""
+    if user.role is Role.RESIDENT:
+        raise Forbidden("居民账号以短信验证码登录，没有密码")
     now = services.clock.now()
     services.logins.check(session, user.username, address, now)
     if not verify_password(body.old_password, user.password_hash):
@@ -403,7 +406,10 @@ def get_task(
     scope: ScopeDep,
     task_id: DbId,
 ) -> dict[str, Any]:
-    """One task with its full history (who, when, what, why)."""
+    """One task with its full history (who, when, what, why), for staff: the history holds staff notes and
+    names, so a resident reads their own request through the desk (`GET /desk/requests/{id}`) instead."""
+    if user.role is Role.RESIDENT:
+        raise Forbidden("居民请在E警通中查看诉求进展")
     actor = Actor.of(user)
     task = services.tasks.visible(session, actor, scope, task_id)
     now = services.clock.now()

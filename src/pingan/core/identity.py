@@ -66,13 +66,18 @@ def create_user(
     now: datetime,
     phone: str | None = None,
 ) -> User:
-    """Create a user, or update the one with this username (password reset)."""
+    """Create a user, or update the one with this username (password reset): a new role and a new password
+    of an existing account are recorded as a role change and a password change."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         user = User(username=username, created_at=now, role=role, display_name=display_name, active=True)
         session.add(user)
-    elif user.role is not role:
-        record_auth_event(session, AuthEventKind.ROLE_CHANGED, now, user=user, detail={"from": user.role.value})
+    else:
+        if user.role is not role:
+            detail = {"from": user.role.value, "to": role.value}
+            record_auth_event(session, AuthEventKind.ROLE_CHANGED, now, user=user, detail=detail)
+        if password:
+            record_auth_event(session, AuthEventKind.PASSWORD_CHANGED, now, user=user, detail={"reset": True})
     if user.id is not None:
         revoke_tokens(user)  # a password reset ends the sessions signed in with the old one
     user.role, user.display_name, user.unit_id = role, display_name, unit_id

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.orm import aliased
 
 from pingan import __version__
 from pingan.api.deps import BearerToken, ClientAddress, CurrentUser, ScopeDep, ServicesDep, SessionDep, require
@@ -482,38 +483,70 @@ def auth_events(
     session: SessionDep,
     user: CurrentUser,
     user_id: DbId | None = None,
-    username: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    username: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="The login exactly as typed.")
+    ] = None,
+    who: Annotated[
+        str | None, Query(alias="user", min_length=1, max_length=64, description="Text in the login or the name.")
+    ] = None,
     kind: Annotated[list[AuthEventKind] | None, Query(max_length=20)] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601 with an offset.")] = None,
+    start: Annotated[
+        AwareDatetime | None, Query(description="Events at or after this instant (ISO 8601 with offset).")
+    ] = None,
+    end: Annotated[AwareDatetime | None, Query(description="Events before this instant.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
+    offset: Annotated[int, Query(ge=0, le=MAX_AUDIT_OFFSET)] = 0,
+) -> dict[str, Any]:
     """Sign-ins, failures, lockouts, log-outs, password and role changes, deactivations; newest first (admin
-    only). Filters: the account (`user_id` or `username` as typed), `kind` (repeatable), `since`."""
+    only), with the account's name and, for a change made by someone else, who made it. Filters: the account
+    (`user_id`, `username` as typed, or `user`: text in the login or the name), `kind` (repeatable), `start`
+    and `end`; `limit` and `offset` page it. The audit screen's "登录记录" tab."""
     require(user, Role.ADMIN)
-    query = select(AuthEvent).order_by(AuthEvent.id.desc()).limit(limit)
+    if start is not None and end is not None and end <= start:
+        raise BadInput("结束时间须晚于开始时间", field="end")
+    account, actor = aliased(User), aliased(User)
+    query = (
+        select(AuthEvent, account.display_name, actor.display_name)
+        .outerjoin(account, account.id == AuthEvent.user_id)
+        .outerjoin(actor, actor.id == AuthEvent.actor_id)
+    )
     if user_id is not None:
         query = query.where(AuthEvent.user_id == user_id)
     if username is not None:
         query = query.where(AuthEvent.username == username)
+    if who is not None:
+        pattern = _like(who)
+        query = query.where(
+            or_(AuthEvent.username.like(pattern, escape="\\"), account.display_name.like(pattern, escape="\\"))
+        )
     if kind:
         query = query.where(AuthEvent.kind.in_(kind))
-    if since is not None:
-        if since.tzinfo is None:
-            raise BadInput("since 须带时区，例如 2026-11-23T08:00:00+08:00", field="since")
-        query = query.where(AuthEvent.at >= since)
-    return [
-        {
-            "id": e.id,
-            "at": e.at.isoformat(),
-            "kind": e.kind.value,
-            "user_id": e.user_id,
-            "username": e.username,
-            "address": e.address,
-            "actor_id": e.actor_id,
-            "detail": e.detail,
-        }
-        for e in session.scalars(query)
-    ]
+    if start is not None:
+        query = query.where(AuthEvent.at >= start)
+    if end is not None:
+        query = query.where(AuthEvent.at < end)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(AuthEvent.id.desc()).limit(limit).offset(offset)).all()
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": [
+            {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "kind": e.kind.value,
+                "user_id": e.user_id,
+                "username": e.username,
+                "user_name": account_name,
+                "address": e.address,
+                "actor_id": e.actor_id,
+                "actor_name": actor_name,
+                "detail": e.detail,
+            }
+            for e, account_name, actor_name in rows
+        ],
+    }
 
 
 @router.get("/audit/access", tags=["audit"])

@@ -18,8 +18,9 @@ Answer = Literal["2xx", 401, 403, 404]
 Cell = Answer | dict[str, Answer]
 
 ROLES = ("admin", "analyst", "commander", "station_head", "officer", "partner", "governance", "resident", "anonymous")
-RELATIONS = ("any", "own", "other", "handed", "county")
-"""`handed`: station A's request handed over to another unit (出入境), no longer the station's though in its area."""
+RELATIONS = ("any", "own", "other", "handed", "diverted", "county")
+"""`handed`: station A's request handed over to another unit (出入境), no longer the station's though in its area;
+`diverted`: station A's request diverted to the town's governance centre (the governance actor's unit)."""
 
 OK: Answer = "2xx"
 UNAUTH: Answer = 401
@@ -42,13 +43,19 @@ def signed_in() -> dict[str, Cell]:
     return only(*ROLES[:-1])
 
 
-def rel(own: Answer, other: Answer, *, handed: Answer | None = None, county: Answer | None = None) -> dict[str, Answer]:
+def rel(
+    own: Answer,
+    other: Answer,
+    *,
+    handed: Answer | None = None,
+    diverted: Answer | None = None,
+    county: Answer | None = None,
+) -> dict[str, Answer]:
     """One answer per relation of the actor to the object."""
     cells: dict[str, Answer] = {"own": own, "other": other}
-    if handed is not None:
-        cells["handed"] = handed
-    if county is not None:
-        cells["county"] = county
+    for name, answer in (("handed", handed), ("diverted", diverted), ("county", county)):
+        if answer is not None:
+            cells[name] = answer
     return cells
 
 
@@ -195,15 +202,15 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     },
     "GET /api/v1/desk/staff/requests": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
     "GET /api/v1/desk/staff/requests/{request_id}": {
-        "admin": rel(OK, OK, handed=OK),
-        "analyst": rel(OK, OK, handed=OK),
-        "commander": rel(OK, OK, handed=OK),
-        "station_head": rel(OK, HIDE, handed=HIDE),
-        "officer": rel(OK, HIDE, handed=HIDE),
-        "partner": rel(DENY, DENY, handed=DENY),
-        "governance": rel(HIDE, HIDE, handed=HIDE),
-        "resident": rel(DENY, DENY, handed=DENY),
-        "anonymous": rel(UNAUTH, UNAUTH, handed=UNAUTH),
+        "admin": rel(OK, OK, handed=OK, diverted=OK),
+        "analyst": rel(OK, OK, handed=OK, diverted=OK),
+        "commander": rel(OK, OK, handed=OK, diverted=OK),
+        "station_head": rel(OK, HIDE, handed=HIDE, diverted=HIDE),
+        "officer": rel(OK, HIDE, handed=HIDE, diverted=HIDE),
+        "partner": rel(DENY, DENY, handed=DENY, diverted=DENY),
+        "governance": rel(HIDE, HIDE, handed=HIDE, diverted=OK),
+        "resident": rel(DENY, DENY, handed=DENY, diverted=DENY),
+        "anonymous": rel(UNAUTH, UNAUTH, handed=UNAUTH, diverted=UNAUTH),
     },
     "GET /api/v1/desk/staff/requests/{request_id}/duplicates": {
         "admin": rel(OK, OK, handed=OK),
@@ -239,15 +246,15 @@ EXPECTED: dict[str, dict[str, Cell]] = {
         "anonymous": rel(UNAUTH, UNAUTH),
     },
     "POST /api/v1/desk/staff/requests/{request_id}/reply": {
-        "admin": rel(OK, OK),
-        "analyst": rel(OK, OK),
-        "commander": rel(OK, OK),
-        "station_head": rel(OK, HIDE),
-        "officer": rel(OK, HIDE),
-        "partner": rel(HIDE, HIDE),
-        "governance": rel(HIDE, HIDE),
-        "resident": rel(DENY, HIDE),
-        "anonymous": rel(UNAUTH, UNAUTH),
+        "admin": rel(OK, OK, diverted=OK),
+        "analyst": rel(OK, OK, diverted=OK),
+        "commander": rel(OK, OK, diverted=OK),
+        "station_head": rel(OK, HIDE, diverted=HIDE),
+        "officer": rel(OK, HIDE, diverted=HIDE),
+        "partner": rel(HIDE, HIDE, diverted=HIDE),
+        "governance": rel(HIDE, HIDE, diverted=OK),
+        "resident": rel(DENY, HIDE, diverted=DENY),
+        "anonymous": rel(UNAUTH, UNAUTH, diverted=UNAUTH),
     },
     "POST /api/v1/desk/staff/requests/{request_id}/reroute": {
         "admin": rel(OK, OK),

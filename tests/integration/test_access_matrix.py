@@ -188,13 +188,19 @@ class Matrix:
 
     def request(self, relation: str, *, replied: bool = False, photo: bool = False) -> int:
         """A new desk request: the resident's own, held by station A ("own"), or another resident's, held by
-        station B ("other"); or the resident's own, held by station A and then handed to 出入境 ("handed").
+        station B ("other"); or the resident's own, held by station A and then handed to 出入境 ("handed") or
+        diverted to the town's governance centre ("diverted").
         """
         if relation == "handed":
             rid = self.request("own")
             moved = self.world.act(
                 "admin", rid, "reroute", unit_id=self.world.ids["specialty-exit_entry"], reason="护照业务"
             )
+            assert moved.status_code == 200, moved.text
+            return rid
+        if relation == "diverted":  # to station A's town governance centre, the governance actor's unit
+            rid = self.request("own")
+            moved = self.world.act("admin", rid, "divert", unit_id=self.world.ids["gov-A"], reason="非警务事项")
             assert moved.status_code == 200, moved.text
             return rid
         phone, point = (RESIDENT_PHONE, POINT_A1) if relation == "own" else (OTHER_RESIDENT_PHONE, POINT_B)

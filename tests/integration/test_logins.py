@@ -316,6 +316,7 @@ def test_role_changes_deactivations_and_password_changes_are_recorded_with_who_d
     role = events[-1]
     assert role["detail"] == {"from": "officer", "to": "station_head"}
     assert (role["actor_id"], role["actor_name"], role["user_name"]) == (world.ids["admin"], "admin", "mj2")
+    assert role["address"] == "198.51.100.7"  # the admin's
     assert events[0]["actor_id"] is None  # the user's own change
     assert events[0]["address"] == "198.51.100.7"
 

@@ -119,17 +119,33 @@ def record_auth_event(
     )
 
 
-def set_active(session: Session, user: User, active: bool, now: datetime, *, actor_id: int | None = None) -> None:
-    """Deactivate (revoking every token) or reactivate an account, recorded."""
+def set_active(
+    session: Session,
+    user: User,
+    active: bool,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    address: str | None = None,
+) -> None:
+    """Deactivate (revoking every token) or reactivate an account, recorded with who did it and from where."""
     if user.active == active:
         return
     user.active = active
     revoke_tokens(user)  # a reactivated account does not bring its old tokens back
     kind = AuthEventKind.REACTIVATED if active else AuthEventKind.DEACTIVATED
-    record_auth_event(session, kind, now, user=user, actor_id=actor_id)
+    record_auth_event(session, kind, now, user=user, actor_id=actor_id, address=address)
 
 
-def set_role(session: Session, user: User, role: Role, now: datetime, *, actor_id: int | None = None) -> None:
+def set_role(
+    session: Session,
+    user: User,
+    role: Role,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    address: str | None = None,
+) -> None:
     """Give `user` another role; tokens naming the old one are revoked."""
     if user.role is role:
         return
@@ -139,6 +155,7 @@ def set_role(session: Session, user: User, role: Role, now: datetime, *, actor_i
         now,
         user=user,
         actor_id=actor_id,
+        address=address,
         detail={"from": user.role.value, "to": role.value},
     )
     user.role = role

@@ -166,6 +166,7 @@ def update_user(
     services: ServicesDep,
     session: SessionDep,
     admin: CurrentUser,
+    address: ClientAddress,
     user_id: DbId,
     body: UserUpdate,
 ) -> UserPublic:
@@ -178,9 +179,9 @@ def update_user(
         raise BadInput("不能停用自己或取消自己的管理员角色", field="active" if body.active is False else "role")
     now = services.clock.now()
     if body.role is not None:
-        set_role(session, user, body.role, now, actor_id=admin.id)
+        set_role(session, user, body.role, now, actor_id=admin.id, address=address)
     if body.active is not None:
-        set_active(session, user, body.active, now, actor_id=admin.id)
+        set_active(session, user, body.active, now, actor_id=admin.id, address=address)
     session.flush()
     return _user_public(session, user)
 

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -154,7 +155,7 @@ def _fuzz(world: World, who: str) -> Tally:
                 run()
             except Unsatisfiable:  # nothing of this operation can be made invalid (no parameters, say)
                 continue
-            except Exception as exc:
+            except (Exception, FailureGroup) as exc:  # a group of failures is a BaseException
                 tally.failures.append(f"{operation.label} ({mode.value}): {str(exc)[:1500]}")
     return tally
 

@@ -1,15 +1,20 @@
 """审计 in the staff UI: the admin reveals a resident's request and then finds that read in the access log by
-filtering (subject, purpose, date), with the reader's name and unit, the fields and the purpose; a station
-head has no such screen."""
+filtering (subject, purpose, date), with the reader's name and unit, the fields and the purpose; in the
+登录记录 tab the admin finds an account's failed sign-ins, its role change (by whom) and its password change;
+a station head has no such screen."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.sync_api import expect
 
+from pingan.core.identity import create_user
+from pingan.core.models import Role
 from pingan.desk.rules.kinds import Category
 from tests.browser.conftest import LiveApp
 from tests.browser.test_staff_desk import post
@@ -75,3 +80,50 @@ def test_a_station_head_has_no_audit_screen(desktop: Any, live_app: LiveApp) -> 
     page.goto("/static/index.html#/audit")
     expect(page).not_to_have_url(re.compile(r"#/audit"))
     expect(page.locator(".audit-table")).to_have_count(0)
+
+
+def test_the_admin_reads_an_accounts_failed_sign_ins_role_change_and_password_change(
+    desktop: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    with live_app.services.db.session() as session:  # an account of its own: its failures lock nobody else out
+        user_id = create_user(
+            session, "shipu_audit", PASSWORD, role=Role.OFFICER, display_name="石浦 审计民警", unit_id=None,
+            now=datetime.now(UTC),
+        ).id  # fmt: skip
+    for _ in range(2):
+        wrong = httpx.post(f"{live_app.url}/api/v1/auth/token", data={"username": "shipu_audit", "password": "x"})
+        assert wrong.status_code == 401
+    live_app.call("shipu_audit", "POST", "/auth/password", {"old_password": PASSWORD, "new_password": PASSWORD + "!"})
+    live_app.call("admin", "PATCH", f"/users/{user_id}", {"role": "station_head"})
+
+    page = desktop
+    log_in(page, "admin")
+    page.goto("/static/index.html#/audit")
+    page.locator(".audit-tabs").get_by_role("button", name="登录记录").click()
+    expect(page.locator(".audit-pane")).to_have_attribute("data-tab", "events")
+    filters = page.locator("form.audit-filters")
+    filters.locator("input[name='user']").fill("审计民警")
+    filters.get_by_role("button", name="查询").click()
+    rows = page.locator(".audit-table tbody tr")
+    expect(rows).to_have_count(5)  # newest first: role change, password change, the sign-in it took, 2 failures
+    expect(rows.nth(0)).to_contain_text("角色变更")
+    expect(rows.nth(0)).to_contain_text("民警 → 所长")
+    expect(rows.nth(0)).to_contain_text("系统管理员")
+    expect(rows.nth(1)).to_contain_text("修改密码")
+    expect(rows.nth(1)).to_contain_text("本人")
+    expect(rows.nth(2)).to_contain_text("登录")
+    expect(rows.nth(3)).to_contain_text("登录失败")
+    expect(page.locator(".audit-count")).to_contain_text("共 5 条")
+    page.screenshot(path=str(screenshots / "audit-02-login-records.png"))
+
+    filters.locator("select[name='kind']").select_option("login_failed")
+    filters.get_by_role("button", name="查询").click()
+    expect(rows).to_have_count(2)
+    expect(page.locator(".audit-count")).to_contain_text("共 2 条")
+    tomorrow = page.evaluate(
+        "() => new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Shanghai'}).format(new Date(Date.now() + 864e5))"
+    )
+    filters.locator("input[name='start']").fill(tomorrow)
+    filters.get_by_role("button", name="查询").click()
+    expect(rows).to_have_count(0)
+    expect(page.locator(".audit-pane .empty")).to_have_text("没有符合条件的登录记录")

@@ -79,7 +79,7 @@ def world(db: Database) -> Iterator[World]:
 def audit(world: World, **params: Any) -> list[dict[str, Any]]:
     response = world.client().get(f"{A}/audit/events", params=params, headers=world.token("admin"))
     assert response.status_code == 200, response.text
-    rows: list[dict[str, Any]] = response.json()
+    rows: list[dict[str, Any]] = response.json()["items"]
     return rows
 
 
@@ -281,12 +281,97 @@ def test_the_admin_reads_sign_ins_failures_and_account_changes_with_filters(worl
     assert kinds == ["login", "login_failed"]
     assert [e["kind"] for e in audit(world, kind="deactivated")] == ["deactivated"]
     assert audit(world, kind="deactivated")[0]["actor_id"] == world.ids["admin"]
-    recent = audit(world, since=since.isoformat(), username="mj1")
+    recent = audit(world, start=since.isoformat(), username="mj1")
     assert [e["kind"] for e in recent] == ["login"]
     assert client.get(f"{A}/audit/events", headers=world.token("fzzx")).status_code == 403
     bad = client.get(f"{A}/audit/events", params={"kind": "sneeze"}, headers=admin)
     assert bad.status_code == 422
     assert "kind" in bad.json()["error"]["field"]  # query.kind.0: the first value of the `kind` parameter
-    naive = client.get(f"{A}/audit/events", params={"since": "2026-11-23T08:00:00"}, headers=admin)
+    naive = client.get(f"{A}/audit/events", params={"start": "2026-11-23T08:00:00"}, headers=admin)
     assert naive.status_code == 422
-    assert naive.json()["error"]["field"] == "since"
+    assert naive.json()["error"]["field"].removeprefix("query.") == "start"
+
+
+def test_role_changes_deactivations_and_password_changes_are_recorded_with_who_did_them(world: World) -> None:
+    admin = world.token("admin")
+    client = world.client()
+    assert (
+        client.patch(f"{A}/users/{world.ids['mj2']}", json={"role": "station_head"}, headers=admin).status_code == 200
+    )
+    assert client.patch(f"{A}/users/{world.ids['mj2']}", json={"active": False}, headers=admin).status_code == 200
+    assert client.patch(f"{A}/users/{world.ids['mj2']}", json={"active": True}, headers=admin).status_code == 200
+    changed = client.post(
+        f"{A}/auth/password",
+        json={"old_password": PASSWORD, "new_password": "new-password-3"},
+        headers=world.token("mj1"),
+    )
+    assert changed.status_code == 200, changed.text
+    events = audit(world, kind=["role_changed", "deactivated", "reactivated", "password_changed"])
+    assert [(e["kind"], e["username"]) for e in events] == [
+        ("password_changed", "mj1"),
+        ("reactivated", "mj2"),
+        ("deactivated", "mj2"),
+        ("role_changed", "mj2"),
+    ]
+    role = events[-1]
+    assert role["detail"] == {"from": "officer", "to": "station_head"}
+    assert (role["actor_id"], role["actor_name"], role["user_name"]) == (world.ids["admin"], "admin", "mj2")
+    assert role["address"] == "198.51.100.7"  # the admin's
+    assert events[0]["actor_id"] is None  # the user's own change
+    assert events[0]["address"] == "198.51.100.7"
+
+
+def test_a_password_reset_or_a_new_role_given_from_the_command_line_is_recorded(world: World) -> None:
+    """`pingan users create` on an existing account resets its password (and may change its role)."""
+    with world.services.db.session() as s:
+        create_user(
+            s,
+            "mj1",
+            "reset-password-9",
+            role=Role.STATION_HEAD,
+            display_name="mj1",
+            unit_id=None,
+            now=world.clock.now(),
+        )
+    events = audit(world, user_id=world.ids["mj1"])
+    assert [e["kind"] for e in events] == ["password_changed", "role_changed"]
+    assert events[0]["detail"] == {"reset": True}
+    assert events[1]["detail"] == {"from": "officer", "to": "station_head"}
+    with world.services.db.session() as s:  # the same password and role again: nothing changed, nothing recorded
+        create_user(s, "fzzx", None, role=Role.ANALYST, display_name="fzzx", unit_id=None, now=world.clock.now())
+    assert audit(world, user_id=world.ids["fzzx"]) == []
+
+
+def test_the_login_records_come_page_by_page_and_filter_by_name_kind_and_time(world: World) -> None:
+    for _ in range(3):
+        world.login("mj1", "typo")
+    start = world.clock.advance(minutes=1)
+    world.login("mj1")
+    world.login("nobody", "guess")
+    end = world.clock.advance(minutes=1)
+    world.login("mj2")
+    admin = world.token("admin")
+    client = world.client()
+
+    def page(**params: Any) -> dict[str, Any]:
+        response = client.get(f"{A}/audit/events", params=params, headers=admin)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    first = page(limit=2)
+    second = page(limit=2, offset=2)
+    everything = page(limit=100)
+    assert first["total"] == everything["total"] == len(everything["items"])
+    assert [e["id"] for e in first["items"] + second["items"]] == [e["id"] for e in everything["items"][:4]]
+    window = page(start=start.isoformat(), end=end.isoformat())
+    assert [(e["kind"], e["username"]) for e in window["items"]] == [("login_failed", "nobody"), ("login", "mj1")]
+    assert window["items"][1]["user_name"] == "mj1"
+    assert window["items"][0]["user_id"] is None  # no such account: the login as typed is kept
+    assert page(user="nob")["total"] == 1
+    assert page(user="mj", kind="login_failed")["total"] == 3
+    assert page(user="%")["total"] == 0  # a wildcard is a plain character
+    backwards = client.get(
+        f"{A}/audit/events", params={"start": end.isoformat(), "end": start.isoformat()}, headers=admin
+    )
+    assert (backwards.status_code, backwards.json()["error"]["field"]) == (422, "end")

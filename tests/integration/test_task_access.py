@@ -3,7 +3,8 @@ workflow declares, and the generic task endpoint gives the same answer as the ca
 
 The world is the desk tests' (two stations A and B, A's governance centre, a specialty, the centres, a
 partner, residents); a desk request is held by station A (its community officer 李警官), a dissuasion task
-lies in station A and is held by it.
+lies in station A and is held by it. The declared answers are written down beside the access matrix's, in
+`access_matrix.py`.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from pingan.core.models import Task, User
 from pingan.core.tasks import Command
 from pingan.fraud.workflow import KIND as DISSUASION
 from pingan.fraud.workflow import DissuasionAction
+from tests.integration.access_matrix import (
+    ALLOWED,
+    HIDDEN,
+    REFUSED,
+    RESIDENTS,
+    STAFF,
+    desk_expected,
+    dissuasion_expected,
+)
 from tests.integration.test_desk_api import API, D, World, build_world
-
-ALLOWED = "allowed"
-HIDDEN = "hidden"  # 404: the actor cannot see the task at all
-REFUSED = "refused"  # 403: sees it, may not do this
-
-STAFF = ("admin", "analyst", "commander", "head_a", "officer_a1", "officer_b", "gov_a", "exit_officer", "partner")
-RESIDENTS = ("owner", "other_resident")
 
 
 @pytest.fixture(name="world")
@@ -103,21 +106,6 @@ class Cells:
         return response
 
 
-def _desk_expected(who: str, action: str) -> str:
-    """The desk workflow's declaration, written out: the handling unit works it, the centres may too, the
-    station head assigns, the owner follows up and rates; nobody else sees it."""
-    resident_action = action in ("follow_up", "rate")
-    if who in ("officer_b", "gov_a", "exit_officer", "partner", "other_resident"):
-        return HIDDEN
-    if who == "owner":
-        return ALLOWED if resident_action else REFUSED
-    if resident_action:
-        return REFUSED
-    if action == "assign":
-        return ALLOWED if who in ("admin", "analyst", "commander", "head_a") else REFUSED
-    return ALLOWED
-
-
 def _desk_bodies(world: World, cells: Cells) -> dict[str, tuple[Callable[[], int], Callable[[], dict[str, Any]]]]:
     """Per action: how to make a request in a state that admits it, and a valid body."""
     ids, users = world.ids, world.users
@@ -149,7 +137,7 @@ def test_every_desk_action_gets_the_declared_answer_through_both_endpoints(world
     wrong: list[str] = []
     for action, (make, body) in bodies.items():
         for who in STAFF + RESIDENTS:
-            expected = _desk_expected(who, action)
+            expected = desk_expected(who, action)
             via_desk = _verdict(cells.desk(who, make(), action, body()))
             via_tasks = _verdict(cells.generic(who, make(), action, body()))
             if not (via_desk == via_tasks == expected):
@@ -225,17 +213,6 @@ _DISSUASION_CELLS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _dissuasion_expected(who: str, action: str) -> str:
-    if who in ("officer_b", "gov_a", "exit_officer", "partner", "owner", "other_resident"):
-        return HIDDEN
-    centre = who in ("admin", "analyst", "commander")
-    if action in ("evaluate", "close"):
-        return ALLOWED if centre else REFUSED
-    if action == "assign":
-        return ALLOWED if centre or who == "head_a" else REFUSED
-    return ALLOWED
-
-
 def test_every_dissuasion_action_gets_the_declared_answer_and_is_offered_exactly_when_allowed(world: World) -> None:
     cells = Cells(world)
     declared = {a for a, spec in world.services.tasks.workflow(DISSUASION).actions.items() if spec.permission.roles}
@@ -252,7 +229,7 @@ def test_every_dissuasion_action_gets_the_declared_answer_and_is_offered_exactly
             response = world.client.post(
                 f"{API}/tasks/{task_id}/actions", json={"action": action, **body}, headers=headers
             )
-            verdict, expected = _verdict(response), _dissuasion_expected(who, action)
+            verdict, expected = _verdict(response), dissuasion_expected(who, action)
             if verdict != expected:
                 wrong.append(f"{action} by {who}: {verdict} ({response.status_code}), declared {expected}")
             if offered != (response.status_code == 200):

@@ -100,3 +100,11 @@ def test_signed_links_name_their_viewer_and_expire() -> None:
     assert not links.valid(5, 42, exp + 1, sig, NOW)
     assert not links.valid(5, 42, exp, sig, NOW + timedelta(seconds=61))
     assert not MediaLinks("another-secret-of-length").valid(5, 42, exp, sig, NOW)
+
+
+@pytest.mark.parametrize("sig", ["缺少 api_key，无法提交诉求", "é" * 32, "", "\x00" * 32])
+def test_a_signature_of_any_characters_is_merely_invalid(sig: str) -> None:
+    """Found by the long fuzzing run: a non-ASCII `sig` made the comparison raise (a 500)."""
+    links = MediaLinks("a-secret-of-enough-length", ttl_seconds=60)
+    exp = int(NOW.timestamp()) + 60
+    assert not links.valid(5, 42, exp, sig, NOW)

@@ -289,6 +289,23 @@ def outbox_retry(ids: Annotated[list[int], typer.Argument(help="Ids of dead rows
     console.print(f"{n} of {len(ids)} rows requeued")
 
 
+maintenance_app = typer.Typer(help="Upkeep of stored data.", no_args_is_help=True)
+app.add_typer(maintenance_app, name="maintenance")
+
+
+@maintenance_app.command("remask")
+def maintenance_remask() -> None:
+    """Mask ID numbers, phones and bank cards held verbatim in task titles and notifications written before
+    free-text masking (the migration 0012_remask runs the same pass; running it again changes nothing).
+    Prints the rows scanned and masked per table (JSON)."""
+    from pingan.core.remask import remask_free_text
+
+    svc = services()
+    with svc.db.engine.begin() as conn:
+        result = remask_free_text(conn)
+    sys.stdout.write(json.dumps({"scanned": result.scanned, "masked": result.masked}) + "\n")
+
+
 # The tables a restore reports by name (every table is restored): who, where, and the work.
 MAIN_TABLES = ("users", "units", "areas", "people", "tasks", "task_events", "access_log", "outbox")
 

@@ -66,13 +66,18 @@ def create_user(
     now: datetime,
     phone: str | None = None,
 ) -> User:
-    """Create a user, or update the one with this username (password reset)."""
+    """Create a user, or update the one with this username (password reset): a new role and a new password
+    of an existing account are recorded as a role change and a password change."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         user = User(username=username, created_at=now, role=role, display_name=display_name, active=True)
         session.add(user)
-    elif user.role is not role:
-        record_auth_event(session, AuthEventKind.ROLE_CHANGED, now, user=user, detail={"from": user.role.value})
+    else:
+        if user.role is not role:
+            detail = {"from": user.role.value, "to": role.value}
+            record_auth_event(session, AuthEventKind.ROLE_CHANGED, now, user=user, detail=detail)
+        if password:
+            record_auth_event(session, AuthEventKind.PASSWORD_CHANGED, now, user=user, detail={"reset": True})
     if user.id is not None:
         revoke_tokens(user)  # a password reset ends the sessions signed in with the old one
     user.role, user.display_name, user.unit_id = role, display_name, unit_id
@@ -114,17 +119,33 @@ def record_auth_event(
     )
 
 
-def set_active(session: Session, user: User, active: bool, now: datetime, *, actor_id: int | None = None) -> None:
-    """Deactivate (revoking every token) or reactivate an account, recorded."""
+def set_active(
+    session: Session,
+    user: User,
+    active: bool,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    address: str | None = None,
+) -> None:
+    """Deactivate (revoking every token) or reactivate an account, recorded with who did it and from where."""
     if user.active == active:
         return
     user.active = active
     revoke_tokens(user)  # a reactivated account does not bring its old tokens back
     kind = AuthEventKind.REACTIVATED if active else AuthEventKind.DEACTIVATED
-    record_auth_event(session, kind, now, user=user, actor_id=actor_id)
+    record_auth_event(session, kind, now, user=user, actor_id=actor_id, address=address)
 
 
-def set_role(session: Session, user: User, role: Role, now: datetime, *, actor_id: int | None = None) -> None:
+def set_role(
+    session: Session,
+    user: User,
+    role: Role,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    address: str | None = None,
+) -> None:
     """Give `user` another role; tokens naming the old one are revoked."""
     if user.role is role:
         return
@@ -134,6 +155,7 @@ def set_role(session: Session, user: User, role: Role, now: datetime, *, actor_i
         now,
         user=user,
         actor_id=actor_id,
+        address=address,
         detail={"from": user.role.value, "to": role.value},
     )
     user.role = role

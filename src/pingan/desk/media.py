@@ -201,4 +201,6 @@ class MediaLinks:
         return f"/api/v1/desk/media/{media_id}?v={viewer_id}&exp={exp}&sig={self._sig(media_id, viewer_id, exp)}"
 
     def valid(self, media_id: int, viewer_id: int, exp: int, sig: str, now: datetime) -> bool:
-        return exp >= int(now.timestamp()) and hmac.compare_digest(sig, self._sig(media_id, viewer_id, exp))
+        # Compared as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500).
+        expected = self._sig(media_id, viewer_id, exp).encode()
+        return exp >= int(now.timestamp()) and hmac.compare_digest(sig.encode(), expected)

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.orm import aliased
 
 from pingan import __version__
 from pingan.api.deps import BearerToken, ClientAddress, CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
 from pingan.bootstrap import Services
 from pingan.core.db import containing
-from pingan.core.errors import BadInput, NotFound, Unauthorized
+from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from pingan.core.fields import DbId
 from pingan.core.identity import (
     Actor,
@@ -134,7 +135,10 @@ def change_password(
     services: ServicesDep, session: SessionDep, user: CurrentUser, address: ClientAddress, body: PasswordChange
 ) -> Token:
     """A new password, given the old one: every earlier token is revoked, and a new one comes back. Wrong old
-    passwords count as failed sign-ins (and lock out like them)."""
+    passwords count as failed sign-ins (and lock out like them). Residents have no password (they sign in
+    with a texted code): refused."""
+    if user.role is Role.RESIDENT:
+        raise Forbidden("居民账号以短信验证码登录，没有密码")
     now = services.clock.now()
     services.logins.check(session, user.username, address, now)
     if not verify_password(body.old_password, user.password_hash):
@@ -162,6 +166,7 @@ def update_user(
     services: ServicesDep,
     session: SessionDep,
     admin: CurrentUser,
+    address: ClientAddress,
     user_id: DbId,
     body: UserUpdate,
 ) -> UserPublic:
@@ -174,9 +179,9 @@ def update_user(
         raise BadInput("不能停用自己或取消自己的管理员角色", field="active" if body.active is False else "role")
     now = services.clock.now()
     if body.role is not None:
-        set_role(session, user, body.role, now, actor_id=admin.id)
+        set_role(session, user, body.role, now, actor_id=admin.id, address=address)
     if body.active is not None:
-        set_active(session, user, body.active, now, actor_id=admin.id)
+        set_active(session, user, body.active, now, actor_id=admin.id, address=address)
     session.flush()
     return _user_public(session, user)
 
@@ -415,7 +420,10 @@ def get_task(
     scope: ScopeDep,
     task_id: DbId,
 ) -> dict[str, Any]:
-    """One task with its full history (who, when, what, why)."""
+    """One task with its full history (who, when, what, why), for staff: the history holds staff notes and
+    names, so a resident reads their own request through the desk (`GET /desk/requests/{id}`) instead."""
+    if user.role is Role.RESIDENT:
+        raise Forbidden("居民请在E警通中查看诉求进展")
     actor = Actor.of(user)
     task = services.tasks.visible(session, actor, scope, task_id)
     now = services.clock.now()
@@ -488,38 +496,70 @@ def auth_events(
     session: SessionDep,
     user: CurrentUser,
     user_id: DbId | None = None,
-    username: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    username: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="The login exactly as typed.")
+    ] = None,
+    who: Annotated[
+        str | None, Query(alias="user", min_length=1, max_length=64, description="Text in the login or the name.")
+    ] = None,
     kind: Annotated[list[AuthEventKind] | None, Query(max_length=20)] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601 with an offset.")] = None,
+    start: Annotated[
+        AwareDatetime | None, Query(description="Events at or after this instant (ISO 8601 with offset).")
+    ] = None,
+    end: Annotated[AwareDatetime | None, Query(description="Events before this instant.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
+    offset: Annotated[int, Query(ge=0, le=MAX_AUDIT_OFFSET)] = 0,
+) -> dict[str, Any]:
     """Sign-ins, failures, lockouts, log-outs, password and role changes, deactivations; newest first (admin
-    only). Filters: the account (`user_id` or `username` as typed), `kind` (repeatable), `since`."""
+    only), with the account's name and, for a change made by someone else, who made it. Filters: the account
+    (`user_id`, `username` as typed, or `user`: text in the login or the name), `kind` (repeatable), `start`
+    and `end`; `limit` and `offset` page it. The audit screen's "登录记录" tab."""
     require(user, Role.ADMIN)
-    query = select(AuthEvent).order_by(AuthEvent.id.desc()).limit(limit)
+    if start is not None and end is not None and end <= start:
+        raise BadInput("结束时间须晚于开始时间", field="end")
+    account, actor = aliased(User), aliased(User)
+    query = (
+        select(AuthEvent, account.display_name, actor.display_name)
+        .outerjoin(account, account.id == AuthEvent.user_id)
+        .outerjoin(actor, actor.id == AuthEvent.actor_id)
+    )
     if user_id is not None:
         query = query.where(AuthEvent.user_id == user_id)
     if username is not None:
         query = query.where(AuthEvent.username == username)
+    if who is not None:
+        pattern = _like(who)
+        query = query.where(
+            or_(AuthEvent.username.like(pattern, escape="\\"), account.display_name.like(pattern, escape="\\"))
+        )
     if kind:
         query = query.where(AuthEvent.kind.in_(kind))
-    if since is not None:
-        if since.tzinfo is None:
-            raise BadInput("since 须带时区，例如 2026-11-23T08:00:00+08:00", field="since")
-        query = query.where(AuthEvent.at >= since)
-    return [
-        {
-            "id": e.id,
-            "at": e.at.isoformat(),
-            "kind": e.kind.value,
-            "user_id": e.user_id,
-            "username": e.username,
-            "address": e.address,
-            "actor_id": e.actor_id,
-            "detail": e.detail,
-        }
-        for e in session.scalars(query)
-    ]
+    if start is not None:
+        query = query.where(AuthEvent.at >= start)
+    if end is not None:
+        query = query.where(AuthEvent.at < end)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(AuthEvent.id.desc()).limit(limit).offset(offset)).all()
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": [
+            {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "kind": e.kind.value,
+                "user_id": e.user_id,
+                "username": e.username,
+                "user_name": account_name,
+                "address": e.address,
+                "actor_id": e.actor_id,
+                "actor_name": actor_name,
+                "detail": e.detail,
+            }
+            for e, account_name, actor_name in rows
+        ],
+    }
 
 
 @router.get("/audit/access", tags=["audit"])

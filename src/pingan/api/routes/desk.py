@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import AwareDatetime, ValidationError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -435,13 +436,23 @@ def queue(
     return staff_list(session, scope, f, services.clock.now(), names=services.desk.requests.names(session))
 
 
+def _request_in_view(services: Services, session: Session, actor: Actor, request_id: int) -> DeskRequest:
+    """The one check of the staff endpoints that read a request: a role that handles requests (403 for the
+    others), then the task engine's decision on its task (404: a request handed to another unit is no
+    longer the station's, though it lies in its area)."""
+    if actor.role not in STAFF_ROLES:
+        raise Forbidden("当前角色不能处理群众诉求")
+    row = session.get(DeskRequest, request_id)
+    if row is None or not services.desk.requests.visible(session, actor, row):
+        raise NotFound("诉求不存在或不在本单位范围内", field="request_id")
+    return row
+
+
 def _staff_view(
     services: Services, actor: Actor, request_id: int, *, reveal: bool = False, purpose: str = "处理群众诉求"
 ) -> RequestStaffView:
     with services.db.session() as session:
-        row = session.get(DeskRequest, request_id)
-        if row is None or actor.role not in STAFF_ROLES or not services.desk.requests.visible(session, actor, row):
-            raise NotFound("诉求不存在或不在本单位范围内", field="request_id")
+        row = _request_in_view(services, session, actor, request_id)
         if reveal and not (
             actor.role in REVEAL_ROLES or (actor.role is Role.GOVERNANCE and actor.unit_id == row.unit_id)
         ):
@@ -483,10 +494,8 @@ def duplicates_of(
 ) -> list[RequestListItem]:
     """Open requests this one was flagged as duplicating, or flagged as duplicating it: merge candidates."""
     actor = Actor.of(user)
+    row = _request_in_view(services, session, actor, request_id)
     scope = staff_scope(session, actor)
-    row = session.get(DeskRequest, request_id)
-    if row is None or not scope.covers(unit_id=row.unit_id, area_id=row.station_id):
-        raise NotFound("诉求不存在或不在本单位范围内", field="request_id")
     return page_of(session, duplicate_candidates(session, row, scope), services.clock.now(), 50, staff=True).items
 
 

@@ -58,6 +58,6 @@ class CaseIdentifierLinks:
             .where(CaseIdentifier.value.in_({value for _, value in owners}))
         ).all()
         linked: set[str] = set()
-        for kind, value in found:
-            linked |= owners.get((str(kind), value), set())
+        for case_kind, value in found:
+            linked |= owners.get((str(case_kind), value), set())
         return linked

@@ -1,7 +1,7 @@
 // The resident page's one way to the server: /api/v1 with the resident's bearer token; JSON or
 // multipart in, JSON out; failures as ApiError carrying the API's {"error": {code, message, field}}.
 
-import { clearSession, getSession } from './session.js';
+import { clearSession, getSession, saveSession } from './session.js';
 
 const BASE = '/api/v1';
 const TIMEOUT_MS = 30000;
@@ -38,9 +38,45 @@ function defaultMessage(status) {
   return '请求失败（' + status + '）';
 }
 
-/** request('POST', '/desk/requests', {form: FormData}) · options: query, json, form (FormData), auth (default true). */
+// A resident's token lives for days: it is renewed (POST /auth/refresh, up to the sign-in's longest life) when
+// it has less than this left, as the staff page does. One renewal at a time, shared by the calls waiting for it.
+// A renewal refused with a 401 (signed out elsewhere, the account stopped, the sign-in too old) ends the
+// session like any 401: the page goes back to sign-in.
+const REFRESH_BEFORE_MS = 24 * 60 * 60 * 1000;
+let refreshing = null;
+
+function expiresSoon(session) {
+  const expires = Date.parse(session.expires_at || '');
+  return !isNaN(expires) && expires - Date.now() < REFRESH_BEFORE_MS;
+}
+
+function refreshToken() {
+  if (!refreshing) {
+    refreshing = send('POST', '/auth/refresh', {})
+      .then((token) => {
+        const session = getSession();
+        if (session) saveSession(token.access_token, token.expires_at, session.resident);
+      })
+      .catch(() => undefined) // a 401 has already signed the page out; anything else: try again next call
+      .finally(() => {
+        refreshing = null;
+      });
+  }
+  return refreshing;
+}
+
+/** request('POST', '/desk/requests', {form: FormData}) · options: query, json, form (FormData), auth (default true).
+ * An authenticated call renews a token about to expire first. */
 export async function request(method, path, options) {
   const opts = options || {};
+  if (opts.auth !== false) {
+    const session = getSession();
+    if (session && expiresSoon(session)) await refreshToken();
+  }
+  return send(method, path, opts);
+}
+
+async function send(method, path, opts) {
   const headers = { Accept: 'application/json' };
   let body;
   if (opts.json !== undefined) {

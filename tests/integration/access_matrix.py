@@ -1,0 +1,421 @@
+"""The access matrix written down: per operation of the OpenAPI document, per role, the answer expected.
+
+An entry maps each role to an answer, or, where the path names an object, to one answer per relation of
+the actor to it: "own" (station A's, the actor's station; the resident's own), "other" (station B's;
+another resident's), "county" (the county's: push templates). Answers: "2xx"; 401 (no valid token); 403
+(seen, not allowed); 404 (not visible: the object is outside the actor's scope, the same answer as an
+object that does not exist, so that its existence is not disclosed).
+
+Read by `test_access_matrix.py`; the workflow registry's part (every kind × action × role) is
+`DESK_ACTIONS` and `DISSUASION_ACTIONS` below, read by `test_task_access.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Answer = Literal["2xx", 401, 403, 404]
+Cell = Answer | dict[str, Answer]
+
+ROLES = ("admin", "analyst", "commander", "station_head", "officer", "partner", "governance", "resident", "anonymous")
+RELATIONS = ("any", "own", "other", "handed", "diverted", "county")
+"""`handed`: station A's request handed over to another unit (出入境), no longer the station's though in its area;
+`diverted`: station A's request diverted to the town's governance centre (the governance actor's unit)."""
+
+OK: Answer = "2xx"
+UNAUTH: Answer = 401
+DENY: Answer = 403
+HIDE: Answer = 404
+
+
+def everyone() -> dict[str, Cell]:
+    """Open: no token needed (health probes, sign-in, Open311's public side)."""
+    return dict.fromkeys(ROLES, OK)
+
+
+def only(*roles: str) -> dict[str, Cell]:
+    """Signed-in users of these roles; every other role is refused (403), nobody is asked to sign in (401)."""
+    assert set(roles) <= set(ROLES), roles
+    return {role: OK if role in roles else UNAUTH if role == "anonymous" else DENY for role in ROLES}
+
+
+def signed_in() -> dict[str, Cell]:
+    return only(*ROLES[:-1])
+
+
+def rel(
+    own: Answer,
+    other: Answer,
+    *,
+    handed: Answer | None = None,
+    diverted: Answer | None = None,
+    county: Answer | None = None,
+) -> dict[str, Answer]:
+    """One answer per relation of the actor to the object."""
+    cells: dict[str, Answer] = {"own": own, "other": other}
+    for name, answer in (("handed", handed), ("diverted", diverted), ("county", county)):
+        if answer is not None:
+            cells[name] = answer
+    return cells
+
+
+EXPECTED: dict[str, dict[str, Cell]] = {
+    "GET /api/v1/health": everyone(),
+    "POST /api/v1/auth/token": everyone(),
+    "POST /api/v1/auth/refresh": signed_in(),
+    "POST /api/v1/auth/logout": signed_in(),
+    "POST /api/v1/auth/password": only(
+        "admin", "analyst", "commander", "station_head", "officer", "partner", "governance"
+    ),
+    "PATCH /api/v1/users/{user_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/me": signed_in(),
+    "GET /api/v1/areas": signed_in(),
+    "POST /api/v1/areas/lookup": signed_in(),
+    "GET /api/v1/units": signed_in(),
+    "GET /api/v1/notifications": signed_in(),
+    "POST /api/v1/notifications/read": signed_in(),
+    "GET /api/v1/tasks": signed_in(),
+    "GET /api/v1/tasks/kinds": signed_in(),
+    "GET /api/v1/tasks/{task_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/tasks/{task_id}/actions": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(DENY, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/audit/events": only("admin"),
+    "GET /api/v1/audit/access": only("admin"),
+    "POST /api/v1/fraud/events": only("admin", "analyst", "commander", "partner"),
+    "GET /api/v1/fraud/indicators": only("admin", "analyst", "commander"),
+    "POST /api/v1/fraud/indicators": only("admin", "analyst"),
+    "DELETE /api/v1/fraud/indicators/{indicator_id}": only("admin", "analyst"),
+    "GET /api/v1/fraud/warnings": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/fraud/warnings/{warning_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/fraud/warnings/by-task/{task_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/fraud/figures": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/fraud/people/by-phone/{phone}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/auth/otp": everyone(),
+    "POST /api/v1/desk/auth/verify": everyone(),
+    "GET /api/v1/desk/me": only("resident"),
+    "PUT /api/v1/desk/me": only("resident"),
+    "GET /api/v1/desk/me/officer": only("resident"),
+    "POST /api/v1/desk/requests": only("resident"),
+    "GET /api/v1/desk/requests": only("resident"),
+    "GET /api/v1/desk/requests/{request_id}": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(OK, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/requests/{request_id}/messages": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, HIDE),
+        "officer": rel(DENY, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(OK, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/requests/{request_id}/rate": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, HIDE),
+        "officer": rel(DENY, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(OK, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/desk/media/{media_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(OK, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/desk/staff/requests": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/desk/staff/requests/{request_id}": {
+        "admin": rel(OK, OK, handed=OK, diverted=OK),
+        "analyst": rel(OK, OK, handed=OK, diverted=OK),
+        "commander": rel(OK, OK, handed=OK, diverted=OK),
+        "station_head": rel(OK, HIDE, handed=HIDE, diverted=HIDE),
+        "officer": rel(OK, HIDE, handed=HIDE, diverted=HIDE),
+        "partner": rel(DENY, DENY, handed=DENY, diverted=DENY),
+        "governance": rel(HIDE, HIDE, handed=HIDE, diverted=OK),
+        "resident": rel(DENY, DENY, handed=DENY, diverted=DENY),
+        "anonymous": rel(UNAUTH, UNAUTH, handed=UNAUTH, diverted=UNAUTH),
+    },
+    "GET /api/v1/desk/staff/requests/{request_id}/duplicates": {
+        "admin": rel(OK, OK, handed=OK),
+        "analyst": rel(OK, OK, handed=OK),
+        "commander": rel(OK, OK, handed=OK),
+        "station_head": rel(OK, HIDE, handed=HIDE),
+        "officer": rel(OK, HIDE, handed=HIDE),
+        "partner": rel(DENY, DENY, handed=DENY),
+        "governance": rel(HIDE, HIDE, handed=HIDE),
+        "resident": rel(DENY, DENY, handed=DENY),
+        "anonymous": rel(UNAUTH, UNAUTH, handed=UNAUTH),
+    },
+    "POST /api/v1/desk/staff/requests/{request_id}/sign": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(DENY, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/staff/requests/{request_id}/assign": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(DENY, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(DENY, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/staff/requests/{request_id}/reply": {
+        "admin": rel(OK, OK, diverted=OK),
+        "analyst": rel(OK, OK, diverted=OK),
+        "commander": rel(OK, OK, diverted=OK),
+        "station_head": rel(OK, HIDE, diverted=HIDE),
+        "officer": rel(OK, HIDE, diverted=HIDE),
+        "partner": rel(HIDE, HIDE, diverted=HIDE),
+        "governance": rel(HIDE, HIDE, diverted=OK),
+        "resident": rel(DENY, HIDE, diverted=DENY),
+        "anonymous": rel(UNAUTH, UNAUTH, diverted=UNAUTH),
+    },
+    "POST /api/v1/desk/staff/requests/{request_id}/reroute": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(DENY, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/staff/requests/{request_id}/divert": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(DENY, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/staff/requests/{request_id}/merge": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(DENY, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/staff/requests/{request_id}/close": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(HIDE, HIDE),
+        "governance": rel(HIDE, HIDE),
+        "resident": rel(DENY, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/desk/admin/routing-rules": only("admin", "commander"),
+    "POST /api/v1/desk/admin/routing-rules": only("admin"),
+    "PATCH /api/v1/desk/admin/routing-rules/{rule_id}": only("admin"),
+    "DELETE /api/v1/desk/admin/routing-rules/{rule_id}": only("admin"),
+    "POST /api/v1/desk/admin/routing-rules/preview": only("admin", "commander"),
+    "GET /api/v1/desk/admin/officers": only("admin", "commander", "station_head"),
+    "PUT /api/v1/desk/admin/officers/{user_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/desk/admin/dingtalk-robots": only("admin"),
+    "POST /api/v1/desk/admin/dingtalk-robots": only("admin"),
+    "DELETE /api/v1/desk/admin/dingtalk-robots/{robot_id}": only("admin"),
+    "GET /api/v1/desk/stats": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/desk/stats/hot-topics": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/desk/push-templates": only("admin", "analyst", "commander", "station_head"),
+    "POST /api/v1/desk/push-templates": only("admin", "analyst", "commander", "station_head"),
+    "PATCH /api/v1/desk/push-templates/{template_id}": {
+        "admin": rel(OK, OK, county=OK),
+        "analyst": rel(OK, OK, county=OK),
+        "commander": rel(OK, OK, county=OK),
+        "station_head": rel(OK, HIDE, county=DENY),
+        "officer": rel(DENY, DENY, county=DENY),
+        "partner": rel(DENY, DENY, county=DENY),
+        "governance": rel(DENY, DENY, county=DENY),
+        "resident": rel(DENY, DENY, county=DENY),
+        "anonymous": rel(UNAUTH, UNAUTH, county=UNAUTH),
+    },
+    "GET /api/v1/desk/pushes/inbox": only("resident"),
+    "POST /api/v1/desk/pushes/inbox/{delivery_id}/read": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(OK, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/desk/pushes": only("admin", "analyst", "commander", "station_head"),
+    "GET /api/v1/desk/pushes": only("admin", "analyst", "commander", "station_head"),
+    "GET /api/v1/desk/pushes/{push_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /open311/v2/discovery.{fmt}": everyone(),
+    "GET /open311/v2/services.{fmt}": everyone(),
+    "GET /open311/v2/services/{service_code}.{fmt}": everyone(),
+    "POST /open311/v2/requests.{fmt}": everyone(),
+    "GET /open311/v2/requests.{fmt}": everyone(),
+    "GET /open311/v2/requests/{service_request_id}.{fmt}": everyone(),
+    "GET /open311/v2/tokens/{token}.{fmt}": everyone(),
+    "GET /api/v1/health/live": everyone(),
+    "GET /api/v1/health/ready": everyone(),
+}
+
+
+# -- the workflow registry: every kind × action × actor (test_task_access.py) -------------------------------
+
+ALLOWED = "allowed"
+HIDDEN = "hidden"  # 404: the actor cannot see the task at all
+REFUSED = "refused"  # 403: sees it, may not do this
+
+STAFF = ("admin", "analyst", "commander", "head_a", "officer_a1", "officer_b", "gov_a", "exit_officer", "partner")
+RESIDENTS = ("owner", "other_resident")
+ACTOR_OF_ROLE = {
+    "admin": "admin",
+    "analyst": "analyst",
+    "commander": "commander",
+    "station_head": "head_a",
+    "officer": "officer_a1",
+    "partner": "partner",
+    "governance": "gov_a",
+    "resident": "owner",
+}
+"""The matrix's roles as the registry's actors (the relation "own": station A's staff, the request's owner)."""
+
+
+def desk_expected(who: str, action: str) -> str:
+    """The desk workflow's declaration, written out: the handling unit works it, the centres may too, the
+    station head assigns, the owner follows up and rates; nobody else sees it."""
+    resident_action = action in ("follow_up", "rate")
+    if who in ("officer_b", "gov_a", "exit_officer", "partner", "other_resident"):
+        return HIDDEN
+    if who == "owner":
+        return ALLOWED if resident_action else REFUSED
+    if resident_action:
+        return REFUSED
+    if action == "assign":
+        return ALLOWED if who in ("admin", "analyst", "commander", "head_a") else REFUSED
+    return ALLOWED
+
+
+def dissuasion_expected(who: str, action: str) -> str:
+    """The dissuasion workflow's declaration: station A works it, its head assigns, the centres evaluate and
+    close; nobody else sees it."""
+    if who in ("officer_b", "gov_a", "exit_officer", "partner", "owner", "other_resident"):
+        return HIDDEN
+    centre = who in ("admin", "analyst", "commander")
+    if action in ("evaluate", "close"):
+        return ALLOWED if centre else REFUSED
+    if action == "assign":
+        return ALLOWED if centre or who == "head_a" else REFUSED
+    return ALLOWED

@@ -16,6 +16,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -140,35 +141,42 @@ def restore(url: str, source: Path, *, force: bool = False) -> Contents:
         ):
             backup_db.backup(target)
             target.execute("PRAGMA journal_mode=WAL")  # as Pingan runs it
-    else:
-        # --clean drops what the dump is about to create, so a forced restore replaces rather than collides.
+    elif before.empty:
         _run_pg(
-            "pg_restore",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            str(source),
+            "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", str(source),
             url=parsed,
-        )
+        )  # fmt: skip
+    else:
+        # Forced over rows: the schema is dropped and the dump replayed in ONE transaction, so a failure
+        # leaves the database as it was. (pg_restore --clean cannot drop a partitioned table's partitions'
+        # inherited constraints one by one: tracking's detections are partitioned.)
+        with tempfile.TemporaryDirectory(prefix="pingan-restore-") as folder:
+            script = Path(folder) / "restore.sql"
+            _run_pg("pg_restore", "--no-owner", "--no-privileges", f"--file={script}", str(source), url=None)
+            _run_pg(
+                "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                "-c", "DROP SCHEMA IF EXISTS public CASCADE", "-c", "CREATE SCHEMA public", "-f", str(script),
+                url=parsed,
+            )  # fmt: skip
     return contents(url)
 
 
-def _run_pg(tool: str, *args: str, url: URL) -> None:
-    """Run a PostgreSQL client tool against `url`: the password goes in the environment, not on the
-    command line, where any user of the machine could read it."""
+def _run_pg(tool: str, *args: str, url: URL | None) -> None:
+    """Run a PostgreSQL client tool against `url` (none: a tool that only reads and writes files): the
+    password goes in the environment, not on the command line, where any user of the machine could read it."""
     program = shutil.which(tool)
     if program is None:
         raise Unavailable(f"{tool} not found: install the PostgreSQL client tools", field=tool)
     env = dict(os.environ)
-    if url.password is not None:
-        env["PGPASSWORD"] = str(url.password)
-    # libpq's own URI form: no SQLAlchemy driver name, no password.
-    dsn = url.set(drivername="postgresql")._replace(password=None).render_as_string(hide_password=False)
+    target: list[str] = []
+    if url is not None:
+        if url.password is not None:
+            env["PGPASSWORD"] = str(url.password)
+        # libpq's own URI form: no SQLAlchemy driver name, no password.
+        dsn = url.set(drivername="postgresql")._replace(password=None).render_as_string(hide_password=False)
+        target = [f"--dbname={dsn}"]
     done = subprocess.run(  # noqa: S603 - a fixed program and arguments, no shell
-        [program, f"--dbname={dsn}", *args], env=env, capture_output=True, text=True, check=False
+        [program, *target, *args], env=env, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         message = " ".join(done.stderr.split())[:500] or f"exit status {done.returncode}"

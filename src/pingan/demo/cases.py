@@ -67,8 +67,10 @@ def generate_cases(
     ]  # fmt: skip
     cases: list[dict[str, Any]] = []
     in_rings = 0
+    # A victim is reached by phone, and reports with it: only residents who own one.
+    reachable = [p for p in people if p.get("phones")]
     for i in range(n):
-        victim = people[rng.randrange(len(people))]
+        victim = reachable[rng.randrange(len(reachable))]
         if i % 3 != 2:
             ring = in_rings % len(RINGS)
             in_rings += 1

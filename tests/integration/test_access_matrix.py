@@ -45,6 +45,7 @@ from tests.integration.access_matrix import (
     ALLOWED,
     EXPECTED,
     HIDDEN,
+    PENDING,
     RELATIONS,
     ROLES,
     Answer,
@@ -249,6 +250,14 @@ class Matrix:
             session.add(PersonPhone(phone=phone, person_id=person.id))
         return phone
 
+    def person(self, relation: str) -> int:
+        """A registered person living in station A or B, by id."""
+        phone = self.person_phone(relation)
+        with self.world.services.db.session() as session:
+            pid = session.scalar(select(PersonPhone.person_id).where(PersonPhone.phone == phone))
+            assert pid is not None
+            return int(pid)
+
     def template(self, relation: str) -> int:
         """A new push template: station A's ("own"), station B's ("other") or the county's ("county")."""
         author = {"own": "head_a", "other": "head_b", "county": "commander"}[relation]
@@ -336,6 +345,12 @@ def _event(m: Matrix) -> dict[str, Any]:
         "counterpart": "6222020200112233445",
         "amount": 1000,
     }
+
+
+def _export(name: str) -> Builder:
+    """An export in CSV: the same query as the list it exports."""
+    params = {"format": "csv", **({"q": "张三丰"} if name == "search" else {})}
+    return lambda m, r, x: Call("GET", f"{API}/exports/{name}", params=params)
 
 
 CALLS: dict[str, Builder] = {
@@ -515,6 +530,53 @@ CALLS: dict[str, Builder] = {
         "GET", f"/open311/v2/requests/{m.open311_request()}.json"
     ),
     "GET /open311/v2/tokens/{token}.{fmt}": lambda m, r, x: Call("GET", f"/open311/v2/tokens/{m.open311_token()}.json"),
+    # -- cases, search, people, dispatch, users, exports ------------------------------------------------
+    "GET /api/v1/fraud/figures/series": lambda m, r, x: Call("GET", f"{API}/fraud/figures/series"),
+    "GET /api/v1/cases": lambda m, r, x: Call("GET", f"{API}/cases"),
+    "GET /api/v1/cases/clusters": lambda m, r, x: Call("GET", f"{API}/cases/clusters"),
+    "GET /api/v1/cases/blocked": lambda m, r, x: Call("GET", f"{API}/cases/blocked"),
+    "POST /api/v1/cases/relink": lambda m, r, x: Call("POST", f"{API}/cases/relink"),
+    "GET /api/v1/search": lambda m, r, x: Call("GET", f"{API}/search", params={"q": "张三丰"}),
+    "GET /api/v1/dispatch/load": lambda m, r, x: Call("GET", f"{API}/dispatch/load"),
+    "GET /api/v1/users": lambda m, r, x: Call("GET", f"{API}/users"),
+    "GET /api/v1/exports/tasks": _export("tasks"),
+    "GET /api/v1/exports/warnings": _export("warnings"),
+    "GET /api/v1/exports/desk-requests": _export("desk-requests"),
+    "GET /api/v1/exports/indicators": _export("indicators"),
+    "GET /api/v1/exports/audit-access": _export("audit-access"),
+    "GET /api/v1/exports/users": _export("users"),
+    "GET /api/v1/exports/dispatch-load": _export("dispatch-load"),
+    "GET /api/v1/exports/fraud-figures": _export("fraud-figures"),
+    "GET /api/v1/exports/desk-figures": _export("desk-figures"),
+    "GET /api/v1/exports/search": _export("search"),
+    # -- maps ---------------------------------------------------------------------------------------------
+    "GET /api/v1/map/config": lambda m, r, x: Call("GET", f"{API}/map/config"),
+    "GET /api/v1/map/areas": lambda m, r, x: Call("GET", f"{API}/map/areas"),
+    "GET /api/v1/map/warnings": lambda m, r, x: Call("GET", f"{API}/map/warnings"),
+    "GET /api/v1/map/desk-requests": lambda m, r, x: Call("GET", f"{API}/map/desk-requests"),
+    # -- 断卡 -----------------------------------------------------------------------------------------------
+    "GET /api/v1/cards/flagged": lambda m, r, x: Call("GET", f"{API}/cards/flagged"),
+    "GET /api/v1/cards/figures": lambda m, r, x: Call("GET", f"{API}/cards/figures"),
+    # -- tracking -------------------------------------------------------------------------------------------
+    "GET /api/v1/tracking/tags": lambda m, r, x: Call("GET", f"{API}/tracking/tags"),
+    "GET /api/v1/tracking/stations": lambda m, r, x: Call("GET", f"{API}/tracking/stations"),
+    "GET /api/v1/tracking/me/tags": lambda m, r, x: Call("GET", f"{API}/tracking/me/tags"),
+    "GET /api/v1/tracking/coverage": lambda m, r, x: Call("GET", f"{API}/tracking/coverage"),
+    "GET /api/v1/tracking/thefts": lambda m, r, x: Call("GET", f"{API}/tracking/thefts"),
+    "GET /api/v1/tracking/alerts": lambda m, r, x: Call("GET", f"{API}/tracking/alerts"),
+    "GET /api/v1/tracking/figures": lambda m, r, x: Call("GET", f"{API}/tracking/figures"),
+    "GET /api/v1/desk/stats/series": lambda m, r, x: Call("GET", f"{D}/stats/series"),
+    # -- stop-payments ------------------------------------------------------------------------------------
+    "GET /api/v1/payments/banks": lambda m, r, x: Call("GET", f"{API}/payments/banks"),
+    "GET /api/v1/payments/orders": lambda m, r, x: Call("GET", f"{API}/payments/orders"),
+    "GET /api/v1/payments/figures": lambda m, r, x: Call("GET", f"{API}/payments/figures"),
+    "GET /api/v1/payments/calendar/{year}": lambda m, r, x: Call("GET", f"{API}/payments/calendar/2026"),
+    "GET /api/v1/payments/working-days": lambda m, r, x: Call("GET", f"{API}/payments/working-days"),
+    "GET /api/v1/payments/bank/requests": lambda m, r, x: Call("GET", f"{API}/payments/bank/requests"),
+    "GET /api/v1/fraud/indicators/{indicator_id}/hits": lambda m, r, x: Call(
+        "GET", f"{API}/fraud/indicators/{m.indicator()}/hits"
+    ),
+    "GET /api/v1/people/{person_id}": lambda m, r, x: Call("GET", f"{API}/people/{m.person(x)}"),
 }
 
 
@@ -588,10 +650,14 @@ def _observe(matrix: Matrix, operation: str, role: str, relation: str) -> tuple[
 
 def test_every_operation_of_the_openapi_document_has_an_access_decision_written_down(matrix: Matrix) -> None:
     operations = _operations(matrix)
-    missing = [f"new endpoint without an access decision: {op}" for op in operations if op not in EXPECTED]
-    uncalled = [f"endpoint without a call in the access matrix: {op}" for op in operations if op not in CALLS]
-    gone = [f"access decision for an endpoint that is gone: {op}" for op in EXPECTED if op not in operations]
-    assert not missing + uncalled + gone, "\n".join(missing + uncalled + gone)
+    decided = [op for op in operations if op not in PENDING]
+    missing = [f"new endpoint without an access decision: {op}" for op in decided if op not in EXPECTED]
+    uncalled = [f"endpoint without a call in the access matrix: {op}" for op in decided if op not in CALLS]
+    gone = [
+        f"access decision for an endpoint that is gone: {op}" for op in [*EXPECTED, *PENDING] if op not in operations
+    ]
+    both = [f"written down and still pending: {op}" for op in PENDING if op in EXPECTED]
+    assert not missing + uncalled + gone + both, "\n".join(missing + uncalled + gone + both)
 
 
 def test_every_role_gets_the_written_answer_on_every_operation(matrix: Matrix) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy import select
 
 from pingan.core.db import Database
 from pingan.core.identity import create_user, issue_token
-from pingan.core.models import Person, PersonPhone, Role, User
+from pingan.core.models import Person, PersonPhone, Role, Unit, UnitKind, User
 from pingan.desk.models import DeskMedia, DeskPushDelivery
 from pingan.desk.open311.keys import create_api_key
 from pingan.desk.open311.models import Open311Request
@@ -249,6 +249,48 @@ class Matrix:
             session.flush()
             session.add(PersonPhone(phone=phone, person_id=person.id))
         return phone
+
+    def bank(self, role: str) -> dict[str, str] | None:
+        """The partner as bank X's liaison (the banks' calls need a bank); every other role as itself."""
+        return self.world.staff("partner_x") if role == "partner" else None
+
+    def order(self, relation: str, state: str = "issued") -> int:
+        """A new stop-payment order of a victim of station A to bank X ("own"), or of station B to bank Y
+        ("other"), brought to `state` by the anti-fraud centre and the bank."""
+        bank, area = ("bank-x", "area-A") if relation == "own" else ("bank-y", "area-B")
+        body = {
+            "bank_unit_id": self.world.ids[bank],
+            "account": f"6222021{self.n():012d}",
+            "account_name": "张三",
+            "amount_yuan": "50000",
+            "basis": "受害人被冒充客服诈骗转账",
+            "area_id": self.world.ids[area],
+        }
+        analyst = self.world.staff("analyst")
+        created = self.world.client.post(f"{API}/payments/stops", json=body, headers=analyst)
+        assert created.status_code == 201, created.text
+        order_id = int(created.json()["id"])
+        steps = {
+            "issued": [],
+            "held": [{"action": "answer", "result": "stopped", "amount_stopped_yuan": "50000"}],
+            "freeze_ordered": [
+                {"action": "answer", "result": "stopped", "amount_stopped_yuan": "50000"},
+                {"action": "order_freeze", "basis": "冻结决定书"},
+            ],
+            "frozen": [
+                {"action": "answer", "result": "stopped", "amount_stopped_yuan": "50000"},
+                {"action": "order_freeze", "basis": "冻结决定书"},
+                {"action": "freeze", "amount_frozen_yuan": "50000"},
+            ],
+        }
+        extra = {
+            "renewal_ordered": {"action": "order_renewal", "basis": "续冻决定书"},
+            "return_ordered": {"action": "order_return", "amount_yuan": "50000", "basis": "返还决定书"},
+        }
+        for step in steps.get(state, steps["frozen"]) + ([extra[state]] if state in extra else []):
+            done = self.world.client.post(f"{API}/payments/orders/{order_id}/actions", json=step, headers=analyst)
+            assert done.status_code == 200, done.text
+        return order_id
 
     def person(self, relation: str) -> int:
         """A registered person living in station A or B, by id."""
@@ -576,6 +618,51 @@ CALLS: dict[str, Builder] = {
     "GET /api/v1/fraud/indicators/{indicator_id}/hits": lambda m, r, x: Call(
         "GET", f"{API}/fraud/indicators/{m.indicator()}/hits"
     ),
+    "POST /api/v1/payments/stops": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/stops",
+        json={
+            "bank_unit_id": m.world.ids["bank-x"],
+            "account": f"6222022{m.n():012d}",
+            "amount_yuan": "50000",
+            "basis": "受害人被冒充客服诈骗转账",
+            "area_id": m.world.ids["area-A"],
+        },
+        headers=m.bank(r),
+    ),
+    "GET /api/v1/payments/orders/{order_id}": lambda m, r, x: Call(
+        "GET", f"{API}/payments/orders/{m.order(x)}", headers=m.bank(r)
+    ),
+    "POST /api/v1/payments/orders/{order_id}/actions": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/orders/{m.order(x)}/actions",
+        json={"action": "note", "note": "已电话催办"},
+        headers=m.bank(r),
+    ),
+    "GET /api/v1/payments/bank/requests/{order_id}": lambda m, r, x: Call(
+        "GET", f"{API}/payments/bank/requests/{m.order(x)}", headers=m.bank(r)
+    ),
+    "POST /api/v1/payments/bank/requests/{order_id}/answer": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/bank/requests/{m.order(x)}/answer",
+        json={"result": "stopped", "amount_stopped_yuan": "50000"},
+        headers=m.bank(r),
+    ),
+    "POST /api/v1/payments/bank/requests/{order_id}/freeze": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/bank/requests/{m.order(x, 'freeze_ordered')}/freeze",
+        json={"amount_frozen_yuan": "50000"},
+        headers=m.bank(r),
+    ),
+    "POST /api/v1/payments/bank/requests/{order_id}/renew": lambda m, r, x: Call(
+        "POST", f"{API}/payments/bank/requests/{m.order(x, 'renewal_ordered')}/renew", headers=m.bank(r)
+    ),
+    "POST /api/v1/payments/bank/requests/{order_id}/return": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/bank/requests/{m.order(x, 'return_ordered')}/return",
+        json={"amount_returned_yuan": "50000"},
+        headers=m.bank(r),
+    ),
     "GET /api/v1/people/{person_id}": lambda m, r, x: Call("GET", f"{API}/people/{m.person(x)}"),
 }
 
@@ -606,6 +693,15 @@ def matrix_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]
         login = create_user(session, "matrix_login", None, role=Role.OFFICER, display_name="登录", unit_id=None, now=T0)
         login.password_hash = _password_hash()
         _key_row, key = create_api_key(session, "矩阵", T0)
+        for code, name in (("bank-x", "农业银行某县支行"), ("bank-y", "工商银行某县支行")):
+            unit = Unit(code=code, name=name, kind=UnitKind.BANK)
+            session.add(unit)
+            session.flush()
+            w.ids[code] = unit.id
+        liaison = create_user(
+            session, "partner_x", None, role=Role.PARTNER, display_name="农行联络员", unit_id=w.ids["bank-x"], now=T0
+        )
+        w.users["partner_x"] = liaison.id
     m = Matrix(w, open311_key=key)
     indicator = w.client.post(
         f"{API}/fraud/indicators", json={"kind": "phone", "value": INDICATOR}, headers=w.staff("admin")

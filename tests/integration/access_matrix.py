@@ -387,6 +387,29 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     "GET /api/v1/cases/clusters": only("admin", "analyst", "commander", "station_head", "officer"),
     "GET /api/v1/cases/blocked": only("admin", "analyst"),
     "POST /api/v1/cases/relink": only("admin", "analyst"),
+    "POST /api/v1/cases": only("admin", "analyst", "station_head", "officer"),
+    "GET /api/v1/cases/{case_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "PATCH /api/v1/cases/{case_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
     # -- back office: search, people, dispatch, users, exports (an export answers as the list it exports) --
     "GET /api/v1/search": only("admin", "analyst", "commander", "station_head", "officer", "partner", "governance"),
     "GET /api/v1/people/{person_id}": {
@@ -524,9 +547,6 @@ EXPECTED: dict[str, dict[str, Cell]] = {
 
 PENDING: tuple[str, ...] = (
     "POST /api/v1/fraud/indicators/import",
-    "POST /api/v1/cases",
-    "GET /api/v1/cases/{case_id}",
-    "PATCH /api/v1/cases/{case_id}",
     "POST /api/v1/users",
     "POST /api/v1/cards/openings",
     "POST /api/v1/tracking/tags",

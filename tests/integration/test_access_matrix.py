@@ -292,6 +292,13 @@ class Matrix:
             assert done.status_code == 200, done.text
         return order_id
 
+    def case(self, relation: str) -> int:
+        """A new fraud case of a victim of station A ("own") or B ("other"), opened by the anti-fraud centre."""
+        body = _case(self, "area-A" if relation == "own" else "area-B")
+        created = self.world.client.post(f"{API}/cases", json=body, headers=self.world.staff("analyst"))
+        assert created.status_code == 201, created.text
+        return int(created.json()["id"])
+
     def person(self, relation: str) -> int:
         """A registered person living in station A or B, by id."""
         phone = self.person_phone(relation)
@@ -386,6 +393,17 @@ def _event(m: Matrix) -> dict[str, Any]:
         "subject_phone": "13905740001",
         "counterpart": "6222020200112233445",
         "amount": 1000,
+    }
+
+
+def _case(m: Matrix, area: str) -> dict[str, Any]:
+    return {
+        "id": f"matrix-case-{m.n()}",
+        "reported_at": "2026-11-23T10:00:00+08:00",
+        "loss_yuan": "31833.50",
+        "fraud_type": "fake_customer_service",
+        "narrative": "接到自称客服的电话，称可以退款，向对方账户转账。",
+        "area_id": m.world.ids[area],
     }
 
 
@@ -662,6 +680,11 @@ CALLS: dict[str, Builder] = {
         f"{API}/payments/bank/requests/{m.order(x, 'return_ordered')}/return",
         json={"amount_returned_yuan": "50000"},
         headers=m.bank(r),
+    ),
+    "POST /api/v1/cases": lambda m, r, x: Call("POST", f"{API}/cases", json=_case(m, "area-A")),
+    "GET /api/v1/cases/{case_id}": lambda m, r, x: Call("GET", f"{API}/cases/{m.case(x)}"),
+    "PATCH /api/v1/cases/{case_id}": lambda m, r, x: Call(
+        "PATCH", f"{API}/cases/{m.case(x)}", json={"loss_yuan": "32000"}
     ),
     "GET /api/v1/people/{person_id}": lambda m, r, x: Call("GET", f"{API}/people/{m.person(x)}"),
 }

@@ -103,6 +103,7 @@ class Matrix:
     world: World
     _serial: Iterator[int] = field(default_factory=lambda: count(1))
     open311_key: str = ""
+    feed_tag: str = ""
 
     def n(self) -> int:
         return next(self._serial)
@@ -299,6 +300,33 @@ class Matrix:
         assert created.status_code == 201, created.text
         return int(created.json()["id"])
 
+    def tag(self, role: str, relation: str, kind: str = "vehicle_card") -> str:
+        """A new tag: for a resident, their own ("own") or another resident's ("other"); for staff, one of an
+        owner living in station A ("own") or B ("other")."""
+        n = self.n()
+        if role == "resident":
+            phone = RESIDENT_PHONE if relation == "own" else OTHER_RESIDENT_PHONE
+        else:
+            phone = self.person_phone(relation)
+        code = f"MT-{n}"
+        row: dict[str, Any] = {"tag": code, "kind": kind, "owner_phone": phone, "owner_name": "秦某江"}
+        row.update(
+            {"wearer_name": "王老伯", "safe_stations": "MS-A"} if kind == "bracelet" else {"plate": f"浙B{n:05d}"}
+        )
+        row["installed_at"] = "2026-10-01"
+        done = self.world.client.post(f"{API}/tracking/tags", json=[row], headers=self.world.staff("admin"))
+        assert done.status_code == 200, done.text
+        assert not done.json().get("rejected"), done.text
+        return code
+
+    def theft(self, role: str, relation: str) -> int:
+        """A new theft of a bike whose tag is the resident's / of an owner of station A ("own") or B ("other")."""
+        stolen = (self.world.clock.now() - timedelta(minutes=30)).isoformat()
+        body = {"tag": self.tag(role, relation), "stolen_at": stolen}
+        done = self.world.client.post(f"{API}/tracking/thefts", json=body, headers=self.world.staff("admin"))
+        assert done.status_code == 201, done.text
+        return int(done.json()["id"])
+
     def person(self, relation: str) -> int:
         """A registered person living in station A or B, by id."""
         phone = self.person_phone(relation)
@@ -405,6 +433,10 @@ def _case(m: Matrix, area: str) -> dict[str, Any]:
         "narrative": "接到自称客服的电话，称可以退款，向对方账户转账。",
         "area_id": m.world.ids[area],
     }
+
+
+def _station(code: str, point: tuple[float, float]) -> dict[str, Any]:
+    return {"code": code, "name": f"{code}基站", "lon": point[0], "lat": point[1], "village": "甲一村", "radius_m": 400}
 
 
 def _export(name: str) -> Builder:
@@ -686,6 +718,49 @@ CALLS: dict[str, Builder] = {
     "PATCH /api/v1/cases/{case_id}": lambda m, r, x: Call(
         "PATCH", f"{API}/cases/{m.case(x)}", json={"loss_yuan": "32000"}
     ),
+    "POST /api/v1/tracking/tags": lambda m, r, x: Call(
+        "POST",
+        f"{API}/tracking/tags",
+        json=[
+            {
+                "tag": f"MN-{m.n()}",
+                "kind": "vehicle_card",
+                "owner_phone": m.person_phone("own"),
+                "owner_name": "秦某江",
+                "plate": f"浙B9{m.n():04d}",
+                "installed_at": "2026-10-01",
+            }
+        ],
+    ),
+    "POST /api/v1/tracking/stations": lambda m, r, x: Call(
+        "POST", f"{API}/tracking/stations", json=[_station(f"MN-{m.n()}", POINT_A1)]
+    ),
+    "GET /api/v1/tracking/tags/{tag}/track": lambda m, r, x: Call("GET", f"{API}/tracking/tags/{m.tag(r, x)}/track"),
+    "PUT /api/v1/tracking/tags/{tag}/safe-area": lambda m, r, x: Call(
+        "PUT", f"{API}/tracking/tags/{m.tag(r, x, 'bracelet')}/safe-area", json={"stations": ["MS-A"]}
+    ),
+    "POST /api/v1/tracking/detections": lambda m, r, x: Call(
+        "POST",
+        f"{API}/tracking/detections",
+        json=[{"tag": m.feed_tag, "at": m.world.clock.now().isoformat(), "station": "MS-A", "rssi": -70 - m.n() % 20}],
+    ),
+    "POST /api/v1/tracking/stations/{code}/status": lambda m, r, x: Call(
+        "POST", f"{API}/tracking/stations/MS-A/status", json={"battery": 80}
+    ),
+    "POST /api/v1/tracking/thefts": lambda m, r, x: Call(
+        "POST",
+        f"{API}/tracking/thefts",
+        json={"tag": m.tag(r, x), "stolen_at": (m.world.clock.now() - timedelta(minutes=30)).isoformat()},
+    ),
+    "POST /api/v1/tracking/thefts/{theft_id}/recovery": lambda m, r, x: Call(
+        "POST", f"{API}/tracking/thefts/{m.theft(r, x)}/recovery", json={"place": "村口", "suspects": 1}
+    ),
+    "POST /api/v1/tracking/thefts/{theft_id}/compensation": lambda m, r, x: Call(
+        "POST",
+        f"{API}/tracking/thefts/{m.theft(r, x)}/compensation",
+        json={"certificate_no": f"证{m.n()}", "invoices": "发票1张", "card_destroyed": True},
+    ),
+    "GET /api/v1/tracking/thefts/{theft_id}": lambda m, r, x: Call("GET", f"{API}/tracking/thefts/{m.theft(r, x)}"),
     "GET /api/v1/people/{person_id}": lambda m, r, x: Call("GET", f"{API}/people/{m.person(x)}"),
 }
 
@@ -726,6 +801,13 @@ def matrix_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]
         )
         w.users["partner_x"] = liaison.id
     m = Matrix(w, open311_key=key)
+    registered = w.client.post(
+        f"{API}/tracking/stations",
+        json=[_station("MS-A", POINT_A1), _station("MS-B", POINT_B)],
+        headers=w.staff("admin"),
+    )
+    assert registered.status_code == 200, registered.text
+    m.feed_tag = m.tag("admin", "own")
     indicator = w.client.post(
         f"{API}/fraud/indicators", json={"kind": "phone", "value": INDICATOR}, headers=w.staff("admin")
     )

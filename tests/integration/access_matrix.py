@@ -679,3 +679,90 @@ def dissuasion_expected(who: str, action: str) -> str:
     if action == "assign":
         return ALLOWED if centre or who == "head_a" else REFUSED
     return ALLOWED
+
+
+# -- the kinds of stop-payments, 断卡, tracking: every kind × action × actor (test_task_access.py) -------------
+
+HOLDER_PARTNER, OTHER_PARTNER = "partner_x", "partner_y"
+"""The partner whose unit holds the task (bank X for a stop, the tracking operator for a base station's
+maintenance), and a partner of another bank; the matrix's `partner` belongs to no unit."""
+CAPABILITY_ACTORS = (*STAFF, HOLDER_PARTNER, OTHER_PARTNER, *RESIDENTS)
+CENTRES = ("admin", "analyst", "commander")
+
+STATION_KIND_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    # per kind held by station A (in station A's area): per action, who of the centres and of the station may
+    "card_verification": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": CENTRES,
+        "reopen": CENTRES,
+        "sign": (*CENTRES, "head_a", "officer_a1"),
+        "verify": (*CENTRES, "head_a", "officer_a1"),
+    },
+    "tracking_alert": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": (*CENTRES, "head_a", "officer_a1"),
+        "reopen": CENTRES,
+        "sign": (*CENTRES, "head_a", "officer_a1"),
+        "handle": (*CENTRES, "head_a", "officer_a1"),
+    },
+    "tracking_theft": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": (*CENTRES, "head_a"),
+        "reopen": CENTRES,
+        "recover": (*CENTRES, "head_a", "officer_a1"),
+        "compensate": (*CENTRES, "head_a"),
+    },
+}
+
+
+def station_kind_expected(kind: str, who: str, action: str) -> str:
+    """A task of station A: the centres and station A work it as declared; nobody else sees it (station B,
+    the governance centre, a specialty, every partner, residents)."""
+    if who not in (*CENTRES, "head_a", "officer_a1"):
+        return HIDDEN
+    return ALLOWED if who in STATION_KIND_ROLES[kind][action] else REFUSED
+
+
+BANK_STOP_ROLES: dict[str, tuple[str, ...]] = {
+    # a stop held by bank X, of a victim in station A's area
+    "assign": (*CENTRES, HOLDER_PARTNER),
+    "note": (*CENTRES, HOLDER_PARTNER),
+    "close": ("admin", "analyst"),
+    "reopen": CENTRES,
+    "answer": ("admin", "analyst", HOLDER_PARTNER),
+    "freeze": ("admin", "analyst", HOLDER_PARTNER),
+    "renew": ("admin", "analyst", HOLDER_PARTNER),
+    "confirm_return": ("admin", "analyst", HOLDER_PARTNER),
+    "order_freeze": ("admin", "analyst", "head_a", "officer_a1"),
+    "order_renewal": ("admin", "analyst", "head_a", "officer_a1"),
+    "order_return": ("admin", "analyst", "head_a", "officer_a1"),
+}
+
+
+def bank_stop_expected(who: str, action: str) -> str:
+    """The bank answers, freezes and returns; the police (the centre, the victim's station) order; the victim's
+    station follows the order but does not hold it (no note); another bank, the partner of no bank, station B
+    and everyone else do not see it."""
+    if who not in (*CENTRES, HOLDER_PARTNER, "head_a", "officer_a1"):
+        return HIDDEN
+    return ALLOWED if who in BANK_STOP_ROLES[action] else REFUSED
+
+
+MAINTENANCE_ROLES: dict[str, tuple[str, ...]] = {
+    # a silent base station's maintenance, held by the tracking operator
+    "assign": (*CENTRES, HOLDER_PARTNER),
+    "note": (*CENTRES, HOLDER_PARTNER),
+    "close": CENTRES,
+    "reopen": CENTRES,
+    "repair": (*CENTRES, HOLDER_PARTNER),
+}
+
+
+def maintenance_expected(who: str, action: str) -> str:
+    """The operator repairs; the centres follow; the stations, banks and residents do not see it."""
+    if who not in (*CENTRES, HOLDER_PARTNER):
+        return HIDDEN
+    return ALLOWED if who in MAINTENANCE_ROLES[action] else REFUSED

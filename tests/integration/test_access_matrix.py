@@ -5,8 +5,11 @@ Every path and method of `app.openapi()` is enumerated; one without a written en
 ("new endpoint without an access decision: …"), and so does one without a way to call it here. Calls reach
 real rows, made fresh for each cell when a success would use them up: dissuasion tasks and warnings of
 station A and of station B, desk requests of two residents (one in A, one in B), people, templates of the
-county, of station A and of station B, pushes, routing rules, robots, indicators, users. Bodies are valid,
-so that a refusal is the access decision's and a success is a success.
+county, of station A and of station B, pushes, routing rules, robots, indicators, users, fraud cases of
+station A and of station B, stop-payment orders of station A to bank X and of station B to bank Y (the partner
+acting on them is bank X's liaison), tags of owners in station A and B (and the resident's own), base stations,
+thefts, card openings. Bodies are valid, so that a refusal is the access decision's and a success is a success.
+It runs on SQLite and on PostgreSQL.
 
 The actors are the desk tests' world: admin, analyst, commander, station A's head and officer, a partner,
 station A's governance centre, a resident, and nobody (no token). "own" is station A's (the actor's) or the
@@ -19,7 +22,7 @@ same data module; here `POST /tasks/{id}/actions` is the `note` action, which ev
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -791,10 +794,37 @@ def _verify(m: Matrix) -> Call:
     return Call("POST", f"{D}/auth/verify", json={"phone": phone, "code": m.world.sms.last_code(phone)})
 
 
-@pytest.fixture(name="matrix", scope="module")
-def matrix_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+def _database(request: pytest.FixtureRequest, path: Path) -> Generator[Database]:
+    """The matrix's database: a SQLite file, or a throwaway PostgreSQL database (the suite's server)."""
+    if request.param == "sqlite":
+        yield Database(f"sqlite:///{path / 'matrix.db'}")
+        return
+    import uuid
+
+    import sqlalchemy as sa
+
+    from pingan.core.db import make_engine
+
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    name = f"pingan_m_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield Database(admin_url.rsplit("/", 1)[0] + f"/{name}")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    name="matrix", scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def matrix_fixture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     path: Path = tmp_path_factory.mktemp("matrix")
-    db = Database(f"sqlite:///{path / 'matrix.db'}")
+    databases = _database(request, path)
+    db = next(databases)
     upgrade(db)  # by the migrations, as `pingan init` does: the readiness probe answers 200
     rules = path / "county.toml"  # hundreds of requests from two residents: the flood limits are not tested here
     rules.write_text(
@@ -835,6 +865,7 @@ def matrix_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]
     w.client.close()
     w.services.desk.close()
     db.dispose()
+    databases.close()
 
 
 def _operations(matrix: Matrix) -> list[str]:

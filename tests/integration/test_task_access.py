@@ -3,8 +3,10 @@ workflow declares, and the generic task endpoint gives the same answer as the ca
 
 The world is the desk tests' (two stations A and B, A's governance centre, a specialty, the centres, a
 partner, residents); a desk request is held by station A (its community officer 李警官), a dissuasion task
-lies in station A and is held by it. The declared answers are written down beside the access matrix's, in
-`access_matrix.py`.
+lies in station A and is held by it. The kinds of the other capabilities (a stop held by bank X, card
+verifications, tracking alerts and thefts held by station A, a base station's maintenance held by the tracking
+operator) are checked for the access decision of every action. The declared answers are written down beside
+the access matrix's, in `access_matrix.py`. On SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -46,9 +48,8 @@ from tests.integration.test_desk_api import API, T0, D, World, build_world
 
 
 @pytest.fixture(name="world")
-def world_fixture(tmp_path: Path) -> Iterator[World]:
-    db = Database("sqlite://")
-    db.create_all()
+def world_fixture(db: Database, tmp_path: Path) -> Iterator[World]:
+    """On SQLite and on PostgreSQL (the `db` fixture of conftest.py)."""
     # Hundreds of requests from one place within minutes: the flood limits are not what is tested here.
     rules = tmp_path / "county.toml"
     rules.write_text(
@@ -58,7 +59,6 @@ def world_fixture(tmp_path: Path) -> Iterator[World]:
     yield w
     w.client.close()
     w.services.desk.close()
-    db.dispose()
 
 
 def _verdict(response: httpx.Response) -> str:

@@ -369,6 +369,266 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     "GET /open311/v2/tokens/{token}.{fmt}": everyone(),
     "GET /api/v1/health/live": everyone(),
     "GET /api/v1/health/ready": everyone(),
+    # -- fraud: indicator hits, figures series -------------------------------------------------------
+    "GET /api/v1/fraud/indicators/{indicator_id}/hits": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/fraud/indicators/import": only("admin", "analyst"),
+    "GET /api/v1/fraud/figures/series": only("admin", "analyst", "commander", "station_head", "officer"),
+    # -- cases ------------------------------------------------------------------------------------------
+    "GET /api/v1/cases": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/cases/clusters": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/cases/blocked": only("admin", "analyst"),
+    "POST /api/v1/cases/relink": only("admin", "analyst"),
+    "POST /api/v1/cases": only("admin", "analyst", "station_head", "officer"),
+    "GET /api/v1/cases/{case_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "PATCH /api/v1/cases/{case_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    # -- back office: search, people, dispatch, users, exports (an export answers as the list it exports) --
+    "GET /api/v1/search": only("admin", "analyst", "commander", "station_head", "officer", "partner", "governance"),
+    "GET /api/v1/people/{person_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/dispatch/load": only("admin", "analyst", "commander", "station_head"),
+    "GET /api/v1/users": only("admin"),
+    "POST /api/v1/users": only("admin"),
+    "GET /api/v1/exports/tasks": signed_in(),  # as GET /tasks: each their own worklist
+    "GET /api/v1/exports/warnings": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/exports/desk-requests": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/exports/indicators": only("admin", "analyst", "commander"),
+    "GET /api/v1/exports/audit-access": only("admin"),
+    "GET /api/v1/exports/users": only("admin"),
+    "GET /api/v1/exports/dispatch-load": only("admin", "analyst", "commander", "station_head"),
+    "GET /api/v1/exports/fraud-figures": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/exports/desk-figures": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/exports/search": only(
+        "admin", "analyst", "commander", "station_head", "officer", "partner", "governance"
+    ),
+    # -- maps -------------------------------------------------------------------------------------------
+    "GET /api/v1/map/config": signed_in(),
+    "GET /api/v1/map/areas": signed_in(),
+    "GET /api/v1/map/warnings": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/map/desk-requests": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    # -- 断卡 -------------------------------------------------------------------------------------------
+    "POST /api/v1/cards/openings": only("admin", "analyst", "partner"),
+    "GET /api/v1/cards/flagged": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/cards/figures": only("admin", "analyst", "commander", "station_head", "officer"),
+    # -- tracking ---------------------------------------------------------------------------------------
+    "GET /api/v1/tracking/tags": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/tracking/stations": only("admin", "analyst", "commander", "station_head", "officer", "partner"),
+    "GET /api/v1/tracking/me/tags": only("resident"),
+    "GET /api/v1/tracking/coverage": only("admin", "analyst", "commander", "station_head", "officer", "partner"),
+    "GET /api/v1/tracking/thefts": only(
+        "admin", "analyst", "commander", "station_head", "officer", "resident"
+    ),  # a resident: their own
+    "GET /api/v1/tracking/alerts": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/tracking/figures": only("admin", "analyst", "commander", "station_head", "officer"),
+    "POST /api/v1/tracking/tags": only("admin", "commander", "partner"),
+    "POST /api/v1/tracking/stations": only("admin", "commander", "partner"),
+    "POST /api/v1/tracking/detections": only("admin", "partner"),
+    # a heartbeat of a registered base station (station A's; its relation does not change the answer)
+    "POST /api/v1/tracking/stations/{code}/status": {
+        "admin": rel(OK, OK),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(OK, OK),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    # own: an owner of station A's / the resident's own tag; other: station B's / another resident's
+    "GET /api/v1/tracking/tags/{tag}/track": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(OK, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "PUT /api/v1/tracking/tags/{tag}/safe-area": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/tracking/thefts": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(OK, HIDE),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/tracking/thefts/{theft_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/tracking/thefts/{theft_id}/recovery": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    # the station head certifies; an officer sees the theft, may not
+    "POST /api/v1/tracking/thefts/{theft_id}/compensation": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(DENY, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/desk/stats/series": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    # -- stop-payments: the lists as the matrix's partner, of no bank (the bank systems' API refuses it); an
+    # order as bank X's liaison: "own" is station A's order to bank X, "other" station B's to bank Y
+    "GET /api/v1/payments/banks": only("admin", "analyst", "commander", "station_head", "officer", "partner"),
+    "GET /api/v1/payments/orders": only("admin", "analyst", "commander", "station_head", "officer", "partner"),
+    "GET /api/v1/payments/figures": only("admin", "analyst", "commander", "station_head", "officer", "partner"),
+    "GET /api/v1/payments/calendar/{year}": only("admin", "analyst", "commander", "station_head", "officer", "partner"),
+    "GET /api/v1/payments/working-days": only("admin", "analyst", "commander", "station_head", "officer", "partner"),
+    "GET /api/v1/payments/bank/requests": only(),
+    "POST /api/v1/payments/stops": only("admin", "analyst", "station_head", "officer"),
+    "GET /api/v1/payments/orders/{order_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(OK, HIDE),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    # the note of every kind: the bank (the holder) and the centres; the victim's station follows, may not note
+    "POST /api/v1/payments/orders/{order_id}/actions": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(DENY, HIDE),
+        "officer": rel(DENY, HIDE),
+        "partner": rel(OK, HIDE),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/payments/bank/requests/{order_id}": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(OK, HIDE),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/payments/bank/requests/{order_id}/answer": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(OK, HIDE),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/payments/bank/requests/{order_id}/freeze": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(OK, HIDE),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/payments/bank/requests/{order_id}/renew": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(OK, HIDE),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/payments/bank/requests/{order_id}/return": {
+        "admin": rel(DENY, DENY),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(DENY, DENY),
+        "station_head": rel(DENY, DENY),
+        "officer": rel(DENY, DENY),
+        "partner": rel(OK, HIDE),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
 }
 
 
@@ -419,3 +679,90 @@ def dissuasion_expected(who: str, action: str) -> str:
     if action == "assign":
         return ALLOWED if centre or who == "head_a" else REFUSED
     return ALLOWED
+
+
+# -- the kinds of stop-payments, 断卡, tracking: every kind × action × actor (test_task_access.py) -------------
+
+HOLDER_PARTNER, OTHER_PARTNER = "partner_x", "partner_y"
+"""The partner whose unit holds the task (bank X for a stop, the tracking operator for a base station's
+maintenance), and a partner of another bank; the matrix's `partner` belongs to no unit."""
+CAPABILITY_ACTORS = (*STAFF, HOLDER_PARTNER, OTHER_PARTNER, *RESIDENTS)
+CENTRES = ("admin", "analyst", "commander")
+
+STATION_KIND_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    # per kind held by station A (in station A's area): per action, who of the centres and of the station may
+    "card_verification": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": CENTRES,
+        "reopen": CENTRES,
+        "sign": (*CENTRES, "head_a", "officer_a1"),
+        "verify": (*CENTRES, "head_a", "officer_a1"),
+    },
+    "tracking_alert": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": (*CENTRES, "head_a", "officer_a1"),
+        "reopen": CENTRES,
+        "sign": (*CENTRES, "head_a", "officer_a1"),
+        "handle": (*CENTRES, "head_a", "officer_a1"),
+    },
+    "tracking_theft": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": (*CENTRES, "head_a"),
+        "reopen": CENTRES,
+        "recover": (*CENTRES, "head_a", "officer_a1"),
+        "compensate": (*CENTRES, "head_a"),
+    },
+}
+
+
+def station_kind_expected(kind: str, who: str, action: str) -> str:
+    """A task of station A: the centres and station A work it as declared; nobody else sees it (station B,
+    the governance centre, a specialty, every partner, residents)."""
+    if who not in (*CENTRES, "head_a", "officer_a1"):
+        return HIDDEN
+    return ALLOWED if who in STATION_KIND_ROLES[kind][action] else REFUSED
+
+
+BANK_STOP_ROLES: dict[str, tuple[str, ...]] = {
+    # a stop held by bank X, of a victim in station A's area
+    "assign": (*CENTRES, HOLDER_PARTNER),
+    "note": (*CENTRES, HOLDER_PARTNER),
+    "close": ("admin", "analyst"),
+    "reopen": CENTRES,
+    "answer": ("admin", "analyst", HOLDER_PARTNER),
+    "freeze": ("admin", "analyst", HOLDER_PARTNER),
+    "renew": ("admin", "analyst", HOLDER_PARTNER),
+    "confirm_return": ("admin", "analyst", HOLDER_PARTNER),
+    "order_freeze": ("admin", "analyst", "head_a", "officer_a1"),
+    "order_renewal": ("admin", "analyst", "head_a", "officer_a1"),
+    "order_return": ("admin", "analyst", "head_a", "officer_a1"),
+}
+
+
+def bank_stop_expected(who: str, action: str) -> str:
+    """The bank answers, freezes and returns; the police (the centre, the victim's station) order; the victim's
+    station follows the order but does not hold it (no note); another bank, the partner of no bank, station B
+    and everyone else do not see it."""
+    if who not in (*CENTRES, HOLDER_PARTNER, "head_a", "officer_a1"):
+        return HIDDEN
+    return ALLOWED if who in BANK_STOP_ROLES[action] else REFUSED
+
+
+MAINTENANCE_ROLES: dict[str, tuple[str, ...]] = {
+    # a silent base station's maintenance, held by the tracking operator
+    "assign": (*CENTRES, HOLDER_PARTNER),
+    "note": (*CENTRES, HOLDER_PARTNER),
+    "close": CENTRES,
+    "reopen": CENTRES,
+    "repair": (*CENTRES, HOLDER_PARTNER),
+}
+
+
+def maintenance_expected(who: str, action: str) -> str:
+    """The operator repairs; the centres follow; the stations, banks and residents do not see it."""
+    if who not in (*CENTRES, HOLDER_PARTNER):
+        return HIDDEN
+    return ALLOWED if who in MAINTENANCE_ROLES[action] else REFUSED

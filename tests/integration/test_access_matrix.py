@@ -5,8 +5,11 @@ Every path and method of `app.openapi()` is enumerated; one without a written en
 ("new endpoint without an access decision: …"), and so does one without a way to call it here. Calls reach
 real rows, made fresh for each cell when a success would use them up: dissuasion tasks and warnings of
 station A and of station B, desk requests of two residents (one in A, one in B), people, templates of the
-county, of station A and of station B, pushes, routing rules, robots, indicators, users. Bodies are valid,
-so that a refusal is the access decision's and a success is a success.
+county, of station A and of station B, pushes, routing rules, robots, indicators, users, fraud cases of
+station A and of station B, stop-payment orders of station A to bank X and of station B to bank Y (the partner
+acting on them is bank X's liaison), tags of owners in station A and B (and the resident's own), base stations,
+thefts, card openings. Bodies are valid, so that a refusal is the access decision's and a success is a success.
+It runs on SQLite and on PostgreSQL.
 
 The actors are the desk tests' world: admin, analyst, commander, station A's head and officer, a partner,
 station A's governance centre, a resident, and nobody (no token). "own" is station A's (the actor's) or the
@@ -19,7 +22,7 @@ same data module; here `POST /tasks/{id}/actions` is the `note` action, which ev
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -34,7 +37,7 @@ from sqlalchemy import select
 
 from pingan.core.db import Database
 from pingan.core.identity import create_user, issue_token
-from pingan.core.models import Person, PersonPhone, Role, User
+from pingan.core.models import Person, PersonPhone, Role, Unit, UnitKind, User
 from pingan.desk.models import DeskMedia, DeskPushDelivery
 from pingan.desk.open311.keys import create_api_key
 from pingan.desk.open311.models import Open311Request
@@ -51,6 +54,7 @@ from tests.integration.access_matrix import (
     desk_expected,
     dissuasion_expected,
 )
+from tests.integration.test_cards_api import REGISTERED, opening
 from tests.integration.test_desk_api import (
     API,
     JPEG,
@@ -102,6 +106,7 @@ class Matrix:
     world: World
     _serial: Iterator[int] = field(default_factory=lambda: count(1))
     open311_key: str = ""
+    feed_tag: str = ""
 
     def n(self) -> int:
         return next(self._serial)
@@ -249,6 +254,90 @@ class Matrix:
             session.add(PersonPhone(phone=phone, person_id=person.id))
         return phone
 
+    def bank(self, role: str) -> dict[str, str] | None:
+        """The partner as bank X's liaison (the banks' calls need a bank); every other role as itself."""
+        return self.world.staff("partner_x") if role == "partner" else None
+
+    def order(self, relation: str, state: str = "issued") -> int:
+        """A new stop-payment order of a victim of station A to bank X ("own"), or of station B to bank Y
+        ("other"), brought to `state` by the anti-fraud centre and the bank."""
+        bank, area = ("bank-x", "area-A") if relation == "own" else ("bank-y", "area-B")
+        body = {
+            "bank_unit_id": self.world.ids[bank],
+            "account": f"6222021{self.n():012d}",
+            "account_name": "张三",
+            "amount_yuan": "50000",
+            "basis": "受害人被冒充客服诈骗转账",
+            "area_id": self.world.ids[area],
+        }
+        analyst = self.world.staff("analyst")
+        created = self.world.client.post(f"{API}/payments/stops", json=body, headers=analyst)
+        assert created.status_code == 201, created.text
+        order_id = int(created.json()["id"])
+        steps = {
+            "issued": [],
+            "held": [{"action": "answer", "result": "stopped", "amount_stopped_yuan": "50000"}],
+            "freeze_ordered": [
+                {"action": "answer", "result": "stopped", "amount_stopped_yuan": "50000"},
+                {"action": "order_freeze", "basis": "冻结决定书"},
+            ],
+            "frozen": [
+                {"action": "answer", "result": "stopped", "amount_stopped_yuan": "50000"},
+                {"action": "order_freeze", "basis": "冻结决定书"},
+                {"action": "freeze", "amount_frozen_yuan": "50000"},
+            ],
+        }
+        extra = {
+            "renewal_ordered": {"action": "order_renewal", "basis": "续冻决定书"},
+            "return_ordered": {"action": "order_return", "amount_yuan": "50000", "basis": "返还决定书"},
+        }
+        for step in steps.get(state, steps["frozen"]) + ([extra[state]] if state in extra else []):
+            done = self.world.client.post(f"{API}/payments/orders/{order_id}/actions", json=step, headers=analyst)
+            assert done.status_code == 200, done.text
+        return order_id
+
+    def case(self, relation: str) -> int:
+        """A new fraud case of a victim of station A ("own") or B ("other"), opened by the anti-fraud centre."""
+        body = _case(self, "area-A" if relation == "own" else "area-B")
+        created = self.world.client.post(f"{API}/cases", json=body, headers=self.world.staff("analyst"))
+        assert created.status_code == 201, created.text
+        return int(created.json()["id"])
+
+    def tag(self, role: str, relation: str, kind: str = "vehicle_card") -> str:
+        """A new tag: for a resident, their own ("own") or another resident's ("other"); for staff, one of an
+        owner living in station A ("own") or B ("other")."""
+        n = self.n()
+        if role == "resident":
+            phone = RESIDENT_PHONE if relation == "own" else OTHER_RESIDENT_PHONE
+        else:
+            phone = self.person_phone(relation)
+        code = f"MT-{n}"
+        row: dict[str, Any] = {"tag": code, "kind": kind, "owner_phone": phone, "owner_name": "秦某江"}
+        row.update(
+            {"wearer_name": "王老伯", "safe_stations": "MS-A"} if kind == "bracelet" else {"plate": f"浙B{n:05d}"}
+        )
+        row["installed_at"] = "2026-10-01"
+        done = self.world.client.post(f"{API}/tracking/tags", json=[row], headers=self.world.staff("admin"))
+        assert done.status_code == 200, done.text
+        assert not done.json().get("rejected"), done.text
+        return code
+
+    def theft(self, role: str, relation: str) -> int:
+        """A new theft of a bike whose tag is the resident's / of an owner of station A ("own") or B ("other")."""
+        stolen = (self.world.clock.now() - timedelta(minutes=30)).isoformat()
+        body = {"tag": self.tag(role, relation), "stolen_at": stolen}
+        done = self.world.client.post(f"{API}/tracking/thefts", json=body, headers=self.world.staff("admin"))
+        assert done.status_code == 201, done.text
+        return int(done.json()["id"])
+
+    def person(self, relation: str) -> int:
+        """A registered person living in station A or B, by id."""
+        phone = self.person_phone(relation)
+        with self.world.services.db.session() as session:
+            pid = session.scalar(select(PersonPhone.person_id).where(PersonPhone.phone == phone))
+            assert pid is not None
+            return int(pid)
+
     def template(self, relation: str) -> int:
         """A new push template: station A's ("own"), station B's ("other") or the county's ("county")."""
         author = {"own": "head_a", "other": "head_b", "county": "commander"}[relation]
@@ -336,6 +425,27 @@ def _event(m: Matrix) -> dict[str, Any]:
         "counterpart": "6222020200112233445",
         "amount": 1000,
     }
+
+
+def _case(m: Matrix, area: str) -> dict[str, Any]:
+    return {
+        "id": f"matrix-case-{m.n()}",
+        "reported_at": "2026-11-23T10:00:00+08:00",
+        "loss_yuan": "31833.50",
+        "fraud_type": "fake_customer_service",
+        "narrative": "接到自称客服的电话，称可以退款，向对方账户转账。",
+        "area_id": m.world.ids[area],
+    }
+
+
+def _station(code: str, point: tuple[float, float]) -> dict[str, Any]:
+    return {"code": code, "name": f"{code}基站", "lon": point[0], "lat": point[1], "village": "甲一村", "radius_m": 400}
+
+
+def _export(name: str) -> Builder:
+    """An export in CSV: the same query as the list it exports."""
+    params = {"format": "csv", **({"q": "张三丰"} if name == "search" else {})}
+    return lambda m, r, x: Call("GET", f"{API}/exports/{name}", params=params)
 
 
 CALLS: dict[str, Builder] = {
@@ -515,6 +625,165 @@ CALLS: dict[str, Builder] = {
         "GET", f"/open311/v2/requests/{m.open311_request()}.json"
     ),
     "GET /open311/v2/tokens/{token}.{fmt}": lambda m, r, x: Call("GET", f"/open311/v2/tokens/{m.open311_token()}.json"),
+    # -- cases, search, people, dispatch, users, exports ------------------------------------------------
+    "GET /api/v1/fraud/figures/series": lambda m, r, x: Call("GET", f"{API}/fraud/figures/series"),
+    "GET /api/v1/cases": lambda m, r, x: Call("GET", f"{API}/cases"),
+    "GET /api/v1/cases/clusters": lambda m, r, x: Call("GET", f"{API}/cases/clusters"),
+    "GET /api/v1/cases/blocked": lambda m, r, x: Call("GET", f"{API}/cases/blocked"),
+    "POST /api/v1/cases/relink": lambda m, r, x: Call("POST", f"{API}/cases/relink"),
+    "GET /api/v1/search": lambda m, r, x: Call("GET", f"{API}/search", params={"q": "张三丰"}),
+    "GET /api/v1/dispatch/load": lambda m, r, x: Call("GET", f"{API}/dispatch/load"),
+    "GET /api/v1/users": lambda m, r, x: Call("GET", f"{API}/users"),
+    "GET /api/v1/exports/tasks": _export("tasks"),
+    "GET /api/v1/exports/warnings": _export("warnings"),
+    "GET /api/v1/exports/desk-requests": _export("desk-requests"),
+    "GET /api/v1/exports/indicators": _export("indicators"),
+    "GET /api/v1/exports/audit-access": _export("audit-access"),
+    "GET /api/v1/exports/users": _export("users"),
+    "GET /api/v1/exports/dispatch-load": _export("dispatch-load"),
+    "GET /api/v1/exports/fraud-figures": _export("fraud-figures"),
+    "GET /api/v1/exports/desk-figures": _export("desk-figures"),
+    "GET /api/v1/exports/search": _export("search"),
+    # -- maps ---------------------------------------------------------------------------------------------
+    "GET /api/v1/map/config": lambda m, r, x: Call("GET", f"{API}/map/config"),
+    "GET /api/v1/map/areas": lambda m, r, x: Call("GET", f"{API}/map/areas"),
+    "GET /api/v1/map/warnings": lambda m, r, x: Call("GET", f"{API}/map/warnings"),
+    "GET /api/v1/map/desk-requests": lambda m, r, x: Call("GET", f"{API}/map/desk-requests"),
+    # -- 断卡 -----------------------------------------------------------------------------------------------
+    "GET /api/v1/cards/flagged": lambda m, r, x: Call("GET", f"{API}/cards/flagged"),
+    "GET /api/v1/cards/figures": lambda m, r, x: Call("GET", f"{API}/cards/figures"),
+    # -- tracking -------------------------------------------------------------------------------------------
+    "GET /api/v1/tracking/tags": lambda m, r, x: Call("GET", f"{API}/tracking/tags"),
+    "GET /api/v1/tracking/stations": lambda m, r, x: Call("GET", f"{API}/tracking/stations"),
+    "GET /api/v1/tracking/me/tags": lambda m, r, x: Call("GET", f"{API}/tracking/me/tags"),
+    "GET /api/v1/tracking/coverage": lambda m, r, x: Call("GET", f"{API}/tracking/coverage"),
+    "GET /api/v1/tracking/thefts": lambda m, r, x: Call("GET", f"{API}/tracking/thefts"),
+    "GET /api/v1/tracking/alerts": lambda m, r, x: Call("GET", f"{API}/tracking/alerts"),
+    "GET /api/v1/tracking/figures": lambda m, r, x: Call("GET", f"{API}/tracking/figures"),
+    "GET /api/v1/desk/stats/series": lambda m, r, x: Call("GET", f"{D}/stats/series"),
+    # -- stop-payments ------------------------------------------------------------------------------------
+    "GET /api/v1/payments/banks": lambda m, r, x: Call("GET", f"{API}/payments/banks"),
+    "GET /api/v1/payments/orders": lambda m, r, x: Call("GET", f"{API}/payments/orders"),
+    "GET /api/v1/payments/figures": lambda m, r, x: Call("GET", f"{API}/payments/figures"),
+    "GET /api/v1/payments/calendar/{year}": lambda m, r, x: Call("GET", f"{API}/payments/calendar/2026"),
+    "GET /api/v1/payments/working-days": lambda m, r, x: Call("GET", f"{API}/payments/working-days"),
+    "GET /api/v1/payments/bank/requests": lambda m, r, x: Call("GET", f"{API}/payments/bank/requests"),
+    "GET /api/v1/fraud/indicators/{indicator_id}/hits": lambda m, r, x: Call(
+        "GET", f"{API}/fraud/indicators/{m.indicator()}/hits"
+    ),
+    "POST /api/v1/payments/stops": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/stops",
+        json={
+            "bank_unit_id": m.world.ids["bank-x"],
+            "account": f"6222022{m.n():012d}",
+            "amount_yuan": "50000",
+            "basis": "受害人被冒充客服诈骗转账",
+            "area_id": m.world.ids["area-A"],
+        },
+        headers=m.bank(r),
+    ),
+    "GET /api/v1/payments/orders/{order_id}": lambda m, r, x: Call(
+        "GET", f"{API}/payments/orders/{m.order(x)}", headers=m.bank(r)
+    ),
+    "POST /api/v1/payments/orders/{order_id}/actions": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/orders/{m.order(x)}/actions",
+        json={"action": "note", "note": "已电话催办"},
+        headers=m.bank(r),
+    ),
+    "GET /api/v1/payments/bank/requests/{order_id}": lambda m, r, x: Call(
+        "GET", f"{API}/payments/bank/requests/{m.order(x)}", headers=m.bank(r)
+    ),
+    "POST /api/v1/payments/bank/requests/{order_id}/answer": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/bank/requests/{m.order(x)}/answer",
+        json={"result": "stopped", "amount_stopped_yuan": "50000"},
+        headers=m.bank(r),
+    ),
+    "POST /api/v1/payments/bank/requests/{order_id}/freeze": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/bank/requests/{m.order(x, 'freeze_ordered')}/freeze",
+        json={"amount_frozen_yuan": "50000"},
+        headers=m.bank(r),
+    ),
+    "POST /api/v1/payments/bank/requests/{order_id}/renew": lambda m, r, x: Call(
+        "POST", f"{API}/payments/bank/requests/{m.order(x, 'renewal_ordered')}/renew", headers=m.bank(r)
+    ),
+    "POST /api/v1/payments/bank/requests/{order_id}/return": lambda m, r, x: Call(
+        "POST",
+        f"{API}/payments/bank/requests/{m.order(x, 'return_ordered')}/return",
+        json={"amount_returned_yuan": "50000"},
+        headers=m.bank(r),
+    ),
+    "POST /api/v1/cases": lambda m, r, x: Call("POST", f"{API}/cases", json=_case(m, "area-A")),
+    "GET /api/v1/cases/{case_id}": lambda m, r, x: Call("GET", f"{API}/cases/{m.case(x)}"),
+    "PATCH /api/v1/cases/{case_id}": lambda m, r, x: Call(
+        "PATCH", f"{API}/cases/{m.case(x)}", json={"loss_yuan": "32000"}
+    ),
+    "POST /api/v1/tracking/tags": lambda m, r, x: Call(
+        "POST",
+        f"{API}/tracking/tags",
+        json=[
+            {
+                "tag": f"MN-{m.n()}",
+                "kind": "vehicle_card",
+                "owner_phone": m.person_phone("own"),
+                "owner_name": "秦某江",
+                "plate": f"浙B9{m.n():04d}",
+                "installed_at": "2026-10-01",
+            }
+        ],
+    ),
+    "POST /api/v1/tracking/stations": lambda m, r, x: Call(
+        "POST", f"{API}/tracking/stations", json=[_station(f"MN-{m.n()}", POINT_A1)]
+    ),
+    "GET /api/v1/tracking/tags/{tag}/track": lambda m, r, x: Call("GET", f"{API}/tracking/tags/{m.tag(r, x)}/track"),
+    "PUT /api/v1/tracking/tags/{tag}/safe-area": lambda m, r, x: Call(
+        "PUT", f"{API}/tracking/tags/{m.tag(r, x, 'bracelet')}/safe-area", json={"stations": ["MS-A"]}
+    ),
+    "POST /api/v1/tracking/detections": lambda m, r, x: Call(
+        "POST",
+        f"{API}/tracking/detections",
+        json=[{"tag": m.feed_tag, "at": m.world.clock.now().isoformat(), "station": "MS-A", "rssi": -70 - m.n() % 20}],
+    ),
+    "POST /api/v1/tracking/stations/{code}/status": lambda m, r, x: Call(
+        "POST", f"{API}/tracking/stations/MS-A/status", json={"battery": 80}
+    ),
+    "POST /api/v1/tracking/thefts": lambda m, r, x: Call(
+        "POST",
+        f"{API}/tracking/thefts",
+        json={"tag": m.tag(r, x), "stolen_at": (m.world.clock.now() - timedelta(minutes=30)).isoformat()},
+    ),
+    "POST /api/v1/tracking/thefts/{theft_id}/recovery": lambda m, r, x: Call(
+        "POST", f"{API}/tracking/thefts/{m.theft(r, x)}/recovery", json={"place": "村口", "suspects": 1}
+    ),
+    "POST /api/v1/tracking/thefts/{theft_id}/compensation": lambda m, r, x: Call(
+        "POST",
+        f"{API}/tracking/thefts/{m.theft(r, x)}/compensation",
+        json={"certificate_no": f"证{m.n()}", "invoices": "发票1张", "card_destroyed": True},
+    ),
+    "GET /api/v1/tracking/thefts/{theft_id}": lambda m, r, x: Call("GET", f"{API}/tracking/thefts/{m.theft(r, x)}"),
+    "POST /api/v1/fraud/indicators/import": lambda m, r, x: Call(
+        "POST",
+        f"{API}/fraud/indicators/import",
+        files=[("file", ("i.csv", f"kind,value\nphone,1320000{m.n():04d}\n".encode(), "text/csv"))],
+    ),
+    "POST /api/v1/users": lambda m, r, x: Call(
+        "POST",
+        f"{API}/users",
+        json={
+            "username": f"new_{m.n()}",
+            "display_name": "新民警",
+            "role": "officer",
+            "unit_id": m.world.ids["station-A"],
+            "password": "Matrix-2026-new-horse",
+        },
+    ),
+    "POST /api/v1/cards/openings": lambda m, r, x: Call(
+        "POST", f"{API}/cards/openings", json=[opening(f"mx-{m.n():04d}", REGISTERED)]
+    ),
+    "GET /api/v1/people/{person_id}": lambda m, r, x: Call("GET", f"{API}/people/{m.person(x)}"),
 }
 
 
@@ -525,10 +794,37 @@ def _verify(m: Matrix) -> Call:
     return Call("POST", f"{D}/auth/verify", json={"phone": phone, "code": m.world.sms.last_code(phone)})
 
 
-@pytest.fixture(name="matrix", scope="module")
-def matrix_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+def _database(request: pytest.FixtureRequest, path: Path) -> Generator[Database]:
+    """The matrix's database: a SQLite file, or a throwaway PostgreSQL database (the suite's server)."""
+    if request.param == "sqlite":
+        yield Database(f"sqlite:///{path / 'matrix.db'}")
+        return
+    import uuid
+
+    import sqlalchemy as sa
+
+    from pingan.core.db import make_engine
+
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    name = f"pingan_m_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield Database(admin_url.rsplit("/", 1)[0] + f"/{name}")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    name="matrix", scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def matrix_fixture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     path: Path = tmp_path_factory.mktemp("matrix")
-    db = Database(f"sqlite:///{path / 'matrix.db'}")
+    databases = _database(request, path)
+    db = next(databases)
     upgrade(db)  # by the migrations, as `pingan init` does: the readiness probe answers 200
     rules = path / "county.toml"  # hundreds of requests from two residents: the flood limits are not tested here
     rules.write_text(
@@ -544,7 +840,23 @@ def matrix_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]
         login = create_user(session, "matrix_login", None, role=Role.OFFICER, display_name="登录", unit_id=None, now=T0)
         login.password_hash = _password_hash()
         _key_row, key = create_api_key(session, "矩阵", T0)
+        for code, name in (("bank-x", "农业银行某县支行"), ("bank-y", "工商银行某县支行")):
+            unit = Unit(code=code, name=name, kind=UnitKind.BANK)
+            session.add(unit)
+            session.flush()
+            w.ids[code] = unit.id
+        liaison = create_user(
+            session, "partner_x", None, role=Role.PARTNER, display_name="农行联络员", unit_id=w.ids["bank-x"], now=T0
+        )
+        w.users["partner_x"] = liaison.id
     m = Matrix(w, open311_key=key)
+    registered = w.client.post(
+        f"{API}/tracking/stations",
+        json=[_station("MS-A", POINT_A1), _station("MS-B", POINT_B)],
+        headers=w.staff("admin"),
+    )
+    assert registered.status_code == 200, registered.text
+    m.feed_tag = m.tag("admin", "own")
     indicator = w.client.post(
         f"{API}/fraud/indicators", json={"kind": "phone", "value": INDICATOR}, headers=w.staff("admin")
     )
@@ -553,6 +865,7 @@ def matrix_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]
     w.client.close()
     w.services.desk.close()
     db.dispose()
+    databases.close()
 
 
 def _operations(matrix: Matrix) -> list[str]:

@@ -3,13 +3,16 @@ workflow declares, and the generic task endpoint gives the same answer as the ca
 
 The world is the desk tests' (two stations A and B, A's governance centre, a specialty, the centres, a
 partner, residents); a desk request is held by station A (its community officer 李警官), a dissuasion task
-lies in station A and is held by it. The declared answers are written down beside the access matrix's, in
-`access_matrix.py`.
+lies in station A and is held by it. The kinds of the other capabilities (a stop held by bank X, card
+verifications, tracking alerts and thefts held by station A, a base station's maintenance held by the tracking
+operator) are checked for the access decision of every action. The declared answers are written down beside
+the access matrix's, in `access_matrix.py`. On SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +21,35 @@ import pytest
 from sqlalchemy import select
 
 from pingan.core.db import Database
-from pingan.core.models import Task, User
+from pingan.core.identity import create_user
+from pingan.core.models import Role, Task, Unit, UnitKind, User
 from pingan.core.tasks import Command
 from pingan.fraud.workflow import KIND as DISSUASION
 from pingan.fraud.workflow import DissuasionAction
 from tests.integration.access_matrix import (
     ALLOWED,
+    BANK_STOP_ROLES,
+    CAPABILITY_ACTORS,
     HIDDEN,
+    HOLDER_PARTNER,
+    MAINTENANCE_ROLES,
+    OTHER_PARTNER,
     REFUSED,
     RESIDENTS,
     STAFF,
+    STATION_KIND_ROLES,
+    bank_stop_expected,
     desk_expected,
     dissuasion_expected,
+    maintenance_expected,
+    station_kind_expected,
 )
-from tests.integration.test_desk_api import API, D, World, build_world
+from tests.integration.test_desk_api import API, T0, D, World, build_world
 
 
 @pytest.fixture(name="world")
-def world_fixture(tmp_path: Path) -> Iterator[World]:
-    db = Database("sqlite://")
-    db.create_all()
+def world_fixture(db: Database, tmp_path: Path) -> Iterator[World]:
+    """On SQLite and on PostgreSQL (the `db` fixture of conftest.py)."""
     # Hundreds of requests from one place within minutes: the flood limits are not what is tested here.
     rules = tmp_path / "county.toml"
     rules.write_text(
@@ -47,7 +59,6 @@ def world_fixture(tmp_path: Path) -> Iterator[World]:
     yield w
     w.client.close()
     w.services.desk.close()
-    db.dispose()
 
 
 def _verdict(response: httpx.Response) -> str:
@@ -298,3 +309,82 @@ def test_a_reply_through_the_generic_endpoint_cannot_smuggle_a_staff_note_as_a_r
     assert all("内部" not in m["body"] for m in seen["messages"])
     staff = world.client.get(f"{D}/staff/requests/{rid}", headers=world.staff("officer_a1")).json()
     assert [m["internal"] for m in staff["messages"] if "内部" in m["body"]] == [True]
+
+
+# -- the kinds of stop-payments, 断卡 and tracking: the access decision of every kind × action × actor ------
+
+
+def _access_verdict(response: httpx.Response) -> str:
+    """The access decision alone: it comes first (the engine's `perform`), so a 404 is hidden, a 403 refused,
+    and anything after it (done, a payload or state refusal: 422, 409) is allowed."""
+    if response.status_code == 404:
+        return HIDDEN
+    if response.status_code == 403:
+        return REFUSED
+    assert response.status_code < 500, response.text
+    return ALLOWED
+
+
+def _capability_world(world: World) -> tuple[int, int]:
+    """Bank X and bank Y with a liaison each ("partner_x" of bank X, "partner_y" of bank Y), and the tracking
+    operator; the answer is (bank X's unit, the operator's unit). partner_x is also the operator's liaison for
+    the maintenance kind, where it stands for the holder's partner."""
+    with world.services.db.session() as session:
+        units = {}
+        for code, kind in (("bank-x", UnitKind.BANK), ("bank-y", UnitKind.BANK), ("operator", UnitKind.TELECOM)):
+            unit = Unit(code=code, name=code, kind=kind)
+            session.add(unit)
+            session.flush()
+            units[code] = unit.id
+        for name, unit_code in (
+            (HOLDER_PARTNER, "bank-x"),
+            (OTHER_PARTNER, "bank-y"),
+            ("operator_liaison", "operator"),
+        ):
+            user = create_user(
+                session, name, None, role=Role.PARTNER, display_name=name, unit_id=units[unit_code], now=T0
+            )
+            world.users[name] = user.id
+        return units["bank-x"], units["operator"]
+
+
+def _task(world: World, kind: str, unit_id: int, area_id: int | None) -> int:
+    with world.services.db.session() as session:
+        task = world.services.tasks.create(
+            session, kind=kind, title="矩阵任务", ref_type=kind, ref_id=next(_refs), area_id=area_id, unit_id=unit_id
+        )
+        session.flush()
+        return task.id
+
+
+def test_every_action_of_the_capabilities_kinds_gets_the_declared_access_decision(world: World) -> None:
+    cells = Cells(world)
+    bank_x, operator = _capability_world(world)
+    station_a, area_a = world.ids["station-A"], world.ids["area-A"]
+    kinds: dict[str, tuple[int, int | None, Callable[[str, str], str], set[str]]] = {
+        kind: (station_a, area_a, partial(station_kind_expected, kind), set(actions))
+        for kind, actions in STATION_KIND_ROLES.items()
+    }
+    kinds["bank_stop"] = (bank_x, area_a, bank_stop_expected, set(BANK_STOP_ROLES))
+    kinds["station_maintenance"] = (operator, None, maintenance_expected, set(MAINTENANCE_ROLES))
+    registered = set(world.services.tasks.workflows)
+    assert registered - {"desk_request", "dissuasion"} == set(kinds), "every kind is written down"
+    wrong: list[str] = []
+    for kind, (unit_id, area_id, expected, actions) in kinds.items():
+        declared = {a for a, spec in world.services.tasks.workflow(kind).actions.items() if spec.permission.roles}
+        assert actions == declared, f"{kind}: every action a person may take is written down"
+        for action in sorted(actions):
+            for who in CAPABILITY_ACTORS:
+                headers = (
+                    world.staff("operator_liaison")
+                    if who == HOLDER_PARTNER and kind == "station_maintenance"
+                    else cells.headers(who)
+                )
+                task_id = _task(world, kind, unit_id, area_id)
+                response = world.client.post(f"{API}/tasks/{task_id}/actions", json={"action": action}, headers=headers)
+                verdict = _access_verdict(response)
+                if verdict != expected(who, action):
+                    wrong.append(
+                        f"{kind} {action} by {who}: {verdict} ({response.status_code}), declared {expected(who, action)}"
+                    )
+    assert wrong == [], "\n".join(wrong)

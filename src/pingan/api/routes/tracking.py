@@ -115,6 +115,9 @@ def list_tags(
 
 
 def _tag(session: Session, user: User, scope: Scope, code: str) -> Tag:
+    """A tag for its owner or staff who may see it: another role is refused (403) before the tag is looked up."""
+    if user.role is not Role.RESIDENT:
+        require(user, *STAFF)
     tag = session.scalar(select(Tag).where(Tag.code == code))
     if tag is None or not queries.may_see_tag(session, user, scope, tag):
         raise NotFound("标签不存在或不在本单位辖区", field="tag")
@@ -209,6 +212,8 @@ def coverage(services: ServicesDep, session: SessionDep, user: CurrentUser) -> d
 
 
 def _theft(session: Session, scope: Scope, user: User, theft_id: int) -> Theft:
+    """A theft for staff of its jurisdiction: another role is refused (403) before the theft is looked up."""
+    require(user, *STAFF)
     theft = session.get(Theft, theft_id)
     if theft is None or not (scope.county_wide or theft.area_id in scope.area_ids):
         raise NotFound("被盗登记不存在或不在本单位辖区", field="theft_id")
@@ -277,7 +282,6 @@ def compensate(
 
 @router.get("/thefts/{theft_id}")
 def theft(session: SessionDep, user: CurrentUser, scope: ScopeDep, theft_id: DbId) -> dict[str, Any]:
-    require(user, *STAFF)
     return _theft_view(session, _theft(session, scope, user, theft_id))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,3 +47,19 @@ class LookupRequest(BaseModel):
 class LookupResult(BaseModel):
     station_id: int | None
     station: str | None
+
+
+def batch_body(item_schema: str, key: str) -> dict[str, Any]:
+    """The OpenAPI request body of a raw-JSON batch endpoint: a list of `item_schema`, or an object holding
+    that list under `key` (the endpoint reads the body itself, to keep the good part of a bad batch)."""
+    items = {"type": "array", "items": {"$ref": f"#/components/schemas/{item_schema}"}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [items, {"type": "object", "properties": {key: items}, "required": [key]}]}
+                }
+            },
+        }
+    }

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.api.schemas import batch_body
 from pingan.core.errors import BadInput, Forbidden, UnsupportedMediaType
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
@@ -23,27 +24,7 @@ router = APIRouter(prefix="/cards", tags=["cards"])
 FEED_ROLES = (Role.ADMIN, Role.ANALYST, Role.PARTNER)
 READ_ROLES = (*COUNTY_WIDE_ROLES, Role.STATION_HEAD, Role.OFFICER)
 
-_OPENINGS_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        {"type": "array", "items": {"$ref": "#/components/schemas/OpeningIn"}},
-                        {
-                            "type": "object",
-                            "properties": {
-                                "openings": {"type": "array", "items": {"$ref": "#/components/schemas/OpeningIn"}}
-                            },
-                            "required": ["openings"],
-                        },
-                    ]
-                }
-            }
-        },
-    }
-}
+_OPENINGS_SCHEMA = batch_body("OpeningIn", "openings")
 
 
 @router.post(

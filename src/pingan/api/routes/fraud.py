@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.api.schemas import batch_body
 from pingan.core.db import containing
 from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
 from pingan.core.fields import DbId
@@ -32,27 +33,7 @@ router = APIRouter(prefix="/fraud", tags=["fraud"])
 INTAKE_ROLES = (Role.ADMIN, Role.ANALYST, Role.COMMANDER, Role.PARTNER)
 LIST_ROLES = (Role.ADMIN, Role.ANALYST, Role.COMMANDER)
 
-_EVENTS_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        {"type": "array", "items": {"$ref": "#/components/schemas/EventIn"}},
-                        {
-                            "type": "object",
-                            "properties": {
-                                "events": {"type": "array", "items": {"$ref": "#/components/schemas/EventIn"}}
-                            },
-                            "required": ["events"],
-                        },
-                    ]
-                }
-            }
-        },
-    }
-}
+_EVENTS_SCHEMA = batch_body("EventIn", "events")
 
 
 @router.post(

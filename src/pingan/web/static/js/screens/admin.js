@@ -333,7 +333,9 @@ function usersPane(root, ctx) {
     load();
   }
 
-  function addDialog() {
+  async function addDialog() {
+    // The unit list may still be on its way when the button is pressed: wait for it, never offer none.
+    if (!units.length) units = await api.get('/units').catch(() => []);
     const username = input('username', { type: 'text', required: true, maxlength: 64 });
     const name = input('display_name', { type: 'text', required: true, maxlength: 100 });
     const r = select(options(ROLE_NAMES).filter((o) => o.value !== 'resident'), 'officer', () => {}, { name: 'role' });
@@ -504,7 +506,8 @@ function pushesPane(root, ctx) {
     return parts.join(' · ') || '全县';
   }
 
-  function sendDialog() {
+  async function sendDialog() {
+    if (!stations.length) await load(); // pressed before the first load came back: the areas come with it
     const tpl = select([{ value: '', label: '（不用模板）' }].concat(templates.map((t) => ({ value: t.id, label: t.title }))), '', () => {}, { name: 'template_id' });
     const kind = select(options(PUSH_KINDS), 'fraud', () => {}, { name: 'kind' });
     const title = input('title', { type: 'text', maxlength: 100 });
@@ -615,7 +618,8 @@ function robotsPane(root, ctx) {
     load();
   }
 
-  function addDialog() {
+  async function addDialog() {
+    if (!units.length) units = await api.get('/units').catch(() => []);
     const name = input('name', { type: 'text', maxlength: 100 });
     const unit = select(units.map((u) => ({ value: u.id, label: u.name })), '', () => {}, { name: 'unit_id' });
     const hook = input('webhook', { type: 'url', maxlength: 500, placeholder: '钉钉群机器人的 Webhook 地址' });

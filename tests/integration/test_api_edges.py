@@ -349,3 +349,28 @@ def test_a_station_head_lists_their_own_stations_officers_with_phones_masked(wor
     commander = world.client.get(f"{D}/admin/officers", headers=world.staff("commander")).json()
     assert len(commander) == 3
     assert "0574-65000000" not in str(commander)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/fraud/figures",
+        "/api/v1/fraud/figures/series",
+        "/api/v1/desk/stats",
+        "/api/v1/payments/figures",
+        "/api/v1/tracking/figures",
+    ],
+)
+def test_every_figures_period_is_checked_in_one_place(world: World, path: str) -> None:
+    # An end in the first days of year 1 has no default start 30 days before it: a 422 naming `end`
+    # (fraud's figures gave a 500), and a start after the end a 422 naming `start`, on every figure.
+    early = world.client.get(path, params={"end": "0001-01-02T00:00:00+00:00"}, headers=world.staff("admin"))
+    assert early.status_code == 422, early.text
+    assert early.json()["error"]["field"] == "end"
+    backwards = world.client.get(
+        path,
+        params={"start": "2026-11-02T00:00:00+08:00", "end": "2026-11-01T00:00:00+08:00"},
+        headers=world.staff("admin"),
+    )
+    assert backwards.status_code == 422, backwards.text
+    assert backwards.json()["error"]["field"] == "start"

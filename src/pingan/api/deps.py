@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,7 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from pingan.bootstrap import Services
-from pingan.core.errors import Forbidden, Unauthorized
+from pingan.core.errors import BadInput, Forbidden, Unauthorized
 from pingan.core.identity import user_from_token
 from pingan.core.models import Role, User
 from pingan.core.scope import Scope, scope_of
@@ -66,3 +67,19 @@ ScopeDep = Annotated[Scope, Depends(get_scope)]
 def require(user: User, *roles: Role) -> None:
     if user.role not in roles:
         raise Forbidden("当前角色无权进行此操作")
+
+
+def figure_period(
+    services: Services, start: datetime | None, end: datetime | None, days: int = 30
+) -> tuple[datetime, datetime]:
+    """The [start, end) of a figures request: `end` defaults to just after now, `start` to `days` before it.
+    A start that is not before the end, or an end so early that the default start would fall before year 1,
+    is a 422, never a 500."""
+    end_at = end or services.clock.now() + timedelta(seconds=1)
+    try:
+        start_at = start or end_at - timedelta(days=days)
+    except OverflowError:  # an end in the first days of year 1
+        raise BadInput("时间超出可统计的范围", field="end") from None
+    if start_at >= end_at:
+        raise BadInput("开始时间须早于结束时间", field="start")
+    return start_at, end_at

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep, get_services
+from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep, figure_period, get_services
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized, first_problem
 from pingan.core.fields import DbId
@@ -628,14 +628,7 @@ def remove_robot(services: ServicesDep, user: CurrentUser, robot_id: DbId) -> Re
 
 
 def _period(services: Services, start: datetime | None, end: datetime | None, days: int) -> Period:
-    end = end or services.clock.now() + timedelta(seconds=1)
-    try:
-        start = start or end - timedelta(days=days)
-    except OverflowError:  # an end in the first days of year 1
-        raise BadInput("时间超出可统计的范围", field="end") from None
-    if start >= end:
-        raise BadInput("开始时间须早于结束时间", field="start")
-    return Period(start, end)
+    return Period(*figure_period(services, start, end, days))
 
 
 @figures.get("")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +12,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, require
 from pingan.api.schemas import batch_body
 from pingan.core.db import containing
 from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
@@ -361,10 +360,7 @@ def figures(
     """Warnings, dissuasions (劝阻成功数), money protected (挽回损失) and deadlines met, per station and period."""
     _may_read_warnings(user)
     now = services.clock.now()
-    end_at: datetime = end or now + timedelta(seconds=1)
-    start_at: datetime = start or end_at - timedelta(days=30)
-    if start_at >= end_at:
-        raise BadInput("start 须早于 end", field="start")
+    start_at, end_at = figure_period(services, start, end)
     areas: set[int] | None = None if scope.county_wide else set(scope.area_ids)
     if area_id is not None:
         if areas is not None and area_id not in areas:
@@ -387,11 +383,7 @@ def figures_series(
     """Warnings, dissuasions and money protected per local day or ISO week (Asia/Shanghai by default),
     in the user's scope; the first and last bucket may be partial. At most 400 buckets."""
     _may_read_warnings(user)
-    end_at: datetime = end or services.clock.now() + timedelta(seconds=1)
-    try:
-        start_at: datetime = start or end_at - timedelta(days=30)
-    except OverflowError:  # an end in the first month of year 1
-        raise BadInput("时间超出可统计的范围", field="end") from None
+    start_at, end_at = figure_period(services, start, end)
     areas: set[int] | None = None if scope.county_wide else set(scope.area_ids)
     if area_id is not None:
         if areas is not None and area_id not in areas:

@@ -8,7 +8,7 @@ action goes through the task engine, so these endpoints and `POST /api/v1/tasks/
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Path, Query
@@ -17,10 +17,10 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.api.deps import BearerToken, CurrentUser, ScopeDep, ServicesDep, SessionDep, get_current_user
+from pingan.api.deps import BearerToken, CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, get_current_user
 from pingan.api.routes.core import TaskActionIn
 from pingan.bootstrap import Services
-from pingan.core.errors import BadInput, Forbidden, Unauthorized
+from pingan.core.errors import Forbidden, Unauthorized
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
 from pingan.core.models import Role, Unit, UnitKind, User
@@ -181,10 +181,7 @@ def figures(
 ) -> dict[str, Any]:
     """Accounts stopped and frozen with their amounts, money returned (A11), per area, in [start, end)."""
     _staff(user)
-    end_at: datetime = end or services.clock.now() + timedelta(seconds=1)
-    start_at: datetime = start or end_at - timedelta(days=30)
-    if start_at >= end_at:
-        raise BadInput("start 须早于 end", field="start")
+    start_at, end_at = figure_period(services, start, end)
     return payment_figures(session, scope, start_at, end_at, area_id=area_id)
 
 

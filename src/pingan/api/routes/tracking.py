@@ -3,7 +3,6 @@ thefts, alerts, safe areas and figures; and the owner's own tags for the residen
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -12,7 +11,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
-from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, require
 from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
@@ -314,11 +313,7 @@ def figures(
     """Cards installed, thefts, recovered, recovery rate, payouts and suspects caught, for a period (default:
     the last 30 days) and an area (default: the user's jurisdiction; the county for county-wide roles)."""
     require(user, *STAFF)
-    now = services.clock.now()
-    end = end or now
-    start = start or end - timedelta(days=30)
-    if end <= start:
-        raise BadInput("end 须晚于 start", field="end")
+    start, end = figure_period(services, start, end)
     if area_id is not None:
         if not scope.county_wide and area_id not in scope.area_ids:
             raise Forbidden("该辖区不在本单位范围", field="area_id")

@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
 from pingan import models  # noqa: F401
+from pingan.command.ranking import rules as ranking_rules
+from pingan.command.ranking.indicators import DeskEvaluation, IndicatorRegistry, builtin_indicators
+from pingan.command.ranking.rules import RankingRules
+from pingan.command.ranking.service import RankingService
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
@@ -23,6 +27,7 @@ from pingan.core.outbox import Outbox, OutboxPolicy
 from pingan.core.rules import CountyRules, RulesRegistry
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import Command, TaskService, Workflow
+from pingan.desk import queries as desk_queries
 from pingan.desk.otp import SmsGateway
 from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
@@ -61,6 +66,7 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     payment_rules.register_rules,
     card_rules.register_rules,
     tracking_rules.register_rules,
+    ranking_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -195,6 +201,8 @@ class Services:
     logins: LoginGuard
     payments: PaymentService
     tracking: Tracking
+    ranking: RankingService
+    """Rankings (打榜): `rank(session, period, board)`; other parts add indicators to `ranking.indicators`."""
 
     def close(self) -> None:
         self.desk.close()
@@ -273,7 +281,16 @@ def bootstrap(
         logins=LoginGuard(db, clock, login_policy(settings)),
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
         tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),
+        ranking=ranking_service(rules, clock),
     )
+
+
+def ranking_service(rules: CountyRules, clock: Clock) -> RankingService:
+    """The rankings with Pingan's built-in indicators; the desk's read with the county's desk rules."""
+    desk = rules.section(DeskRules)
+    evaluation = DeskEvaluation(lambda s, a, b, now: desk_queries.unit_evaluation(s, a, b, now, desk), clock)
+    section = rules.section(RankingRules)
+    return RankingService(section, IndicatorRegistry(builtin_indicators(evaluation, section.outcome_indicators)), clock)
 
 
 def login_policy(settings: Settings) -> LoginPolicy:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so that metadata (and Alembic) sees them all."""
 
+from pingan.command.ranking.models import RankingSnapshot
 from pingan.core.models import (
     AccessLog,
     Area,
@@ -67,6 +68,7 @@ __all__ = [
     "PaymentOrder",
     "Person",
     "PersonPhone",
+    "RankingSnapshot",
     "ServicePoint",
     "Station",
     "Tag",

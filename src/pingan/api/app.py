@@ -214,6 +214,7 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import money as money_routes
     from pingan.api.routes import open311 as open311_routes
     from pingan.api.routes import payments as payment_routes
+    from pingan.api.routes import ranking as ranking_routes
     from pingan.api.routes import tracking as tracking_routes
 
     app.include_router(core_routes.router, prefix="/api/v1")
@@ -226,6 +227,7 @@ def create_app(services: Services) -> FastAPI:
     desk_routes.register(app)
     open311_routes.register(app)
     payment_routes.register(app)
+    ranking_routes.register(app)
 
     _document_intake_schemas(app)
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, not_, select, true
 from sqlalchemy.orm import Session
 
 from pingan.core.identifiers import mask_address, mask_id_number, mask_name, mask_phone
 from pingan.core.models import Area, Person, Task, Unit
 from pingan.fraud.classify import LABEL_NAMES, Label
-from pingan.fraud.models import FraudEvent, FraudWarning, Level, WarningStatus
+from pingan.fraud.models import FraudEvent, FraudWarning, Level, Outcome, WarningStatus
 from pingan.fraud.workflow import LEVEL_NAMES
 
 Brief = Callable[[Task, datetime], dict[str, Any]]
@@ -177,3 +177,33 @@ def warning_places(
         for row in rows
     ]
     return places, int(unplaced or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class DissuasionTally:
+    """One station's warnings opened in a period and how their dissuasion tasks ended."""
+
+    warnings: int
+    dissuaded: int
+    closed: int
+    closed_on_time: int
+    """Closed without a missed step deadline (the task's `breaches`)."""
+
+
+def dissuasion_tallies(session: Session, start: datetime, end: datetime) -> dict[int, DissuasionTally]:
+    """Per station area: the warnings opened in `[start, end)`, those dissuaded, and their tasks closed (on
+    time); the command centre's rankings read it. Warnings that no station received are left out."""
+    w = FraudWarning
+    rows = session.execute(
+        select(
+            w.area_id,
+            func.count(w.id),
+            func.coalesce(func.sum(case((w.outcome == Outcome.DISSUADED, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Task.closed_at.is_not(None), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(Task.closed_at.is_not(None), Task.breaches == 0), 1), else_=0)), 0),
+        )
+        .outerjoin(Task, Task.id == w.task_id)
+        .where(w.created_at >= start, w.created_at < end, w.area_id.is_not(None))
+        .group_by(w.area_id)
+    ).all()
+    return {int(a): DissuasionTally(int(n), int(d), int(c), int(ok)) for a, n, d, c, ok in rows}

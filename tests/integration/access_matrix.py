@@ -629,6 +629,12 @@ EXPECTED: dict[str, dict[str, Cell]] = {
         "resident": rel(DENY, DENY),
         "anonymous": rel(UNAUTH, UNAUTH),
     },
+    # -- the command centre: rankings (打榜, read by the centres and the station heads) and the big screen --
+    "GET /api/v1/command/rankings": only("admin", "analyst", "commander", "station_head"),
+    "GET /api/v1/command/rankings/boards": only("admin", "analyst", "commander", "station_head"),
+    "GET /api/v1/command/rankings/published": only("admin", "analyst", "commander", "station_head"),
+    "POST /api/v1/command/rankings/publish": only("admin", "commander"),
+    "GET /api/v1/command/screen": only("admin", "analyst", "commander"),
 }
 
 

@@ -784,6 +784,17 @@ CALLS: dict[str, Builder] = {
         "POST", f"{API}/cards/openings", json=[opening(f"mx-{m.n():04d}", REGISTERED)]
     ),
     "GET /api/v1/people/{person_id}": lambda m, r, x: Call("GET", f"{API}/people/{m.person(x)}"),
+    # -- the command centre -------------------------------------------------------------------------------
+    "GET /api/v1/command/rankings": lambda m, r, x: Call(
+        "GET", f"{API}/command/rankings", params={"period": "2026-11"}
+    ),
+    "GET /api/v1/command/rankings/boards": lambda m, r, x: Call("GET", f"{API}/command/rankings/boards"),
+    "GET /api/v1/command/rankings/published": lambda m, r, x: Call("GET", f"{API}/command/rankings/published"),
+    # A period of its own for each call: a period is published once.
+    "POST /api/v1/command/rankings/publish": lambda m, r, x: Call(
+        "POST", f"{API}/command/rankings/publish", json={"period": f"{2000 + m.n()}-01", "board": "stations"}
+    ),
+    "GET /api/v1/command/screen": lambda m, r, x: Call("GET", f"{API}/command/screen"),
 }
 
 

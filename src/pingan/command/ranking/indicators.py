@@ -95,7 +95,8 @@ def _by_area(units: Sequence[RankedUnit]) -> dict[int, RankedUnit]:
 
 @dataclass(frozen=True)
 class Dissuaded:
-    """劝阻成功: warnings opened in the period at the unit's station whose outcome was "dissuaded"."""
+    """劝阻成功: warnings opened in the period at the unit's station whose outcome was "dissuaded" (a station
+    without a warning counts 0, unless no station had any: then nobody has a value)."""
 
     name: str = "dissuaded"
     label: str = "劝阻成功"
@@ -104,6 +105,8 @@ class Dissuaded:
 
     def compute(self, session: Session, period: RankPeriod, units: Sequence[RankedUnit]) -> Mapping[int, Measure]:
         tallies = dissuasion_tallies(session, period.start, period.end)
+        if not tallies:
+            return {}  # no warning anywhere in the period: nothing to compare, the weight is left out
         out: dict[int, Measure] = {}
         for area_id, unit in _by_area(units).items():
             t = tallies.get(area_id)

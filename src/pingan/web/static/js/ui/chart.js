@@ -5,10 +5,12 @@ import * as echarts from '../../vendor/echarts-5.6.0/echarts.esm.min.js';
 import { h, replace } from '../dom.js';
 
 const PALETTE = ['#1f5fb4', '#1b8a4b', '#e5650b', '#d0201c', '#7b3fa0', '#5b7086'];
+const DARK_PALETTE = ['#4f9dff', '#3ad07f', '#ffa040', '#ff5a52', '#c58bff', '#9fb3c8'];
 
 /**
- * timeChart({title, series: [{name, kind: 'bar'|'line', axis: 0|1, percent, money}], axes: [{name, percent}]})
+ * timeChart({title, series: [{name, kind: 'bar'|'line', axis: 0|1, percent, money}], axes: [{name, percent}], theme})
  * → {el, set(labels, values), destroy}. `values[i]` is the i-th series' numbers, one per label.
+ * `theme: 'dark'` draws light text in large type on a dark background (the big screen).
  */
 export function timeChart(spec) {
   const canvas = h('div', { class: 'chart', role: 'img', 'aria-label': spec.title });
@@ -38,22 +40,27 @@ export function timeChart(spec) {
     el,
     set(labels, values) {
       const axes = spec.axes || [{ name: '' }];
+      const dark = spec.theme === 'dark';
+      const ink = dark ? '#c9d6e8' : undefined;
+      const size = dark ? 16 : 12;
+      const small = dark ? 15 : 11;
       ensure().setOption(
         {
-          color: PALETTE,
+          color: dark ? DARK_PALETTE : PALETTE,
           animation: false,
           tooltip: { trigger: 'axis' },
-          legend: { top: 0, textStyle: { fontSize: 12 } },
-          grid: { left: 48, right: axes.length > 1 ? 56 : 18, top: 34, bottom: 28 },
-          xAxis: { type: 'category', data: labels, axisLabel: { fontSize: 11 } },
+          textStyle: ink ? { color: ink } : undefined,
+          legend: { top: 0, textStyle: { fontSize: size, color: ink } },
+          grid: { left: dark ? 60 : 48, right: axes.length > 1 ? (dark ? 70 : 56) : 18, top: dark ? 40 : 34, bottom: dark ? 34 : 28 },
+          xAxis: { type: 'category', data: labels, axisLabel: { fontSize: small, color: ink } },
           yAxis: axes.map((a) => ({
             type: 'value',
             name: a.name,
             min: 0,
             max: a.percent ? 1 : undefined,
-            nameTextStyle: { fontSize: 11 },
-            axisLabel: { fontSize: 11, formatter: a.percent ? (v) => Math.round(v * 100) + '%' : undefined },
-            splitLine: { show: !a.percent },
+            nameTextStyle: { fontSize: small, color: ink },
+            axisLabel: { fontSize: small, color: ink, formatter: a.percent ? (v) => Math.round(v * 100) + '%' : undefined },
+            splitLine: { show: !a.percent, lineStyle: dark ? { color: '#22344d' } : undefined },
           })),
           series: spec.series.map((s, i) => ({
             name: s.name,
@@ -62,7 +69,8 @@ export function timeChart(spec) {
             data: values[i],
             connectNulls: true,
             barMaxWidth: 28,
-            symbolSize: 5,
+            symbolSize: dark ? 7 : 5,
+            lineStyle: dark ? { width: 3 } : undefined,
           })),
         },
         true,

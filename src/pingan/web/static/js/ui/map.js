@@ -159,6 +159,13 @@ export function countyMap(el, options) {
     clearPoints() {
       pointLayer.clearLayers();
     },
+    /** Restyle each station polygon: `styleOf(properties)` → a Leaflet path style (or null: the default). */
+    paint(styleOf) {
+      Object.keys(byId).forEach((id) => {
+        const layer = byId[id];
+        layer.setStyle(styleOf(layer.feature.properties) || STATION_STYLE);
+      });
+    },
     pointCount() {
       return pointLayer.getLayers().length;
     },

@@ -1,0 +1,195 @@
+"""The command centre's screens in the browser: 打榜 (a commander reads last month's ranking with its change
+arrows, opens the figures behind a station and publishes it; a station head sees their own position; an
+officer has no such screen) and 大屏 (at 1920×1080, dark, without scrollbars: every figure tile with 同比 and
+环比, the map coloured by open and overdue work, the queues of every task kind, the trends and the ranking's
+ends). Screenshots: artifacts/screenshots/command-*.png.
+
+The two stations' work is put in the tasks table for the last two months (relative to today), so that
+the stations swap places: 丹西 did better the month before last, 丹东 last month.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from pingan.core.models import Task
+from tests.browser.conftest import LiveApp
+from tests.browser.test_fraud_loop import log_in
+from tests.desk_county import TOWNS
+
+DANDONG, DANXI = TOWNS
+LOCAL = ZoneInfo("Asia/Shanghai")
+WALL = {"width": 1920, "height": 1080}
+
+
+def shot(page: Any, screenshots: Path, name: str) -> None:
+    page.screenshot(path=str(screenshots / f"command-{name}.png"))
+
+
+def month_start(months_back: int) -> datetime:
+    today = datetime.now(LOCAL)
+    y, m = today.year, today.month - months_back
+    while m < 1:
+        y, m = y - 1, m + 12
+    return datetime(y, m, 1, tzinfo=LOCAL)
+
+
+def period_key(at: datetime) -> str:
+    return f"{at.year:04d}-{at.month:02d}"
+
+
+def _task(unit: int, area: int, at: datetime, *, late: bool, outcome: str, ref: int) -> Task:
+    return Task(
+        kind="hidden_danger",
+        status="closed",
+        title=f"隐患整改 {ref}",
+        ref_type="hidden_danger",
+        ref_id=ref,
+        area_id=area,
+        unit_id=unit,
+        created_at=at,
+        updated_at=at,
+        breaches=1 if late else 0,
+        outcome=outcome,
+        closed_at=at + timedelta(hours=3),
+        facts={},
+    )
+
+
+@pytest.fixture(scope="module")
+def two_months(live_app: LiveApp) -> dict[str, str]:
+    """丹西 ahead the month before last, 丹东 ahead last month; returns both periods' keys."""
+    before, last = month_start(2), month_start(1)
+    plan = {  # (town, month start) → (on time, late)
+        (DANXI, before): (4, 0),
+        (DANDONG, before): (1, 2),
+        (DANDONG, last): (5, 0),
+        (DANXI, last): (1, 3),
+    }
+    with live_app.services.db.session() as s:
+        for (town, start), (on_time, late) in plan.items():
+            unit, area = live_app.county.station_units[town], live_app.county.stations[town]
+            at = (start + timedelta(days=3, hours=10)).astimezone(UTC)
+            for i in range(on_time + late):
+                s.add(_task(unit, area, at + timedelta(minutes=i), late=i >= on_time, outcome="accepted", ref=9000 + i))
+    return {"before": period_key(before), "last": period_key(last)}
+
+
+def test_a_commander_reads_last_months_ranking_opens_a_station_and_publishes_it(
+    desktop: Any, live_app: LiveApp, screenshots: Path, two_months: dict[str, str]
+) -> None:
+    page = desktop
+    log_in(page, "qzzx", "ranking")
+    page.goto(f"/static/index.html#/ranking?period={two_months['last']}")
+    rows = page.locator(".rank-table tbody tr")
+    expect(rows).to_have_count(2)
+    first = rows.nth(0)
+    expect(first).to_contain_text("丹东")
+    expect(first.locator(".rank-pos")).to_have_text("1")
+    expect(first.locator(".rank-change")).to_have_text("↑1")
+    expect(rows.nth(1).locator(".rank-change")).to_have_text("↓1")
+    expect(page.locator("[data-role='weights']")).to_contain_text("权重")
+    expect(page.locator("[data-role='weights'] [data-indicator='dangers_rectified']")).to_contain_text("隐患整改")
+    expect(page.locator("[data-role='state']")).to_contain_text("未发布")
+    first.click()
+    detail = page.locator("[data-role='detail']")
+    expect(detail).to_be_visible()
+    expect(detail.locator("[data-indicator='tasks_on_time']")).to_contain_text("按期 5 / 办结 5")
+    shot(page, screenshots, "ranking-commander")
+
+    page.get_by_role("button", name="发布通报").click()
+    page.locator(".dlg").get_by_role("button", name="发布").click()
+    expect(page.locator("[data-role='state']")).to_contain_text("已发布")
+    expect(page.get_by_role("button", name="发布通报")).to_be_hidden()
+    published = live_app.call("qzzx", "GET", "/command/rankings/published")
+    assert [(i["board"], i["period"]) for i in published["items"]] == [("stations", two_months["last"])]
+
+    page.goto(f"/static/index.html#/ranking?period={two_months['before']}")
+    expect(rows.nth(0)).to_contain_text("丹西")
+    page.goto("/static/index.html#/ranking?board=departments")
+    expect(page.locator(".rank-table-wrap")).to_contain_text("治安大队")  # the 警种 board
+    expect(page.locator(".rank-table tbody tr .rank-pos").first).to_have_text("1")  # nothing to count: all first
+
+
+def test_a_station_head_sees_the_table_with_their_own_position(
+    desktop: Any, live_app: LiveApp, screenshots: Path, two_months: dict[str, str]
+) -> None:
+    page = desktop
+    log_in(page, "danxi_sz", "ranking")
+    page.goto(f"/static/index.html#/ranking?period={two_months['last']}")
+    own = page.locator("[data-role='own']")
+    expect(own).to_be_visible()
+    expect(own).to_contain_text("第 2 名")
+    expect(page.locator(".rank-table tr.is-own")).to_contain_text("丹西")
+    expect(page.get_by_role("button", name="发布通报")).to_be_hidden()
+    shot(page, screenshots, "ranking-station-head")
+
+
+def test_an_officer_has_neither_screen(desktop: Any, live_app: LiveApp) -> None:
+    page = desktop
+    log_in(page, "dandong_mj1", "tasks")
+    expect(page.locator(".nav-link[data-screen='ranking']")).to_have_count(0)
+    expect(page.locator(".nav-link[data-screen='screen']")).to_have_count(0)
+
+
+def test_the_big_screen_fills_a_1080p_wall_with_every_figure_the_map_and_the_queues(
+    browser: Any, live_app: LiveApp, screenshots: Path, two_months: dict[str, str]
+) -> None:
+    context = browser.new_context(viewport=WALL, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_app.url)
+    context.set_default_timeout(20000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        log_in(page, "qzzx", "screen")
+        wall = page.locator("[data-role='bigscreen']")
+        expect(wall).to_be_visible()
+        expect(page.locator(".topbar")).to_be_hidden()
+        tiles = page.locator(".bs-tile")
+        expect(tiles).to_have_count(18)
+        expect(page.locator(".bs-tile[data-tile='warnings'] [data-cmp='同比']")).to_contain_text("同比")
+        expect(page.locator(".bs-tile[data-tile='warnings'] [data-cmp='环比']")).to_contain_text("环比")
+        kinds = page.locator(".bs-kind")
+        expect(kinds.first).to_be_visible()
+        names = kinds.locator(".bs-kind-name").all_inner_texts()
+        assert "劝阻" in "".join(names)
+        expect(page.locator(".bs-map path.leaflet-interactive").first).to_be_visible()
+        expect(page.locator("[data-role='ranking'] .bs-rank-row").first).to_be_visible()
+        expect(page.locator("[data-role='status']")).to_contain_text("实时")
+        page.wait_for_function("document.querySelectorAll('.bs-trend svg').length >= 2")
+        page.wait_for_timeout(500)
+        overflow = page.evaluate(
+            """() => {
+                const d = document.documentElement;
+                const wall = document.querySelector('.bigscreen');
+                const over = [...document.querySelectorAll('.bs-panel, .bs-tile, .bs-kind')]
+                  .filter((e) => e.scrollHeight > e.clientHeight + 2).map((e) => e.className);
+                return {page: d.scrollHeight > innerHeight || d.scrollWidth > innerWidth,
+                        wall: wall.scrollHeight > wall.clientHeight, over};
+            }"""
+        )
+        assert overflow == {"page": False, "wall": False, "over": []}, overflow
+        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.bs-tile-value')).fontSize)")
+        assert size >= 28  # readable from across the room
+        shot(page, screenshots, "bigscreen-1080p")
+        page.get_by_role("button", name="退出大屏").click()
+        expect(page.locator(".topbar")).to_be_visible()
+    finally:
+        context.close()
+    assert errors == [], f"the page threw: {errors}"
+
+
+def test_the_big_screen_is_the_centres_only(desktop: Any, live_app: LiveApp) -> None:
+    page = desktop
+    log_in(page, "dandong_sz", "ranking")
+    expect(page.locator(".nav-link[data-screen='screen']")).to_have_count(0)
+    page.goto("/static/index.html#/screen")
+    expect(page.locator("[data-role='bigscreen']")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"#/(?!screen)"))

@@ -284,6 +284,14 @@ def test_a_published_ranking_does_not_move_and_anchors_the_next_months_change(wo
     assert fresh.public()["rows"] == november.public()["rows"]
 
 
+def test_after_a_month_with_nothing_to_count_nobody_has_a_change(world: World) -> None:
+    with world.db.session() as s:
+        october = world.services.ranking.rank(s, "2026-10")  # September: no work at all
+    assert october.previous_source is None
+    assert [r.change for r in october.rows] == [None] * len(STATIONS)
+    assert [d.change for d in october.districts] == [None, None]
+
+
 def test_an_empty_board_ranks_nobody(world: World) -> None:
     with world.db.session() as s:
         ranking = world.services.ranking.rank(s, "2026-11", "departments")

@@ -25,6 +25,7 @@ from pingan.demo.banks import BankDemo, SimulatedBanks, setup_bank_demo
 from pingan.demo.cases import generate_cases
 from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
+from pingan.demo.history import backfill, demo_rules, publish_history
 from pingan.demo.officers import SimulatedStaff
 from pingan.demo.population import EventFeed, generate_indicators, generate_people
 from pingan.demo.simulated import SimulatedSide, create_simulated_staff
@@ -192,12 +193,19 @@ def run_demo(
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     # No SMS gateway in the demo: the residents' page shows the sign-in code it would have texted.
     settings = Settings(database_url=f"sqlite:///{database}", desk_otp_show_code=True)
+    if settings.rules_file is None:  # the demo's districts (片区), unless a county file is given
+        rules = database.parent / "demo-rules.toml"
+        rules.write_text(demo_rules(), encoding="utf-8")
+        settings = settings.model_copy(update={"rules_file": rules})
     ensure_secret_key(settings)  # the demo's key is generated once into the instance folder and kept
     services = bootstrap(settings)
     console.print(f"[bold]平安 Pingan 演示[/bold]：新建数据库 {database}")
     upgrade(services.db)
     county = build_county(services, residents=residents, seed=seed, console=console)
     logins = county.logins
+    months = backfill(services, seed=seed)
+    publish_history(services, months)
+    console.print(f"打榜：已生成并发布 {'、'.join(m.label for m in months)} 的派出所榜单（三大片区竞赛），本月实时计算")
 
     stop = threading.Event()
     feed = EventFeed(

@@ -104,7 +104,8 @@ class Ranking:
     districts: list[DistrictRanking]
     previous_period: dict[str, str]
     previous_source: str | None
-    """`published` (the period before was published: its positions as published), `computed`, or None."""
+    """`published` (the period before was published: its positions as published), `computed`, or None (the
+    period before had nothing to count: no unit has a previous position)."""
     computed_at: str
     published: bool = False
     published_at: str | None = None
@@ -301,8 +302,11 @@ def rank(
         prev_rows = Ranking.from_public(stored_before.body).rows
         source = "published"
     else:
-        prev_rows = _compute(session, before, spec, indicators, units, district_of).rows
-        source = "computed"
+        prev = _compute(session, before, spec, indicators, units, district_of)
+        # A period before with nothing to count ranked nobody: no change to show ("new" rather than all first).
+        has_data = any(c.used for c in prev.columns)
+        prev_rows = prev.rows if has_data else []
+        source = "computed" if has_data else None
     prev_by_id = {r.unit_id: r for r in prev_rows}
     rows = []
     for r in current.rows:
@@ -331,7 +335,7 @@ def rank(
         missing=Missing(spec.missing).value,
         indicators=current.columns,
         rows=rows,
-        districts=_districts(rules, board, rows, prev_rows),
+        districts=_districts(rules, board, rows, prev_rows or None),
         previous_period=before.public(),
         previous_source=source,
         computed_at=now.isoformat(),

@@ -132,7 +132,7 @@ export default {
       publishBtn.hidden = data.published || PUBLISH_ROLES.indexOf(ctx.user.role) < 0;
       replace(
         weights,
-        h('div', { class: 'rank-weights-head' }, h('b', null, data.board_label + ' · ' + p.label), ' 比较上期：' + data.previous_period.label + (data.previous_source === 'published' ? '（按已发布名次）' : '（按当前数据）')),
+        h('div', { class: 'rank-weights-head' }, h('b', null, data.board_label + ' · ' + p.label), ' 比较上期：' + data.previous_period.label + ({ published: '（按已发布名次）', computed: '（按当前数据）' }[data.previous_source] || '（上期无数据，不比较）')),
         h(
           'ul',
           { class: 'rank-weight-list' },

@@ -635,6 +635,7 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     "GET /api/v1/command/rankings/published": only("admin", "analyst", "commander", "station_head"),
     "POST /api/v1/command/rankings/publish": only("admin", "commander"),
     "GET /api/v1/command/screen": only("admin", "analyst", "commander"),
+    "GET /api/v1/exports/rankings": only("admin", "analyst", "commander", "station_head"),
 }
 
 

@@ -795,6 +795,7 @@ CALLS: dict[str, Builder] = {
         "POST", f"{API}/command/rankings/publish", json={"period": f"{2000 + m.n()}-01", "board": "stations"}
     ),
     "GET /api/v1/command/screen": lambda m, r, x: Call("GET", f"{API}/command/screen"),
+    "GET /api/v1/exports/rankings": _export("rankings"),
 }
 
 

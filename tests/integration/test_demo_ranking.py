@@ -8,10 +8,15 @@ from pathlib import Path
 from rich.console import Console
 
 from pingan.bootstrap import bootstrap
+from pingan.command.ranking.service import Ranking
 from pingan.core.settings import Settings
 from pingan.demo.history import DISTRICTS, backfill, demo_rules, past_months, publish_history
 from pingan.demo.run import build_county
 from pingan.migrate import upgrade
+
+
+def _order(ranking: Ranking) -> list[str]:
+    return [row.code for row in sorted(ranking.rows, key=lambda x: (x.position, x.code))]
 
 
 def test_the_demo_publishes_two_months_whose_rankings_differ(tmp_path: Path) -> None:
@@ -32,8 +37,7 @@ def test_the_demo_publishes_two_months_whose_rankings_differ(tmp_path: Path) -> 
         assert last.published
         assert last.previous_source == "published"
         assert len(last.rows) == 18
-        order = lambda r: [row.code for row in sorted(r.rows, key=lambda x: (x.position, x.code))]  # noqa: E731
-        assert order(before) != order(last)
+        assert _order(before) != _order(last)
         assert any(row.change for row in last.rows)
         assert {d.name for d in last.districts} == set(DISTRICTS)
         assert next(c for c in last.indicators if c.name == "dissuaded").used

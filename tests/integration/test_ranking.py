@@ -342,6 +342,25 @@ def test_publishing_is_the_commanders_once_per_period_and_listed(world: World) -
     assert bad.json()["error"]["field"] == "period"
 
 
+def test_the_ranking_exports_as_the_table_shows_it(world: World) -> None:
+    got = world.client.get(
+        "/api/v1/exports/rankings",
+        params={"format": "csv", "period": "2026-11"},
+        headers=world.headers("commander"),
+    )
+    assert got.status_code == 200, got.text
+    lines = got.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("名次,较上期,单位,片区,总分,劝阻成功（权重10）,劝阻成功依据,劝阻成功得分")
+    assert len(lines) == 1 + len(STATIONS)
+    assert lines[1].startswith("1,上升1,A镇派出所,东部片区,100.0,3,劝阻成功 3 / 预警 3,100.0,100.0%,按期 4 / 办结 4")
+    assert (
+        world.client.get(
+            "/api/v1/exports/rankings", params={"format": "csv"}, headers=world.headers("officer_a")
+        ).status_code
+        == 403
+    )
+
+
 def test_the_boards_endpoint_shows_the_weights_and_every_indicator(world: World) -> None:
     body = world.client.get(f"{API}/rankings/boards", headers=world.headers("analyst")).json()
     stations = next(b for b in body["boards"] if b["board"] == "stations")

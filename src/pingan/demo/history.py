@@ -95,7 +95,9 @@ def backfill(services: Services, *, seed: int) -> list[RankPeriod]:
     return months
 
 
-def _one(past: Services, clock: FakeClock, at: datetime, st: _Station, rng: random.Random, diligence: float, key: str) -> None:
+def _one(
+    past: Services, clock: FakeClock, at: datetime, st: _Station, rng: random.Random, diligence: float, key: str
+) -> None:
     clock.set(at)
     result = past.intake.ingest(
         [

@@ -20,6 +20,7 @@ from pingan.api.routes import core as core_routes
 from pingan.api.routes import desk as desk_routes
 from pingan.api.routes import dispatch as dispatch_routes
 from pingan.api.routes import fraud as fraud_routes
+from pingan.api.routes import ranking as ranking_routes
 from pingan.api.routes import search as search_routes
 from pingan.api.routes import users as users_routes
 from pingan.core.exports import MEDIA_TYPES, SHANGHAI, Column, ExportFormat, Sheet, write
@@ -357,6 +358,65 @@ def export_fraud_figures(
         fmt,
         FRAUD_FIGURE_COLUMNS,
         data["per_station"],
+    )
+
+
+def _change(row: Mapping[str, Any]) -> str:
+    change = row.get("change")
+    if change is None:
+        return "新"
+    return f"上升{change}" if change > 0 else f"下降{-change}" if change < 0 else "持平"
+
+
+def _ranking_columns(data: Mapping[str, Any]) -> list[Column]:
+    """名次, 变化, 单位, 片区, 总分, then each indicator's value, the figures behind it and its points."""
+    columns = [
+        _c("position", "名次"),
+        _c("change", "较上期", _change),
+        _c("name", "单位"),
+        _c("district", "片区"),
+        _c("score", "总分"),
+    ]
+    for ind in data["indicators"]:
+        name, unit = ind["name"], ind["unit"]
+
+        def value(r: Mapping[str, Any], name: str = name, unit: str = unit) -> Any:
+            v = r["cells"][name]["value"]
+            if v is None:
+                return ""
+            if unit == "%":
+                return f"{float(v) * 100:.1f}%"
+            return int(v) if float(v).is_integer() else v
+
+        def detail(r: Mapping[str, Any], name: str = name) -> Any:
+            return r["cells"][name]["detail"]
+
+        def points(r: Mapping[str, Any], name: str = name) -> Any:
+            return r["cells"][name]["points"]
+
+        columns += [
+            _c(f"{name}.value", f"{ind['label']}（权重{ind['weight']:g}）", value),
+            _c(f"{name}.detail", f"{ind['label']}依据", detail),
+            _c(f"{name}.points", f"{ind['label']}得分", points),
+        ]
+    return columns
+
+
+@router.get("/rankings", responses=FILE_RESPONSE, response_class=Response)
+def export_ranking(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dict[str, Any], Depends(ranking_routes.get_ranking)],
+) -> Response:
+    """The table of `GET /command/rankings` (same period and board): positions, changes, scores and each
+    indicator's value, figures and points."""
+    title = f"{data['board_label']}打榜-{data['period']['key']}"
+    return _file(
+        request, services, session, user, address, "rankings", title, fmt, _ranking_columns(data), data["rows"]
     )
 
 

@@ -298,14 +298,15 @@ def rank(
     current = _compute(session, p, spec, indicators, units, district_of)
     before = p.previous()
     stored_before = snapshot(session, board, before)
+    source: str | None
     if stored_before is not None:
         prev_rows = Ranking.from_public(stored_before.body).rows
         source = "published"
     else:
-        prev = _compute(session, before, spec, indicators, units, district_of)
+        earlier = _compute(session, before, spec, indicators, units, district_of)
         # A period before with nothing to count ranked nobody: no change to show ("new" rather than all first).
-        has_data = any(c.used for c in prev.columns)
-        prev_rows = prev.rows if has_data else []
+        has_data = any(c.used for c in earlier.columns)
+        prev_rows = earlier.rows if has_data else []
         source = "computed" if has_data else None
     prev_by_id = {r.unit_id: r for r in prev_rows}
     rows = []

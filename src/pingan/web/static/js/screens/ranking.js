@@ -6,7 +6,7 @@ import { api, serverNow } from '../api.js';
 import { h, replace, segmented } from '../dom.js';
 import { fmtDateTime, shanghaiDate } from '../format.js';
 import { modal } from '../ui/dialog.js';
-import { errorText, filtersFrom, pushFilters } from '../ui/listing.js';
+import { errorText, exportTools, filtersFrom, pushFilters } from '../ui/listing.js';
 
 const NORMALISATION = { minmax: '极差法（最好 100 分，最差 0 分，其余按比例）', rank: '名次法（按名次均分 0–100 分）' };
 const MISSING = { mean: '无数据的单位取其他单位的平均分', zero: '无数据的单位记 0 分' };
@@ -62,6 +62,7 @@ export default {
       },
     });
     const state = h('span', { class: 'rank-state', 'data-role': 'state' });
+    const tools = exportTools('rankings', () => ({ period: f.period || thisMonth(), board: f.board || 'stations' }), ctx);
     const publishBtn = h('button', { type: 'button', class: 'btn btn-primary', hidden: true, onclick: () => publish() }, '发布通报');
     const own = h('div', { class: 'rank-own', hidden: true, 'data-role': 'own' });
     const weights = h('div', { class: 'rank-weights', 'data-role': 'weights' });
@@ -82,6 +83,7 @@ export default {
         h('button', { type: 'button', class: 'btn', onclick: () => pushFilters('/ranking', { board: f.board, period: thisMonth() }) }, '本月'),
         h('span', { class: 'grow' }),
         state,
+        tools,
         publishBtn,
       ),
       own,

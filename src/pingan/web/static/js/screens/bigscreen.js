@@ -229,7 +229,7 @@ export default {
         data.queues.latest.slice(0, LATEST).map((t) =>
           h(
             'li',
-            { class: ['bs-task', t.overdue && 'is-overdue', t.level && 'level-' + t.level] },
+            { class: ['bs-task', t.overdue && 'is-overdue', t.level && 'bs-level-' + t.level] },
             h('span', { class: 'bs-task-kind' }, t.kind_name),
             h('span', { class: 'bs-task-title' }, t.title),
             h('span', { class: 'bs-task-unit' }, t.unit || '—'),

@@ -49,6 +49,7 @@ from pingan.money.payments.service import PaymentService
 from pingan.money.payments.workflow import StopWorkflow
 from pingan.money.rules import CaseRules
 from pingan.money.service import CaseService, DefraudedWarning
+from pingan.money.workflow import CaseWorkflow
 from pingan.tracking import rules as tracking_rules
 from pingan.tracking.rules import TrackingRules
 from pingan.tracking.service import Tracking
@@ -227,6 +228,7 @@ def bootstrap(
         DissuasionWorkflow(rules.section(DissuasionRules)),
         DeskWorkflow(rules.section(DeskRules)),
         StopWorkflow(payment, working_days),
+        CaseWorkflow(rules.section(CaseRules)),
         CardVerificationWorkflow(rules.section(CardRules)),
         AlertWorkflow(rules.section(TrackingRules)),
         TheftWorkflow(rules.section(TrackingRules)),
@@ -250,7 +252,7 @@ def bootstrap(
         dingtalk=dingtalk,
     )
     fraud = FraudService(clock, tasks)  # its listener first: a case reads the warning's outcome it sets
-    cases = CaseService(clock, rules.section(CaseRules), jurisdictions)
+    cases = CaseService(clock, rules.section(CaseRules), jurisdictions, tasks, classifier)
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
     return Services(
         settings=settings,

@@ -7,6 +7,7 @@ The world of `test_api_fraud`: stations A (west) and B (east), the centres and o
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -272,3 +273,42 @@ def test_the_command_line_ingests_a_file_and_lists_the_flagged(api: Api, tmp_pat
     [row] = json.loads(listed.stdout)
     assert row["holder"]["masked"] is True
     assert row["reasons"][0]["rule"] == "young_away_from_home"
+
+
+def test_two_concurrent_feeds_of_the_same_opening_store_it_once(api: Api) -> None:
+    """Two ingests of one opening id at once (two feeds, or a retry racing the first send) both succeed: one
+    stores it, the other counts it a duplicate. On PostgreSQL both transactions would otherwise find it new
+    and the second fail on the unique key (an IntegrityError, a 500). Two threads, many rounds, both orders."""
+    import threading
+
+    cards = api.services.cards
+    rounds = 12 if api.db.engine.dialect.name == "postgresql" else 4
+    for n in range(rounds):
+        item = opening(f"race-{n:04d}", LOCAL_ADULTS[n % len(LOCAL_ADULTS)], outlet=f"race-outlet-{n}")
+        barrier = threading.Barrier(2)
+        results: list[Any] = []
+        errors: list[BaseException] = []
+
+        def feed(item: dict[str, Any] = item, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                results.append(cards.ingest([item]))
+            except BaseException as exc:  # noqa: BLE001 - the test names what was raised
+                errors.append(exc)
+
+        threads = [threading.Thread(target=feed) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        assert sorted((r.accepted, r.duplicates) for r in results) == [(0, 1), (1, 0)]
+        with api.db.session() as s:
+            stored = s.scalars(select(CardOpening).where(CardOpening.source_id == item["id"])).all()
+            assert len(stored) == 1
+    # The HTTP edge gives the same: a replay racing its first send is a 200 with a duplicate, never a 500.
+    item = opening("race-http-0001", LOCAL_ADULTS[0], outlet="race-http")
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: api.post("/cards/openings", "partner", [item]), range(2)))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert sorted(a.json()["accepted"] for a in answers) == [0, 1]

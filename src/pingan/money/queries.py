@@ -14,9 +14,15 @@ from pingan.core.identifiers import mask_free_text, mask_id_number, mask_name, m
 from pingan.core.models import Area
 from pingan.money.extract import KIND_NAMES, CaseIdentifierKind
 from pingan.money.linking import Key, LinkRules
-from pingan.money.models import Case, CaseIdentifier, CaseStatus
+from pingan.money.models import Case, CaseIdentifier, CaseStatus, CaseSuspect
+from pingan.money.schemas import TYPE_NAMES
 
-STATUS_NAMES = {CaseStatus.OPEN: "侦办中", CaseStatus.SOLVED: "已破案", CaseStatus.CLOSED: "已结案"}
+STATUS_NAMES = {
+    CaseStatus.OPEN: "侦办中",
+    CaseStatus.SOLVED: "已破案",
+    CaseStatus.PROSECUTED: "已移送起诉",
+    CaseStatus.CLOSED: "已结案",
+}
 
 
 def victim_view(case: Case, *, reveal: bool) -> dict[str, Any]:
@@ -47,8 +53,13 @@ def case_view(case: Case, station: str | None, *, reveal: bool = False, cluster_
         "victim": victim_view(case, reveal=reveal),
         "loss_yuan": f"{case.loss_fen / 100:.2f}",
         "fraud_type": case.fraud_type,
+        "fraud_type_name": TYPE_NAMES.get(case.fraud_type, case.fraud_type),
+        "predicted_type": case.predicted_type,
+        "predicted_confidence": case.predicted_confidence,
         "narrative": case.narrative if reveal else mask_free_text(case.narrative),
         "warning_id": case.warning_id,
+        "task_id": case.task_id,
+        "solved_at": case.solved_at.isoformat() if case.solved_at else None,
         "cluster_id": case.cluster_id,
         "cluster_size": cluster_size,
         "created_at": case.created_at.isoformat(),
@@ -143,6 +154,18 @@ def case_detail(session: Session, case: Case, rules: LinkRules, *, reveal: bool)
     counts = key_counts(session, [(r.kind, r.value) for r in rows if r.linkable])
     sizes = _cluster_sizes(session, [case.cluster_id] if case.cluster_id else [])
     view = case_view(case, station, reveal=reveal, cluster_size=sizes.get(case.cluster_id or 0, 1))
+    view["suspects"] = [
+        {
+            "id": x.id,
+            "name": x.name if reveal else mask_name(x.name),
+            "id_number": (x.id_number if reveal else mask_id_number(x.id_number)) if x.id_number else None,
+            "phone": (x.phone if reveal else mask_phone(x.phone)) if x.phone else None,
+            "role": x.role,
+            "caught": x.caught,
+            "recorded_at": x.recorded_at.isoformat(),
+        }
+        for x in session.scalars(select(CaseSuspect).where(CaseSuspect.case_id == case.id).order_by(CaseSuspect.id))
+    ]
     view["identifiers"] = [
         {
             **identifier_view(

@@ -278,10 +278,17 @@ def test_the_command_line_ingests_a_file_and_lists_the_flagged(api: Api, tmp_pat
 def test_two_concurrent_feeds_of_the_same_opening_store_it_once(api: Api) -> None:
     """Two ingests of one opening id at once (two feeds, or a retry racing the first send) both succeed: one
     stores it, the other counts it a duplicate. On PostgreSQL both transactions would otherwise find it new
-    and the second fail on the unique key (an IntegrityError, a 500). Two threads, many rounds, both orders."""
+    and the second fail on the unique key (an IntegrityError, a 500). Two threads, each with services and a
+    connection pool of its own as two server processes have (one process's threads share a writer lock),
+    many rounds."""
     import threading
 
-    cards = api.services.cards
+    from pingan.bootstrap import bootstrap
+    from pingan.core.db import Database
+
+    second = Database(api.db.url)
+    other = bootstrap(api.services.settings, clock=api.clock, db=second)
+    feeds = [api.services.cards, other.cards]
     rounds = 12 if api.db.engine.dialect.name == "postgresql" else 4
     for n in range(rounds):
         item = opening(f"race-{n:04d}", LOCAL_ADULTS[n % len(LOCAL_ADULTS)], outlet=f"race-outlet-{n}")
@@ -289,14 +296,14 @@ def test_two_concurrent_feeds_of_the_same_opening_store_it_once(api: Api) -> Non
         results: list[Any] = []
         errors: list[BaseException] = []
 
-        def feed(item: dict[str, Any] = item, barrier: threading.Barrier = barrier) -> None:
+        def feed(cards: Any, item: dict[str, Any] = item, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             try:
                 results.append(cards.ingest([item]))
             except BaseException as exc:  # noqa: BLE001 - the test names what was raised
                 errors.append(exc)
 
-        threads = [threading.Thread(target=feed) for _ in range(2)]
+        threads = [threading.Thread(target=feed, args=(cards,)) for cards in feeds]
         for t in threads:
             t.start()
         for t in threads:
@@ -306,6 +313,7 @@ def test_two_concurrent_feeds_of_the_same_opening_store_it_once(api: Api) -> Non
         with api.db.session() as s:
             stored = s.scalars(select(CardOpening).where(CardOpening.source_id == item["id"])).all()
             assert len(stored) == 1
+    other.close()
     # The HTTP edge gives the same: a replay racing its first send is a 200 with a duplicate, never a 500.
     item = opening("race-http-0001", LOCAL_ADULTS[0], outlet="race-http")
     with ThreadPoolExecutor(2) as pool:

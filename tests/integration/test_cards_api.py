@@ -7,8 +7,8 @@ The world of `test_api_fraud`: stations A (west) and B (east), the centres and o
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -296,11 +296,17 @@ def test_two_concurrent_feeds_of_the_same_opening_store_it_once(api: Api) -> Non
         results: list[Any] = []
         errors: list[BaseException] = []
 
-        def feed(cards: Any, item: dict[str, Any] = item, barrier: threading.Barrier = barrier) -> None:
+        def feed(
+            cards: Any,
+            item: dict[str, Any] = item,
+            barrier: threading.Barrier = barrier,
+            results: list[Any] = results,
+            errors: list[BaseException] = errors,
+        ) -> None:
             barrier.wait()
             try:
                 results.append(cards.ingest([item]))
-            except BaseException as exc:  # noqa: BLE001 - the test names what was raised
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=feed, args=(cards,)) for cards in feeds]

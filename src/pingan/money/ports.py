@@ -83,8 +83,9 @@ class WarningPushes(Protocol):
     """The desk's pushes to the registered residents (E警通) of some stations, those of a group (the desk's
     resident tags) only when `tags` is given."""
 
-    def push(self, actor: Actor, *, title: str, body: str, area_ids: Sequence[int], tags: Sequence[str]) -> PushResult:
-        ...
+    def push(
+        self, actor: Actor, *, title: str, body: str, area_ids: Sequence[int], tags: Sequence[str]
+    ) -> PushResult: ...
 
 
 class TextMessages(Protocol):

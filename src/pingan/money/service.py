@@ -29,7 +29,7 @@ from pingan.money import linking
 from pingan.money.extract import CaseIdentifierKind, derived, extract_identifiers, normalize
 from pingan.money.linking import Key, LinkRules
 from pingan.money.models import Case, CaseIdentifier, CaseSource, CaseStatus, CaseSuspect, IdentifierOrigin
-from pingan.money.ports import TypeClassifier
+from pingan.money.ports import NoWarningLinks, TypeClassifier, WarningLinks
 from pingan.money.rules import CaseRules
 from pingan.money.schemas import FRAUD_TYPES, TYPE_NAMES, CaseCreate, CaseUpdate, IdentifierIn, VictimIn
 from pingan.money.workflow import KIND as CASE_KIND
@@ -44,7 +44,7 @@ SOURCE_NAMES = {
     CaseSource.OPEN311: "Open311 报案",
     CaseSource.HOTLINE: "96110 报案",
 }
-_CASE_STATUS = {
+_CASE_STATUS: dict[str, CaseStatus] = {
     CaseTaskStatus.REGISTERED: CaseStatus.OPEN,
     CaseTaskStatus.INVESTIGATING: CaseStatus.OPEN,
     CaseTaskStatus.SOLVED: CaseStatus.SOLVED,
@@ -197,6 +197,8 @@ class CaseService:
         jurisdictions: Jurisdictions,
         tasks: TaskService | None = None,
         classifier: TypeClassifier | None = None,
+        *,
+        warning_links: WarningLinks | None = None,
     ) -> None:
         self.clock = clock
         self.rules = rules
@@ -204,6 +206,8 @@ class CaseService:
         self.jurisdictions = jurisdictions
         self.tasks = tasks
         self.classifier = classifier
+        self.warning_links: WarningLinks = warning_links or NoWarningLinks()
+        """Warnings (nobody defrauded yet) naming an identifier of a case, shown on its cluster."""
         if tasks is not None:
             tasks.listen(CASE_KIND, self._on_task)
 

@@ -39,9 +39,7 @@ def upgrade() -> None:
         sa.Column("area_id", sa.Integer(), nullable=True),
         sa.Column("recorded_by", sa.Integer(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name="fk_case_suspects_case_id_cases", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_case_suspects_case_id_cases", ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name="fk_case_suspects_area_id_areas"),
         sa.ForeignKeyConstraint(["recorded_by"], ["users.id"], name="fk_case_suspects_recorded_by_users"),
         sa.PrimaryKeyConstraint("id", name="pk_case_suspects"),

@@ -50,6 +50,8 @@ def lock_openings(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OPENINGS_LOCK})
+
+
 _ITEM: TypeAdapter[OpeningIn] = TypeAdapter(OpeningIn)
 
 

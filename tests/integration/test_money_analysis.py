@@ -30,7 +30,8 @@ OFFICIALS = "对方自称公安局民警，说我涉嫌洗钱案件，要求把�
 def task_of(api: Api, case_id: int) -> Task:
     with api.db.session() as s:
         case = s.get(Case, case_id)
-        assert case is not None and case.task_id is not None
+        assert case is not None
+        assert case.task_id is not None
         task = s.get(Task, case.task_id)
         assert task is not None
         return task
@@ -38,7 +39,8 @@ def task_of(api: Api, case_id: int) -> Task:
 
 def test_a_case_is_investigated_on_the_task_workflow_until_it_is_solved_and_transferred(api: Api) -> None:
     case = open_case(api, case_body("wf-1"), who="officer_a")
-    assert case["task_id"] and case["status"] == "open"
+    assert case["task_id"]
+    assert case["status"] == "open"
     task = task_of(api, case["id"])
     assert (task.kind, task.status, task.due_step) == ("case", "issued", "accept")
     assert task.due_at == T0 + timedelta(hours=24)
@@ -55,7 +57,8 @@ def test_a_case_is_investigated_on_the_task_workflow_until_it_is_solved_and_tran
     assert api.act(tid, "head_a", action="solve", note="抓获王某").status_code == 200
     # The case follows its task; its status is not edited by hand any more.
     detail = api.get(f"/cases/{case['id']}", "analyst").json()
-    assert detail["status"] == "solved" and detail["solved_at"]
+    assert detail["status"] == "solved"
+    assert detail["solved_at"]
     assert [s["caught"] for s in detail["suspects"]] == [True, False]
     assert detail["suspects"][0]["id_number"] != "330225199201011234"  # masked
     assert_error(patch(api, case["id"], "analyst", {"status": "closed"}), 422, code="use_case_task", field="status")
@@ -72,14 +75,16 @@ def test_a_case_not_taken_up_in_time_climbs_the_ladder(api: Api) -> None:
     api.clock.advance(timedelta(hours=25))
     sweep_once(api.services)
     task = task_of(api, case["id"])
-    assert task.escalation == 1 and task.breaches >= 1
+    assert task.escalation == 1
+    assert task.breaches >= 1
 
 
 def test_every_case_carries_the_classifiers_reading_and_takes_its_type_when_none_is_given(api: Api) -> None:
     body = case_body("cls-1", narrative=OFFICIALS)
     del body["fraud_type"]
     case = open_case(api, body)
-    assert case["predicted_type"] == "impersonate_officials" and 0 < case["predicted_confidence"] <= 1
+    assert case["predicted_type"] == "impersonate_officials"
+    assert 0 < case["predicted_confidence"] <= 1
     assert case["fraud_type"] == "impersonate_officials"
     given = open_case(api, case_body("cls-2", narrative=OFFICIALS, fraud_type="other"))
     assert (given["fraud_type"], given["predicted_type"]) == ("other", "impersonate_officials")
@@ -117,7 +122,8 @@ def test_interception_figures_count_cards_cases_solved_and_suspects_per_area(api
     assert (total["suspects"], total["suspects_caught"]) == (1, 1)
     assert total["loss_yuan"] == "1250.50"
     rows = {r["area_id"]: r for r in figures["areas"]}
-    assert rows[api.area["a"]]["cases_solved"] == 1 and rows[api.area["b"]]["cases_solved"] == 0
+    assert rows[api.area["a"]]["cases_solved"] == 1
+    assert rows[api.area["b"]]["cases_solved"] == 0
     # A station sees its own area only; another's is refused by name.
     mine = api.get("/interception/figures", "head_a", start=start, end=end).json()
     assert {r["area_id"] for r in mine["areas"]} <= {api.area["a"]}
@@ -126,14 +132,16 @@ def test_interception_figures_count_cards_cases_solved_and_suspects_per_area(api
     assert_error(api.get("/interception/figures", "partner"), 403)
     # A period before anything happened counts nothing; a reversed one names its field.
     early = api.get("/interception/figures", "analyst", end=(T0 - timedelta(days=2)).isoformat()).json()
-    assert early["total"]["cases"] == 0 and early["total"]["cards_cancelled"] == 0
+    assert early["total"]["cases"] == 0
+    assert early["total"]["cards_cancelled"] == 0
     assert_error(api.get("/interception/figures", "analyst", start=end, end=start), 422, field="start")
     # The export holds the same table, a row per area and the total.
     r = api.get("/exports/interception-figures", "analyst", start=start, end=end, format="csv")
     assert r.status_code == 200, r.text
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert table[0][:3] == ["辖区", "拦截阻断号码", "封停电话卡"]
-    assert table[-1][0] == "合计" and table[-1][1] == "1"
+    assert table[-1][0] == "合计"
+    assert table[-1][1] == "1"
     assert b["id"]
 
 
@@ -184,7 +192,8 @@ def test_analysis_compares_periods_finds_hot_types_and_the_groups_hit(api: Api) 
     assert (hit["area_id"], hit["age_group"], hit["campaign_group"], hit["fraud_type"], hit["cases"]) == (
         api.area["a"], "60_plus", "elderly", "impersonate_officials", 3,
     )  # fmt: skip
-    assert len(out["series"]) == 8 and sum(b["cases"] for b in out["series"]) == 3
+    assert len(out["series"]) == 8
+    assert sum(b["cases"] for b in out["series"]) == 3
     # A station sees its own; another's area is refused; a resident nothing.
     assert api.get("/analysis", "officer_b", start=start, end=end).json()["total"]["cases"] == 0
     assert_error(api.get("/analysis", "officer_b", area_id=api.area["a"]), 403, field="area_id")
@@ -200,8 +209,10 @@ def test_warnings_count_in_the_analysis_with_what_they_protected(api: Api) -> No
     r = api.act(tid, "officer_a", action="feedback", outcome="dissuaded", amount_yuan="5000")
     assert r.status_code == 200, r.text
     out = api.get("/analysis", "analyst").json()
-    assert out["total"]["warnings"] == 1 and out["total"]["protected_yuan"] == "5000.00"
-    assert any(t["warnings"] == 1 for t in out["by_type"]) and wid
+    assert out["total"]["warnings"] == 1
+    assert out["total"]["protected_yuan"] == "5000.00"
+    assert any(t["warnings"] == 1 for t in out["by_type"])
+    assert wid
 
 
 def test_a_campaign_reaches_the_group_of_its_areas_by_push_and_sms_and_counts_deliveries(api: Api) -> None:
@@ -216,12 +227,15 @@ def test_a_campaign_reaches_the_group_of_its_areas_by_push_and_sms_and_counts_de
     assert r.status_code == 201, r.text
     made = r.json()
     assert made["sms"] == {"targeted": 2, "queued": 2, "sent": 0}
-    assert "公检法" in made["body"] and made["group_name"].startswith("60岁")
+    assert "公检法" in made["body"]
+    assert made["group_name"].startswith("60岁")
     assert made["push"]["push_id"] is not None
     api.services.outbox.run_until_idle()
     assert sorted(p for p, _ in sms.sent) == ["13700000060", "13700000061"]
     shown = api.get(f"/campaigns/{made['id']}", "analyst").json()
-    assert shown["sms"]["sent"] == 2 and shown["sms"]["queued"] == 0 and shown["reached"] >= 2
+    assert shown["sms"]["sent"] == 2
+    assert shown["sms"]["queued"] == 0
+    assert shown["reached"] >= 2
     # Delivered once: the outbox running again sends nothing more.
     api.services.outbox.run_until_idle()
     assert len(sms.sent) == 2

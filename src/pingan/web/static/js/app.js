@@ -8,6 +8,7 @@ import { startTicker } from './live.js';
 import { current, navigate, onRouteChange, route } from './router.js';
 import { clearSession, getToken, getUser, saveUser } from './session.js';
 import admin from './screens/admin.js';
+import analysis from './screens/analysis.js';
 import audit from './screens/audit.js';
 import cases from './screens/cases.js';
 import bank from './screens/bank.js';
@@ -23,7 +24,7 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, figures, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, analysis, bank, cards, tracking, figures, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -32,6 +33,7 @@ route('/desk/:id?', 'desk');
 route('/cases/:id?', 'cases');
 route('/bank/:id?', 'bank');
 route('/cards', 'cards');
+route('/analysis', 'analysis');
 route('/tracking', 'tracking');
 route('/figures', 'figures');
 route('/audit', 'audit');

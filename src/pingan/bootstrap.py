@@ -25,6 +25,7 @@ from pingan.core.rules import CountyRules, RulesRegistry
 from pingan.core.series import Bucket, bucket_index
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import Command, TaskService, Workflow
+from pingan.desk.open311.models import Open311Request
 from pingan.desk.otp import LoggingSmsGateway, SmsGateway
 from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
@@ -37,6 +38,7 @@ from pingan.fraud import rules as fraud_rules
 from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.intake import FraudIntake
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Outcome
+from pingan.fraud.ports import ReportedLoss
 from pingan.fraud.rules import DissuasionRules, GradingRules
 from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import KIND as DISSUASION_KIND
@@ -48,6 +50,7 @@ from pingan.money.cards.rules import county as card_rules
 from pingan.money.cards.rules.county import CardRules
 from pingan.money.cards.service import CardsService
 from pingan.money.cards.workflow import CardVerificationWorkflow
+from pingan.money.models import CaseSource
 from pingan.money.payments import rules as payment_rules
 from pingan.money.payments.rules import PaymentRules
 from pingan.money.payments.service import PaymentService
@@ -299,6 +302,52 @@ class EventWarningLinks:
         return out[:limit]
 
 
+class LossCases:
+    """The fraud intake's `LossReports` over the cases: a 96110 call, a citizen's report or a desk request
+    (an Open311 one included) whose text says the money is gone opens its case at once, once per warning."""
+
+    SOURCES: Mapping[str, CaseSource] = {
+        "hotline": CaseSource.HOTLINE,
+        "citizen": CaseSource.CITIZEN,
+        "desk": CaseSource.DESK,
+    }
+
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+
+    def reported(self, session: Session, losses: Sequence[ReportedLoss]) -> None:
+        desk_ids = [int(x.source_id.removeprefix(f"{DESK_SOURCE}-")) for x in losses if x.source == DESK_SOURCE]
+        through_open311 = (
+            set(session.scalars(select(Open311Request.request_id).where(Open311Request.request_id.in_(desk_ids))))
+            if desk_ids
+            else set()
+        )
+        for loss in losses:
+            source = self.SOURCES.get(loss.source, CaseSource.CITIZEN)
+            source_id = loss.source_id
+            if loss.source == DESK_SOURCE:
+                request_id = int(source_id.removeprefix(f"{DESK_SOURCE}-"))
+                source = CaseSource.OPEN311 if request_id in through_open311 else CaseSource.DESK
+                source_id = str(request_id)  # as `POST /cases?source=desk` names it: the request's own id
+            self.cases.open_from_dissuasion(
+                session,
+                DefraudedWarning(
+                    warning_id=loss.warning_id,
+                    at=loss.at,
+                    phone=loss.phone,
+                    person_id=loss.person_id,
+                    area_id=loss.area_id,
+                    unit_id=loss.unit_id,
+                    loss_fen=loss.amount_fen,
+                    fraud_type=loss.fraud_type,
+                    narrative=f"{loss.text}\n（据报案内容“{loss.phrase}”自动立案）",
+                    identifiers=loss.identifiers,
+                    source=source,
+                    source_id=source_id,
+                ),
+            )
+
+
 def outbox_policy(settings: Settings) -> OutboxPolicy:
     return OutboxPolicy(
         max_attempts=settings.outbox_max_attempts,
@@ -392,6 +441,7 @@ def bootstrap(
         clock, rules.section(CaseRules), jurisdictions, tasks, classifier, warning_links=EventWarningLinks()
     )
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
+    intake.losses = LossCases(cases)
     return Services(
         settings=settings,
         db=db,

@@ -23,9 +23,7 @@ OFFICIALS = "对方自称公安局民警，说我涉嫌洗钱，要求把钱转�
 
 def _dandong_area(live_app: LiveApp) -> int:
     with live_app.services.db.session() as s:
-        area = s.scalar(
-            select(Unit.area_id).join(User, User.unit_id == Unit.id).where(User.username == "dandong_sz")
-        )
+        area = s.scalar(select(Unit.area_id).join(User, User.unit_id == Unit.id).where(User.username == "dandong_sz"))
     assert area is not None
     return int(area)
 

@@ -271,3 +271,52 @@ def test_a_warning_naming_a_clusters_identifier_is_shown_on_the_cluster(api: Api
     assert all(w["warning_id"] != wid + 1 for c in clusters for w in c["warnings"])
     with api.db.session() as s:
         assert s.scalar(select(CaseSuspect.id)) is None
+
+
+def test_a_96110_call_of_money_already_gone_opens_its_case_once(api: Api) -> None:
+    text = "我接到冒充公安的电话，已经转账3万元到对方的安全账户6222021234567890123"
+    body = [event("hl-1", source="hotline", kind="report", text=text, counterpart="6222021234567890123",
+                  counterpart_kind="account")]  # fmt: skip
+    first = api.events(body).json()
+    [wid] = first["warnings_opened"]
+    with api.db.session() as s:
+        cases = s.scalars(select(Case).where(Case.warning_id == wid)).all()
+        assert len(cases) == 1
+        case = cases[0]
+        assert (case.source.value, case.source_id, case.loss_fen) == ("hotline", "hl-1", 3_000_000)
+        assert case.fraud_type == "impersonate_officials"  # read by the classifier
+        assert case.task_id is not None
+        assert case.area_id == api.area["a"]
+    detail = api.get(f"/cases/{case.id}", "analyst").json()
+    assert any(i["value"] == "6222021234567890123" for i in detail["identifiers"])
+    # A replay, and the dissuasion later recording "already defrauded", open nothing more.
+    api.events(body)
+    with api.db.session() as s:
+        tid = s.scalar(select(Task.id).where(Task.ref_type == "fraud_warning", Task.ref_id == wid))
+    assert tid is not None
+    api.act(tid, "officer_a", action="sign")
+    api.act(tid, "officer_a", action="call", answered=True)
+    api.act(tid, "officer_a", action="meet")
+    r = api.act(tid, "officer_a", action="feedback", outcome="defrauded", amount_yuan="31000")
+    assert r.status_code == 200, r.text
+    with api.db.session() as s:
+        cases = s.scalars(select(Case).where(Case.warning_id == wid)).all()
+        assert [c.loss_fen for c in cases] == [3_100_000]  # the officer's figure
+
+
+def test_a_report_that_is_only_a_near_miss_opens_no_case(api: Api) -> None:
+    api.events([event("hl-2", source="hotline", kind="report", text="差点被骗，还好没有转账，提醒大家")])
+    api.events([event("hl-3", source="telecom", kind="sms", text="您已转账5000元", counterpart="17000000002")])
+    with api.db.session() as s:
+        assert s.scalar(select(Case.id)) is None
+
+
+def test_a_desk_report_of_a_loss_opens_a_case_named_by_the_request(api: Api) -> None:
+    """What the desk's `FraudReports` port sends for a resident's fraud request (event `desk-<request id>`)."""
+    api.events([event("desk-77", source="desk", kind="report", subject_phone=PHONE_B,
+                      text="网上刷单，先后付了4笔共8600元，现在平台不让提现")])  # fmt: skip
+    with api.db.session() as s:
+        case = s.scalar(select(Case).where(Case.source_id == "77"))
+        assert case is not None
+        assert (case.source.value, case.loss_fen, case.area_id) == ("desk", 860_000, api.area["b"])
+        assert case.predicted_type is not None

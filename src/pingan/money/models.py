@@ -20,6 +20,7 @@ class CaseSource(StrEnum):
     DESK = "desk"  # a resident's report on the citizen desk
     OPEN311 = "open311"  # a report through Open311
     HOTLINE = "hotline"  # a 96110 call of someone already defrauded
+    CITIZEN = "citizen"  # a resident's own report (a feed's citizen report) of money already gone
 
 
 class CaseStatus(StrEnum):

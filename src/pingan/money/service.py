@@ -43,6 +43,7 @@ SOURCE_NAMES = {
     CaseSource.DESK: "群众求助报案",
     CaseSource.OPEN311: "Open311 报案",
     CaseSource.HOTLINE: "96110 报案",
+    CaseSource.CITIZEN: "群众举报已被骗",
 }
 _CASE_STATUS: dict[str, CaseStatus] = {
     CaseTaskStatus.REGISTERED: CaseStatus.OPEN,
@@ -187,6 +188,11 @@ class DefraudedWarning:
     narrative: str
     identifiers: Sequence[tuple[str, str]]
     """(kind, value) of the counterparts the warning's events named."""
+    source: CaseSource = CaseSource.DISSUASION
+    """Where it came from: a dissuasion's outcome, or a report whose text said the money was gone (96110,
+    a citizen's report, a desk or Open311 request)."""
+    source_id: str | None = None
+    """The source's own id (default `warning-<id>` for a dissuasion)."""
 
 
 class CaseService:
@@ -322,9 +328,18 @@ class CaseService:
         return report
 
     def open_from_dissuasion(self, session: Session, warning: DefraudedWarning) -> Case:
-        """The case of a dissuasion that found the person already defrauded (once per warning)."""
-        source_id = f"warning-{warning.warning_id}"
-        found = session.scalar(select(Case).where(Case.source == CaseSource.DISSUASION, Case.source_id == source_id))
+        """The case of a warning whose person was already defrauded: its dissuasion's outcome, or the report that
+        raised it said so. Once per warning, whichever came first (a report's case takes the dissuasion's loss)."""
+        source_id = warning.source_id or f"warning-{warning.warning_id}"
+        found = session.scalar(
+            select(Case)
+            .where(
+                (Case.warning_id == warning.warning_id)
+                | ((Case.source == warning.source) & (Case.source_id == source_id))
+            )
+            .order_by(Case.id)
+            .limit(1)
+        )
         if found is not None:
             if warning.loss_fen and found.loss_fen != warning.loss_fen:
                 found.loss_fen = warning.loss_fen  # the feedback's amount, given again with a close
@@ -341,13 +356,14 @@ class CaseService:
             reported_at=warning.at,
             victim=VictimIn(phone=warning.phone),
             loss_yuan=Decimal(warning.loss_fen) / 100,
-            fraud_type=warning.fraud_type if warning.fraud_type != "normal" else "other",
+            # "other" is no reading at all: the classifier's reading of the narrative then gives the type.
+            fraud_type=warning.fraud_type if warning.fraud_type not in ("normal", "other") else None,
             narrative=warning.narrative[:20_000],
             identifiers=identifiers,
         )
         lock_linking(session)
         case, created = self._store(
-            session, None, None, body, CaseSource.DISSUASION,
+            session, None, None, body, warning.source,
             area=(warning.area_id, warning.unit_id), warning_id=warning.warning_id, person_id=warning.person_id,
         )  # fmt: skip
         if created:

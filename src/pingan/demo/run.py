@@ -22,6 +22,7 @@ from pingan.core.people import import_people
 from pingan.core.settings import Settings, ensure_secret_key
 from pingan.core.setup import ensure_centre_units
 from pingan.demo.banks import BankDemo, SimulatedBanks, setup_bank_demo
+from pingan.demo.campaigns import DemoSmsGateway, send_demo_campaign
 from pingan.demo.cases import generate_cases
 from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
@@ -193,11 +194,17 @@ def run_demo(
     # No SMS gateway in the demo: the residents' page shows the sign-in code it would have texted.
     settings = Settings(database_url=f"sqlite:///{database}", desk_otp_show_code=True)
     ensure_secret_key(settings)  # the demo's key is generated once into the instance folder and kept
-    services = bootstrap(settings)
+    services = bootstrap(settings, sms=DemoSmsGateway())
     console.print(f"[bold]平安 Pingan 演示[/bold]：新建数据库 {database}")
     upgrade(services.db)
     county = build_county(services, residents=residents, seed=seed, console=console)
     logins = county.logins
+    campaign = send_demo_campaign(services)
+    if campaign is not None:
+        console.print(
+            f"宣防推送：{campaign['fraud_type_name']} → {campaign['areas'][0]['name']} {campaign['group_name']}，"
+            f"E警通送达 {campaign['push']['delivered']} 人，短信 {campaign['sms']['targeted']} 条（研判分析页可见发送进度）"
+        )
 
     stop = threading.Event()
     feed = EventFeed(

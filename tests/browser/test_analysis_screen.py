@@ -98,3 +98,32 @@ def test_a_station_head_sees_their_station_and_an_officer_cannot_send_campaigns(
     expect(page.locator("button", has_text="发起宣防")).to_have_count(0)
     expect(page.locator("[data-panel='campaigns']")).to_be_hidden()
     page.screenshot(path=str(screenshots / "analysis-06-officer.png"), full_page=True)
+
+
+def test_a_station_officer_takes_up_a_case_on_the_worklist_and_records_a_suspect(
+    desktop: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    page = desktop
+    made = live_app.call(
+        "admin", "POST", "/cases",
+        {"id": "ui-wf-1", "reported_at": datetime.now(UTC).isoformat(), "loss_yuan": "6600",
+         "narrative": "网上刷单被骗，对方QQ 778899665", "area_id": _dandong_area(live_app)},
+    )  # fmt: skip
+    task_id = made["task_id"]
+    log_in(page, "dandong_mj1")
+    page.goto(f"/static/index.html#/cases/{made['id']}")
+    actions = page.locator(".case-actions")
+    expect(actions.get_by_role("button", name="破案")).to_have_count(0)  # a station head's, and only with a suspect
+    actions.get_by_role("button", name="受理侦办").click()
+    page.locator("dialog.dlg").get_by_role("button", name="确认受理").click()
+    expect(page.locator("#toasts")).to_contain_text("受理侦办：已记录")
+    actions.get_by_role("button", name="记录嫌疑人").click()
+    dialog = page.locator("dialog.dlg")
+    dialog.locator("[name='name']").fill("刘某某")
+    dialog.locator("[name='role']").fill("卡农")
+    page.screenshot(path=str(screenshots / "analysis-07-suspect-dialog.png"))
+    dialog.get_by_role("button", name="保存嫌疑人").click()
+    expect(page.locator(".case-suspects")).to_contain_text("刘**（卡农） 在逃")  # masked
+    expect(page.locator(".case-task")).to_contain_text("侦办中")
+    expect(page.locator(".case-task")).to_contain_text(f"侦办任务 #{task_id}")
+    page.screenshot(path=str(screenshots / "analysis-08-case-with-suspect.png"))

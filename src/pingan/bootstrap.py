@@ -302,6 +302,13 @@ class EventWarningLinks:
         return out[:limit]
 
 
+def _desk_request(event_id: str) -> int | None:
+    """The desk request an intake event of the desk stands for (`desk-<id>`, as `IntakeFraudReports` names it);
+    None for an id of another shape (a feed may send source `desk` with its own ids)."""
+    rest = event_id.removeprefix(f"{DESK_SOURCE}-")
+    return int(rest) if rest != event_id and rest.isdigit() and len(rest) < 19 else None
+
+
 class LossCases:
     """The fraud intake's `LossReports` over the cases: a 96110 call, a citizen's report or a desk request
     (an Open311 one included) whose text says the money is gone opens its case at once, once per warning."""
@@ -316,7 +323,7 @@ class LossCases:
         self.cases = cases
 
     def reported(self, session: Session, losses: Sequence[ReportedLoss]) -> None:
-        desk_ids = [int(x.source_id.removeprefix(f"{DESK_SOURCE}-")) for x in losses if x.source == DESK_SOURCE]
+        desk_ids = [request for x in losses if x.source == DESK_SOURCE and (request := _desk_request(x.source_id))]
         through_open311 = (
             set(session.scalars(select(Open311Request.request_id).where(Open311Request.request_id.in_(desk_ids))))
             if desk_ids
@@ -325,8 +332,8 @@ class LossCases:
         for loss in losses:
             source = self.SOURCES.get(loss.source, CaseSource.CITIZEN)
             source_id = loss.source_id
-            if loss.source == DESK_SOURCE:
-                request_id = int(source_id.removeprefix(f"{DESK_SOURCE}-"))
+            request_id = _desk_request(source_id) if loss.source == DESK_SOURCE else None
+            if request_id is not None:
                 source = CaseSource.OPEN311 if request_id in through_open311 else CaseSource.DESK
                 source_id = str(request_id)  # as `POST /cases?source=desk` names it: the request's own id
             self.cases.open_from_dissuasion(

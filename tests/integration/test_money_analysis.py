@@ -320,3 +320,8 @@ def test_a_desk_report_of_a_loss_opens_a_case_named_by_the_request(api: Api) -> 
         assert case is not None
         assert (case.source.value, case.loss_fen, case.area_id) == ("desk", 860_000, api.area["b"])
         assert case.predicted_type is not None
+    # A feed's own "desk" ids, not a request's, keep their id (and are no 500).
+    r = api.events([event("desk-x1", source="desk", kind="report", text="已经转账2000元")])
+    assert r.status_code == 200, r.text
+    with api.db.session() as s:
+        assert s.scalar(select(Case.loss_fen).where(Case.source_id == "desk-x1")) == 200_000

@@ -157,8 +157,7 @@ def interception_figures(
     for name in PAYMENTS:
         total[name] = money["total"][name]  # accounts counted once across areas
     total["numbers_blocked"] = warnings.numbers_blocked(session, start, end)
-    names = dict(session.execute(select(Area.name, Area.id).where(and_(Area.id.in_([k for k in rows if k])))).all())
-    by_id = {v: k for k, v in names.items()}
+    by_id = dict(session.execute(select(Area.id, Area.name).where(and_(Area.id.in_([k for k in rows if k])))).all())
     listed = [
         {"area_id": key, "area": by_id.get(key, "未定辖区") if key is not None else "未定辖区", **_shown(r)}
         for key, r in sorted(rows.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))

@@ -262,10 +262,8 @@ class CaseService:
         if task.status == CaseTaskStatus.CLOSED and task.outcome == "solved":
             status = CaseStatus.SOLVED  # solved, then closed: still a solved case
         case.status = status
-        if command.action == CaseAction.SOLVE:
-            case.solved_at = now
-        elif command.action == "reopen" and case.solved_at is not None and task.outcome is None:
-            case.solved_at = None
+        if command.action == CaseAction.SOLVE and case.solved_at is None:
+            case.solved_at = now  # the first time: a reopened and solved-again case stays in its period's figures
         case.updated_at = now
 
     def _predict(self, case: Case, *, given_type: bool) -> None:

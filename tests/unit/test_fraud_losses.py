@@ -33,6 +33,7 @@ def test_a_report_saying_the_money_is_gone_is_a_loss_with_its_largest_sum(text: 
         "我怀疑被骗了，对方让我下载APP",
         "接到可疑电话，提醒大家防止被骗",
         "对方要求我转账到安全账户",
+        "老人正在银行转账，请速到场",  # still going on: a dissuasion, not a loss yet
         "",
         None,
     ],

@@ -17,7 +17,7 @@ _LOST = re.compile(
     r"(已经?|都|刚|共|先后|分\S{0,3}次)?(转账|转了|转给|转入|转到|汇款|汇了|打款|打了|付了|支付了|充值了|充了|被骗|骗走|骗了|损失|被转走|被盗刷)"
 )
 _NOT = re.compile(
-    r"(没有|没|未|还没|尚未|差点|险些|不要|别|准备|打算|想要?|要求我?|让我|叫我|劝|以免|防止|如果|是否|怀疑|担心|怕|以为|会不会)$"
+    r"(没有|没|未|还没|尚未|差点|险些|不要|别|准备|打算|想要?|要求我?|让我|叫我|劝|以免|防止|如果|是否|怀疑|担心|怕|以为|会不会|正在|正要|马上|即将)"
 )
 _AMOUNT = re.compile(r"([0-9][0-9,]*(?:\.[0-9]{1,2})?)\s*(?:(万)\s*(?:元|块|人民币)?|(?:元|块|人民币))")
 
@@ -37,7 +37,8 @@ def reads_as_loss(text: str | None, amount_fen: int | None = None) -> LossReadin
     plain = unicodedata.normalize("NFKC", text)
     found = None
     for match in _LOST.finditer(plain):
-        before = plain[max(0, match.start() - 4) : match.start()]
+        # The words just before, within the clause: "没有转账", "让我转账", "正在银行转账" say no loss (yet).
+        before = re.split(r"[，。！？,.!?；;、]", plain[max(0, match.start() - 6) : match.start()])[-1]
         if _NOT.search(before):
             continue
         found = match.group(0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
@@ -20,40 +20,50 @@ from pingan.command.ranking.service import RankingService
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
+from pingan.core.identity import Actor
 from pingan.core.logins import LoginGuard, LoginPolicy
-from pingan.core.models import Task
+from pingan.core.models import Person, Task
 from pingan.core.notify import Delivery, Notifier
 from pingan.core.outbox import Outbox, OutboxPolicy
 from pingan.core.rules import CountyRules, RulesRegistry
+from pingan.core.series import Bucket, bucket_index
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import Command, TaskService, Workflow
 from pingan.desk import queries as desk_queries
-from pingan.desk.otp import SmsGateway
+from pingan.desk.open311.models import Open311Request
+from pingan.desk.otp import LoggingSmsGateway, SmsGateway
 from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
 from pingan.desk.rules.county import DeskRules
+from pingan.desk.rules.kinds import PushKind
+from pingan.desk.schemas import PushCreate
 from pingan.desk.wiring import Desk, build_desk, dingtalk_delivery
 from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud import rules as fraud_rules
 from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.intake import FraudIntake
-from pingan.fraud.models import FraudEvent, FraudWarning, Outcome
+from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Outcome
+from pingan.fraud.ports import ReportedLoss
 from pingan.fraud.rules import DissuasionRules, GradingRules
 from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import KIND as DISSUASION_KIND
 from pingan.fraud.workflow import DissuasionAction, DissuasionWorkflow
 from pingan.money import rules as money_rules
+from pingan.money.campaigns import CampaignService
 from pingan.money.cards.ports import CaseIdentifierLinks, CaseLinkedPeople
 from pingan.money.cards.rules import county as card_rules
 from pingan.money.cards.rules.county import CardRules
 from pingan.money.cards.service import CardsService
 from pingan.money.cards.workflow import CardVerificationWorkflow
+from pingan.money.models import CaseSource
 from pingan.money.payments import rules as payment_rules
 from pingan.money.payments.rules import PaymentRules
 from pingan.money.payments.service import PaymentService
 from pingan.money.payments.workflow import StopWorkflow
+from pingan.money.ports import LinkedWarning, PushResult, WarningFigures, WarningRow
 from pingan.money.rules import CaseRules
 from pingan.money.service import CaseService, DefraudedWarning
+from pingan.money.workflow import CaseWorkflow
 from pingan.tracking import rules as tracking_rules
 from pingan.tracking.rules import TrackingRules
 from pingan.tracking.service import Tracking
@@ -172,6 +182,185 @@ class DefraudedCases:
         )
 
 
+class FraudWarningFigures:
+    """Money's `WarningFigures` over the fraud capability's warnings and indicator lists."""
+
+    def grouped(
+        self, session: Session, edges: Sequence[tuple[datetime, datetime]], area_ids: Sequence[int] | None
+    ) -> list[WarningRow]:
+        w = FraudWarning
+        # The type on the warning (its indicator's), or the one read in its texts when the indicator named none.
+        kind = case(
+            (
+                and_(w.fraud_type == "other", w.predicted_type.is_not(None), w.predicted_type != "normal"),
+                w.predicted_type,
+            ),
+            else_=w.fraud_type,
+        )
+        out: list[WarningRow] = []
+        # Contiguous edges (a series' buckets) are one query with one CASE; the others one query each.
+        runs: list[list[int]] = []
+        for i, (start, _end) in enumerate(edges):
+            if runs and edges[runs[-1][-1]][1] == start:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        for run in runs:
+            cuts = [Bucket(*edges[i]) for i in run]
+            index = bucket_index(w.created_at, cuts).label("bucket")
+            conds = [w.created_at >= cuts[0].start, w.created_at < cuts[-1].end]
+            if area_ids is not None:
+                conds.append(w.area_id.in_(list(area_ids)))
+            query = (
+                select(
+                    index,
+                    kind.label("kind"),
+                    w.area_id,
+                    Person.birth_year,
+                    func.count(w.id),
+                    func.coalesce(func.sum(case((w.outcome == Outcome.DISSUADED, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((w.outcome == Outcome.DEFRAUDED, 1), else_=0)), 0),
+                    func.coalesce(func.sum(w.amount_protected_fen), 0),
+                    func.coalesce(func.sum(w.amount_lost_fen), 0),
+                )
+                .outerjoin(Person, Person.id == w.person_id)
+                .where(and_(*conds))
+                .group_by(index, kind, w.area_id, Person.birth_year)
+            )
+            for b, fraud_type, area_id, birth_year, n, dissuaded, defrauded, protected, lost in session.execute(query):
+                if b < 0:
+                    continue
+                out.append(
+                    WarningRow(
+                        run[int(b)],
+                        str(fraud_type),
+                        area_id,
+                        birth_year,
+                        int(n),
+                        int(dissuaded),
+                        int(defrauded),
+                        int(protected),
+                        int(lost),
+                    )
+                )
+        return out
+
+    def numbers_blocked(self, session: Session, start: datetime, end: datetime) -> int:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Indicator)
+                .where(Indicator.kind == "phone", Indicator.created_at >= start, Indicator.created_at < end)
+            )
+            or 0
+        )
+
+
+class DeskWarningPushes:
+    """Money's `WarningPushes` over the desk's pushes (kind 电诈预警)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    def push(self, actor: Actor, *, title: str, body: str, area_ids: Sequence[int], tags: Sequence[str]) -> PushResult:
+        sent = self.desk.pushes.send(
+            actor,
+            PushCreate.model_validate(
+                {"kind": PushKind.FRAUD, "title": title, "body": body, "area_ids": list(area_ids), "tags": list(tags)}
+            ),
+        )
+        return PushResult(sent.id, sent.targeted, sent.delivered, sent.held)
+
+
+class EventWarningLinks:
+    """Money's `WarningLinks` over the fraud events' counterparts (index ix_fraud_events_counterpart)."""
+
+    def holding(self, session: Session, keys: Sequence[tuple[str, str]], limit: int) -> list[LinkedWarning]:
+        if not keys:
+            return []
+        e, w = FraudEvent, FraudWarning
+        out: list[LinkedWarning] = []
+        seen: set[tuple[int, str, str]] = set()
+        for i in range(0, len(keys), 200):
+            chunk = list(keys[i : i + 200])
+            rows = session.execute(
+                select(w.id, e.counterpart_kind, e.counterpart, w.created_at, w.area_id, w.level, w.outcome)
+                .join(w, w.id == e.warning_id)
+                .where(tuple_(e.counterpart_kind, e.counterpart).in_(chunk))
+                .order_by(w.id.desc())
+                .limit(limit)
+            )
+            for wid, kind, value, at, area_id, level, outcome in rows:
+                if (wid, str(kind), str(value)) in seen:
+                    continue
+                seen.add((wid, str(kind), str(value)))
+                out.append(
+                    LinkedWarning(
+                        wid,
+                        str(kind),
+                        str(value),
+                        at,
+                        area_id,
+                        str(getattr(level, "value", level)),
+                        str(getattr(outcome, "value", outcome)) if outcome is not None else None,
+                    )
+                )
+        return out[:limit]
+
+
+def _desk_request(event_id: str) -> int | None:
+    """The desk request an intake event of the desk stands for (`desk-<id>`, as `IntakeFraudReports` names it);
+    None for an id of another shape (a feed may send source `desk` with its own ids)."""
+    rest = event_id.removeprefix(f"{DESK_SOURCE}-")
+    return int(rest) if rest != event_id and rest.isdigit() and len(rest) < 19 else None
+
+
+class LossCases:
+    """The fraud intake's `LossReports` over the cases: a 96110 call, a citizen's report or a desk request
+    (an Open311 one included) whose text says the money is gone opens its case at once, once per warning."""
+
+    SOURCES: Mapping[str, CaseSource] = {
+        "hotline": CaseSource.HOTLINE,
+        "citizen": CaseSource.CITIZEN,
+        "desk": CaseSource.DESK,
+    }
+
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+
+    def reported(self, session: Session, losses: Sequence[ReportedLoss]) -> None:
+        desk_ids = [request for x in losses if x.source == DESK_SOURCE and (request := _desk_request(x.source_id))]
+        through_open311 = (
+            set(session.scalars(select(Open311Request.request_id).where(Open311Request.request_id.in_(desk_ids))))
+            if desk_ids
+            else set()
+        )
+        for loss in losses:
+            source = self.SOURCES.get(loss.source, CaseSource.CITIZEN)
+            source_id = loss.source_id
+            request_id = _desk_request(source_id) if loss.source == DESK_SOURCE else None
+            if request_id is not None:
+                source = CaseSource.OPEN311 if request_id in through_open311 else CaseSource.DESK
+                source_id = str(request_id)  # as `POST /cases?source=desk` names it: the request's own id
+            self.cases.open_from_dissuasion(
+                session,
+                DefraudedWarning(
+                    warning_id=loss.warning_id,
+                    at=loss.at,
+                    phone=loss.phone,
+                    person_id=loss.person_id,
+                    area_id=loss.area_id,
+                    unit_id=loss.unit_id,
+                    loss_fen=loss.amount_fen,
+                    fraud_type=loss.fraud_type,
+                    narrative=f"{loss.text}\n（据报案内容“{loss.phrase}”自动立案）",
+                    identifiers=loss.identifiers,
+                    source=source,
+                    source_id=source_id,
+                ),
+            )
+
+
 def outbox_policy(settings: Settings) -> OutboxPolicy:
     return OutboxPolicy(
         max_attempts=settings.outbox_max_attempts,
@@ -203,6 +392,9 @@ class Services:
     tracking: Tracking
     ranking: RankingService
     """Rankings (打榜): `rank(session, period, board)`; other parts add indicators to `ranking.indicators`."""
+    campaigns: CampaignService
+    warning_figures: WarningFigures
+    """The fraud warnings and indicator lists as money's analysis and interception figures read them."""
 
     def close(self) -> None:
         self.desk.close()
@@ -229,12 +421,14 @@ def bootstrap(
     outbox = Outbox(db, clock, outbox_policy(settings))
     dingtalk = dingtalk_delivery(settings, db, clock, outbox, transport=dingtalk_transport)
     notifier = Notifier(clock, (*deliveries, dingtalk) if dingtalk is not None else deliveries)
+    sms = sms or LoggingSmsGateway()  # one gateway for the desk's codes and the campaigns' warnings
     payment = rules.section(PaymentRules)
     working_days = payment.working_calendar()
     workflows: list[Workflow] = [
         DissuasionWorkflow(rules.section(DissuasionRules)),
         DeskWorkflow(rules.section(DeskRules)),
         StopWorkflow(payment, working_days),
+        CaseWorkflow(rules.section(CaseRules)),
         CardVerificationWorkflow(rules.section(CardRules)),
         AlertWorkflow(rules.section(TrackingRules)),
         TheftWorkflow(rules.section(TrackingRules)),
@@ -258,8 +452,11 @@ def bootstrap(
         dingtalk=dingtalk,
     )
     fraud = FraudService(clock, tasks)  # its listener first: a case reads the warning's outcome it sets
-    cases = CaseService(clock, rules.section(CaseRules), jurisdictions)
+    cases = CaseService(
+        clock, rules.section(CaseRules), jurisdictions, tasks, classifier, warning_links=EventWarningLinks()
+    )
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
+    intake.losses = LossCases(cases)
     return Services(
         settings=settings,
         db=db,
@@ -282,6 +479,8 @@ def bootstrap(
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
         tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),
         ranking=ranking_service(rules, clock),
+        campaigns=CampaignService(db, clock, outbox, DeskWarningPushes(desk), sms),
+        warning_figures=FraudWarningFigures(),
     )
 
 

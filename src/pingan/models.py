@@ -31,7 +31,7 @@ from pingan.desk.models import (
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
 from pingan.money.cards.models import CardOpening
-from pingan.money.models import Case, CaseIdentifier
+from pingan.money.models import Campaign, CampaignSms, Case, CaseIdentifier, CaseSuspect
 from pingan.money.payments.models import BankApiKey, PaymentOrder
 from pingan.tracking.models import Alert as TrackingAlert
 from pingan.tracking.models import Animal, Detection, ServicePoint, Station, Tag, Theft, Vehicle
@@ -41,9 +41,12 @@ __all__ = [
     "Animal",
     "Area",
     "BankApiKey",
+    "Campaign",
+    "CampaignSms",
     "CardOpening",
     "Case",
     "CaseIdentifier",
+    "CaseSuspect",
     "Counter",
     "DeskMedia",
     "DeskMessage",

@@ -46,6 +46,8 @@ def test_an_admin_opens_a_case_sees_its_identifiers_and_the_cluster_it_joins(
     expect(ids.filter(has_text="www.tb-tk.cc/refund")).to_have_count(1)
     expect(detail).to_contain_text("与 1 起案件串并")
     expect(detail).to_contain_text("陈**")  # the victim masked
+    expect(detail.locator(".case-task")).to_contain_text("侦办任务 #")  # investigated on the task workflow
+    expect(detail.locator("select[name='status']")).to_have_count(0)  # its status follows the task
     page.screenshot(path=str(screenshots / "cases-01-detail.png"))
 
     # The wrong WeChat id is removed and another number added: saved, and still linked by the phone.

@@ -411,6 +411,23 @@ EXPECTED: dict[str, dict[str, Cell]] = {
         "resident": rel(DENY, DENY),
         "anonymous": rel(UNAUTH, UNAUTH),
     },
+    # -- analysis, campaigns, interception figures (money) ------------------------------------------------
+    "GET /api/v1/analysis": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/interception/figures": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/exports/interception-figures": only("admin", "analyst", "commander", "station_head", "officer"),
+    "POST /api/v1/campaigns": only("admin", "analyst", "station_head"),
+    "GET /api/v1/campaigns": only("admin", "analyst", "commander", "station_head"),
+    "GET /api/v1/campaigns/{campaign_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
     # -- back office: search, people, dispatch, users, exports (an export answers as the list it exports) --
     "GET /api/v1/search": only("admin", "analyst", "commander", "station_head", "officer", "partner", "governance"),
     "GET /api/v1/people/{person_id}": {
@@ -705,6 +722,16 @@ STATION_KIND_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "reopen": CENTRES,
         "sign": (*CENTRES, "head_a", "officer_a1"),
         "verify": (*CENTRES, "head_a", "officer_a1"),
+    },
+    "case": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": (*CENTRES, "head_a"),
+        "reopen": CENTRES,
+        "investigate": (*CENTRES, "head_a", "officer_a1"),
+        "add_suspect": (*CENTRES, "head_a", "officer_a1"),
+        "solve": (*CENTRES, "head_a"),
+        "transfer": (*CENTRES, "head_a"),
     },
     "tracking_alert": {
         "assign": (*CENTRES, "head_a"),

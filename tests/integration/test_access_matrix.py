@@ -303,6 +303,14 @@ class Matrix:
         assert created.status_code == 201, created.text
         return int(created.json()["id"])
 
+    def campaign(self, relation: str) -> int:
+        """A new warning campaign to the elderly of station A ("own") or B ("other"), sent by the centre."""
+        area = self.world.ids["area-A" if relation == "own" else "area-B"]
+        body = {"fraud_type": "impersonate_officials", "area_ids": [area], "group": "elderly"}
+        created = self.world.client.post(f"{API}/campaigns", json=body, headers=self.world.staff("analyst"))
+        assert created.status_code == 201, created.text
+        return int(created.json()["id"])
+
     def tag(self, role: str, relation: str, kind: str = "vehicle_card") -> str:
         """A new tag: for a resident, their own ("own") or another resident's ("other"); for staff, one of an
         owner living in station A ("own") or B ("other")."""
@@ -644,6 +652,16 @@ CALLS: dict[str, Builder] = {
     "GET /api/v1/exports/fraud-figures": _export("fraud-figures"),
     "GET /api/v1/exports/desk-figures": _export("desk-figures"),
     "GET /api/v1/exports/search": _export("search"),
+    "GET /api/v1/exports/interception-figures": _export("interception-figures"),
+    "GET /api/v1/analysis": lambda m, r, x: Call("GET", f"{API}/analysis"),
+    "GET /api/v1/interception/figures": lambda m, r, x: Call("GET", f"{API}/interception/figures"),
+    "GET /api/v1/campaigns": lambda m, r, x: Call("GET", f"{API}/campaigns"),
+    "POST /api/v1/campaigns": lambda m, r, x: Call(
+        "POST",
+        f"{API}/campaigns",
+        json={"fraud_type": "investment", "area_ids": [m.world.ids["area-A"]], "group": "all", "sms": False},
+    ),
+    "GET /api/v1/campaigns/{campaign_id}": lambda m, r, x: Call("GET", f"{API}/campaigns/{m.campaign(x)}"),
     # -- maps ---------------------------------------------------------------------------------------------
     "GET /api/v1/map/config": lambda m, r, x: Call("GET", f"{API}/map/config"),
     "GET /api/v1/map/areas": lambda m, r, x: Call("GET", f"{API}/map/areas"),

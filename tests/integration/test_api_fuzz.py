@@ -61,6 +61,21 @@ def _seed(world: World) -> None:
         "counterpart": "13800138000",
     }
     world.client.post("/api/v1/fraud/events", json=[event], headers=admin)
+    # A case (with its investigation task) and a warning campaign, for the cases', campaigns' and tasks' ids.
+    world.client.post(
+        "/api/v1/cases",
+        json={
+            "id": "fuzz-1",
+            "reported_at": "2026-11-23T09:00:00+08:00",
+            "narrative": "对方电话13800138000，已转账5000元",
+        },
+        headers=admin,
+    )
+    world.client.post(
+        "/api/v1/campaigns",
+        json={"fraud_type": "investment", "area_ids": [world.ids["area-A"]], "group": "elderly"},
+        headers=admin,
+    )
 
 
 @pytest.fixture(scope="module")

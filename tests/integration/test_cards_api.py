@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,56 @@ def test_the_command_line_ingests_a_file_and_lists_the_flagged(api: Api, tmp_pat
     [row] = json.loads(listed.stdout)
     assert row["holder"]["masked"] is True
     assert row["reasons"][0]["rule"] == "young_away_from_home"
+
+
+def test_two_concurrent_feeds_of_the_same_opening_store_it_once(api: Api) -> None:
+    """Two ingests of one opening id at once (two feeds, or a retry racing the first send) both succeed: one
+    stores it, the other counts it a duplicate. On PostgreSQL both transactions would otherwise find it new
+    and the second fail on the unique key (an IntegrityError, a 500). Two threads, each with services and a
+    connection pool of its own as two server processes have (one process's threads share a writer lock),
+    many rounds."""
+    import threading
+
+    from pingan.bootstrap import bootstrap
+    from pingan.core.db import Database
+
+    second = Database(api.db.url)
+    other = bootstrap(api.services.settings, clock=api.clock, db=second)
+    feeds = [api.services.cards, other.cards]
+    rounds = 12 if api.db.engine.dialect.name == "postgresql" else 4
+    for n in range(rounds):
+        item = opening(f"race-{n:04d}", LOCAL_ADULTS[n % len(LOCAL_ADULTS)], outlet=f"race-outlet-{n}")
+        barrier = threading.Barrier(2)
+        results: list[Any] = []
+        errors: list[BaseException] = []
+
+        def feed(
+            cards: Any,
+            item: dict[str, Any] = item,
+            barrier: threading.Barrier = barrier,
+            results: list[Any] = results,
+            errors: list[BaseException] = errors,
+        ) -> None:
+            barrier.wait()
+            try:
+                results.append(cards.ingest([item]))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=feed, args=(cards,)) for cards in feeds]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        assert sorted((r.accepted, r.duplicates) for r in results) == [(0, 1), (1, 0)]
+        with api.db.session() as s:
+            stored = s.scalars(select(CardOpening).where(CardOpening.source_id == item["id"])).all()
+            assert len(stored) == 1
+    other.close()
+    # The HTTP edge gives the same: a replay racing its first send is a 200 with a duplicate, never a 500.
+    item = opening("race-http-0001", LOCAL_ADULTS[0], outlet="race-http")
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: api.post("/cards/openings", "partner", [item]), range(2)))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert sorted(a.json()["accepted"] for a in answers) == [0, 1]

@@ -205,6 +205,7 @@ def create_app(services: Services) -> FastAPI:
     async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
         return JSONResponse(error_body("conflict", "记录已被他人或系统更新，请刷新后重试"), status_code=409)
 
+    from pingan.api.routes import analysis as analysis_routes
     from pingan.api.routes import backoffice
     from pingan.api.routes import cards as cards_routes
     from pingan.api.routes import core as core_routes
@@ -228,6 +229,7 @@ def create_app(services: Services) -> FastAPI:
     open311_routes.register(app)
     payment_routes.register(app)
     ranking_routes.register(app)
+    analysis_routes.register(app)
 
     _document_intake_schemas(app)
 

@@ -58,7 +58,7 @@ def cases_clusters(
 
     svc = services()
     with svc.db.session() as session:
-        rows = clusters(session, svc.cases.link_rules, min_size=min_size, limit=limit)
+        rows = clusters(session, svc.cases.link_rules, min_size=min_size, limit=limit, warnings=svc.cases.warning_links)
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return

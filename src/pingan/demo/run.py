@@ -22,6 +22,7 @@ from pingan.core.people import import_people
 from pingan.core.settings import Settings, ensure_secret_key
 from pingan.core.setup import ensure_centre_units
 from pingan.demo.banks import BankDemo, SimulatedBanks, setup_bank_demo
+from pingan.demo.campaigns import DemoSmsGateway, send_demo_campaign
 from pingan.demo.cases import generate_cases
 from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
@@ -198,7 +199,7 @@ def run_demo(
         rules.write_text(demo_rules(), encoding="utf-8")
         settings = settings.model_copy(update={"rules_file": rules})
     ensure_secret_key(settings)  # the demo's key is generated once into the instance folder and kept
-    services = bootstrap(settings)
+    services = bootstrap(settings, sms=DemoSmsGateway())
     console.print(f"[bold]平安 Pingan 演示[/bold]：新建数据库 {database}")
     upgrade(services.db)
     county = build_county(services, residents=residents, seed=seed, console=console)
@@ -206,6 +207,12 @@ def run_demo(
     months = backfill(services, seed=seed)
     publish_history(services, months)
     console.print(f"打榜：已生成并发布 {'、'.join(m.label for m in months)} 的派出所榜单（三大片区竞赛），本月实时计算")
+    campaign = send_demo_campaign(services)
+    if campaign is not None:
+        console.print(
+            f"宣防推送：{campaign['fraud_type_name']} → {campaign['areas'][0]['name']} {campaign['group_name']}，"
+            f"E警通送达 {campaign['push']['delivered']} 人，短信 {campaign['sms']['targeted']} 条（研判分析页可见发送进度）"
+        )
 
     stop = threading.Event()
     feed = EventFeed(

@@ -37,7 +37,9 @@ from pingan.core.tasks import Command, NewTask, TaskService
 from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, person_features
 from pingan.fraud.indicators import Hit, IndicatorMatcher
+from pingan.fraud.losses import reads_as_loss
 from pingan.fraud.models import EventKind, EventSource, FraudEvent, FraudWarning, Level, WarningStatus
+from pingan.fraud.ports import LossReports, ReportedLoss
 from pingan.fraud.rules import GradingRules
 from pingan.fraud.schemas import EventIn
 from pingan.fraud.workflow import KIND, LEVEL_NAMES, DissuasionAction
@@ -160,6 +162,10 @@ _JSON_KINDS: dict[type, str] = {
 }
 
 
+LOSS_SOURCES = frozenset({EventSource.HOTLINE, EventSource.CITIZEN, EventSource.DESK})
+"""Sources whose reports are read for a loss: a 96110 call, a citizen's report, a desk request."""
+
+
 class FraudIntake:
     def __init__(
         self,
@@ -170,7 +176,10 @@ class FraudIntake:
         jurisdictions: Jurisdictions,
         matcher: IndicatorMatcher | None = None,
         classifier: FraudClassifier | None = None,
+        losses: LossReports | None = None,
     ) -> None:
+        self.losses = losses
+        """Where a report of money already gone is handed on (the cases), when wired."""
         self.db = db
         self.clock = clock
         self.rules = rules
@@ -404,6 +413,42 @@ class FraudIntake:
             update(_EVENTS).where(_EVENTS.c.id == bindparam("event_id")).values(warning_id=bindparam("warning")),
             links,
         )
+        if self.losses is not None:
+            self._losses(session, steps)
+
+    def _losses(self, session: Session, steps: Sequence[_Step]) -> None:
+        """The reports whose text says the money is gone (96110, citizens, the desk) become cases."""
+        assert self.losses is not None
+        found: list[ReportedLoss] = []
+        for step in steps:
+            event = step.lead.event
+            if event.kind is not EventKind.REPORT or event.source not in LOSS_SOURCES:
+                continue
+            amount = int(event.amount * 100) if event.amount is not None else None
+            reading = reads_as_loss(event.text, amount)
+            if reading is None:
+                continue
+            warning = step.warning
+            kind = event.counterpart_kind.value if event.counterpart_kind is not None else None
+            found.append(
+                ReportedLoss(
+                    source=event.source.value,
+                    source_id=event.id,
+                    warning_id=warning.id,
+                    at=event.at,
+                    phone=event.subject_phone,
+                    person_id=warning.person_id,
+                    area_id=warning.area_id,
+                    unit_id=warning.unit_id,
+                    text=event.text or "",
+                    amount_fen=reading.amount_fen,
+                    fraud_type=event.fraud_type or warning.predicted_type or warning.fraud_type,
+                    identifiers=[(kind, event.counterpart)] if kind and event.counterpart else [],
+                    phrase=reading.phrase,
+                )
+            )
+        if found:
+            self.losses.reported(session, found)
 
     def _classify(self, steps: Sequence[_Step]) -> None:
         """The fraud type read in each lead's text, for its warning: one call for the batch's texts. A warning keeps

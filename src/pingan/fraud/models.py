@@ -87,6 +87,8 @@ class FraudEvent(Base):
     __table_args__ = (
         UniqueConstraint("source", "source_id"),
         Index("ix_fraud_events_warning", "warning_id"),
+        # Linking warnings into the cases' clusters looks events up by their counterpart.
+        Index("ix_fraud_events_counterpart", "counterpart_kind", "counterpart"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.core.db import Base, BigId
@@ -18,11 +19,14 @@ class CaseSource(StrEnum):
     DISSUASION = "dissuasion"  # a dissuasion whose outcome was "already defrauded"
     DESK = "desk"  # a resident's report on the citizen desk
     OPEN311 = "open311"  # a report through Open311
+    HOTLINE = "hotline"  # a 96110 call of someone already defrauded
+    CITIZEN = "citizen"  # a resident's own report (a feed's citizen report) of money already gone
 
 
 class CaseStatus(StrEnum):
     OPEN = "open"  # 侦办中
     SOLVED = "solved"  # 已破案
+    PROSECUTED = "prosecuted"  # 已移送起诉
     CLOSED = "closed"  # 已撤销/结案
 
 
@@ -62,6 +66,13 @@ class Case(Base):
     """The dissuasion warning the case came from, if any (the fraud capability's id)."""
     cluster_id: Mapped[int | None] = mapped_column(BigId)
     """The smallest case id of the cluster this case is linked into (its own id when it shares nothing)."""
+    task_id: Mapped[int | None] = mapped_column(BigId)
+    """The investigation's task (kind `case`); None for a case stored before cases were tasks."""
+    solved_at: Mapped[datetime | None]
+    """When it was solved (破案), for the interception figures."""
+    predicted_type: Mapped[str | None] = mapped_column(String(32))
+    """The fraud type the classifier reads in the narrative (None without one)."""
+    predicted_confidence: Mapped[float | None] = mapped_column(Float)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -88,4 +99,89 @@ class CaseIdentifier(Base):
     """Where in the narrative it was read (a character offset), for the screen."""
 
 
-__all__ = ["Case", "CaseIdentifier", "CaseSource", "CaseStatus", "IdentifierOrigin"]
+class CaseSuspect(Base):
+    """A suspect recorded on a case (the case task's `add_suspect`)."""
+
+    __tablename__ = "case_suspects"
+    __table_args__ = (Index("ix_case_suspects_case", "case_id"), Index("ix_case_suspects_recorded", "recorded_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("cases.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[str | None] = mapped_column(String(100))
+    caught: Mapped[bool] = mapped_column(Boolean, default=False)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    """The case's station when recorded (the figures count a suspect in the case's area)."""
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+
+
+class CampaignGroup(StrEnum):
+    ALL = "all"  # everyone in the areas
+    ELDERLY = "elderly"  # 60 and over
+    YOUNG = "young"  # 18 to 35
+    STUDENT = "student"  # under 23 (students)
+
+
+class Campaign(Base):
+    """A targeted warning campaign (精准宣防): a fraud type, areas × a group, sent through the desk's pushes and
+    SMS; what was sent and delivered is counted here."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fraud_type: Mapped[str] = mapped_column(String(32))
+    group: Mapped[CampaignGroup] = mapped_column("target_group", _enum(CampaignGroup))
+    area_ids: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    """The target areas, each {"id", "name"} as they were when it was sent."""
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    push_id: Mapped[int | None] = mapped_column(BigId)
+    """The desk's push to the registered residents (E警通) of the target."""
+    push_targeted: Mapped[int] = mapped_column(Integer, default=0)
+    push_delivered: Mapped[int] = mapped_column(Integer, default=0)
+    push_held: Mapped[int] = mapped_column(Integer, default=0)
+    sms_targeted: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class CampaignSmsStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class CampaignSms(Base):
+    """One text message of a campaign to a registered person of the target, sent through the outbox."""
+
+    __tablename__ = "campaign_sms"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "phone"),
+        Index("ix_campaign_sms_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigId, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[CampaignSmsStatus] = mapped_column(_enum(CampaignSmsStatus))
+    queued_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+__all__ = [
+    "Campaign",
+    "CampaignGroup",
+    "CampaignSms",
+    "CampaignSmsStatus",
+    "Case",
+    "CaseIdentifier",
+    "CaseSource",
+    "CaseStatus",
+    "CaseSuspect",
+    "IdentifierOrigin",
+]

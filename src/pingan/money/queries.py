@@ -14,9 +14,16 @@ from pingan.core.identifiers import mask_free_text, mask_id_number, mask_name, m
 from pingan.core.models import Area
 from pingan.money.extract import KIND_NAMES, CaseIdentifierKind
 from pingan.money.linking import Key, LinkRules
-from pingan.money.models import Case, CaseIdentifier, CaseStatus
+from pingan.money.models import Case, CaseIdentifier, CaseStatus, CaseSuspect
+from pingan.money.ports import LinkedWarning, WarningLinks
+from pingan.money.schemas import TYPE_NAMES
 
-STATUS_NAMES = {CaseStatus.OPEN: "侦办中", CaseStatus.SOLVED: "已破案", CaseStatus.CLOSED: "已结案"}
+STATUS_NAMES = {
+    CaseStatus.OPEN: "侦办中",
+    CaseStatus.SOLVED: "已破案",
+    CaseStatus.PROSECUTED: "已移送起诉",
+    CaseStatus.CLOSED: "已结案",
+}
 
 
 def victim_view(case: Case, *, reveal: bool) -> dict[str, Any]:
@@ -47,8 +54,13 @@ def case_view(case: Case, station: str | None, *, reveal: bool = False, cluster_
         "victim": victim_view(case, reveal=reveal),
         "loss_yuan": f"{case.loss_fen / 100:.2f}",
         "fraud_type": case.fraud_type,
+        "fraud_type_name": TYPE_NAMES.get(case.fraud_type, case.fraud_type),
+        "predicted_type": case.predicted_type,
+        "predicted_confidence": case.predicted_confidence,
         "narrative": case.narrative if reveal else mask_free_text(case.narrative),
         "warning_id": case.warning_id,
+        "task_id": case.task_id,
+        "solved_at": case.solved_at.isoformat() if case.solved_at else None,
         "cluster_id": case.cluster_id,
         "cluster_size": cluster_size,
         "created_at": case.created_at.isoformat(),
@@ -143,6 +155,18 @@ def case_detail(session: Session, case: Case, rules: LinkRules, *, reveal: bool)
     counts = key_counts(session, [(r.kind, r.value) for r in rows if r.linkable])
     sizes = _cluster_sizes(session, [case.cluster_id] if case.cluster_id else [])
     view = case_view(case, station, reveal=reveal, cluster_size=sizes.get(case.cluster_id or 0, 1))
+    view["suspects"] = [
+        {
+            "id": x.id,
+            "name": x.name if reveal else mask_name(x.name),
+            "id_number": (x.id_number if reveal else mask_id_number(x.id_number)) if x.id_number else None,
+            "phone": (x.phone if reveal else mask_phone(x.phone)) if x.phone else None,
+            "role": x.role,
+            "caught": x.caught,
+            "recorded_at": x.recorded_at.isoformat(),
+        }
+        for x in session.scalars(select(CaseSuspect).where(CaseSuspect.case_id == case.id).order_by(CaseSuspect.id))
+    ]
     view["identifiers"] = [
         {
             **identifier_view(
@@ -164,10 +188,14 @@ def clusters(
     visible: ColumnElement[bool] | None = None,
     min_size: int = 2,
     limit: int = 200,
+    warnings: WarningLinks | None = None,
+    warnings_per_cluster: int = 50,
 ) -> list[dict[str, Any]]:
     """Clusters of at least `min_size` cases, largest first: their cases' source ids, counties and losses,
     and the identifiers linking them (each with the cases holding it). A cluster is listed when one of its
-    cases is `visible`; its cases outside the jurisdiction are counted, not shown."""
+    cases is `visible`; its cases outside the jurisdiction are counted, not shown. With `warnings`, each
+    cluster lists the warnings (people warned, not yet defrauded) whose events named one of its cases'
+    identifiers, and which identifier it was (a blocked value links no warning either)."""
     query = (
         select(Case.cluster_id, func.count().label("n"))
         .where(Case.cluster_id.is_not(None))
@@ -199,8 +227,13 @@ def clusters(
         )
         for case_id, kind, value in rows:
             holders.setdefault(cluster_of[case_id], {}).setdefault((kind, value), []).append(case_id)
-    shared = sorted({k for h in holders.values() for k, cs in h.items() if len(cs) >= 2})
-    counts = key_counts(session, shared)
+    every = sorted({k for h in holders.values() for k in h})
+    counts = key_counts(session, every)
+    linked_warnings: dict[Key, list[LinkedWarning]] = {}
+    if warnings is not None and every:
+        open_keys = [k for k in every if not rules.blocked(k, counts.get(k, 0))]
+        for w in warnings.holding(session, open_keys, warnings_per_cluster * max(len(found), 1)):
+            linked_warnings.setdefault((w.kind, w.value), []).append(w)
     out: list[dict[str, Any]] = []
     for cluster_id, size in found:
         cases = members.get(cluster_id or 0, [])
@@ -237,9 +270,26 @@ def clusters(
                 ],
                 "hidden_cases": len(cases) - len(visible_cases),
                 "links": links,
+                "warnings": _cluster_warnings(holders.get(cluster_id or 0, {}), linked_warnings, warnings_per_cluster),
             }
         )
     return out
+
+
+def _cluster_warnings(
+    keys: dict[Key, list[int]], linked: dict[Key, list[LinkedWarning]], limit: int
+) -> list[dict[str, Any]]:
+    """The warnings naming one of a cluster's identifiers, newest first, each with the identifiers it shares."""
+    by_warning: dict[int, dict[str, Any]] = {}
+    for key in keys:
+        for w in linked.get(key, []):
+            entry = by_warning.setdefault(
+                w.warning_id,
+                {"warning_id": w.warning_id, "at": w.at.isoformat(), "station_id": w.area_id, "level": w.level,
+                 "outcome": w.outcome, "identifiers": []},
+            )  # fmt: skip
+            entry["identifiers"].append({"kind": key[0], "value": key[1]})
+    return sorted(by_warning.values(), key=lambda e: -int(e["warning_id"]))[:limit]
 
 
 def blocked_values(session: Session, rules: LinkRules, *, limit: int = 500) -> list[dict[str, Any]]:

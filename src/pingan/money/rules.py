@@ -19,6 +19,16 @@ class CaseRules(RulesModel):
     county_code: str = Field(default="330225", pattern=r"^[0-9]{6,12}$")
     max_cases_per_identifier: int = Field(default=50, ge=2)
     stoplist: dict[CaseIdentifierKind, list[str]] = Field(default_factory=dict)
+    accept_hours: int = Field(default=24, ge=1, le=24 * 30)
+    """立案 → 受理侦办: a station takes the case up within this."""
+    solve_days: int = Field(default=60, ge=1, le=3650)
+    """侦办 → 破案: the deadline whose miss climbs the ladder (a progress review, not a statute)."""
+    transfer_days: int = Field(default=30, ge=1, le=365)
+    """破案 → 移送起诉."""
+    escalation_hours: int = Field(default=24, ge=1, le=24 * 30)
+    """Between rungs of the ladder 所长 → 反诈中心 → 局领导 once a deadline is missed."""
+    hot_min_cases: int = Field(default=3, ge=1)
+    """A type is hot this week when it has at least this many cases and warnings and grew on last week."""
 
     @field_validator("stoplist")
     @classmethod

@@ -32,6 +32,22 @@ FRAUD_TYPES = (
     "gambling",
     "other",
 )
+TYPE_NAMES = {
+    "order_brushing": "刷单返利类",
+    "investment": "虚假网络投资理财类",
+    "loan": "虚假网络贷款类",
+    "fake_customer_service": "冒充电商物流客服类",
+    "impersonate_officials": "冒充公检法及政府机关类",
+    "credit_repair": "虚假征信类",
+    "fake_shopping": "虚假购物、服务类",
+    "impersonate_acquaintance": "冒充领导、熟人类",
+    "game_trade": "网络游戏产品虚假交易类",
+    "romance": "网络婚恋、交友类",
+    "military_purchase": "冒充军警购物类",
+    "gambling": "网络赌博、博彩类",
+    "other": "其他类型诈骗",
+}
+"""DESIGN §4's names, as the screens and task titles show them."""
 FraudType = Annotated[str, Field(pattern="^(" + "|".join(FRAUD_TYPES) + ")$")]
 
 

@@ -21,15 +21,37 @@ from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.errors import BadInput, Forbidden, NotFound, first_problem
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Unit
+from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Task, Unit
 from pingan.core.people import people_by_phone
 from pingan.core.scope import REVEAL_ROLES, Scope
+from pingan.core.tasks import Command, NewTask, TaskService
 from pingan.money import linking
 from pingan.money.extract import CaseIdentifierKind, derived, extract_identifiers, normalize
 from pingan.money.linking import Key, LinkRules
-from pingan.money.models import Case, CaseIdentifier, CaseSource, CaseStatus, IdentifierOrigin
+from pingan.money.models import Case, CaseIdentifier, CaseSource, CaseStatus, CaseSuspect, IdentifierOrigin
+from pingan.money.ports import NoWarningLinks, TypeClassifier, WarningLinks
 from pingan.money.rules import CaseRules
-from pingan.money.schemas import CaseCreate, CaseUpdate, IdentifierIn, VictimIn
+from pingan.money.schemas import FRAUD_TYPES, TYPE_NAMES, CaseCreate, CaseUpdate, IdentifierIn, VictimIn
+from pingan.money.workflow import KIND as CASE_KIND
+from pingan.money.workflow import REF_TYPE as CASE_REF
+from pingan.money.workflow import CaseAction, CaseTaskStatus
+
+SOURCE_NAMES = {
+    CaseSource.MANUAL: "民警录入",
+    CaseSource.IMPORT: "文件导入",
+    CaseSource.DISSUASION: "劝阻发现已被骗",
+    CaseSource.DESK: "群众求助报案",
+    CaseSource.OPEN311: "Open311 报案",
+    CaseSource.HOTLINE: "96110 报案",
+    CaseSource.CITIZEN: "群众举报已被骗",
+}
+_CASE_STATUS: dict[str, CaseStatus] = {
+    CaseTaskStatus.REGISTERED: CaseStatus.OPEN,
+    CaseTaskStatus.INVESTIGATING: CaseStatus.OPEN,
+    CaseTaskStatus.SOLVED: CaseStatus.SOLVED,
+    CaseTaskStatus.PROSECUTED: CaseStatus.PROSECUTED,
+    CaseTaskStatus.CLOSED: CaseStatus.CLOSED,
+}
 
 # --- who may do what: the one decision for cases ----------------------------------------------------------
 
@@ -166,14 +188,95 @@ class DefraudedWarning:
     narrative: str
     identifiers: Sequence[tuple[str, str]]
     """(kind, value) of the counterparts the warning's events named."""
+    source: CaseSource = CaseSource.DISSUASION
+    """Where it came from: a dissuasion's outcome, or a report whose text said the money was gone (96110,
+    a citizen's report, a desk or Open311 request)."""
+    source_id: str | None = None
+    """The source's own id (default `warning-<id>` for a dissuasion)."""
 
 
 class CaseService:
-    def __init__(self, clock: Clock, rules: CaseRules, jurisdictions: Jurisdictions) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        rules: CaseRules,
+        jurisdictions: Jurisdictions,
+        tasks: TaskService | None = None,
+        classifier: TypeClassifier | None = None,
+        *,
+        warning_links: WarningLinks | None = None,
+    ) -> None:
         self.clock = clock
         self.rules = rules
         self.link_rules: LinkRules = rules.link_rules()
         self.jurisdictions = jurisdictions
+        self.tasks = tasks
+        self.classifier = classifier
+        self.warning_links: WarningLinks = warning_links or NoWarningLinks()
+        """Warnings (nobody defrauded yet) naming an identifier of a case, shown on its cluster."""
+        if tasks is not None:
+            tasks.listen(CASE_KIND, self._on_task)
+
+    # -- the investigation's task ------------------------------------------------------------------------
+
+    def _open_task(self, session: Session, case: Case) -> None:
+        """Every case is investigated on the one task workflow (kind `case`), held by its station."""
+        if self.tasks is None or case.task_id is not None:
+            return
+        spec = NewTask(
+            kind=CASE_KIND,
+            title=f"诈骗案件 {TYPE_NAMES.get(case.fraud_type, case.fraud_type)} 损失 {case.loss_fen / 100:.2f} 元",
+            ref_type=CASE_REF,
+            ref_id=case.id,
+            area_id=case.area_id,
+            unit_id=case.unit_id,
+            level="high" if case.loss_fen >= 10_000_000 else "medium",  # 10 万元 or more: 重大
+            actor_id=case.created_by,
+            reason=f"立案（{SOURCE_NAMES[case.source]}）",
+        )
+        (task,) = self.tasks.create_many(session, [spec])
+        case.task_id = task.id
+
+    def _on_task(self, session: Session, task: Task, command: Command) -> None:
+        """Keep the case in step with its task: its status, when it was solved, the suspects recorded."""
+        case = session.get(Case, task.ref_id) if task.ref_type == CASE_REF else None
+        if case is None:
+            return
+        now = self.clock.now()
+        if command.action == CaseAction.ADD_SUSPECT:
+            data = command.data
+            session.add(
+                CaseSuspect(
+                    case_id=case.id,
+                    name=str(data.get("name") or "")[:100],
+                    id_number=str(data["id_number"]).upper() if data.get("id_number") else None,
+                    phone=str(data["phone"])[:20] if data.get("phone") else None,
+                    role=str(data["role"])[:100] if data.get("role") else None,
+                    caught=bool(data.get("caught")),
+                    area_id=case.area_id,
+                    recorded_by=command.actor_id,
+                    recorded_at=now,
+                )
+            )
+        status = _CASE_STATUS.get(task.status, CaseStatus.OPEN)
+        if task.status == CaseTaskStatus.CLOSED and task.outcome == "solved":
+            status = CaseStatus.SOLVED  # solved, then closed: still a solved case
+        case.status = status
+        if command.action == CaseAction.SOLVE and case.solved_at is None:
+            case.solved_at = now  # the first time: a reopened and solved-again case stays in its period's figures
+        case.updated_at = now
+
+    def _predict(self, case: Case, *, given_type: bool) -> None:
+        """The classifier's reading of the narrative; a case opened without a type takes the predicted one."""
+        if self.classifier is None or not case.narrative.strip():
+            case.predicted_type = None
+            case.predicted_confidence = None
+            return
+        (prediction,) = self.classifier.classify([case.narrative])
+        case.predicted_type = str(prediction.label)
+        case.predicted_confidence = round(float(prediction.confidence), 4)
+        if not given_type and case.predicted_type in FRAUD_TYPES:
+            case.fraud_type = case.predicted_type
 
     # -- opening -----------------------------------------------------------------------------------------
 
@@ -223,9 +326,18 @@ class CaseService:
         return report
 
     def open_from_dissuasion(self, session: Session, warning: DefraudedWarning) -> Case:
-        """The case of a dissuasion that found the person already defrauded (once per warning)."""
-        source_id = f"warning-{warning.warning_id}"
-        found = session.scalar(select(Case).where(Case.source == CaseSource.DISSUASION, Case.source_id == source_id))
+        """The case of a warning whose person was already defrauded: its dissuasion's outcome, or the report that
+        raised it said so. Once per warning, whichever came first (a report's case takes the dissuasion's loss)."""
+        source_id = warning.source_id or f"warning-{warning.warning_id}"
+        found = session.scalar(
+            select(Case)
+            .where(
+                (Case.warning_id == warning.warning_id)
+                | ((Case.source == warning.source) & (Case.source_id == source_id))
+            )
+            .order_by(Case.id)
+            .limit(1)
+        )
         if found is not None:
             if warning.loss_fen and found.loss_fen != warning.loss_fen:
                 found.loss_fen = warning.loss_fen  # the feedback's amount, given again with a close
@@ -242,13 +354,14 @@ class CaseService:
             reported_at=warning.at,
             victim=VictimIn(phone=warning.phone),
             loss_yuan=Decimal(warning.loss_fen) / 100,
-            fraud_type=warning.fraud_type if warning.fraud_type != "normal" else "other",
+            # "other" is no reading at all: the classifier's reading of the narrative then gives the type.
+            fraud_type=warning.fraud_type if warning.fraud_type not in ("normal", "other") else None,
             narrative=warning.narrative[:20_000],
             identifiers=identifiers,
         )
         lock_linking(session)
         case, created = self._store(
-            session, None, None, body, CaseSource.DISSUASION,
+            session, None, None, body, warning.source,
             area=(warning.area_id, warning.unit_id), warning_id=warning.warning_id, person_id=warning.person_id,
         )  # fmt: skip
         if created:
@@ -299,10 +412,12 @@ class CaseService:
             created_at=now,
             updated_at=now,
         )
+        self._predict(case, given_type=body.fraud_type is not None)
         session.add(case)
         session.flush()
         case.cluster_id = case.id
         self._set_identifiers(session, case, body.identifiers, keep_given=False, extract=True)
+        self._open_task(session, case)
         return case, True
 
     def _place(
@@ -396,7 +511,11 @@ class CaseService:
             case.loss_fen = int(body.loss_yuan * 100)
         if body.fraud_type is not None:
             case.fraud_type = body.fraud_type
-        if body.status is not None:
+        if body.status is not None and body.status != case.status:
+            if case.task_id is not None:
+                raise BadInput(
+                    "案件状态随侦办任务变化：请在任务上受理、破案、移送起诉或撤案", field="status", code="use_case_task"
+                )
             case.status = body.status
         if "occurred_at" in fields:
             case.occurred_at = body.occurred_at
@@ -411,6 +530,8 @@ class CaseService:
                 case.narrative = body.narrative
             self._set_identifiers(session, case, [], keep_given=True, extract=True)
             relink = True
+        if body.narrative is not None:
+            self._predict(case, given_type=True)
         case.updated_at = self.clock.now()
         session.flush()
         if relink:

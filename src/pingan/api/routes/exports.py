@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep
+from pingan.api.routes import analysis as analysis_routes
 from pingan.api.routes import core as core_routes
 from pingan.api.routes import desk as desk_routes
 from pingan.api.routes import dispatch as dispatch_routes
@@ -143,6 +144,11 @@ FRAUD_FIGURE_COLUMNS = [
     _c("lost_yuan", "损失（元）"),
     _c("open", "在办"),
 ]
+INTERCEPTION_KEYS = (
+    "sim_cancelled", "bank_cards_cancelled", "cards_cancelled", "stops", "accounts_stopped", "amount_stopped_yuan",
+    "freezes", "accounts_frozen", "amount_frozen_yuan", "returns", "amount_returned_yuan", "cases", "loss_yuan",
+    "cases_linked", "cases_solved", "suspects", "suspects_caught",
+)  # fmt: skip
 _DESK_FIGURES = [
     _c("requests", "诉求数"),
     _c("replied", "已答复"),
@@ -334,6 +340,28 @@ def export_load(
         )
         rows.extend({"unit": unit.unit, **o.model_dump()} for o in unit.officers)
     return _file(request, services, session, user, address, "dispatch-load", "派单负荷", fmt, LOAD_COLUMNS, rows)
+
+
+@router.get("/interception-figures", responses=FILE_RESPONSE, response_class=Response)
+def export_interception_figures(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dict[str, Any], Depends(analysis_routes.get_interception)],
+) -> Response:
+    """The table of `GET /interception/figures` (same period and area): a row per station and the total (with
+    the numbers blocked, which are county-wide)."""
+    names: dict[str, str] = data["names"]
+    columns = [
+        _c("area", "辖区"),
+        _c("numbers_blocked", names["numbers_blocked"]),
+        *(_c(k, names[k]) for k in INTERCEPTION_KEYS),
+    ]
+    rows = [*data["areas"], {**data["total"], "area": "合计"}]
+    return _file(request, services, session, user, address, "interception-figures", "打击拦截数据", fmt, columns, rows)
 
 
 @router.get("/fraud-figures", responses=FILE_RESPONSE, response_class=Response)

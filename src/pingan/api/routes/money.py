@@ -85,7 +85,14 @@ def get_clusters(
     that hold one of its cases; the cases of other jurisdictions are counted (`hidden_cases`), not shown."""
     permit(Actor.of(user), scope, "read")
     visible = None if scope.county_wide else scope.clause(Case.unit_id, Case.area_id)
-    return clusters(session, services.cases.link_rules, visible=visible, min_size=min_size, limit=limit)
+    return clusters(
+        session,
+        services.cases.link_rules,
+        visible=visible,
+        min_size=min_size,
+        limit=limit,
+        warnings=services.cases.warning_links,
+    )
 
 
 @router.get("/blocked")

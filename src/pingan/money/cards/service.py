@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
@@ -35,6 +35,23 @@ from pingan.money.cards.schemas import OpeningIn
 from pingan.money.cards.workflow import HIGH, KIND, REF_TYPE, CardAction
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+OPENINGS_LOCK = 7320
+"""PostgreSQL advisory lock key of the openings' intake (the cases' linking holds 7310)."""
+
+
+def lock_openings(session: Session) -> None:
+    """One openings batch at a time per database, until its transaction ends.
+
+    Two feeds sending the same opening at once would both find it new and the second would fail on the
+    unique key (an IntegrityError, a 500); and the windows of the rules (one person's cards, an outlet's
+    batch) would each miss the other's rows. Under this lock the second batch reads the first's committed
+    rows: its replay is a duplicate and its counts include them. SQLite has one writer (`Database.write_lock`
+    and its own file lock) and needs nothing more.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OPENINGS_LOCK})
+
+
 _ITEM: TypeAdapter[OpeningIn] = TypeAdapter(OpeningIn)
 
 
@@ -143,6 +160,7 @@ class CardsService:
         return good
 
     def _store(self, session: Session, batch: list[OpeningIn], result: CardsResult) -> None:
+        lock_openings(session)
         now = self.clock.now()
         stored = set(
             session.execute(

@@ -8,6 +8,7 @@ import { startTicker } from './live.js';
 import { current, navigate, onRouteChange, route } from './router.js';
 import { clearSession, getToken, getUser, saveUser } from './session.js';
 import admin from './screens/admin.js';
+import analysis from './screens/analysis.js';
 import audit from './screens/audit.js';
 import bigscreen from './screens/bigscreen.js';
 import cases from './screens/cases.js';
@@ -25,7 +26,7 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, figures, ranking, bigscreen, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, analysis, bank, cards, tracking, figures, ranking, bigscreen, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -34,6 +35,7 @@ route('/desk/:id?', 'desk');
 route('/cases/:id?', 'cases');
 route('/bank/:id?', 'bank');
 route('/cards', 'cards');
+route('/analysis', 'analysis');
 route('/tracking', 'tracking');
 route('/figures', 'figures');
 route('/ranking', 'ranking');

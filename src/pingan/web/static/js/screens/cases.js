@@ -8,8 +8,8 @@ import { FRAUD_TYPES } from '../labels.js';
 import { navigate } from '../router.js';
 import { field, modal } from '../ui/dialog.js';
 
-const STATUS = { open: '侦办中', solved: '已破案', closed: '已结案' };
-const SOURCES = { manual: '手工立案', import: '批量导入', dissuasion: '劝阻转案', desk: '群众诉求', open311: 'Open311' };
+const STATUS = { open: '侦办中', solved: '已破案', prosecuted: '已移送起诉', closed: '已结案' };
+const SOURCES = { manual: '手工立案', import: '批量导入', dissuasion: '劝阻转案', desk: '群众诉求', open311: 'Open311', hotline: '96110 报案', citizen: '群众举报' };
 const KINDS = {
   phone: '电话',
   account: '银行卡/账户',
@@ -150,6 +150,73 @@ export default {
       replace(detail, caseDetail(c));
     }
 
+    // The investigation's actions (kind `case`), as the server allows them to this user now.
+    const CASE_ACTIONS = [
+      { action: 'investigate', label: '受理侦办' },
+      { action: 'add_suspect', label: '记录嫌疑人' },
+      { action: 'solve', label: '破案', note: '破案情况（必填）' },
+      { action: 'transfer', label: '移送起诉', note: '移送单位及文书编号（必填）' },
+      { action: 'close', label: '撤案', note: '撤案理由（必填）', key: 'reason' },
+    ];
+
+    function caseActions(c) {
+      const box = h('div', { class: 'toolbar case-actions' });
+      if (!c.task_id) return box;
+      api
+        .get('/tasks/' + c.task_id)
+        .then((t) => {
+          const allowed = t.allowed_actions || [];
+          replace(
+            box,
+            CASE_ACTIONS.filter((a) => allowed.indexOf(a.action) >= 0).map((a) =>
+              h('button', { type: 'button', class: a.action === 'close' ? 'btn btn-ghost btn-small' : 'btn btn-secondary btn-small', dataset: { action: a.action }, onclick: () => caseAction(c, a) }, a.label),
+            ),
+            t.due_at && !t.closed_at ? h('span', { class: 'muted' }, (t.due_step_name || '') + ' 期限 ' + fmtDateTime(t.due_at)) : null,
+          );
+        })
+        .catch(() => {});
+      return box;
+    }
+
+    function caseAction(c, a) {
+      const post = (body) => api.post('/tasks/' + c.task_id + '/actions', Object.assign({ action: a.action }, body)).then(() => { ctx.toast(a.label + '：已记录', 'success'); show(c.id); load(); }); // prettier-ignore
+      if (a.action === 'investigate') {
+        modal({ title: a.label, lead: '由本单位受理侦办，开始破案期限。', actions: [{ label: '确认受理', kind: 'primary', onClick: () => post({}) }] });
+        return;
+      }
+      if (a.action === 'add_suspect') {
+        const name = h('input', { type: 'text', name: 'name', maxlength: 100, required: true });
+        const role = h('input', { type: 'text', name: 'role', maxlength: 100, placeholder: '卡农、取款人、话务员……' });
+        const idNumber = h('input', { type: 'text', name: 'id_number', maxlength: 18 });
+        const phone = h('input', { type: 'tel', name: 'phone', maxlength: 40 });
+        const caught = h('input', { type: 'checkbox', name: 'caught' });
+        modal({
+          title: a.label,
+          content: h('div', { class: 'form-grid' }, field('姓名或代号', name, null, true), field('角色', role), field('身份证号', idNumber), field('电话', phone), h('label', { class: 'check' }, caught, ' 已抓获')),
+          actions: [
+            {
+              label: '保存嫌疑人',
+              kind: 'primary',
+              onClick: () => {
+                const body = { name: name.value.trim(), caught: caught.checked };
+                if (role.value.trim()) body.role = role.value.trim();
+                if (idNumber.value.trim()) body.id_number = idNumber.value.trim();
+                if (phone.value.trim()) body.phone = phone.value.trim();
+                return post(body);
+              },
+            },
+          ],
+        });
+        return;
+      }
+      const note = h('textarea', { name: a.key || 'note', rows: 3, maxlength: 2000, placeholder: a.note });
+      modal({
+        title: a.label,
+        content: field(a.note.replace('（必填）', ''), note, null, true),
+        actions: [{ label: '确认' + a.label, kind: 'primary', onClick: () => post({ [a.key || 'note']: note.value.trim() }) }],
+      });
+    }
+
     function caseDetail(c) {
       const ids = c.identifiers.slice();
       const body = h('tbody');
@@ -175,13 +242,14 @@ export default {
       const add = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { if (value.value.trim()) { ids.push({ kind: kind.value, value: value.value.trim(), origin: 'given', linkable: true, blocked: false, cases: 0 }); value.value = ''; drawIds(); } } }, '添加'); // prettier-ignore
       const loss = h('input', { type: 'text', name: 'loss_yuan', value: c.loss_yuan, inputmode: 'decimal' });
       const type = select(options(FRAUD_TYPES), c.fraud_type, () => {}, { name: 'fraud_type' });
-      const st = select(options(STATUS), c.status, () => {}, { name: 'status' });
+      // A case with its investigation task changes status through the task's actions (任务清单), not here.
+      const st = c.task_id ? null : select(options(STATUS), c.status, () => {}, { name: 'status' });
       const save = h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => saveCase() }, '保存');
       async function saveCase() {
         const payload = {
           loss_yuan: loss.value.trim(),
           fraud_type: type.value,
-          status: st.value,
+          ...(st ? { status: st.value } : {}),
           identifiers: ids.filter((i) => i.origin !== 'derived' && i.linkable !== false || i.kind === 'card_tail').map((i) => ({ kind: i.kind, value: i.value })),
         };
         try {
@@ -208,9 +276,13 @@ export default {
           h('dt', null, '报案时间'), h('dd', { class: 'mono' }, fmtDateTime(c.reported_at)),
           h('dt', null, '派出所'), h('dd', null, c.station || '未落地'),
           h('dt', null, '串并'), h('dd', null, c.cluster_size > 1 ? '与 ' + (c.cluster_size - 1) + ' 起案件串并（组 ' + c.cluster_id + '）' : '暂无'),
+          h('dt', null, '研判类型'), h('dd', { class: 'case-predicted' }, c.predicted_type ? typeName(c.predicted_type) + '（置信度 ' + Math.round((c.predicted_confidence || 0) * 100) + '%）' : '—'),
+          h('dt', null, '侦办'), h('dd', { class: 'case-task' }, STATUS[c.status] || c.status, c.task_id ? [' · ', h('a', { href: '#/tasks/' + c.task_id }, '侦办任务 #' + c.task_id)] : null, c.solved_at ? ' · 破案 ' + fmtDateTime(c.solved_at) : null),
+          h('dt', null, '嫌疑人'), h('dd', { class: 'case-suspects' }, (c.suspects || []).length ? c.suspects.map((x) => x.name + (x.role ? '（' + x.role + '）' : '') + (x.caught ? ' 已抓获' : ' 在逃')).join('；') : '暂无'),
         ), // prettier-ignore
+        caseActions(c),
         h('div', { class: 'case-narrative' }, h('h3', null, '笔录'), h('p', { class: 'wrap' }, c.narrative || '（无）')),
-        canWrite ? h('div', { class: 'toolbar case-edit' }, field('损失（元）', loss), field('类型', type), field('状态', st)) : null,
+        canWrite ? h('div', { class: 'toolbar case-edit' }, field('损失（元）', loss), field('类型', type), st ? field('状态', st) : null) : null,
         h('h3', null, '涉案标识'),
         h('table', { class: 'tbl tbl-compact case-ids' }, h('thead', null, h('tr', null, ['类型', '值', '来源', '串并', ''].map((t) => h('th', { scope: 'col' }, t)))), body),
         canWrite ? h('div', { class: 'toolbar' }, kind, value, add, h('span', { class: 'grow' }), save) : null,

@@ -15,6 +15,7 @@ import {
 import { LEVEL_ORDER, isCentre, levelName } from '../labels.js';
 import { exportTools } from '../ui/listing.js';
 import { deskFigures } from './figures-desk.js';
+import { interceptionFigures } from './figures-interception.js';
 
 const REFRESH_MS = 60000;
 
@@ -99,7 +100,8 @@ export default {
     const levels = h('section', { class: 'panel' });
     const stations = h('section', { class: 'panel panel-wide' });
     const desk = deskFigures();
-    const screen = h('div', { class: 'screen screen-figures' }, toolbar, errorBox, cards, h('div', { class: 'panels' }, levels, stations), desk.el);
+    const interception = interceptionFigures(ctx);
+    const screen = h('div', { class: 'screen screen-figures' }, toolbar, errorBox, cards, h('div', { class: 'panels' }, levels, stations), interception.el, desk.el);
     replace(root, screen);
 
     if (isCentre(ctx.user)) {
@@ -130,6 +132,7 @@ export default {
         errorBox.hidden = true;
         render();
         desk.load(range, serverNow(), areaId);
+        interception.load(range, areaId);
       } catch (e) {
         if (mine === seq) showError(e.message);
       } finally {

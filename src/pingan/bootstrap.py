@@ -13,6 +13,13 @@ from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
 from pingan import models  # noqa: F401
+from pingan.command.alarms import rules as alarm_rules
+from pingan.command.alarms.rules import AlarmRules
+from pingan.command.alarms.service import Alarms
+from pingan.command.alarms.workflow import AlarmWorkflow
+from pingan.command.patrol import rules as patrol_rules
+from pingan.command.patrol.rules import PatrolRules
+from pingan.command.patrol.service import Patrol
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
@@ -61,6 +68,8 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     payment_rules.register_rules,
     card_rules.register_rules,
     tracking_rules.register_rules,
+    patrol_rules.register_rules,
+    alarm_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -195,6 +204,8 @@ class Services:
     logins: LoginGuard
     payments: PaymentService
     tracking: Tracking
+    patrol: Patrol
+    alarms: Alarms
 
     def close(self) -> None:
         self.desk.close()
@@ -231,6 +242,7 @@ def bootstrap(
         AlertWorkflow(rules.section(TrackingRules)),
         TheftWorkflow(rules.section(TrackingRules)),
         MaintenanceWorkflow(rules.section(TrackingRules)),
+        AlarmWorkflow(rules.section(AlarmRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -252,6 +264,7 @@ def bootstrap(
     fraud = FraudService(clock, tasks)  # its listener first: a case reads the warning's outcome it sets
     cases = CaseService(clock, rules.section(CaseRules), jurisdictions)
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
+    patrol = Patrol(db, clock, rules.section(PatrolRules), jurisdictions)
     return Services(
         settings=settings,
         db=db,
@@ -273,6 +286,8 @@ def bootstrap(
         logins=LoginGuard(db, clock, login_policy(settings)),
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
         tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),
+        patrol=patrol,
+        alarms=Alarms(clock, rules.section(AlarmRules), tasks, jurisdictions, patrol),
     )
 
 

@@ -1,5 +1,7 @@
 """Every table, imported in one place so that metadata (and Alembic) sees them all."""
 
+from pingan.command.alarms.models import Alarm
+from pingan.command.patrol.models import DutyShift, PatrolUnit, PatrolZone
 from pingan.core.models import (
     AccessLog,
     Area,
@@ -37,6 +39,7 @@ from pingan.tracking.models import Animal, Detection, ServicePoint, Station, Tag
 
 __all__ = [
     "AccessLog",
+    "Alarm",
     "Animal",
     "Area",
     "BankApiKey",
@@ -57,6 +60,7 @@ __all__ = [
     "Detection",
     "DingTalkRobot",
     "DingTalkSend",
+    "DutyShift",
     "FraudEvent",
     "FraudWarning",
     "Indicator",
@@ -64,6 +68,8 @@ __all__ = [
     "Open311ApiKey",
     "Open311Request",
     "OutboxMessage",
+    "PatrolUnit",
+    "PatrolZone",
     "PaymentOrder",
     "Person",
     "PersonPhone",

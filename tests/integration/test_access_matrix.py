@@ -476,7 +476,10 @@ def _station(code: str, point: tuple[float, float]) -> dict[str, Any]:
 def _zones() -> dict[str, Any]:
     square = [[121.0, 29.0], [121.05, 29.0], [121.05, 29.05], [121.0, 29.05], [121.0, 29.0]]
     feature = {"type": "Feature", "properties": {"name": "矩阵片区", "code": "MZ-1"}}
-    return {"type": "FeatureCollection", "features": [{**feature, "geometry": {"type": "Polygon", "coordinates": [square]}}]}
+    return {
+        "type": "FeatureCollection",
+        "features": [{**feature, "geometry": {"type": "Polygon", "coordinates": [square]}}],
+    }
 
 
 def _export(name: str) -> Builder:

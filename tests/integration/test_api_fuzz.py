@@ -74,7 +74,11 @@ def _seed(world: World) -> None:
     ]
     world.client.post("/api/v1/command/patrol/positions", json=positions, headers=admin)
     for unit_id in (1, 2, 3):
-        shift = {"patrol_unit_id": unit_id, "starts_at": now.isoformat(), "ends_at": (now + timedelta(hours=8)).isoformat()}
+        shift = {
+            "patrol_unit_id": unit_id,
+            "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(hours=8)).isoformat(),
+        }
         world.client.post("/api/v1/command/patrol/roster", json=shift, headers=admin)
     for n, point in enumerate((POINT_A2, POINT_B, POINT_A2), 1):
         alarm = {"source": "110", "source_id": f"fz-{n}", "text": "有人打架", "lon": point[0], "lat": point[1]}

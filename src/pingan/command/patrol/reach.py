@@ -21,9 +21,10 @@ from pingan.command.patrol.models import UnitType
 from pingan.command.patrol.rules import PatrolRules
 from pingan.core.geo import EARTH_RADIUS_M
 
-# Travel times are compared with the circles after rounding to the millisecond, so that a unit placed
-# exactly on a border (a computed point) is not pushed out by the last bit of floating point.
-_ROUND_S = 3
+# Travel times are compared with the circles after rounding to a tenth of a second, so that a unit placed
+# exactly on a border is not pushed out by floating point or by its position stored to 1e-7 degrees (about
+# a centimetre, a hundredth of a second on foot).
+_ROUND_S = 1
 
 
 class Exclusion(StrEnum):

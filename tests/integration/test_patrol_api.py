@@ -345,7 +345,11 @@ def test_an_alarm_outside_every_station_goes_to_the_centre_and_bad_places_are_re
         headers=xs.staff("dd_mj1"),
     )
     assert walk_in.status_code == 201
-    assert walk_in.json()["unit_id"] == centre  # no place given: the centre routes it
+    assert walk_in.json()["unit_id"] == xs.stations[DANDONG]  # no place given: the station that took it holds it
+    by_centre = xs.world.client.post(
+        f"{C}/alarms", json={"source": "110", "source_id": "c-1", "text": "有人求助"}, headers=xs.staff("commander")
+    )
+    assert by_centre.json()["unit_id"] == centre  # the centre's own, to route
     detail = xs.world.client.get(f"{C}/alarms/{walk_in.json()['id']}", headers=xs.staff("commander")).json()
     assert detail["reach"] is None
 

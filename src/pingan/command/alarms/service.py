@@ -16,14 +16,14 @@ from pingan.command.alarms.schemas import AlarmCreate
 from pingan.command.alarms.workflow import KIND, AlarmStatus
 from pingan.command.patrol.models import PatrolUnit
 from pingan.command.patrol.reach import Reach
-from pingan.command.patrol.service import Patrol
+from pingan.command.patrol.service import Patrol, UnitBrief
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.errors import BadInput
 from pingan.core.geo import distance_m, in_china, to_wgs84
 from pingan.core.identifiers import mask_free_text
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, Task, Unit, UnitKind
+from pingan.core.models import COUNTY_WIDE_ROLES, Task, Unit, UnitKind, User
 from pingan.core.scope import Scope
 from pingan.core.tasks import Command, TaskService
 
@@ -74,6 +74,11 @@ class Alarms:
         area_id = self.jurisdictions.station_at(session, lon, lat) if lon is not None and lat is not None else None
         zone_id = self.patrol.zone_at(session, lon, lat) if lon is not None and lat is not None else None
         unit_id = self._holder(session, area_id)
+        if area_id is None and actor_id is not None:
+            # No place given by a station's own staff (a walk-in at the counter): the station holds it.
+            unit = session.scalar(select(Unit).join(User, User.unit_id == Unit.id).where(User.id == actor_id))
+            if unit is not None and unit.kind is UnitKind.STATION:
+                unit_id, area_id = unit.id, unit.area_id
         level, reasons = grade(body.category, body.text, self.rules)
         alarm = Alarm(
             source=body.source,
@@ -126,7 +131,8 @@ class Alarms:
         return session.scalar(select(Alarm).where(Alarm.source == body.source, Alarm.source_id == body.source_id))
 
     def _holder(self, session: Session, area_id: int | None) -> int | None:
-        """The station of the place; the 情指中心 for a place outside every station (or none given)."""
+        """The station of the place; the 情指中心 for a place outside every station (or none given: a walk-in
+        typed at a station without a place stays with that station, see `receive`)."""
         if area_id is not None:
             unit = session.scalar(select(Unit.id).where(Unit.kind == UnitKind.STATION, Unit.area_id == area_id))
             if unit is not None:
@@ -144,7 +150,7 @@ class Alarms:
         ).all()
         return {int(u): f"正在处置警情 #{a}" for u, a in rows if u is not None and a != but}
 
-    def proposals(self, session: Session, scope: Scope, alarm: Alarm) -> tuple[Reach, dict[int, PatrolUnit]] | None:
+    def proposals(self, session: Session, scope: Scope, alarm: Alarm) -> tuple[Reach, dict[int, UnitBrief]] | None:
         """The reach of the alarm's place over the units the scope may send (None: the place is unknown)."""
         if alarm.lon is None or alarm.lat is None:
             return None

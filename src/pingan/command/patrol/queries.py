@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from pingan.command.patrol.models import UNIT_TYPE_NAMES, DutyShift, PatrolUnit, PatrolZone, ShiftKind
 from pingan.command.patrol.reach import EXCLUSION_NAMES, Exclusion, Reach, radius_m
 from pingan.command.patrol.rules import PatrolRules
+from pingan.command.patrol.service import UnitBrief
 from pingan.core.models import Unit, User
 
 
@@ -69,7 +70,7 @@ def unit_view(
 
 
 def reach_view(
-    result: Reach, units: Mapping[int, PatrolUnit], rules: PatrolRules, lon: float, lat: float, now: datetime
+    result: Reach, units: Mapping[int, UnitBrief], rules: PatrolRules, lon: float, lat: float, now: datetime
 ) -> dict[str, Any]:
     def brief(unit_id: int) -> dict[str, Any]:
         u = units[unit_id]

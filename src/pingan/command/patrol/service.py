@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from pingan.command.patrol import reach as reach_rules
 from pingan.command.patrol import roster
-from pingan.command.patrol.models import DutyShift, PatrolUnit, PatrolZone
+from pingan.command.patrol.models import DutyShift, PatrolUnit, PatrolZone, UnitType
 from pingan.command.patrol.reach import Exclusion, Fix, Reach
 from pingan.command.patrol.rules import PatrolRules
 from pingan.command.patrol.schemas import (
@@ -309,20 +309,47 @@ class Patrol:
         *,
         busy: Mapping[int, str] | None = None,
         at: datetime | None = None,
-    ) -> tuple[Reach, dict[int, PatrolUnit]]:
-        """The "135" reach of a WGS84 point over the patrol units the scope covers, with the units by id."""
+    ) -> tuple[Reach, dict[int, UnitBrief]]:
+        """The "135" reach of a WGS84 point over the patrol units the scope covers, with the units by id.
+
+        Read as plain rows (no ORM objects): a reach is asked for on every click and every alarm."""
         now = at or self.clock.now()
-        units = self.units(session, scope)
-        verdicts = self.unit_verdicts(session, units, now)
+        stmt = select(
+            PatrolUnit.id, PatrolUnit.code, PatrolUnit.name, PatrolUnit.kind, PatrolUnit.lon, PatrolUnit.lat,
+            PatrolUnit.position_at, PatrolUnit.leader_id, PatrolUnit.active,
+        )  # fmt: skip
+        if not scope.county_wide:
+            stmt = stmt.where(PatrolUnit.unit_id.in_(scope.unit_ids or {-1}))
+        rows = session.execute(stmt).all()
+        units = {r.id: UnitBrief(r.id, r.code, r.name, r.kind, r.lon, r.lat) for r in rows}
+        shifts = session.execute(
+            select(
+                DutyShift.kind, DutyShift.patrol_unit_id, DutyShift.user_id, DutyShift.starts_at, DutyShift.ends_at
+            ).where(DutyShift.starts_at <= now, DutyShift.ends_at > now)
+        ).all()
+        crews = [roster.Crew(r.id, r.leader_id, r.active) for r in rows]
+        verdicts = roster.unit_verdicts(crews, [roster.Row(*s) for s in shifts], now)
         for unit_id, detail in (busy or {}).items():
             verdicts.setdefault(unit_id, (Exclusion.BUSY, detail))
-        fixes = [Fix(u.id, u.kind, u.lon, u.lat, u.position_at) for u in units]
-        return reach_rules.compute(lon, lat, fixes, now, self.rules, verdicts), {u.id: u for u in units}
+        fixes = [Fix(r.id, r.kind, r.lon, r.lat, r.position_at) for r in rows]
+        return reach_rules.compute(lon, lat, fixes, now, self.rules, verdicts), units
 
     def available(self, session: Session, patrol_unit: PatrolUnit, now: datetime) -> tuple[Exclusion, str] | None:
         """Why the roster does not let a patrol unit be sent now; None: it may. (A stale position keeps a
         unit out of the proposals, not out of the dispatcher's hands: the radio may know where it is.)"""
         return self.unit_verdicts(session, [patrol_unit], now).get(patrol_unit.id)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitBrief:
+    """A patrol unit as a reach names it."""
+
+    id: int
+    code: str
+    name: str
+    kind: UnitType
+    lon: float | None
+    lat: float | None
 
 
 STAFF_ON_PATROL = frozenset({Role.STATION_HEAD, Role.OFFICER, Role.COMMANDER})

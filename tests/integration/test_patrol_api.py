@@ -427,4 +427,7 @@ def test_zones_from_the_gcj02_file_land_where_the_wgs84_ones_are(xs: Xs, shared_
     )
     assert bad.status_code == 422
     assert bad.json()["error"]["field"]
+    too_long = {**document, "features": [{**document["features"][0], "properties": {"name": "石浦", "code": "Z" * 40}}]}
+    refused = xs.world.client.post(f"{C}/patrol/zones", json=too_long, headers=xs.staff("commander"))
+    assert (refused.status_code, refused.json()["error"]["field"]) == (422, "code")
     assert xs.world.client.post(f"{C}/patrol/zones", json=document, headers=xs.staff("dd_sz")).status_code == 403

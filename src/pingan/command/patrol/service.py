@@ -90,6 +90,11 @@ class Patrol:
             raise BadInput(str(exc), field=exc.property or "features", code="bad_geojson") from None
         if not areas:
             raise BadInput("文件中没有片区", field="features", code="bad_geojson")
+        for i, area in enumerate(areas):
+            if not area.code or len(area.code) > 32 or "\x00" in area.code:
+                raise BadInput(f"feature {i}: 片区编号须为 1–32 个字符", field=code_property, code="bad_geojson")
+            if len(area.name) > 100 or "\x00" in area.name:
+                raise BadInput(f"feature {i}: 片区名称最长 100 个字符", field=name_property, code="bad_geojson")
         codes = [a.code or "" for a in areas]
         if len(set(codes)) != len(codes):
             raise BadInput("片区编号重复", field=code_property, code="bad_geojson")

@@ -23,19 +23,12 @@ from pingan.core.errors import BadInput
 from pingan.core.geo import distance_m, in_china, to_wgs84
 from pingan.core.identifiers import mask_free_text
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, Task, Unit, UnitKind, User
-from pingan.core.scope import Scope
+from pingan.core.models import Task, Unit, UnitKind, User
+from pingan.core.scope import Scope, scope_of
 from pingan.core.tasks import Command, TaskService
 
 FUTURE_SLACK = timedelta(minutes=2)
 OPEN = (AlarmStatus.DISPATCHED, AlarmStatus.ARRIVED)
-
-
-def actor_scope(actor: Actor) -> Scope:
-    """The scope a task action's actor acts in (the checks get the actor, not the request's scope)."""
-    if actor.role in COUNTY_WIDE_ROLES:
-        return Scope(True, frozenset(), frozenset())
-    return Scope(False, frozenset({actor.unit_id}) if actor.unit_id is not None else frozenset(), frozenset())
 
 
 class Alarms:
@@ -164,7 +157,8 @@ class Alarms:
     def _check_dispatch(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
         unit_id = int(command.data["patrol_unit_id"])
         patrol_unit = session.get(PatrolUnit, unit_id)
-        scope = actor_scope(actor)
+        user = session.get(User, actor.id)
+        scope = scope_of(session, user) if user is not None else Scope(False, frozenset(), frozenset())
         if patrol_unit is None or not (scope.county_wide or patrol_unit.unit_id in scope.unit_ids):
             raise BadInput("巡组不存在或不属于本单位", field="patrol_unit_id", code="no_such_unit")
         now = self.clock.now()

@@ -288,10 +288,13 @@ class Patrol:
         session.execute(delete(DutyShift).where(DutyShift.id == shift_id))
 
     def _rows(self, session: Session, now: datetime) -> list[roster.Row]:
-        return [
-            roster.Row(s.kind, s.patrol_unit_id, s.user_id, s.starts_at, s.ends_at)
-            for s in self.rows_covering(session, now, now + timedelta(microseconds=1))
-        ]
+        """The roster rows covering `now`, read as plain rows."""
+        shifts = session.execute(
+            select(
+                DutyShift.kind, DutyShift.patrol_unit_id, DutyShift.user_id, DutyShift.starts_at, DutyShift.ends_at
+            ).where(DutyShift.starts_at <= now, DutyShift.ends_at > now)
+        ).all()
+        return [roster.Row(*s) for s in shifts]
 
     def unit_verdicts(
         self, session: Session, units: Sequence[PatrolUnit], now: datetime
@@ -327,13 +330,8 @@ class Patrol:
             stmt = stmt.where(PatrolUnit.unit_id.in_(scope.unit_ids or {-1}))
         rows = session.execute(stmt).all()
         units = {r.id: UnitBrief(r.id, r.code, r.name, r.kind, r.lon, r.lat) for r in rows}
-        shifts = session.execute(
-            select(
-                DutyShift.kind, DutyShift.patrol_unit_id, DutyShift.user_id, DutyShift.starts_at, DutyShift.ends_at
-            ).where(DutyShift.starts_at <= now, DutyShift.ends_at > now)
-        ).all()
         crews = [roster.Crew(r.id, r.leader_id, r.active) for r in rows]
-        verdicts = roster.unit_verdicts(crews, [roster.Row(*s) for s in shifts], now)
+        verdicts = roster.unit_verdicts(crews, self._rows(session, now), now)
         for unit_id, detail in (busy or {}).items():
             verdicts.setdefault(unit_id, (Exclusion.BUSY, detail))
         fixes = [Fix(r.id, r.kind, r.lon, r.lat, r.position_at) for r in rows]

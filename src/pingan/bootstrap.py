@@ -13,6 +13,13 @@ from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
 from pingan import models  # noqa: F401
+from pingan.command.alarms import rules as alarm_rules
+from pingan.command.alarms.rules import AlarmRules
+from pingan.command.alarms.service import Alarms
+from pingan.command.alarms.workflow import AlarmWorkflow
+from pingan.command.patrol import rules as patrol_rules
+from pingan.command.patrol.rules import PatrolRules
+from pingan.command.patrol.service import Patrol
 from pingan.command.ranking import rules as ranking_rules
 from pingan.command.ranking.indicators import DeskEvaluation, IndicatorRegistry, builtin_indicators
 from pingan.command.ranking.rules import RankingRules
@@ -77,6 +84,8 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     card_rules.register_rules,
     tracking_rules.register_rules,
     ranking_rules.register_rules,
+    patrol_rules.register_rules,
+    alarm_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -395,6 +404,8 @@ class Services:
     campaigns: CampaignService
     warning_figures: WarningFigures
     """The fraud warnings and indicator lists as money's analysis and interception figures read them."""
+    patrol: Patrol
+    alarms: Alarms
 
     def close(self) -> None:
         self.desk.close()
@@ -433,6 +444,7 @@ def bootstrap(
         AlertWorkflow(rules.section(TrackingRules)),
         TheftWorkflow(rules.section(TrackingRules)),
         MaintenanceWorkflow(rules.section(TrackingRules)),
+        AlarmWorkflow(rules.section(AlarmRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -457,6 +469,7 @@ def bootstrap(
     )
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
     intake.losses = LossCases(cases)
+    patrol = Patrol(db, clock, rules.section(PatrolRules), jurisdictions)
     return Services(
         settings=settings,
         db=db,
@@ -481,6 +494,8 @@ def bootstrap(
         ranking=ranking_service(rules, clock),
         campaigns=CampaignService(db, clock, outbox, DeskWarningPushes(desk), sms),
         warning_figures=FraudWarningFigures(),
+        patrol=patrol,
+        alarms=Alarms(clock, rules.section(AlarmRules), tasks, jurisdictions, patrol),
     )
 
 

@@ -1,5 +1,7 @@
 """Every table, imported in one place so that metadata (and Alembic) sees them all."""
 
+from pingan.command.alarms.models import Alarm
+from pingan.command.patrol.models import DutyShift, PatrolUnit, PatrolZone
 from pingan.command.ranking.models import RankingSnapshot
 from pingan.core.models import (
     AccessLog,
@@ -38,6 +40,7 @@ from pingan.tracking.models import Animal, Detection, ServicePoint, Station, Tag
 
 __all__ = [
     "AccessLog",
+    "Alarm",
     "Animal",
     "Area",
     "BankApiKey",
@@ -61,6 +64,7 @@ __all__ = [
     "Detection",
     "DingTalkRobot",
     "DingTalkSend",
+    "DutyShift",
     "FraudEvent",
     "FraudWarning",
     "Indicator",
@@ -68,6 +72,8 @@ __all__ = [
     "Open311ApiKey",
     "Open311Request",
     "OutboxMessage",
+    "PatrolUnit",
+    "PatrolZone",
     "PaymentOrder",
     "Person",
     "PersonPhone",

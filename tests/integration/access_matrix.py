@@ -558,6 +558,43 @@ EXPECTED: dict[str, dict[str, Cell]] = {
         "resident": rel(DENY, DENY),
         "anonymous": rel(UNAUTH, UNAUTH),
     },
+    # -- patrol and the "135" reach, unified alarm intake (command centre) -----------------------------------
+    "GET /api/v1/command/reach": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/command/patrol/zones": only("admin", "analyst", "commander", "station_head", "officer"),
+    "POST /api/v1/command/patrol/zones": only("admin", "commander"),
+    "GET /api/v1/command/patrol/units": only("admin", "analyst", "commander", "station_head", "officer"),
+    "POST /api/v1/command/patrol/units": only("admin", "commander"),
+    # station staff report their own station's units (another's is a rejected item of a 200)
+    "POST /api/v1/command/patrol/positions": only("admin", "commander", "station_head", "officer"),
+    "GET /api/v1/command/patrol/roster": only("admin", "analyst", "commander", "station_head", "officer"),
+    "POST /api/v1/command/patrol/roster": only("admin", "commander", "station_head"),
+    # own: a row of station A's roster; other: of station B's
+    "DELETE /api/v1/command/patrol/roster/{shift_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(DENY, DENY),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(DENY, DENY),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "POST /api/v1/command/alarms": only("admin", "commander", "station_head", "officer"),
+    "GET /api/v1/command/alarms": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/command/alarms/figures": only("admin", "analyst", "commander", "station_head", "officer"),
+    # own: an alarm in station A; other: in station B
+    "GET /api/v1/command/alarms/{alarm_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
     "GET /api/v1/desk/stats/series": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
     # -- stop-payments: the lists as the matrix's partner, of no bank (the bank systems' API refuses it); an
     # order as bank X's liaison: "own" is station A's order to bank X, "other" station B's to bank Y
@@ -740,6 +777,15 @@ STATION_KIND_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "reopen": CENTRES,
         "sign": (*CENTRES, "head_a", "officer_a1"),
         "handle": (*CENTRES, "head_a", "officer_a1"),
+    },
+    "alarm": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": (*CENTRES, "head_a"),
+        "reopen": CENTRES,
+        "dispatch": (*CENTRES, "head_a", "officer_a1"),
+        "arrive": (*CENTRES, "head_a", "officer_a1"),
+        "finish": (*CENTRES, "head_a", "officer_a1"),
     },
     "tracking_theft": {
         "assign": (*CENTRES, "head_a"),

@@ -35,6 +35,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from pingan.command.patrol.models import DutyShift, PatrolUnit, ShiftKind
 from pingan.core.db import Database
 from pingan.core.identity import create_user, issue_token
 from pingan.core.models import Person, PersonPhone, Role, Unit, UnitKind, User
@@ -107,6 +108,7 @@ class Matrix:
     _serial: Iterator[int] = field(default_factory=lambda: count(1))
     open311_key: str = ""
     feed_tag: str = ""
+    patrol_a: int = 0
 
     def n(self) -> int:
         return next(self._serial)
@@ -338,6 +340,35 @@ class Matrix:
         assert done.status_code == 201, done.text
         return int(done.json()["id"])
 
+    def shift(self, relation: str) -> int:
+        """A new roster row of station A's patrol unit ("own") or station B's ("other")."""
+        code = "PU-A" if relation == "own" else "PU-B"
+        now = self.world.clock.now()
+        with self.world.services.db.session() as session:
+            unit = session.scalar(select(PatrolUnit).where(PatrolUnit.code == code))
+            assert unit is not None
+            shift = DutyShift(
+                kind=ShiftKind.DUTY,
+                unit_id=unit.unit_id,
+                patrol_unit_id=unit.id,
+                starts_at=now,
+                ends_at=now + timedelta(hours=8),
+                created_at=now,
+            )
+            session.add(shift)
+            session.flush()
+            return int(shift.id)
+
+    def alarm(self, relation: str) -> int:
+        """A new 110 alarm in station A ("own") or B ("other")."""
+        point = POINT_A1 if relation == "own" else POINT_B
+        body = {"source": "110", "source_id": f"MX-{self.n()}", "category": "dispute", "text": "邻里吵架"}
+        done = self.world.client.post(
+            f"{API}/command/alarms", json={**body, "lon": point[0], "lat": point[1]}, headers=self.world.staff("admin")
+        )
+        assert done.status_code == 201, done.text
+        return int(done.json()["id"])
+
     def person(self, relation: str) -> int:
         """A registered person living in station A or B, by id."""
         phone = self.person_phone(relation)
@@ -448,6 +479,15 @@ def _case(m: Matrix, area: str) -> dict[str, Any]:
 
 def _station(code: str, point: tuple[float, float]) -> dict[str, Any]:
     return {"code": code, "name": f"{code}基站", "lon": point[0], "lat": point[1], "village": "甲一村", "radius_m": 400}
+
+
+def _zones() -> dict[str, Any]:
+    square = [[121.0, 29.0], [121.05, 29.0], [121.05, 29.05], [121.0, 29.05], [121.0, 29.0]]
+    feature = {"type": "Feature", "properties": {"name": "矩阵片区", "code": "MZ-1"}}
+    return {
+        "type": "FeatureCollection",
+        "features": [{**feature, "geometry": {"type": "Polygon", "coordinates": [square]}}],
+    }
 
 
 def _export(name: str) -> Builder:
@@ -782,6 +822,44 @@ CALLS: dict[str, Builder] = {
         json={"certificate_no": f"证{m.n()}", "invoices": "发票1张", "card_destroyed": True},
     ),
     "GET /api/v1/tracking/thefts/{theft_id}": lambda m, r, x: Call("GET", f"{API}/tracking/thefts/{m.theft(r, x)}"),
+    # -- patrol and alarms ----------------------------------------------------------------------------------
+    "GET /api/v1/command/reach": lambda m, r, x: Call(
+        "GET", f"{API}/command/reach", params={"lon": POINT_A1[0], "lat": POINT_A1[1]}
+    ),
+    "GET /api/v1/command/patrol/zones": lambda m, r, x: Call("GET", f"{API}/command/patrol/zones"),
+    "POST /api/v1/command/patrol/zones": lambda m, r, x: Call("POST", f"{API}/command/patrol/zones", json=_zones()),
+    "GET /api/v1/command/patrol/units": lambda m, r, x: Call("GET", f"{API}/command/patrol/units"),
+    "POST /api/v1/command/patrol/units": lambda m, r, x: Call(
+        "POST",
+        f"{API}/command/patrol/units",
+        json=[{"code": f"PU-N{m.n()}", "name": "新巡组", "kind": "car", "unit": "station-A"}],
+    ),
+    "POST /api/v1/command/patrol/positions": lambda m, r, x: Call(
+        "POST",
+        f"{API}/command/patrol/positions",
+        json=[{"unit": "PU-A", "lon": POINT_A1[0], "lat": POINT_A1[1], "at": m.world.clock.now().isoformat()}],
+    ),
+    "GET /api/v1/command/patrol/roster": lambda m, r, x: Call("GET", f"{API}/command/patrol/roster"),
+    "POST /api/v1/command/patrol/roster": lambda m, r, x: Call(
+        "POST",
+        f"{API}/command/patrol/roster",
+        json={
+            "patrol_unit_id": m.patrol_a,
+            "starts_at": m.world.clock.now().isoformat(),
+            "ends_at": (m.world.clock.now() + timedelta(hours=8)).isoformat(),
+        },
+    ),
+    "DELETE /api/v1/command/patrol/roster/{shift_id}": lambda m, r, x: Call(
+        "DELETE", f"{API}/command/patrol/roster/{m.shift(x)}"
+    ),
+    "POST /api/v1/command/alarms": lambda m, r, x: Call(
+        "POST",
+        f"{API}/command/alarms",
+        json={"source": "walk_in", "source_id": f"MW-{m.n()}", "text": "来所报警：电动车被盗", "category": "criminal"},
+    ),
+    "GET /api/v1/command/alarms": lambda m, r, x: Call("GET", f"{API}/command/alarms"),
+    "GET /api/v1/command/alarms/figures": lambda m, r, x: Call("GET", f"{API}/command/alarms/figures"),
+    "GET /api/v1/command/alarms/{alarm_id}": lambda m, r, x: Call("GET", f"{API}/command/alarms/{m.alarm(x)}"),
     "POST /api/v1/fraud/indicators/import": lambda m, r, x: Call(
         "POST",
         f"{API}/fraud/indicators/import",
@@ -887,6 +965,17 @@ def matrix_fixture(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     )
     assert registered.status_code == 200, registered.text
     m.feed_tag = m.tag("admin", "own")
+    patrol = w.client.post(
+        f"{API}/command/patrol/units",
+        json=[
+            {"code": "PU-A", "name": "甲巡01", "kind": "car", "unit": "station-A"},
+            {"code": "PU-B", "name": "乙巡01", "kind": "car", "unit": "station-B"},
+        ],
+        headers=w.staff("admin"),
+    )
+    assert patrol.status_code == 200, patrol.text
+    with w.services.db.session() as session:
+        m.patrol_a = int(session.scalar(select(PatrolUnit.id).where(PatrolUnit.code == "PU-A")) or 0)
     indicator = w.client.post(
         f"{API}/fraud/indicators", json={"kind": "phone", "value": INDICATOR}, headers=w.staff("admin")
     )

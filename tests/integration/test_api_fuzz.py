@@ -76,6 +76,28 @@ def _seed(world: World) -> None:
         json={"fraud_type": "investment", "area_ids": [world.ids["area-A"]], "group": "elderly"},
         headers=admin,
     )
+    # Patrol units of both stations on the roster, positions, and alarms in both (ids 1..4 name them).
+    units = [
+        {"code": f"FZ-{i}", "name": f"巡组{i}", "kind": kind, "unit": unit}
+        for i, (kind, unit) in enumerate((("car", "station-A"), ("foot", "station-A"), ("ebike", "station-B")), 1)
+    ]
+    world.client.post("/api/v1/command/patrol/units", json=units, headers=admin)
+    now = world.clock.now()
+    positions = [
+        {"unit": f"FZ-{i}", "lon": point[0], "lat": point[1], "at": now.isoformat()}
+        for i, point in ((1, POINT_A2), (2, POINT_A2), (3, POINT_B))
+    ]
+    world.client.post("/api/v1/command/patrol/positions", json=positions, headers=admin)
+    for unit_id in (1, 2, 3):
+        shift = {
+            "patrol_unit_id": unit_id,
+            "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(hours=8)).isoformat(),
+        }
+        world.client.post("/api/v1/command/patrol/roster", json=shift, headers=admin)
+    for n, point in enumerate((POINT_A2, POINT_B, POINT_A2), 1):
+        alarm = {"source": "110", "source_id": f"fz-{n}", "text": "有人打架", "lon": point[0], "lat": point[1]}
+        world.client.post("/api/v1/command/alarms", json=alarm, headers=admin)
 
 
 @pytest.fixture(scope="module")

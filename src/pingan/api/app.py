@@ -205,6 +205,7 @@ def create_app(services: Services) -> FastAPI:
     async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
         return JSONResponse(error_body("conflict", "记录已被他人或系统更新，请刷新后重试"), status_code=409)
 
+    from pingan.api.routes import alarms as alarm_routes
     from pingan.api.routes import analysis as analysis_routes
     from pingan.api.routes import backoffice
     from pingan.api.routes import cards as cards_routes
@@ -214,6 +215,7 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import map as map_routes
     from pingan.api.routes import money as money_routes
     from pingan.api.routes import open311 as open311_routes
+    from pingan.api.routes import patrol as patrol_routes
     from pingan.api.routes import payments as payment_routes
     from pingan.api.routes import ranking as ranking_routes
     from pingan.api.routes import tracking as tracking_routes
@@ -225,6 +227,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(map_routes.router, prefix="/api/v1")
     app.include_router(cards_routes.router, prefix="/api/v1")
     app.include_router(tracking_routes.router, prefix="/api/v1")
+    app.include_router(patrol_routes.router, prefix="/api/v1")
+    app.include_router(alarm_routes.router, prefix="/api/v1")
     desk_routes.register(app)
     open311_routes.register(app)
     payment_routes.register(app)
@@ -265,11 +269,12 @@ def _document_intake_schemas(app: FastAPI) -> None:
     belong in the document: their schemas are added to its components."""
     from pydantic import BaseModel
 
+    from pingan.command.patrol.schemas import PatrolUnitIn, PositionIn
     from pingan.desk.schemas import DeskRequestCreate
     from pingan.fraud.schemas import EventIn
     from pingan.money.cards.schemas import OpeningIn
 
-    raw_bodies: tuple[type[BaseModel], ...] = (EventIn, DeskRequestCreate, OpeningIn)
+    raw_bodies: tuple[type[BaseModel], ...] = (EventIn, DeskRequestCreate, OpeningIn, PatrolUnitIn, PositionIn)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:

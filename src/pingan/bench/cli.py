@@ -166,3 +166,19 @@ def detections(
     sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
     if not figures["ok"]:
         raise typer.Exit(1)
+
+
+@bench_app.command("reach")
+def reach(
+    units: Annotated[int, typer.Option(min=1, help="Patrol units over the county.")] = 500,
+    queries: Annotated[int, typer.Option(min=1, help="Reach queries at random points.")] = 2_000,
+    database_url: Annotated[
+        str | None, typer.Option(help="An empty database to run on (default: a fresh SQLite file in a temp dir).")
+    ] = None,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """The "135" reach: queries per second (positions and roster read, circles computed) and the circles alone."""
+    from pingan.bench.reach import ReachBenchConfig, run_reach_bench
+
+    figures = run_reach_bench(ReachBenchConfig(units=units, queries=queries, database_url=database_url, seed=seed))
+    sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")

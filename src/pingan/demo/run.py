@@ -186,6 +186,7 @@ def run_demo(
     import uvicorn
 
     from pingan.api.app import create_app
+    from pingan.demo.patrol_sim import PatrolSimulation, setup_patrol_demo
     from pingan.demo.tracking_sim import DEMO_OWNER, TrackingFeed, setup_tracking_demo
     from pingan.workers.mqtt import start_in_background
 
@@ -263,6 +264,21 @@ def run_demo(
     console.print(
         f"地网：{len(ground.stations)} 个村级基站，{len(ground.home)} 个标签；居民 {DEMO_OWNER} 的电动车 20 秒后报被盗，"
         "随后被基站发现、找回；一名手环佩戴人 60 秒后离开安全区域（地网运营账号 diwang）"
+    )
+
+    patrol = setup_patrol_demo(services, seed=seed)
+    patrol_thread = threading.Thread(
+        target=PatrolSimulation(services, patrol, seed=seed, work=simulated.staff).run,
+        args=(stop,),
+        name="patrol",
+        daemon=True,
+    )
+    patrol_thread.start()
+    threads.append(patrol_thread)
+    console.print(
+        f"巡防：{len(patrol.zones)} 个城区巡防片区，{patrol.units} 个巡组（一周勤务 {patrol.shifts} 条）；"
+        "约每 30 秒一起 110 警情，"
+        + ("模拟情指中心按“135”就近派警、到场、反馈" if simulated.staff else "等待您在「接警」页派警")
     )
 
     table = Table("用户名", "角色", "姓名/单位", title=f"演示账号（密码均为 {DEMO_PASSWORD}）")

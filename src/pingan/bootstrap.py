@@ -13,6 +13,15 @@ from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
 from pingan import models  # noqa: F401
+from pingan.command.rehab import rules as rehab_rules
+from pingan.command.rehab.rules import RehabRules
+from pingan.command.rehab.service import RehabService
+from pingan.command.rehab.workflow import RehabCheckinWorkflow
+from pingan.command.traffic.service import TrafficService
+from pingan.command.verify import rules as verify_rules
+from pingan.command.verify.rules import VerifyRules
+from pingan.command.verify.service import VerifyService
+from pingan.command.verify.workflow import VerificationWorkflow
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
@@ -24,6 +33,7 @@ from pingan.core.rules import CountyRules, RulesRegistry
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import Command, TaskService, Workflow
 from pingan.desk.otp import SmsGateway
+from pingan.desk.places import Places
 from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
 from pingan.desk.rules.county import DeskRules
@@ -61,6 +71,8 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     payment_rules.register_rules,
     card_rules.register_rules,
     tracking_rules.register_rules,
+    verify_rules.register_rules,
+    rehab_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -78,6 +90,17 @@ def load_rules(path: Path | None = None) -> CountyRules:
 
 
 DESK_SOURCE = "desk"
+
+
+class DeskAddressPlaces:
+    """The command centre's `AddressPlaces` over the desk's matcher of the county's area names."""
+
+    def __init__(self, places: Places) -> None:
+        self.places = places
+
+    def station_of(self, session: Session, address: str) -> int | None:
+        place = self.places.address(session, address)
+        return place.station_id if place is not None else None
 
 
 class IntakeFraudReports:
@@ -195,6 +218,9 @@ class Services:
     logins: LoginGuard
     payments: PaymentService
     tracking: Tracking
+    verify: VerifyService
+    rehab: RehabService
+    traffic: TrafficService
 
     def close(self) -> None:
         self.desk.close()
@@ -231,6 +257,8 @@ def bootstrap(
         AlertWorkflow(rules.section(TrackingRules)),
         TheftWorkflow(rules.section(TrackingRules)),
         MaintenanceWorkflow(rules.section(TrackingRules)),
+        VerificationWorkflow(rules.section(VerifyRules)),
+        RehabCheckinWorkflow(rules.section(RehabRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -252,6 +280,7 @@ def bootstrap(
     fraud = FraudService(clock, tasks)  # its listener first: a case reads the warning's outcome it sets
     cases = CaseService(clock, rules.section(CaseRules), jurisdictions)
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
+    addresses = DeskAddressPlaces(desk.places)
     return Services(
         settings=settings,
         db=db,
@@ -273,6 +302,9 @@ def bootstrap(
         logins=LoginGuard(db, clock, login_policy(settings)),
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
         tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),
+        verify=VerifyService(db, clock, rules.section(VerifyRules), tasks, jurisdictions, addresses),
+        rehab=RehabService(db, clock, rules.section(RehabRules), tasks, addresses),
+        traffic=TrafficService(clock, jurisdictions, addresses),
     )
 
 

@@ -1,5 +1,8 @@
 """Every table, imported in one place so that metadata (and Alembic) sees them all."""
 
+from pingan.command.rehab.models import RehabCheck, RehabPlan
+from pingan.command.traffic.models import TrafficRecord
+from pingan.command.verify.models import VerifyItem, VerifyList, VerifyPlatformKey
 from pingan.core.models import (
     AccessLog,
     Area,
@@ -67,6 +70,8 @@ __all__ = [
     "PaymentOrder",
     "Person",
     "PersonPhone",
+    "RehabCheck",
+    "RehabPlan",
     "ServicePoint",
     "Station",
     "Tag",
@@ -74,7 +79,11 @@ __all__ = [
     "TaskEvent",
     "Theft",
     "TrackingAlert",
+    "TrafficRecord",
     "Unit",
     "User",
     "Vehicle",
+    "VerifyItem",
+    "VerifyList",
+    "VerifyPlatformKey",
 ]

@@ -179,10 +179,13 @@ def test_an_unplaced_row_is_routed_by_the_command_centre_and_late_rows_count_as_
     with api.db.session() as s:
         assert api.services.tasks.sweep(s) >= 3
         escalated = s.scalar(select(Task).where(Task.id == tasks["r2"].id))
-        assert escalated is not None and escalated.escalation == 1
+        assert escalated is not None
+        assert escalated.escalation == 1
     with api.db.session() as s:
         item = s.scalar(select(VerifyItem).where(VerifyItem.task_id == unplaced))
-        assert item is not None and item.unit_id == api.unit["a"] and item.finding is not None
+        assert item is not None
+        assert item.unit_id == api.unit["a"]
+        assert item.finding is not None
 
 
 def test_a_platform_pushes_with_its_key_and_follows_only_its_own_lists(api: Api) -> None:
@@ -202,7 +205,8 @@ def test_a_platform_pushes_with_its_key_and_follows_only_its_own_lists(api: Api)
     assert_error(api.client.get(f"{API}/verify/lists/{lid}", headers={"X-Platform-Key": other_key}), 404)
     # The other platform cannot take over the list's id; a bad key is a 401; a bank's liaison may not push.
     taken = api.client.post(f"{API}/verify/lists", json=a_list("P-1"), headers={"X-Platform-Key": other_key})
-    assert taken.status_code == 200 and taken.json()["list_id"] != lid  # its own source: another list
+    assert taken.status_code == 200
+    assert taken.json()["list_id"] != lid
     assert_error(api.client.post(f"{API}/verify/lists", json=a_list(), headers={"X-Platform-Key": "verify_nope"}), 401)
     assert_error(api.post("/verify/lists", "partner", a_list()), 403)
     assert_error(api.post("/verify/lists", "officer_a", a_list()), 403)
@@ -247,11 +251,13 @@ def test_the_command_line_pushes_a_file_and_lists_the_progress(api: Api, tmp_pat
         cli_app, ["verify", "push", str(path), "--title", "命令行清单", "--as", "commander"], env=env
     )
     assert result.exit_code == 0, result.output
-    assert "1 rows accepted" in result.output and "line 3 name" in result.output
+    assert "1 rows accepted" in result.output
+    assert "line 3 name" in result.output
     again = runner.invoke(cli_app, ["verify", "push", str(path), "--title", "命令行清单", "--as", "commander"], env=env)
     assert "0 rows accepted, 1 duplicates" in again.output
     listed = runner.invoke(cli_app, ["verify", "lists", "--json"], env=env)
-    assert listed.exit_code == 0 and "命令行清单" in listed.output
+    assert listed.exit_code == 0
+    assert "命令行清单" in listed.output
     with api.db.session() as s:
         station = s.scalar(select(Unit.id).where(Unit.kind == UnitKind.STATION, Unit.id == api.unit["a"]))
         assert s.scalar(select(Task.unit_id).where(Task.kind == "verification")) == station

@@ -27,8 +27,9 @@ def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(sa.Column("duties", JSON, nullable=False, server_default=sa.text("'[]'")))
+    # A plain ALTER TABLE … ADD/DROP COLUMN on both databases (SQLite ≥ 3.35): a batch copy of `users` would
+    # have to drop the table that every other table points at.
+    op.add_column("users", sa.Column("duties", JSON, nullable=False, server_default=sa.text("'[]'")))
 
     op.create_table(
         "verify_lists",
@@ -174,5 +175,4 @@ def downgrade() -> None:
         "verify_lists",
     ):
         op.drop_table(table)
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_column("duties")
+    op.drop_column("users", "duties")

@@ -17,13 +17,16 @@ import dispatch from './screens/dispatch.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
 import queue from './screens/queue.js';
+import rehab from './screens/rehab.js';
 import search from './screens/search.js';
 import tracking from './screens/tracking.js';
+import traffic from './screens/traffic.js';
+import verify from './screens/verify.js';
 import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, figures, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, verify, rehab, traffic, figures, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -38,6 +41,9 @@ route('/audit', 'audit');
 route('/dispatch', 'dispatch');
 route('/admin', 'admin');
 route('/search', 'search');
+route('/verify/:id?', 'verify');
+route('/rehab/:id?', 'rehab');
+route('/traffic', 'traffic');
 
 const root = document.getElementById('app');
 let user = null;
@@ -46,7 +52,8 @@ let active = null; // {screen, instance}
 let badge = 0;
 
 function allowed(u) {
-  return SCREENS.filter((s) => s.roles.indexOf(u.role) >= 0);
+  // A screen may also ask for a duty (禁毒): the server refuses its data to anyone without it anyway.
+  return SCREENS.filter((s) => s.roles.indexOf(u.role) >= 0 && (!s.duty || (u.duties || []).indexOf(s.duty) >= 0));
 }
 
 function home(u) {

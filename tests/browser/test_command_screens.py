@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from pingan.command.rehab.schemas import PlanIn
 from pingan.command.verify.models import VerifyList
-from pingan.core.identity import set_duties
 from pingan.core.models import Duty, User
 from tests.browser.conftest import LiveApp
 from tests.browser.test_audit_screen import log_in
@@ -120,9 +119,20 @@ def test_rehabilitation_is_shown_only_to_a_user_with_the_narcotics_duty(
     log_in(page, "qzzx")  # a commander without the duty: no such screen
     expect(page.locator(".nav-link[data-screen='rehab']")).to_have_count(0)
     _log_out(page)
+    # The admin grants the duty in the back office (后台 → 用户).
+    log_in(page, "admin")
+    page.goto("/static/index.html#/admin?tab=users&q=dandong_mj2")
+    row = page.locator(".users-table tbody tr").filter(has_text="dandong_mj2")
+    expect(row).to_have_count(1)
+    row.locator("input[name='duty-narcotics']").check()
+    expect(
+        page.locator(".users-table tbody tr").filter(has_text="dandong_mj2").locator("input[name='duty-narcotics']")
+    ).to_be_checked()
+    page.screenshot(path=str(screenshots / "rehab-00-duty-granted.png"))
     with services.db.session() as session:
         user = session.execute(select(User).where(User.username == "dandong_mj2")).scalar_one()
-        set_duties(session, user, [Duty.NARCOTICS.value], services.clock.now())
+        assert user.duties == [Duty.NARCOTICS.value]
+    _log_out(page)
     log_in(page, "dandong_mj2")
     _open(page, "rehab")
     row = page.locator(".rehab-plans tbody tr").filter(has_text="周**")

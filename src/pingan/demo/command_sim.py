@@ -129,7 +129,8 @@ def _rehab(services: Services, people: list[dict[str, Any]], rng: random.Random)
         units = {u.area_id: u.id for u in session.scalars(select(Unit).where(Unit.kind == UnitKind.STATION))}
         dandong = session.scalar(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.code == "station-330225001"))
         picked = [p for p in people if dandong is not None and p.get("station") == "330225001"][:2]
-        picked += rng.sample(people, 10)
+        others = [p for p in people if p not in picked]
+        picked += rng.sample(others, min(10, len(others)))
         for i, p in enumerate(picked):
             starts = today - timedelta(days=rng.randint(20, 500))
             body = PlanIn.model_validate(

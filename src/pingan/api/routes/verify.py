@@ -3,6 +3,7 @@ progress and their rows. Each row's task is worked through the one task API."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
@@ -19,7 +20,8 @@ from pingan.command.verify.schemas import VerifyListIn
 from pingan.command.verify.service import LOCAL_SOURCE, ListHeader, PushResult, read_rows_csv_bytes
 from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from pingan.core.fields import DbId, FreeText
-from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Role, User
+from pingan.core.identity import Actor
+from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Role, Task, User
 from pingan.core.scope import REVEAL_ROLES, Scope, scope_of
 
 router = APIRouter(prefix="/verify", tags=["verify"])
@@ -121,8 +123,6 @@ async def upload_list(
     source = _pusher(session, user)
     raw = await file.read()
     rows = await run_in_threadpool(read_rows_csv_bytes, raw)
-    import hashlib
-
     ident = list_id or "file:" + hashlib.sha256(raw).hexdigest()[:32]
     header = ListHeader(ident, title, source, reason, None, due_hours)
     return _answer(services.verify.push_in(session, header, rows, user.id))
@@ -207,9 +207,6 @@ def get_items(
 
 
 def _with_actions(services: Services, session: Session, user: User, items: list[dict[str, Any]]) -> None:
-    from pingan.core.identity import Actor
-    from pingan.core.models import Task
-
     actor, scope = Actor.of(user), scope_of(session, user)
     for item in items:
         if item["task"] is None:

@@ -24,6 +24,15 @@ from pingan.command.ranking import rules as ranking_rules
 from pingan.command.ranking.indicators import DeskEvaluation, IndicatorRegistry, builtin_indicators
 from pingan.command.ranking.rules import RankingRules
 from pingan.command.ranking.service import RankingService
+from pingan.command.rehab import rules as rehab_rules
+from pingan.command.rehab.rules import RehabRules
+from pingan.command.rehab.service import RehabService
+from pingan.command.rehab.workflow import RehabCheckinWorkflow
+from pingan.command.traffic.service import TrafficService
+from pingan.command.verify import rules as verify_rules
+from pingan.command.verify.rules import VerifyRules
+from pingan.command.verify.service import VerifyService
+from pingan.command.verify.workflow import VerificationWorkflow
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
@@ -39,6 +48,7 @@ from pingan.core.tasks import Command, TaskService, Workflow
 from pingan.desk import queries as desk_queries
 from pingan.desk.open311.models import Open311Request
 from pingan.desk.otp import LoggingSmsGateway, SmsGateway
+from pingan.desk.places import Places
 from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
 from pingan.desk.rules.county import DeskRules
@@ -86,6 +96,8 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     ranking_rules.register_rules,
     patrol_rules.register_rules,
     alarm_rules.register_rules,
+    verify_rules.register_rules,
+    rehab_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -103,6 +115,17 @@ def load_rules(path: Path | None = None) -> CountyRules:
 
 
 DESK_SOURCE = "desk"
+
+
+class DeskAddressPlaces:
+    """The command centre's `AddressPlaces` over the desk's matcher of the county's area names."""
+
+    def __init__(self, places: Places) -> None:
+        self.places = places
+
+    def station_of(self, session: Session, address: str) -> int | None:
+        place = self.places.address(session, address)
+        return place.station_id if place is not None else None
 
 
 class IntakeFraudReports:
@@ -406,6 +429,9 @@ class Services:
     """The fraud warnings and indicator lists as money's analysis and interception figures read them."""
     patrol: Patrol
     alarms: Alarms
+    verify: VerifyService
+    rehab: RehabService
+    traffic: TrafficService
 
     def close(self) -> None:
         self.desk.close()
@@ -445,6 +471,8 @@ def bootstrap(
         TheftWorkflow(rules.section(TrackingRules)),
         MaintenanceWorkflow(rules.section(TrackingRules)),
         AlarmWorkflow(rules.section(AlarmRules)),
+        VerificationWorkflow(rules.section(VerifyRules)),
+        RehabCheckinWorkflow(rules.section(RehabRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -470,6 +498,7 @@ def bootstrap(
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
     intake.losses = LossCases(cases)
     patrol = Patrol(db, clock, rules.section(PatrolRules), jurisdictions)
+    addresses = DeskAddressPlaces(desk.places)
     return Services(
         settings=settings,
         db=db,
@@ -496,6 +525,9 @@ def bootstrap(
         warning_figures=FraudWarningFigures(),
         patrol=patrol,
         alarms=Alarms(clock, rules.section(AlarmRules), tasks, jurisdictions, patrol),
+        verify=VerifyService(db, clock, rules.section(VerifyRules), tasks, jurisdictions, addresses),
+        rehab=RehabService(db, clock, rules.section(RehabRules), tasks, addresses),
+        traffic=TrafficService(clock, jurisdictions, addresses),
     )
 
 

@@ -3,6 +3,9 @@
 from pingan.command.alarms.models import Alarm
 from pingan.command.patrol.models import DutyShift, PatrolUnit, PatrolZone
 from pingan.command.ranking.models import RankingSnapshot
+from pingan.command.rehab.models import RehabCheck, RehabPlan
+from pingan.command.traffic.models import TrafficRecord
+from pingan.command.verify.models import VerifyItem, VerifyList, VerifyPlatformKey
 from pingan.core.models import (
     AccessLog,
     Area,
@@ -78,6 +81,8 @@ __all__ = [
     "Person",
     "PersonPhone",
     "RankingSnapshot",
+    "RehabCheck",
+    "RehabPlan",
     "ServicePoint",
     "Station",
     "Tag",
@@ -85,7 +90,11 @@ __all__ = [
     "TaskEvent",
     "Theft",
     "TrackingAlert",
+    "TrafficRecord",
     "Unit",
     "User",
     "Vehicle",
+    "VerifyItem",
+    "VerifyList",
+    "VerifyPlatformKey",
 ]

@@ -595,6 +595,56 @@ EXPECTED: dict[str, dict[str, Cell]] = {
         "resident": rel(DENY, DENY),
         "anonymous": rel(UNAUTH, UNAUTH),
     },
+    # -- 核查清单: own = a list with a row of station A's; other = a list of station B's rows only ---------
+    "POST /api/v1/verify/lists": only("admin", "analyst", "commander"),
+    "POST /api/v1/verify/lists/upload": only("admin", "analyst", "commander"),
+    "GET /api/v1/verify/lists": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/verify/lists/{list_id}": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/verify/lists/{list_id}/items": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    "GET /api/v1/exports/verify-items": {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(DENY, DENY),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    },
+    # -- 社区戒毒: the 禁毒 duty alone opens it, whatever the role; nobody of the matrix holds it (the duty's
+    # holders are in test_rehab_api.py)
+    "GET /api/v1/rehab/plans": only(),
+    "POST /api/v1/rehab/plans": only(),
+    "POST /api/v1/rehab/plans/import": only(),
+    "GET /api/v1/rehab/plans/{plan_id}": only(),
+    "POST /api/v1/rehab/plans/{plan_id}/checks": only(),
+    "POST /api/v1/rehab/plans/{plan_id}/end": only(),
+    "GET /api/v1/rehab/figures": only(),
+    "GET /api/v1/exports/rehab-plans": only(),
+    # -- 交通执法 ----------------------------------------------------------------------------------------------
+    "POST /api/v1/traffic/records/import": only("admin", "commander"),
+    "GET /api/v1/traffic/figures": only("admin", "analyst", "commander", "station_head", "officer"),
     "GET /api/v1/desk/stats/series": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
     # -- stop-payments: the lists as the matrix's partner, of no bank (the bank systems' API refuses it); an
     # order as bank X's liaison: "own" is station A's order to bank X, "other" station B's to bank Y
@@ -787,6 +837,15 @@ STATION_KIND_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "arrive": (*CENTRES, "head_a", "officer_a1"),
         "finish": (*CENTRES, "head_a", "officer_a1"),
     },
+    "verification": {
+        "assign": (*CENTRES, "head_a"),
+        "note": (*CENTRES, "head_a", "officer_a1"),
+        "close": CENTRES,
+        "reopen": CENTRES,
+        "sign": (*CENTRES, "head_a", "officer_a1"),
+        "feedback": (*CENTRES, "head_a", "officer_a1"),
+        "route": CENTRES,
+    },
     "tracking_theft": {
         "assign": (*CENTRES, "head_a"),
         "note": (*CENTRES, "head_a", "officer_a1"),
@@ -846,3 +905,26 @@ def maintenance_expected(who: str, action: str) -> str:
     if who not in (*CENTRES, HOLDER_PARTNER):
         return HIDDEN
     return ALLOWED if who in MAINTENANCE_ROLES[action] else REFUSED
+
+
+# -- 社区戒毒: every action of the restricted kind, with and without the 禁毒 duty (test_task_access.py) ------
+
+NARCOTICS_ACTORS = ("jd_commander", "jd_officer_a1", "jd_officer_b")
+"""A commander, station A's officer and station B's officer holding the 禁毒 duty (the other actors do not)."""
+REHAB_ROLES: dict[str, tuple[str, ...]] = {
+    # a missed check-in held by station A: the duty's holders of the centre and of station A work it
+    "assign": ("jd_commander",),
+    "note": ("jd_commander", "jd_officer_a1"),
+    "close": ("jd_commander",),
+    "reopen": ("jd_commander",),
+    "sign": ("jd_commander", "jd_officer_a1"),
+    "resolve": ("jd_commander", "jd_officer_a1"),
+}
+
+
+def rehab_expected(who: str, action: str) -> str:
+    """Without the duty nobody sees it, not the admin, the analyst or the plain commander, nor station A's own
+    head and officer; with it, the centre and station A work it as declared; station B's holder does not see it."""
+    if who not in ("jd_commander", "jd_officer_a1"):
+        return HIDDEN
+    return ALLOWED if who in REHAB_ROLES[action] else REFUSED

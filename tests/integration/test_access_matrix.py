@@ -377,6 +377,36 @@ class Matrix:
             assert pid is not None
             return int(pid)
 
+    def verify_list(self, relation: str) -> int:
+        """A new pushed list: with a row in station A ("own"), or rows in station B only ("other")."""
+        from pingan.command.verify.service import ListHeader
+
+        point = POINT_A1 if relation == "own" else POINT_B
+        rows = [(1, {"kind": "place", "address": "出租房", "lon": point[0], "lat": point[1]})]
+        header = ListHeader(f"matrix-{self.n()}", "矩阵清单", "本级")
+        result = self.world.services.verify.push(header, rows, self.world.users["admin"])
+        assert result.accepted == 1, result
+        return result.list_id
+
+    def rehab_plan(self) -> int:
+        """A person under a community rehabilitation plan (station A's)."""
+        from pingan.command.rehab.schemas import PlanIn
+
+        n = self.n()
+        body = PlanIn.model_validate(
+            {
+                "id": f"matrix-{n}",
+                "kind": "detox",
+                "name": "矩阵",
+                "id_number": "330225199001011234",
+                "starts_on": "2026-11-01",
+                "ends_on": "2027-11-01",
+            }
+        )
+        with self.world.services.db.session() as session:
+            plan, _ = self.world.services.rehab.create(session, body)
+            return plan.id
+
     def template(self, relation: str) -> int:
         """A new push template: station A's ("own"), station B's ("other") or the county's ("county")."""
         author = {"own": "head_a", "other": "head_b", "county": "commander"}[relation]
@@ -823,6 +853,90 @@ CALLS: dict[str, Builder] = {
     ),
     "GET /api/v1/tracking/thefts/{theft_id}": lambda m, r, x: Call("GET", f"{API}/tracking/thefts/{m.theft(r, x)}"),
     # -- patrol and alarms ----------------------------------------------------------------------------------
+    # -- 核查清单 ------------------------------------------------------------------------------------------
+    "POST /api/v1/verify/lists": lambda m, r, x: Call(
+        "POST",
+        f"{API}/verify/lists",
+        json={
+            "id": f"mx-{m.n()}",
+            "title": "矩阵清单",
+            "rows": [{"kind": "place", "address": "出租房", "lon": POINT_A1[0], "lat": POINT_A1[1]}],
+        },
+    ),
+    "POST /api/v1/verify/lists/upload": lambda m, r, x: Call(
+        "POST",
+        f"{API}/verify/lists/upload",
+        data={"title": "矩阵清单", "id": f"mx-{m.n()}"},
+        files=[
+            (
+                "file",
+                ("l.csv", f"kind,address,lon,lat\nplace,出租房,{POINT_A1[0]},{POINT_A1[1]}\n".encode(), "text/csv"),
+            )
+        ],
+    ),
+    "GET /api/v1/verify/lists": lambda m, r, x: Call("GET", f"{API}/verify/lists"),
+    "GET /api/v1/verify/lists/{list_id}": lambda m, r, x: Call("GET", f"{API}/verify/lists/{m.verify_list(x)}"),
+    "GET /api/v1/verify/lists/{list_id}/items": lambda m, r, x: Call(
+        "GET", f"{API}/verify/lists/{m.verify_list(x)}/items"
+    ),
+    "GET /api/v1/exports/verify-items": lambda m, r, x: Call(
+        "GET", f"{API}/exports/verify-items", params={"format": "csv", "list_id": m.verify_list(x)}
+    ),
+    # -- 社区戒毒 ------------------------------------------------------------------------------------------
+    "GET /api/v1/rehab/plans": lambda m, r, x: Call("GET", f"{API}/rehab/plans"),
+    "POST /api/v1/rehab/plans": lambda m, r, x: Call(
+        "POST",
+        f"{API}/rehab/plans",
+        json={
+            "id": f"mx-{m.n()}",
+            "kind": "detox",
+            "name": "矩阵",
+            "id_number": "330225199001011234",
+            "starts_on": "2026-11-01",
+            "ends_on": "2027-11-01",
+        },
+    ),
+    "POST /api/v1/rehab/plans/import": lambda m, r, x: Call(
+        "POST",
+        f"{API}/rehab/plans/import",
+        files=[
+            (
+                "file",
+                (
+                    "p.csv",
+                    f"id,kind,name,id_number,starts_on,ends_on\nmx-{m.n()},detox,矩阵,330225199001011234,2026-11-01,2027-11-01\n".encode(),
+                    "text/csv",
+                ),
+            )
+        ],
+    ),
+    "GET /api/v1/rehab/plans/{plan_id}": lambda m, r, x: Call("GET", f"{API}/rehab/plans/{m.rehab_plan()}"),
+    "POST /api/v1/rehab/plans/{plan_id}/checks": lambda m, r, x: Call(
+        "POST", f"{API}/rehab/plans/{m.rehab_plan()}/checks", json={"kind": "checkin", "on": "2026-11-20"}
+    ),
+    "POST /api/v1/rehab/plans/{plan_id}/end": lambda m, r, x: Call(
+        "POST", f"{API}/rehab/plans/{m.rehab_plan()}/end", params={"reason": "期满"}
+    ),
+    "GET /api/v1/rehab/figures": lambda m, r, x: Call("GET", f"{API}/rehab/figures"),
+    "GET /api/v1/exports/rehab-plans": lambda m, r, x: Call(
+        "GET", f"{API}/exports/rehab-plans", params={"format": "csv"}
+    ),
+    # -- 交通执法 ------------------------------------------------------------------------------------------
+    "POST /api/v1/traffic/records/import": lambda m, r, x: Call(
+        "POST",
+        f"{API}/traffic/records/import",
+        files=[
+            (
+                "file",
+                (
+                    "t.csv",
+                    f"id,type,at,outcome\nmx-{m.n()},三小车,2026-11-20T09:00:00+08:00,罚款\n".encode(),
+                    "text/csv",
+                ),
+            )
+        ],
+    ),
+    "GET /api/v1/traffic/figures": lambda m, r, x: Call("GET", f"{API}/traffic/figures"),
     "GET /api/v1/command/reach": lambda m, r, x: Call(
         "GET", f"{API}/command/reach", params={"lon": POINT_A1[0], "lat": POINT_A1[1]}
     ),

@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from pingan.api.app import create_app
 from pingan.core.db import Database
 from pingan.core.fields import DB_ID_MAX
-from pingan.core.identity import issue_token
-from pingan.core.models import Role, User
+from pingan.core.identity import issue_token, set_duties
+from pingan.core.models import Duty, Role, User
 from pingan.migrate import upgrade
 from tests.integration.test_desk_api import POINT_A2, POINT_B, SECRET, D, World, build_world
 
@@ -61,6 +61,25 @@ def _seed(world: World) -> None:
         "counterpart": "13800138000",
     }
     world.client.post("/api/v1/fraud/events", json=[event], headers=admin)
+    # The command centre's: a pushed list with a row in A, a rehabilitation plan the admin may read (holding
+    # the 禁毒 duty here), a traffic record.
+    list_row = {"kind": "place", "address": "出租房", "lon": POINT_A2[0], "lat": POINT_A2[1]}
+    world.client.post("/api/v1/verify/lists", json={"id": "fz-1", "title": "清单", "rows": [list_row]}, headers=admin)
+    with world.services.db.session() as session:
+        user = session.get(User, world.users["admin"])
+        assert user is not None
+        set_duties(session, user, [Duty.NARCOTICS.value], world.clock.now())
+    plan = {
+        "id": "fz-1",
+        "kind": "detox",
+        "name": "测试",
+        "id_number": "330225199001011234",
+        "starts_on": "2026-11-01",
+        "ends_on": "2027-11-01",
+    }
+    world.client.post("/api/v1/rehab/plans", json=plan, headers=admin)
+    traffic = "id,type,at,outcome\nfz-1,三小车,2026-11-20T09:00:00+08:00,罚款\n".encode()
+    world.client.post("/api/v1/traffic/records/import", files={"file": ("t.csv", traffic, "text/csv")}, headers=admin)
     # A case (with its investigation task) and a warning campaign, for the cases', campaigns' and tasks' ids.
     world.client.post(
         "/api/v1/cases",

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from pingan.core.db import Database
-from pingan.core.identity import create_user
-from pingan.core.models import Role, Task, Unit, UnitKind, User
+from pingan.core.identity import create_user, set_duties
+from pingan.core.models import Duty, Role, Task, Unit, UnitKind, User
 from pingan.core.tasks import Command
 from pingan.fraud.workflow import KIND as DISSUASION
 from pingan.fraud.workflow import DissuasionAction
@@ -33,8 +33,10 @@ from tests.integration.access_matrix import (
     HIDDEN,
     HOLDER_PARTNER,
     MAINTENANCE_ROLES,
+    NARCOTICS_ACTORS,
     OTHER_PARTNER,
     REFUSED,
+    REHAB_ROLES,
     RESIDENTS,
     STAFF,
     STATION_KIND_ROLES,
@@ -42,6 +44,7 @@ from tests.integration.access_matrix import (
     desk_expected,
     dissuasion_expected,
     maintenance_expected,
+    rehab_expected,
     station_kind_expected,
 )
 from tests.integration.test_desk_api import API, T0, D, World, build_world
@@ -345,6 +348,14 @@ def _capability_world(world: World) -> tuple[int, int]:
                 session, name, None, role=Role.PARTNER, display_name=name, unit_id=units[unit_code], now=T0
             )
             world.users[name] = user.id
+        for name, role, unit_code in (
+            ("jd_commander", Role.COMMANDER, "command-centre"),
+            ("jd_officer_a1", Role.OFFICER, "station-A"),
+            ("jd_officer_b", Role.OFFICER, "station-B"),
+        ):
+            user = create_user(session, name, None, role=role, display_name=name, unit_id=world.ids[unit_code], now=T0)
+            set_duties(session, user, [Duty.NARCOTICS.value], T0)
+            world.users[name] = user.id
         return units["bank-x"], units["operator"]
 
 
@@ -367,6 +378,7 @@ def test_every_action_of_the_capabilities_kinds_gets_the_declared_access_decisio
     }
     kinds["bank_stop"] = (bank_x, area_a, bank_stop_expected, set(BANK_STOP_ROLES))
     kinds["station_maintenance"] = (operator, None, maintenance_expected, set(MAINTENANCE_ROLES))
+    kinds["rehab_checkin"] = (station_a, area_a, rehab_expected, set(REHAB_ROLES))
     registered = set(world.services.tasks.workflows)
     assert registered - {"desk_request", "dissuasion"} == set(kinds), "every kind is written down"
     wrong: list[str] = []
@@ -374,7 +386,7 @@ def test_every_action_of_the_capabilities_kinds_gets_the_declared_access_decisio
         declared = {a for a, spec in world.services.tasks.workflow(kind).actions.items() if spec.permission.roles}
         assert actions == declared, f"{kind}: every action a person may take is written down"
         for action in sorted(actions):
-            for who in CAPABILITY_ACTORS:
+            for who in (*CAPABILITY_ACTORS, *(NARCOTICS_ACTORS if kind == "rehab_checkin" else ())):
                 headers = (
                     world.staff("operator_liaison")
                     if who == HOLDER_PARTNER and kind == "station_maintenance"

@@ -218,7 +218,10 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import patrol as patrol_routes
     from pingan.api.routes import payments as payment_routes
     from pingan.api.routes import ranking as ranking_routes
+    from pingan.api.routes import rehab as rehab_routes
     from pingan.api.routes import tracking as tracking_routes
+    from pingan.api.routes import traffic as traffic_routes
+    from pingan.api.routes import verify as verify_routes
 
     app.include_router(core_routes.router, prefix="/api/v1")
     app.include_router(fraud_routes.router, prefix="/api/v1")
@@ -229,6 +232,9 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(tracking_routes.router, prefix="/api/v1")
     app.include_router(patrol_routes.router, prefix="/api/v1")
     app.include_router(alarm_routes.router, prefix="/api/v1")
+    app.include_router(verify_routes.router, prefix="/api/v1")
+    app.include_router(rehab_routes.router, prefix="/api/v1")
+    app.include_router(traffic_routes.router, prefix="/api/v1")
     desk_routes.register(app)
     open311_routes.register(app)
     payment_routes.register(app)

@@ -24,6 +24,8 @@ class UserPublic(BaseModel):
     role: str
     unit_id: int | None
     unit_name: str | None
+    duties: list[str] = []
+    """Clearances on top of the role (`narcotics`: 禁毒)."""
 
 
 class Health(BaseModel):

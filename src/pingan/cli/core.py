@@ -145,6 +145,31 @@ def users_create(
     console.print(f"user {username} ({role.value}) ready")
 
 
+@users_app.command("duties")
+def users_duties(
+    username: str,
+    duty: Annotated[
+        list[str] | None,
+        typer.Argument(help="The clearances the user holds from now on (narcotics: 禁毒); none clears them."),
+    ] = None,
+) -> None:
+    """Set the clearances (duties) a user holds on top of their role."""
+    from pingan.core.identity import set_duties
+    from pingan.core.models import Duty, User
+
+    known = {d.value for d in Duty}
+    unknown = [d for d in duty or [] if d not in known]
+    if unknown:
+        fail(f"unknown duty {unknown[0]!r}; the duties are {', '.join(sorted(known))}")
+    svc = services()
+    with svc.db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            fail(f"no user {username!r}")
+        set_duties(session, user, list(duty or []), datetime.now(UTC))
+        console.print(f"user {username}: duties {', '.join(user.duties) or 'none'}")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

@@ -162,6 +162,32 @@ def set_role(
     revoke_tokens(user)
 
 
+def set_duties(
+    session: Session,
+    user: User,
+    duties: list[str],
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    address: str | None = None,
+) -> None:
+    """Give `user` exactly these clearances (`Duty` values), recorded with who changed them. Scopes are read
+    per request, so the change holds from the user's next request on."""
+    wanted = sorted(set(duties))
+    if wanted == sorted(user.duties or []):
+        return
+    record_auth_event(
+        session,
+        AuthEventKind.DUTIES_CHANGED,
+        now,
+        user=user,
+        actor_id=actor_id,
+        address=address,
+        detail={"from": sorted(user.duties or []), "to": wanted},
+    )
+    user.duties = wanted
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if not verify_password(password, user.password_hash if user else None) or user is None or not user.active:

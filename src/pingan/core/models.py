@@ -92,6 +92,19 @@ class Role(StrEnum):
 COUNTY_WIDE_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.COMMANDER})
 
 
+class Duty(StrEnum):
+    """A clearance held on top of a role, for data that the role alone does not open (need to know).
+
+    Decided in the one access place (`pingan.core.scope.Scope.duties`, `pingan.core.tasks.access`): a
+    workflow or a list that names a duty is invisible to everyone without it, county-wide roles included.
+    """
+
+    NARCOTICS = "narcotics"  # 禁毒: people in community drug rehabilitation (社区戒毒/社区康复)
+
+
+DUTY_NAMES: dict[str, str] = {Duty.NARCOTICS: "禁毒"}
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -105,6 +118,8 @@ class User(Base):
     badge: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    duties: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    """The user's `Duty` clearances (values), granted by the admin."""
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Carried in every token issued to the user; bumped to revoke them all at once (log-out, a new password,
     deactivation, a new role), so that no table of issued tokens is needed."""
@@ -119,6 +134,7 @@ class AuthEventKind(StrEnum):
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
     ROLE_CHANGED = "role_changed"
+    DUTIES_CHANGED = "duties_changed"
     CREATED = "created"
     EXPORT = "export"  # a list or figure table written out as a file: what, filters, rows (in `detail`)
 

@@ -18,9 +18,16 @@ from pingan.core.db import dialect_insert
 from pingan.core.errors import first_problem
 from pingan.core.geo import CRS, in_china, to_wgs84
 from pingan.core.identifiers import InvalidIdentifier, is_valid_cn_id_number, normalize_phone
-from pingan.core.models import AreaKind, Person, PersonPhone
+from pingan.core.models import AreaKind, Duty, Person, PersonPhone
 
 KNOWN_TAGS = frozenset({"elderly", "student", "youth", "disabled", "rehab", "foreign", "key_person"})
+RESTRICTED_TAGS: dict[str, Duty] = {"rehab": Duty.NARCOTICS}
+"""Tags that say what only a duty may know (being in drug rehabilitation): shown to its holders only."""
+
+
+def visible_tags(tags: Iterable[str], duties: frozenset[str]) -> list[str]:
+    """A person's tags as a user holding `duties` may see them."""
+    return [t for t in tags if t not in RESTRICTED_TAGS or RESTRICTED_TAGS[t].value in duties]
 
 
 class PersonIn(BaseModel):

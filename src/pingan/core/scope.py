@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Unit, User
+from pingan.core.errors import Forbidden
+from pingan.core.models import COUNTY_WIDE_ROLES, DUTY_NAMES, Area, Duty, Role, Unit, User
 
 FIELD_ROLES = frozenset({Role.STATION_HEAD, Role.OFFICER})
 # Roles that may see unmasked personal data when they ask for it (and the read is recorded).
@@ -19,6 +20,18 @@ class Scope:
     county_wide: bool
     unit_ids: frozenset[int]
     area_ids: frozenset[int]
+    duties: frozenset[str] = field(default_factory=frozenset)
+    """The user's clearances (`Duty`): data restricted to a duty is invisible without it, whatever the role."""
+
+    def has(self, duty: Duty | str | None) -> bool:
+        """Whether the scope holds `duty` (None: nothing is required)."""
+        return duty is None or str(duty) in self.duties
+
+    def require(self, duty: Duty) -> None:
+        """Raise Forbidden unless the scope holds `duty`: the one check of every restricted list, detail,
+        export and figure (tasks are decided by `pingan.core.tasks.access` from their workflow's duty)."""
+        if not self.has(duty):
+            raise Forbidden(f"仅限{DUTY_NAMES.get(duty, duty)}岗位人员", code="duty_required")
 
     def covers(self, *, unit_id: int | None, area_id: int | None) -> bool:
         return self.county_wide or (unit_id in self.unit_ids) or (area_id in self.area_ids)
@@ -45,8 +58,9 @@ class Scope:
 
 def scope_of(session: Session, user: User) -> Scope:
     """County-wide roles see everything; station staff see their unit's tasks and their station's areas."""
+    duties = frozenset(d for d in (user.duties or []) if d in {x.value for x in Duty})
     if user.role in COUNTY_WIDE_ROLES:
-        return Scope(True, frozenset(), frozenset())
+        return Scope(True, frozenset(), frozenset(), duties)
     units = frozenset({user.unit_id}) if user.unit_id is not None else frozenset()
     areas: set[int] = set()
     if user.role in FIELD_ROLES and user.unit_id is not None:
@@ -54,4 +68,6 @@ def scope_of(session: Session, user: User) -> Scope:
         if unit is not None and unit.area_id is not None:
             areas.add(unit.area_id)
             areas.update(session.scalars(select(Area.id).where(Area.parent_id == unit.area_id)))
-    return Scope(False, units, frozenset(areas))
+    if user.role not in FIELD_ROLES:
+        duties = frozenset()  # a clearance is police staff's: a partner or a resident never holds one
+    return Scope(False, units, frozenset(areas), duties)

@@ -186,6 +186,7 @@ def run_demo(
     import uvicorn
 
     from pingan.api.app import create_app
+    from pingan.demo.command_sim import COMMUNITY_OFFICER, SimulatedVerifiers, setup_command_demo
     from pingan.demo.patrol_sim import PatrolSimulation, setup_patrol_demo
     from pingan.demo.tracking_sim import DEMO_OWNER, TrackingFeed, setup_tracking_demo
     from pingan.workers.mqtt import start_in_background
@@ -261,6 +262,17 @@ def run_demo(
     )
     feed_thread.start()
     threads.append(feed_thread)
+    command = setup_command_demo(services, county.people, seed=seed, password=DEMO_PASSWORD)
+    if simulated.staff:
+        verifiers = SimulatedVerifiers(services, seed=seed)
+        verify_thread = threading.Thread(target=verifiers.run, args=(stop,), name="verifiers", daemon=True)
+        verify_thread.start()
+        threads.append(verify_thread)
+    console.print(
+        f"指挥：市级平台推送核查清单 {command.rows} 条，各派出所{'模拟民警逐条核查反馈' if simulated.staff else '待核查'}"
+        f"（情指中心 qzzx 看进度）；社区戒毒/康复 {command.plans} 人，其中 1 人未按期报到（禁毒大队 jdzd、"
+        f"丹东社区民警 {COMMUNITY_OFFICER} 可见）；交警执法记录 {command.traffic} 条（近一年半，可看同比）"
+    )
     console.print(
         f"地网：{len(ground.stations)} 个村级基站，{len(ground.home)} 个标签；居民 {DEMO_OWNER} 的电动车 20 秒后报被盗，"
         "随后被基站发现、找回；一名手环佩戴人 60 秒后离开安全区域（地网运营账号 diwang）"

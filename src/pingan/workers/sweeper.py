@@ -19,7 +19,7 @@ def sweep_once(services: Services) -> int:
         changed = services.tasks.sweep(session)
     with services.db.session() as session:
         # Tracking's own clocks: silent base stations and bracelets, the compensation agreement, partitions.
-        return changed + services.tracking.sweep(session)
+        return changed + services.tracking.sweep(session) + services.rehab.sweep(session)
 
 
 def run_sweeper(services: Services, *, interval: float = 5.0, stop: threading.Event | None = None) -> None:

@@ -26,6 +26,7 @@ from pingan.core.identity import (
     refresh_token,
     revoke_tokens,
     set_active,
+    set_duties,
     set_role,
     user_from_token,
     verify_password,
@@ -36,6 +37,7 @@ from pingan.core.models import (
     AreaKind,
     AuthEvent,
     AuthEventKind,
+    Duty,
     Notification,
     Role,
     Task,
@@ -65,6 +67,7 @@ def _user_public(session: Any, user: User) -> UserPublic:
         role=user.role.value,
         unit_id=user.unit_id,
         unit_name=unit.name if unit else None,
+        duties=sorted(user.duties or []),
     )
 
 
@@ -159,6 +162,8 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     active: bool | None = None
     role: Role | None = None
+    duties: list[Duty] | None = Field(default=None, max_length=10)
+    """The clearances the user holds from now on (the whole list; `narcotics`: 禁毒)."""
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic, tags=["auth"])
@@ -182,6 +187,8 @@ def update_user(
         set_role(session, user, body.role, now, actor_id=admin.id, address=address)
     if body.active is not None:
         set_active(session, user, body.active, now, actor_id=admin.id, address=address)
+    if body.duties is not None:
+        set_duties(session, user, [d.value for d in body.duties], now, actor_id=admin.id, address=address)
     session.flush()
     return _user_public(session, user)
 

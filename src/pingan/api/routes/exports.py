@@ -22,8 +22,10 @@ from pingan.api.routes import desk as desk_routes
 from pingan.api.routes import dispatch as dispatch_routes
 from pingan.api.routes import fraud as fraud_routes
 from pingan.api.routes import ranking as ranking_routes
+from pingan.api.routes import rehab as rehab_routes
 from pingan.api.routes import search as search_routes
 from pingan.api.routes import users as users_routes
+from pingan.api.routes import verify as verify_routes
 from pingan.core.exports import MEDIA_TYPES, SHANGHAI, Column, ExportFormat, Sheet, write
 from pingan.core.identity import record_auth_event
 from pingan.core.models import AuthEventKind, User
@@ -163,6 +165,35 @@ _DESK_FIGURES = [
 ]
 DESK_UNIT_COLUMNS = [_c("rank", "排名"), _c("unit", "单位"), *_DESK_FIGURES]
 DESK_OFFICER_COLUMNS = [_c("rank", "排名"), _c("name", "民警"), *_DESK_FIGURES]
+REHAB_COLUMNS = [
+    _c("source_id", "决定书编号"),
+    _c("kind_name", "类型"),
+    _c("name", "姓名"),
+    _c("id_number", "身份证号"),
+    _c("phone", "手机号"),
+    _c("unit", "派出所"),
+    _c("officer", "社区民警"),
+    _c("starts_on", "开始日期"),
+    _c("ends_on", "结束日期"),
+    _c("missed", "未按期次数"),
+    _c("next_due", "下次报到/检测"),
+    _c("lost", "失联"),
+    _c("ended_at", "解除时间"),
+]
+VERIFY_ITEM_COLUMNS = [
+    _c("line", "行号"),
+    _c("kind", "对象"),
+    _c("name", "姓名/名称"),
+    _c("id_number", "身份证号"),
+    _c("phone", "手机号"),
+    _c("address", "地址"),
+    _c("unit", "核查单位"),
+    _c("task.status_name", "状态"),
+    _c("task.overdue", "已超时"),
+    _c("finding_name", "核查结果"),
+    _c("measures", "处置措施"),
+    _c("done_at", "反馈时间"),
+]
 SEARCH_COLUMNS = [
     _c("type", "类别"),
     _c("id", "编号"),
@@ -491,4 +522,36 @@ def export_search(
     """The hits of `GET /search` (same query), masked."""
     return _file(
         request, services, session, user, address, "search", "检索结果", fmt, SEARCH_COLUMNS, _dicts(data.items)
+    )
+
+
+@router.get("/rehab-plans", responses=FILE_RESPONSE, response_class=Response)
+def export_rehab_plans(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dict[str, Any], Depends(rehab_routes.get_plans)],
+) -> Response:
+    """The people under a plan (`GET /rehab/plans`, same filters; the 禁毒 duty only), each one recorded."""
+    return _file(
+        request, services, session, user, address, "rehab-plans", "社区戒毒人员", fmt, REHAB_COLUMNS, data["items"]
+    )
+
+
+@router.get("/verify-items", responses=FILE_RESPONSE, response_class=Response)
+def export_verify_items(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+    data: Annotated[dict[str, Any], Depends(verify_routes.get_items)],
+) -> Response:
+    """A verification list's rows (`GET /verify/lists/{list_id}/items`, same filters), masked."""
+    return _file(
+        request, services, session, user, address, "verify-items", "核查清单", fmt, VERIFY_ITEM_COLUMNS, data["items"]
     )

@@ -36,6 +36,7 @@ from pingan.core.identifiers import (
 )
 from pingan.core.identity import Actor
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, PersonPhone, Role, Task, User
+from pingan.core.people import visible_tags
 from pingan.core.scope import REVEAL_ROLES, Scope
 from pingan.desk.models import DeskRequest
 from pingan.desk.queries import queue_clause
@@ -439,6 +440,6 @@ def get_person(
         birth_year=person.birth_year,
         station_id=person.station_id,
         station=station.name if station else None,
-        tags=list(person.tags or []),
+        tags=visible_tags(person.tags or [], scope.duties),
         masked=not reveal,
     )

@@ -28,6 +28,8 @@ class StaffUser(BaseModel):
     unit_name: str | None
     active: bool
     created_at: str
+    duties: list[str] = []
+    """Clearances on top of the role (`narcotics`: 禁毒), set by `PATCH /users/{id}` `{duties}`."""
 
 
 class UserPage(BaseModel):
@@ -88,6 +90,7 @@ def list_users(
                 unit_id=u.unit_id,
                 unit_name=unit_name,
                 active=u.active,
+                duties=sorted(u.duties or []),
                 created_at=u.created_at.isoformat(),
             )
             for u, unit_name in rows

@@ -21,6 +21,8 @@ NOT_VISIBLE = "任务不存在或不在本单位辖区"
 
 def sees(actor: Actor, scope: Scope, task: Task, workflow: Workflow) -> bool:
     """Whether the actor may see the task at all."""
+    if not scope.has(workflow.duty):
+        return False
     if actor.role is Role.RESIDENT:
         return workflow.owner_of(task) == actor.id
     if scope.county_wide:
@@ -33,6 +35,13 @@ def sees(actor: Actor, scope: Scope, task: Task, workflow: Workflow) -> bool:
 
 def visible_clause(scope: Scope, workflows: Iterable[Workflow]) -> ColumnElement[bool]:
     """`sees` as a WHERE clause on tasks, for staff lists (residents see their own through their capability)."""
+    workflows = list(workflows)
+    restricted = sorted(w.kind for w in workflows if not scope.has(w.duty))
+    seen = _visible_clause(scope, workflows)
+    return and_(Task.kind.not_in(restricted), seen) if restricted else seen
+
+
+def _visible_clause(scope: Scope, workflows: Iterable[Workflow]) -> ColumnElement[bool]:
     if scope.county_wide:
         return true()
     parts: list[ColumnElement[bool]] = []

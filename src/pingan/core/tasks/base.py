@@ -67,6 +67,7 @@ class BaseWorkflow:
     ladder: Ladder
     seen_by_area: ClassVar[bool] = True
     assignee_roles: ClassVar[frozenset[Role]] = frozenset({Role.STATION_HEAD, Role.OFFICER})
+    duty: ClassVar[str | None] = None
     overdue_steps: ClassVar[frozenset[str] | None] = None
     """Steps whose passed deadline makes a task overdue; None: every step."""
     unescalated_steps: ClassVar[frozenset[str]] = frozenset()

@@ -176,6 +176,9 @@ class Workflow(Protocol):
     area: yes; a desk request handed to the 出入境 specialty: no, it is no longer theirs)."""
     assignee_roles: ClassVar[frozenset[Role]]
     """Who a task of this kind may be assigned to (staff of the unit holding it)."""
+    duty: ClassVar[str | None]
+    """The clearance (`pingan.core.models.Duty`) without which nobody sees the kind's tasks, whatever their
+    role (people in drug rehabilitation: 禁毒); None for most kinds."""
 
     def start(self, task: Task, now: datetime) -> str | None:
         """Set the first status and deadline of a new task; returns the history's account."""

@@ -110,6 +110,8 @@ async function send(method, path, opts) {
   } else if (opts.form) {
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(opts.form).toString();
+  } else if (opts.multipart) {
+    body = opts.multipart; // FormData: the browser writes the multipart boundary itself
   }
   const auth = opts.auth !== false;
   const token = getToken();
@@ -167,6 +169,8 @@ export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, json) => request('POST', path, { json }),
   patch: (path, json) => request('PATCH', path, { json }),
+  /** A file upload (FormData), with the same token renewal and error shape as every other call. */
+  upload: (path, formData) => request('POST', path, { multipart: formData }),
   /** OAuth2 password flow; a wrong password is shown on the form, not treated as an expired session. */
   login: (username, password) =>
     request('POST', '/auth/token', { form: { username, password, grant_type: 'password' }, auth: false }),

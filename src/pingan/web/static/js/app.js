@@ -22,13 +22,16 @@ import { mountLogin } from './screens/login.js';
 import patrol from './screens/patrol.js';
 import queue from './screens/queue.js';
 import ranking from './screens/ranking.js';
+import rehab from './screens/rehab.js';
 import search from './screens/search.js';
 import tracking from './screens/tracking.js';
+import traffic from './screens/traffic.js';
+import verify from './screens/verify.js';
 import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, analysis, bank, cards, tracking, alarms, patrol, figures, ranking, bigscreen, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, analysis, bank, cards, tracking, alarms, patrol, verify, rehab, traffic, figures, ranking, bigscreen, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -48,6 +51,9 @@ route('/audit', 'audit');
 route('/dispatch', 'dispatch');
 route('/admin', 'admin');
 route('/search', 'search');
+route('/verify/:id?', 'verify');
+route('/rehab/:id?', 'rehab');
+route('/traffic', 'traffic');
 
 const root = document.getElementById('app');
 let user = null;
@@ -56,7 +62,8 @@ let active = null; // {screen, instance}
 let badge = 0;
 
 function allowed(u) {
-  return SCREENS.filter((s) => s.roles.indexOf(u.role) >= 0);
+  // A screen may also ask for a duty (禁毒): the server refuses its data to anyone without it anyway.
+  return SCREENS.filter((s) => s.roles.indexOf(u.role) >= 0 && (!s.duty || (u.duties || []).indexOf(s.duty) >= 0));
 }
 
 function home(u) {

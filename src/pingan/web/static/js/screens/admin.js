@@ -309,6 +309,16 @@ function usersPane(root, ctx) {
           },
           { label: '状态', cell: (u) => (u.active ? '启用' : h('span', { class: 'chip chip-muted' }, '已停用')) },
           {
+            // 禁毒: the duty that opens community rehabilitation (社区戒毒), on top of the role
+            label: '禁毒岗位',
+            cell: (u) => {
+              const held = (u.duties || []).indexOf('narcotics') >= 0;
+              if (u.role === 'partner' || u.role === 'governance') return '—';
+              const next = held ? (u.duties || []).filter((d) => d !== 'narcotics') : (u.duties || []).concat(['narcotics']);
+              return h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'duty-narcotics', checked: held, onchange: () => patch(u, { duties: next }) }), ' 禁毒');
+            },
+          },
+          {
             label: '',
             cls: 'no-print',
             cell: (u) =>

@@ -1,0 +1,194 @@
+"""The verification of one pushed row (核查), declared for the task engine as pure rules.
+
+下发 issued → 签收 signed → 反馈 with one of three findings, which close the task: nothing wrong (核查无异常), a
+problem found and dealt with (已处置, the measures named), or the person or place not found (查无此人). Signing
+has the county's deadline, the feedback the list's own; a missed one climbs the ladder: the station head, the
+command centre, the bureau. A row no station could be found for is held by nobody: the command centre routes
+it to a station (`route`). The station holding the task works it; the centres may too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field
+
+from pingan.command.verify.models import Finding
+from pingan.command.verify.rules import VerifyRules
+from pingan.core.models import Role, Task, UnitKind
+from pingan.core.tasks import (
+    COUNTY_WIDE,
+    ActionSpec,
+    BaseStatus,
+    Command,
+    Ladder,
+    Payload,
+    Permission,
+    Rung,
+    WorkflowError,
+)
+from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
+from pingan.core.tasks.contract import EmptyPayload
+
+KIND = "verification"
+REF_TYPE = "verify_item"
+STAFF_ROLES = COUNTY_WIDE | {Role.STATION_HEAD, Role.OFFICER}
+
+
+class VerifyStatus(StrEnum):
+    ISSUED = BaseStatus.ISSUED.value
+    SIGNED = "signed"
+    CLEARED = "cleared"
+    HANDLED = "handled"
+    NOT_FOUND = "not_found"
+    CLOSED = BaseStatus.CLOSED.value
+
+
+class VerifyStep(StrEnum):
+    SIGN = "sign"
+    VERIFY = "verify"
+
+
+class VerifyAction(StrEnum):
+    SIGN = "sign"
+    FEEDBACK = "feedback"
+    ROUTE = "route"
+
+
+STATUS_NAMES: Mapping[str, str] = {
+    VerifyStatus.ISSUED: "已下发",
+    VerifyStatus.SIGNED: "排查中",
+    VerifyStatus.CLEARED: "核查无异常",
+    VerifyStatus.HANDLED: "已处置",
+    VerifyStatus.NOT_FOUND: "查无此人",
+    VerifyStatus.CLOSED: "已关闭",
+}
+STEP_NAMES: Mapping[str, str] = {VerifyStep.SIGN: "签收", VerifyStep.VERIFY: "核查反馈"}
+FINDING_NAMES: Mapping[str, str] = {
+    Finding.CLEARED: "核查无异常",
+    Finding.HANDLED: "已处置",
+    Finding.NOT_FOUND: "查无此人",
+}
+
+
+class FeedbackPayload(Payload):
+    finding: Literal["cleared", "handled", "not_found"]
+    """核查无异常 (cleared), 发现问题已处置 (handled: `measures` required), 查无此人 (not_found)."""
+    measures: str | None = Field(default=None, max_length=2000)
+    """What was done about it (处置措施)."""
+
+
+class RoutePayload(Payload):
+    unit_id: int = Field(ge=1, le=2**63 - 1)
+    """The station to verify the row."""
+
+
+def verify_by(task: Task) -> datetime | None:
+    """The list's deadline, carried on the task."""
+    raw = (task.facts or {}).get("due_at")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+def _actions() -> dict[str, ActionSpec]:
+    work = Permission(STAFF_ROLES, holder=True)
+    denied = "该核查任务不由本单位处理"
+    base = base_actions(STAFF_ROLES, leads=COUNTY_WIDE | {Role.STATION_HEAD}, closers=COUNTY_WIDE)
+    return {
+        **base,
+        VerifyAction.SIGN: ActionSpec(VerifyAction.SIGN, "签收", EmptyPayload, work, denied),
+        VerifyAction.FEEDBACK: ActionSpec(VerifyAction.FEEDBACK, "核查反馈", FeedbackPayload, work, denied),
+        VerifyAction.ROUTE: ActionSpec(
+            VerifyAction.ROUTE, "分派派出所", RoutePayload, Permission(COUNTY_WIDE), "分派由中心进行"
+        ),
+    }
+
+
+class VerificationWorkflow(BaseWorkflow):
+    """`pingan.core.tasks.Workflow` for a row of a pushed verification list."""
+
+    kind = KIND
+    name = "核查清单"
+
+    def __init__(self, rules: VerifyRules) -> None:
+        self.rules = rules
+        self.statuses = STATUS_NAMES
+        self.steps = STEP_NAMES
+        self.actions = _actions()
+        rungs = (
+            Rung("所长", holder=True),
+            Rung("情指中心", unit_kinds=(UnitKind.COMMAND_CENTRE,)),
+            Rung("局领导", unit_kinds=(UnitKind.BUREAU,)),
+        )
+        self.ladder = Ladder(timedelta(minutes=rules.escalation_minutes), rungs[: rules.max_escalation])
+
+    def start(self, task: Task, now: datetime) -> str | None:
+        task.status = VerifyStatus.ISSUED
+        due = verify_by(task)
+        sign = now + timedelta(minutes=self.rules.sign_minutes)
+        self.set_due(task, VerifyStep.SIGN, min(sign, due) if due is not None else sign)
+        return "核查清单下发" if task.unit_id is not None else "未能落地到派出所，待情指中心分派"
+
+    def rearm(self, task: Task, now: datetime) -> str:
+        task.status = VerifyStatus.SIGNED if task.assignee_id is not None else VerifyStatus.ISSUED
+        self.set_due(task, VerifyStep.VERIFY, now + timedelta(hours=self.rules.default_hours))
+        return "重新打开，待再次核查"
+
+    def issued_to(self, task: Task) -> tuple[UnitKind, ...]:
+        """A row no station holds goes to the command centre, which routes it."""
+        return (UnitKind.COMMAND_CENTRE,) if task.unit_id is None else ()
+
+    def allowed(self, task: Task) -> frozenset[str]:
+        if task.closed_at is not None:
+            return frozenset({"reopen"})
+        common = {"assign", "note", "close", VerifyAction.FEEDBACK, VerifyAction.ROUTE}
+        if task.status == VerifyStatus.ISSUED:
+            common.add(VerifyAction.SIGN)
+        return frozenset(common)
+
+    def view(self, task: Task) -> dict[str, Any]:
+        facts = task.facts or {}
+        return {
+            "list_id": facts.get("list_id"),
+            "list_title": facts.get("list_title"),
+            "verify_by": facts.get("due_at"),
+        }
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {VerifyAction.SIGN: self._sign, VerifyAction.FEEDBACK: self._feedback, VerifyAction.ROUTE: self._route}
+
+    def _sign(self, task: Task, command: Command, now: datetime) -> str:
+        if task.status != VerifyStatus.ISSUED:
+            raise WorkflowError("核查任务已签收", code="already_signed")
+        task.status = VerifyStatus.SIGNED
+        if command.actor_id is not None and task.assignee_id is None:
+            task.assignee_id = command.actor_id
+        due = verify_by(task) or now + timedelta(hours=self.rules.default_hours)
+        self.set_due(task, VerifyStep.VERIFY, due)
+        return "签收，排查中"
+
+    def _feedback(self, task: Task, command: Command, now: datetime) -> str:
+        finding = Finding(str(command.data.get("finding")))
+        measures = str(command.data.get("measures") or "").strip()
+        if finding is Finding.HANDLED and not measures:
+            raise WorkflowError("已处置须写明处置措施", code="measures_required", field="measures")
+        if task.assignee_id is None:
+            task.assignee_id = command.actor_id
+        self.finish(task, VerifyStatus(finding.value), now, finding.value)
+        return f"核查反馈：{FINDING_NAMES[finding]}" + (f"（处置：{measures}）" if measures else "")
+
+    def _route(self, task: Task, command: Command, now: datetime) -> str:
+        # The service's check has made sure the unit is a station and added its area.
+        unit_id, area_id = command.data.get("unit_id"), command.data.get("area_id")
+        if not isinstance(unit_id, int) or unit_id == task.unit_id:
+            raise WorkflowError("已由该派出所核查", code="same_unit", field="unit_id")
+        task.unit_id = unit_id
+        task.area_id = area_id if isinstance(area_id, int) else task.area_id
+        task.assignee_id = None
+        task.status = VerifyStatus.ISSUED
+        sign = now + timedelta(minutes=self.rules.sign_minutes)
+        due = verify_by(task)
+        self.set_due(task, VerifyStep.SIGN, min(sign, due) if due is not None and due > now else sign)
+        return "分派至派出所核查"

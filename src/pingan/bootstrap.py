@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -13,9 +14,19 @@ from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
 from pingan import models  # noqa: F401
+from pingan.command.dangers import rules as danger_rules
+from pingan.command.dangers.ports import StoredPhoto
+from pingan.command.dangers.rules import DangerRules
+from pingan.command.dangers.service import Dangers
+from pingan.command.dangers.workflow import DangerWorkflow, PartWorkflow
+from pingan.command.disputes import rules as dispute_rules
+from pingan.command.disputes.rules import DisputeRules
+from pingan.command.disputes.service import Disputes
+from pingan.command.disputes.workflow import DisputeWorkflow
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
+from pingan.core.errors import BadInput, PinganError
 from pingan.core.logins import LoginGuard, LoginPolicy
 from pingan.core.models import Task
 from pingan.core.notify import Delivery, Notifier
@@ -23,6 +34,8 @@ from pingan.core.outbox import Outbox, OutboxPolicy
 from pingan.core.rules import CountyRules, RulesRegistry
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import Command, TaskService, Workflow
+from pingan.desk.media import MediaStore, Upload
+from pingan.desk.models import MediaKind
 from pingan.desk.otp import SmsGateway
 from pingan.desk.ports import FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
@@ -61,6 +74,8 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     payment_rules.register_rules,
     card_rules.register_rules,
     tracking_rules.register_rules,
+    danger_rules.register_rules,
+    dispute_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -166,6 +181,35 @@ class DefraudedCases:
         )
 
 
+class MediaPhotoStore:
+    """Hidden dangers' `PhotoStore` over the desk's media store (the same sniffing, size limits and atomic
+    writes), in a folder of its own under the media folder; images only."""
+
+    def __init__(self, store: MediaStore) -> None:
+        self.store_ = store
+        self.read_limit = store.max_image_bytes + 1
+
+    def store(
+        self, filename: str | None, declared_type: str | None, data: bytes, now: datetime, field: str
+    ) -> StoredPhoto:
+        try:
+            (checked,) = self.store_.check([Upload(filename, declared_type, data)])
+        except PinganError as exc:
+            exc.field = field
+            raise
+        if checked.kind is not MediaKind.IMAGE:
+            raise BadInput("只接受 JPEG/PNG/WebP 照片", field=field, code="unsupported_media_type")
+        saved = self.store_.write(checked, now)
+        return StoredPhoto(saved.relative, checked.mime, checked.size, checked.sha256, checked.filename)
+
+    def discard(self, relative: str) -> None:
+        with contextlib.suppress(FileNotFoundError, PinganError):
+            self.store_.path_of(relative).unlink()
+
+    def path_of(self, relative: str) -> Path:
+        return self.store_.path_of(relative)
+
+
 def outbox_policy(settings: Settings) -> OutboxPolicy:
     return OutboxPolicy(
         max_attempts=settings.outbox_max_attempts,
@@ -195,6 +239,8 @@ class Services:
     logins: LoginGuard
     payments: PaymentService
     tracking: Tracking
+    dangers: Dangers
+    disputes: Disputes
 
     def close(self) -> None:
         self.desk.close()
@@ -231,6 +277,9 @@ def bootstrap(
         AlertWorkflow(rules.section(TrackingRules)),
         TheftWorkflow(rules.section(TrackingRules)),
         MaintenanceWorkflow(rules.section(TrackingRules)),
+        DangerWorkflow(rules.section(DangerRules)),
+        PartWorkflow(rules.section(DangerRules)),
+        DisputeWorkflow(rules.section(DisputeRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -273,6 +322,19 @@ def bootstrap(
         logins=LoginGuard(db, clock, login_policy(settings)),
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
         tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),
+        dangers=Dangers(clock, rules.section(DangerRules), tasks, jurisdictions, danger_photos(settings)),
+        disputes=Disputes(clock, tasks, jurisdictions),
+    )
+
+
+def danger_photos(settings: Settings) -> MediaPhotoStore:
+    return MediaPhotoStore(
+        MediaStore(
+            settings.media_dir / "dangers",
+            max_image_bytes=settings.desk_max_image_bytes,
+            max_audio_bytes=0,
+            max_files=1,
+        )
     )
 
 

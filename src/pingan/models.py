@@ -1,5 +1,7 @@
 """Every table, imported in one place so that metadata (and Alembic) sees them all."""
 
+from pingan.command.dangers.models import Danger, DangerDepartment, DangerPhoto
+from pingan.command.disputes.models import Dispute, DisputeSession, Mediator
 from pingan.core.models import (
     AccessLog,
     Area,
@@ -44,6 +46,9 @@ __all__ = [
     "Case",
     "CaseIdentifier",
     "Counter",
+    "Danger",
+    "DangerDepartment",
+    "DangerPhoto",
     "DeskMedia",
     "DeskMessage",
     "DeskOfficer",
@@ -57,9 +62,12 @@ __all__ = [
     "Detection",
     "DingTalkRobot",
     "DingTalkSend",
+    "Dispute",
+    "DisputeSession",
     "FraudEvent",
     "FraudWarning",
     "Indicator",
+    "Mediator",
     "Notification",
     "Open311ApiKey",
     "Open311Request",

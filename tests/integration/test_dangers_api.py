@@ -133,7 +133,8 @@ def test_a_fire_lane_is_worked_by_two_co_departments_and_accepted_on_site(world:
     assert world.client.get(shown["photos"][1]["url"], headers=world.staff("gov_a")).status_code == 404
     with world.services.db.session() as session:
         task = session.get(Task, task_id)
-        assert task is not None and (task.kind, task.outcome, task.closed_at is not None) == (
+        assert task is not None
+        assert (task.kind, task.outcome, task.closed_at is not None) == (
             "hidden_danger",
             "rectified",
             True,
@@ -232,14 +233,16 @@ def test_a_missed_signing_climbs_from_the_department_to_the_centre_and_the_burea
         assert world.services.tasks.sweep(session) == 2  # the finding and the part, each unsigned
     with world.services.db.session() as session:
         task = session.get(Task, danger["task_id"])
-        assert task is not None and task.escalation == 1
+        assert task is not None
+        assert task.escalation == 1
         titles = session.scalars(select(Notification.title).where(Notification.unit_id == world.ids["dept-zj"])).all()
         assert any("超时升级（第1级）" in t for t in titles)
     world.clock.advance(timedelta(hours=world.services.dangers.rules.escalation_hours))
     with world.services.db.session() as session:
         world.services.tasks.sweep(session)
         task = session.get(Task, danger["task_id"])
-        assert task is not None and task.escalation == 2
+        assert task is not None
+        assert task.escalation == 2
         centre = session.scalars(
             select(Notification.title).where(Notification.unit_id == world.ids["command-centre"])
         ).all()

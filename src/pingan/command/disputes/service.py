@@ -115,23 +115,23 @@ class Disputes:
         session.flush()
         return dispute
 
-    def _unit(
-        self, session: Session, actor: Actor, scope: Scope, mediator: Mediator | None, area_id: int | None
-    ) -> int:
-        """Who handles it: the mediator's unit; else the station of the place; else the registering unit."""
+    def _unit(self, session: Session, actor: Actor, scope: Scope, mediator: Mediator | None, area_id: int | None) -> int:
+        """Who handles it: the mediator's unit; else the registering station or street; for the centres, the
+        station of the place. A station registers disputes of its own area only."""
+        if not scope.county_wide and scope.area_ids and area_id is not None and area_id not in scope.area_ids:
+            raise Forbidden("只能登记本辖区的纠纷", field="area_id")
         if mediator is not None:
             unit_id = mediator.unit_id
-        elif area_id is not None and (station := self.jurisdictions.unit_for_station(session, area_id)) is not None:
-            unit = session.get(Unit, station)
-            unit_id = station if unit is not None and unit.kind is UnitKind.STATION else (actor.unit_id or station)
-        elif actor.unit_id is not None:
+        elif actor.role not in COUNTY_WIDE_ROLES and actor.unit_id is not None:
             unit_id = actor.unit_id
+        elif area_id is not None and (station := self.jurisdictions.unit_for_station(session, area_id)) is not None:
+            unit_id = station
         else:
             raise BadInput("请选择调解组织或纠纷地点", field="mediator_id")
-        if not scope.county_wide:
-            ok = unit_id in scope.unit_ids or (area_id is not None and area_id in scope.area_ids)
-            if not ok:
-                raise Forbidden("只能登记本单位或本辖区的纠纷", field="mediator_id")
+        if not scope.county_wide and unit_id not in scope.unit_ids:
+            unit = session.get(Unit, unit_id)
+            if unit is None or unit.area_id is None or unit.area_id not in scope.area_ids:
+                raise Forbidden("只能交本单位或本辖区的调解组织调解", field="mediator_id")
         return unit_id
 
     def _record_session(self, session: Session, actor: Actor, task: Task, command: Command) -> None:

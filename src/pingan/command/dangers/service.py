@@ -68,9 +68,11 @@ class Dangers:
 
     # -- opening ------------------------------------------------------------------------------------------
 
-    def create(self, session: Session, actor: Actor, scope: Scope, body: DangerCreate) -> Danger:
-        """Record a finding; its lead department gets the `hidden_danger` task, each co-department a part."""
-        if actor.role not in CREATORS:
+    def create(self, session: Session, actor: Actor | None, scope: Scope, body: DangerCreate) -> Danger:
+        """Record a finding; its lead department gets the `hidden_danger` task, each co-department a part.
+        `actor` None: the system (a list imported from the command line, county-wide)."""
+        actor_id = actor.id if actor is not None else None
+        if actor is not None and actor.role not in CREATORS:
             raise Forbidden("当前角色不能登记隐患")
         if body.source_id is not None:
             existing = session.scalar(select(Danger).where(Danger.source_id == body.source_id))
@@ -109,7 +111,7 @@ class Dangers:
             state=DangerState.RECTIFYING,
             found_at=now,
             due_at=due,
-            created_by=actor.id,
+            created_by=actor_id,
             budget_yuan=body.budget_yuan,
         )
         session.add(danger)
@@ -123,7 +125,7 @@ class Dangers:
             ref_id=danger.id,
             area_id=area_id,
             unit_id=lead.id,
-            actor_id=actor.id,
+            actor_id=actor_id,
             facts={**facts, "parts_open": len(cos)},
         )
         danger.task_id = task.id
@@ -139,7 +141,7 @@ class Dangers:
                 ref_id=danger.id,
                 area_id=area_id,
                 unit_id=unit.id,
-                actor_id=actor.id,
+                actor_id=actor_id,
                 facts=facts,
             )
             session.add(
@@ -167,7 +169,7 @@ class Dangers:
         return end
 
     def import_rows(
-        self, session: Session, actor: Actor, scope: Scope, rows: Iterable[tuple[int, dict[str, Any]]]
+        self, session: Session, actor: Actor | None, scope: Scope, rows: Iterable[tuple[int, dict[str, Any]]]
     ) -> ImportReport:
         """A list of findings (the CSV's rows, units by code): good rows kept, bad ones named by line and field."""
         report = ImportReport()

@@ -115,7 +115,9 @@ class Disputes:
         session.flush()
         return dispute
 
-    def _unit(self, session: Session, actor: Actor, scope: Scope, mediator: Mediator | None, area_id: int | None) -> int:
+    def _unit(
+        self, session: Session, actor: Actor, scope: Scope, mediator: Mediator | None, area_id: int | None
+    ) -> int:
         """Who handles it: the mediator's unit; else the registering station or street; for the centres, the
         station of the place. A station registers disputes of its own area only."""
         if not scope.county_wide and scope.area_ids and area_id is not None and area_id not in scope.area_ids:

@@ -13,7 +13,9 @@ import cases from './screens/cases.js';
 import bank from './screens/bank.js';
 import cards from './screens/cards.js';
 import desk from './screens/desk.js';
+import dangers from './screens/dangers.js';
 import dispatch from './screens/dispatch.js';
+import disputes from './screens/disputes.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
 import queue from './screens/queue.js';
@@ -23,7 +25,7 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, figures, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, dangers, disputes, figures, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -33,6 +35,8 @@ route('/cases/:id?', 'cases');
 route('/bank/:id?', 'bank');
 route('/cards', 'cards');
 route('/tracking', 'tracking');
+route('/dangers/:id?', 'dangers');
+route('/disputes/:id?', 'disputes');
 route('/figures', 'figures');
 route('/audit', 'audit');
 route('/dispatch', 'dispatch');

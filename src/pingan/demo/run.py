@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pingan.core.settings import Settings, ensure_secret_key
 from pingan.core.setup import ensure_centre_units
 from pingan.demo.banks import BankDemo, SimulatedBanks, setup_bank_demo
 from pingan.demo.cases import generate_cases
+from pingan.demo.command_sim import CommandSimulation, create_departments, demo_rules_file, setup_command_demo
 from pingan.demo.county import generate_communities, generate_county
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
 from pingan.demo.officers import SimulatedStaff
@@ -118,8 +120,10 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     services.jurisdictions.invalidate()
     with services.db.session() as session:
         desk = setup_desk_demo(services, session, rng)
+        departments = create_departments(session, now, DEMO_PASSWORD)
         create_simulated_staff(session, now, rng)
     logins.extend(DemoLogin(d.username, d.role, d.name, "") for d in desk.logins)
+    logins.extend(DemoLogin(username, role, name, "") for username, role, name in departments)
     with services.db.session() as session:
         banks = setup_bank_demo(services, session, DEMO_PASSWORD)
     logins.append(DemoLogin(banks.liaison[0], Role.PARTNER, banks.liaison[1], "bank"))
@@ -142,6 +146,7 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
         import_indicators(session, ((i + 2, row) for i, row in enumerate(indicators)), now)
     with services.db.session() as session:
         services.cases.import_many(session, None, list(enumerate(generate_cases(people, rng, now), start=1)))
+    setup_command_demo(services, seed=seed)
     return DemoCounty(logins, banks, people, indicators)
 
 
@@ -191,7 +196,9 @@ def run_demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     # No SMS gateway in the demo: the residents' page shows the sign-in code it would have texted.
-    settings = Settings(database_url=f"sqlite:///{database}", desk_otp_show_code=True)
+    # The county's rules for the demo: this year's hidden-danger targets (年度隐患治理目标).
+    rules_file = demo_rules_file(database.parent, datetime.now(UTC).year)
+    settings = Settings(database_url=f"sqlite:///{database}", desk_otp_show_code=True, rules_file=rules_file)
     ensure_secret_key(settings)  # the demo's key is generated once into the instance folder and kept
     services = bootstrap(settings)
     console.print(f"[bold]平安 Pingan 演示[/bold]：新建数据库 {database}")
@@ -222,6 +229,9 @@ def run_demo(
         threads.append(threading.Thread(target=desk.run, args=(stop,), name="desk", daemon=True))
         banks = SimulatedBanks(services, county.banks, seed=seed)
         threads.append(threading.Thread(target=banks.run, args=(stop,), name="banks", daemon=True))
+    if simulated.staff:
+        command = CommandSimulation(services, seed=seed)
+        threads.append(threading.Thread(target=command.run, args=(stop,), name="command", daemon=True))
 
     server = uvicorn.Server(
         uvicorn.Config(create_app(services), host=host, port=port, log_level="warning", proxy_headers=False)
@@ -250,6 +260,14 @@ def run_demo(
         "随后被基站发现、找回；一名手环佩戴人 60 秒后离开安全区域（地网运营账号 diwang）"
     )
 
+    console.print(
+        "隐患整治与矛盾纠纷：住建（zhujian）、消防（xiaofang）、交通（jiaotong）及各镇综治中心（<town>_zz）登录后只见本部门牵头或协办的隐患；"
+        + (
+            "模拟网格员与模拟民警会签收、反馈、提请验收、现场验收并调解纠纷"
+            if simulated.staff
+            else "请登录各部门账号自行处置"
+        )
+    )
     table = Table("用户名", "角色", "姓名/单位", title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
     station_staff = [x for x in logins if x.role in (Role.STATION_HEAD, Role.OFFICER)][:3]
     others = [x for x in logins if x.role not in (Role.STATION_HEAD, Role.OFFICER)]

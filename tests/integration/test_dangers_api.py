@@ -310,3 +310,16 @@ def test_photos_must_be_images_and_a_stage_must_be_named(world: World) -> None:
     assert (no_stage.status_code, no_stage.json()["error"]["field"]) == (422, "stage")
     as_json = world.client.post(f"{DG}/{danger['id']}/photos", json={"stage": "after"}, headers=world.staff("gov_zj"))
     assert as_json.status_code == 422
+
+
+def test_a_part_the_centre_closes_no_longer_holds_up_the_submission(world: World) -> None:
+    danger = finding(world)
+    task_id = danger["task_id"]
+    act(world, "gov_zj", task_id, "sign")
+    upload(world, "gov_zj", danger["id"], "after")
+    assert act(world, "gov_xf", part_task(world, danger, "dept-xf"), "report", summary="已处罚").status_code == 200
+    held = act(world, "gov_zj", task_id, "submit", summary="完成")
+    assert held.json()["error"]["message"].endswith("县交通运输局")
+    closed = act(world, "commander", part_task(world, danger, "dept-jt"), "close", reason="无需交通部门参与")
+    assert closed.status_code == 200
+    assert act(world, "gov_zj", task_id, "submit", summary="完成").status_code == 200

@@ -55,14 +55,15 @@ def department_units(session: Session, danger_id: int) -> set[int]:
 
 
 def open_parts(session: Session, danger_id: int) -> list[str]:
-    """The names of the co-departments that have not reported their part."""
+    """The names of the co-departments whose part is still open (not reported, and not closed by the centre)."""
     rows = session.execute(
         select(Unit.name)
         .join(DangerDepartment, DangerDepartment.unit_id == Unit.id)
+        .join(Task, Task.id == DangerDepartment.task_id)
         .where(
             DangerDepartment.danger_id == danger_id,
             DangerDepartment.role == DepartmentRole.CO,
-            DangerDepartment.reported_at.is_(None),
+            Task.closed_at.is_(None),
         )
         .order_by(DangerDepartment.id)
     )

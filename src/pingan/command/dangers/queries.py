@@ -162,7 +162,8 @@ def summaries(session: Session, dangers: Sequence[Danger], now: datetime) -> lis
                 "lead_unit_id": d.lead_unit_id,
                 "lead": units.get(d.lead_unit_id),
                 "state": d.state.value,
-                "state_name": STATE_NAMES[d.state],
+                # not yet signed for by its lead: say so rather than "being rectified"
+                "state_name": "待签收" if task is not None and task.status == "issued" else STATE_NAMES[d.state],
                 "found_at": d.found_at.isoformat(),
                 "due_at": d.due_at.isoformat(),
                 "rectified_at": d.rectified_at.isoformat() if d.rectified_at else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,15 @@ from pingan.command.alarms import rules as alarm_rules
 from pingan.command.alarms.rules import AlarmRules
 from pingan.command.alarms.service import Alarms
 from pingan.command.alarms.workflow import AlarmWorkflow
+from pingan.command.dangers import rules as danger_rules
+from pingan.command.dangers.ports import StoredPhoto
+from pingan.command.dangers.rules import DangerRules
+from pingan.command.dangers.service import Dangers
+from pingan.command.dangers.workflow import DangerWorkflow, PartWorkflow
+from pingan.command.disputes import rules as dispute_rules
+from pingan.command.disputes.rules import DisputeRules
+from pingan.command.disputes.service import Disputes
+from pingan.command.disputes.workflow import DisputeWorkflow
 from pingan.command.patrol import rules as patrol_rules
 from pingan.command.patrol.rules import PatrolRules
 from pingan.command.patrol.service import Patrol
@@ -36,6 +46,7 @@ from pingan.command.verify.workflow import VerificationWorkflow
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
+from pingan.core.errors import BadInput, PinganError
 from pingan.core.identity import Actor
 from pingan.core.logins import LoginGuard, LoginPolicy
 from pingan.core.models import Person, Task
@@ -46,6 +57,8 @@ from pingan.core.series import Bucket, bucket_index
 from pingan.core.settings import Settings, get_settings
 from pingan.core.tasks import Command, TaskService, Workflow
 from pingan.desk import queries as desk_queries
+from pingan.desk.media import MediaStore, Upload
+from pingan.desk.models import MediaKind
 from pingan.desk.open311.models import Open311Request
 from pingan.desk.otp import LoggingSmsGateway, SmsGateway
 from pingan.desk.places import Places
@@ -98,6 +111,8 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     alarm_rules.register_rules,
     verify_rules.register_rules,
     rehab_rules.register_rules,
+    danger_rules.register_rules,
+    dispute_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -393,6 +408,35 @@ class LossCases:
             )
 
 
+class MediaPhotoStore:
+    """Hidden dangers' `PhotoStore` over the desk's media store (the same sniffing, size limits and atomic
+    writes), in a folder of its own under the media folder; images only."""
+
+    def __init__(self, store: MediaStore) -> None:
+        self.store_ = store
+        self.read_limit = store.max_image_bytes + 1
+
+    def store(
+        self, filename: str | None, declared_type: str | None, data: bytes, now: datetime, field: str
+    ) -> StoredPhoto:
+        try:
+            (checked,) = self.store_.check([Upload(filename, declared_type, data)])
+        except PinganError as exc:
+            exc.field = field
+            raise
+        if checked.kind is not MediaKind.IMAGE:
+            raise BadInput("只接受 JPEG/PNG/WebP 照片", field=field, code="unsupported_media_type")
+        saved = self.store_.write(checked, now)
+        return StoredPhoto(saved.relative, checked.mime, checked.size, checked.sha256, checked.filename)
+
+    def discard(self, relative: str) -> None:
+        with contextlib.suppress(FileNotFoundError, PinganError):
+            self.store_.path_of(relative).unlink()
+
+    def path_of(self, relative: str) -> Path:
+        return self.store_.path_of(relative)
+
+
 def outbox_policy(settings: Settings) -> OutboxPolicy:
     return OutboxPolicy(
         max_attempts=settings.outbox_max_attempts,
@@ -432,6 +476,8 @@ class Services:
     verify: VerifyService
     rehab: RehabService
     traffic: TrafficService
+    dangers: Dangers
+    disputes: Disputes
 
     def close(self) -> None:
         self.desk.close()
@@ -473,6 +519,9 @@ def bootstrap(
         AlarmWorkflow(rules.section(AlarmRules)),
         VerificationWorkflow(rules.section(VerifyRules)),
         RehabCheckinWorkflow(rules.section(RehabRules)),
+        DangerWorkflow(rules.section(DangerRules)),
+        PartWorkflow(rules.section(DangerRules)),
+        DisputeWorkflow(rules.section(DisputeRules)),
     ]
     tasks = TaskService(clock, workflows, notifier)
     jurisdictions = Jurisdictions(db)
@@ -528,6 +577,19 @@ def bootstrap(
         verify=VerifyService(db, clock, rules.section(VerifyRules), tasks, jurisdictions, addresses),
         rehab=RehabService(db, clock, rules.section(RehabRules), tasks, addresses),
         traffic=TrafficService(clock, jurisdictions, addresses),
+        dangers=Dangers(clock, rules.section(DangerRules), tasks, jurisdictions, danger_photos(settings)),
+        disputes=Disputes(clock, tasks, jurisdictions),
+    )
+
+
+def danger_photos(settings: Settings) -> MediaPhotoStore:
+    return MediaPhotoStore(
+        MediaStore(
+            settings.media_dir / "dangers",
+            max_image_bytes=settings.desk_max_image_bytes,
+            max_audio_bytes=0,
+            max_files=1,
+        )
     )
 
 

@@ -1,6 +1,8 @@
 """Every table, imported in one place so that metadata (and Alembic) sees them all."""
 
 from pingan.command.alarms.models import Alarm
+from pingan.command.dangers.models import Danger, DangerDepartment, DangerPhoto
+from pingan.command.disputes.models import Dispute, DisputeSession, Mediator
 from pingan.command.patrol.models import DutyShift, PatrolUnit, PatrolZone
 from pingan.command.ranking.models import RankingSnapshot
 from pingan.command.rehab.models import RehabCheck, RehabPlan
@@ -54,6 +56,9 @@ __all__ = [
     "CaseIdentifier",
     "CaseSuspect",
     "Counter",
+    "Danger",
+    "DangerDepartment",
+    "DangerPhoto",
     "DeskMedia",
     "DeskMessage",
     "DeskOfficer",
@@ -67,10 +72,13 @@ __all__ = [
     "Detection",
     "DingTalkRobot",
     "DingTalkSend",
+    "Dispute",
+    "DisputeSession",
     "DutyShift",
     "FraudEvent",
     "FraudWarning",
     "Indicator",
+    "Mediator",
     "Notification",
     "Open311ApiKey",
     "Open311Request",

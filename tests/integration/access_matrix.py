@@ -59,6 +59,22 @@ def rel(
     return cells
 
 
+def command_object() -> dict[str, Cell]:
+    """A finding or a dispute: the centres see every one, station A and its governance centre their own, the
+    partner and residents none (403 before the object is looked up)."""
+    return {
+        "admin": rel(OK, OK),
+        "analyst": rel(OK, OK),
+        "commander": rel(OK, OK),
+        "station_head": rel(OK, HIDE),
+        "officer": rel(OK, HIDE),
+        "partner": rel(DENY, DENY),
+        "governance": rel(OK, HIDE),
+        "resident": rel(DENY, DENY),
+        "anonymous": rel(UNAUTH, UNAUTH),
+    }
+
+
 EXPECTED: dict[str, dict[str, Cell]] = {
     "GET /api/v1/health": everyone(),
     "POST /api/v1/auth/token": everyone(),
@@ -740,6 +756,30 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     "POST /api/v1/command/rankings/publish": only("admin", "commander"),
     "GET /api/v1/command/screen": only("admin", "analyst", "commander"),
     "GET /api/v1/exports/rankings": only("admin", "analyst", "commander", "station_head"),
+    # -- the command centre: hidden dangers and dispute mediation ------------------------------------------
+    # "own": a finding in station A's area led by station A's governance centre (the matrix's governance
+    # actor); "other": one in station B's area led by a county department. A dispute "own": held by station A
+    # (for the governance actor: by its own centre), "other": held by station B.
+    "POST /api/v1/command/dangers": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/command/dangers": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/command/dangers/map": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/command/dangers/figures": only(
+        "admin", "analyst", "commander", "station_head", "officer", "governance"
+    ),
+    "GET /api/v1/command/dangers/{danger_id}": command_object(),
+    "GET /api/v1/command/dangers/{danger_id}/progress": command_object(),
+    "POST /api/v1/command/dangers/{danger_id}/photos": command_object(),
+    "GET /api/v1/command/dangers/{danger_id}/photos/{photo_id}": command_object(),
+    "POST /api/v1/command/disputes": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/command/disputes": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/command/disputes/figures": only(
+        "admin", "analyst", "commander", "station_head", "officer", "governance"
+    ),
+    "GET /api/v1/command/disputes/mediators": only(
+        "admin", "analyst", "commander", "station_head", "officer", "governance"
+    ),
+    "POST /api/v1/command/disputes/mediators": only("admin", "commander", "station_head"),
+    "GET /api/v1/command/disputes/{dispute_id}": command_object(),
 }
 
 
@@ -928,3 +968,55 @@ def rehab_expected(who: str, action: str) -> str:
     if who not in ("jd_commander", "jd_officer_a1"):
         return HIDDEN
     return ALLOWED if who in REHAB_ROLES[action] else REFUSED
+
+
+# -- the command centre's kinds: hidden dangers held by station A's governance centre (the lead department, or
+# a co-department for a part) in station A's area; a dispute held by station A ------------------------------
+
+DEPARTMENT_KIND_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "hidden_danger": {
+        "assign": (*CENTRES, "gov_a"),
+        "note": (*CENTRES, "gov_a", "head_a", "officer_a1"),
+        "close": CENTRES,
+        "reopen": CENTRES,
+        "sign": (*CENTRES, "gov_a"),
+        "submit": (*CENTRES, "gov_a"),
+        "accept": (*CENTRES, "head_a", "officer_a1"),
+        "reject": (*CENTRES, "head_a", "officer_a1"),
+    },
+    "hidden_danger_part": {
+        "assign": (*CENTRES, "gov_a"),
+        "note": (*CENTRES, "gov_a"),
+        "close": CENTRES,
+        "reopen": CENTRES,
+        "sign": (*CENTRES, "gov_a"),
+        "report": (*CENTRES, "gov_a"),
+    },
+}
+
+
+def department_kind_expected(kind: str, who: str, action: str) -> str:
+    """The department holding the task works it; the station of the place sees it (and accepts a finding);
+    nobody else sees it (station B, a specialty, every partner, residents)."""
+    if who not in (*CENTRES, "gov_a", "head_a", "officer_a1"):
+        return HIDDEN
+    return ALLOWED if who in DEPARTMENT_KIND_ROLES[kind][action] else REFUSED
+
+
+DISPUTE_ROLES: dict[str, tuple[str, ...]] = {
+    "assign": (*CENTRES, "head_a"),
+    "note": (*CENTRES, "head_a", "officer_a1"),
+    "close": (*CENTRES, "head_a"),
+    "reopen": CENTRES,
+    "session": (*CENTRES, "head_a", "officer_a1"),
+    "agree": (*CENTRES, "head_a", "officer_a1"),
+    "follow_up": (*CENTRES, "head_a", "officer_a1"),
+    "fail": (*CENTRES, "head_a", "officer_a1"),
+}
+
+
+def dispute_expected(who: str, action: str) -> str:
+    """Station A mediates (its head assigns and closes); the centres may too; nobody else sees it."""
+    if who not in (*CENTRES, "head_a", "officer_a1"):
+        return HIDDEN
+    return ALLOWED if who in DISPUTE_ROLES[action] else REFUSED

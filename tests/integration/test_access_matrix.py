@@ -407,6 +407,55 @@ class Matrix:
             plan, _ = self.world.services.rehab.create(session, body)
             return plan.id
 
+    def department(self) -> int:
+        """A county department (住建) that leads the findings of station B's area."""
+        if "dept-matrix" not in self.world.ids:
+            with self.world.services.db.session() as session:
+                unit = Unit(code="dept-matrix", name="县住建局", kind=UnitKind.GOVERNANCE)
+                session.add(unit)
+                session.flush()
+                self.world.ids["dept-matrix"] = unit.id
+        return self.world.ids["dept-matrix"]
+
+    def danger(self, relation: str) -> int:
+        """A new finding in station A's area led by its governance centre ("own"), or in station B's led by a
+        county department ("other"), recorded by the centre."""
+        point, lead = (POINT_A1, self.world.ids["gov-A"]) if relation == "own" else (POINT_B, self.department())
+        body = {"kind": "fire_lane", "title": f"通道{self.n()}", "place": "小区北门", "lon": point[0], "lat": point[1]}
+        done = self.world.client.post(
+            f"{API}/command/dangers", json={**body, "lead_unit_id": lead}, headers=self.world.staff("commander")
+        )
+        assert done.status_code == 201, done.text
+        return int(done.json()["id"])
+
+    def danger_photo(self, relation: str) -> tuple[int, int]:
+        danger = self.danger(relation)
+        done = self.world.client.post(
+            f"{API}/command/dangers/{danger}/photos",
+            data={"stage": "before"},
+            files=[("files", ("p.jpg", JPEG, "image/jpeg"))],
+            headers=self.world.staff("admin"),
+        )
+        assert done.status_code == 201, done.text
+        return danger, int(done.json()[0]["id"])
+
+    def dispute(self, role: str, relation: str) -> int:
+        """A new dispute held by station A ("own"; for the governance actor, held by its own centre) or by
+        station B ("other"), registered by the unit holding it."""
+        who = ("gov_a" if role == "governance" else "head_a") if relation == "own" else "head_b"
+        point = POINT_A1 if relation == "own" else POINT_B
+        parties = [{"name": "王某", "phone": "13900001111"}, {"name": "李某", "role": "respondent"}]
+        body = {
+            "category": "neighbour",
+            "title": f"漏水纠纷{self.n()}",
+            "lon": point[0],
+            "lat": point[1],
+            "parties": parties,
+        }
+        done = self.world.client.post(f"{API}/command/disputes", json=body, headers=self.world.staff(who))
+        assert done.status_code == 201, done.text
+        return int(done.json()["id"])
+
     def template(self, relation: str) -> int:
         """A new push template: station A's ("own"), station B's ("other") or the county's ("county")."""
         author = {"own": "head_a", "other": "head_b", "county": "commander"}[relation]
@@ -1006,6 +1055,56 @@ CALLS: dict[str, Builder] = {
     ),
     "GET /api/v1/command/screen": lambda m, r, x: Call("GET", f"{API}/command/screen"),
     "GET /api/v1/exports/rankings": _export("rankings"),
+    "POST /api/v1/command/dangers": lambda m, r, x: Call(
+        "POST",
+        f"{API}/command/dangers",
+        json={
+            "kind": "traffic",
+            "title": f"路口{m.n()}",
+            "place": "甲街道路口",
+            "lon": POINT_A1[0],
+            "lat": POINT_A1[1],
+            "lead_unit_id": m.world.ids["gov-A"],
+        },
+    ),
+    "GET /api/v1/command/dangers": lambda m, r, x: Call("GET", f"{API}/command/dangers"),
+    "GET /api/v1/command/dangers/map": lambda m, r, x: Call("GET", f"{API}/command/dangers/map"),
+    "GET /api/v1/command/dangers/figures": lambda m, r, x: Call("GET", f"{API}/command/dangers/figures"),
+    "GET /api/v1/command/dangers/{danger_id}": lambda m, r, x: Call("GET", f"{API}/command/dangers/{m.danger(x)}"),
+    "GET /api/v1/command/dangers/{danger_id}/progress": lambda m, r, x: Call(
+        "GET", f"{API}/command/dangers/{m.danger(x)}/progress"
+    ),
+    "POST /api/v1/command/dangers/{danger_id}/photos": lambda m, r, x: Call(
+        "POST",
+        f"{API}/command/dangers/{m.danger(x)}/photos",
+        data={"stage": "before"},
+        files=[("files", ("p.jpg", JPEG, "image/jpeg"))],
+    ),
+    "GET /api/v1/command/dangers/{danger_id}/photos/{photo_id}": lambda m, r, x: Call(
+        "GET", "{}/command/dangers/{}/photos/{}".format(API, *m.danger_photo(x))
+    ),
+    "POST /api/v1/command/disputes": lambda m, r, x: Call(
+        "POST",
+        f"{API}/command/disputes",
+        json={
+            "category": "family",
+            "title": f"家庭纠纷{m.n()}",
+            "lon": POINT_A1[0],
+            "lat": POINT_A1[1],
+            "parties": [{"name": "张某"}, {"name": "陈某", "role": "respondent"}],
+        },
+    ),
+    "GET /api/v1/command/disputes": lambda m, r, x: Call("GET", f"{API}/command/disputes"),
+    "GET /api/v1/command/disputes/figures": lambda m, r, x: Call("GET", f"{API}/command/disputes/figures"),
+    "GET /api/v1/command/disputes/mediators": lambda m, r, x: Call("GET", f"{API}/command/disputes/mediators"),
+    "POST /api/v1/command/disputes/mediators": lambda m, r, x: Call(
+        "POST",
+        f"{API}/command/disputes/mediators",
+        json={"name": f"调解室{m.n()}", "kind": "room", "unit_id": m.world.ids["station-A"]},
+    ),
+    "GET /api/v1/command/disputes/{dispute_id}": lambda m, r, x: Call(
+        "GET", f"{API}/command/disputes/{m.dispute(r, x)}"
+    ),
 }
 
 

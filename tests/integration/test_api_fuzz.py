@@ -32,7 +32,7 @@ from pingan.core.fields import DB_ID_MAX
 from pingan.core.identity import issue_token, set_duties
 from pingan.core.models import Duty, Role, User
 from pingan.migrate import upgrade
-from tests.integration.test_desk_api import POINT_A2, POINT_B, SECRET, D, World, build_world
+from tests.integration.test_desk_api import JPEG, POINT_A2, POINT_B, SECRET, D, World, build_world
 
 EXAMPLES = int(os.environ.get("PINGAN_FUZZ_EXAMPLES", "2"))
 FUZZ_OPERATIONS = "/api/v1/"
@@ -117,6 +117,33 @@ def _seed(world: World) -> None:
     for n, point in enumerate((POINT_A2, POINT_B, POINT_A2), 1):
         alarm = {"source": "110", "source_id": f"fz-{n}", "text": "有人打架", "lon": point[0], "lat": point[1]}
         world.client.post("/api/v1/command/alarms", json=alarm, headers=admin)
+    danger = {
+        "kind": "fire_lane",
+        "title": "小区消防通道被占用",
+        "place": "甲街道某小区",
+        "lon": POINT_A2[0],
+        "lat": POINT_A2[1],
+        "lead_unit_id": world.ids["gov-A"],
+        "co_departments": [{"unit_id": world.ids["gov-A1"], "duty": "清理杂物"}],
+    }
+    made = world.client.post("/api/v1/command/dangers", json=danger, headers=admin)
+    assert made.status_code == 201, made.text
+    photo = {"stage": "before"}
+    world.client.post(
+        "/api/v1/command/dangers/1/photos", data=photo, files=[("files", ("p.jpg", JPEG, "image/jpeg"))], headers=admin
+    )
+    mediator = {"name": "综合调解室", "kind": "room", "unit_id": world.ids["station-A"]}
+    world.client.post("/api/v1/command/disputes/mediators", json=mediator, headers=admin)
+    dispute = {
+        "category": "neighbour",
+        "title": "楼上漏水",
+        "lon": POINT_A2[0],
+        "lat": POINT_A2[1],
+        "mediator_id": 1,
+        "parties": [{"name": "王某", "phone": "13905740009"}, {"name": "李某", "role": "respondent"}],
+    }
+    made = world.client.post("/api/v1/command/disputes", json=dispute, headers=admin)
+    assert made.status_code == 201, made.text
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ from tests.integration.access_matrix import (
     ALLOWED,
     BANK_STOP_ROLES,
     CAPABILITY_ACTORS,
+    DEPARTMENT_KIND_ROLES,
+    DISPUTE_ROLES,
     HIDDEN,
     HOLDER_PARTNER,
     MAINTENANCE_ROLES,
@@ -41,7 +43,9 @@ from tests.integration.access_matrix import (
     STAFF,
     STATION_KIND_ROLES,
     bank_stop_expected,
+    department_kind_expected,
     desk_expected,
+    dispute_expected,
     dissuasion_expected,
     maintenance_expected,
     rehab_expected,
@@ -379,6 +383,9 @@ def test_every_action_of_the_capabilities_kinds_gets_the_declared_access_decisio
     kinds["bank_stop"] = (bank_x, area_a, bank_stop_expected, set(BANK_STOP_ROLES))
     kinds["station_maintenance"] = (operator, None, maintenance_expected, set(MAINTENANCE_ROLES))
     kinds["rehab_checkin"] = (station_a, area_a, rehab_expected, set(REHAB_ROLES))
+    for kind, roles in DEPARTMENT_KIND_ROLES.items():
+        kinds[kind] = (world.ids["gov-A"], area_a, partial(department_kind_expected, kind), set(roles))
+    kinds["dispute"] = (station_a, area_a, dispute_expected, set(DISPUTE_ROLES))
     registered = set(world.services.tasks.workflows)
     assert registered - {"desk_request", "dissuasion"} == set(kinds), "every kind is written down"
     wrong: list[str] = []

@@ -9,6 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from pingan.bootstrap import load_rules
+from pingan.command.dangers.models import DangerKind
+from pingan.command.dangers.rules import DangerRules
 from pingan.desk.rules.county import DeskRules
 from pingan.fraud.grading import grade
 from pingan.fraud.models import Level
@@ -197,7 +199,7 @@ def test_an_unknown_table_is_refused_naming_it_and_every_known_table(tmp_path: P
         tmp_path,
         "[dissuasion]\nretry_minutes = 2\n\n[money]\nfreeze_minutes = 10\n",
         "unknown table [money]",
-        "[alarms], [cards], [cases], [desk], [dissuasion], [grading], [patrol], [payments], [ranking], [rehab], [tracking], [verify]",
+        "[alarms], [cards], [cases], [dangers], [desk], [disputes], [dissuasion], [grading], [patrol], [payments], [ranking], [rehab], [tracking], [verify]",
     )
 
 
@@ -226,3 +228,17 @@ def test_tables_the_county_file_omits_keep_their_capabilities_defaults(tmp_path:
     desk = only_fraud.section(DeskRules)
     assert desk == packaged.section(DeskRules)
     assert len(desk.routes) == 11  # the packaged desk/rules/county.toml, not the model's empty default
+
+
+def test_the_dangers_targets_are_read_per_year_and_kind_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    county = tmp_path / "county.toml"
+    county.write_text(
+        "[dangers.targets.2026]\ntraffic = 312\nrental_housing = 1616\n[dangers.rectify_days]\nfire_lane = 10\n"
+    )
+    rules = load_rules(county).section(DangerRules)
+    assert rules.target(2026, DangerKind.TRAFFIC) == 312
+    assert rules.target(2027, DangerKind.TRAFFIC) is None
+    assert rules.days_for(DangerKind.FIRE_LANE) == 10
+    assert rules.days_for(DangerKind.TRAFFIC) == 90, "a key the county leaves out keeps its default"
+    _fails(tmp_path, "[dangers.targets.2026]\ntraffic = -1\n", "dangers")
+    _fails(tmp_path, "[dangers.rectify_days]\nbridges = 3\n", "dangers")

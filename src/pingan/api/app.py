@@ -210,7 +210,9 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import backoffice
     from pingan.api.routes import cards as cards_routes
     from pingan.api.routes import core as core_routes
+    from pingan.api.routes import dangers as danger_routes
     from pingan.api.routes import desk as desk_routes
+    from pingan.api.routes import disputes as dispute_routes
     from pingan.api.routes import fraud as fraud_routes
     from pingan.api.routes import map as map_routes
     from pingan.api.routes import money as money_routes
@@ -225,6 +227,8 @@ def create_app(services: Services) -> FastAPI:
 
     app.include_router(core_routes.router, prefix="/api/v1")
     app.include_router(fraud_routes.router, prefix="/api/v1")
+    app.include_router(danger_routes.router, prefix="/api/v1")
+    app.include_router(dispute_routes.router, prefix="/api/v1")
     app.include_router(money_routes.router, prefix="/api/v1")
     backoffice.register(app)
     app.include_router(map_routes.router, prefix="/api/v1")

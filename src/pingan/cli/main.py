@@ -130,6 +130,7 @@ def _register_capabilities() -> None:
         "verify",
         "rehab",
         "traffic",
+        "command",
     ):
         importlib.import_module(f"pingan.cli.{name}")
 

@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ from pingan.demo.banks import BankDemo, SimulatedBanks, setup_bank_demo
 from pingan.demo.campaigns import DemoSmsGateway, send_demo_campaign
 from pingan.demo.cases import generate_cases
 from pingan.demo.county import generate_communities, generate_county
+from pingan.demo.dangers_sim import CommandSimulation as DangerSimulation
+from pingan.demo.dangers_sim import create_departments, demo_rules_file
+from pingan.demo.dangers_sim import setup_command_demo as setup_dangers_demo
 from pingan.demo.desk_sim import DeskSimulation, setup_desk_demo
 from pingan.demo.history import backfill, demo_rules, publish_history
 from pingan.demo.officers import SimulatedStaff
@@ -120,8 +124,10 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     services.jurisdictions.invalidate()
     with services.db.session() as session:
         desk = setup_desk_demo(services, session, rng)
+        departments = create_departments(session, now, DEMO_PASSWORD)
         create_simulated_staff(session, now, rng)
     logins.extend(DemoLogin(d.username, d.role, d.name, "") for d in desk.logins)
+    logins.extend(DemoLogin(username, role, name, "") for username, role, name in departments)
     with services.db.session() as session:
         banks = setup_bank_demo(services, session, DEMO_PASSWORD)
     logins.append(DemoLogin(banks.liaison[0], Role.PARTNER, banks.liaison[1], "bank"))
@@ -144,6 +150,7 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
         import_indicators(session, ((i + 2, row) for i, row in enumerate(indicators)), now)
     with services.db.session() as session:
         services.cases.import_many(session, None, list(enumerate(generate_cases(people, rng, now), start=1)))
+    setup_dangers_demo(services, seed=seed)
     return DemoCounty(logins, banks, people, indicators)
 
 
@@ -196,9 +203,11 @@ def run_demo(
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     # No SMS gateway in the demo: the residents' page shows the sign-in code it would have texted.
     settings = Settings(database_url=f"sqlite:///{database}", desk_otp_show_code=True)
-    if settings.rules_file is None:  # the demo's districts (片区), unless a county file is given
-        rules = database.parent / "demo-rules.toml"
-        rules.write_text(demo_rules(), encoding="utf-8")
+    if settings.rules_file is None:
+        # Unless a county file is given, the demo's own: its districts (片区) and this year's hidden-danger
+        # targets (年度隐患治理目标), in one file beside the database.
+        rules = demo_rules_file(database.parent, datetime.now(UTC).year)
+        rules.write_text(demo_rules() + "\n" + rules.read_text(encoding="utf-8"), encoding="utf-8")
         settings = settings.model_copy(update={"rules_file": rules})
     ensure_secret_key(settings)  # the demo's key is generated once into the instance folder and kept
     services = bootstrap(settings, sms=DemoSmsGateway())
@@ -239,6 +248,9 @@ def run_demo(
         threads.append(threading.Thread(target=desk.run, args=(stop,), name="desk", daemon=True))
         banks = SimulatedBanks(services, county.banks, seed=seed)
         threads.append(threading.Thread(target=banks.run, args=(stop,), name="banks", daemon=True))
+    if simulated.staff:
+        dangers = DangerSimulation(services, seed=seed)
+        threads.append(threading.Thread(target=dangers.run, args=(stop,), name="dangers", daemon=True))
 
     server = uvicorn.Server(
         uvicorn.Config(create_app(services), host=host, port=port, log_level="warning", proxy_headers=False)
@@ -293,6 +305,14 @@ def run_demo(
         + ("模拟情指中心按“135”就近派警、到场、反馈" if simulated.staff else "等待您在「接警」页派警")
     )
 
+    console.print(
+        "隐患整治与矛盾纠纷：住建（zhujian）、消防（xiaofang）、交通（jiaotong）及各镇综治中心（<town>_zz）登录后只见本部门牵头或协办的隐患；"
+        + (
+            "模拟网格员与模拟民警会签收、反馈、提请验收、现场验收并调解纠纷"
+            if simulated.staff
+            else "请登录各部门账号自行处置"
+        )
+    )
     table = Table("用户名", "角色", "姓名/单位", title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
     station_staff = [x for x in logins if x.role in (Role.STATION_HEAD, Role.OFFICER)][:3]
     others = [x for x in logins if x.role not in (Role.STATION_HEAD, Role.OFFICER)]

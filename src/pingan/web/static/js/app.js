@@ -16,7 +16,9 @@ import cases from './screens/cases.js';
 import bank from './screens/bank.js';
 import cards from './screens/cards.js';
 import desk from './screens/desk.js';
+import dangers from './screens/dangers.js';
 import dispatch from './screens/dispatch.js';
+import disputes from './screens/disputes.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
 import patrol from './screens/patrol.js';
@@ -31,11 +33,13 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, analysis, bank, cards, tracking, alarms, patrol, verify, rehab, traffic, figures, ranking, bigscreen, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, analysis, bank, cards, tracking, alarms, patrol, verify, rehab, traffic, dangers, disputes, figures, ranking, bigscreen, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
 route('/tasks/:id?', 'tasks');
+route('/dangers/:id?', 'dangers');
+route('/disputes/:id?', 'disputes');
 route('/desk/:id?', 'desk');
 route('/cases/:id?', 'cases');
 route('/bank/:id?', 'bank');

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
 from pingan import models  # noqa: F401
+from pingan.command.reports import rules as report_rules
+from pingan.command.reports.rules import ReportRules
+from pingan.command.reports.service import ReportService
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock, SystemClock
 from pingan.core.db import Database
@@ -61,6 +64,7 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     payment_rules.register_rules,
     card_rules.register_rules,
     tracking_rules.register_rules,
+    report_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -195,6 +199,7 @@ class Services:
     logins: LoginGuard
     payments: PaymentService
     tracking: Tracking
+    reports: ReportService
 
     def close(self) -> None:
         self.desk.close()
@@ -273,6 +278,15 @@ def bootstrap(
         logins=LoginGuard(db, clock, login_policy(settings)),
         payments=PaymentService(db, clock, payment, working_days, tasks, notifier, outbox),
         tracking=Tracking(db, clock, rules.section(TrackingRules), tasks, jurisdictions),
+        reports=ReportService(
+            db,
+            clock,
+            tasks,
+            rules.section(ReportRules),
+            rules.section(DeskRules),
+            outbox,
+            settings.instance_dir / "reports",
+        ),
     )
 
 

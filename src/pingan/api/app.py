@@ -214,6 +214,7 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import money as money_routes
     from pingan.api.routes import open311 as open311_routes
     from pingan.api.routes import payments as payment_routes
+    from pingan.api.routes import reports as report_routes
     from pingan.api.routes import tracking as tracking_routes
 
     app.include_router(core_routes.router, prefix="/api/v1")
@@ -223,6 +224,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(map_routes.router, prefix="/api/v1")
     app.include_router(cards_routes.router, prefix="/api/v1")
     app.include_router(tracking_routes.router, prefix="/api/v1")
+    app.include_router(report_routes.router, prefix="/api/v1")
     desk_routes.register(app)
     open311_routes.register(app)
     payment_routes.register(app)

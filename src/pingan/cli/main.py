@@ -117,7 +117,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def _register_capabilities() -> None:
     # Each module adds its commands to `app` as it is imported and uses the helpers above, hence imported
     # here, once they exist; in this order `pingan --help` lists them.
-    for name in ("core", "fraud", "desk", "money", "payments", "cards", "tracking"):
+    for name in ("core", "fraud", "desk", "money", "payments", "cards", "tracking", "reports"):
         importlib.import_module(f"pingan.cli.{name}")
 
 

@@ -19,7 +19,10 @@ def sweep_once(services: Services) -> int:
         changed = services.tasks.sweep(session)
     with services.db.session() as session:
         # Tracking's own clocks: silent base stations and bracelets, the compensation agreement, partitions.
-        return changed + services.tracking.sweep(session)
+        changed += services.tracking.sweep(session)
+    with services.db.session() as session:
+        # The reports of the periods just ended, announced once each to the outbox (which writes them).
+        return changed + services.reports.schedule(session)
 
 
 def run_sweeper(services: Services, *, interval: float = 5.0, stop: threading.Event | None = None) -> None:

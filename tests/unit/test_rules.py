@@ -197,7 +197,7 @@ def test_an_unknown_table_is_refused_naming_it_and_every_known_table(tmp_path: P
         tmp_path,
         "[dissuasion]\nretry_minutes = 2\n\n[money]\nfreeze_minutes = 10\n",
         "unknown table [money]",
-        "[cards], [cases], [desk], [dissuasion], [grading], [payments], [tracking]",
+        "[cards], [cases], [desk], [dissuasion], [grading], [payments], [reports], [tracking]",
     )
 
 

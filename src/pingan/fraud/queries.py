@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, not_, select, true
 from sqlalchemy.orm import Session
 
 from pingan.core.identifiers import mask_address, mask_id_number, mask_name, mask_phone
@@ -187,10 +187,11 @@ def warning_places(
 def fraud_type_counts(
     session: Session, start: datetime, end: datetime, area_ids: Sequence[int] | None = None
 ) -> list[tuple[str, str, int]]:
-    """Warnings opened in `[start, end)` per fraud type (the type the lead declared, else the one predicted),
-    most first: `(type id, 类型, count)`; warnings of no type or judged not fraud are left out."""
+    """Warnings opened in `[start, end)` per fraud type (the type the lead declared, else the one the classifier
+    predicted), most first: `(type id, 类型, count)`; warnings judged not fraud are left out."""
     w = FraudWarning
-    kind = func.coalesce(w.fraud_type, w.predicted_type)
+    declared = and_(w.fraud_type.is_not(None), w.fraud_type != Label.OTHER.value)
+    kind = case((declared, w.fraud_type), else_=func.coalesce(w.predicted_type, w.fraud_type))
     conds: list[ColumnElement[bool]] = [w.created_at >= start, w.created_at < end, kind.is_not(None)]
     if area_ids is not None:
         conds.append(w.area_id.in_(list(area_ids)))

@@ -7,7 +7,9 @@ is touched under one lock: the API may draw reports on several threads.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -50,11 +52,22 @@ def _rc() -> Any:  # matplotlib types its keys as one Literal of every setting
     }
 
 
+_ID = re.compile(r'id="([^"]+)"')
+
+
 def _svg(figure: Figure) -> str:
     out = io.StringIO()
     figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = out.getvalue()
-    return text[text.index("<svg") :]  # the XML declaration and doctype cannot stand inside HTML
+    text = text[text.index("<svg") :]  # the XML declaration and doctype cannot stand inside HTML
+    # matplotlib numbers its ids per figure (patch_3, p1a2b…): several charts inline in one document must not
+    # share one, or a chart clips to another's box. Each chart's ids get a prefix of its own content's hash.
+    prefix = "c" + hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:8] + "-"
+    ids = set(_ID.findall(text))
+    for name in sorted(ids, key=len, reverse=True):
+        text = text.replace(f'id="{name}"', f'id="{prefix}{name}"')
+        text = text.replace(f"#{name})", f"#{prefix}{name})").replace(f'href="#{name}"', f'href="#{prefix}{name}"')
+    return text
 
 
 def bars(

@@ -277,7 +277,7 @@ def _overdue_named(
     if limit == 0 or total == 0:
         return [], total
     names = {s.unit_id: s.name for s in listed}
-    units = dict(session.execute(select(Unit.id, Unit.name)).tuples().all())
+    units = {int(i): str(n) for i, n in session.execute(select(Unit.id, Unit.name))}
     rows = session.execute(
         select(Task, User.display_name)
         .outerjoin(User, User.id == Task.assignee_id)

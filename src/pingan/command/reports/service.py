@@ -297,7 +297,7 @@ class ReportService:
     # -- the archive -----------------------------------------------------------------------------------
 
     def archive(self, cadence: Cadence | None = None) -> list[ArchivedReport]:
-        """The reports the worker wrote, newest period first."""
+        """The reports the worker wrote, newest period first (a file whose name is not a report's is left out)."""
         if not self.archive_dir.is_dir():
             return []
         out = []
@@ -320,7 +320,15 @@ class ReportService:
                 )
             )
         order = list(Cadence)
-        return sorted(out, key=lambda r: (r.period, -order.index(r.cadence), r.format.value), reverse=True)
+        # The newest period first (by its last day); on one day the shorter cadence first, the PDF before the HTML.
+        return sorted(
+            out,
+            key=lambda r: (
+                -parse_period(r.cadence, r.period).last.toordinal(),
+                order.index(r.cadence),
+                r.format is not ReportFormat.PDF,
+            ),
+        )
 
     def archived(self, name: str) -> Path:
         """The file of an archived report by its name; a name that is not one (or a path) is a 404."""

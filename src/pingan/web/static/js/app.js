@@ -17,13 +17,14 @@ import dispatch from './screens/dispatch.js';
 import figures from './screens/figures.js';
 import { mountLogin } from './screens/login.js';
 import queue from './screens/queue.js';
+import reports from './screens/reports.js';
 import search from './screens/search.js';
 import tracking from './screens/tracking.js';
 import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, figures, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, bank, cards, tracking, figures, reports, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -34,6 +35,7 @@ route('/bank/:id?', 'bank');
 route('/cards', 'cards');
 route('/tracking', 'tracking');
 route('/figures', 'figures');
+route('/reports', 'reports');
 route('/audit', 'audit');
 route('/dispatch', 'dispatch');
 route('/admin', 'admin');

@@ -31,7 +31,7 @@ PALETTE = ("#1f5fa8", "#e07b39", "#3a9a5b", "#c23b3b", "#7a5ba8", "#8c8c8c")
 
 def font_dir() -> Path:
     """The vendored font (Noto Sans SC, OFL), shared with the staff UI's static files."""
-    return Path(str(resources.files("pingan.web").joinpath("static/vendor/noto-sans-sc")))
+    return Path(str(resources.files("pingan.web").joinpath("static/vendor/noto-sans-sc-2.004")))
 
 
 @cache

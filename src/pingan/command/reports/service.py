@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 PUBLISH = "command.report"
 """The outbox kind of a scheduled report; its payload is `{cadence, period}`."""
 ARCHIVE_NAME = re.compile(r"(daily|weekly|monthly|quarterly)-(\d{4}-(?:\d{2}-\d{2}|W\d{2}|\d{2}|Q[1-4]))\.(pdf|html)\Z")
-STATIC_FONT_URL = "/static/vendor/noto-sans-sc/"
+STATIC_FONT_URL = "/static/vendor/noto-sans-sc-2.004/"
 
 
 class ReportFormat(StrEnum):

@@ -23,6 +23,7 @@ matplotlib.use("Agg")  # no display on a server; only the SVG canvas is used
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _LOCK = threading.Lock()
 FONT_FAMILY = "Noto Sans SC"
@@ -94,6 +95,11 @@ def bars(
                 ax.barh(offsets, list(values), height=step, label=name, color=PALETTE[i % len(PALETTE)])
             else:
                 ax.bar(offsets, list(values), width=step, label=name, color=PALETTE[i % len(PALETTE)])
+        # Counts start at zero and step in whole numbers; a chart of nothing but zeros still reads 0 to 1.
+        top = max((max(values, default=0) for _, values in series), default=0)
+        value_axis = ax.xaxis if horizontal else ax.yaxis
+        value_axis.set_major_locator(MaxNLocator(integer=all(float(v).is_integer() for _, vs in series for v in vs)))
+        (ax.set_xlim if horizontal else ax.set_ylim)(0, top * 1.08 if top > 0 else 1)
         if horizontal:
             ax.set_yticks(positions, list(labels))
             ax.invert_yaxis()
@@ -121,7 +127,9 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], 
         every = max(1, -(-len(labels) // 10))  # at most ten labels
         ax.set_xticks(positions[::every], list(labels)[::every])
         ax.set_ylabel(unit)
-        ax.set_ylim(bottom=0)
+        top = max((max(values, default=0) for _, values in series), default=0)
+        ax.set_ylim(0, top * 1.08 if top > 0 else 1)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, loc="left", fontweight="bold")
         ax.legend(frameon=False, fontsize=8, ncols=max(len(series), 1))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)

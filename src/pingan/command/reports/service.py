@@ -183,9 +183,7 @@ def render_pdf(report: Report) -> bytes:
     import weasyprint  # loads pango through cffi: only when a PDF is asked for
 
     document = weasyprint.HTML(string=render_html(report, for_pdf=True), base_url=str(font_dir()))
-    pdf: bytes = document.write_pdf(
-        metadata=None,
-    )
+    pdf: bytes = document.write_pdf()  # the document's title is the HTML's <title>
     return pdf
 
 

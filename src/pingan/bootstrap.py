@@ -38,6 +38,9 @@ from pingan.command.rehab import rules as rehab_rules
 from pingan.command.rehab.rules import RehabRules
 from pingan.command.rehab.service import RehabService
 from pingan.command.rehab.workflow import RehabCheckinWorkflow
+from pingan.command.reports import rules as report_rules
+from pingan.command.reports.rules import ReportRules
+from pingan.command.reports.service import ReportService
 from pingan.command.traffic.service import TrafficService
 from pingan.command.verify import rules as verify_rules
 from pingan.command.verify.rules import VerifyRules
@@ -113,6 +116,7 @@ RULE_TABLES: tuple[Callable[[RulesRegistry], None], ...] = (
     rehab_rules.register_rules,
     danger_rules.register_rules,
     dispute_rules.register_rules,
+    report_rules.register_rules,
 )
 """Each capability's registration of its county rules tables; a new capability adds its own here."""
 
@@ -478,6 +482,7 @@ class Services:
     traffic: TrafficService
     dangers: Dangers
     disputes: Disputes
+    reports: ReportService
 
     def close(self) -> None:
         self.desk.close()
@@ -579,6 +584,15 @@ def bootstrap(
         traffic=TrafficService(clock, jurisdictions, addresses),
         dangers=Dangers(clock, rules.section(DangerRules), tasks, jurisdictions, danger_photos(settings)),
         disputes=Disputes(clock, tasks, jurisdictions),
+        reports=ReportService(
+            db,
+            clock,
+            tasks,
+            rules.section(ReportRules),
+            rules.section(DeskRules),
+            outbox,
+            settings.instance_dir / "reports",
+        ),
     )
 
 

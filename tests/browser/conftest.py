@@ -95,6 +95,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> I
     settings = Settings(
         database_url=f"sqlite:///{root / 'pingan.db'}",
         media_dir=root / "media",
+        instance_dir=root / "instance",  # what the instance writes (the reports' archive) stays in the test's folder
         desk_dingtalk_enabled=False,
         desk_otp_resend_seconds=0,
     )

@@ -491,6 +491,10 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     ),  # a resident: their own
     "GET /api/v1/tracking/alerts": only("admin", "analyst", "commander", "station_head", "officer"),
     "GET /api/v1/tracking/figures": only("admin", "analyst", "commander", "station_head", "officer"),
+    # The command centre's reports (日研判、周通报、月点评、季总结): county-wide roles only, they name every station.
+    "GET /api/v1/command/reports": only("admin", "analyst", "commander"),
+    "GET /api/v1/command/reports/{cadence}": only("admin", "analyst", "commander"),
+    "GET /api/v1/command/reports/archive/{name}": only("admin", "analyst", "commander"),
     "POST /api/v1/tracking/tags": only("admin", "commander", "partner"),
     "POST /api/v1/tracking/stations": only("admin", "commander", "partner"),
     "POST /api/v1/tracking/detections": only("admin", "partner"),

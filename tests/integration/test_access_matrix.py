@@ -575,9 +575,30 @@ def _export(name: str) -> Builder:
     return lambda m, r, x: Call("GET", f"{API}/exports/{name}", params=params)
 
 
+def _archived_report(m: Matrix) -> str:
+    """A report in the archive (written once, as the worker writes it), by its name."""
+    from pingan.command.reports.periods import Cadence, parse_period
+    from pingan.command.reports.service import ReportFormat, render
+
+    reports = m.world.services.reports
+    if not reports.archive():
+        with m.world.services.db.session() as session:
+            built = reports.build(session, Cadence.DAILY, parse_period(Cadence.DAILY, "2026-11-20"))
+        reports.archive_dir.mkdir(parents=True, exist_ok=True)
+        (reports.archive_dir / f"{built.file_stem}.html").write_bytes(render(built, ReportFormat.HTML))
+    return reports.archive()[0].name
+
+
 CALLS: dict[str, Builder] = {
     # -- the core ---------------------------------------------------------------------------------------
     "GET /api/v1/health": lambda m, r, x: Call("GET", f"{API}/health"),
+    "GET /api/v1/command/reports": lambda m, r, x: Call("GET", f"{API}/command/reports"),
+    "GET /api/v1/command/reports/{cadence}": lambda m, r, x: Call(
+        "GET", f"{API}/command/reports/daily", params={"period": "2026-11-20", "format": "html"}
+    ),
+    "GET /api/v1/command/reports/archive/{name}": lambda m, r, x: Call(
+        "GET", f"{API}/command/reports/archive/{_archived_report(m)}"
+    ),
     "GET /api/v1/health/live": lambda m, r, x: Call("GET", f"{API}/health/live"),
     "GET /api/v1/health/ready": lambda m, r, x: Call("GET", f"{API}/health/ready"),
     "POST /api/v1/auth/token": lambda m, r, x: Call(
@@ -1152,7 +1173,7 @@ def matrix_fixture(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         "[desk]\nposts_per_address_day = 100000\nposts_per_phone_hour = 100000\nposts_per_phone_day = 100000\n"
         "push_daily_limit = 100000\n"
     )
-    w = build_world(db, path, rules_file=rules)
+    w = build_world(db, path, rules_file=rules, instance_dir=path / "instance")  # the reports' archive
     with w.services.db.session() as session:
         head_b = create_user(
             session, "head_b", None, role=Role.STATION_HEAD, display_name="乙所长", unit_id=w.ids["station-B"], now=T0

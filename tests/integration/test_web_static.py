@@ -166,6 +166,8 @@ def test_every_script_on_disk_is_loaded_by_the_page(client: TestClient) -> None:
 VENDOR = STATIC / "vendor"
 VENDORED = {"leaflet-1.9.4": "leaflet-src.esm.js", "echarts-5.6.0": "echarts.esm.min.js"}
 """The map and chart libraries, each in a folder named with its pinned version, beside its licence."""
+VENDORED_FONTS = {"noto-sans-sc-2.004": ("NotoSansSC-Regular.ttf", "NotoSansSC-Bold.ttf")}
+"""The reports' font (embedded in their PDFs, served to their HTML), beside its licence."""
 # What the vendored code names without fetching: XML namespace identifiers, and Leaflet's attribution
 # link, which `js/ui/map.js` switches off (`attributionControl: false`).
 VENDOR_IDENTIFIERS = re.compile(
@@ -197,7 +199,11 @@ def test_the_map_and_chart_libraries_ship_with_their_licences_and_load_from_here
         assert (VENDOR / folder / "LICENSE").is_file(), f"{folder} without its licence"
         assert f"/static/vendor/{folder}/{entry}" in loaded, f"{folder} is not loaded by the pages"
     assert "/static/vendor/leaflet-1.9.4/leaflet.css" in loaded
-    assert sorted(p.name for p in VENDOR.iterdir()) == sorted(VENDORED)
+    for folder, faces in VENDORED_FONTS.items():
+        assert (VENDOR / folder / "LICENSE").is_file(), f"{folder} without its licence"
+        for face in faces:
+            assert client.get(f"/static/vendor/{folder}/{face}").status_code == 200
+    assert sorted(p.name for p in VENDOR.iterdir()) == sorted([*VENDORED, *VENDORED_FONTS])
     map_module = (STATIC / "js" / "ui" / "map.js").read_text(encoding="utf-8")
     assert "attributionControl: false" in map_module
 

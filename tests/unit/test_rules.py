@@ -199,7 +199,7 @@ def test_an_unknown_table_is_refused_naming_it_and_every_known_table(tmp_path: P
         tmp_path,
         "[dissuasion]\nretry_minutes = 2\n\n[money]\nfreeze_minutes = 10\n",
         "unknown table [money]",
-        "[alarms], [cards], [cases], [dangers], [desk], [disputes], [dissuasion], [grading], [patrol], [payments], [ranking], [rehab], [tracking], [verify]",
+        "[alarms], [cards], [cases], [dangers], [desk], [disputes], [dissuasion], [grading], [patrol], [payments], [ranking], [rehab], [reports], [tracking], [verify]",
     )
 
 

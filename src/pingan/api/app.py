@@ -221,6 +221,7 @@ def create_app(services: Services) -> FastAPI:
     from pingan.api.routes import payments as payment_routes
     from pingan.api.routes import ranking as ranking_routes
     from pingan.api.routes import rehab as rehab_routes
+    from pingan.api.routes import reports as report_routes
     from pingan.api.routes import tracking as tracking_routes
     from pingan.api.routes import traffic as traffic_routes
     from pingan.api.routes import verify as verify_routes
@@ -239,6 +240,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(verify_routes.router, prefix="/api/v1")
     app.include_router(rehab_routes.router, prefix="/api/v1")
     app.include_router(traffic_routes.router, prefix="/api/v1")
+    app.include_router(report_routes.router, prefix="/api/v1")
     desk_routes.register(app)
     open311_routes.register(app)
     payment_routes.register(app)

@@ -131,6 +131,7 @@ def _register_capabilities() -> None:
         "rehab",
         "traffic",
         "command",
+        "reports",
     ):
         importlib.import_module(f"pingan.cli.{name}")
 

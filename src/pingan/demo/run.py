@@ -25,7 +25,7 @@ from pingan.core.setup import ensure_centre_units
 from pingan.demo.banks import BankDemo, SimulatedBanks, setup_bank_demo
 from pingan.demo.campaigns import DemoSmsGateway, send_demo_campaign
 from pingan.demo.cases import generate_cases
-from pingan.demo.county import generate_communities, generate_county
+from pingan.demo.county import COUNTY_NAME, generate_communities, generate_county
 from pingan.demo.dangers_sim import CommandSimulation as DangerSimulation
 from pingan.demo.dangers_sim import create_departments, demo_rules_file
 from pingan.demo.dangers_sim import setup_command_demo as setup_dangers_demo
@@ -94,6 +94,10 @@ def build_county(services: Services, *, residents: int, seed: int, console: Cons
     now = services.clock.now()
     with services.db.session() as session:
         centre = ensure_centre_units(session)
+        # The generated county's bureau by its name, as its reports' every page says it.
+        bureau = session.get(Unit, centre["bureau"])
+        if bureau is not None:
+            bureau.name = f"{COUNTY_NAME}公安局"
         import_areas(session, stations, kind=AreaKind.STATION)
         taken: set[str] = set()  # village names do not repeat across towns
         for station in stations:

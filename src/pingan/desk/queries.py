@@ -13,10 +13,14 @@ from sqlalchemy.orm import Session
 from pingan.core.identifiers import mask_address, mask_free_text, mask_phone
 from pingan.core.models import AccessLog, Area, Task, TaskEvent, Unit, User
 from pingan.core.scope import Scope
+
+# The figures and their rules, re-exported for the command centre (which reads the queries modules only).
 from pingan.desk.evaluation import Period as EvaluationPeriod
-from pingan.desk.evaluation import desk_figures
+from pingan.desk.evaluation import Period as Period
+from pingan.desk.evaluation import desk_figures as desk_figures
+from pingan.desk.evaluation import desk_series as desk_series
 from pingan.desk.models import AuthorKind, DeskMedia, DeskMessage, DeskRequest, Resolution
-from pingan.desk.rules.county import DeskRules
+from pingan.desk.rules.county import DeskRules as DeskRules
 from pingan.desk.rules.kinds import CATEGORY_NAMES, ROUTE_NAMES, TOPIC_NAMES, Category, Route, Topic
 from pingan.desk.schemas import (
     Handler,

@@ -14,6 +14,11 @@ from pingan.core.identifiers import mask_address, mask_id_number, mask_name, mas
 from pingan.core.models import Area, Person, Task, Unit
 from pingan.fraud.classify import LABEL_NAMES, Label
 from pingan.fraud.models import FraudEvent, FraudWarning, Level, Outcome, WarningStatus
+
+# The figures, re-exported for the command centre (which reads the queries modules only).
+from pingan.fraud.service import Period as Period
+from pingan.fraud.service import fraud_figures as fraud_figures
+from pingan.fraud.service import fraud_series as fraud_series
 from pingan.fraud.workflow import LEVEL_NAMES
 
 Brief = Callable[[Task, datetime], dict[str, Any]]
@@ -207,3 +212,21 @@ def dissuasion_tallies(session: Session, start: datetime, end: datetime) -> dict
         .group_by(w.area_id)
     ).all()
     return {int(a): DissuasionTally(int(n), int(d), int(c), int(ok)) for a, n, d, c, ok in rows}
+
+
+def fraud_type_counts(
+    session: Session, start: datetime, end: datetime, area_ids: Sequence[int] | None = None
+) -> list[tuple[str, str, int]]:
+    """Warnings opened in `[start, end)` per fraud type (the type the lead declared, else the one the classifier
+    predicted), most first: `(type id, 类型, count)`; warnings judged not fraud are left out."""
+    w = FraudWarning
+    declared = and_(w.fraud_type.is_not(None), w.fraud_type != Label.OTHER.value)
+    kind = case((declared, w.fraud_type), else_=func.coalesce(w.predicted_type, w.fraud_type))
+    conds: list[ColumnElement[bool]] = [w.created_at >= start, w.created_at < end, kind.is_not(None)]
+    if area_ids is not None:
+        conds.append(w.area_id.in_(list(area_ids)))
+    rows = session.execute(select(kind, func.count(w.id)).where(*conds).group_by(kind)).all()
+    out = [
+        (str(k), LABEL_NAMES[Label(k)] if k in _LABELS else str(k), int(n)) for k, n in rows if k != Label.NORMAL.value
+    ]
+    return sorted(out, key=lambda row: (-row[2], row[0]))

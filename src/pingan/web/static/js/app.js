@@ -25,6 +25,7 @@ import patrol from './screens/patrol.js';
 import queue from './screens/queue.js';
 import ranking from './screens/ranking.js';
 import rehab from './screens/rehab.js';
+import reports from './screens/reports.js';
 import search from './screens/search.js';
 import tracking from './screens/tracking.js';
 import traffic from './screens/traffic.js';
@@ -33,7 +34,7 @@ import worklist from './screens/worklist.js';
 import { toast } from './ui/dialog.js';
 import { shell } from './ui/shell.js';
 
-const SCREENS = [queue, worklist, dispatch, desk, cases, analysis, bank, cards, tracking, alarms, patrol, verify, rehab, traffic, dangers, disputes, figures, ranking, bigscreen, admin, audit, search];
+const SCREENS = [queue, worklist, dispatch, desk, cases, analysis, bank, cards, tracking, alarms, patrol, verify, rehab, traffic, dangers, disputes, figures, ranking, bigscreen, reports, admin, audit, search];
 
 route('/login', 'login');
 route('/queue/:id?', 'queue');
@@ -51,6 +52,7 @@ route('/patrol', 'patrol');
 route('/figures', 'figures');
 route('/ranking', 'ranking');
 route('/screen', 'screen');
+route('/reports', 'reports');
 route('/audit', 'audit');
 route('/dispatch', 'dispatch');
 route('/admin', 'admin');

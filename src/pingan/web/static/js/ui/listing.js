@@ -68,17 +68,22 @@ function filename(res, fallback) {
 
 /** Download `/api/v1/exports/<name>` in a format, with the list's query; the token goes in the header. */
 export async function download(name, format, query) {
+  return downloadFile('/exports/' + name, Object.assign({ format }, query || {}), name + '.' + format);
+}
+
+/** Download the file at an API path (under /api/v1) with a query, saved under the server's name for it. */
+export async function downloadFile(path, query, fallbackName) {
   // A call through the API client first renews a token about to run out (and signs out on a 401).
   await request('GET', '/me');
   const params = new URLSearchParams();
-  params.set('format', format);
   Object.keys(query || {}).forEach((k) => {
     const v = query[k];
     if (v === undefined || v === null || v === '' || v === false) return;
     if (Array.isArray(v)) v.forEach((x) => params.append(k, String(x)));
     else params.set(k, String(v));
   });
-  const res = await fetch('/api/v1/exports/' + name + '?' + params.toString(), {
+  const qs = params.toString();
+  const res = await fetch('/api/v1' + path + (qs ? '?' + qs : ''), {
     headers: { Authorization: 'Bearer ' + getToken() },
     cache: 'no-store',
   });
@@ -89,11 +94,11 @@ export async function download(name, format, query) {
     } catch (e) {
       err = {};
     }
-    throw new ApiError(res.status, err.code || 'http_' + res.status, err.message || '导出失败', err.field);
+    throw new ApiError(res.status, err.code || 'http_' + res.status, err.message || '下载失败', err.field);
   }
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: filename(res, name + '.' + format), hidden: true });
+  const a = h('a', { href: url, download: filename(res, fallbackName), hidden: true });
   document.body.appendChild(a);
   a.click();
   setTimeout(() => {

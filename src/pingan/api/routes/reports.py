@@ -1,0 +1,152 @@
+"""The command centre's reports: 日研判、周通报、月点评、季总结 on demand (PDF or HTML), and the archive the
+worker writes each morning. County-wide roles only (the reports name every station and its overdue tasks);
+every file handed out is in the audit events as an export is (`GET /audit/events?kind=export`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep, require
+from pingan.command.reports.periods import CADENCE_NAMES, Cadence
+from pingan.command.reports.service import MEDIA_TYPES, ReportFormat, render
+from pingan.core.identity import record_auth_event
+from pingan.core.models import COUNTY_WIDE_ROLES, AuthEventKind, User
+
+router = APIRouter(prefix="/command/reports", tags=["reports"])
+
+FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report",
+        "content": {MEDIA_TYPES[ReportFormat.PDF]: {}, MEDIA_TYPES[ReportFormat.HTML]: {}},
+    }
+}
+
+
+class ArchivedReportPublic(BaseModel):
+    name: str
+    cadence: Cadence
+    cadence_name: str
+    period: str
+    format: ReportFormat
+    size: int
+    written_at: str
+
+
+def _file(
+    services: Any,
+    session: Any,
+    user: User,
+    address: str | None,
+    *,
+    what: str,
+    detail: dict[str, Any],
+    fmt: ReportFormat,
+    body: bytes,
+    filename: str,
+    ascii_name: str,
+) -> Response:
+    record_auth_event(
+        session,
+        AuthEventKind.EXPORT,
+        services.clock.now(),
+        user=user,
+        address=address,
+        detail={"what": what, "format": fmt.value, **detail},
+    )
+    return Response(
+        content=body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("", response_model=list[ArchivedReportPublic])
+def archive(
+    services: ServicesDep,
+    user: CurrentUser,
+    cadence: Annotated[Cadence | None, Query(description="Only this cadence")] = None,
+) -> list[ArchivedReportPublic]:
+    """The reports the worker wrote (each morning, the periods just ended), newest period first."""
+    require(user, *COUNTY_WIDE_ROLES)
+    return [
+        ArchivedReportPublic(
+            name=r.name,
+            cadence=r.cadence,
+            cadence_name=CADENCE_NAMES[r.cadence],
+            period=r.period,
+            format=r.format,
+            size=r.size,
+            written_at=r.written_at.isoformat(),
+        )
+        for r in services.reports.archive(cadence)
+    ]
+
+
+@router.get("/archive/{name}", responses=FILE_RESPONSE, response_class=Response)
+def archived(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    name: Annotated[str, Path(max_length=64, description="A name from the archive list")],
+) -> Response:
+    """One archived report's file."""
+    require(user, *COUNTY_WIDE_ROLES)
+    path = services.reports.archived(name)
+    fmt = ReportFormat(path.suffix.lstrip("."))
+    return _file(
+        services,
+        session,
+        user,
+        address,
+        what="report-archive",
+        detail={"name": name},
+        fmt=fmt,
+        body=path.read_bytes(),
+        filename=name,
+        ascii_name=name,
+    )
+
+
+@router.get("/{cadence}", responses=FILE_RESPONSE, response_class=Response)
+def report(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    cadence: Cadence,
+    period: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="2026-11-30, 2026-W47, 2026-11 or 2026-Q3 by the cadence; default: the last complete one",
+        ),
+    ] = None,
+    fmt: Annotated[ReportFormat, Query(alias="format", description="pdf or html")] = ReportFormat.PDF,
+) -> Response:
+    """A report made now from the period's figures: every station, with charts; a period that has not ended
+    is read up to now."""
+    require(user, *COUNTY_WIDE_ROLES)
+    chosen = services.reports.period(cadence, period)
+    built = services.reports.build(session, cadence, chosen)
+    body = render(built, fmt)
+    return _file(
+        services,
+        session,
+        user,
+        address,
+        what=f"report-{cadence.value}",
+        detail={"period": chosen.key},
+        fmt=fmt,
+        body=body,
+        filename=f"{built.bureau}{built.heading}.{fmt.value}",
+        ascii_name=f"{built.file_stem}.{fmt.value}",
+    )

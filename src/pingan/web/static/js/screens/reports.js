@@ -1,0 +1,131 @@
+// 报告: the command centre's 日研判、周通报、月点评、季总结. Any period made on demand as PDF or HTML (every station,
+// with charts and rankings), and the archive the worker writes each morning for the periods just ended.
+// Every file handed out is recorded on the server as an export.
+
+import { api } from '../api.js';
+import { h, replace, segmented } from '../dom.js';
+import { fmtDateTime } from '../format.js';
+import { downloadFile, errorText } from '../ui/listing.js';
+
+const CADENCES = [
+  { value: 'daily', label: '日研判', hint: '2026-11-30', what: '某一天' },
+  { value: 'weekly', label: '周通报', hint: '2026-W47', what: '某一周（ISO 周）' },
+  { value: 'monthly', label: '月点评', hint: '2026-11', what: '某一月' },
+  { value: 'quarterly', label: '季总结', hint: '2026-Q3', what: '某一季度' },
+];
+const NAMES = Object.fromEntries(CADENCES.map((c) => [c.value, c.label]));
+const FORMATS = { pdf: 'PDF', html: 'HTML' };
+
+function size(bytes) {
+  return bytes >= 1024 * 1024 ? (bytes / 1024 / 1024).toFixed(1) + ' MB' : Math.max(1, Math.round(bytes / 1024)) + ' KB';
+}
+
+export default {
+  id: 'reports',
+  title: '报告',
+  group: '指挥',
+  roles: ['admin', 'analyst', 'commander'],
+  mount(root, ctx) {
+    let cadence = 'monthly';
+    let seq = 0;
+    const period = h('input', { type: 'text', name: 'period', maxlength: 20, autocomplete: 'off', class: 'reports-period' });
+    const hint = h('span', { class: 'muted', 'data-role': 'hint' });
+    const status = h('span', { class: 'muted', 'aria-live': 'polite', 'data-role': 'status' });
+    const body = h('tbody');
+    const empty = h('div', { class: 'empty', hidden: true }, '暂无自动生成的报告：工作进程每天 7 时后生成上一日（周一另有上周、每月 1 日另有上月、每季首日另有上季）的报告');
+    const busy = [];
+
+    function describe() {
+      const c = CADENCES.find((x) => x.value === cadence);
+      period.placeholder = '如 ' + c.hint + '（留空：上一期）';
+      replace(hint, '时段填' + c.what + '，形如 ' + c.hint);
+    }
+
+    function make(format) {
+      const label = NAMES[cadence] + ' ' + FORMATS[format];
+      busy.forEach((b) => { b.disabled = true; });
+      replace(status, '正在生成' + label + '…');
+      downloadFile('/command/reports/' + cadence, { period: period.value.trim() || undefined, format }, cadence + '.' + format)
+        .then(() => replace(status, '已生成' + label))
+        .catch((e) => {
+          replace(status, '');
+          ctx.toast(e.field ? e.message + '（' + (e.field === 'period' ? '时段' : e.field) + '）' : errorText(e), 'error');
+        })
+        .finally(() => busy.forEach((b) => { b.disabled = false; }));
+    }
+
+    const pdf = h('button', { type: 'button', class: 'btn btn-primary', 'data-make': 'pdf', onclick: () => make('pdf') }, '生成 PDF');
+    const html = h('button', { type: 'button', class: 'btn btn-secondary', 'data-make': 'html', onclick: () => make('html') }, '生成 HTML');
+    busy.push(pdf, html);
+    const tabs = segmented(CADENCES, cadence, (v) => { cadence = v; describe(); }, '报告类型');
+
+    const screen = h(
+      'div',
+      { class: 'screen bo-screen reports-screen' },
+      h('div', { class: 'toolbar' }, h('h2', { class: 'bo-title' }, '报告'), tabs),
+      h(
+        'form',
+        { class: 'toolbar reports-make', onsubmit: (e) => { e.preventDefault(); make('pdf'); } },
+        h('label', null, '时段 ', period),
+        pdf,
+        html,
+        hint,
+        status,
+      ),
+      h('h3', { class: 'figures-section-title' }, '自动生成的报告'),
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h(
+          'table',
+          { class: 'tbl reports-archive' },
+          h('thead', null, h('tr', null, ['报告', '时段', '格式', '大小', '生成时间', ''].map((t) => h('th', { scope: 'col' }, t)))),
+          body,
+        ),
+      ),
+      empty,
+    );
+    replace(root, screen);
+    describe();
+
+    function row(r) {
+      return h(
+        'tr',
+        { 'data-name': r.name },
+        h('td', null, r.cadence_name),
+        h('td', { class: 'mono' }, r.period),
+        h('td', null, FORMATS[r.format] || r.format),
+        h('td', null, size(r.size)),
+        h('td', null, fmtDateTime(r.written_at)),
+        h(
+          'td',
+          null,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-ghost btn-small',
+              onclick: () => downloadFile('/command/reports/archive/' + encodeURIComponent(r.name), {}, r.name).catch((e) => ctx.toast(errorText(e), 'error')),
+            },
+            '下载',
+          ),
+        ),
+      );
+    }
+
+    async function load() {
+      const mine = ++seq;
+      try {
+        const rows = await api.get('/command/reports');
+        if (mine !== seq) return;
+        replace(body, ...rows.map(row));
+        empty.hidden = rows.length > 0;
+      } catch (e) {
+        ctx.toast(errorText(e), 'error');
+      }
+    }
+
+    load();
+    return { update() {}, destroy() { seq++; } };
+  },
+};

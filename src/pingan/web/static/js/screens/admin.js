@@ -35,6 +35,7 @@ function input(name, props) {
 export default {
   id: 'admin',
   title: '后台',
+  group: '后台',
   roles: ['admin', 'analyst', 'commander', 'station_head'],
   mount(root, ctx) {
     const tabs = TABS.filter((t) => t.roles.indexOf(ctx.user.role) >= 0);

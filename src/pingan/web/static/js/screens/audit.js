@@ -40,6 +40,7 @@ const TABS = [
 export default {
   id: 'audit',
   title: '审计',
+  group: '后台',
   roles: ['admin'],
   mount(root, ctx) {
     const pane = h('div', { class: 'audit-pane' });

@@ -20,6 +20,7 @@ const VIEWS = [
 export default {
   id: 'cards',
   title: '断卡核查',
+  group: '反诈',
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer'],
   mount(root, ctx) {
     let view = 'open';

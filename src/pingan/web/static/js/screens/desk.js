@@ -27,6 +27,7 @@ const TABS = [
 export default {
   id: 'desk',
   title: '群众求助',
+  group: '民意',
   roles: ['officer', 'station_head', 'governance', 'commander', 'admin', 'analyst'],
   mount(root, ctx) {
     let tab = 'open';

@@ -18,6 +18,7 @@ const SHOW = [
 export default {
   id: 'dispatch',
   title: '派单',
+  group: '指挥',
   roles: ['station_head', 'commander', 'admin', 'analyst'],
   mount(root, ctx) {
     let f = {};

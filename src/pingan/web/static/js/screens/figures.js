@@ -55,6 +55,7 @@ export function periodRange(name, now, custom) {
 export default {
   id: 'figures',
   title: '数据',
+  group: '指挥',
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer'],
   mount(root, ctx) {
     let period = 'month';

@@ -19,6 +19,7 @@ const PAGE = 200;
 export default {
   id: 'queue',
   title: '预警队列',
+  group: '反诈',
   roles: ['admin', 'analyst', 'commander'],
   mount(root, ctx) {
     const filters = { level: '', area_id: '', status: 'open', period: '' };

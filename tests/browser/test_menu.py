@@ -39,7 +39,9 @@ def test_the_admins_menu_groups_screens_and_marks_the_open_ones_group(
     expect(menu.locator(".nav-link")).to_have_text(["预警队列", "案件", "止付冻结", "断卡核查"])
     page.screenshot(path=str(screenshots / "menu-open-1366.png"))
     box = menu.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 1366
 
     # A click elsewhere closes it; choosing a screen marks its group and names the screen.
     page.locator("main").click(position={"x": 600, "y": 500})

@@ -456,7 +456,8 @@ def test_the_task_line_quotes_the_call_that_graded_the_warning_after_merges(coun
     county.clock.advance(minutes=10)
     county.ingest([hit("t4", at=(T0 + timedelta(minutes=30)).isoformat(), duration_s=70)])
     title, cited = shown()
-    assert "3000" in title and title.endswith(cited)
+    assert "3000" in title
+    assert title.endswith(cited)
 
 
 def test_hits_outside_the_merge_window_open_a_new_warning(county: County) -> None:

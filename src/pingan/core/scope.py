@@ -43,10 +43,14 @@ class Scope:
         return or_(*parts) if parts else false()
 
 
+COUNTY = Scope(True, frozenset(), frozenset())
+"""Everything: the county-wide roles' scope, and the CLI's."""
+
+
 def scope_of(session: Session, user: User) -> Scope:
     """County-wide roles see everything; station staff see their unit's tasks and their station's areas."""
     if user.role in COUNTY_WIDE_ROLES:
-        return Scope(True, frozenset(), frozenset())
+        return COUNTY
     units = frozenset({user.unit_id}) if user.unit_id is not None else frozenset()
     areas: set[int] = set()
     if user.role in FIELD_ROLES and user.unit_id is not None:

@@ -25,7 +25,7 @@ from pingan.fraud.indicators import deactivate_indicator, import_indicators, rea
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Level, WarningStatus
 from pingan.fraud.queries import list_warnings, warning_events, warning_view
 from pingan.fraud.schemas import IndicatorIn, IndicatorPublic
-from pingan.fraud.service import Period, fraud_figures, fraud_series
+from pingan.fraud.service import Period, fraud_figures, fraud_series, overdue_tasks
 
 router = APIRouter(prefix="/fraud", tags=["fraud"])
 
@@ -366,7 +366,8 @@ def figures(
         if areas is not None and area_id not in areas:
             raise Forbidden("不在本单位辖区", field="area_id")
         areas = {area_id}
-    return fraud_figures(session, Period(start_at, end_at), areas, now=now)
+    overdue = services.tasks.count(session, scope, overdue_tasks(None if area_id is None else {area_id}), now)
+    return fraud_figures(session, Period(start_at, end_at), areas, overdue_open=overdue)
 
 
 @router.get("/figures/series")

@@ -157,7 +157,11 @@ export default {
         card('挽回损失', fmtYuan(f.protected_yuan), null, 'card-ok'),
         card('已被骗', fmtInt(f.defrauded), '被骗金额 ' + fmtYuan(f.lost_yuan), f.defrauded ? 'card-bad' : null),
         card('按时办结率', fmtPercent(f.on_time_rate), '办结 ' + fmtInt(f.tasks_closed) + '，按时 ' + fmtInt(f.tasks_closed_on_time)),
-        card('超时未办结', fmtInt(f.tasks_overdue_open), '已超时仍在办理的任务', f.tasks_overdue_open ? 'card-bad' : null),
+        h(
+          'a',
+          { class: 'card-link', href: '#/tasks?tab=overdue', title: '打开任务清单的“已超时”' },
+          card('超时未办结', fmtInt(f.tasks_overdue_open), '当前已超时仍在办理（不限统计期）', f.tasks_overdue_open ? 'card-bad' : null),
+        ),
       );
       renderLevels(f);
       renderStations(f);

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from pingan.core.db import Database
-from pingan.core.models import AccessLog, AuthEvent, AuthEventKind
+from pingan.core.models import AccessLog, AuthEvent, AuthEventKind, Task
 from tests.integration.test_api_fraud import (
     API,
     ID_NUMBER_A,
@@ -101,6 +101,25 @@ def test_a_number_finds_the_warning_and_the_task_of_that_number(
     warning_a, task_a = two_warnings["a"]
     assert warning_a in hits(search(api, "analyst", f"#{warning_a}"), "warning")
     assert task_a in hits(search(api, "analyst", f"任务{task_a}"), "task")
+
+
+def test_words_of_a_task_s_title_find_it_within_scope_only(
+    api: Api, two_warnings: dict[str, tuple[int, int]]
+) -> None:
+    _wa, task_a = two_warnings["a"]
+    _wb, task_b = two_warnings["b"]
+    with api.db.session() as s:
+        for task_id, title in ((task_a, "回访独居老人（甲站）核实转账"), (task_b, "回访独居老人（乙站）核实转账")):
+            task = s.get(Task, task_id)
+            assert task is not None
+            task.title = title
+    assert hits(search(api, "analyst", "独居老人"), "task") == {task_a, task_b}
+    assert hits(search(api, "analyst", "乙站"), "task") == {task_b}
+    assert hits(search(api, "officer_a", "独居老人"), "task") == {task_a}
+    assert hits(search(api, "officer_a", "乙站"), "task") == set()
+    # LIKE's wildcards are text here, not patterns.
+    assert hits(search(api, "analyst", "老人%转账"), "task") == set()
+    assert hits(search(api, "analyst", "回访_居"), "task") == set()
 
 
 def test_another_station_s_records_never_appear_in_search(api: Api, two_warnings: dict[str, tuple[int, int]]) -> None:

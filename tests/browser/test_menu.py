@@ -112,7 +112,9 @@ def test_on_a_phone_the_open_list_fits_the_screen(phone: Any, live_app: LiveApp,
     menu = group.locator(".nav-menu")
     expect(menu).to_be_visible()
     box = menu.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390, box
     page.screenshot(path=str(screenshots / "menu-open-390.png"))
     menu.locator(".nav-link[data-screen='audit']").click()
     expect(page).to_have_url(re.compile(r"#/audit$"))

@@ -103,9 +103,7 @@ def test_a_number_finds_the_warning_and_the_task_of_that_number(
     assert task_a in hits(search(api, "analyst", f"任务{task_a}"), "task")
 
 
-def test_words_of_a_task_s_title_find_it_within_scope_only(
-    api: Api, two_warnings: dict[str, tuple[int, int]]
-) -> None:
+def test_words_of_a_task_s_title_find_it_within_scope_only(api: Api, two_warnings: dict[str, tuple[int, int]]) -> None:
     _wa, task_a = two_warnings["a"]
     _wb, task_b = two_warnings["b"]
     with api.db.session() as s:

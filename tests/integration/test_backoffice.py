@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from pingan.api.routes import exports as export_routes
 from pingan.core.db import Database
 from pingan.core.models import AccessLog, AuthEvent, AuthEventKind, Task
 from tests.integration.test_api_fraud import (
@@ -356,6 +357,38 @@ def test_every_export_is_in_the_audit_log(api: Api, two_warnings: dict[str, tupl
     listed = api.get("/audit/events", "admin", kind="export").json()
     assert listed["total"] == 2
     assert [e["kind"] for e in listed["items"]] == ["export", "export"]
+
+
+def test_an_export_holds_the_whole_list_not_one_page(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read page after page (two rows a page here): every warning and task of seven, whatever `limit` the
+    request names, each once, and the audit line counts them all."""
+    monkeypatch.setattr(export_routes, "PAGE", 2)
+    opened = [api.report(f"1370000{n:04d}", f"whole-{n}") for n in range(7)]
+    warnings = read_csv_export(api.get("/exports/warnings", "analyst", format="csv", limit=1))
+    assert sorted(int(r["预警编号"]) for r in warnings) == sorted(w for w, _t in opened)
+    tasks = read_xlsx_export(api.get("/exports/tasks", "analyst", format="xlsx", limit=1))
+    assert sorted(t["任务编号"] for t in tasks) == sorted(t for _w, t in opened)
+    listed = api.get("/tasks", "analyst", limit=1).json()
+    assert listed["total"] == len(tasks) == 7
+    # A station's export pages within its scope too.
+    assert read_csv_export(api.get("/exports/warnings", "officer_a", format="csv")) == []
+    with api.db.session() as s:
+        counted = [e.detail["rows"] for e in s.scalars(select(AuthEvent).where(AuthEvent.kind == AuthEventKind.EXPORT))]
+    assert counted == [7, 7, 0]
+
+
+def test_an_export_past_the_cap_says_it_was_cut(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export_routes, "PAGE", 2)
+    monkeypatch.setattr(export_routes, "MAX_EXPORT_ROWS", 3)
+    for n in range(5):
+        api.report(f"1370001{n:04d}", f"cap-{n}")
+    response = api.get("/exports/tasks", "analyst", format="csv")
+    assert len(read_csv_export(response)) == 3
+    assert response.headers["x-export-rows"] == "3"
+    assert response.headers["x-export-truncated"] == "1"
+    with api.db.session() as s:
+        event = s.scalars(select(AuthEvent).where(AuthEvent.kind == AuthEventKind.EXPORT)).one()
+    assert (event.detail["rows"], event.detail["truncated"]) == (3, True)
 
 
 def test_export_bad_input_is_a_422_naming_the_field(api: Api) -> None:

@@ -87,7 +87,7 @@ function indicatorsPane(root, ctx) {
     h('span', { class: 'grow' }),
     may ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: addDialog }, '添加指标') : null,
     may ? importButton() : null,
-    exportTools('indicators', listQuery, ctx, 5000),
+    exportTools('indicators', listQuery, ctx),
   );
   const body = h('div', { class: 'table-scroll' });
   const pages = pager({ limit: PAGE, onPage: (offset) => pushFilters('/admin', Object.assign({}, f, { tab: 'indicators', offset })) });
@@ -270,7 +270,7 @@ function usersPane(root, ctx) {
     h('button', { type: 'submit', class: 'btn btn-primary btn-small' }, '查询'),
     h('span', { class: 'grow' }),
     h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: addDialog }, '新建用户'),
-    exportTools('users', listQuery, ctx, 1000),
+    exportTools('users', listQuery, ctx),
   );
   const body = h('div', { class: 'table-scroll' });
   const pages = pager({ limit: PAGE, onPage: (offset) => pushFilters('/admin', Object.assign({}, f, { tab: 'users', offset })) });

@@ -95,7 +95,7 @@ function pagedTable(root, ctx, { fields, columns, endpoint, readFilters, row, no
   const counter = h('span', { class: 'muted audit-count' });
   const prev = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => page(-1) }, '上一页');
   const next = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => page(1) }, '下一页');
-  const tools = exportTools('audit-access', () => filters, ctx, 1000);
+  const tools = exportTools('audit-access', () => filters, ctx);
   const pager = h('div', { class: 'audit-pager' }, counter, h('span', { class: 'grow' }), tools, prev, next);
   replace(root, form, h('div', { class: 'table-scroll' }, table, empty), pager);
 

@@ -58,7 +58,7 @@ export default {
         { 'aria-label': '类别' },
       ),
       h('span', { class: 'grow' }),
-      exportTools('desk-requests', () => Object.assign({ category: category || undefined }, TABS.find((t) => t.value === tab).query), ctx, 200),
+      exportTools('desk-requests', () => Object.assign({ category: category || undefined }, TABS.find((t) => t.value === tab).query), ctx),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
       mapPanel.button,

@@ -99,7 +99,7 @@ export default {
     const cards = h('div', { class: 'cards' });
     const levels = h('section', { class: 'panel' });
     const stations = h('section', { class: 'panel panel-wide' });
-    const desk = deskFigures();
+    const desk = deskFigures(ctx);
     const screen = h('div', { class: 'screen screen-figures' }, toolbar, errorBox, cards, h('div', { class: 'panels' }, levels, stations), desk.el);
     replace(root, screen);
 

@@ -67,7 +67,7 @@ export default {
       tabs,
       levels,
       h('span', { class: 'grow' }),
-      exportTools('tasks', () => Object.assign({ kind: 'dissuasion', level: level || undefined }, TABS.find((t) => t.value === tab).query), ctx, 1000),
+      exportTools('tasks', () => Object.assign({ kind: 'dissuasion', level: level || undefined }, TABS.find((t) => t.value === tab).query), ctx),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
     );

@@ -516,11 +516,12 @@ class DeskSimulation:
         kinds = [k for k, _w in _WEIGHTS if k[0] not in (Category.EMERGENCY, Category.NUISANCE, Category.DISPUTE)]
         rng.shuffle(kinds)
         plan.extend((cat, topic, rng.choice(residents)) for cat, topic in kinds)
-        posts = {
-            area_id: unit_id
-            for unit_id, area_id in session.execute(
-                select(Unit.id, Unit.area_id).where(Unit.kind == UnitKind.GOVERNANCE, Unit.area_id.is_not(None))
+        posts: set[int] = {
+            area_id
+            for (area_id,) in session.execute(
+                select(Unit.area_id).where(Unit.kind == UnitKind.GOVERNANCE, Unit.area_id.is_not(None))
             )
+            if area_id is not None
         }
         matters = [k for k, _w in _WEIGHTS if k[0] in (Category.NUISANCE, Category.DISPUTE)]
         for area_id in sorted(posts):

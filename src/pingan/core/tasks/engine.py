@@ -301,7 +301,7 @@ class TaskService:
         parts = [overdue_clause(w.kind, getattr(w, "overdue_steps", None), now) for w in self.workflows.values()]
         return or_(*parts) if parts else false()
 
-    def select(self, scope: Scope, f: TaskFilter, now: datetime) -> Select[tuple[Task]]:
+    def select(self, scope: Scope, f: TaskFilter, now: datetime) -> Select[Task]:
         """The tasks in `scope` that `f` asks for, unordered: the one query of the worklist and its counts."""
         query = select(Task).where(self.visible_clause(scope))
         if f.kind is not None:

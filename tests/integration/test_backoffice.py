@@ -391,6 +391,28 @@ def test_an_export_past_the_cap_says_it_was_cut(api: Api, monkeypatch: pytest.Mo
     assert (event.detail["rows"], event.detail["truncated"]) == (3, True)
 
 
+def test_the_queue_summary_counts_every_matching_warning_not_the_rows_loaded(api: Api) -> None:
+    """Five warnings, the screen loads two: the summary still says five, each level's count, the unsigned
+    and, once the deadlines pass, the overdue; a station counts its own only."""
+    opened = [api.report(f"1370002{n:04d}", f"sum-{n}") for n in range(4)]
+    opened.append(api.report(PHONE_A, "sum-a"))
+    assert len(api.get("/fraud/warnings", "analyst", limit=2).json()) == 2
+    body = api.get("/fraud/warnings/summary", "analyst", status="open").json()
+    assert body["total"] == 5
+    assert sum(body["by_level"].values()) == 5
+    assert body["unsigned"] == 5
+    assert body["overdue"] == 0
+    levels = {w["level"] for w in api.get("/fraud/warnings", "analyst").json()}
+    one = sorted(levels)[0]
+    chosen = api.get("/fraud/warnings/summary", "analyst", status="open", level=one).json()
+    assert chosen["total"] == body["by_level"][one]
+    assert chosen["by_level"] == body["by_level"]  # the chips do not collapse to the chosen level
+    api.clock.advance(hours=6)
+    assert api.get("/fraud/warnings/summary", "analyst", status="open").json()["overdue"] == 5
+    assert api.get("/fraud/warnings/summary", "officer_a").json()["total"] == 1
+    assert_error(api.get("/fraud/warnings/summary", "analyst", level="extreme"), 422, field="query.level")
+
+
 def test_export_bad_input_is_a_422_naming_the_field(api: Api) -> None:
     assert_error(api.get("/exports/tasks", "analyst", format="pdf"), 422, field="query.format")
     assert_error(api.get("/exports/tasks", "analyst"), 422, field="query.format")

@@ -292,7 +292,10 @@ def by_id(read: Reader, items: Callable[[Any], Sequence[Any]], page: int) -> Ite
         yield from batch
         if len(batch) < page:
             return
-        before = min(int(row["id"]) for row in batch)
+        lowest = min(int(row["id"]) for row in batch)
+        if before is not None and lowest >= before:
+            raise RuntimeError("a list paged by before_id did not move on")  # never loop over one page
+        before = lowest
 
 
 def _dicts(items: Sequence[Any]) -> list[Mapping[str, Any]]:
@@ -348,7 +351,7 @@ def export_requests(
     read: Annotated[Reader, Depends(pages_of(desk_routes.queue))],
 ) -> Response:
     """The desk's whole queue (`GET /desk/staff/requests`, same filters), phones and free text masked."""
-    rows = by_id(read, _items, min(PAGE, 200))
+    rows = by_offset(read, _items, min(PAGE, 200))  # the deadline order is paged by offset only
     return _file(request, services, session, user, address, "desk-requests", "群众诉求", fmt, REQUEST_COLUMNS, rows)
 
 

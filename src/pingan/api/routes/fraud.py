@@ -23,7 +23,7 @@ from pingan.core.scope import REVEAL_ROLES
 from pingan.core.series import Step, buckets
 from pingan.fraud.indicators import deactivate_indicator, import_indicators, read_indicators_csv, upsert_indicator
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Level, WarningStatus
-from pingan.fraud.queries import list_warnings, warning_events, warning_view
+from pingan.fraud.queries import list_warnings, warning_counts, warning_events, warning_view
 from pingan.fraud.schemas import IndicatorIn, IndicatorPublic
 from pingan.fraud.service import Period, fraud_figures, fraud_series, overdue_tasks
 
@@ -254,6 +254,31 @@ def get_warnings(
         since=since,
         before_id=before_id,
         limit=limit,
+    )
+
+
+@router.get("/warnings/summary")
+def warnings_summary(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    status: WarningStatus | None = None,
+    level: Level | None = None,
+    area_id: DbId | None = None,
+    since: AwareDatetime | None = None,
+) -> dict[str, Any]:
+    """The queue's true counts for `GET /fraud/warnings`' filters: `total`, `by_level` (the level filter
+    left out), `unsigned` and `overdue` — however few rows the screen has loaded."""
+    _may_read_warnings(user)
+    return warning_counts(
+        session,
+        overdue=services.tasks.overdue_clause(services.clock.now()),
+        scope_clause=scope.clause(FraudWarning.unit_id, FraudWarning.area_id),
+        status=status.value if status else None,
+        level=level.value if level else None,
+        area_id=area_id,
+        since=since,
     )
 
 

@@ -79,15 +79,25 @@ class Day:
 
 def settle(page: Any) -> None:
     """Wait until the screen has loaded what it shows (no 正在加载 / 正在统计 left)."""
-    expect(page.locator("main")).not_to_contain_text("正在加载", timeout=10000)
-    expect(page.locator("main")).not_to_contain_text("正在统计", timeout=10000)
+    page.wait_for_function(
+        "() => !/正在加载|正在统计|正在检索/.test(document.querySelector('main').innerText)", timeout=10000
+    )
     page.wait_for_timeout(300)
 
 
 def check_screen(page: Any, where: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.viewport_size["width"]
-    assert width <= viewport + 1, f"{where}: the page is {width}px wide on a {viewport}px screen"
+    if width > viewport + 1:
+        widest = page.evaluate(
+            """() => { let best = null, right = 0;
+              for (const el of document.querySelectorAll('body *')) {
+                const r = el.getBoundingClientRect();
+                if (r.width && r.right > right && !el.closest('.nav')) { right = r.right; best = el; }
+              }
+              return best ? best.tagName + '.' + best.className + ' → ' + Math.round(right) : ''; }"""
+        )
+        raise AssertionError(f"{where}: the page is {width}px wide on a {viewport}px screen ({widest})")
     text = page.locator("main").inner_text()
     leak = LEAKS.search(text)
     assert leak is None, (

@@ -119,6 +119,14 @@ def test_on_a_phone_the_open_list_fits_the_screen(phone: Any, live_app: LiveApp,
     menu.locator(".nav-link[data-screen='audit']").click()
     expect(page).to_have_url(re.compile(r"#/audit$"))
     expect(menu).to_be_hidden()
+    # Reloaded on the phone, the bar scrolls the open screen's group into sight.
+    page.reload()
+    expect(group.locator(".nav-group-btn")).to_have_class(re.compile(r"\bis-active\b"))
+    page.wait_for_timeout(200)
+    button = group.locator(".nav-group-btn").bounding_box()
+    assert button is not None
+    assert button["x"] >= 0
+    assert button["x"] + button["width"] <= 390 - 60, button  # clear of the bell and the log-out button
 
 
 def test_a_group_of_one_is_a_plain_link_and_unknown_groups_come_last(desktop: Any, live_app: LiveApp) -> None:

@@ -23,7 +23,8 @@ export function shell(root, user, screens, onLogout) {
     h('a', { class: 'brand', href: '#/' }, icon('shield', 'brand-icon'), h('span', { class: 'brand-name' }, '平安'), h('span', { class: 'brand-sub' }, '反诈预警劝阻')),
     menu.el,
     h('span', { class: 'grow' }),
-    searchBox(),
+    // The box opens 检索: shown to the roles that may search (a bank's liaison may not).
+    screens.some((s) => s.id === 'search') ? searchBox() : null,
     bell.el,
     h(
       'div',
@@ -159,6 +160,7 @@ function navMenu(screens) {
   function open(g, focus, index) {
     if (openGroup && openGroup !== g) close();
     openGroup = g;
+    nav.classList.add('is-menu-open'); // a mask on the bar would clip the list
     g.list.hidden = false;
     g.button.setAttribute('aria-expanded', 'true');
     g.wrap.classList.add('is-open');
@@ -174,6 +176,7 @@ function navMenu(screens) {
     const g = openGroup;
     if (!g) return;
     openGroup = null;
+    nav.classList.remove('is-menu-open');
     g.list.hidden = true;
     g.button.setAttribute('aria-expanded', 'false');
     g.wrap.classList.remove('is-open');
@@ -185,10 +188,35 @@ function navMenu(screens) {
     if (openGroup && !openGroup.wrap.contains(e.target)) close();
   }
 
-  const onMove = () => close();
+  // On a phone the bar scrolls sideways: its edges fade where more of it lies beyond.
+  function edges() {
+    const more = nav.scrollWidth - nav.clientWidth;
+    nav.classList.toggle('has-more-left', more > 1 && nav.scrollLeft > 1);
+    nav.classList.toggle('has-more-right', more > 1 && nav.scrollLeft < more - 1);
+  }
+  // The open screen's item in sight where the bar scrolls (after a resize too).
+  let current = null;
+  function reveal() {
+    if (current && nav.scrollWidth > nav.clientWidth) {
+      const a = current.getBoundingClientRect();
+      const b = nav.getBoundingClientRect();
+      if (a.left < b.left) nav.scrollLeft -= b.left - a.left + 16;
+      else if (a.right > b.right) nav.scrollLeft += a.right - b.right + 16;
+    }
+    edges();
+  }
+  const onMove = () => {
+    close();
+    edges();
+  };
+  const onResize = () => {
+    close();
+    reveal();
+  };
   nav.addEventListener('scroll', onMove);
-  window.addEventListener('resize', onMove);
+  window.addEventListener('resize', onResize);
   window.addEventListener('hashchange', onMove);
+  requestAnimationFrame(edges);
 
   return {
     el: nav,
@@ -199,17 +227,21 @@ function navMenu(screens) {
         if (on) a.setAttribute('aria-current', 'page');
         else a.removeAttribute('aria-current');
       });
+      let shown = links.find((a) => a.dataset.screen === id && !a.closest('.nav-menu')) || null;
       groups.forEach((g) => {
         const hit = g.screens.find((s) => s.id === id);
         g.button.classList.toggle('is-active', !!hit);
         replace(g.current, hit ? hit.title : '');
         g.button.title = hit ? g.group + ' · ' + hit.title : g.group;
+        if (hit) shown = g.button;
       });
+      current = shown;
+      reveal();
     },
     destroy() {
       close();
       nav.removeEventListener('scroll', onMove);
-      window.removeEventListener('resize', onMove);
+      window.removeEventListener('resize', onResize);
       window.removeEventListener('hashchange', onMove);
     },
   };

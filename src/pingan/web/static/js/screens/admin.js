@@ -101,15 +101,20 @@ function indicatorsPane(root, ctx) {
     return out;
   }
 
+  let seq = 0;
   async function load() {
+    // A late answer for earlier filters (the first load, before the URL's) must not overwrite this one.
+    const mine = ++seq;
     const query = listQuery();
     let res;
     try {
       res = await rawGet('/fraud/indicators', query);
     } catch (e) {
+      if (mine !== seq) return;
       replace(body, h('p', { class: 'empty', role: 'alert' }, errorText(e)));
       return;
     }
+    if (mine !== seq) return;
     const rows = res.data;
     pages.set(res.total, query.offset, rows.length);
     if (!rows.length) {
@@ -284,15 +289,19 @@ function usersPane(root, ctx) {
     return out;
   }
 
+  let seq = 0;
   async function load() {
+    const mine = ++seq; // a late answer for earlier filters is dropped
     const query = listQuery();
     let data;
     try {
       data = await api.get('/users', query);
     } catch (e) {
+      if (mine !== seq) return;
       replace(body, h('p', { class: 'empty', role: 'alert' }, errorText(e)));
       return;
     }
+    if (mine !== seq) return;
     pages.set(data.total, query.offset, data.items.length);
     replace(
       body,

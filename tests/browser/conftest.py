@@ -177,3 +177,13 @@ def desktop(browser: Any, live_app: LiveApp) -> Iterator[Any]:
     yield page
     context.close()
     assert errors == [], f"the page threw: {errors}"
+
+
+def open_screen(page: Any, screen: str) -> None:
+    """Open a screen from the top menu as a user does: through its group's list when it is in a group."""
+    link = page.locator(f".topbar .nav-link[data-screen='{screen}']")
+    link.wait_for(state="attached")
+    group = page.locator(f".topbar .nav-group:has(.nav-link[data-screen='{screen}'])")
+    if group.count() and not link.is_visible():
+        group.locator(".nav-group-btn").click()
+    link.click()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from pingan.core.models import Unit, User
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 from tests.browser.test_backoffice import analyst
 
@@ -47,7 +47,7 @@ def test_the_centre_studies_the_hot_type_and_warns_the_elderly_of_a_station(
     area_id = _dandong_area(live_app)
     _cases(live_app, area_id)
     log_in(page, "fzzx")
-    page.locator(".nav-link[data-screen='analysis']").click()
+    open_screen(page, "analysis")
     expect(page.locator(".nav-link[data-screen='analysis']")).to_have_class(re.compile(r"\bis-active\b"))
     types = page.locator("[data-panel='types'] tbody tr[data-type='impersonate_officials']")
     expect(types).to_contain_text("冒充公检法")
@@ -73,7 +73,7 @@ def test_the_centre_studies_the_hot_type_and_warns_the_elderly_of_a_station(
     page.screenshot(path=str(screenshots / "analysis-03-campaign-sent.png"), full_page=True)
 
     # The 数据 screen has the interception figures, cases counted.
-    page.locator(".nav-link[data-screen='figures']").click()
+    open_screen(page, "figures")
     panel = page.locator("[data-panel='interception']")
     expect(panel.locator("[data-figure='cases'] .card-value")).not_to_have_text("0")
     expect(panel.locator(".tbl-interception tbody tr").first).to_be_visible()
@@ -87,13 +87,13 @@ def test_a_station_head_sees_their_station_and_an_officer_cannot_send_campaigns(
     page = desktop
     _cases(live_app, _dandong_area(live_app))
     log_in(page, "dandong_sz")
-    page.locator(".nav-link[data-screen='analysis']").click()
+    open_screen(page, "analysis")
     expect(page.locator("[data-panel='types'] tbody tr[data-type='impersonate_officials']")).to_be_visible()
     expect(page.locator("[data-panel='hot'] button", has_text="发起宣防").first).to_be_visible()
     page.screenshot(path=str(screenshots / "analysis-05-station-head.png"), full_page=True)
     page.locator(".topbar").get_by_role("button", name=re.compile("退出")).click()
     log_in(page, "dandong_mj1")
-    page.locator(".nav-link[data-screen='analysis']").click()
+    open_screen(page, "analysis")
     expect(page.locator("[data-panel='types'] tbody tr[data-type='impersonate_officials']")).to_be_visible()
     expect(page.locator("button", has_text="发起宣防")).to_have_count(0)
     expect(page.locator("[data-panel='campaigns']")).to_be_hidden()

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from pingan.core.identity import create_user
 from pingan.core.models import Role
 from pingan.desk.rules.kinds import Category
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_staff_desk import post
 from tests.desk_county import PASSWORD
 
@@ -42,7 +42,7 @@ def test_the_admin_finds_their_own_read_of_a_request_in_the_audit_screen(
     page.get_by_role("button", name="确认查看（记录在案）").click()
     expect(page.get_by_role("button", name="隐藏")).to_be_visible()
 
-    page.locator(".nav-link[data-screen='audit']").click()
+    open_screen(page, "audit")
     expect(page.locator(".nav-link[data-screen='audit']")).to_have_class(re.compile(r"\bis-active\b"))
     filters = page.locator("form.audit-filters")
     filters.locator("select[name='subject_type']").select_option("desk_request")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pingan.core.identity import create_user
 from pingan.core.models import Role, Unit, UnitKind
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 from tests.desk_county import PASSWORD
 
@@ -58,7 +58,7 @@ def test_the_centre_sends_a_stop_and_only_that_bank_sees_and_answers_it(
 
     # The centre: a stop to the 农业银行 from the screen.
     log_in(page, "fzzx_pay")
-    page.locator(".nav-link[data-screen='bank']").click()
+    open_screen(page, "bank")
     page.get_by_role("button", name="发起紧急止付").click()
     dialog = page.locator("dialog[open]")
     dialog.locator("select[name='bank_unit_id']").select_option(str(ids["bank-abc"]))

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 from tests.cards_ids import id_number
 
@@ -40,7 +40,7 @@ def test_an_officer_verifies_a_flagged_opening_and_cancels_the_card(
     )
     assert len(answer["tasks_created"]) == 1
     log_in(page, "dandong_mj1")
-    page.locator(".nav-link[data-screen='cards']").click()
+    open_screen(page, "cards")
     expect(page.locator(".nav-link[data-screen='cards']")).to_have_class(re.compile(r"\bis-active\b"))
     row = page.locator(".cards-table tbody tr").filter(has_text="丹东营业厅")
     expect(row).to_have_count(1)

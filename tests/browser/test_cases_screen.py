@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 
 
@@ -24,7 +24,7 @@ def test_an_admin_opens_a_case_sees_its_identifiers_and_the_cluster_it_joins(
          "narrative": "对方自称客服，电话 171-2345-6789，让我转账到6222 0212 3456 7890 123"},
     )  # fmt: skip
     log_in(page, "admin")
-    page.locator(".nav-link[data-screen='cases']").click()
+    open_screen(page, "cases")
     expect(page.locator(".nav-link[data-screen='cases']")).to_have_class(re.compile(r"\bis-active\b"))
 
     page.get_by_role("button", name="新建案件").click()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from pingan.core.identity import create_user
 from pingan.core.models import Role, Unit, UnitKind
 from tests.browser.conftest import LiveApp
+from tests.browser.conftest import open_screen as open_from_menu
 from tests.browser.test_audit_screen import log_in
 from tests.desk_county import PASSWORD
 
@@ -61,7 +62,7 @@ def departments(live_app: LiveApp) -> dict[str, int]:
 
 
 def open_screen(page: Any, screen: str) -> None:
-    page.locator(f".nav-link[data-screen='{screen}']").click()
+    open_from_menu(page, screen)
     expect(page.locator(f".nav-link[data-screen='{screen}']")).to_have_class(re.compile(r"\bis-active\b"))
 
 

@@ -25,7 +25,7 @@ from pingan.core.people import import_people
 from pingan.core.tasks.base import fact
 from pingan.fraud.models import FraudWarning, Level, Outcome, WarningStatus
 from pingan.fraud.workflow import DissuasionAction, DissuasionStatus
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.desk_county import PASSWORD, TOWNS
 
 DANDONG, DANXI = TOWNS
@@ -113,7 +113,7 @@ def log_in(page: Any, username: str, screen: str) -> None:
     page.locator("input[name='username']").fill(username)
     page.locator("input[name='password']").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.locator(f".nav-link[data-screen='{screen}']").click()
+    open_screen(page, screen)
     expect(page.locator(f".nav-link[data-screen='{screen}']")).to_have_class(re.compile(r"\bis-active\b"))
 
 
@@ -327,7 +327,7 @@ def test_the_station_dissuades_in_person_and_the_centre_evaluates_and_counts_the
     assert protected_fen is not None
     assert protected_fen >= 3_000_000
 
-    page.locator(".nav-link[data-screen='figures']").click()
+    open_screen(page, "figures")
     station = page.locator(".tbl-figures tbody tr", has_text="丹东派出所")
     expect(station.locator("td").nth(4)).to_have_text(f"¥{protected_fen / 100:,.2f}")
     expect(page.locator(".card", has_text="挽回损失")).to_be_visible()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from pingan.command.reports.periods import Cadence, last_complete
 from pingan.core.models import Unit, UnitKind
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 
 
@@ -36,7 +36,7 @@ def test_the_commander_makes_a_monthly_report_and_downloads_an_archived_daily_on
 
     page = desktop
     log_in(page, "qzzx")
-    page.locator(".nav-link[data-screen='reports']").click()
+    open_screen(page, "reports")
     expect(page.locator(".nav-link[data-screen='reports']")).to_have_class(re.compile(r"\bis-active\b"))
     archive = page.locator(".reports-archive tbody tr")
     expect(archive.first).to_contain_text("日研判")

@@ -22,7 +22,7 @@ from pingan.desk.media import Upload
 from pingan.desk.models import DeskRequest
 from pingan.desk.rules.kinds import Category, Route, Topic
 from pingan.desk.schemas import DeskRequestCreate
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.desk_county import PASSWORD
 
 
@@ -65,7 +65,7 @@ def log_in(page: Any, username: str) -> None:
     page.locator("input[name='username']").fill(username)
     page.locator("input[name='password']").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.locator(".nav-link[data-screen='desk']").click()
+    open_screen(page, "desk")
     expect(page.locator(".nav-link[data-screen='desk']")).to_have_class(re.compile(r"\bis-active\b"))
 
 

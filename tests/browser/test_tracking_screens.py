@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 from tests.browser.test_resident_flows import shot, sign_in
 
@@ -55,7 +55,7 @@ def test_the_commander_sees_the_stolen_bikes_alert_and_the_base_stations(
     seed(live_app)
     page = desktop
     log_in(page, "qzzx")
-    page.locator(".nav-link[data-screen='tracking']").click()
+    open_screen(page, "tracking")
     rows = page.locator(".tracking-table tbody tr")
     expect(rows.first).to_contain_text("被盗车辆出现")
     expect(rows.first).to_contain_text("WEB-CARD-1")

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from pingan.command.rehab.schemas import PlanIn
 from pingan.command.verify.models import VerifyList
 from pingan.core.models import Duty, User
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 
 
 def _open(page: Any, screen: str) -> None:
-    page.locator(f".nav-link[data-screen='{screen}']").click()
+    open_screen(page, screen)
     expect(page.locator(f".nav-link[data-screen='{screen}']")).to_have_class(re.compile(r"\bis-active\b"))
 
 

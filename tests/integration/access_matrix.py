@@ -131,6 +131,7 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     "POST /api/v1/fraud/indicators": only("admin", "analyst"),
     "DELETE /api/v1/fraud/indicators/{indicator_id}": only("admin", "analyst"),
     "GET /api/v1/fraud/warnings": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/fraud/warnings/summary": only("admin", "analyst", "commander", "station_head", "officer"),
     "GET /api/v1/fraud/warnings/{warning_id}": {
         "admin": rel(OK, OK),
         "analyst": rel(OK, OK),

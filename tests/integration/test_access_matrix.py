@@ -645,6 +645,7 @@ CALLS: dict[str, Builder] = {
         "DELETE", f"{API}/fraud/indicators/{m.indicator()}"
     ),
     "GET /api/v1/fraud/warnings": lambda m, r, x: Call("GET", f"{API}/fraud/warnings"),
+    "GET /api/v1/fraud/warnings/summary": lambda m, r, x: Call("GET", f"{API}/fraud/warnings/summary"),
     "GET /api/v1/fraud/warnings/{warning_id}": lambda m, r, x: Call("GET", f"{API}/fraud/warnings/{m.warning(x)[0]}"),
     "GET /api/v1/fraud/warnings/by-task/{task_id}": lambda m, r, x: Call(
         "GET", f"{API}/fraud/warnings/by-task/{m.warning(x)[1]}"

@@ -12,8 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from pingan.api.routes import exports as export_routes
 from pingan.core.db import Database
-from pingan.core.models import AccessLog, AuthEvent, AuthEventKind
+from pingan.core.models import AccessLog, AuthEvent, AuthEventKind, Task
 from tests.integration.test_api_fraud import (
     API,
     ID_NUMBER_A,
@@ -101,6 +102,23 @@ def test_a_number_finds_the_warning_and_the_task_of_that_number(
     warning_a, task_a = two_warnings["a"]
     assert warning_a in hits(search(api, "analyst", f"#{warning_a}"), "warning")
     assert task_a in hits(search(api, "analyst", f"任务{task_a}"), "task")
+
+
+def test_words_of_a_task_s_title_find_it_within_scope_only(api: Api, two_warnings: dict[str, tuple[int, int]]) -> None:
+    _wa, task_a = two_warnings["a"]
+    _wb, task_b = two_warnings["b"]
+    with api.db.session() as s:
+        for task_id, title in ((task_a, "回访独居老人（甲站）核实转账"), (task_b, "回访独居老人（乙站）核实转账")):
+            task = s.get(Task, task_id)
+            assert task is not None
+            task.title = title
+    assert hits(search(api, "analyst", "独居老人"), "task") == {task_a, task_b}
+    assert hits(search(api, "analyst", "乙站"), "task") == {task_b}
+    assert hits(search(api, "officer_a", "独居老人"), "task") == {task_a}
+    assert hits(search(api, "officer_a", "乙站"), "task") == set()
+    # LIKE's wildcards are text here, not patterns.
+    assert hits(search(api, "analyst", "老人%转账"), "task") == set()
+    assert hits(search(api, "analyst", "回访_居"), "task") == set()
 
 
 def test_another_station_s_records_never_appear_in_search(api: Api, two_warnings: dict[str, tuple[int, int]]) -> None:
@@ -339,6 +357,60 @@ def test_every_export_is_in_the_audit_log(api: Api, two_warnings: dict[str, tupl
     listed = api.get("/audit/events", "admin", kind="export").json()
     assert listed["total"] == 2
     assert [e["kind"] for e in listed["items"]] == ["export", "export"]
+
+
+def test_an_export_holds_the_whole_list_not_one_page(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read page after page (two rows a page here): every warning and task of seven, whatever `limit` the
+    request names, each once, and the audit line counts them all."""
+    monkeypatch.setattr(export_routes, "PAGE", 2)
+    opened = [api.report(f"1370000{n:04d}", f"whole-{n}") for n in range(7)]
+    warnings = read_csv_export(api.get("/exports/warnings", "analyst", format="csv", limit=1))
+    assert sorted(int(r["预警编号"]) for r in warnings) == sorted(w for w, _t in opened)
+    tasks = read_xlsx_export(api.get("/exports/tasks", "analyst", format="xlsx", limit=1))
+    assert sorted(t["任务编号"] for t in tasks) == sorted(t for _w, t in opened)
+    listed = api.get("/tasks", "analyst", limit=1).json()
+    assert listed["total"] == len(tasks) == 7
+    # A station's export pages within its scope too.
+    assert read_csv_export(api.get("/exports/warnings", "officer_a", format="csv")) == []
+    with api.db.session() as s:
+        counted = [e.detail["rows"] for e in s.scalars(select(AuthEvent).where(AuthEvent.kind == AuthEventKind.EXPORT))]
+    assert counted == [7, 7, 0]
+
+
+def test_an_export_past_the_cap_says_it_was_cut(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export_routes, "PAGE", 2)
+    monkeypatch.setattr(export_routes, "MAX_EXPORT_ROWS", 3)
+    for n in range(5):
+        api.report(f"1370001{n:04d}", f"cap-{n}")
+    response = api.get("/exports/tasks", "analyst", format="csv")
+    assert len(read_csv_export(response)) == 3
+    assert response.headers["x-export-rows"] == "3"
+    assert response.headers["x-export-truncated"] == "1"
+    with api.db.session() as s:
+        event = s.scalars(select(AuthEvent).where(AuthEvent.kind == AuthEventKind.EXPORT)).one()
+    assert (event.detail["rows"], event.detail["truncated"]) == (3, True)
+
+
+def test_the_queue_summary_counts_every_matching_warning_not_the_rows_loaded(api: Api) -> None:
+    """Five warnings, the screen loads two: the summary still says five, each level's count, the unsigned
+    and, once the deadlines pass, the overdue; a station counts its own only."""
+    opened = [api.report(f"1370002{n:04d}", f"sum-{n}") for n in range(4)]
+    opened.append(api.report(PHONE_A, "sum-a"))
+    assert len(api.get("/fraud/warnings", "analyst", limit=2).json()) == 2
+    body = api.get("/fraud/warnings/summary", "analyst", status="open").json()
+    assert body["total"] == 5
+    assert sum(body["by_level"].values()) == 5
+    assert body["unsigned"] == 5
+    assert body["overdue"] == 0
+    levels = {w["level"] for w in api.get("/fraud/warnings", "analyst").json()}
+    one = sorted(levels)[0]
+    chosen = api.get("/fraud/warnings/summary", "analyst", status="open", level=one).json()
+    assert chosen["total"] == body["by_level"][one]
+    assert chosen["by_level"] == body["by_level"]  # the chips do not collapse to the chosen level
+    api.clock.advance(hours=6)
+    assert api.get("/fraud/warnings/summary", "analyst", status="open").json()["overdue"] == 5
+    assert api.get("/fraud/warnings/summary", "officer_a").json()["total"] == 1
+    assert_error(api.get("/fraud/warnings/summary", "analyst", level="extreme"), 422, field="query.level")
 
 
 def test_export_bad_input_is_a_422_naming_the_field(api: Api) -> None:

@@ -8,6 +8,9 @@ import csv
 import io
 from typing import Any
 
+import pytest
+
+from pingan.api.routes import exports as export_routes
 from tests.integration.test_desk_api import (  # noqa: F401 - the fixtures are used by name
     POINT_B,
     World,
@@ -58,3 +61,31 @@ def test_the_desk_queue_export_holds_the_queue_masked_and_scoped(world: World) -
     assert other["id"] not in {int(r["诉求编号"]) for r in rows}
     assert {r["手机号"] for r in rows if int(r["诉求编号"]) == mine["id"]} == {"138****0777"}
     assert PHONE not in response.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("order", ["newest", "due"])
+def test_the_desk_queue_pages_with_a_true_total_and_exports_every_page(
+    world: World, order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five requests, two a page: the total is five on every page, the pages never repeat a row, and the
+    export (read two at a time) holds all five once, in either order (the deadline order pages by offset)."""
+    monkeypatch.setattr(export_routes, "PAGE", 2)
+    posted = [world.posted(world.resident(f"1380000{n:04d}"))["id"] for n in range(5)]
+    seen: list[int] = []
+    for offset in (0, 2, 4):
+        page = world.client.get(
+            f"{API}/desk/staff/requests",
+            params={"state": "all", "order": order, "limit": 2, "offset": offset},
+            headers=world.staff("commander"),
+        ).json()
+        assert page["total"] == 5, page
+        seen += [i["id"] for i in page["items"]]
+    assert sorted(seen) == sorted(posted)
+    response = world.client.get(
+        f"{API}/exports/desk-requests",
+        params={"format": "csv", "state": "all", "order": order},
+        headers=world.staff("commander"),
+    )
+    assert response.status_code == 200, response.text
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert sorted(int(r["诉求编号"]) for r in rows) == sorted(posted)

@@ -22,7 +22,7 @@ from pingan.demo.simulated import SIM_RESIDENT_PHONE_PREFIX, create_simulated_st
 from pingan.desk.media import sniff
 from pingan.desk.models import DeskMedia, DeskOfficer, DeskPushDelivery, DeskRequest, DeskResident
 from pingan.desk.otp import FakeSmsGateway
-from pingan.desk.rules.kinds import Category, Route, Topic
+from pingan.desk.rules.kinds import Category, Route, Specialty, Topic
 from pingan.desk.schemas import DeskRequestCreate
 from tests.desk_county import SmallCounty, build_small_county
 
@@ -211,3 +211,23 @@ def test_switched_off_sides_do_nothing(world: World) -> None:
         assert (
             s.scalar(select(func.count()).select_from(DeskRequest).where(DeskRequest.first_reply_at.is_not(None))) == 0
         )
+
+
+@pytest.mark.parametrize("seed", [7, 11, 23])
+def test_in_fifteen_minutes_every_routing_target_gets_work(world: World, seed: int) -> None:
+    """The demo's request mix and the county's routes: within fifteen minutes of the simulation at its own
+    pace, every specialty the routes name (治安 among them), every town's 综治中心 and every 平安前哨 station
+    has a request of its own to work (the 情指中心 passes the specialties' on)."""
+    sim = DeskSimulation(world.services, seed=seed)
+    for _ in range(180):  # fifteen minutes, a step every five seconds
+        world.clock.advance(seconds=5)
+        sim.step()
+    with world.services.db.session() as s:
+        reached = {unit_id for (unit_id,) in s.execute(select(DeskRequest.unit_id)) if unit_id is not None}
+        units = {u.code: u for u in s.scalars(select(Unit))}
+        governance = [u for u in units.values() if u.kind is UnitKind.GOVERNANCE and u.area_id is not None]
+    specialties = {s.unit_code for s in Specialty}
+    missing = sorted(units[code].name for code in specialties if code in units and units[code].id not in reached)
+    missing += sorted(u.name for u in governance if u.id not in reached)
+    assert len(governance) >= 3  # 丹东综治中心, 丹西综治中心 and a 平安前哨工作站 at least
+    assert missing == [], f"no work reached {missing}"

@@ -337,3 +337,29 @@ def test_a_start_after_the_end_is_refused(county: County) -> None:
     )
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "start"
+
+
+@pytest.mark.parametrize("username", ["analyst", "officer_a"])
+def test_overdue_open_is_the_worklists_overdue_tab_in_any_period(county: County, username: str) -> None:
+    """数据's 超时未办结 and the worklist's 已超时 tab are one definition and one query: the tasks overdue now,
+    whatever period the figures cover, within the user's scope."""
+    token = county.client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    tab = county.client.get("/api/v1/tasks", headers=headers, params={"kind": "dissuasion", "overdue": "true"})
+    assert tab.status_code == 200, tab.text
+    listed = tab.json()["total"]
+    assert listed == len(tab.json()["items"])
+    assert listed > 0
+    for start, end in (P1, P2, (utc(9, 1), utc(9, 8))):
+        body = county.figures(username, start=start.isoformat(), end=end.isoformat())
+        assert body["tasks_overdue_open"] == listed, (start, end)
+    assert county.figures(username)["tasks_overdue_open"] == listed
+
+
+def test_overdue_open_for_one_station_counts_that_stations_overdue_tasks(county: County) -> None:
+    body = county.figures("analyst", area_id=county.area["b"])
+    with county.services.db.session() as s:
+        now = county.clock.now()
+        tasks = s.scalars(select(Task).where(Task.area_id == county.area["b"], Task.closed_at.is_(None))).all()
+        late = [t for t in tasks if county.services.tasks.overdue(t, now)]
+    assert body["tasks_overdue_open"] == len(late) > 0

@@ -427,6 +427,41 @@ def test_hits_in_one_batch_merge_in_the_order_they_happened(county: County) -> N
     assert "medium" not in said
 
 
+def test_the_task_line_quotes_the_call_that_graded_the_warning_after_merges(county: County) -> None:
+    """The first lead's 164-second call opened the task; a 2,311-second call merged later grades the warning,
+    and the task's line must quote that one, as the warning does (and follow a longer call again at the same
+    level)."""
+    county.ingest([hit("t1", duration_s=164)])
+    county.clock.advance(minutes=10)
+    county.ingest([hit("t2", at=(T0 + timedelta(minutes=10)).isoformat(), duration_s=2311)])
+    county.clock.advance(minutes=10)
+
+    def shown() -> tuple[str, str]:
+        (warning,) = county.warnings()
+        with county.db.session() as session:
+            task = session.get(Task, warning.task_id)
+            assert task is not None
+            headline = [r["text"] for r in warning.reasons if r.get("rule", "").startswith("call_")]
+            return task.title, headline[-1]
+
+    title, cited = shown()
+    assert "2311" in cited, cited
+    assert "2311" in title, title
+    assert "164" not in title, title
+    assert title.endswith(cited)
+
+    county.ingest([hit("t3", at=(T0 + timedelta(minutes=20)).isoformat(), duration_s=3000)])
+    title, cited = shown()
+    assert "3000" in cited
+    assert "3000" in title, (title, cited)
+    # A shorter call merged later leaves the line on the longest.
+    county.clock.advance(minutes=10)
+    county.ingest([hit("t4", at=(T0 + timedelta(minutes=30)).isoformat(), duration_s=70)])
+    title, cited = shown()
+    assert "3000" in title
+    assert title.endswith(cited)
+
+
 def test_hits_outside_the_merge_window_open_a_new_warning(county: County) -> None:
     county.ingest([hit("w1")])
     county.clock.advance(hours=3)

@@ -22,10 +22,11 @@ from pingan.core.db import Database
 from pingan.core.geo import GeoArea
 from pingan.core.identity import create_user
 from pingan.core.models import Area, Notification, Role, Task, TaskEvent, Unit, UnitKind
+from pingan.core.scope import COUNTY
 from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
 from pingan.core.tasks import Command
-from pingan.fraud.service import Period, fraud_figures
+from pingan.fraud.service import Period, fraud_figures, overdue_tasks
 from pingan.fraud.workflow import KIND as DISSUASION_KIND
 from pingan.fraud.workflow import DissuasionAction, DissuasionStatus
 from pingan.workers.sweeper import sweep_once
@@ -382,8 +383,10 @@ def test_tasks_closed_on_time_excludes_breached_tasks(county: County) -> None:
         county.act(late, step, officer, **data)
     county.act(late, DissuasionAction.EVALUATE, analyst)
 
+    county.clock.advance(seconds=1)  # overdue is strictly past the deadline, as the worklist says
     with county.db.session() as s:
-        figures = fraud_figures(s, Period(T0 - timedelta(hours=1), T0 + timedelta(hours=1)))
+        overdue = county.services.tasks.count(s, COUNTY, overdue_tasks(), county.clock.now())
+        figures = fraud_figures(s, Period(T0 - timedelta(hours=1), T0 + timedelta(hours=1)), overdue_open=overdue)
     assert figures["tasks_closed"] == 2
     assert figures["tasks_closed_on_time"] == 1
     assert figures["on_time_rate"] == 0.5

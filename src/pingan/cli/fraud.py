@@ -166,12 +166,15 @@ def figures(
     days: Annotated[int, typer.Option(min=1, help="The period: the last N days.")] = 365,
 ) -> None:
     """Warnings, dissuasions and money protected, county-wide and per station (JSON)."""
-    from pingan.fraud.service import Period, fraud_figures
+    from pingan.core.scope import COUNTY
+    from pingan.fraud.service import Period, fraud_figures, overdue_tasks
 
     svc = services()
     now = svc.clock.now()
     with svc.db.session() as session:
-        data = fraud_figures(session, Period(now - timedelta(days=days), now + timedelta(seconds=1)), now=now)
+        overdue = svc.tasks.count(session, COUNTY, overdue_tasks(), now)
+        period = Period(now - timedelta(days=days), now + timedelta(seconds=1))
+        data = fraud_figures(session, period, overdue_open=overdue)
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 
 

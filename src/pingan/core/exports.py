@@ -2,6 +2,8 @@
 
 A `Sheet` is what a screen shows: its column headings (in Chinese, as on the screen) and its rows, already
 masked and scoped by the query that produced them. Writing one is pure: the caller records the export.
+`write_to` writes rows as they come (any iterable, e.g. a whole list read page by page) into a file, so a
+list of a hundred thousand rows is never held in memory, and says how many it wrote.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -60,7 +62,8 @@ class Column:
 class Sheet:
     title: str
     columns: Sequence[Column]
-    rows: Sequence[Mapping[str, Any]] = field(default_factory=list)
+    rows: Iterable[Mapping[str, Any]] = field(default_factory=list)
+    """Read once, in order: a list, or a generator reading pages."""
 
     def cells(self) -> Iterable[list[Any]]:
         for row in self.rows:
@@ -99,16 +102,33 @@ def _looks_like_iso_time(text: str) -> bool:
 
 def write_csv(sheet: Sheet) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel on a Chinese Windows opens it without garbling."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.heading for c in sheet.columns])
-    for cells in sheet.cells():
-        writer.writerow(cells)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    out = io.BytesIO()
+    _csv_to(sheet, out)
+    return out.getvalue()
 
 
 def write_xlsx(sheet: Sheet) -> bytes:
     """One worksheet, headings in bold, written in openpyxl's streaming mode (memory stays flat)."""
+    out = io.BytesIO()
+    _xlsx_to(sheet, out)
+    return out.getvalue()
+
+
+def _csv_to(sheet: Sheet, out: IO[bytes]) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text.write("\ufeff")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow([c.heading for c in sheet.columns])
+    count = 0
+    for cells in sheet.cells():
+        writer.writerow(cells)
+        count += 1
+    text.flush()
+    text.detach()  # the caller owns `out`
+    return count
+
+
+def _xlsx_to(sheet: Sheet, out: IO[bytes]) -> int:
     book = Workbook(write_only=True)
     ws = book.create_sheet(title=_sheet_title(sheet.title))
     headings = []
@@ -117,11 +137,17 @@ def write_xlsx(sheet: Sheet) -> bytes:
         cell.font = Font(bold=True)
         headings.append(cell)
     ws.append(headings)
+    count = 0
     for cells in sheet.cells():
         ws.append(cells)
-    out = io.BytesIO()
+        count += 1
     book.save(out)
-    return out.getvalue()
+    return count
+
+
+def write_to(sheet: Sheet, fmt: ExportFormat, out: IO[bytes]) -> int:
+    """Write the sheet into `out` as its rows come; returns the number of rows written."""
+    return _csv_to(sheet, out) if fmt is ExportFormat.CSV else _xlsx_to(sheet, out)
 
 
 def _sheet_title(title: str) -> str:

@@ -56,6 +56,10 @@ class Scope:
         return or_(*parts) if parts else false()
 
 
+COUNTY = Scope(True, frozenset(), frozenset())
+"""Everything: the county-wide roles' scope, and the CLI's."""
+
+
 def scope_of(session: Session, user: User) -> Scope:
     """County-wide roles see everything; station staff see their unit's tasks and their station's areas."""
     duties = frozenset(d for d in (user.duties or []) if d in {x.value for x in Duty})

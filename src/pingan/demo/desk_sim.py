@@ -138,7 +138,7 @@ def setup_desk_demo(
     stations = list(
         session.scalars(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.area_id.is_not(None)).order_by(Unit.id))
     )
-    village_shapes: list[tuple[Area, BaseGeometry]] = []
+    by_town: list[list[tuple[Area, BaseGeometry]]] = []
     for station in stations:
         assert station.area_id is not None
         town = areas.get(station.area_id)
@@ -159,9 +159,16 @@ def setup_desk_demo(
             demo.governance_units[village.id] = post.id
             login(f"{slug}_sq", Role.GOVERNANCE, f"{post.name} {rng.choice(_SURNAMES)}站长", post.id)
         _officer_cards(session, station, town, communities, rng, now)
-        for community in communities:
-            if community.geometry is not None:
-                village_shapes.append((community, wkb.loads(community.geometry)))
+        # The village with the 平安前哨 station first, so that the town's first residents live under it and
+        # the next ones under the town's 综治中心: each routing target has people to send it work.
+        first = villages[:1]
+        shapes = [(c, wkb.loads(c.geometry)) for c in first + [c for c in communities if c not in first] if c.geometry]
+        if shapes:
+            by_town.append(shapes)
+    # Residents are spread over every town (round robin), not heaped in the first towns' communities.
+    village_shapes = [
+        town[i] for i in range(max((len(t) for t in by_town), default=0)) for town in by_town if i < len(town)
+    ]
     _templates(session, now)
     demo.residents = _residents(session, village_shapes, areas, residents, rng, now)
     demo.simulated_residents = _residents(
@@ -450,6 +457,10 @@ class DeskSimulation:
         self._staff: dict[int, list[Actor]] = {}
         self._commander: Actor | None = None
         self._residents: list[tuple[int, float | None, float | None]] = []
+        self._places: dict[int, tuple[int | None, int | None]] = {}
+        """Each simulated resident's (station, community)."""
+        self._coverage: list[tuple[Category, Topic | None, int | None]] | None = None
+        """Posts still owed so that every routing target gets work early: (category, topic, resident)."""
         self._demo_ids: set[int] = set()
         self._sim_staff_ids: set[int] = set()
         self._owed = 0.0
@@ -477,15 +488,55 @@ class DeskSimulation:
             .limit(1)
         ).first()
         self._commander = Actor(commander[0], Role.COMMANDER, commander[1]) if commander else None
-        self._residents = [
-            (uid, lon, lat)
-            for uid, lon, lat in session.execute(
-                select(DeskResident.user_id, DeskResident.lon, DeskResident.lat).where(
-                    DeskResident.phone.startswith(SIM_RESIDENT_PHONE_PREFIX)
-                )
-            )
-        ]
+        rows = session.execute(
+            select(
+                DeskResident.user_id,
+                DeskResident.lon,
+                DeskResident.lat,
+                DeskResident.station_id,
+                DeskResident.community_id,
+            ).where(DeskResident.phone.startswith(SIM_RESIDENT_PHONE_PREFIX))
+        ).all()
+        self._residents = [(uid, lon, lat) for uid, lon, lat, _station, _community in rows]
+        self._places = {uid: (station, community) for uid, _lon, _lat, station, community in rows}
         self._demo_ids = {uid for uid, _lon, _lat in self._residents}
+        if self._coverage is None and self._residents:
+            self._coverage = self._plan_coverage(session)
+
+    def _plan_coverage(self, session: Session) -> list[tuple[Category, Topic | None, int | None]]:
+        """The first posts: one of every kind of request the county routes somewhere of its own (each
+        specialty through the 情指中心, the community officer, the station), then a non-police matter from
+        under every governance unit with a place (each 平安前哨 station, each town's 综治中心); emergencies stay
+        rare. Without this, a rare kind or a town's centre could wait for an hour of demo before its first."""
+        rng = random.Random(self.seed * 7 + 1)
+        residents = [uid for uid, lon, lat in self._residents if lon is not None and lat is not None]
+        if not residents:
+            return []
+        plan: list[tuple[Category, Topic | None, int | None]] = []
+        kinds = [k for k, _w in _WEIGHTS if k[0] not in (Category.EMERGENCY, Category.NUISANCE, Category.DISPUTE)]
+        rng.shuffle(kinds)
+        plan.extend((cat, topic, rng.choice(residents)) for cat, topic in kinds)
+        posts: set[int] = {
+            area_id
+            for (area_id,) in session.execute(
+                select(Unit.area_id).where(Unit.kind == UnitKind.GOVERNANCE, Unit.area_id.is_not(None))
+            )
+            if area_id is not None
+        }
+        matters = [k for k, _w in _WEIGHTS if k[0] in (Category.NUISANCE, Category.DISPUTE)]
+        for area_id in sorted(posts):
+            # Under a 前哨 station: a resident of that community; under a town's centre: one of the town who
+            # lives in a community without a station of its own.
+            under = [
+                uid
+                for uid in residents
+                if self._places[uid][1] == area_id
+                or (self._places[uid][0] == area_id and self._places[uid][1] not in posts)
+            ]
+            if under:
+                cat, topic = rng.choice(matters)
+                plan.append((cat, topic, rng.choice(under)))
+        return plan
 
     def _delay(self, plan: _Plan, lo: float, hi: float) -> timedelta:
         return timedelta(seconds=plan.rng.uniform(lo, hi) / self.speed)
@@ -529,7 +580,9 @@ class DeskSimulation:
         if self._last is None:
             self._last = now
             self._owed = 1.0
-        self._owed += (now - self._last).total_seconds() / 60.0 * self.posts_per_minute
+        # Twice the pace while the first round (every routing target once) is still owed.
+        pace = self.posts_per_minute * (2.0 if self._coverage else 1.0)
+        self._owed += (now - self._last).total_seconds() / 60.0 * pace
         self._last = now
         posted = 0
         while self._owed >= 1.0 and self._residents:
@@ -546,14 +599,21 @@ class DeskSimulation:
                 self._load(session)
         if not self._residents:
             return False
-        user_id, home_lon, home_lat = rng.choice(self._residents)
-        kinds = [k for k, _w in _WEIGHTS if category is None or k[0] is category]
-        weights = [w for k, w in _WEIGHTS if category is None or k[0] is category]
-        cat, topic = rng.choices(kinds, weights)[0]
+        owed = self._coverage.pop(0) if category is None and self._coverage else None
+        if owed is not None:
+            cat, topic, chosen = owed
+            user_id, home_lon, home_lat = next(r for r in self._residents if r[0] == chosen)
+        else:
+            user_id, home_lon, home_lat = rng.choice(self._residents)
+            kinds = [k for k, _w in _WEIGHTS if category is None or k[0] is category]
+            weights = [w for k, w in _WEIGHTS if category is None or k[0] is category]
+            cat, topic = rng.choices(kinds, weights)[0]
         text = rng.choice(_TEXTS[(cat, topic)])
         lon = lat = None
-        if home_lon is not None and home_lat is not None and rng.random() < 0.85:
-            lon, lat = home_lon + rng.uniform(-0.002, 0.002), home_lat + rng.uniform(-0.002, 0.002)
+        if home_lon is not None and home_lat is not None and (owed is not None or rng.random() < 0.85):
+            # At home (a little off it): the first round's posts keep to the resident's own community.
+            jitter = 0.0003 if owed is not None else 0.002
+            lon, lat = home_lon + rng.uniform(-jitter, jitter), home_lat + rng.uniform(-jitter, jitter)
         uploads = []
         if cat in (Category.HAZARD, Category.NUISANCE, Category.DISPUTE) and rng.random() < 0.35:
             uploads.append(Upload("photo.png", "image/png", make_photo(rng)))

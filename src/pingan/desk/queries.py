@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.core.identifiers import mask_address, mask_free_text, mask_phone
@@ -331,6 +331,7 @@ class QueueFilter:
     since: datetime | None = None
     until: datetime | None = None
     before_id: int | None = None
+    offset: int = 0
     limit: int = 50
     order: Literal["newest", "due"] = "newest"
 
@@ -371,16 +372,19 @@ def staff_list(
         conds.append(r.created_at >= f.since)
     if f.until is not None:
         conds.append(r.created_at < f.until)
+    total = session.connection().execute(select(func.count()).select_from(r).where(and_(*conds))).scalar_one()
     query = select(*LIST_COLUMNS).where(and_(*conds))
     if f.order == "due":
+        # `before_id` pages the newest-first order only; this one pages by `offset`.
         query = query.order_by(r.reply_due_at.is_(None), r.reply_due_at, r.id)
     else:
         if f.before_id is not None:
             query = query.where(r.id < f.before_id)
         query = query.order_by(r.id.desc())
-    rows = session.connection().execute(query.limit(f.limit)).all()
+    rows = session.connection().execute(query.limit(f.limit).offset(f.offset)).all()
     page = page_of(session, rows, now, f.limit, staff=True, names=names)
-    return page if f.order == "newest" else RequestPage(items=page.items, next_before_id=None)
+    next_before = page.next_before_id if f.order == "newest" else None
+    return RequestPage(items=page.items, next_before_id=next_before, total=total)
 
 
 def staff_view(

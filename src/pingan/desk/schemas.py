@@ -312,6 +312,8 @@ class RequestStaffView(RequestListItem):
 class RequestPage(BaseModel):
     items: list[RequestListItem]
     next_before_id: int | None
+    total: int | None = None
+    """Every request the filters match (the staff queue; its pages are `offset` or `before_id`)."""
 
 
 # -- routing rules -------------------------------------------------------------------------------

@@ -561,7 +561,7 @@ class FraudIntake:
         assert graded is not None
         return NewTask(
             kind=KIND,
-            title=f"{mask_phone(step.lead.event.subject_phone)} {_headline(graded.reasons)}",
+            title=_task_title(step.lead.event.subject_phone, graded.reasons),
             ref_type="fraud_warning",
             ref_id=warning.id,
             area_id=warning.area_id,
@@ -587,6 +587,8 @@ class FraudIntake:
             warning.fraud_type = lead.hit.fraud_type
         if not has_task:
             return None
+        # The task's line quotes the reason that grades the warning now (the longest call, not the first).
+        title = _task_title(warning.subject_phone, graded.reasons)
         if graded.level.rank > Level(warning.level).rank:
             old = warning.level
             warning.level = graded.level
@@ -594,9 +596,9 @@ class FraudIntake:
                 DissuasionAction.LEVEL,
                 None,
                 f"合并新线索，等级由{LEVEL_NAMES[Level(old)]}升为{LEVEL_NAMES[graded.level]}：{_headline(graded.reasons)}",
-                {"level": graded.level.value},
+                {"level": graded.level.value, "title": title},
             )
-        return Command(DissuasionAction.MERGE, None, f"合并新线索（第{warning.event_count}条）")
+        return Command(DissuasionAction.MERGE, None, f"合并新线索（第{warning.event_count}条）", {"title": title})
 
 
 @dataclass(slots=True)
@@ -608,6 +610,10 @@ class _Step:
     warning: FraudWarning
     graded: Grade | None
     command: Command | None
+
+
+def _task_title(phone: str, reasons: Sequence[Reason]) -> str:
+    return f"{mask_phone(phone)} {_headline(reasons)}"
 
 
 def _headline(reasons: Sequence[Reason]) -> str:

@@ -19,7 +19,7 @@ from pingan.fraud.models import FraudEvent, FraudWarning, Level, Outcome, Warnin
 from pingan.fraud.service import Period as Period
 from pingan.fraud.service import fraud_figures as fraud_figures
 from pingan.fraud.service import fraud_series as fraud_series
-from pingan.fraud.workflow import LEVEL_NAMES
+from pingan.fraud.workflow import LEVEL_NAMES, DissuasionStatus
 
 Brief = Callable[[Task, datetime], dict[str, Any]]
 """How a task is shown (`pingan.core.tasks.TaskService.brief`)."""
@@ -121,6 +121,52 @@ def list_warnings(
     if before_id is not None:
         query = query.where(w.id < before_id)
     return [warning_view(row[0], row[1], row[2], row[3], row[4], now, brief=brief) for row in session.execute(query)]
+
+
+def warning_counts(
+    session: Session,
+    *,
+    overdue: ColumnElement[bool],
+    scope_clause: ColumnElement[bool] | None = None,
+    status: str | None = None,
+    level: str | None = None,
+    area_id: int | None = None,
+    since: datetime | None = None,
+) -> dict[str, Any]:
+    """The queue's true counts for `list_warnings`' filters: `total` (all of them, not the rows loaded),
+    `by_level` (every level, the level filter left out, so each chip says what choosing it would show),
+    `unsigned` (the task not signed for yet) and `overdue` (the task past a deadline, `overdue` being the
+    task engine's clause)."""
+    w = FraudWarning
+    conds: list[ColumnElement[bool]] = [scope_clause if scope_clause is not None else true()]
+    if status:
+        conds.append(w.status == WarningStatus(status))
+    if area_id is not None:
+        conds.append(w.area_id == area_id)
+    if since is not None:
+        conds.append(w.created_at >= since)
+    by_level = {
+        (lv.value if isinstance(lv, Level) else str(lv)): n
+        for lv, n in session.execute(select(w.level, func.count()).where(*conds).group_by(w.level))
+    }
+    if level:
+        conds.append(w.level == Level(level))
+    total, unsigned, late = session.execute(
+        select(
+            func.count(w.id),
+            func.coalesce(func.sum(case((Task.status == DissuasionStatus.ISSUED.value, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
+        )
+        .select_from(w)
+        .outerjoin(Task, Task.id == w.task_id)
+        .where(*conds)
+    ).one()
+    return {
+        "total": total,
+        "by_level": {lv.value: by_level.get(lv.value, 0) for lv in Level},
+        "unsigned": unsigned,
+        "overdue": late,
+    }
 
 
 def warning_events(session: Session, warning_id: int) -> Sequence[FraudEvent]:

@@ -8,16 +8,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
 from pingan.core.models import Area, Task, Unit, UnitKind
 from pingan.core.series import Bucket, bucket_index
 from pingan.core.tasks import Command, TaskService
-from pingan.core.tasks.engine import overdue_clause
+from pingan.core.tasks.engine import TaskFilter
 from pingan.fraud.models import FraudWarning, Outcome, WarningStatus
-from pingan.fraud.workflow import KIND, DissuasionAction, DissuasionWorkflow, _yuan
+from pingan.fraud.workflow import KIND, DissuasionAction, _yuan
 
 
 class FraudService:
@@ -58,11 +58,13 @@ class Period:
 
 
 def fraud_figures(
-    session: Session, period: Period, area_ids: Collection[int] | None = None, *, now: datetime | None = None
+    session: Session, period: Period, area_ids: Collection[int] | None = None, *, overdue_open: int
 ) -> dict[str, Any]:
     """Warnings, dissuasions and money protected in a period, county-wide and per station.
 
     A warning counts in the period it was opened; `area_ids` limits the figures to those stations.
+    `overdue_open` is the dissuasion tasks overdue now, counted by the worklist's own query
+    (`TaskService.count` with `overdue_tasks`), so the figure and the 已超时 list it links to agree.
     """
     w = FraudWarning
     conds = [w.created_at >= period.start, w.created_at < period.end]
@@ -84,14 +86,10 @@ def fraud_figures(
     task_conds = [t.ref_type == "fraud_warning", t.created_at >= period.start, t.created_at < period.end]
     if area_ids is not None:
         task_conds.append(t.area_id.in_(list(area_ids)))
-    # Overdue now, as the worklist's 已超时 says (the workflow's own definition); without a `now`, a deadline the
-    # sweeper already recorded.
-    overdue_now = [t.breaches > 0] if now is None else [overdue_clause(KIND, DissuasionWorkflow.overdue_steps, now)]
-    closed, on_time, overdue_open = session.execute(
+    closed, on_time = session.execute(
         select(
             func.coalesce(func.sum(case((t.closed_at.is_not(None), 1), else_=0)), 0),
             func.coalesce(func.sum(case((and_(t.closed_at.is_not(None), t.breaches == 0), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(t.closed_at.is_(None), or_(*overdue_now)), 1), else_=0)), 0),
         ).where(and_(*task_conds))
     ).one()
     station_unit = (
@@ -140,6 +138,11 @@ def fraud_figures(
 
 def _yuan_of(fen: int | None) -> str:
     return str((Decimal(fen or 0) / 100).quantize(Decimal("0.01")))
+
+
+def overdue_tasks(area_ids: Collection[int] | None = None) -> TaskFilter:
+    """The worklist's 已超时 tab for dissuasion (open, past a deadline that counts, now)."""
+    return TaskFilter(kind=KIND, overdue=True, area_ids=area_ids)
 
 
 def fraud_series(

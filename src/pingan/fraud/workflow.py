@@ -108,10 +108,13 @@ class CloseDissuasionPayload(ClosePayload):
 
 class LevelPayload(Payload):
     level: Level
+    title: str | None = Field(default=None, max_length=200)
+    """The task's line after the merge: it quotes the reason that graded the warning, which may have changed."""
 
 
 class MergePayload(Payload):
     event_id: int | None = None
+    title: str | None = Field(default=None, max_length=200)
 
 
 def _actions() -> dict[str, ActionSpec]:
@@ -226,7 +229,7 @@ class DissuasionWorkflow(BaseWorkflow):
             DissuasionAction.EVALUATE: self._evaluate,
             DissuasionAction.CLOSE: self._close,
             DissuasionAction.LEVEL: self._relevel,
-            DissuasionAction.MERGE: self._note,
+            DissuasionAction.MERGE: self._merged,
         }
 
     def view(self, task: Task) -> dict[str, Any]:
@@ -376,8 +379,13 @@ class DissuasionWorkflow(BaseWorkflow):
         self.finish(task, DissuasionStatus.CLOSED, now, outcome.value)
         return f"中心关闭：{OUTCOME_NAMES[outcome]}"
 
+    def _merged(self, task: Task, command: Command, now: datetime) -> str:
+        _retitle(task, command)
+        return self._note(task, command, now)
+
     def _relevel(self, task: Task, command: Command, now: datetime) -> str:
         """A merged event raised the level: tighten the current step's deadline, never loosen it."""
+        _retitle(task, command)
         new = Level(str(command.data["level"]))
         old = self._level(task)
         task.level = new.value
@@ -399,6 +407,12 @@ class DissuasionWorkflow(BaseWorkflow):
         ):
             self.set_due(task, DissuasionStep.MEET, self._meet_due(task, now))
         return f"等级由{LEVEL_NAMES[old]}调整为{LEVEL_NAMES[new]}"
+
+
+def _retitle(task: Task, command: Command) -> None:
+    title = command.data.get("title")
+    if isinstance(title, str) and title.strip():
+        task.title = title.strip()
 
 
 def _yuan(value: object, field: str) -> Decimal:

@@ -15,7 +15,6 @@ from pingan import __version__
 from pingan.api.deps import BearerToken, ClientAddress, CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
 from pingan.bootstrap import Services
-from pingan.core.db import containing
 from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from pingan.core.fields import DbId
 from pingan.core.identity import (
@@ -46,6 +45,7 @@ from pingan.core.models import (
     User,
 )
 from pingan.core.scope import Scope
+from pingan.core.tasks.engine import TaskFilter
 
 router = APIRouter()
 
@@ -358,27 +358,20 @@ def list_tasks(
         raise BadInput(f"未知的任务类型 {kind}（可用：{'、'.join(sorted(services.tasks.workflows))}）", field="kind")
     now = services.clock.now()
     actor = Actor.of(user)
-    query = select(Task).where(services.tasks.visible_clause(scope))
-    if kind is not None:
-        query = query.where(Task.kind == kind)
-    if status:
-        query = query.where(Task.status.in_(status))
-    if open_only:
-        query = query.where(Task.closed_at.is_(None))
-    if level is not None:
-        query = query.where(Task.level == level)
-    if unit_id is not None:
-        query = query.where(Task.unit_id == unit_id)
-    if assignee_id is not None:
-        query = query.where(Task.assignee_id == assignee_id)
+    wanted = TaskFilter(
+        kind=kind,
+        statuses=tuple(status or ()),
+        open_only=open_only,
+        level=level,
+        unit_id=unit_id,
+        assignee_id=assignee_id,
+        unassigned=unassigned,
+        overdue=overdue,
+        title=q,
+    )
+    query = services.tasks.select(scope, wanted, now)
     if mine:
         query = query.where(Task.assignee_id == user.id)
-    if unassigned:
-        query = query.where(Task.assignee_id.is_(None))
-    if overdue:
-        query = query.where(services.tasks.overdue_clause(now))
-    if q is not None:
-        query = query.where(containing(Task.title, q))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     tasks = list(
         session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit).offset(offset))

@@ -411,11 +411,13 @@ def queue(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     before_id: Annotated[DbId | None, Query(description="Paging (newest order): ids below this one.")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Paging (either order): rows to skip.")] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     order: Literal["newest", "due"] = "newest",
 ) -> RequestPage:
     """The requests in my scope: a station its own and its area's, a specialty or governance department
-    only what was sent to it, the centres everything. Phones masked."""
+    only what was sent to it, the centres everything. Phones masked. `total` counts every request the
+    filters match (before `before_id`), so a page knows how many there are."""
     scope = staff_scope(session, Actor.of(user))
     f = QueueFilter(
         state=state,
@@ -430,6 +432,7 @@ def queue(
         since=since,
         until=until,
         before_id=before_id,
+        offset=offset,
         limit=limit,
         order=order,
     )

@@ -1,19 +1,25 @@
 """Exports: every list and figure table of the staff UI as a CSV or XLSX file.
 
 Each export endpoint takes its list's own endpoint as a dependency, so it has exactly that list's filters,
-its scope and its masking (the rows are the list's answer, never a second query), and adds `format`. Every
+its scope and its masking (the rows are the list's answers, never a second query), and adds `format`.
+A list's export holds the whole list, not one page: the list is read page after page (by `offset`, or by
+`before_id` for the newest-first queues; `limit` is ignored) into a spooled file, at most
+`MAX_EXPORT_ROWS` rows (the response then says `X-Export-Truncated: 1`), and sent from that file. Every
 export is recorded in the audit log (`GET /audit/events?kind=export`): who, which list, the filters, the
-number of rows. A file holds what one request of the list may return (its `limit`, the UI asks for the most).
+number of rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Literal
+import inspect
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Annotated, Any, Literal, get_type_hints
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep
 from pingan.api.routes import analysis as analysis_routes
@@ -26,10 +32,9 @@ from pingan.api.routes import rehab as rehab_routes
 from pingan.api.routes import search as search_routes
 from pingan.api.routes import users as users_routes
 from pingan.api.routes import verify as verify_routes
-from pingan.core.exports import MEDIA_TYPES, SHANGHAI, Column, ExportFormat, Sheet, write
+from pingan.core.exports import MAX_EXPORT_ROWS, MEDIA_TYPES, SHANGHAI, Column, ExportFormat, Sheet, write_to
 from pingan.core.identity import record_auth_event
 from pingan.core.models import AuthEventKind, User
-from pingan.desk.schemas import RequestPage
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -205,6 +210,13 @@ SEARCH_COLUMNS = [
 ]
 
 
+SPOOL_BYTES = 8 * 1024 * 1024  # a file larger than this goes to disk while it is written
+CHUNK = 64 * 1024
+PAGE = 1000
+"""Rows read from a list at a time (the most most lists return in one request)."""
+PAGED_OUT = ("limit", "offset", "before_id")
+
+
 def _file(
     request: Request,
     services: Any,
@@ -215,37 +227,125 @@ def _file(
     title: str,
     fmt: ExportFormat,
     columns: Sequence[Column],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
 ) -> Response:
-    """The file, and its line in the audit log: an export changes nothing else, so that line is all the
-    request's transaction writes."""
-    filters = {k: v for k, v in request.query_params.multi_items() if k != "format"}
+    """The file, and its line in the audit log with the number of rows: an export changes nothing else, so
+    that line is all the request's transaction writes."""
+    filters = {k: v for k, v in request.query_params.multi_items() if k != "format" and k not in PAGED_OUT}
     now = services.clock.now()
+    capped = _Capped(rows, MAX_EXPORT_ROWS)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed after the response)
+    try:
+        count = write_to(Sheet(title, columns, capped), fmt, spool)
+        size = spool.tell()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
     record_auth_event(
         session,
         AuthEventKind.EXPORT,
         now,
         user=user,
         address=address,
-        detail={"what": what, "format": fmt.value, "filters": filters, "rows": len(rows)},
+        detail={"what": what, "format": fmt.value, "filters": filters, "rows": count, "truncated": capped.truncated},
     )
-    body = write(Sheet(title, columns, rows), fmt)
     stamp = now.astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
     name = f"{title}-{stamp}.{fmt.value}"
     ascii_name = f"{what}-{stamp}.{fmt.value}"
-    return Response(
-        content=body,
-        media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-            "X-Export-Rows": str(len(rows)),
-            "Cache-Control": "no-store",
-        },
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "Content-Length": str(size),
+        "X-Export-Rows": str(count),
+        "Cache-Control": "no-store",
+    }
+    if capped.truncated:
+        headers["X-Export-Truncated"] = "1"
+
+    def chunks() -> Iterator[bytes]:
+        while block := spool.read(CHUNK):
+            yield block
+
+    return StreamingResponse(
+        chunks(), media_type=MEDIA_TYPES[fmt], headers=headers, background=BackgroundTask(spool.close)
     )
+
+
+class _Capped:
+    """The rows, stopping after `cap` (and saying so)."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]], cap: int) -> None:
+        self.rows = rows
+        self.cap = cap
+        self.truncated = False
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        for n, row in enumerate(self.rows):
+            if n >= self.cap:
+                self.truncated = True
+                return
+            yield row
+
+
+Reader = Callable[..., Any]
+
+
+def pages_of(endpoint: Callable[..., Any]) -> Callable[..., Reader]:
+    """A dependency with `endpoint`'s own parameters (its filters, the user, the scope: the list exactly as
+    the screen asks for it) that gives back the list as a function of its paging, `read(limit=, offset=)` or
+    `read(limit=, before_id=)`, so that an export can read every page of it."""
+    hints = get_type_hints(endpoint, include_extras=True)
+    signature = inspect.signature(endpoint)
+    parameters = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
+
+    def dependency(**kwargs: Any) -> Reader:
+        def read(**paging: Any) -> Any:
+            return endpoint(**{**kwargs, **paging})
+
+        read.start = {k: kwargs.get(k) for k in ("offset", "before_id")}  # type: ignore[attr-defined]
+        return read
+
+    dependency.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=inspect.Signature.empty
+    )
+    return dependency
+
+
+def by_offset(read: Reader, items: Callable[[Any], Sequence[Any]], page: int) -> Iterator[Mapping[str, Any]]:
+    """Every row of an offset-paged list, from the offset the request gave."""
+    offset = int(getattr(read, "start", {}).get("offset") or 0)
+    while True:
+        batch = items(read(limit=page, offset=offset))
+        yield from _dicts(batch)
+        if len(batch) < page:
+            return
+        offset += len(batch)
+
+
+def by_id(read: Reader, items: Callable[[Any], Sequence[Any]], page: int) -> Iterator[Mapping[str, Any]]:
+    """Every row of a newest-first list paged by `before_id`, from the one the request gave."""
+    before = getattr(read, "start", {}).get("before_id")
+    while True:
+        batch = _dicts(items(read(limit=page, before_id=before)))
+        yield from batch
+        if len(batch) < page:
+            return
+        lowest = min(int(row["id"]) for row in batch)
+        if before is not None and lowest >= before:
+            raise RuntimeError("a list paged by before_id did not move on")  # never loop over one page
+        before = lowest
 
 
 def _dicts(items: Sequence[Any]) -> list[Mapping[str, Any]]:
     return [i if isinstance(i, Mapping) else i.model_dump(mode="json") for i in items]
+
+
+def _items(data: Any) -> Sequence[Any]:
+    if isinstance(data, Mapping):
+        return list(data["items"])
+    if isinstance(data, list):
+        return data
+    return list(data.items)
 
 
 @router.get("/tasks", responses=FILE_RESPONSE, response_class=Response)
@@ -256,10 +356,11 @@ def export_tasks(
     user: CurrentUser,
     address: ClientAddress,
     fmt: FormatQuery,
-    data: Annotated[dict[str, Any], Depends(core_routes.list_tasks)],
+    read: Annotated[Reader, Depends(pages_of(core_routes.list_tasks))],
 ) -> Response:
-    """The worklist (`GET /tasks`, same filters)."""
-    return _file(request, services, session, user, address, "tasks", "任务清单", fmt, TASK_COLUMNS, data["items"])
+    """The whole worklist (`GET /tasks`, same filters)."""
+    rows = by_offset(read, _items, PAGE)
+    return _file(request, services, session, user, address, "tasks", "任务清单", fmt, TASK_COLUMNS, rows)
 
 
 @router.get("/warnings", responses=FILE_RESPONSE, response_class=Response)
@@ -270,10 +371,11 @@ def export_warnings(
     user: CurrentUser,
     address: ClientAddress,
     fmt: FormatQuery,
-    data: Annotated[list[dict[str, Any]], Depends(fraud_routes.get_warnings)],
+    read: Annotated[Reader, Depends(pages_of(fraud_routes.get_warnings))],
 ) -> Response:
-    """The warning queue (`GET /fraud/warnings`, same filters), masked."""
-    return _file(request, services, session, user, address, "warnings", "预警队列", fmt, WARNING_COLUMNS, data)
+    """The whole warning queue (`GET /fraud/warnings`, same filters), masked."""
+    rows = by_id(read, _items, PAGE)
+    return _file(request, services, session, user, address, "warnings", "预警队列", fmt, WARNING_COLUMNS, rows)
 
 
 @router.get("/desk-requests", responses=FILE_RESPONSE, response_class=Response)
@@ -284,12 +386,11 @@ def export_requests(
     user: CurrentUser,
     address: ClientAddress,
     fmt: FormatQuery,
-    data: Annotated[RequestPage, Depends(desk_routes.queue)],
+    read: Annotated[Reader, Depends(pages_of(desk_routes.queue))],
 ) -> Response:
-    """The desk's queue (`GET /desk/staff/requests`, same filters), phones and free text masked."""
-    return _file(
-        request, services, session, user, address, "desk-requests", "群众诉求", fmt, REQUEST_COLUMNS, _dicts(data.items)
-    )
+    """The desk's whole queue (`GET /desk/staff/requests`, same filters), phones and free text masked."""
+    rows = by_offset(read, _items, min(PAGE, 200))  # the deadline order is paged by offset only
+    return _file(request, services, session, user, address, "desk-requests", "群众诉求", fmt, REQUEST_COLUMNS, rows)
 
 
 @router.get("/indicators", responses=FILE_RESPONSE, response_class=Response)
@@ -300,12 +401,11 @@ def export_indicators(
     user: CurrentUser,
     address: ClientAddress,
     fmt: FormatQuery,
-    data: Annotated[list[Any], Depends(fraud_routes.list_indicators)],
+    read: Annotated[Reader, Depends(pages_of(fraud_routes.list_indicators))],
 ) -> Response:
-    """The indicator lists (`GET /fraud/indicators`, same filters), with their hits."""
-    return _file(
-        request, services, session, user, address, "indicators", "涉诈指标", fmt, INDICATOR_COLUMNS, _dicts(data)
-    )
+    """The whole indicator lists (`GET /fraud/indicators`, same filters), with their hits."""
+    rows = by_offset(read, _items, PAGE)
+    return _file(request, services, session, user, address, "indicators", "涉诈指标", fmt, INDICATOR_COLUMNS, rows)
 
 
 @router.get("/audit-access", responses=FILE_RESPONSE, response_class=Response)
@@ -316,20 +416,12 @@ def export_access(
     user: CurrentUser,
     address: ClientAddress,
     fmt: FormatQuery,
-    data: Annotated[dict[str, Any], Depends(core_routes.access_log)],
+    read: Annotated[Reader, Depends(pages_of(core_routes.access_log))],
 ) -> Response:
-    """The access log (`GET /audit/access`, same filters; admin)."""
+    """The whole access log (`GET /audit/access`, same filters; admin)."""
+    rows = by_offset(read, _items, PAGE)
     return _file(
-        request,
-        services,
-        session,
-        user,
-        address,
-        "audit-access",
-        "个人信息查看记录",
-        fmt,
-        ACCESS_COLUMNS,
-        data["items"],
+        request, services, session, user, address, "audit-access", "个人信息查看记录", fmt, ACCESS_COLUMNS, rows
     )
 
 
@@ -341,10 +433,11 @@ def export_users(
     user: CurrentUser,
     address: ClientAddress,
     fmt: FormatQuery,
-    data: Annotated[users_routes.UserPage, Depends(users_routes.list_users)],
+    read: Annotated[Reader, Depends(pages_of(users_routes.list_users))],
 ) -> Response:
-    """Staff accounts (`GET /users`, same filters; admin)."""
-    return _file(request, services, session, user, address, "users", "用户", fmt, USER_COLUMNS, _dicts(data.items))
+    """Every staff account (`GET /users`, same filters; admin)."""
+    rows = by_offset(read, _items, PAGE)
+    return _file(request, services, session, user, address, "users", "用户", fmt, USER_COLUMNS, rows)
 
 
 @router.get("/dispatch-load", responses=FILE_RESPONSE, response_class=Response)

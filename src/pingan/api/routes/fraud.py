@@ -23,9 +23,9 @@ from pingan.core.scope import REVEAL_ROLES
 from pingan.core.series import Step, buckets
 from pingan.fraud.indicators import deactivate_indicator, import_indicators, read_indicators_csv, upsert_indicator
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Level, WarningStatus
-from pingan.fraud.queries import list_warnings, warning_events, warning_view
+from pingan.fraud.queries import list_warnings, warning_counts, warning_events, warning_view
 from pingan.fraud.schemas import IndicatorIn, IndicatorPublic
-from pingan.fraud.service import Period, fraud_figures, fraud_series
+from pingan.fraud.service import Period, fraud_figures, fraud_series, overdue_tasks
 
 router = APIRouter(prefix="/fraud", tags=["fraud"])
 
@@ -257,6 +257,31 @@ def get_warnings(
     )
 
 
+@router.get("/warnings/summary")
+def warnings_summary(
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    status: WarningStatus | None = None,
+    level: Level | None = None,
+    area_id: DbId | None = None,
+    since: AwareDatetime | None = None,
+) -> dict[str, Any]:
+    """The queue's true counts for `GET /fraud/warnings`' filters: `total`, `by_level` (the level filter
+    left out), `unsigned` and `overdue` — however few rows the screen has loaded."""
+    _may_read_warnings(user)
+    return warning_counts(
+        session,
+        overdue=services.tasks.overdue_clause(services.clock.now()),
+        scope_clause=scope.clause(FraudWarning.unit_id, FraudWarning.area_id),
+        status=status.value if status else None,
+        level=level.value if level else None,
+        area_id=area_id,
+        since=since,
+    )
+
+
 WARNING_ROLES = frozenset({*COUNTY_WIDE_ROLES, Role.STATION_HEAD, Role.OFFICER})
 
 
@@ -366,7 +391,8 @@ def figures(
         if areas is not None and area_id not in areas:
             raise Forbidden("不在本单位辖区", field="area_id")
         areas = {area_id}
-    return fraud_figures(session, Period(start_at, end_at), areas, now=now)
+    overdue = services.tasks.count(session, scope, overdue_tasks(None if area_id is None else {area_id}), now)
+    return fraud_figures(session, Period(start_at, end_at), areas, overdue_open=overdue)
 
 
 @router.get("/figures/series")

@@ -7,16 +7,17 @@ What a task kind means is the capability's declaration (`pingan.core.tasks.contr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, false, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
+from pingan.core.db import containing
 from pingan.core.errors import BadInput, NotFound, first_problem
 from pingan.core.identity import Actor
 from pingan.core.models import Area, Task, TaskEvent, Unit, User
@@ -41,6 +42,24 @@ class NewTask:
     reason: str | None = None
     data: Mapping[str, Any] | None = None
     facts: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    """What a list of tasks asks for; the worklist and every figure that counts tasks read the same one, so
+    a count and the list it links to agree (`TaskService.select`)."""
+
+    kind: str | None = None
+    statuses: Sequence[str] = ()
+    open_only: bool = True
+    level: str | None = None
+    unit_id: int | None = None
+    area_ids: Collection[int] | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    overdue: bool = False
+    title: str | None = None
+    """Text in the title (a LIKE, case-insensitive)."""
 
 
 Listener = Callable[[Session, Task, Command], None]
@@ -281,6 +300,35 @@ class TaskService:
         """`Workflow.overdue` as a WHERE clause, for every kind."""
         parts = [overdue_clause(w.kind, getattr(w, "overdue_steps", None), now) for w in self.workflows.values()]
         return or_(*parts) if parts else false()
+
+    def select(self, scope: Scope, f: TaskFilter, now: datetime) -> Select[Task]:
+        """The tasks in `scope` that `f` asks for, unordered: the one query of the worklist and its counts."""
+        query = select(Task).where(self.visible_clause(scope))
+        if f.kind is not None:
+            query = query.where(Task.kind == f.kind)
+        if f.statuses:
+            query = query.where(Task.status.in_(list(f.statuses)))
+        if f.open_only:
+            query = query.where(Task.closed_at.is_(None))
+        if f.level is not None:
+            query = query.where(Task.level == f.level)
+        if f.unit_id is not None:
+            query = query.where(Task.unit_id == f.unit_id)
+        if f.area_ids is not None:
+            query = query.where(Task.area_id.in_(list(f.area_ids)))
+        if f.assignee_id is not None:
+            query = query.where(Task.assignee_id == f.assignee_id)
+        if f.unassigned:
+            query = query.where(Task.assignee_id.is_(None))
+        if f.overdue:
+            query = query.where(self.overdue_clause(now))
+        if f.title is not None:
+            query = query.where(containing(Task.title, f.title))
+        return query
+
+    def count(self, session: Session, scope: Scope, f: TaskFilter, now: datetime) -> int:
+        query = self.select(scope, f, now)
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
     def brief(self, task: Task, now: datetime) -> dict[str, Any]:
         """A task as every screen shows it: status and step with their names, deadline, overdue, escalation."""

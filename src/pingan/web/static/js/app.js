@@ -1,5 +1,6 @@
-// Start-up and routing. Screens are modules with {id, title, roles, mount(root, ctx) → {update, destroy}};
-// a new screen (民警端, command dashboards) is one more module and one more line in SCREENS.
+// Start-up and routing. Screens are modules with {id, title, group, roles, mount(root, ctx) → {update,
+// destroy}}; a new screen is one more module and one more line in SCREENS. `group` ('反诈' | '民意' | '地网' |
+// '指挥' | '后台') puts it in that menu group (ui/shell.js); a screen without one stands alone in the menu.
 
 import { api } from './api.js';
 import { h, replace } from './dom.js';

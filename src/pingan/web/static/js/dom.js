@@ -88,6 +88,14 @@ export function segmented(options, current, onChange, label) {
     ),
   );
   append(group, buttons);
+  // Set from outside (the route changed: back button, a shared link) without calling onChange.
+  group.setValue = (value) => {
+    buttons.forEach((b, i) => {
+      const on = options[i].value === value;
+      b.classList.toggle('is-on', on);
+      b.setAttribute('aria-pressed', String(on));
+    });
+  };
   return group;
 }
 

@@ -35,6 +35,7 @@ function input(name, props) {
 export default {
   id: 'admin',
   title: '后台',
+  group: '后台',
   roles: ['admin', 'analyst', 'commander', 'station_head'],
   mount(root, ctx) {
     const tabs = TABS.filter((t) => t.roles.indexOf(ctx.user.role) >= 0);
@@ -86,7 +87,7 @@ function indicatorsPane(root, ctx) {
     h('span', { class: 'grow' }),
     may ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: addDialog }, '添加指标') : null,
     may ? importButton() : null,
-    exportTools('indicators', listQuery, ctx, 5000),
+    exportTools('indicators', listQuery, ctx),
   );
   const body = h('div', { class: 'table-scroll' });
   const pages = pager({ limit: PAGE, onPage: (offset) => pushFilters('/admin', Object.assign({}, f, { tab: 'indicators', offset })) });
@@ -100,15 +101,20 @@ function indicatorsPane(root, ctx) {
     return out;
   }
 
+  let seq = 0;
   async function load() {
+    // A late answer for earlier filters (the first load, before the URL's) must not overwrite this one.
+    const mine = ++seq;
     const query = listQuery();
     let res;
     try {
       res = await rawGet('/fraud/indicators', query);
     } catch (e) {
+      if (mine !== seq) return;
       replace(body, h('p', { class: 'empty', role: 'alert' }, errorText(e)));
       return;
     }
+    if (mine !== seq) return;
     const rows = res.data;
     pages.set(res.total, query.offset, rows.length);
     if (!rows.length) {
@@ -269,7 +275,7 @@ function usersPane(root, ctx) {
     h('button', { type: 'submit', class: 'btn btn-primary btn-small' }, '查询'),
     h('span', { class: 'grow' }),
     h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: addDialog }, '新建用户'),
-    exportTools('users', listQuery, ctx, 1000),
+    exportTools('users', listQuery, ctx),
   );
   const body = h('div', { class: 'table-scroll' });
   const pages = pager({ limit: PAGE, onPage: (offset) => pushFilters('/admin', Object.assign({}, f, { tab: 'users', offset })) });
@@ -283,15 +289,19 @@ function usersPane(root, ctx) {
     return out;
   }
 
+  let seq = 0;
   async function load() {
+    const mine = ++seq; // a late answer for earlier filters is dropped
     const query = listQuery();
     let data;
     try {
       data = await api.get('/users', query);
     } catch (e) {
+      if (mine !== seq) return;
       replace(body, h('p', { class: 'empty', role: 'alert' }, errorText(e)));
       return;
     }
+    if (mine !== seq) return;
     pages.set(data.total, query.offset, data.items.length);
     replace(
       body,

@@ -1,11 +1,13 @@
 // 审计: who read whose unmasked personal data, when and why (the access log), and every staff sign-in, failed
 // sign-in, lockout and account change (the log-in records), searchable by the admin. One tab per record kind,
-// each over its own endpoint; both page the same way.
+// each over its own endpoint; both page the same way. The tab, the form's fields (as typed) and the page are in
+// the URL (#/audit?tab=events&kind=lockout&offset=50): shareable, the back button and a reload restore them.
 
 import { api } from '../api.js';
 import { h, replace, segmented, select } from '../dom.js';
 import { fmtDateTime, parseDateInput, shanghaiMidnight } from '../format.js';
-import { exportTools } from '../ui/listing.js';
+import { navigate } from '../router.js';
+import { exportTools, filtersFrom } from '../ui/listing.js';
 import { ROLE_NAMES } from '../labels.js';
 
 const PAGE = 50;
@@ -40,22 +42,32 @@ const TABS = [
 export default {
   id: 'audit',
   title: '审计',
+  group: '后台',
   roles: ['admin'],
   mount(root, ctx) {
     const pane = h('div', { class: 'audit-pane' });
     let shown = null;
+    let current = null;
     const show = (value) => {
       if (shown) shown.destroy();
       const tab = TABS.find((t) => t.value === value) || TABS[0];
+      current = tab.value;
       pane.dataset.tab = tab.value;
-      shown = tab.pane(pane, ctx);
+      const go = (query) => navigate('/audit', Object.assign({ tab: tab.value === 'access' ? undefined : tab.value }, query));
+      shown = tab.pane(pane, ctx, go);
     };
-    const tabs = segmented(TABS, 'access', show, '审计记录类型');
+    const tabs = segmented(TABS, 'access', (v) => navigate('/audit', { tab: v === 'access' ? undefined : v }), '审计记录类型');
     const screen = h('div', { class: 'screen audit-screen' }, h('div', { class: 'audit-tabs' }, tabs), pane);
     replace(root, screen);
-    show('access');
     return {
-      update() {},
+      update(_params, query) {
+        const want = TABS.some((t) => t.value === query.tab) ? query.tab : 'access';
+        if (want !== current) show(want);
+        tabs.setValue(want);
+        const rest = filtersFrom(query, {});
+        delete rest.tab;
+        shown.apply(rest);
+      },
       destroy() {
         if (shown) shown.destroy();
       },
@@ -65,7 +77,9 @@ export default {
 
 // A filter form above a table of records, newest first, a page at a time: `endpoint` answers
 // {total, limit, offset, items} for the filters `readFilters()` gives plus limit and offset.
-function pagedTable(root, ctx, { fields, columns, endpoint, readFilters, row, nothing, nothingMatches }) {
+// `go(query)` puts the form's fields as typed (and the page) in the URL; `apply(query)` fills the form from it
+// and loads that page.
+function pagedTable(root, ctx, go, { fields, columns, endpoint, readFilters, row, nothing, nothingMatches }) {
   let offset = 0;
   let seq = 0;
   let filters = {};
@@ -94,23 +108,37 @@ function pagedTable(root, ctx, { fields, columns, endpoint, readFilters, row, no
   const counter = h('span', { class: 'muted audit-count' });
   const prev = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => page(-1) }, '上一页');
   const next = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => page(1) }, '下一页');
-  const tools = exportTools('audit-access', () => filters, ctx, 1000);
+  const tools = exportTools('audit-access', () => filters, ctx);
   const pager = h('div', { class: 'audit-pager' }, counter, h('span', { class: 'grow' }), tools, prev, next);
   replace(root, form, h('div', { class: 'table-scroll' }, table, empty), pager);
 
+  function typed() {
+    const out = {};
+    Array.from(form.elements).forEach((el) => {
+      if (el.name && el.value !== '') out[el.name] = el.value;
+    });
+    return out;
+  }
+
   function search() {
-    filters = readFilters();
-    offset = 0;
-    load();
+    go(typed());
   }
 
   function reset() {
     form.reset();
-    search();
+    go({});
   }
 
   function page(step) {
-    offset = Math.max(0, offset + step * PAGE);
+    go(Object.assign(typed(), { offset: Math.max(0, offset + step * PAGE) || undefined }));
+  }
+
+  function apply(query) {
+    Array.from(form.elements).forEach((el) => {
+      if (el.name) el.value = query[el.name] !== undefined ? query[el.name] : '';
+    });
+    filters = readFilters();
+    offset = Math.max(0, parseInt(query.offset, 10) || 0);
     load();
   }
 
@@ -141,8 +169,8 @@ function pagedTable(root, ctx, { fields, columns, endpoint, readFilters, row, no
     next.disabled = offset + items.length >= data.total;
   }
 
-  search();
   return {
+    apply,
     destroy() {
       seq += 1; // an answer still on its way is dropped
     },
@@ -164,12 +192,12 @@ function dateRange() {
   };
 }
 
-function eventsPane(root, ctx) {
+function eventsPane(root, ctx, go) {
   const who = h('input', { type: 'search', name: 'user', placeholder: '账号或姓名', 'aria-label': '账号', maxlength: 64 });
   const kinds = [{ value: '', label: '全部事件' }].concat(Object.keys(EVENT_KINDS).map((k) => ({ value: k, label: EVENT_KINDS[k] })));
   const kind = select(kinds, '', () => {}, { name: 'kind', 'aria-label': '事件' });
   const range = dateRange();
-  return pagedTable(root, ctx, {
+  return pagedTable(root, ctx, go, {
     fields: [who, kind, range.el],
     columns: ['时间', '账号', '事件', '来源地址', '操作人', '说明'],
     endpoint: '/audit/events',
@@ -211,13 +239,13 @@ function eventDetail(e) {
   return '';
 }
 
-function accessPane(root, ctx) {
+function accessPane(root, ctx, go) {
   const reader = h('input', { type: 'search', name: 'user', placeholder: '查看人（账号或姓名）', 'aria-label': '查看人', maxlength: 64 });
   const subjectType = select(SUBJECT_TYPES, '', () => {}, { name: 'subject_type', 'aria-label': '对象类型' });
   const subjectId = h('input', { type: 'number', name: 'subject_id', min: 1, step: 1, placeholder: '对象编号', 'aria-label': '对象编号', class: 'audit-id' });
   const range = dateRange();
   const purpose = h('input', { type: 'search', name: 'q', placeholder: '用途包含……', 'aria-label': '用途', maxlength: 100 });
-  return pagedTable(root, ctx, {
+  return pagedTable(root, ctx, go, {
     fields: [reader, subjectType, subjectId, range.el, purpose],
     columns: ['时间', '查看人', '单位', '查看对象', '字段', '用途'],
     endpoint: '/audit/access',

@@ -264,6 +264,7 @@ function newStop(banks, done) {
 export default {
   id: 'bank',
   title: '止付冻结',
+  group: '反诈',
   roles: ['partner', 'admin', 'analyst', 'commander', 'station_head', 'officer'],
   mount(root, ctx) {
     let tab = 'open';

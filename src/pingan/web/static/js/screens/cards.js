@@ -20,6 +20,7 @@ const VIEWS = [
 export default {
   id: 'cards',
   title: '断卡核查',
+  group: '反诈',
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer'],
   mount(root, ctx) {
     let view = 'open';
@@ -35,11 +36,16 @@ export default {
       'div',
       { class: 'screen cards-screen' },
       h('div', { class: 'toolbar' }, tabs, canReveal ? h('label', { class: 'check' }, revealBox, ' 显示完整信息（将记录查看）') : null, figures),
+      // Nine columns: on a phone the table scrolls sideways inside its box, not the whole page.
       h(
-        'table',
-        { class: 'tbl cards-table' },
-        h('thead', null, h('tr', null, ['开卡时间', '持卡人', '身份证号', '卡', '网点', '派出所', '原因', '核查', ''].map((t) => h('th', { scope: 'col' }, t)))),
-        body,
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'tbl cards-table' },
+          h('thead', null, h('tr', null, ['开卡时间', '持卡人', '身份证号', '卡', '网点', '派出所', '原因', '核查', ''].map((t) => h('th', { scope: 'col' }, t)))),
+          body,
+        ),
       ),
       empty,
     );

@@ -37,6 +37,7 @@ function options(map, blank) {
 export default {
   id: 'cases',
   title: '案件',
+  group: '反诈',
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer'],
   mount(root, ctx) {
     const canWrite = WRITERS.indexOf(ctx.user.role) >= 0;

@@ -1,5 +1,7 @@
 // 群众求助: the citizen desk's queue for officers, station heads, the 情指中心 and governance departments
 // (a department sees only what was diverted to it). Reply deadlines count down live; overdue ones are red.
+// The tab, the category and the page are in the URL (#/desk?tab=overdue&category=fraud&offset=100); the
+// total is the server's, the pages real.
 
 import { api, serverNow } from '../api.js';
 import { h, keyedList, replace, segmented, select } from '../dom.js';
@@ -9,11 +11,11 @@ import { poll } from '../live.js';
 import { navigate } from '../router.js';
 import { deskCategoryChip, deskStatusChip, deskView, replyClock } from '../ui/desk-view.js';
 import { splitDetail } from '../ui/split.js';
-import { exportTools } from '../ui/listing.js';
+import { exportTools, filtersFrom, pager } from '../ui/listing.js';
 import { deskMapPanel } from '../ui/map-panels.js';
 
 const POLL_MS = 5000;
-const LIMIT = 200;
+const LIMIT = 100;
 
 const TABS = [
   { value: 'open', label: '待办', query: { state: 'open', order: 'due' } },
@@ -27,14 +29,36 @@ const TABS = [
 export default {
   id: 'desk',
   title: '群众求助',
+  group: '民意',
   roles: ['officer', 'station_head', 'governance', 'commander', 'admin', 'analyst'],
   mount(root, ctx) {
     let tab = 'open';
     let category = '';
+    let offset = 0;
+    let total = 0;
+    let selected = null;
     let items = [];
     let generation = 0;
     let lastOk = null;
     const governance = ctx.user.role === 'governance';
+
+    const tabs = segmented(TABS, tab, (v) => go({ tab: v, offset: 0 }), '范围');
+    const categories = select(
+      [{ value: '', label: '全部类别' }].concat(Object.keys(DESK_CATEGORIES).map((k) => ({ value: k, label: DESK_CATEGORIES[k].name }))),
+      '',
+      (v) => go({ category: v, offset: 0 }),
+      { 'aria-label': '类别' },
+    );
+    const pages = pager({ limit: LIMIT, onPage: (o) => go({ offset: o }) });
+
+    function filters(patch) {
+      const f = Object.assign({ tab, category, offset }, patch || {});
+      return { tab: f.tab === 'open' ? undefined : f.tab, category: f.category || undefined, offset: f.offset || undefined };
+    }
+
+    function go(patch) {
+      navigate('/desk' + (selected ? '/' + selected : ''), filters(patch));
+    }
 
     const liveDot = h('span', { class: 'live-dot' });
     const liveText = h('span', { class: 'live-text' }, '连接中……');
@@ -43,21 +67,10 @@ export default {
     const toolbar = h(
       'div',
       { class: 'toolbar' },
-      segmented(TABS, tab, (v) => {
-        tab = v;
-        reload();
-      }, '范围'),
-      select(
-        [{ value: '', label: '全部类别' }].concat(Object.keys(DESK_CATEGORIES).map((k) => ({ value: k, label: DESK_CATEGORIES[k].name }))),
-        '',
-        (v) => {
-          category = v;
-          reload();
-        },
-        { 'aria-label': '类别' },
-      ),
+      tabs,
+      categories,
       h('span', { class: 'grow' }),
-      exportTools('desk-requests', () => Object.assign({ category: category || undefined }, TABS.find((t) => t.value === tab).query), ctx, 200),
+      exportTools('desk-requests', () => Object.assign({ category: category || undefined }, TABS.find((t) => t.value === tab).query), ctx),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
       mapPanel.button,
@@ -69,14 +82,15 @@ export default {
     );
     const list = h('div', { class: 'tasks desk-list', role: 'list' });
     const empty = h('div', { class: 'empty', hidden: true });
-    const listPane = h('div', { class: 'list-pane' }, toolbar, intro, mapPanel.el, h('div', { class: 'task-scroll' }, list, empty));
+    const listPane = h('div', { class: 'list-pane' }, toolbar, intro, mapPanel.el, h('div', { class: 'task-scroll' }, list, empty, pages.el));
     const detailPane = h('div', { class: 'detail-pane', hidden: true });
     const screen = h('div', { class: 'screen screen-split screen-desk' }, listPane, detailPane);
     const details = splitDetail({
       screen,
       pane: detailPane,
       basePath: '/desk',
-      open: (id) => deskView({ requestId: id, user: ctx.user, onClose: () => navigate('/desk'), onChanged: () => poller.refresh() }),
+      open: (id) => deskView({ requestId: id, user: ctx.user, onClose: () => navigate('/desk', filters()), onChanged: () => poller.refresh() }),
+      close: () => navigate('/desk', filters()),
       onSelect: (id) => {
         Array.from(list.children).forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === id));
       },
@@ -88,10 +102,15 @@ export default {
     async function load() {
       const gen = generation;
       const current = TABS.find((t) => t.value === tab);
-      const page = await api.get('/desk/staff/requests', Object.assign({ limit: LIMIT, category: category || undefined }, current.query));
+      const page = await api.get('/desk/staff/requests', Object.assign({ limit: LIMIT, offset, category: category || undefined }, current.query));
       if (gen !== generation) return;
       items = page.items || [];
+      total = page.total || 0;
       lastOk = serverNow();
+      if (!items.length && offset > 0 && total > 0) {
+        go({ offset: Math.floor((total - 1) / LIMIT) * LIMIT }); // past the last page (it shrank)
+        return;
+      }
       render();
       liveDot.classList.remove('is-down');
       replace(liveText, '实时 · ' + fmtShort(lastOk));
@@ -113,7 +132,10 @@ export default {
       empty.hidden = items.length > 0;
       replace(empty, tab === 'overdue' ? '没有答复超时的诉求' : tab === 'open' ? '没有待办的群众诉求' : '没有诉求');
       const late = items.filter((r) => r.overdue).length;
-      replace(counter, '共 ' + items.length + ' 条' + (items.length >= LIMIT ? '（最多显示 ' + LIMIT + ' 条）' : ''), late && tab !== 'overdue' ? h('span', { class: 'bad' }, ' · 超时 ' + late) : null);
+      replace(counter, '共 ' + total + ' 条', late && tab !== 'overdue' ? h('span', { class: 'bad' }, ' · 本页超时 ' + late) : null);
+      counter.dataset.total = String(total);
+      pages.set(total, offset, items.length);
+      pages.el.hidden = total <= LIMIT;
       ctx.setBadge(items.filter((r) => r.status === 'issued').length);
     }
 
@@ -126,9 +148,9 @@ export default {
           role: 'listitem',
           tabindex: 0,
           dataset: { id: r.id },
-          onclick: () => navigate('/desk/' + r.id),
+          onclick: () => navigate('/desk/' + r.id, filters()),
           onkeydown: (e) => {
-            if (e.key === 'Enter') navigate('/desk/' + r.id);
+            if (e.key === 'Enter') navigate('/desk/' + r.id, filters());
           },
         },
         h('div', { class: 'tc-clock' }, h('span', { class: 'tc-step' }, closed ? '已办结' : r.first_reply_at ? '首次答复' : '答复期限'), replyClock(r)),
@@ -159,8 +181,20 @@ export default {
     });
 
     return {
-      update(params) {
-        details.show(params.id ? Number(params.id) : null);
+      update(params, query) {
+        const f = filtersFrom(query, { tab: 'open', category: '', offset: '0' });
+        const nextTab = TABS.some((t) => t.value === f.tab) ? f.tab : 'open';
+        const nextCategory = DESK_CATEGORIES[f.category] ? f.category : '';
+        const nextOffset = Math.max(0, parseInt(f.offset, 10) || 0);
+        const changed = nextTab !== tab || nextCategory !== category || nextOffset !== offset;
+        tab = nextTab;
+        category = nextCategory;
+        offset = nextOffset;
+        tabs.setValue(tab);
+        categories.value = category;
+        selected = params.id ? Number(params.id) : null;
+        if (changed) reload();
+        details.show(selected);
       },
       destroy() {
         poller.stop();

@@ -18,6 +18,7 @@ const SHOW = [
 export default {
   id: 'dispatch',
   title: '派单',
+  group: '指挥',
   roles: ['station_head', 'commander', 'admin', 'analyst'],
   mount(root, ctx) {
     let f = {};
@@ -30,7 +31,7 @@ export default {
     const loadBody = h('div', { class: 'dispatch-load' });
     const taskBody = h('div', { class: 'table-scroll' });
     const pages = pager({ limit: PAGE, onPage: (offset) => pushFilters('/dispatch', Object.assign({}, f, { offset })) });
-    const tools = exportTools('tasks', () => taskQuery(), ctx, 1000);
+    const tools = exportTools('tasks', () => taskQuery(), ctx);
     const loadTools = exportTools('dispatch-load', () => (f.unit_id ? { unit_id: f.unit_id } : {}), ctx);
     const screen = h(
       'div',

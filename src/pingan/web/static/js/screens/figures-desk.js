@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { fmtInt, fmtPercent, shanghaiDate, shanghaiMidnight } from '../format.js';
 import { timeChart } from '../ui/chart.js';
+import { exportTools } from '../ui/listing.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const MAX_DAILY_DAYS = 62;
@@ -51,10 +52,14 @@ function scoreTable(rows, nameKey, nameLabel) {
 }
 
 /**
- * deskFigures() → {el, load(range, now), destroy}: the desk's cards, rankings and hot topics, and the charts of
- * both loops over the same period (per day, or per week beyond two months). `range` is {start, end?}.
+ * deskFigures(ctx) → {el, load(range, now), destroy}: the desk's cards, rankings and hot topics, and the charts
+ * of both loops over the same period (per day, or per week beyond two months). `range` is {start, end?}. Each
+ * ranking table exports (the whole table, same period) and prints.
  */
-export function deskFigures() {
+export function deskFigures(ctx) {
+  let period = {};
+  const head = (title, table) =>
+    h('div', { class: 'panel-head' }, h('h3', null, title), h('span', { class: 'grow' }), exportTools('desk-figures', () => Object.assign({ table }, period), ctx));
   const errorBox = h('div', { class: 'case-error', role: 'alert', hidden: true });
   const cards = h('div', { class: 'cards cards-desk' });
   const units = h('section', { class: 'panel panel-units' });
@@ -118,6 +123,7 @@ export function deskFigures() {
     const trendStart = Date.parse(range.start) < Date.parse(floor) ? range.start : floor;
     const step = (end - Date.parse(trendStart)) / DAY_MS > MAX_DAILY_DAYS ? 'week' : 'day';
     const q = { start: range.start, end: range.end };
+    period = q;
     const t = { start: trendStart, end: range.end, step };
     try {
       const [fraud, series, figures, hot] = await Promise.all([
@@ -157,8 +163,8 @@ export function deskFigures() {
       card('超时未答复', fmtInt(f.late_unreplied), '已过答复期限仍未答复', f.late_unreplied ? 'card-bad' : null),
     );
     const stationRows = (f.per_unit || []).filter((u) => u.kind === 'station');
-    replace(units, h('h3', null, '各派出所量化评价'), scoreTable(stationRows.length ? stationRows : f.per_unit || [], 'unit', '单位'));
-    replace(officers, h('h3', null, '民警量化评价'), scoreTable(f.per_officer || [], 'name', '民警'));
+    replace(units, head('各派出所量化评价', 'unit'), scoreTable(stationRows.length ? stationRows : f.per_unit || [], 'unit', '单位'));
+    replace(officers, head('民警量化评价', 'officer'), scoreTable(f.per_officer || [], 'name', '民警'));
     const weeks = hot.county || [];
     const latest = weeks.length ? weeks[weeks.length - 1] : null;
     replace(

@@ -56,6 +56,7 @@ export function periodRange(name, now, custom) {
 export default {
   id: 'figures',
   title: '数据',
+  group: '指挥',
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer'],
   mount(root, ctx) {
     let period = 'month';
@@ -99,7 +100,7 @@ export default {
     const cards = h('div', { class: 'cards' });
     const levels = h('section', { class: 'panel' });
     const stations = h('section', { class: 'panel panel-wide' });
-    const desk = deskFigures();
+    const desk = deskFigures(ctx);
     const interception = interceptionFigures(ctx);
     const screen = h('div', { class: 'screen screen-figures' }, toolbar, errorBox, cards, h('div', { class: 'panels' }, levels, stations), interception.el, desk.el);
     replace(root, screen);
@@ -159,7 +160,11 @@ export default {
         card('挽回损失', fmtYuan(f.protected_yuan), null, 'card-ok'),
         card('已被骗', fmtInt(f.defrauded), '被骗金额 ' + fmtYuan(f.lost_yuan), f.defrauded ? 'card-bad' : null),
         card('按时办结率', fmtPercent(f.on_time_rate), '办结 ' + fmtInt(f.tasks_closed) + '，按时 ' + fmtInt(f.tasks_closed_on_time)),
-        card('超时未办结', fmtInt(f.tasks_overdue_open), '已超时仍在办理的任务', f.tasks_overdue_open ? 'card-bad' : null),
+        h(
+          'a',
+          { class: 'card-link', href: '#/tasks?tab=overdue', title: '打开任务清单的“已超时”' },
+          card('超时未办结', fmtInt(f.tasks_overdue_open), '当前已超时仍在办理（不限统计期）', f.tasks_overdue_open ? 'card-bad' : null),
+        ),
       );
       renderLevels(f);
       renderStations(f);

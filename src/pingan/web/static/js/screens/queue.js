@@ -1,4 +1,7 @@
-// 预警队列: the centre's live warning queue, newest first, polled every 3 s.
+// 预警队列: the centre's live warning queue, newest first, polled every 3 s. The filters are in the URL
+// (#/queue?level=high&status=closed&period=7d): shareable, the back button and a reload restore them. The
+// counts above the table are the server's for the filters (GET /fraud/warnings/summary), not the rows loaded;
+// older pages load by before_id.
 
 import { api, serverNow } from '../api.js';
 import { h, icon, keyedList, replace, segmented, select } from '../dom.js';
@@ -10,7 +13,7 @@ import { caseView } from '../ui/case-view.js';
 import { deadline, escalationBadge, levelBadge, taskStatusChip } from '../ui/badges.js';
 import { beep, soundEnabled, setSoundEnabled } from '../ui/sound.js';
 import { splitDetail } from '../ui/split.js';
-import { exportTools } from '../ui/listing.js';
+import { exportTools, filtersFrom } from '../ui/listing.js';
 import { warningMapPanel } from '../ui/map-panels.js';
 
 const POLL_MS = 3000;
@@ -19,9 +22,13 @@ const PAGE = 200;
 export default {
   id: 'queue',
   title: '预警队列',
+  group: '反诈',
   roles: ['admin', 'analyst', 'commander'],
   mount(root, ctx) {
-    const filters = { level: '', area_id: '', status: 'open', period: '' };
+    const DEFAULTS = { level: '', area_id: '', status: 'open', period: '' };
+    const filters = Object.assign({}, DEFAULTS);
+    let counts = null; // the server's counts for the filters
+    let selected = null;
     let head = []; // the newest page, refreshed by every poll
     let older = []; // pages loaded with before_id, kept as loaded
     let known = null; // ids seen so far (null until the first load)
@@ -39,37 +46,32 @@ export default {
 
     const stationSelect = select([{ value: '', label: '全部派出所' }], '', (v) => setFilter('area_id', v), { 'aria-label': '派出所' });
     const mapPanel = warningMapPanel(() => filters);
+    const levelSeg = segmented(
+      [{ value: '', label: '全部' }].concat(LEVEL_ORDER.map((l) => ({ value: l, label: levelName(l), cls: 'seg-' + l }))),
+      '',
+      (v) => setFilter('level', v),
+      '等级',
+    );
+    const STATUSES = [
+      { value: 'open', label: '待处置' },
+      { value: 'closed', label: '已办结' },
+      { value: 'any', label: '全部状态' },
+    ];
+    const statusSelect = select(STATUSES, 'open', (v) => setFilter('status', v), { 'aria-label': '状态' });
+    const PERIODS = [
+      { value: '', label: '全部时间' },
+      { value: '1h', label: '近1小时' },
+      { value: 'today', label: '今日' },
+      { value: '7d', label: '近7天' },
+    ];
+    const periodSelect = select(PERIODS, '', (v) => setFilter('period', v), { 'aria-label': '时间' });
     const toolbar = h(
       'div',
       { class: 'toolbar' },
-      segmented(
-        [{ value: '', label: '全部' }].concat(LEVEL_ORDER.map((l) => ({ value: l, label: levelName(l), cls: 'seg-' + l }))),
-        '',
-        (v) => setFilter('level', v),
-        '等级',
-      ),
+      levelSeg,
       stationSelect,
-      select(
-        [
-          { value: 'open', label: '待处置' },
-          { value: 'closed', label: '已办结' },
-          { value: '', label: '全部状态' },
-        ],
-        'open',
-        (v) => setFilter('status', v),
-        { 'aria-label': '状态' },
-      ),
-      select(
-        [
-          { value: '', label: '全部时间' },
-          { value: '1h', label: '近1小时' },
-          { value: 'today', label: '今日' },
-          { value: '7d', label: '近7天' },
-        ],
-        '',
-        (v) => setFilter('period', v),
-        { 'aria-label': '时间' },
-      ),
+      statusSelect,
+      periodSelect,
       h('span', { class: 'grow' }),
       exportTools('warnings', () => query({ limit: 1000 }), ctx),
       h('span', { class: 'live', title: '每3秒自动刷新' }, liveDot, liveText),
@@ -98,7 +100,8 @@ export default {
       screen,
       pane: detailPane,
       basePath: '/queue',
-      open: (id) => caseView({ warningId: id, user: ctx.user, onClose: () => navigate('/queue'), onChanged: () => poller.refresh() }),
+      open: (id) => caseView({ warningId: id, user: ctx.user, onClose: () => navigate('/queue', urlFilters()), onChanged: () => poller.refresh() }),
+      close: () => navigate('/queue', urlFilters()),
       onSelect: (id) => {
         const rows = tbody.querySelectorAll('tr.is-selected');
         for (let i = 0; i < rows.length; i++) rows[i].classList.remove('is-selected');
@@ -122,7 +125,7 @@ export default {
     function query(extra) {
       return Object.assign(
         {
-          status: filters.status,
+          status: filters.status === 'any' ? undefined : filters.status,
           level: filters.level,
           area_id: filters.area_id,
           since: sinceOf(filters.period),
@@ -134,8 +137,13 @@ export default {
 
     async function load() {
       const gen = generation;
-      const rows = await api.get('/fraud/warnings', query());
+      const q = query();
+      const [rows, summary] = await Promise.all([
+        api.get('/fraud/warnings', q),
+        api.get('/fraud/warnings/summary', Object.assign({}, q, { limit: undefined })),
+      ]);
       if (gen !== generation) return;
+      counts = summary;
       lastOk = serverNow();
       const first = known === null;
       if (first) known = new Set();
@@ -182,9 +190,33 @@ export default {
       }
     }
 
+    /** The filters as the URL holds them (defaults left out). */
+    function urlFilters(patch) {
+      const f = Object.assign({}, filters, patch || {});
+      const out = {};
+      Object.keys(DEFAULTS).forEach((k) => {
+        if (f[k] !== DEFAULTS[k]) out[k] = f[k];
+      });
+      return out;
+    }
+
     function setFilter(key, value) {
-      filters[key] = value;
+      navigate('/queue' + (selected ? '/' + selected : ''), urlFilters({ [key]: value }));
+    }
+
+    function applyFilters(next) {
+      let changed = false;
+      Object.keys(DEFAULTS).forEach((k) => {
+        if (filters[k] !== next[k]) changed = true;
+        filters[k] = next[k];
+      });
+      levelSeg.setValue(filters.level);
+      statusSelect.value = filters.status;
+      periodSelect.value = filters.period;
+      if (stationSelect.querySelector('option[value="' + filters.area_id + '"]')) stationSelect.value = filters.area_id;
+      if (!changed) return;
       generation += 1;
+      counts = null;
       head = [];
       older = [];
       known = null;
@@ -263,18 +295,18 @@ export default {
     }
 
     function renderSummary(rows) {
-      const counts = { critical: 0, high: 0, medium: 0, low: 0 };
-      let late = 0;
-      let unsigned = 0;
-      for (const w of rows) {
-        if (counts[w.level] !== undefined) counts[w.level] += 1;
-        if (w.task && w.task.overdue) late += 1;
-        if (w.task && w.task.status === 'issued') unsigned += 1;
+      if (!counts) {
+        replace(summary, h('span', { class: 'muted' }, '正在统计……'));
+        return;
       }
+      const late = counts.overdue;
+      const unsigned = counts.unsigned;
+      const by = counts.by_level || {};
+      summary.dataset.total = String(counts.total);
       replace(
         summary,
-        h('span', { class: 'sum-total' }, '共 ', h('b', null, String(rows.length)), exhausted ? ' 条' : '+ 条'),
-        LEVEL_ORDER.map((l) => h('span', { class: ['sum', 'sum-' + l] }, h('i', { class: 'dot dot-' + l }), levelName(l), ' ', h('b', null, String(counts[l])))),
+        h('span', { class: 'sum-total' }, '共 ', h('b', null, String(counts.total)), ' 条', rows.length < counts.total ? h('span', { class: 'muted' }, '（已显示 ' + rows.length + ' 条）') : null),
+        LEVEL_ORDER.map((l) => h('span', { class: ['sum', 'sum-' + l] }, h('i', { class: 'dot dot-' + l }), levelName(l), ' ', h('b', null, String(by[l] || 0)))),
         h('span', { class: ['sum', unsigned ? 'sum-warn' : null] }, '未签收 ', h('b', null, String(unsigned))),
         h('span', { class: ['sum', late ? 'sum-late' : null] }, '超时 ', h('b', null, String(late))),
       );
@@ -320,14 +352,22 @@ export default {
 
     // -- detail ------------------------------------------------------------------------------------
     function open(id) {
-      navigate('/queue/' + id);
+      navigate('/queue/' + id, urlFilters());
     }
 
     const poller = poll(load, POLL_MS, (e) => paintLive(false, e.message));
 
     return {
-      update(params) {
-        details.show(params.id ? Number(params.id) : null);
+      update(params, query) {
+        const f = filtersFrom(query, DEFAULTS);
+        applyFilters({
+          level: LEVEL_ORDER.indexOf(f.level) >= 0 ? f.level : '',
+          area_id: /^\d+$/.test(f.area_id) ? f.area_id : '',
+          status: STATUSES.some((x) => x.value === f.status) ? f.status : 'open',
+          period: PERIODS.some((x) => x.value === f.period) ? f.period : '',
+        });
+        selected = params.id ? Number(params.id) : null;
+        details.show(selected);
       },
       destroy() {
         poller.stop();

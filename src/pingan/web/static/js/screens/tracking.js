@@ -136,6 +136,7 @@ const PANES = { alerts: alertsPane, thefts: theftsPane, stations: stationsPane, 
 export default {
   id: 'tracking',
   title: '地网',
+  group: '地网',
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer'],
   mount(root, ctx) {
     let tab = 'alerts';

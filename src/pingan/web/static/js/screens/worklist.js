@@ -1,4 +1,6 @@
-// 任务清单: a station's dissuasion tasks, most urgent deadline first, each with a live countdown.
+// 任务清单: a station's dissuasion tasks, most urgent deadline first, each with a live countdown. The tab, the
+// level and the page are in the URL (#/tasks?tab=overdue&level=high&offset=100): shareable, the back button
+// and a reload restore them; the total is the server's, the pages real.
 
 import { api, serverNow } from '../api.js';
 import { h, keyedList, replace, segmented } from '../dom.js';
@@ -7,11 +9,12 @@ import { LEVEL_ORDER, levelName } from '../labels.js';
 import { countdown, poll } from '../live.js';
 import { navigate } from '../router.js';
 import { caseView } from '../ui/case-view.js';
-import { exportTools } from '../ui/listing.js';
+import { exportTools, filtersFrom, pager } from '../ui/listing.js';
 import { escalationBadge, levelBadge, outcomeChip, taskStatusChip } from '../ui/badges.js';
 import { splitDetail } from '../ui/split.js';
 
 const POLL_MS = 5000;
+const PAGE = 100;
 
 const TABS = [
   { value: 'open', label: '待办', query: {} },
@@ -28,10 +31,32 @@ export default {
   mount(root, ctx) {
     let tab = 'open';
     let level = '';
+    let offset = 0;
     let items = [];
     let total = 0;
     let generation = 0;
     let lastOk = null;
+
+    // Filtered by the server, so the total is the true one, not a count of the rows loaded.
+    const tabs = segmented(TABS, tab, (v) => go({ tab: v, offset: 0 }), '范围');
+    const levels = segmented(
+      [{ value: '', label: '全部等级' }].concat(LEVEL_ORDER.map((l) => ({ value: l, label: levelName(l), cls: 'seg-' + l }))),
+      '',
+      (v) => go({ level: v, offset: 0 }),
+      '等级',
+    );
+    const pages = pager({ limit: PAGE, onPage: (o) => go({ offset: o }) });
+    let selected = null;
+
+    function filters(patch) {
+      const f = Object.assign({ tab, level, offset }, patch || {});
+      return { tab: f.tab === 'open' ? undefined : f.tab, level: f.level || undefined, offset: f.offset || undefined };
+    }
+
+    /** A new history entry for new filters, keeping the open task (if any). */
+    function go(patch) {
+      navigate('/tasks' + (selected ? '/' + selected : ''), filters(patch));
+    }
 
     const liveDot = h('span', { class: 'live-dot' });
     const liveText = h('span', { class: 'live-text' }, '连接中……');
@@ -39,34 +64,24 @@ export default {
     const toolbar = h(
       'div',
       { class: 'toolbar' },
-      segmented(TABS, tab, (v) => {
-        tab = v;
-        reload();
-      }, '范围'),
-      segmented(
-        [{ value: '', label: '全部等级' }].concat(LEVEL_ORDER.map((l) => ({ value: l, label: levelName(l), cls: 'seg-' + l }))),
-        '',
-        (v) => {
-          level = v;
-          reload(); // filtered by the server, so the total is the true one, not a count of the rows loaded
-        },
-        '等级',
-      ),
+      tabs,
+      levels,
       h('span', { class: 'grow' }),
-      exportTools('tasks', () => Object.assign({ kind: 'dissuasion', level: level || undefined }, TABS.find((t) => t.value === tab).query), ctx, 1000),
+      exportTools('tasks', () => Object.assign({ kind: 'dissuasion', level: level || undefined }, TABS.find((t) => t.value === tab).query), ctx),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
     );
     const list = h('div', { class: 'tasks', role: 'list' });
     const empty = h('div', { class: 'empty', hidden: true });
-    const listPane = h('div', { class: 'list-pane' }, toolbar, h('div', { class: 'task-scroll' }, list, empty));
+    const listPane = h('div', { class: 'list-pane' }, toolbar, h('div', { class: 'task-scroll' }, list, empty, pages.el));
     const detailPane = h('div', { class: 'detail-pane', hidden: true });
     const screen = h('div', { class: 'screen screen-split' }, listPane, detailPane);
     const details = splitDetail({
       screen,
       pane: detailPane,
       basePath: '/tasks',
-      open: (id) => caseView({ taskId: id, user: ctx.user, onClose: () => navigate('/tasks'), onChanged: () => poller.refresh() }),
+      open: (id) => caseView({ taskId: id, user: ctx.user, onClose: () => navigate('/tasks', filters()), onChanged: () => poller.refresh() }),
+      close: () => navigate('/tasks', filters()),
       onSelect: (id) => {
         Array.from(list.children).forEach((el) => el.classList.toggle('is-selected', Number(el.dataset.id) === id));
       },
@@ -78,11 +93,15 @@ export default {
     async function load() {
       const gen = generation;
       const current = TABS.find((t) => t.value === tab);
-      const data = await api.get('/tasks', Object.assign({ kind: 'dissuasion', limit: 500, level: level || null }, current.query));
+      const data = await api.get('/tasks', Object.assign({ kind: 'dissuasion', limit: PAGE, offset, level: level || null }, current.query));
       if (gen !== generation) return;
       items = data.items || [];
       total = data.total || 0;
       lastOk = serverNow();
+      if (!items.length && offset > 0 && total > 0) {
+        go({ offset: Math.max(0, Math.floor((total - 1) / PAGE) * PAGE) }); // past the last page (it shrank)
+        return;
+      }
       render();
       liveDot.classList.remove('is-down');
       replace(liveText, '实时 · ' + fmtShort(lastOk));
@@ -104,11 +123,10 @@ export default {
       empty.hidden = shown.length > 0;
       replace(empty, tab === 'overdue' ? '没有超时的任务' : tab === 'open' ? '没有待办任务' : '没有任务');
       const late = items.filter((t) => t.overdue).length;
-      replace(
-        counter,
-        '共 ' + total + ' 条' + (total > items.length ? '（显示 ' + items.length + ' 条）' : ''),
-        late && tab !== 'overdue' ? h('span', { class: 'bad' }, ' · 超时 ' + late) : null,
-      );
+      replace(counter, '共 ' + total + ' 条', late && tab !== 'overdue' ? h('span', { class: 'bad' }, ' · 本页超时 ' + late) : null);
+      counter.dataset.total = String(total);
+      pages.set(total, offset, items.length);
+      pages.el.hidden = total <= PAGE;
       ctx.setBadge(items.filter((t) => t.status === 'issued').length);
     }
 
@@ -121,9 +139,9 @@ export default {
           role: 'listitem',
           tabindex: 0,
           dataset: { id: t.id },
-          onclick: () => navigate('/tasks/' + t.id),
+          onclick: () => navigate('/tasks/' + t.id, filters()),
           onkeydown: (e) => {
-            if (e.key === 'Enter') navigate('/tasks/' + t.id);
+            if (e.key === 'Enter') navigate('/tasks/' + t.id, filters());
           },
         },
         h(
@@ -162,8 +180,20 @@ export default {
     });
 
     return {
-      update(params) {
-        details.show(params.id ? Number(params.id) : null);
+      update(params, query) {
+        const f = filtersFrom(query, { tab: 'open', level: '', offset: '0' });
+        const nextTab = TABS.some((t) => t.value === f.tab) ? f.tab : 'open';
+        const nextLevel = LEVEL_ORDER.indexOf(f.level) >= 0 ? f.level : '';
+        const nextOffset = Math.max(0, parseInt(f.offset, 10) || 0);
+        const changed = nextTab !== tab || nextLevel !== level || nextOffset !== offset;
+        tab = nextTab;
+        level = nextLevel;
+        offset = nextOffset;
+        tabs.setValue(tab);
+        levels.setValue(level);
+        selected = params.id ? Number(params.id) : null;
+        if (changed) reload();
+        details.show(selected);
       },
       destroy() {
         poller.stop();

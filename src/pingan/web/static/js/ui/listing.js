@@ -66,7 +66,8 @@ function filename(res, fallback) {
   return plain ? plain[1] : fallback;
 }
 
-/** Download `/api/v1/exports/<name>` in a format, with the list's query; the token goes in the header. */
+/** Download `/api/v1/exports/<name>` in a format, with the list's query; the token goes in the header.
+ * Resolves to the number of rows the server wrote (its X-Export-Rows) and whether it cut the list short. */
 export async function download(name, format, query) {
   return downloadFile('/exports/' + name, Object.assign({ format }, query || {}), name + '.' + format);
 }
@@ -96,6 +97,8 @@ export async function downloadFile(path, query, fallbackName) {
     }
     throw new ApiError(res.status, err.code || 'http_' + res.status, err.message || '下载失败', err.field);
   }
+  const rows = Number(res.headers.get('x-export-rows') || 0);
+  const truncated = res.headers.get('x-export-truncated') === '1';
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: filename(res, fallbackName), hidden: true });
@@ -105,18 +108,23 @@ export async function downloadFile(path, query, fallbackName) {
     URL.revokeObjectURL(url);
     a.remove();
   }, 1000);
+  return { rows, truncated };
 }
 
 /**
  * exportTools(name, queryFn, ctx) → element with 导出 CSV, 导出 Excel and 打印.
- * `queryFn()` gives the list's current filters (as sent to the list); the export asks for up to `max` rows.
+ * `queryFn()` gives the list's current filters (as sent to the list); the file holds the whole list with
+ * those filters, every page of it (the server reads them all), so the paging is left out.
  */
-export function exportTools(name, queryFn, ctx, max) {
+export function exportTools(name, queryFn, ctx) {
   function run(format) {
     const q = Object.assign({}, queryFn());
     delete q.offset;
-    if (max) q.limit = max;
-    download(name, format, q).catch((e) => ctx.toast(e.field ? e.message + '（' + e.field + '）' : e.message, 'error'));
+    delete q.limit;
+    delete q.before_id;
+    download(name, format, q)
+      .then((r) => ctx.toast(r.truncated ? '已导出前 ' + r.rows + ' 条（超过导出上限，请缩小范围）' : '已导出 ' + r.rows + ' 条', r.truncated ? 'error' : undefined))
+      .catch((e) => ctx.toast(e.field ? e.message + '（' + e.field + '）' : e.message, 'error'));
   }
   return h(
     'span',

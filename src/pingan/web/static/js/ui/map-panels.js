@@ -99,7 +99,7 @@ export function warningMapPanel(filters) {
     label: '预警对象分布地图',
     fetch: () => {
       const f = filters();
-      return api.get('/map/warnings', { status: f.status || undefined, level: f.level || undefined, area_id: f.area_id || undefined });
+      return api.get('/map/warnings', { status: f.status && f.status !== 'any' ? f.status : undefined, level: f.level || undefined, area_id: f.area_id || undefined });
     },
     points: (fc) =>
       fc.features.map((f) => {

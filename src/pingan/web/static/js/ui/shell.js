@@ -15,15 +15,16 @@ const BELL_POLL_MS = 15000;
  * `screens` are the screen modules the user's role may open, in menu order.
  */
 export function shell(root, user, screens, onLogout) {
-  const links = screens.filter((s) => !s.hidden).map((s) => h('a', { href: '#/' + s.id, class: 'nav-link', dataset: { screen: s.id } }, s.title));
+  const menu = navMenu(screens);
   const bell = bellMenu(user);
   const header = h(
     'header',
     { class: 'topbar' },
     h('a', { class: 'brand', href: '#/' }, icon('shield', 'brand-icon'), h('span', { class: 'brand-name' }, '平安'), h('span', { class: 'brand-sub' }, '反诈预警劝阻')),
-    h('nav', { class: 'nav', 'aria-label': '主菜单' }, links),
+    menu.el,
     h('span', { class: 'grow' }),
-    searchBox(),
+    // The box opens 检索: shown to the roles that may search (a bank's liaison may not).
+    screens.some((s) => s.id === 'search') ? searchBox() : null,
     bell.el,
     h(
       'div',
@@ -38,6 +39,187 @@ export function shell(root, user, screens, onLogout) {
 
   return {
     main,
+    setActive: menu.setActive,
+    destroy() {
+      menu.destroy();
+      bell.destroy();
+    },
+  };
+}
+
+/** The menu's groups, in this order; a screen without a group stands alone, before them. */
+export const MENU_GROUPS = ['反诈', '民意', '地网', '指挥', '后台'];
+
+/**
+ * The menu as items: [{screen}] for a screen shown on its own, [{group, screens}] for a group of two or
+ * more (a group holding one screen is shown as that screen). Hidden screens are left out.
+ */
+export function menuItems(screens) {
+  const loose = [];
+  const groups = {};
+  const order = MENU_GROUPS.slice();
+  screens
+    .filter((s) => !s.hidden)
+    .forEach((s) => {
+      if (!s.group) {
+        loose.push({ screen: s });
+        return;
+      }
+      if (order.indexOf(s.group) < 0) order.push(s.group);
+      (groups[s.group] = groups[s.group] || []).push(s);
+    });
+  const grouped = order
+    .filter((g) => groups[g])
+    .map((g) => (groups[g].length === 1 ? { screen: groups[g][0] } : { group: g, screens: groups[g] }));
+  return loose.concat(grouped);
+}
+
+function screenLink(s, extra) {
+  return h('a', Object.assign({ href: '#/' + s.id, class: 'nav-link', dataset: { screen: s.id } }, extra || {}), s.title);
+}
+
+/**
+ * The top menu: plain links, and for each group a button opening its list (a disclosure: Enter, Space or
+ * ↓ opens it, ↑ ↓ Home End move, Esc closes, Tab leaves). The list is placed with fixed coordinates, so
+ * the menu may scroll sideways on a phone without clipping it. The group holding the open screen is marked
+ * and names that screen, after a reload too (the route says which screen is open).
+ */
+function navMenu(screens) {
+  const links = [];
+  const groups = [];
+  let openGroup = null;
+  const items = menuItems(screens).map((item, n) => {
+    if (item.screen) {
+      const a = screenLink(item.screen);
+      links.push(a);
+      return a;
+    }
+    const menuId = 'nav-menu-' + n;
+    const current = h('span', { class: 'nav-group-current' });
+    const button = h(
+      'button',
+      { type: 'button', class: 'nav-group-btn', 'aria-haspopup': 'true', 'aria-expanded': 'false', 'aria-controls': menuId, dataset: { group: item.group } },
+      h('span', { class: 'nav-group-name' }, item.group),
+      current,
+      h('span', { class: 'nav-caret', 'aria-hidden': 'true' }, '▾'),
+    );
+    const inner = item.screens.map((s) => screenLink(s, { onclick: () => close() }));
+    inner.forEach((a) => links.push(a));
+    const list = h('div', { class: 'nav-menu', id: menuId, hidden: true, 'aria-label': item.group }, inner);
+    const wrap = h('div', { class: 'nav-group', dataset: { group: item.group } }, button, list);
+    const g = { group: item.group, button, list, inner, current, wrap, screens: item.screens };
+    button.addEventListener('click', () => (openGroup === g ? close(true) : open(g, false)));
+    button.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        open(g, true, e.key === 'ArrowUp' ? inner.length - 1 : undefined);
+      } else if (e.key === 'Escape' && openGroup === g) {
+        e.preventDefault();
+        close(true);
+      }
+    });
+    list.addEventListener('keydown', (e) => {
+      const at = inner.indexOf(document.activeElement);
+      let to = null;
+      if (e.key === 'ArrowDown') to = (at + 1) % inner.length;
+      else if (e.key === 'ArrowUp') to = (at - 1 + inner.length) % inner.length;
+      else if (e.key === 'Home') to = 0;
+      else if (e.key === 'End') to = inner.length - 1;
+      else if (e.key === 'Escape') {
+        e.preventDefault();
+        close(true);
+        return;
+      }
+      if (to !== null) {
+        e.preventDefault();
+        inner[to].focus();
+      }
+    });
+    wrap.addEventListener('focusout', (e) => {
+      if (openGroup === g && e.relatedTarget && !wrap.contains(e.relatedTarget)) close();
+    });
+    groups.push(g);
+    return wrap;
+  });
+  const nav = h('nav', { class: 'nav', 'aria-label': '主菜单' }, items);
+
+  function place(g) {
+    const r = g.button.getBoundingClientRect();
+    const narrow = window.innerWidth < 560;
+    g.list.style.top = Math.round(r.bottom) + 'px';
+    if (narrow) {
+      g.list.style.left = '8px';
+      g.list.style.right = '8px';
+    } else {
+      g.list.style.right = 'auto';
+      const width = g.list.offsetWidth || 180;
+      g.list.style.left = Math.round(Math.max(8, Math.min(r.left, window.innerWidth - width - 8))) + 'px';
+    }
+  }
+
+  function open(g, focus, index) {
+    if (openGroup && openGroup !== g) close();
+    openGroup = g;
+    nav.classList.add('is-menu-open'); // a mask on the bar would clip the list
+    g.list.hidden = false;
+    g.button.setAttribute('aria-expanded', 'true');
+    g.wrap.classList.add('is-open');
+    place(g);
+    if (focus) {
+      const active = g.inner.findIndex((a) => a.classList.contains('is-active'));
+      g.inner[index !== undefined ? index : Math.max(0, active)].focus();
+    }
+    document.addEventListener('click', outside, true);
+  }
+
+  function close(refocus) {
+    const g = openGroup;
+    if (!g) return;
+    openGroup = null;
+    nav.classList.remove('is-menu-open');
+    g.list.hidden = true;
+    g.button.setAttribute('aria-expanded', 'false');
+    g.wrap.classList.remove('is-open');
+    document.removeEventListener('click', outside, true);
+    if (refocus) g.button.focus();
+  }
+
+  function outside(e) {
+    if (openGroup && !openGroup.wrap.contains(e.target)) close();
+  }
+
+  // On a phone the bar scrolls sideways: its edges fade where more of it lies beyond.
+  function edges() {
+    const more = nav.scrollWidth - nav.clientWidth;
+    nav.classList.toggle('has-more-left', more > 1 && nav.scrollLeft > 1);
+    nav.classList.toggle('has-more-right', more > 1 && nav.scrollLeft < more - 1);
+  }
+  // The open screen's item in sight where the bar scrolls (after a resize too).
+  let current = null;
+  function reveal() {
+    if (current && nav.scrollWidth > nav.clientWidth) {
+      const a = current.getBoundingClientRect();
+      const b = nav.getBoundingClientRect();
+      if (a.left < b.left) nav.scrollLeft -= b.left - a.left + 16;
+      else if (a.right > b.right) nav.scrollLeft += a.right - b.right + 16;
+    }
+    edges();
+  }
+  const onMove = () => {
+    close();
+    edges();
+  };
+  const onResize = () => {
+    close();
+    reveal();
+  };
+  nav.addEventListener('scroll', onMove);
+  window.addEventListener('resize', onResize);
+  window.addEventListener('hashchange', onMove);
+  requestAnimationFrame(edges);
+
+  return {
+    el: nav,
     setActive(id) {
       links.forEach((a) => {
         const on = a.dataset.screen === id;
@@ -45,9 +227,22 @@ export function shell(root, user, screens, onLogout) {
         if (on) a.setAttribute('aria-current', 'page');
         else a.removeAttribute('aria-current');
       });
+      let shown = links.find((a) => a.dataset.screen === id && !a.closest('.nav-menu')) || null;
+      groups.forEach((g) => {
+        const hit = g.screens.find((s) => s.id === id);
+        g.button.classList.toggle('is-active', !!hit);
+        replace(g.current, hit ? hit.title : '');
+        g.button.title = hit ? g.group + ' · ' + hit.title : g.group;
+        if (hit) shown = g.button;
+      });
+      current = shown;
+      reveal();
     },
     destroy() {
-      bell.destroy();
+      close();
+      nav.removeEventListener('scroll', onMove);
+      window.removeEventListener('resize', onResize);
+      window.removeEventListener('hashchange', onMove);
     },
   };
 }

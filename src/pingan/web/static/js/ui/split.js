@@ -4,15 +4,19 @@ import { replace } from '../dom.js';
 import { navigate } from '../router.js';
 
 /**
- * splitDetail({screen, pane, basePath, open: (id) => view, onSelect: (id) => void})
- * `open` builds the view ({el, destroy}); `onSelect` marks the selection in the list (id null: none).
+ * splitDetail({screen, pane, basePath, open: (id) => view, onSelect: (id) => void, close})
+ * `open` builds the view ({el, destroy}); `onSelect` marks the selection in the list (id null: none);
+ * `close()`, when given, is how Escape returns to the list (keeping its filters), else `basePath`.
  */
-export function splitDetail({ screen, pane, basePath, open, onSelect }) {
+export function splitDetail({ screen, pane, basePath, open, onSelect, close }) {
   let selectedId = null;
   let view = null;
 
   function onKey(e) {
-    if (e.key === 'Escape' && selectedId !== null && !document.querySelector('dialog[open]')) navigate(basePath);
+    if (e.key === 'Escape' && selectedId !== null && !document.querySelector('dialog[open]')) {
+      if (close) close();
+      else navigate(basePath);
+    }
   }
   document.addEventListener('keydown', onKey);
 

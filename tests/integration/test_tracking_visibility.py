@@ -58,14 +58,17 @@ def test_a_reported_theft_is_committed_before_the_answer_is_sent(tw: TrackingWor
 
 def test_a_theft_committed_elsewhere_is_seen_by_an_intake_with_warm_caches(tw: TrackingWorld) -> None:
     first = tw.detect({"tag": "CARD-1", "at": at(-30), "station": "S1"})
-    assert first["accepted"] == 1 and first["alerts"] == []
+    assert first["accepted"] == 1
+    assert first["alerts"] == []
     # Another process (its own engine and services) reports the theft while this one's caches are warm.
     other_db = Database(tw.w.services.db.url)
     other = bootstrap(tw.w.services.settings, db=other_db, clock=tw.w.clock)
     try:
         with other.db.session() as session:
             user = session.scalars(select(User).where(User.username == "officer_a1")).one()
-            other.tracking.report_theft(session, Actor.of(user), TheftCreate.model_validate({"tag": "CARD-1", "stolen_at": at(-10)}))
+            other.tracking.report_theft(
+                session, Actor.of(user), TheftCreate.model_validate({"tag": "CARD-1", "stolen_at": at(-10)})
+            )
     finally:
         other.close()
         other_db.dispose()

@@ -141,6 +141,18 @@ def test_a_move_faster_than_the_kinds_limit_is_flagged_as_an_impossible_jump(tw:
     assert track["features"][0]["properties"]["jumps"] == 1
 
 
+def test_a_jump_is_judged_against_the_last_sighting_of_an_earlier_batch(tw: TrackingWorld) -> None:
+    # Each batch alone holds one sighting: the move is judged against the tag's last sighting (an in-order
+    # stream reads no detections back), and a late one between them against the stored ones around it.
+    tw.detect({"tag": "CARD-2", "at": at(0), "station": "S1"})
+    tw.detect({"tag": "CARD-2", "at": at(1), "station": "S3"})  # ~12.6 km in a minute
+    tw.detect({"tag": "CARD-2", "at": at(300), "station": "S4"})  # five hours later: possible
+    tw.detect({"tag": "CARD-2", "at": at(0.5), "station": "S4"})  # late: S1 → S4 (~4.9 km) in 30 s
+    track = tw.get("commander", "/tags/CARD-2/track").json()
+    points = [f["properties"] for f in track["features"] if f["geometry"]["type"] == "Point"]
+    assert [(p["station"], p["jump"]) for p in points] == [("S1", False), ("S4", True), ("S3", True), ("S4", False)]
+
+
 # -- thefts ------------------------------------------------------------------------------------------------
 
 

@@ -38,8 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_SUFFIX = "/status"
-RECEIVE_MAXIMUM = 2000
-"""Unacknowledged messages the broker may send us at once (MQTT v5's receive maximum)."""
+RECEIVE_MAXIMUM = 65535
+"""Unacknowledged messages the broker may send us at once (MQTT v5's receive maximum, at its ceiling).
+What does not fit goes into the broker's queue for our session, which Mosquitto bounds by
+`max_queued_messages` (1000 by default) and beyond which it drops QoS 1 messages: so a burst waits here,
+unacknowledged (a crash loses none of it: the broker sends them again), rather than there."""
 SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps our session (and the messages for it) while we are away."""
 

@@ -425,3 +425,22 @@ def test_bad_batches_are_refused_with_the_field_named(tw: TrackingWorld) -> None
     assert tw.post("officer_a1", "/detections", []).status_code == 403
     unknown = tw.client.post("/api/v1/tracking/stations/S99/status", json={}, headers=tw.w.staff("feed"))
     assert unknown.status_code == 404
+
+
+def test_the_raw_json_endpoints_say_in_the_openapi_document_what_they_take(tw: TrackingWorld) -> None:
+    document = tw.client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    for path, item, key in (
+        ("/tracking/detections", "DetectionIn", "detections"),
+        ("/tracking/tags", "TagRow", "tags"),
+        ("/tracking/stations", "StationRow", "stations"),
+    ):
+        body = document["paths"][f"/api/v1{path}"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        ref = f"#/components/schemas/{item}"
+        assert body["oneOf"][0] == {"type": "array", "items": {"$ref": ref}}
+        assert body["oneOf"][1]["properties"][key]["items"]["$ref"] == ref
+        assert item in schemas
+    assert set(schemas["DetectionIn"]["properties"]) >= {"tag", "at", "rssi", "id", "station", "event", "battery"}
+    status = document["paths"]["/api/v1/tracking/stations/{code}/status"]["post"]["requestBody"]
+    assert status["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/StationStatusIn"}
+    assert "StationStatusIn" in schemas

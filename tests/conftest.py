@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,10 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # sign with this one. A test of a start without a key removes it (`monkeypatch.delenv`).
 TEST_SECRET = "pingan-tests-signing-key-0123456789abcdef"
 os.environ.setdefault("PINGAN_SECRET_KEY", TEST_SECRET)
+# Tracking's MQTT topics under a prefix of this run's own (each xdist worker its own): tests, a demo and
+# another engineer's run on the one broker never read each other's detections. Servers and commands the
+# suite starts inherit it.
+os.environ.setdefault("PINGAN_MQTT_TOPIC_PREFIX", f"pingan-test-{uuid.uuid4().hex[:10]}")
 
 
 def _missing(reason: str) -> None:
@@ -90,3 +96,12 @@ def mqtt_url() -> str:
     if not broker_answers(MQTT_URL):
         _missing(f"MQTT broker not reachable at {MQTT_URL}")
     return MQTT_URL
+
+
+@pytest.fixture(scope="session")
+def mqtt_topics() -> Any:
+    """This run's tracking topics (`PINGAN_MQTT_TOPIC_PREFIX`, set above)."""
+    from pingan.core.settings import Settings
+    from pingan.workers.mqtt import Topics
+
+    return Topics(Settings().mqtt_topic_prefix)

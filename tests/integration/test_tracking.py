@@ -141,6 +141,18 @@ def test_a_move_faster_than_the_kinds_limit_is_flagged_as_an_impossible_jump(tw:
     assert track["features"][0]["properties"]["jumps"] == 1
 
 
+def test_a_jump_is_judged_against_the_last_sighting_of_an_earlier_batch(tw: TrackingWorld) -> None:
+    # Each batch alone holds one sighting: the move is judged against the tag's last sighting (an in-order
+    # stream reads no detections back), and a late one between them against the stored ones around it.
+    tw.detect({"tag": "CARD-2", "at": at(0), "station": "S1"})
+    tw.detect({"tag": "CARD-2", "at": at(1), "station": "S3"})  # ~12.6 km in a minute
+    tw.detect({"tag": "CARD-2", "at": at(300), "station": "S4"})  # five hours later: possible
+    tw.detect({"tag": "CARD-2", "at": at(0.5), "station": "S4"})  # late: S1 → S4 (~4.9 km) in 30 s
+    track = tw.get("commander", "/tags/CARD-2/track").json()
+    points = [f["properties"] for f in track["features"] if f["geometry"]["type"] == "Point"]
+    assert [(p["station"], p["jump"]) for p in points] == [("S1", False), ("S4", True), ("S3", True), ("S4", False)]
+
+
 # -- thefts ------------------------------------------------------------------------------------------------
 
 
@@ -413,3 +425,22 @@ def test_bad_batches_are_refused_with_the_field_named(tw: TrackingWorld) -> None
     assert tw.post("officer_a1", "/detections", []).status_code == 403
     unknown = tw.client.post("/api/v1/tracking/stations/S99/status", json={}, headers=tw.w.staff("feed"))
     assert unknown.status_code == 404
+
+
+def test_the_raw_json_endpoints_say_in_the_openapi_document_what_they_take(tw: TrackingWorld) -> None:
+    document = tw.client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    for path, item, key in (
+        ("/tracking/detections", "DetectionIn", "detections"),
+        ("/tracking/tags", "TagRow", "tags"),
+        ("/tracking/stations", "StationRow", "stations"),
+    ):
+        body = document["paths"][f"/api/v1{path}"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        ref = f"#/components/schemas/{item}"
+        assert body["oneOf"][0] == {"type": "array", "items": {"$ref": ref}}
+        assert body["oneOf"][1]["properties"][key]["items"]["$ref"] == ref
+        assert item in schemas
+    assert set(schemas["DetectionIn"]["properties"]) >= {"tag", "at", "rssi", "id", "station", "event", "battery"}
+    status = document["paths"]["/api/v1/tracking/stations/{code}/status"]["post"]["requestBody"]
+    assert status["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/StationStatusIn"}
+    assert "StationStatusIn" in schemas

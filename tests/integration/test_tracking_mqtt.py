@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from pingan.core.db import Database
 from pingan.tracking.models import Detection, Station
-from pingan.workers.mqtt import MqttConsumer
+from pingan.workers.mqtt import MqttConsumer, Topics
 from tests.integration.tracking_world import TrackingWorld, at, build_tracking_world
 
 WAIT_S = 20.0
@@ -68,8 +68,8 @@ def _detections(tw: TrackingWorld) -> int:
 
 
 class Running:
-    def __init__(self, tw: TrackingWorld, url: str, client_id: str) -> None:
-        self.consumer = MqttConsumer(tw.w.services, url, client_id=client_id)
+    def __init__(self, tw: TrackingWorld, url: str, client_id: str, **options: Any) -> None:
+        self.consumer = MqttConsumer(tw.w.services, url, client_id=client_id, **options)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
 
@@ -84,16 +84,18 @@ class Running:
         self.thread.join(timeout=WAIT_S)
 
 
-def test_detections_and_heartbeats_over_mqtt_are_stored_and_a_replay_once(tw: TrackingWorld, mqtt_url: str) -> None:
+def test_detections_and_heartbeats_over_mqtt_are_stored_and_a_replay_once(
+    tw: TrackingWorld, mqtt_url: str, mqtt_topics: Topics
+) -> None:
     publisher = _publisher(mqtt_url)
     try:
         with Running(tw, mqtt_url, f"pingan-test-{uuid.uuid4().hex[:8]}"):
             one = {"tag": "CARD-1", "at": at(0), "rssi": -71, "id": "m-1"}
-            _publish(publisher, "pingan/detections/S1", one)
-            _publish(publisher, "pingan/detections/S1", one)  # the station sent it twice
-            _publish(publisher, "pingan/detections/S2", [{"tag": "CARD-1", "at": at(0.02), "rssi": -60}])
-            _publish(publisher, "pingan/detections/S3", [{"tag": "CARD-2", "at": at(1)}, {"tag": "CARD-2"}])
-            _publish(publisher, "pingan/stations/S4/status", {"battery": 66})
+            _publish(publisher, mqtt_topics.detection("S1"), one)
+            _publish(publisher, mqtt_topics.detection("S1"), one)  # the station sent it twice
+            _publish(publisher, mqtt_topics.detection("S2"), [{"tag": "CARD-1", "at": at(0.02), "rssi": -60}])
+            _publish(publisher, mqtt_topics.detection("S3"), [{"tag": "CARD-2", "at": at(1)}, {"tag": "CARD-2"}])
+            _publish(publisher, mqtt_topics.status("S4"), {"battery": 66})
             assert _until(lambda: _detections(tw) == 2)
 
             def beat() -> bool:
@@ -112,7 +114,7 @@ def test_detections_and_heartbeats_over_mqtt_are_stored_and_a_replay_once(tw: Tr
 
 
 def test_a_message_not_stored_is_not_acknowledged_and_comes_back_to_the_session(
-    tw: TrackingWorld, mqtt_url: str
+    tw: TrackingWorld, mqtt_url: str, mqtt_topics: Topics
 ) -> None:
     client_id = f"pingan-test-{uuid.uuid4().hex[:8]}"
     publisher = _publisher(mqtt_url)
@@ -126,13 +128,40 @@ def test_a_message_not_stored_is_not_acknowledged_and_comes_back_to_the_session(
 
         failing.consumer._store = broken  # type: ignore[method-assign]
         with failing:
-            _publish(publisher, "pingan/detections/S1", {"tag": "CARD-1", "at": at(5)})
+            _publish(publisher, mqtt_topics.detection("S1"), {"tag": "CARD-1", "at": at(5)})
             assert _until(lambda: bool(attempts))
         assert _detections(tw) == 0
         # Published while no consumer is connected: the persistent session keeps it too.
-        _publish(publisher, "pingan/detections/S1", {"tag": "CARD-1", "at": at(6)})
+        _publish(publisher, mqtt_topics.detection("S1"), {"tag": "CARD-1", "at": at(6)})
         with Running(tw, mqtt_url, client_id):
             assert _until(lambda: _detections(tw) == 2)
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+
+
+def test_a_consumer_reads_only_its_own_prefix_and_stores_a_burst_in_few_transactions(
+    tw: TrackingWorld, mqtt_url: str, mqtt_topics: Topics
+) -> None:
+    other = Topics(f"{mqtt_topics.prefix}-other")
+    publisher = _publisher(mqtt_url)
+    try:
+        with Running(tw, mqtt_url, f"pingan-test-{uuid.uuid4().hex[:8]}", linger_ms=300) as consumer:
+            # Another installation's station on the same broker: not ours to store.
+            _publish(publisher, other.detection("S1"), {"tag": "CARD-1", "at": at(-50)})
+            sent = [
+                publisher.publish(mqtt_topics.detection("S1"), orjson.dumps({"tag": "CARD-1", "at": at(i)}), qos=1)
+                for i in range(40)
+            ]
+            for info in sent:
+                info.wait_for_publish(timeout=WAIT_S)
+            assert _until(lambda: _detections(tw) == 40)
+            assert consumer.stored == 40
+            assert consumer.batches < 10  # gathered for the linger, not one transaction a message
+        with tw.w.services.db.session() as session:
+            assert session.scalar(select(func.min(Detection.at))) is not None
+            stored = {d.at for d in session.scalars(select(Detection))}
+        assert len(stored) == 40
     finally:
         publisher.loop_stop()
         publisher.disconnect()

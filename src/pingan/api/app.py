@@ -285,8 +285,11 @@ def _document_intake_schemas(app: FastAPI) -> None:
     from pingan.desk.schemas import DeskRequestCreate
     from pingan.fraud.schemas import EventIn
     from pingan.money.cards.schemas import OpeningIn
+    from pingan.tracking.schemas import DetectionIn, StationRow, StationStatusIn, TagRow
 
-    raw_bodies: tuple[type[BaseModel], ...] = (EventIn, DeskRequestCreate, OpeningIn, PatrolUnitIn, PositionIn)
+    raw_bodies: tuple[type[BaseModel], ...] = (
+        EventIn, DeskRequestCreate, OpeningIn, PatrolUnitIn, PositionIn, DetectionIn, TagRow, StationRow, StationStatusIn
+    )  # fmt: skip
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:

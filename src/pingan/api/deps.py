@@ -32,7 +32,10 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function": the unit of work commits when the endpoint has returned, before the answer is sent. A
+# request-scoped dependency exits only after the response went out, so a client could act on a 201 whose
+# write it (or another process) could not see yet, and a failed commit would follow a success.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 BearerToken = Annotated[str | None, Depends(oauth2)]

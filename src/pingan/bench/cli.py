@@ -142,6 +142,7 @@ def detections(
     stolen: Annotated[int, typer.Option(min=1, help="Stolen tags whose alerts are timed.")] = 200,
     alert_rate: Annotated[float, typer.Option(min=1.0, help="Stolen tags' detections per second.")] = 50.0,
     background_rate: Annotated[float, typer.Option(min=0.0, help="Other messages per second beside them.")] = 2_000.0,
+    publishers: Annotated[int, typer.Option(min=1, max=64, help="Publisher processes for mqtt_per_s.")] = 4,
     database_url: Annotated[str | None, typer.Option(help="An empty database (default: a fresh SQLite file).")] = None,
     mqtt_url: Annotated[str | None, typer.Option(envvar="PINGAN_MQTT_URL")] = None,
 ) -> None:
@@ -158,6 +159,7 @@ def detections(
             stolen=stolen,
             alert_rate=alert_rate,
             background_rate=background_rate,
+            publishers=publishers,
             database_url=database_url,
             mqtt_url=mqtt_url,
         ),

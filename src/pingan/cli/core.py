@@ -236,10 +236,12 @@ def serve(
 
 def _start_mqtt(url: str) -> None:
     """The MQTT consumer on a thread of this process (the server's parent under --workers N), and say so."""
-    from pingan.workers.mqtt import start_in_background
+    from pingan.workers.mqtt import Topics, start_in_background
 
-    if start_in_background(services(), url) is not None:
-        console.print(f"MQTT consumer on {url}: pingan/detections/+ and pingan/stations/+/status")
+    svc = services()
+    if start_in_background(svc, url) is not None:
+        topics = Topics(svc.settings.mqtt_topic_prefix)
+        console.print(f"MQTT consumer on {url}: {topics.detections}+ and {topics.stations}+/status")
     else:
         console.print(f"MQTT: no broker answers at {url}; base stations' detections only over HTTP or files")
 

@@ -120,7 +120,7 @@ def detections_ingest(
 def consume(
     url: Annotated[str | None, typer.Option(envvar="PINGAN_MQTT_URL", help="mqtt://host:port")] = None,
 ) -> None:
-    """Run the MQTT consumer (pingan/detections/+ and pingan/stations/+/status) until SIGTERM."""
+    """Run the MQTT consumer ({prefix}/detections/+ and {prefix}/stations/+/status) until SIGTERM."""
     from pingan.workers.mqtt import MqttConsumer, broker_answers
 
     svc = services()
@@ -128,7 +128,7 @@ def consume(
     if not broker_answers(target):
         fail(f"no MQTT broker answers at {target}")
     consumer = MqttConsumer(svc, target)
-    console.print(f"MQTT consumer on {target}")
+    console.print(f"MQTT consumer on {target}: {consumer.topics.detections}+ and {consumer.topics.stations}+/status")
     consumer.run_forever()
 
 

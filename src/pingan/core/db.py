@@ -371,6 +371,47 @@ def insert_values_ignoring_duplicates(
     return stored, out
 
 
+def utc_from_driver(bind: Connection | Session | Engine) -> Callable[[Any], datetime | None]:
+    """The reverse of `utc_to_driver`: a `UTCDateTime` value as the driver returns it, as an aware UTC
+    datetime (None stays None)."""
+    if _dialect(bind).name == "sqlite":
+        return lambda v: None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC)
+    return lambda v: None if v is None else v.replace(tzinfo=UTC)
+
+
+def rows_where_in(
+    bind: Connection | Session, table: Table, columns: Sequence[str], key: str, values: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """`SELECT columns FROM table WHERE key IN values`, with the values as one parameter (a JSON array read
+    by json_each on SQLite, an array on PostgreSQL): a lookup of thousands of keys in one statement that is
+    compiled once, rows as the driver returns them (see `utc_from_driver`)."""
+    if not values:
+        return []
+    conn = bind.connection() if isinstance(bind, Session) else bind
+    dialect = conn.dialect
+    sql = _where_in_sql(dialect, table, tuple(columns), key)
+    if dialect.name == "postgresql":
+        param: Any = list(values)
+    else:
+        import orjson
+
+        param = orjson.dumps(list(values)).decode()
+    return [tuple(r) for r in conn.exec_driver_sql(sql, (param,)).fetchall()]
+
+
+@lru_cache(maxsize=64)
+def _where_in_sql(dialect: Dialect, table: Table, columns: tuple[str, ...], key: str) -> str:
+    quote = dialect.identifier_preparer.quote
+    target = dialect.identifier_preparer.format_table(table)
+    names = ", ".join(quote(c) for c in columns)
+    # Names come from the table's metadata, the values go as one parameter.
+    if dialect.name == "postgresql":
+        kind = table.c[key].type.compile(dialect=dialect)
+        return f"SELECT {names} FROM {target} WHERE {quote(key)} = ANY(%s::{kind}[])"  # noqa: S608
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    return f"SELECT {names} FROM {target} WHERE {quote(key)} IN (SELECT value FROM json_each({mark}))"  # noqa: S608
+
+
 def containing(column: ColumnElement[str] | InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
     """`column` holds `text` as typed: the `%` and `_` of a user's search are letters, not LIKE wildcards.
 

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     """The broker the base stations publish to (tracking's consumer subscribes there)."""
     mqtt_client_id: str = "pingan-tracking"
     """The consumer's persistent session: the broker keeps its unacknowledged messages while it is away."""
+    mqtt_topic_prefix: str = "pingan"
+    """The first level(s) of tracking's topics (`{prefix}/detections/{station}`): two installations (a test run
+    and the demo) on one broker each read only their own."""
+    mqtt_linger_ms: float = Field(default=20.0, ge=0, le=1000)
+    """How long the consumer lets messages gather before storing them in one transaction (a batch is also
+    stored as soon as it holds `mqtt_max_batch` messages)."""
+    mqtt_max_batch: int = Field(default=5000, ge=1, le=100_000)
 
     # The outbox (durable work delivered by `pingan worker`): DingTalk posts, fraud reports from the desk.
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
@@ -119,6 +126,17 @@ class Settings(BaseSettings):
     log_json: bool | None = None
     """One JSON object per log line (with the request id); unset: on in production, off in development."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("mqtt_topic_prefix")
+    @classmethod
+    def _topic_prefix(cls, value: str) -> str:
+        value = value.strip()
+        levels = value.split("/")
+        if not value or any(not level for level in levels):
+            raise ValueError(f"an MQTT topic prefix is one or more non-empty levels (a/b), not {value!r}")
+        if any(c in value for c in "+#\0") or value.startswith("$"):
+            raise ValueError(f"an MQTT topic prefix holds no wildcard (+ #), NUL or leading $: {value!r}")
+        return value
 
     @field_validator("map_tile_url")
     @classmethod

@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pingan.core.identity import Actor, create_user
-from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind, User
+from pingan.core.models import Area, AreaKind, Person, PersonPhone, Role, Unit, UnitKind, User
+from pingan.demo.simulated import SIM_MARK, SIM_RESIDENT_PHONE_PREFIX, is_simulated
 from pingan.tracking.models import Tag, Theft
 from pingan.tracking.schemas import RecoveryCreate, SafeAreaUpdate, TheftCreate
+from pingan.workers.mqtt import Topics
 
 if TYPE_CHECKING:
     from pingan.bootstrap import Services
@@ -26,7 +29,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_OWNER = "13905740001"
-"""The demo resident of the README: their bike is the one stolen (see 我的车 on /m)."""
+"""The demo resident of the README owns a bike (我的车 on /m, its track): nothing happens to it but base
+stations hearing it. The simulation acts only on its own people."""
+STOLEN_OWNER = f"{SIM_RESIDENT_PHONE_PREFIX}0001"
+"""A simulated resident (the simulation's phone range): their bike is the one stolen and found."""
+STOLEN_BIKE = "DEMO-CARD-SIM1"
+OWN_BIKE = "DEMO-CARD-0001"
 OPERATOR_UNIT = "diwang-operator"
 
 
@@ -66,11 +74,15 @@ def setup_tracking_demo(services: Services, people: list[dict[str, Any]], *, see
         )  # fmt: skip
     services.tracking.import_stations(enumerate([{k: v for k, v in s.items() if k != "area"} for s in demo.stations]))
     by_area = {s["area"]: s["code"] for s in demo.stations}
+    _registered(services, STOLEN_OWNER, f"{SIM_MARK}车主", [c for c in communities if c[3] is not None], now)
     owners = [p for p in people if p.get("phones")][:300]
     tags: list[dict[str, Any]] = [
-        {"tag": "DEMO-CARD-0001", "kind": "vehicle_card", "owner_phone": DEMO_OWNER, "owner_name": "演示居民",
+        {"tag": OWN_BIKE, "kind": "vehicle_card", "owner_phone": DEMO_OWNER, "owner_name": "演示居民",
          "plate": "浙B00001", "model": "雅迪电动车", "colour": "白", "installed_at": "2026-06-01",
-         "service_point": "丹东车行"}
+         "service_point": "丹东车行"},
+        {"tag": STOLEN_BIKE, "kind": "vehicle_card", "owner_phone": STOLEN_OWNER, "owner_name": f"{SIM_MARK}车主",
+         "plate": "浙B0S001", "model": "爱玛电动车", "colour": "红", "installed_at": "2026-06-01",
+         "service_point": "丹东车行"},
     ]  # fmt: skip
     for i, person in enumerate(owners):
         kind = "bracelet" if i % 60 == 0 else "vehicle_card"
@@ -93,6 +105,21 @@ def setup_tracking_demo(services: Services, people: list[dict[str, Any]], *, see
     return demo
 
 
+def _registered(services: Services, phone: str, name: str, communities: list[Any], now: Any) -> None:
+    """The simulated owner in the people registry (so their card's station is known), once."""
+    if not communities:
+        return
+    area_id, _code, _name, _geometry = communities[0]
+    with services.db.session() as session:
+        if session.get(PersonPhone, phone) is not None:
+            return
+        station_id = session.scalar(select(Area.parent_id).where(Area.id == area_id))
+        person = Person(name=name, station_id=station_id, community_id=area_id, created_at=now, tags=[])
+        session.add(person)
+        session.flush()
+        session.add(PersonPhone(phone=phone, person_id=person.id))
+
+
 class TrackingFeed:
     """Base stations hearing tags near their owners' homes, heartbeats, and the two stories."""
 
@@ -102,10 +129,11 @@ class TrackingFeed:
         self.rng = random.Random(seed)
         self.rate = rate
         self.publisher: Any = None
+        self.topics = Topics(services.settings.mqtt_topic_prefix)
 
     def _send(self, station: str, items: list[dict[str, Any]]) -> None:
         if self.publisher is not None:
-            self.publisher.publish(f"pingan/detections/{station}", orjson.dumps(items), qos=1)
+            self.publisher.publish(self.topics.detection(station), orjson.dumps(items), qos=1)
         else:
             self.services.tracking.ingest([{**i, "station": station} for i in items])
 
@@ -113,7 +141,7 @@ class TrackingFeed:
         for s in self.demo.stations:
             body = {"battery": self.rng.randint(60, 100)}
             if self.publisher is not None:
-                self.publisher.publish(f"pingan/stations/{s['code']}/status", orjson.dumps(body), qos=1)
+                self.publisher.publish(self.topics.status(s["code"]), orjson.dumps(body), qos=1)
             else:
                 with self.services.db.session() as session:
                     self.services.tracking.heartbeat(session, s["code"], body)
@@ -147,7 +175,7 @@ class TrackingFeed:
                 tag = self.rng.choice(tags)
                 wanderer = self.demo.bracelets[0] if self.demo.bracelets else None
                 # The two stories' tags are heard only as their stories say, once they have begun.
-                if not (tag == "DEMO-CARD-0001" and story > 0) and not (tag == wanderer and story >= 3):
+                if not (tag == STOLEN_BIKE and story > 0) and not (tag == wanderer and story >= 3):
                     self._detect(tag, self.demo.home[tag])
                 story = self._story(story, elapsed, codes)
                 stop.wait(1.0 / self.rate)
@@ -162,16 +190,17 @@ class TrackingFeed:
         """The stolen bike (reported at 20 s, seen at 40 s and 50 s, found at 120 s) and a wearer who wanders
         off (seen outside at 60 s and 75 s)."""
         svc = self.services
-        bike = "DEMO-CARD-0001"
+        bike = STOLEN_BIKE
         away = [c for c in codes if c != self.demo.home.get(bike)]
         if step == 0 and elapsed >= 20:
             with svc.db.session() as session:
-                admin = session.scalar(select(User).where(User.role == Role.ADMIN).limit(1))
-                if admin is not None:
+                # Reported at the owner's station by one of the simulation's own officers.
+                officer = _simulated(session, Role.OFFICER)
+                if officer is not None:
                     at = svc.clock.now()
                     svc.tracking.report_theft(
                         session,
-                        Actor.of(admin),
+                        Actor.of(officer),
                         TheftCreate(tag=bike, stolen_at=at - timedelta(minutes=30), place="丹东菜市场门口"),
                     )
             return 1
@@ -181,7 +210,9 @@ class TrackingFeed:
         if step == 2 and elapsed >= 50 and len(away) > 1:
             self._detect(bike, away[1])
             return 3
-        if step in (3, 4) and elapsed >= (60 if step == 3 else 75) and self.demo.bracelets:
+        if step in (3, 4) and elapsed >= (60 if step == 3 else 75):
+            if not self.demo.bracelets:
+                return 5  # nobody wears a bracelet: on to the bike's recovery
             # Two detections outside the wearer's area, further apart than the overlap window: an exit.
             wearer = self.demo.bracelets[0]
             outside = [c for c in codes if c != self.demo.home[wearer]]
@@ -191,7 +222,7 @@ class TrackingFeed:
         if step == 5 and elapsed >= 120:
             with svc.db.session() as session:
                 theft = session.scalar(select(Theft).join(Tag, Tag.id == Theft.tag_id).where(Tag.code == bike))
-                head = session.scalar(select(User).where(User.role == Role.COMMANDER).limit(1))
+                head = _simulated(session, Role.COMMANDER)
                 if theft is not None and head is not None and theft.recovered_at is None:
                     from pingan.core.scope import scope_of
 
@@ -201,3 +232,8 @@ class TrackingFeed:
                     )  # fmt: skip
             return 6
         return step
+
+
+def _simulated(session: Session, role: Role) -> User | None:
+    """One of the simulation's own accounts (``sim_…``), never a login of the README."""
+    return session.scalar(select(User).where(is_simulated(), User.role == role).order_by(User.id).limit(1))

@@ -9,24 +9,29 @@ the track; the alerts it might raise are judged on event time and raised once pe
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from shapely import wkb
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
-from pingan.core.db import insert_values_ignoring_duplicates, utc_to_driver
+from pingan.core.db import insert_values_ignoring_duplicates, rows_where_in, utc_from_driver, utc_to_driver
 from pingan.core.errors import first_problem
+from pingan.core.geo import distance_m
 from pingan.core.models import Task
 from pingan.core.tasks import Command, TaskService
 from pingan.tracking.alerts import Alerts, Sighting
-from pingan.tracking.logic import SafeArea, exit_confirmed, heading, impossible
+from pingan.tracking.logic import SafeArea, exit_confirmed, heading, speed_kmh
 from pingan.tracking.models import BRACELETS, AlertKind, Detection, Station, Tag, TagKind, TagStatus, Theft, TheftStatus
 from pingan.tracking.rules import TrackingRules
 from pingan.tracking.schemas import DetectionIn, IngestResult, Rejected
@@ -39,6 +44,7 @@ JUMP_LOOKBACK = timedelta(hours=6)
 @dataclass(slots=True)
 class _Sighting:
     id: int | None
+    """None for a sighting of this batch; -1 for a stored one known only from its tag's last sighting."""
     tag_id: int
     at: datetime
     station_id: int
@@ -50,6 +56,66 @@ class _Sighting:
 
 
 @dataclass(slots=True)
+class _Item:
+    """A validated detection (DetectionIn's fields, in UTC, with its station known)."""
+
+    tag: str
+    at: datetime
+    station: str
+    rssi: int | None
+    id: str | None
+    event: str | None
+    battery: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StationInfo:
+    """What the intake needs of a base station (the cache holds these, not ORM objects)."""
+
+    id: int
+    code: str
+    name: str
+    lon: float
+    lat: float
+    radius_m: float
+    area_id: int | None
+    active: bool
+    silence_minutes: int | None
+
+
+class StationCache:
+    """Every base station by code, read whole (a county has hundreds) and read again after `ttl` seconds, on
+    a code it does not know, or when this process changed the registry (`forget`). A change made by another
+    process is seen within `ttl`; the stations' health (last heard) is never cached."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._by_code: dict[str, StationInfo] = {}
+        self._by_id: dict[int, StationInfo] = {}
+        self._loaded = -math.inf
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._loaded = -math.inf
+
+    def lookup(self, session: Session, codes: set[str]) -> tuple[dict[str, StationInfo], dict[int, StationInfo]]:
+        with self._lock:
+            fresh = time.monotonic() - self._loaded < self.ttl
+            by_code, by_id = self._by_code, self._by_id
+        if fresh and codes <= by_code.keys():
+            return by_code, by_id
+        columns = (Station.id, Station.code, Station.name, Station.lon, Station.lat, Station.radius_m,
+                   Station.area_id, Station.active, Station.silence_minutes)  # fmt: skip
+        rows = [StationInfo(*row) for row in session.execute(select(*columns))]
+        by_code = {r.code: r for r in rows}
+        by_id = {r.id: r for r in rows}
+        with self._lock:
+            self._by_code, self._by_id, self._loaded = by_code, by_id, time.monotonic()
+        return by_code, by_id
+
+
+@dataclass(slots=True)
 class _Tag:
     id: int
     code: str
@@ -57,6 +123,8 @@ class _Tag:
     status: TagStatus
     watched: bool
     """Stolen, or a bracelet: its detections may raise alerts."""
+    last_seen_at: datetime | None = None
+    last_station_id: int | None = None
 
 
 @dataclass
@@ -68,12 +136,18 @@ class _Batch:
     alerts: list[int] = field(default_factory=list)
 
 
+Good = tuple[int, _Item, _Tag, StationInfo]
+
+
 class DetectionIntake:
     def __init__(self, clock: Clock, rules: TrackingRules, tasks: TaskService, alerts: Alerts) -> None:
         self.clock = clock
         self.rules = rules
         self.tasks = tasks
         self.alerts = alerts
+        self.stations = StationCache()
+        self._distances: dict[tuple[int, int], float] = {}
+        """Metres between two stations' centres, by their ids (a county has a few thousand pairs in use)."""
 
     def ingest_in(
         self, session: Session, items: Sequence[Any], *, station: str | None = None, offset: int = 0
@@ -82,30 +156,32 @@ class DetectionIntake:
         added to each item's place in the rejections (a file's line numbers are given by the caller)."""
         now = self.clock.now()
         batch = _Batch()
-        parsed: list[tuple[int, DetectionIn]] = []
+        parsed: list[tuple[int, _Item]] = []
+        validate = DetectionIn.model_validate
         for index, raw in enumerate(items):
             if not isinstance(raw, Mapping):
                 batch.rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
                 continue
             try:
-                item = DetectionIn.model_validate(raw)
+                item = validate(raw)
             except ValidationError as exc:
                 fld, _code, message = first_problem(exc)
                 batch.rejected.append(Rejected(index=index + offset, field=fld, message=message))
                 continue
+            code = item.station
             if station is not None:
-                if item.station is not None and item.station != station:
+                if code is not None and code != station:
                     batch.rejected.append(
                         Rejected(index=index + offset, field="station", message="与主题中的基站不一致")
                     )
                     continue
-                item.station = station
-            elif item.station is None:
+                code = station
+            elif code is None:
                 batch.rejected.append(Rejected(index=index + offset, field="station", message="须注明基站 station"))
                 continue
             # One time zone for every instant: aware datetimes with the same tzinfo compare without utcoffset().
-            item.at = item.at.astimezone(UTC)
-            parsed.append((index + offset, item))
+            at = item.at if item.at.tzinfo is UTC else item.at.astimezone(UTC)
+            parsed.append((index + offset, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery)))
         if parsed:
             self._store(session, parsed, batch, now)
         return IngestResult(
@@ -118,19 +194,26 @@ class DetectionIntake:
 
     # -- storing -----------------------------------------------------------------------------------------
 
-    def _store(self, session: Session, parsed: list[tuple[int, DetectionIn]], batch: _Batch, now: datetime) -> None:
-        station_codes = {item.station for _, item in parsed if item.station}
-        stations = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(station_codes)))}
-        tag_rows = session.execute(
-            select(Tag.id, Tag.code, Tag.kind, Tag.status).where(Tag.code.in_({i.tag for _, i in parsed}))
-        ).all()
-        tags = {
-            r.code: _Tag(r.id, r.code, r.kind, r.status, r.status is TagStatus.STOLEN or r.kind in BRACELETS)
-            for r in tag_rows
-        }
-        good: list[tuple[int, DetectionIn, _Tag, Station]] = []
+    def _store(self, session: Session, parsed: list[tuple[int, _Item]], batch: _Batch, now: datetime) -> None:
+        stations, by_id = self.stations.lookup(session, {item.station for _, item in parsed})
+        # The tags are read fresh in every batch (one query): whether a tag is stolen is never cached, so a
+        # theft committed by another process is seen by the next batch of this one.
+        from_db = utc_from_driver(session)
+        kinds, statuses = {k.value: k for k in TagKind}, {t.value: t for t in TagStatus}
+        tags: dict[str, _Tag] = {}
+        for tag_id, code, kind_value, status_value, last_seen, last_station in rows_where_in(
+            session,
+            Tag.__table__,  # type: ignore[arg-type]
+            ("id", "code", "kind", "status", "last_seen_at", "last_station_id"),
+            "code",
+            list({i.tag for _, i in parsed}),
+        ):
+            kind, status = kinds[kind_value], statuses[status_value]
+            alerting = status is TagStatus.STOLEN or kind in BRACELETS
+            tags[code] = _Tag(tag_id, code, kind, status, alerting, from_db(last_seen), last_station)
+        good: list[Good] = []
         for index, item in parsed:
-            st = stations.get(item.station or "")
+            st = stations.get(item.station)
             if st is None or not st.active:
                 batch.rejected.append(Rejected(index=index, field="station", message="未登记的基站"))
                 continue
@@ -141,12 +224,95 @@ class DetectionIntake:
             good.append((index, item, tag, st))
         if not good:
             return
+        good.sort(key=lambda g: (g[2].id, g[1].at))
         window = timedelta(seconds=self.rules.overlap_seconds)
-        by_id = {s.id: s for s in stations.values()}
-        low = min(i.at for _, i, _, _ in good) - window
-        high = max(i.at for _, i, _, _ in good) + window
+        known = self._known(session, good, window)
+        new: list[_Sighting] = []
+        fresh: list[tuple[_Item, _Tag, StationInfo, _Sighting]] = []
+        limits = {kind: self.rules.speed_limit(kind) for kind in TagKind}
+        win_s = window.total_seconds()
+        for _index, item, tag, st in good:
+            mine = known[tag.id]
+            at = item.at
+            near = None
+            gap = win_s
+            before: _Sighting | None = None
+            for s in mine:
+                d = abs((s.at - at).total_seconds())
+                if d <= gap and (near is None or d < gap):
+                    near, gap = s, d
+                if s.at < at and (before is None or s.at > before.at):
+                    before = s
+            if near is not None:
+                if st.code in near.stations:
+                    batch.duplicates += 1
+                    continue
+                near.stations = sorted({*near.stations, st.code})
+                if item.rssi is not None and (near.rssi is None or item.rssi > near.rssi):
+                    near.rssi, near.station_id = item.rssi, st.id
+                near.dirty = near.id is not None and near.id > 0
+                batch.merged += 1
+                fresh.append((item, tag, st, near))
+                continue
+            sighting = _Sighting(None, tag.id, at, st.id, item.rssi, [st.code], item.id)
+            limit = limits[tag.kind]
+            if (
+                limit is not None
+                and before is not None
+                and before.station_id in by_id
+                and at - before.at <= JUMP_LOOKBACK
+            ):
+                prev = by_id[before.station_id]
+                meters = max(0.0, self._distance(prev, st) - prev.radius_m - st.radius_m)
+                sighting.jump = speed_kmh(meters, abs((at - before.at).total_seconds())) > limit
+            mine.append(sighting)
+            new.append(sighting)
+            fresh.append((item, tag, st, sighting))
+        create_months(session, {month_of(s.at) for s in new})
+        stored = self._write(session, new, [s for lst in known.values() for s in lst if s.dirty], now)
+        batch.accepted += stored
+        # Another writer stored the same (tag, at) between our read and our insert: a duplicate, not a sighting.
+        batch.duplicates += len(new) - stored
+        self._touch(session, good, now)
+        watched = [f for f in fresh if f[1].watched or f[0].event is not None or f[0].battery is not None]
+        if watched:
+            self._judge(session, watched, known, by_id, batch)
+
+    def _distance(self, a: StationInfo, b: StationInfo) -> float:
+        key = (a.id, b.id)
+        meters = self._distances.get(key)
+        if meters is None:
+            if len(self._distances) > 1_000_000:  # a bound, never reached by one county's stations
+                self._distances.clear()
+            meters = self._distances[key] = distance_m(a.lon, a.lat, b.lon, b.lat)
+        return meters
+
+    def _known(self, session: Session, good: list[Good], window: timedelta) -> dict[int, list[_Sighting]]:
+        """The stored sightings each tag's detections must be judged against.
+
+        A tag whose detections all come after its last sighting (plus the overlap window) cannot join a
+        stored one: its last sighting (kept on the tag) is all it needs, for the jump and the heading, and no
+        detection is read for it. That is the steady stream. A late or out-of-order detection, a second
+        station's overlap, or a watched tag (alerts need the sightings themselves: a bracelet's last ones, all
+        stations that heard them) has its sightings around the batch read through the (tag_id, at) key."""
         known: dict[int, list[_Sighting]] = defaultdict(list)
-        tag_ids = sorted({t.id for _, _, t, _ in good})
+        spans: dict[int, tuple[datetime, datetime, _Tag]] = {}
+        for _, item, tag, _st in good:  # sorted by tag, then event time
+            earliest = spans[tag.id][0] if tag.id in spans else item.at
+            spans[tag.id] = (earliest, item.at, tag)
+        read: list[int] = []
+        lows: list[datetime] = []
+        highs: list[datetime] = []
+        for tag_id, (earliest, latest, tag) in spans.items():
+            if tag.watched or (tag.last_seen_at is not None and earliest <= tag.last_seen_at + window):
+                read.append(tag_id)
+                lows.append(earliest)
+                highs.append(latest)
+            elif tag.last_seen_at is not None and tag.last_station_id is not None:
+                known[tag_id].append(_Sighting(-1, tag_id, tag.last_seen_at, tag.last_station_id, None, []))
+        if not read:
+            return known
+        low, high = min(lows) - window, max(highs) + window
         columns = (
             Detection.id, Detection.tag_id, Detection.at, Detection.station_id, Detection.rssi, Detection.stations
         )  # fmt: skip
@@ -154,70 +320,46 @@ class DetectionIntake:
         # (for the jump and the heading): both read through the (tag_id, at) key.
         last_before = (
             select(Detection.tag_id, func.max(Detection.at).label("at"))
-            .where(Detection.tag_id.in_(tag_ids), Detection.at < low, Detection.at >= low - JUMP_LOOKBACK)
+            .where(
+                Detection.tag_id.in_(bindparam("read", expanding=True)),
+                Detection.at < low,
+                Detection.at >= low - JUMP_LOOKBACK,
+            )
             .group_by(Detection.tag_id)
             .subquery()
         )
         rows = [
             *session.execute(
-                select(*columns).where(Detection.tag_id.in_(tag_ids), Detection.at >= low, Detection.at <= high)
+                select(*columns).where(
+                    Detection.tag_id.in_(bindparam("read", expanding=True)), Detection.at >= low, Detection.at <= high
+                ),
+                {"read": read},
             ),
             *session.execute(
                 select(*columns).join(
                     last_before, and_(Detection.tag_id == last_before.c.tag_id, Detection.at == last_before.c.at)
-                )
+                ),
+                {"read": read},
             ),
         ]
         for row in rows:
             known[row.tag_id].append(
                 _Sighting(row.id, row.tag_id, row.at, row.station_id, row.rssi, list(row.stations))
             )
-        missing = {s for lst in known.values() for s in (x.station_id for x in lst)} - set(by_id)
-        if missing:
-            by_id.update({s.id: s for s in session.scalars(select(Station).where(Station.id.in_(missing)))})
-        new: list[_Sighting] = []
-        fresh: list[tuple[DetectionIn, _Tag, Station, _Sighting]] = []
-        for _index, item, tag, st in sorted(good, key=lambda g: (g[2].id, g[1].at)):
-            mine = known[tag.id]
-            near = [s for s in mine if abs((s.at - item.at).total_seconds()) <= window.total_seconds()]
-            if near:
-                sighting = min(near, key=lambda s: abs((s.at - item.at).total_seconds()))
-                if st.code in sighting.stations:
-                    batch.duplicates += 1
-                    continue
-                sighting.stations = sorted({*sighting.stations, st.code})
-                if item.rssi is not None and (sighting.rssi is None or item.rssi > sighting.rssi):
-                    sighting.rssi, sighting.station_id = item.rssi, st.id
-                sighting.dirty = sighting.id is not None
-                batch.merged += 1
-                fresh.append((item, tag, st, sighting))
-                continue
-            sighting = _Sighting(None, tag.id, item.at, st.id, item.rssi, [st.code], item.id)
-            before = max((s for s in mine if s.at < item.at), key=lambda s: s.at, default=None)
-            if before is not None and before.station_id in by_id:
-                prev = by_id[before.station_id]
-                slack = prev.radius_m + st.radius_m
-                limit = self.rules.speed_limit(tag.kind)
-                sighting.jump = impossible((prev.lon, prev.lat, before.at), (st.lon, st.lat, item.at), limit, slack)
-            mine.append(sighting)
-            new.append(sighting)
-            batch.accepted += 1
-            fresh.append((item, tag, st, sighting))
-        create_months(session, {month_of(s.at) for s in new})
-        self._write(session, new, [s for lst in known.values() for s in lst if s.dirty], now)
-        self._touch(session, good, now)
-        watched = [f for f in fresh if f[1].watched or f[0].event is not None or f[0].battery is not None]
-        if watched:
-            self._judge(session, watched, known, by_id, batch)
+        return known
 
-    def _write(self, session: Session, new: list[_Sighting], changed: list[_Sighting], now: datetime) -> None:
+    def _write(self, session: Session, new: list[_Sighting], changed: list[_Sighting], now: datetime) -> int:
+        """New sightings in one statement (duplicates of the (tag, at) key skipped in SQL); returns how many
+        were stored. Merged ones (a second station) are updated in place."""
         to_db = utc_to_driver(session)
         table = Detection.__table__
         received = to_db(now)
+        dumps = orjson.dumps
         rows = [
-            (s.tag_id, to_db(s.at), s.station_id, s.rssi, _json(s.stations), received, s.source_id, s.jump) for s in new
+            (s.tag_id, to_db(s.at), s.station_id, s.rssi, dumps(s.stations).decode(), received, s.source_id, s.jump)
+            for s in new
         ]
-        insert_values_ignoring_duplicates(
+        stored, _ = insert_values_ignoring_duplicates(
             session,
             table,  # type: ignore[arg-type]
             ("tag_id", "at", "station_id", "rssi", "stations", "received_at", "source_id", "jump"),
@@ -230,52 +372,97 @@ class DetectionIntake:
                 .values(station_id=s.station_id, rssi=s.rssi, stations=s.stations)
                 .execution_options(synchronize_session=False)
             )
+        return stored
 
-    def _touch(self, session: Session, good: list[tuple[int, DetectionIn, _Tag, Station]], now: datetime) -> None:
+    def _touch(self, session: Session, good: list[Good], now: datetime) -> None:
         """Stations were heard now; each tag's last sighting moves forward (never back, for a late one)."""
-        heard = {st.id: st for _, _, _, st in good}
-        for st in heard.values():
-            self.heard(session, st, now)
+        self._heard(session, {st.id: st for _, _, _, st in good}, now)
         latest: dict[int, tuple[datetime, int]] = {}
         for _, item, tag, st in good:
             if tag.id not in latest or item.at > latest[tag.id][0]:
                 latest[tag.id] = (item.at, st.id)
-        # One executemany at the driver: a batch touches thousands of tags, and the ORM's per-statement work
-        # would cost more than the inserts themselves.
+        moved = [
+            (tag_id, at, station_id)
+            for _, _, tag, _ in good
+            if (tag_id := tag.id) in latest
+            for at, station_id in [latest.pop(tag_id)]
+            if tag.last_seen_at is None or tag.last_seen_at < at
+        ]
+        if not moved:
+            return
+        # One statement at the driver: a batch touches thousands of tags, and the ORM's per-row work would
+        # cost more than the inserts themselves.
         conn = session.connection()
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         to_db = utc_to_driver(session)
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "UPDATE tracking_tags AS t SET last_seen_at = v.at, last_station_id = v.station_id "
+                "FROM unnest(%s::bigint[], %s::timestamp[], %s::integer[]) AS v(id, at, station_id) "
+                "WHERE t.id = v.id AND (t.last_seen_at IS NULL OR t.last_seen_at < v.at)",
+                ([m[0] for m in moved], [to_db(m[1]) for m in moved], [m[2] for m in moved]),
+            )
+            return
+        # SQLite (3.33+ has UPDATE … FROM): the rows as one JSON array spread by json_each, one statement.
         conn.exec_driver_sql(
-            f"UPDATE tracking_tags SET last_seen_at = {mark}, last_station_id = {mark} "  # noqa: S608 - no input in it
-            f"WHERE id = {mark} AND (last_seen_at IS NULL OR last_seen_at < {mark})",
-            [(to_db(at), station_id, tag_id, to_db(at)) for tag_id, (at, station_id) in latest.items()],
+            "UPDATE tracking_tags SET last_seen_at = v.at, last_station_id = v.station_id FROM ("
+            "SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, "
+            "json_extract(value, '$[2]') AS station_id FROM json_each(?)) AS v "
+            "WHERE tracking_tags.id = v.id AND (tracking_tags.last_seen_at IS NULL OR tracking_tags.last_seen_at < v.at)",
+            (orjson.dumps([(tag_id, to_db(at), station_id) for tag_id, at, station_id in moved]).decode(),),
         )
 
+    def _heard(self, session: Session, heard: Mapping[int, StationInfo], now: datetime) -> None:
+        """The batch's stations were heard: one read of their health, one update; a station that had been
+        silent past its threshold gets its maintenance task closed (as a heartbeat would)."""
+        default = self.rules.station_silence_minutes
+        rows = session.execute(
+            select(Station.id, Station.last_heard_at, Station.silence_minutes).where(Station.id.in_(list(heard)))
+        ).all()
+        silent = [
+            r.id
+            for r in rows
+            if r.last_heard_at is None or r.last_heard_at < now - timedelta(minutes=r.silence_minutes or default)
+        ]
+        session.execute(
+            update(Station)
+            .where(Station.id.in_(list(heard)), or_(Station.last_heard_at.is_(None), Station.last_heard_at < now))
+            .values(last_heard_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if silent:
+            self._back_online(session, silent, now)
+
+    def _back_online(self, session: Session, station_ids: Sequence[int], now: datetime) -> None:
+        for task in session.scalars(
+            select(Task).where(
+                Task.kind == MAINTENANCE_KIND, Task.ref_id.in_(list(station_ids)), Task.closed_at.is_(None)
+            )
+        ):
+            self.tasks.act(session, task, Command("back_online", None, None, {"at": now.isoformat()}))
+
     def heard(self, session: Session, station: Station, now: datetime, status: dict[str, Any] | None = None) -> None:
-        """A station was heard (a detection or a heartbeat): its maintenance task, if any, closes itself."""
+        """A station was heard (a heartbeat): its maintenance task, if any, closes itself."""
         threshold = timedelta(minutes=station.silence_minutes or self.rules.station_silence_minutes)
         was_silent = station.last_heard_at is None or station.last_heard_at < now - threshold
         station.last_heard_at = now
         if status is not None:
             station.last_status = status
         if was_silent:
-            for task in session.scalars(
-                select(Task).where(Task.kind == MAINTENANCE_KIND, Task.ref_id == station.id, Task.closed_at.is_(None))
-            ):
-                self.tasks.act(session, task, Command("back_online", None, None, {"at": now.isoformat()}))
+            self._back_online(session, [station.id], now)
 
     # -- judging -----------------------------------------------------------------------------------------
 
     def _judge(
         self,
         session: Session,
-        fresh: list[tuple[DetectionIn, _Tag, Station, _Sighting]],
+        fresh: list[tuple[_Item, _Tag, StationInfo, _Sighting]],
         known: Mapping[int, list[_Sighting]],
-        by_id: Mapping[int, Station],
+        by_id: Mapping[int, StationInfo],
         batch: _Batch,
     ) -> None:
         session.flush()
         tag_rows = {t.id: t for t in session.scalars(select(Tag).where(Tag.id.in_({f[1].id for f in fresh})))}
+        where = {s.id: s for s in session.scalars(select(Station).where(Station.id.in_({f[2].id for f in fresh})))}
         thefts = {
             t.tag_id: t
             for t in session.scalars(
@@ -290,7 +477,7 @@ class DetectionIntake:
             before = max((s for s in mine if s.at < sighting.at), key=lambda s: s.at, default=None)
             prev = by_id.get(before.station_id) if before is not None else None
             toward = heading(prev.lon, prev.lat, st.lon, st.lat) if prev is not None else None
-            seen = Sighting(item.at, st, toward)
+            seen = Sighting(item.at, where[st.id], toward)
             theft = thefts.get(tag.id)
             if theft is not None and item.at >= theft.stolen_at:
                 alert = self.alerts.raise_once(
@@ -324,7 +511,7 @@ class DetectionIntake:
         session: Session,
         tag: Tag,
         mine: list[_Sighting],
-        by_id: Mapping[int, Station],
+        by_id: Mapping[int, StationInfo],
         seen: Sighting,
         batch: _Batch,
     ) -> None:
@@ -347,9 +534,3 @@ class DetectionIntake:
             alert = self.alerts.raise_once(session, tag, AlertKind.GEOFENCE_EXIT, seen)
             if alert is not None:
                 batch.alerts.append(alert.id)
-
-
-def _json(value: list[str]) -> str:
-    import orjson
-
-    return orjson.dumps(value).decode()

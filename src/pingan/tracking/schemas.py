@@ -88,6 +88,17 @@ class DetectionIn(BaseModel):
     battery: int | None = Field(default=None, ge=0, le=100)
 
 
+class StationStatusIn(BaseModel):
+    """A base station's heartbeat (MQTT `{prefix}/stations/{code}/status`, or HTTP): any JSON object, kept as
+    given; these are the fields Pingan shows."""
+
+    model_config = ConfigDict(extra="allow")
+    battery: int | None = None
+    """Percent."""
+    firmware: str | None = None
+    temperature_c: float | None = None
+
+
 class TheftCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tag: Code

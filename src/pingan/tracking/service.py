@@ -78,8 +78,11 @@ class Tracking:
             )
 
     def import_stations(self, items: Iterable[tuple[int, Any]]) -> ImportResult:
-        with self.db.session() as session:
-            return import_stations(session, items, self.jurisdictions)
+        try:
+            with self.db.session() as session:
+                return import_stations(session, items, self.jurisdictions)
+        finally:
+            self.intake.stations.forget()
 
     def set_safe_area(self, session: Session, tag: Tag, body: SafeAreaUpdate) -> None:
         if tag.kind not in BRACELETS:

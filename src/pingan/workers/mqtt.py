@@ -1,12 +1,15 @@
 """The MQTT consumer of tracking: base stations publish their detections and heartbeats to the broker.
 
-    pingan/detections/{station_code}       QoS 1: one detection object, or an array of them
-    pingan/stations/{station_code}/status  QoS 1: a heartbeat object (battery, firmware… kept as given)
+    {prefix}/detections/{station_code}       QoS 1: one detection object, or an array of them
+    {prefix}/stations/{station_code}/status  QoS 1: a heartbeat object (battery, firmware… kept as given)
+
+`prefix` is `PINGAN_MQTT_TOPIC_PREFIX` (default `pingan`): installations sharing a broker keep apart.
 
 A message is acknowledged only once what it carries is committed (MQTT v5, manual acknowledgement, a
 persistent session under a fixed client id): a consumer killed before its commit leaves its messages with
 the broker, which delivers them again, and the intake's idempotence makes that harmless. Messages are taken
-in batches (whatever arrived while the last batch was stored) so that one transaction stores many. A message
+in batches: the network thread only appends to a buffer, and the storing thread stores what gathered for
+`linger` seconds (or `max_batch` messages, whichever comes first) in one transaction. A message
 that is not JSON, or items the intake refuses, are logged and acknowledged: a bad message must not block
 the ones behind it.
 """
@@ -34,11 +37,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DETECTIONS = "pingan/detections/"
 STATUS_SUFFIX = "/status"
-STATIONS = "pingan/stations/"
-RECEIVE_MAXIMUM = 2000
-"""Unacknowledged messages the broker may send us at once (MQTT v5's receive maximum)."""
+RECEIVE_MAXIMUM = 65535
+"""Unacknowledged messages the broker may send us at once (MQTT v5's receive maximum, at its ceiling).
+What does not fit goes into the broker's queue for our session, which Mosquitto bounds by
+`max_queued_messages` (1000 by default) and beyond which it drops QoS 1 messages: so a burst waits here,
+unacknowledged (a crash loses none of it: the broker sends them again), rather than there."""
 SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps our session (and the messages for it) while we are away."""
 
@@ -48,6 +52,30 @@ def parse_url(url: str) -> tuple[str, int]:
     if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
         raise ValueError(f"an MQTT URL is mqtt://host:port, not {url!r}")
     return parts.hostname, parts.port or 1883
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Tracking's topics under one prefix."""
+
+    prefix: str = "pingan"
+
+    @property
+    def detections(self) -> str:
+        return f"{self.prefix}/detections/"
+
+    @property
+    def stations(self) -> str:
+        return f"{self.prefix}/stations/"
+
+    def detection(self, station: str) -> str:
+        return f"{self.detections}{station}"
+
+    def status(self, station: str) -> str:
+        return f"{self.stations}{station}{STATUS_SUFFIX}"
+
+    def subscriptions(self) -> list[tuple[str, int]]:
+        return [(f"{self.detections}+", 1), (f"{self.stations}+{STATUS_SUFFIX}", 1)]
 
 
 def broker_answers(url: str, timeout: float = 0.5) -> bool:
@@ -75,13 +103,20 @@ class MqttConsumer:
         url: str,
         *,
         client_id: str | None = None,
-        max_batch: int = 5000,
+        topic_prefix: str | None = None,
+        max_batch: int | None = None,
+        linger_ms: float | None = None,
     ) -> None:
+        settings = services.settings
         self.services = services
         self.url = url
         self.host, self.port = parse_url(url)
-        self.max_batch = max_batch
+        self.topics = Topics(topic_prefix or settings.mqtt_topic_prefix)
+        self.max_batch = max_batch or settings.mqtt_max_batch
+        self.linger = (settings.mqtt_linger_ms if linger_ms is None else linger_ms) / 1000
         self.stored = 0
+        self.batches = 0
+        """Transactions that stored messages (a busy stream stores many messages in each)."""
         self._pending: list[_Message] = []
         self._cond = threading.Condition()
         self._connected = threading.Event()
@@ -101,9 +136,9 @@ class MqttConsumer:
         if reason.is_failure:
             log.error("MQTT broker refused the connection: %s", reason)
             return
-        client.subscribe([(f"{DETECTIONS}+", 1), (f"{STATIONS}+{STATUS_SUFFIX}", 1)])
+        client.subscribe(self.topics.subscriptions())
         self._connected.set()
-        log.info("MQTT consumer connected to %s:%s", self.host, self.port)
+        log.info("MQTT consumer connected to %s:%s (%s/…)", self.host, self.port, self.topics.prefix)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self._connected.clear()
@@ -111,9 +146,13 @@ class MqttConsumer:
             log.warning("MQTT consumer disconnected (%s); reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        # The network thread only appends: the storing thread is woken when a batch is full (or by its own
+        # linger timeout), so a busy stream costs one lock per message here and nothing more.
+        item = _Message(message.topic, bytes(message.payload), message.mid, message.qos)
         with self._cond:
-            self._pending.append(_Message(message.topic, bytes(message.payload), message.mid, message.qos))
-            self._cond.notify()
+            self._pending.append(item)
+            if len(self._pending) == 1 or len(self._pending) >= self.max_batch:
+                self._cond.notify()
 
     # -- the storing thread ------------------------------------------------------------------------------
 
@@ -147,11 +186,16 @@ class MqttConsumer:
         self.run(stop)
 
     def step(self, wait: float = 0.2) -> int:
-        """Take what has arrived (waiting up to `wait` seconds for something), store it, acknowledge it.
-        Returns the number of messages handled; a failed store leaves them for the next step."""
+        """Take what has arrived (waiting up to `wait` seconds for something, then up to the linger for more
+        to gather), store it, acknowledge it. Returns the number of messages handled; a failed store leaves
+        them for the next step, unacknowledged."""
         with self._cond:
             if not self._pending:
                 self._cond.wait(wait)
+            if self._pending and len(self._pending) < self.max_batch and self.linger > 0:
+                deadline = time.monotonic() + self.linger
+                while len(self._pending) < self.max_batch and (left := deadline - time.monotonic()) > 0:
+                    self._cond.wait(left)
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
         if not batch:
             return 0
@@ -167,27 +211,29 @@ class MqttConsumer:
             if message.qos > 0:
                 self.client.ack(message.mid, message.qos)
         self.stored += len(batch)
+        self.batches += 1
         return len(batch)
 
     def _store(self, batch: list[_Message]) -> None:
         items: list[Any] = []
         beats: list[tuple[str, dict[str, Any]]] = []
+        detections, stations = self.topics.detections, self.topics.stations
         for message in batch:
             try:
                 body = orjson.loads(message.payload)
             except orjson.JSONDecodeError:
                 log.warning("MQTT %s: not JSON, dropped", message.topic)
                 continue
-            if message.topic.startswith(DETECTIONS):
-                station = message.topic[len(DETECTIONS) :]
+            if message.topic.startswith(detections):
+                station = message.topic[len(detections) :]
                 for item in body if isinstance(body, list) else [body]:
                     # The topic names the station: an item naming another one is not believed.
                     if isinstance(item, dict) and item.get("station", station) != station:
                         log.warning("MQTT %s: an item names station %r, dropped", message.topic, item["station"])
                         continue
                     items.append({**item, "station": station} if isinstance(item, dict) else item)
-            elif message.topic.startswith(STATIONS) and message.topic.endswith(STATUS_SUFFIX):
-                station = message.topic[len(STATIONS) : -len(STATUS_SUFFIX)]
+            elif message.topic.startswith(stations) and message.topic.endswith(STATUS_SUFFIX):
+                station = message.topic[len(stations) : -len(STATUS_SUFFIX)]
                 beats.append((station, body if isinstance(body, dict) else {"value": body}))
         tracking = self.services.tracking
         # One transaction for the whole batch, whichever stations it came from.

@@ -12,6 +12,7 @@ from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, require
+from pingan.api.schemas import batch_body
 from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
@@ -29,6 +30,18 @@ from pingan.tracking.schemas import (
 )
 
 router = APIRouter(prefix="/tracking", tags=["tracking"])
+
+# The batch endpoints read their bodies themselves (to keep the good items of a bad batch); the document
+# still says what they take.
+_TAGS_SCHEMA = batch_body("TagRow", "tags")
+_STATIONS_SCHEMA = batch_body("StationRow", "stations")
+_DETECTIONS_SCHEMA = batch_body("DetectionIn", "detections")
+_STATUS_SCHEMA = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StationStatusIn"}}},
+    }
+}
 
 STAFF = (Role.ADMIN, Role.ANALYST, Role.COMMANDER, Role.STATION_HEAD, Role.OFFICER)
 REGISTRARS = (Role.ADMIN, Role.COMMANDER, Role.PARTNER)
@@ -60,7 +73,7 @@ def _limit(services: Any, items: list[Any]) -> None:
 # -- the registry ------------------------------------------------------------------------------------------
 
 
-@router.post("/tags", response_model=ImportResult)
+@router.post("/tags", response_model=ImportResult, openapi_extra=_TAGS_SCHEMA)
 async def import_tags(request: Request, services: ServicesDep, user: CurrentUser) -> ImportResult:
     """Register tags (the CSV columns as JSON objects); a replay changes nothing, bad items are named."""
     require(user, *REGISTRARS)
@@ -69,7 +82,7 @@ async def import_tags(request: Request, services: ServicesDep, user: CurrentUser
     return services.tracking.import_tags(enumerate(items))
 
 
-@router.post("/stations", response_model=ImportResult)
+@router.post("/stations", response_model=ImportResult, openapi_extra=_STATIONS_SCHEMA)
 async def import_stations(request: Request, services: ServicesDep, user: CurrentUser) -> ImportResult:
     """Register base stations: code, name, lon, lat, village, radius_m (optional crs, silence_minutes)."""
     require(user, *REGISTRARS)
@@ -168,7 +181,7 @@ def my_tags(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
 # -- detections and stations --------------------------------------------------------------------------------
 
 
-@router.post("/detections", response_model=IngestResult)
+@router.post("/detections", response_model=IngestResult, openapi_extra=_DETECTIONS_SCHEMA)
 async def post_detections(request: Request, services: ServicesDep, user: CurrentUser) -> IngestResult:
     """A batch of detections (array or `{"detections": [...]}`), each with its `station`; replays are
     duplicates, two stations' overlap is merged, bad items are named by index and field."""
@@ -178,7 +191,7 @@ async def post_detections(request: Request, services: ServicesDep, user: Current
     return services.tracking.ingest(items)
 
 
-@router.post("/stations/{code}/status", status_code=204)
+@router.post("/stations/{code}/status", status_code=204, openapi_extra=_STATUS_SCHEMA)
 async def heartbeat(request: Request, services: ServicesDep, user: CurrentUser, code: str) -> None:
     """A base station's heartbeat over HTTP (its MQTT twin is pingan/stations/{code}/status)."""
     require(user, *FEEDS)

@@ -1,10 +1,13 @@
-// 地网: tagged e-bikes, bracelets and livestock seen by the village base stations. Tables only: the alerts
-// (stolen bikes seen, wearers out of their area, silences, removals), the thefts, the base stations with
-// their health and the coverage, and the figures. The API gives tracks and coverage as GeoJSON for a map.
+// 地网: tagged e-bikes, bracelets and livestock seen by the village base stations: the map (base stations
+// and their coverage of the villages, thefts and alerts where the tag was last heard, a tag's track with
+// its impossible jumps marked), the alerts (stolen bikes seen, wearers out of their area, silences,
+// removals), the thefts, the base stations with their health, and the figures.
 
 import { api } from '../api.js';
 import { h, replace, segmented } from '../dom.js';
 import { fmtDateTime, fmtInt, fmtPercent, fmtYuan } from '../format.js';
+import { countyMap } from '../ui/map.js';
+import { mapBase } from '../ui/map-panels.js';
 
 const ALERT_KINDS = {
   theft_sighting: '被盗车辆出现',
@@ -21,6 +24,7 @@ const REASONS = {
   card_destroyed: '平安卡损毁',
 };
 const TABS = [
+  { value: 'map', label: '地图' },
   { value: 'alerts', label: '告警' },
   { value: 'thefts', label: '被盗布控' },
   { value: 'stations', label: '基站' },
@@ -131,7 +135,130 @@ async function figuresPane(root) {
   );
 }
 
-const PANES = { alerts: alertsPane, thefts: theftsPane, stations: stationsPane, figures: figuresPane };
+const ALERT_COLOURS = { theft_sighting: '#d0201c', geofence_exit: '#e5650b', removal: '#7b3fa0', silence: '#5b7086', low_battery: '#e3a800' };
+const MAP_LEGEND = [
+  { colour: '#2f7d32', label: '基站（圈为覆盖范围）' },
+  { colour: '#8a8f98', label: '失联基站' },
+  { colour: '#d0201c', label: '被盗车辆最近出现' },
+  { colour: '#e5650b', label: '离开安全区域' },
+  { colour: '#7b3fa0', label: '手环被拆除' },
+  { colour: '#1d4f91', label: '轨迹' },
+];
+
+function legend(items) {
+  return h(
+    'div',
+    { class: 'map-legend' },
+    items.map((i) => h('span', { class: 'map-legend-item' }, h('span', { class: 'map-swatch', style: { backgroundColor: i.colour } }), i.label)),
+    h('span', { class: 'map-legend-item' }, h('span', { class: 'map-swatch map-swatch-jump' }), '异常跳变（虚线）'),
+  );
+}
+
+/** The map: coverage circles and base stations, open alerts and thefts as markers, a tag's track on demand. */
+async function mapPane(root, ctx) {
+  const [b, stations, coverage, alerts] = await Promise.all([
+    mapBase(),
+    api.get('/tracking/stations'),
+    api.get('/tracking/coverage'),
+    api.get('/tracking/alerts', { limit: 500 }),
+  ]);
+  const mapEl = h('div', { class: 'map-canvas tracking-map', role: 'region', 'aria-label': '地网地图' });
+  const tagInput = h('input', { type: 'search', name: 'tag', class: 'input', placeholder: '标签编号', 'aria-label': '标签编号', maxlength: 64 });
+  const note = h('p', { class: 'muted tracking-track-note' }, '输入标签编号，或点选地图上的告警，查看近7天轨迹');
+  const summary = h(
+    'p',
+    { class: 'tracking-coverage' },
+    '基站 ' + fmtInt(coverage.stations) + ' 个，覆盖村寨 ' + fmtInt(coverage.villages_covered) + ' / ' + fmtInt(coverage.villages_total),
+    coverage.coverage_rate !== null ? '，覆盖率 ' + fmtPercent(coverage.coverage_rate) : '',
+  );
+  let handle = null;
+  let seq = 0;
+
+  async function show(tag) {
+    if (!tag || !handle) return;
+    tagInput.value = tag;
+    const mine = ++seq;
+    replace(note, '正在加载 ' + tag + ' 的轨迹……');
+    try {
+      const since = new Date(Date.now() - 7 * 24 * 3600 * 1000).toISOString();
+      const track = await api.get('/tracking/tags/' + encodeURIComponent(tag) + '/track', { from: since });
+      if (mine !== seq || !handle) return;
+      handle.clearOverlays();
+      handle.addShapes(coverage.geojson, null, coverageLabel);
+      const drawn = handle.drawTrack(track, { when: fmtDateTime });
+      replace(
+        note,
+        drawn.sightings
+          ? tag + '：近7天 ' + fmtInt(drawn.sightings) + ' 次侦测' + (drawn.jumps ? '，其中 ' + fmtInt(drawn.jumps) + ' 处异常跳变（红色虚线）' : '，无异常跳变')
+          : tag + '：近7天没有基站侦测到该标签',
+      );
+      note.dataset.sightings = String(drawn.sightings);
+      note.dataset.jumps = String(drawn.jumps);
+    } catch (e) {
+      if (mine === seq) replace(note, h('span', { class: 'error' }, '轨迹加载失败：' + (e.message || e)));
+    }
+  }
+
+  const form = h(
+    'form',
+    { class: 'toolbar tracking-track-form', onsubmit: (e) => { e.preventDefault(); show(tagInput.value.trim()); } },
+    tagInput,
+    h('button', { type: 'submit', class: 'btn btn-secondary' }, '查看轨迹'),
+  );
+  replace(root, summary, form, h('section', { class: 'map-panel tracking-map-panel' }, mapEl, h('div', { class: 'map-foot' }, note, legend(MAP_LEGEND))));
+  return {
+    after() {
+      handle = countyMap(mapEl, { areas: b.areas, config: b.config, labels: false });
+      handle.addShapes(coverage.geojson, null, coverageLabel);
+      handle.addPoints(
+        stations.features.map((f) => {
+          const s = f.properties;
+          return {
+            lon: f.geometry.coordinates[0],
+            lat: f.geometry.coordinates[1],
+            radius: 4,
+            colour: s.silent ? '#8a8f98' : '#2f7d32',
+            cls: 'map-point map-bs' + (s.silent ? ' map-bs-silent' : ''),
+            title: s.name + (s.silent ? '（失联）' : ''),
+            lines: [s.name + '（' + s.code + '）', s.village, '最近心跳：' + (s.last_heard_at ? fmtDateTime(s.last_heard_at) : '从未'), '近1小时侦测 ' + fmtInt(s.detections_last_hour)],
+          };
+        }),
+      );
+      const open = alerts.filter((a) => a.lon !== null && a.lat !== null && a.open);
+      handle.addPoints(
+        open.map((a) => ({
+          lon: a.lon,
+          lat: a.lat,
+          // A halo around the place: the track's last dot stays visible inside it.
+          radius: 13,
+          fillOpacity: 0.35,
+          colour: ALERT_COLOURS[a.kind] || '#5b7086',
+          cls: 'map-point ' + (a.kind === 'theft_sighting' ? 'map-theft' : 'map-alert'),
+          title: (ALERT_KINDS[a.kind] || a.kind) + '：' + a.tag,
+          lines: [
+            (ALERT_KINDS[a.kind] || a.kind) + '：' + a.tag,
+            '最近：' + fmtDateTime(a.last_at || a.at) + ' ' + (a.station_name || ''),
+            a.heading ? '方向：向' + a.heading : null,
+          ],
+          onClick: () => show(a.tag),
+        })),
+      );
+      const first = open.find((a) => a.kind === 'theft_sighting') || open[0];
+      if (first) show(first.tag);
+    },
+    destroy() {
+      seq += 1;
+      if (handle) handle.destroy();
+      handle = null;
+    },
+  };
+}
+
+function coverageLabel(p) {
+  return [p.name, p.village ? '覆盖村寨：' + p.village : null, '半径 ' + fmtInt(p.radius_m) + ' 米'];
+}
+
+const PANES = { map: mapPane, alerts: alertsPane, thefts: theftsPane, stations: stationsPane, figures: figuresPane };
 
 export default {
   id: 'tracking',
@@ -139,7 +266,8 @@ export default {
   group: '地网',
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer'],
   mount(root, ctx) {
-    let tab = 'alerts';
+    let tab = 'map';
+    let current = null;
     const pane = h('div', { class: 'tracking-pane' });
     const tabs = segmented(TABS, tab, (value) => {
       tab = value;
@@ -147,19 +275,36 @@ export default {
     }, '地网视图');
     replace(root, h('div', { class: 'screen tracking-screen' }, h('div', { class: 'toolbar' }, tabs), pane));
     let seq = 0;
+    function drop() {
+      if (current && current.destroy) current.destroy();
+      current = null;
+    }
     async function load() {
       const mine = ++seq;
+      drop();
       replace(pane, h('p', { class: 'muted' }, '正在加载……'));
       try {
         const target = h('div');
-        await PANES[tab](target);
-        if (mine === seq) replace(pane, target);
+        const made = await PANES[tab](target, ctx);
+        if (mine !== seq) {
+          if (made && made.destroy) made.destroy();
+          return;
+        }
+        replace(pane, target);
+        current = made || null;
+        if (current && current.after) current.after();
       } catch (e) {
         if (mine === seq) replace(pane, h('div', { class: 'empty' }, '加载失败：' + (e.message || e)));
         ctx.toast(e.message || String(e), 'error');
       }
     }
     load();
-    return { update() {}, destroy() { seq += 1; } };
+    return {
+      update() {},
+      destroy() {
+        seq += 1;
+        drop();
+      },
+    };
   },
 };

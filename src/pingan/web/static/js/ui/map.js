@@ -53,7 +53,8 @@ export function textNode(tag, cls, ...lines) {
 }
 
 /**
- * countyMap(el, {areas, config, labels, focusStation, onStation}) → {map, addPoints, clearPoints, fit, invalidate, destroy}
+ * countyMap(el, {areas, config, labels, focusStation, onStation}) → {map, addPoints, clearPoints, addShapes,
+ * drawTrack, clearOverlays, fit, invalidate, destroy}
  * `areas` is GET /map/areas (station polygons and station points); `config` GET /map/config.
  */
 export function countyMap(el, options) {
@@ -109,6 +110,7 @@ export function countyMap(el, options) {
     }
     marker.addTo(stationLayer);
   });
+  const overlayLayer = L.layerGroup().addTo(map); // coverage, tracks: between the areas and the points
   const pointLayer = L.layerGroup().addTo(map);
 
   function fit(target) {
@@ -139,7 +141,7 @@ export function countyMap(el, options) {
     view(lon, lat, zoom) {
       map.setView(latLng(lon, lat), zoom);
     },
-    /** Points: [{lon, lat, colour, radius, title, lines, onClick, cls}] drawn above the polygons. */
+    /** Points: [{lon, lat, colour, radius, fillOpacity, title, lines, onClick, cls}] drawn above the polygons. */
     addPoints(points) {
       points.forEach((p) => {
         const marker = L.circleMarker(latLng(p.lon, p.lat), {
@@ -147,7 +149,7 @@ export function countyMap(el, options) {
           color: '#fff',
           weight: 1.5,
           fillColor: p.colour || '#1d4f91',
-          fillOpacity: 0.9,
+          fillOpacity: p.fillOpacity === undefined ? 0.9 : p.fillOpacity,
           className: p.cls || 'map-point',
         });
         if (p.lines) marker.bindPopup(textNode('div', 'map-popup', ...p.lines), { closeButton: true });
@@ -165,6 +167,64 @@ export function countyMap(el, options) {
         const layer = byId[id];
         layer.setStyle(styleOf(layer.feature.properties) || STATION_STYLE);
       });
+    },
+    /** GeoJSON polygons (base stations' coverage circles…) under the points: `label(props)` names each. */
+    addShapes(collection, style, label) {
+      const layer = L.geoJSON(collection, {
+        coordsToLatLng: (c) => latLng(c[0], c[1]),
+        style: () => Object.assign({ color: '#2f7d32', weight: 1, opacity: 0.8, fillColor: '#2f7d32', fillOpacity: 0.12, className: 'map-shape' }, style || {}),
+        onEachFeature: (f, l) => {
+          if (label) l.bindTooltip(textNode('span', null, ...[].concat(label(f.properties))), { sticky: true });
+        },
+      });
+      layer.addTo(overlayLayer);
+      return layer.getLayers().length;
+    },
+    /**
+     * A tag's track (GET /tracking/tags/{tag}/track): the line in time order, a dot per sighting (the
+     * first hollow, the last larger), and each impossible jump marked: the leg into it dashed red, its dot
+     * red with a ring. Fits the map to it. Returns {sightings, jumps}.
+     */
+    drawTrack(collection, opts) {
+      const o = opts || {};
+      const points = ((collection && collection.features) || []).filter((f) => f.geometry.type === 'Point');
+      const group = L.featureGroup().addTo(overlayLayer);
+      let jumps = 0;
+      points.forEach((f, i) => {
+        const c = f.geometry.coordinates;
+        const here = latLng(c[0], c[1]);
+        const p = f.properties;
+        if (i > 0) {
+          const prev = points[i - 1].geometry.coordinates;
+          L.polyline([latLng(prev[0], prev[1]), here], p.jump
+            ? { color: '#d0201c', weight: 3, dashArray: '6 6', className: 'map-track-leg map-track-jump-leg' }
+            : { color: '#1d4f91', weight: 3, opacity: 0.85, className: 'map-track-leg' }).addTo(group);
+        }
+        if (p.jump) jumps += 1;
+        const last = i === points.length - 1;
+        const marker = L.circleMarker(here, {
+          radius: last ? 8 : p.jump ? 7 : 5,
+          color: p.jump ? '#d0201c' : '#fff',
+          weight: p.jump ? 3 : 1.5,
+          fillColor: p.jump ? '#fff3c4' : i === 0 ? '#fff' : '#1d4f91',
+          fillOpacity: 1,
+          className: 'map-track-point' + (p.jump ? ' map-track-jump' : '') + (last ? ' map-track-last' : ''),
+        });
+        const lines = [o.when ? o.when(p.at) : p.at, p.station_name || p.station];
+        if (p.stations && p.stations.length > 1) lines.push('同时侦测：' + p.stations.join('、'));
+        if (p.rssi !== null && p.rssi !== undefined) lines.push('信号 ' + p.rssi + ' dBm');
+        if (p.jump) lines.push('异常跳变：与上一次侦测的距离超出该类标签的合理速度');
+        marker.bindTooltip(textNode('span', null, ...lines), { direction: 'top' });
+        marker.addTo(group);
+      });
+      // The points (stations, alerts) stay clickable above a track drawn after them.
+      pointLayer.eachLayer((l) => l.bringToFront && l.bringToFront());
+      const bounds = group.getBounds();
+      if (bounds.isValid()) map.fitBounds(bounds.pad(0.3), { maxZoom: 15 });
+      return { sightings: points.length, jumps };
+    },
+    clearOverlays() {
+      overlayLayer.clearLayers();
     },
     pointCount() {
       return pointLayer.getLayers().length;

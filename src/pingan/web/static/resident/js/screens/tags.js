@@ -1,10 +1,23 @@
-// 我的车: the owner's tagged vehicles (平安卡) and bracelets, each with its track (the base stations that
-// heard it, in time order) and, for a vehicle, a theft report. A map of the track comes with the map library.
+// 我的车: the owner's tagged vehicles (平安卡) and bracelets, each with its track (on a map, impossible jumps
+// marked, and as the list of base stations that heard it, latest first) and, for a vehicle, a theft report.
 
 import { h, replace } from '../../../js/dom.js';
 import { fmtDateTime } from '../../../js/format.js';
+import { countyMap } from '../../../js/ui/map.js';
 import { api } from '../api.js';
 import { emptyState } from '../ui.js';
+
+let mapBase = null;
+
+function loadMapBase() {
+  if (!mapBase) {
+    mapBase = Promise.all([api.get('/map/config'), api.get('/map/areas')]).then(([config, areas]) => ({ config, areas }));
+    mapBase.catch(() => {
+      mapBase = null;
+    });
+  }
+  return mapBase;
+}
 
 const KINDS = { vehicle_card: '平安卡', bracelet: '定位手环', anti_removal_bracelet: '防拆手环', livestock: '牲畜卡' };
 const STATUS = { active: '正常', stolen: '已报被盗，布控中', retired: '已注销' };
@@ -20,6 +33,12 @@ export default {
     const list = h('div', { class: 'tags' });
     const status = h('p', { class: 'muted center' }, '正在加载……');
     replace(root, status, list);
+    let maps = [];
+
+    function dropMaps() {
+      maps.forEach((m) => m.destroy());
+      maps = [];
+    }
 
     async function showTrack(tag, box) {
       replace(box, h('p', { class: 'muted' }, '正在加载轨迹……'));
@@ -31,16 +50,36 @@ export default {
           replace(box, h('p', { class: 'muted' }, '近7天没有基站侦测到该标签'));
           return;
         }
+        const mapEl = h('div', { class: 'track-map', role: 'img', 'aria-label': '轨迹地图' });
+        const jumps = points.filter((p) => p.properties.jump).length;
         replace(
           box,
+          mapEl,
+          jumps ? h('p', { class: 'track-jumps' }, '有 ' + jumps + ' 处异常跳变（地图上红色虚线）：可能是误读或标签被复制，请留意') : null,
           h(
             'ol',
             { class: 'track-list' },
             points.map((p) =>
-              h('li', null, h('span', { class: 'row-when' }, fmtDateTime(p.properties.at)), ' ', p.properties.station_name || p.properties.station),
+              h(
+                'li',
+                { class: p.properties.jump ? 'is-jump' : null },
+                h('span', { class: 'row-when' }, fmtDateTime(p.properties.at)),
+                ' ',
+                p.properties.station_name || p.properties.station,
+                p.properties.jump ? h('span', { class: 'badge badge-danger' }, '异常跳变') : null,
+              ),
             ),
           ),
         );
+        try {
+          const b = await loadMapBase();
+          if (!mapEl.isConnected) return;
+          const handle = countyMap(mapEl, { areas: b.areas, config: b.config, labels: false });
+          maps.push(handle);
+          handle.drawTrack(track, { when: fmtDateTime });
+        } catch (e) {
+          replace(mapEl, h('p', { class: 'muted' }, '地图暂不可用'));
+        }
       } catch (e) {
         replace(box, h('p', { class: 'error' }, e.message || String(e)));
       }
@@ -96,6 +135,7 @@ export default {
     }
 
     async function load() {
+      dropMaps();
       try {
         const tags = await api.get('/tracking/me/tags');
         status.hidden = tags.length > 0;
@@ -106,6 +146,6 @@ export default {
       }
     }
     load();
-    return { destroy() {} };
+    return { destroy: dropMaps };
   },
 };

@@ -13,6 +13,7 @@ from pingan.core.models import (
     User,
 )
 from pingan.core.outbox import OutboxMessage
+from pingan.core.streams import DeadLetter
 from pingan.desk.models import (
     DeskMedia,
     DeskMessage,
@@ -44,6 +45,7 @@ __all__ = [
     "Case",
     "CaseIdentifier",
     "Counter",
+    "DeadLetter",
     "DeskMedia",
     "DeskMessage",
     "DeskOfficer",

@@ -235,17 +235,60 @@ def worker(
     outbox: Annotated[
         bool, typer.Option("--outbox/--no-outbox", help="Deliver the outbox (DingTalk, the desk's fraud reports).")
     ] = True,
+    nats: Annotated[
+        str | None,
+        typer.Option(help="Consume the JetStream streams at this NATS URL (default: PINGAN_NATS_URL when set)."),
+    ] = None,
+    streams: Annotated[
+        str, typer.Option(help="The streams to consume, comma-separated: leads, detections.")
+    ] = "leads,detections",
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Stream messages stored per transaction.")] = 500,
+    consumer: Annotated[
+        str | None,
+        typer.Option(
+            help="The durable consumer (queue group) to join; a new name reads each stream from its start"
+            " (a replay: what is stored already is skipped). Default pingan-<stream>.",
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Serve this worker's metrics (Prometheus) on 127.0.0.1.")
+    ] = None,
 ) -> None:
-    """Run the SLA sweeper and the outbox worker until stopped (SIGTERM / Ctrl-C); any number may run at once."""
+    """Run the SLA sweeper and the outbox worker until stopped (SIGTERM / Ctrl-C); any number may run at once.
+
+    With --nats (or PINGAN_NATS_URL), also consume the leads and detections streams into the database, in a
+    queue group with every other worker: each batch is committed, then acknowledged."""
     import logging.config
 
     from pingan.core.logs import logging_config
+    from pingan.core.streams import StreamName
     from pingan.workers.run import run_workers
 
-    if not (sweeper or outbox):
-        fail("nothing to run: keep --sweeper or --outbox")
+    url = nats or settings().nats_url
+    chosen: list[StreamName] = []
+    if url:
+        for name in (s.strip() for s in streams.split(",") if s.strip()):
+            try:
+                stream = StreamName(name)
+            except ValueError:
+                fail(f"unknown stream {name!r}: choose from leads, detections", code=2)
+            if stream is StreamName.OUTBOX:
+                fail("the outbox is delivered by --outbox, not consumed as a stream", code=2)
+            chosen.append(stream)
+    if not (sweeper or outbox or chosen):
+        fail("nothing to run: keep --sweeper or --outbox, or give --nats")
     logging.config.dictConfig(logging_config(json_lines=settings().json_logs, level=settings().log_level))
-    run_workers(services(), sweeper=sweeper, outbox=outbox, sweep_interval=interval)
+    run_workers(
+        services(),
+        sweeper=sweeper,
+        outbox=outbox,
+        sweep_interval=interval,
+        streams=chosen,
+        nats_url=url,
+        batch=batch,
+        metrics_port=metrics_port,
+        consumer=consumer,
+    )
 
 
 outbox_app = typer.Typer(help="The outbox: durable work waiting for `pingan worker`.", no_args_is_help=True)

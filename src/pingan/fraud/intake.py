@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy import Table, bindparam, func, select, update
@@ -26,13 +27,14 @@ from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
-from pingan.core.db import Database, insert_values_ignoring_duplicates, utc_to_driver
+from pingan.core.db import Database, insert_values_ignoring_duplicates, serialize, utc_to_driver
 from pingan.core.errors import field_of
 from pingan.core.gcpause import gc_paused
 from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, guess_kind, mask_phone, match_keys
 from pingan.core.models import Task
 from pingan.core.people import PersonFacts, people_by_phone
+from pingan.core.streams import Message, StreamName, StreamPublisher
 from pingan.core.tasks import Command, NewTask, TaskService
 from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, person_features
@@ -80,10 +82,13 @@ class IntakeResult:
     warnings_updated: list[int] = field(default_factory=list)
     tasks_created: list[int] = field(default_factory=list)
     committed_at: datetime | None = None
+    queued: bool = False
+    """Published to the leads stream (several machines): the workers open the warnings, not this call."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "received": self.received,
+            **({"queued": True} if self.queued else {}),
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": [r.as_dict() for r in self.rejected],
@@ -310,6 +315,24 @@ class FraudIntake:
                 self._store(session, good, result)
         return result
 
+    def publish(
+        self, items: Sequence[Mapping[str, Any] | EventIn], streams: StreamPublisher, county: str
+    ) -> IntakeResult:
+        """Validate a batch here, at the edge, and publish its valid events to the leads stream, one message
+        each with `source:id` as its id, for `pingan worker --nats` to store. Rejections are as `ingest`'s;
+        `accepted` counts the messages the stream stored, `duplicates` the replays it recognised (and the
+        repeats inside the batch); a replay older than the stream's window is caught by the workers."""
+        result = IntakeResult(received=len(items), queued=True)
+        good = self._validate(items, result)
+        messages = [
+            Message(f"{event.source.value}:{event.id}", orjson.dumps(event.model_dump(mode="json", exclude_none=True)))
+            for event in good.events
+        ]
+        done = streams.publish(StreamName.LEADS, county, messages)
+        result.accepted += done.published
+        result.duplicates += done.duplicates
+        return result
+
     def _store(self, session: Session, good: _Batch, result: IntakeResult) -> None:
         self.matcher.refresh(session)
         plain: list[tuple[Any, ...]] = []
@@ -329,6 +352,9 @@ class FraudIntake:
             self._leads(session, leads, result)
 
     def _leads(self, session: Session, leads: list[_Lead], result: IntakeResult) -> None:
+        # Batches stored at once by several processes (the API's, the stream workers') take turns from here:
+        # the warnings they open or merge into are looked up below, and two must not both open one.
+        serialize(session, "fraud.leads")
         _, inserted = insert_values_ignoring_duplicates(
             session,
             _EVENTS,

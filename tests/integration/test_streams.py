@@ -14,25 +14,32 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from pingan.adapters.jetstream import JetStream, StreamSettings
+from pingan.api.app import create_app
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.db import Database, make_engine
+from pingan.core.identity import create_user
+from pingan.core.models import Role
 from pingan.core.settings import Settings
 from pingan.core.streams import DeadLetter, Message, StreamName, dead_letters
-from pingan.workers.streams import StreamWorker, WorkerMetrics, durable_name
+from pingan.workers.streams import StreamWorker, WorkerMetrics, durable_name, stores
 
 pytestmark = pytest.mark.postgres
 
 PLAIN = 4_000
 REPORTS = 400
 COUNTY = "330225"
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def _event(i: int, *, report: bool) -> dict[str, Any]:
@@ -224,6 +231,10 @@ def _run_worker(
     return metrics
 
 
+def _leads_store(services: Services) -> Any:
+    return stores(services)[StreamName.LEADS]
+
+
 def test_invalid_messages_are_set_aside_with_their_error_and_the_rest_of_the_batch_is_stored(
     world: tuple[Services, dict[str, str]],
 ) -> None:
@@ -240,14 +251,9 @@ def test_invalid_messages_are_set_aside_with_their_error_and_the_rest_of_the_bat
     services.streams.publish(StreamName.LEADS, COUNTY, messages)
     url = services.settings.database_url
 
-    def leads(session: Session, items: Sequence[Any]) -> list[str | None]:
-        result = services.intake.ingest_in(session, list(items))
-        errors: list[str | None] = [None] * len(items)
-        for r in result.rejected:
-            errors[r.index] = f"{r.field}: {r.message}"
-        return errors
-
-    metrics = _run_worker(services, leads, until=lambda: _counts(url)["dead"] == 3 and _counts(url)["events"] == 20)
+    metrics = _run_worker(
+        services, _leads_store(services), until=lambda: _counts(url)["dead"] == 3 and _counts(url)["events"] == 20
+    )
     with Database(url).session() as session:
         page = dead_letters(session, limit=10)
     assert page["total"] == 3
@@ -287,3 +293,58 @@ def test_a_message_that_keeps_failing_is_retried_then_set_aside_without_holding_
     assert letter.msg_id == "telecom:c3"
     assert letter.deliveries == 2
     assert "the database said no to c3" in letter.error
+
+
+def _analyst_client(services: Services) -> tuple[TestClient, dict[str, str]]:
+    with services.db.session() as session:
+        user = create_user(session, "analyst1", None, role=Role.ANALYST, display_name="陈研判", unit_id=None, now=T0)
+        user.password_hash = PasswordHasher().hash("pw-analyst-1")
+    client = TestClient(create_app(services), raise_server_exceptions=False)
+    token = client.post("/api/v1/auth/token", data={"username": "analyst1", "password": "pw-analyst-1"})
+    assert token.status_code == 200, token.text
+    return client, {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def test_the_http_intake_publishes_what_is_valid_and_names_what_is_not_then_a_worker_stores_it(
+    world: tuple[Services, dict[str, str]],
+) -> None:
+    services = world[0]
+    client, auth = _analyst_client(services)
+    batch = [_event(1, report=True), {**_event(2, report=False), "at": "yesterday"}, _event(3, report=False)]
+    response = client.post("/api/v1/fraud/events", json=batch, headers=auth)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body["queued"], body["accepted"], body["duplicates"]) == (True, 2, 0)
+    assert [(r["index"], r["error"]["field"]) for r in body["rejected"]] == [(1, "at")]
+    assert _counts(services.settings.database_url)["events"] == 0, "the API stores nothing itself"
+
+    again = client.post("/api/v1/fraud/events", json=batch, headers=auth)
+    assert (again.status_code, again.json()["accepted"], again.json()["duplicates"]) == (202, 0, 2)
+
+    url = services.settings.database_url
+    _run_worker(services, _leads_store(services), until=lambda: _counts(url)["events"] == 2)
+    assert _counts(url) | {"dead": 0} == {
+        "events": 2,
+        "distinct": 2,
+        "warnings": 1,
+        "tasks": 1,
+        "warnings_without_task": 0,
+        "dead": 0,
+    }
+
+
+def test_the_http_intake_answers_503_naming_the_stream_when_nats_does_not_answer(
+    fresh_postgres_url: str, nats_prefix: str
+) -> None:
+    services = bootstrap(
+        Settings(database_url=fresh_postgres_url, nats_url="nats://127.0.0.1:1", nats_prefix=nats_prefix)
+    )
+    try:
+        services.db.create_all()
+        client, auth = _analyst_client(services)
+        response = client.post("/api/v1/fraud/events", json=[_event(1, report=True)], headers=auth)
+        assert response.status_code == 503, response.text
+        assert response.json()["error"]["code"] == "stream_unavailable"
+        assert "nats://127.0.0.1:1" in response.json()["error"]["message"]
+    finally:
+        services.close()

@@ -102,6 +102,9 @@ class JetStream:
         self._js: JetStreamContext | None = None
         try:
             self._call(self._connect(), timeout=settings.connect_timeout_seconds + 5)
+        except TimeoutError as exc:
+            self.close()
+            raise StreamUnavailable(f"NATS at {settings.url} did not answer in time") from exc
         except Exception:
             self.close()
             raise
@@ -110,7 +113,11 @@ class JetStream:
 
     def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
         future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return future.result(timeout)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
 
     async def _connect(self) -> None:
         try:

@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import select
@@ -25,6 +25,9 @@ from pingan.cli.main import (
 from pingan.core.backup import Contents
 from pingan.core.geo import CRS
 from pingan.core.models import AreaKind, Role, Unit
+
+if TYPE_CHECKING:
+    from pingan.bootstrap import Services
 
 areas_app = typer.Typer(help="Jurisdictions (辖区).", no_args_is_help=True)
 people_app = typer.Typer(help="The resident registry.", no_args_is_help=True)
@@ -393,3 +396,109 @@ def restore(
     except PinganError as exc:
         fail(exc.message)
     _say_contents("restored from", file, held)
+
+
+# What `pingan stats` counts: a kind, its table, and the condition that makes a row count (None: every row).
+STORED_KINDS: tuple[tuple[str, str, str | None], ...] = (
+    ("events", "fraud_events", None),
+    ("warnings", "fraud_warnings", None),
+    ("tasks", "tasks", None),
+    ("tasks_open", "tasks", "closed_at IS NULL"),
+    ("cases", "cases", None),
+    ("desk_requests", "desk_requests", None),
+    ("detections", "tracking_detections", None),
+    ("tags", "tracking_tags", None),
+    ("outbox_pending", "outbox", "state = 'pending'"),
+    ("outbox_dead", "outbox", "state = 'dead'"),
+    ("stream_dead_letters", "stream_dead_letters", None),
+)
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    """Stored counts per kind (events, warnings, tasks, cases, detections, outbox rows pending …) and, when
+    PINGAN_NATS_URL is set, each stream's stored messages and its consumer's lag."""
+    from sqlalchemy import inspect, text
+
+    svc = services()
+    counts: dict[str, int | None] = {}
+    with svc.db.session() as session:
+        present = set(inspect(session.connection()).get_table_names())
+        for kind, table, where in STORED_KINDS:
+            if table not in present:  # a capability whose migration this database has not run
+                counts[kind] = None
+                continue
+            sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")  # noqa: S608 - constants
+            counts[kind] = int(session.execute(text(sql)).scalar_one())
+    doc: dict[str, object] = {"database": svc.db.engine.dialect.name, "stored": counts}
+    if svc.settings.nats_url:
+        doc["streams"] = _stream_stats(svc)
+    if as_json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        return
+    for kind, n in counts.items():
+        console.print(f"{kind:>20}  {'—' if n is None else n}")
+    for name, state in dict(doc.get("streams") or {}).items():  # type: ignore[call-overload]
+        console.print(f"{name:>20}  {state}")
+
+
+def _stream_stats(svc: Services) -> dict[str, object]:
+    from pingan.adapters.jetstream import JetStream, StreamUnavailable
+    from pingan.bootstrap import stream_settings
+    from pingan.core.streams import StreamName
+    from pingan.workers.streams import durable_name
+
+    try:
+        js = JetStream(stream_settings(svc.settings))
+    except StreamUnavailable as exc:
+        return {"error": str(exc)}
+    try:
+        out: dict[str, object] = {}
+        for stream in (StreamName.LEADS, StreamName.DETECTIONS):
+            out[js.settings.stream_id(stream)] = {
+                "stored": js.stream_state(stream),
+                "consumer": durable_name(stream),
+                "lag": js.lag(stream, durable_name(stream)),
+            }
+        return out
+    finally:
+        js.close()
+
+
+streams_app = typer.Typer(help="The JetStream streams of a deployment on several machines.", no_args_is_help=True)
+app.add_typer(streams_app, name="streams")
+
+
+@streams_app.command("init")
+def streams_init(
+    nats: Annotated[str | None, typer.Option(help="NATS URL (default PINGAN_NATS_URL).")] = None,
+) -> None:
+    """Create the streams (or bring them to the replicas, retention and duplicate window of the settings)."""
+    from pingan.adapters.jetstream import JetStream, StreamUnavailable
+    from pingan.bootstrap import stream_settings
+
+    try:
+        js = JetStream(stream_settings(settings(), nats))
+    except StreamUnavailable as exc:
+        fail(str(exc))
+    try:
+        names = js.ensure_streams()
+    finally:
+        js.close()
+    console.print("streams ready: " + ", ".join(names))
+
+
+@streams_app.command("dead")
+def streams_dead(
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    stream: Annotated[str | None, typer.Option(help="Only this stream's (leads, detections).")] = None,
+) -> None:
+    """The messages the workers set aside, newest first, with their error (JSON; personal data masked)."""
+    from pingan.core.streams import dead_letters
+
+    svc = services()
+    with svc.db.session() as session:
+        page = dead_letters(session, limit=limit, stream=stream, masked=True)
+    sys.stdout.write(json.dumps(page, ensure_ascii=False) + "\n")

@@ -20,6 +20,7 @@ from sqlalchemy import Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pingan.core.db import Base, BigId
+from pingan.core.identifiers import mask_free_text
 
 
 class StreamName(StrEnum):
@@ -103,8 +104,12 @@ def record_dead_letter(
     )
 
 
-def dead_letters(session: Session, *, limit: int = 50, offset: int = 0, stream: str | None = None) -> dict[str, Any]:
-    """The newest dead letters first, with the true total: `{total, limit, offset, items}`."""
+def dead_letters(
+    session: Session, *, limit: int = 50, offset: int = 0, stream: str | None = None, masked: bool = True
+) -> dict[str, Any]:
+    """The newest dead letters first, with the true total: `{total, limit, offset, items}`. A lead's payload
+    holds phone numbers and free text: `masked` (the default) masks them as every other screen does."""
+    shown = (lambda text: mask_free_text(text, names_and_addresses=True)) if masked else (lambda text: text)
     query = select(DeadLetter)
     count = select(func.count()).select_from(DeadLetter)
     if stream:
@@ -122,8 +127,8 @@ def dead_letters(session: Session, *, limit: int = 50, offset: int = 0, stream: 
                 "subject": r.subject,
                 "msg_id": r.msg_id,
                 "deliveries": r.deliveries,
-                "error": r.error,
-                "payload": r.payload,
+                "error": shown(r.error),
+                "payload": shown(r.payload),
                 "worker": r.worker,
                 "at": r.at.isoformat(),
             }

@@ -115,7 +115,7 @@ class Jurisdictions:
     def _load(self, session: Session) -> None:
         rows = session.execute(select(Area.id, Area.kind, Area.geometry, Area.generation).where(Area.active)).all()
         stamp = (len(rows), sum(r.generation for r in rows))
-        if stamp == self._stamp and self._index:
+        if stamp == self._stamp:
             return
         by_kind: dict[AreaKind, list[tuple[int, object]]] = {}
         for row in rows:
@@ -136,7 +136,8 @@ class Jurisdictions:
 
     def index(self, session: Session, kind: AreaKind = AreaKind.STATION) -> AreaIndex | None:
         with self._lock:
-            if not self._index:
+            # Loaded once (an empty county too: it is not read again on every lookup), then on `refresh`.
+            if self._stamp is None:
                 self._load(session)
             return self._index.get(kind)
 
@@ -161,7 +162,7 @@ class Jurisdictions:
     def unit_for_station(self, session: Session, area_id: int | None) -> int | None:
         """The station unit answering for an area; the anti-fraud centre when there is none."""
         with self._lock:
-            if not self._index and not self._units:
+            if self._stamp is None:
                 self._load(session)
             if area_id is not None and area_id in self._units:
                 return self._units[area_id]

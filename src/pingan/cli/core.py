@@ -61,9 +61,14 @@ def areas_import(
     name_property: Annotated[str, typer.Option(help="The property that names each area.")] = "name",
     code_property: Annotated[str | None, typer.Option(help="The property holding its code.")] = "adcode",
     crs: Annotated[CRS, typer.Option(help="Coordinates of the file.")] = CRS.WGS84,
-    kind: Annotated[AreaKind, typer.Option(help="station (派出所辖区) or community.")] = AreaKind.STATION,
+    kind: Annotated[
+        AreaKind, typer.Option(help="station (派出所辖区), community, or county / city / province (several counties).")
+    ] = AreaKind.STATION,
+    parent: Annotated[
+        str | None, typer.Option(help="The code of the area holding these (a station's county, a county's city).")
+    ] = None,
 ) -> None:
-    """Import jurisdictions; each station area gets its 派出所 unit."""
+    """Import jurisdictions; each station area gets its 派出所 unit, each county its bureau and centres."""
     from pingan.core.areas import import_geojson
     from pingan.core.geo import GeoError
 
@@ -71,7 +76,13 @@ def areas_import(
     try:
         with svc.db.session() as session:
             report = import_geojson(
-                session, file, name_property=name_property, code_property=code_property, crs=crs, kind=kind
+                session,
+                file,
+                name_property=name_property,
+                code_property=code_property,
+                crs=crs,
+                kind=kind,
+                parent_code=parent,
             )
     except GeoError as exc:
         fail(str(exc))

@@ -324,13 +324,14 @@ class FraudIntake:
         repeats inside the batch); a replay older than the stream's window is caught by the workers."""
         result = IntakeResult(received=len(items), queued=True)
         good = self._validate(items, result)
-        messages = [
-            Message(f"{event.source.value}:{event.id}", orjson.dumps(event.model_dump(mode="json", exclude_none=True)))
-            for event in good.events
-        ]
-        done = streams.publish(StreamName.LEADS, county, messages)
-        result.accepted += done.published
-        result.duplicates += done.duplicates
+        by_county: dict[str, list[Message]] = {}
+        for event in good.events:
+            data = orjson.dumps(event.model_dump(mode="json", exclude_none=True))
+            by_county.setdefault(event.county or county, []).append(Message(f"{event.source.value}:{event.id}", data))
+        for tail, messages in by_county.items():
+            done = streams.publish(StreamName.LEADS, tail, messages)
+            result.accepted += done.published
+            result.duplicates += done.duplicates
         return result
 
     def _store(self, session: Session, good: _Batch, result: IntakeResult) -> None:
@@ -513,6 +514,8 @@ class FraudIntake:
         if area_id is None and point is not None:
             area_id = self.jurisdictions.station_at(session, *point)
         unit_id = self.jurisdictions.unit_for_station(session, area_id)
+        if area_id is None and e.county is not None:
+            unit_id = self.jurisdictions.centre_of_county(session, e.county) or unit_id
         reasons = [r.as_dict() for r in graded.reasons]
         if person is None:
             reasons.append({"rule": "unresolved", "text": "未能落地到登记人员，请中心研判", "level": None, "raise": 0})

@@ -156,3 +156,48 @@ def test_one_county_written_down_changes_nothing_for_its_users(db: Database) -> 
         centre = s.scalar(select(Unit.id).where(Unit.code == "330225-anti-fraud-centre"))
         user = create_user(s, "solo", None, role=Role.ANALYST, display_name="solo", unit_id=centre, now=T0)
         assert scope_of(s, user).county_wide
+
+
+def test_cases_of_two_counties_sharing_an_account_form_one_ring_that_neither_county_sees_unmasked(
+    province: Province,
+) -> None:
+    """省域串并: the ring spans both counties; each county sees its own case and counts the other's, with
+    none of the other county's victim data; the province sees the whole ring."""
+    with province.services.db.session() as s:
+        areas = {a.code: a.id for a in s.scalars(select(Area))}
+    for who, i, area, victim in (
+        ("xs_analyst", 1, "xs-dandong", {"name": "王秀英", "phone": "13905740011"}),
+        ("nh_analyst", 2, "nh-yuelong", {"name": "李建国", "phone": "13905750022"}),
+    ):
+        response = province.client.post(
+            f"{API}/cases",
+            json={
+                "id": f"case-{i}",
+                "reported_at": "2026-11-20T10:00:00+08:00",
+                "victim": victim,
+                "loss_yuan": "52000",
+                "narrative": "对方让我把钱转到安全账户 6222 0212 3456 7890 123，说是配合调查",
+                "area_id": areas[area],
+            },
+            headers={"Authorization": f"Bearer {province.tokens[who]}"},
+        )
+        assert response.status_code == 201, response.text
+
+    def ring(who: str) -> dict[str, Any]:
+        rings = province.get(who, "/cases/clusters")
+        assert len(rings) == 1, rings
+        found: dict[str, Any] = rings[0]
+        return found
+
+    xs = ring("xs_analyst")
+    assert (len(xs["cases"]), xs["hidden_cases"]) == (1, 1)
+    assert [(link["kind"], len(link["case_ids"])) for link in xs["links"]] == [("account", 2)], xs["links"]
+    assert xs["counties"] == ["330225", "330226"]
+    assert "李建国" not in str(xs)
+    assert "13905750022" not in str(xs)
+    nh = ring("nh_analyst")
+    assert (len(nh["cases"]), nh["hidden_cases"]) == (1, 1)
+    assert "王秀英" not in str(nh)
+    assert "13905740011" not in str(nh)
+    zj = ring("zj_analyst")
+    assert (len(zj["cases"]), zj["hidden_cases"]) == (2, 0)

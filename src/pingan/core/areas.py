@@ -210,6 +210,18 @@ class Jurisdictions:
             county = self._county_of.get(area_id) if area_id is not None else None
             return self._centres.get(county, self._centre) if county is not None else self._centre
 
+    def county_code_of(self, session: Session, area_id: int | None) -> str | None:
+        """The code of the county an area lies in, when the deployment writes its counties down."""
+        if area_id is None:
+            return None
+        with self._lock:
+            if self._stamp is None:
+                self._load(session)
+            county = self._county_of.get(area_id)
+            if county is None:
+                return None
+            return next((code for code, cid in self._county_codes.items() if cid == county), None)
+
     def centre_of_county(self, session: Session, code: str) -> int | None:
         """The anti-fraud centre of the county with this area code (a lead the province addressed to it);
         None when no such county is written down."""

@@ -174,8 +174,8 @@ def run_scale(
                 "events_per_s": round(events / seconds, 1),
                 "publish_per_s": round(events / published, 1),
                 "leads": len(latencies),
-                "event_to_task_p50_ms": round(percentile(latencies, 0.50) or 0, 1),
-                "event_to_task_p99_ms": round(percentile(latencies, 0.99) or 0, 1),
+                "event_to_task_p50_ms": round(percentile(latencies, 50) or 0, 1),
+                "event_to_task_p99_ms": round(percentile(latencies, 99) or 0, 1),
             }
             say(str(run))
             runs.append(run)

@@ -348,3 +348,25 @@ def test_the_http_intake_answers_503_naming_the_stream_when_nats_does_not_answer
         assert "nats://127.0.0.1:1" in response.json()["error"]["message"]
     finally:
         services.close()
+
+
+def test_the_scale_bench_stores_every_event_through_the_stream_and_reports_each_worker_count(
+    postgres_admin_url: str, nats_url: str
+) -> None:
+    from pingan.bench.scale import run_scale
+
+    figures = run_scale(
+        workers=[1],
+        events=400,
+        leads_every=10,
+        postgres_url=postgres_admin_url,
+        nats_url=nats_url,
+        batch=100,
+        say=lambda _: None,
+    )
+    assert [run["workers"] for run in figures["runs"]] == [1]
+    for run in figures["runs"]:
+        assert run["events"] == 400
+        assert run["leads"] == 41, "every report opened a warning with its task (one more from the warm-up)"
+        assert 0 < run["event_to_task_p50_ms"] <= run["event_to_task_p99_ms"]
+        assert run["events_per_s"] > 0

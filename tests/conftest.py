@@ -105,3 +105,26 @@ def mqtt_topics() -> Any:
     from pingan.workers.mqtt import Topics
 
     return Topics(Settings().mqtt_topic_prefix)
+
+
+NATS_URL = os.environ.get("PINGAN_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """The NATS server (with JetStream) the suite may use; skipped (or failed under CI) when it does not answer."""
+    from pingan.adapters.jetstream import JetStream, StreamSettings, StreamUnavailable
+
+    try:
+        JetStream(StreamSettings(url=NATS_URL, connect_timeout_seconds=2)).close()
+    except StreamUnavailable as exc:
+        _missing(f"NATS not reachable at {NATS_URL}: {exc}")
+    return NATS_URL
+
+
+@pytest.fixture
+def nats_prefix() -> str:
+    """A prefix of its own for a test's subjects and streams, so that runs sharing the server never meet."""
+    import uuid
+
+    return f"t{uuid.uuid4().hex[:10]}"

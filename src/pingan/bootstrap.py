@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
 from pingan import models  # noqa: F401
+from pingan.adapters.jetstream import LazyJetStream, StreamSettings
 from pingan.command.alarms import rules as alarm_rules
 from pingan.command.alarms.rules import AlarmRules
 from pingan.command.alarms.service import Alarms
@@ -52,7 +53,7 @@ from pingan.core.db import Database
 from pingan.core.errors import BadInput, PinganError
 from pingan.core.identity import Actor
 from pingan.core.logins import LoginGuard, LoginPolicy
-from pingan.core.models import Person, Task
+from pingan.core.models import Area, AreaKind, Person, Task
 from pingan.core.notify import Delivery, Notifier
 from pingan.core.outbox import Outbox, OutboxPolicy
 from pingan.core.rules import CountyRules, RulesRegistry
@@ -483,8 +484,20 @@ class Services:
     dangers: Dangers
     disputes: Disputes
     reports: ReportService
+    streams: LazyJetStream | None = None
+    """Set when `PINGAN_NATS_URL` is: the intakes publish there instead of writing (several machines)."""
+
+    def county_code(self) -> str:
+        """The county's code in stream subjects: the setting, else the county area's code."""
+        if self.settings.county:
+            return self.settings.county
+        with self.db.session() as session:
+            code = session.scalar(select(Area.code).where(Area.kind == AreaKind.COUNTY).order_by(Area.id).limit(1))
+        return code or "default"
 
     def close(self) -> None:
+        if self.streams is not None:
+            self.streams.close()
         self.desk.close()
         self.db.dispose()
 
@@ -593,6 +606,19 @@ def bootstrap(
             outbox,
             settings.instance_dir / "reports",
         ),
+        streams=LazyJetStream(stream_settings(settings)) if settings.nats_url else None,
+    )
+
+
+def stream_settings(settings: Settings, url: str | None = None) -> StreamSettings:
+    return StreamSettings(
+        url=url or settings.nats_url or "nats://127.0.0.1:4222",
+        prefix=settings.nats_prefix,
+        replicas=settings.nats_replicas,
+        max_age_days=settings.nats_max_age_days,
+        duplicate_window_seconds=settings.nats_duplicate_window_seconds,
+        ack_wait_seconds=settings.nats_ack_wait_seconds,
+        max_deliver=settings.nats_max_deliver,
     )
 
 

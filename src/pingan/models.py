@@ -21,6 +21,7 @@ from pingan.core.models import (
     User,
 )
 from pingan.core.outbox import OutboxMessage
+from pingan.core.streams import DeadLetter
 from pingan.desk.models import (
     DeskMedia,
     DeskMessage,
@@ -59,6 +60,7 @@ __all__ = [
     "Danger",
     "DangerDepartment",
     "DangerPhoto",
+    "DeadLetter",
     "DeskMedia",
     "DeskMessage",
     "DeskOfficer",

@@ -126,6 +126,7 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     },
     "GET /api/v1/audit/events": only("admin"),
     "GET /api/v1/audit/access": only("admin"),
+    "GET /api/v1/admin/dead-letters": only("admin"),
     "POST /api/v1/fraud/events": only("admin", "analyst", "commander", "partner"),
     "GET /api/v1/fraud/indicators": only("admin", "analyst", "commander"),
     "POST /api/v1/fraud/indicators": only("admin", "analyst"),

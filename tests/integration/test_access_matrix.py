@@ -635,6 +635,7 @@ CALLS: dict[str, Builder] = {
     ),
     "GET /api/v1/audit/events": lambda m, r, x: Call("GET", f"{API}/audit/events"),
     "GET /api/v1/audit/access": lambda m, r, x: Call("GET", f"{API}/audit/access"),
+    "GET /api/v1/admin/dead-letters": lambda m, r, x: Call("GET", f"{API}/admin/dead-letters"),
     # -- fraud ------------------------------------------------------------------------------------------
     "POST /api/v1/fraud/events": lambda m, r, x: Call("POST", f"{API}/fraud/events", json=[_event(m)]),
     "GET /api/v1/fraud/indicators": lambda m, r, x: Call("GET", f"{API}/fraud/indicators"),

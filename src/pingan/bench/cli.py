@@ -184,3 +184,43 @@ def reach(
 
     figures = run_reach_bench(ReachBenchConfig(units=units, queries=queries, database_url=database_url, seed=seed))
     sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+
+
+@bench_app.command("scale")
+def scale(
+    workers: Annotated[str, typer.Option(help="Worker counts to measure, comma-separated.")] = "1,2,3",
+    events: Annotated[int, typer.Option(min=100, max=10_000_000, help="Events published per run.")] = 50_000,
+    leads_every: Annotated[
+        int, typer.Option(min=1, help="One event in this many is a report (a warning and its task).")
+    ] = 20,
+    rate: Annotated[
+        float | None, typer.Option(min=1, help="Publish at this many events/s (default: as fast as possible).")
+    ] = None,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Messages per worker transaction.")] = 500,
+    postgres: Annotated[
+        str, typer.Option(help="A PostgreSQL server URL whose user may create databases (one per run).")
+    ] = "postgresql://postgres@127.0.0.1:5432/test",
+    nats: Annotated[str, typer.Option(help="The NATS server (JetStream on).")] = "nats://127.0.0.1:4222",
+) -> None:
+    """Leads through JetStream into PostgreSQL with 1, 2, 3 … `pingan worker` processes (JSON on one line):
+    events/s per worker count and the event-to-task latency (p50, p99) of the leads."""
+    from pingan.bench.scale import run_scale
+
+    _bench_key()
+    try:
+        counts = [int(w) for w in workers.split(",") if w.strip()]
+    except ValueError:
+        raise typer.BadParameter("comma-separated whole numbers, e.g. 1,2,3", param_hint="--workers") from None
+    if not counts or min(counts) < 1:
+        raise typer.BadParameter("at least one worker", param_hint="--workers")
+    figures = run_scale(
+        workers=counts,
+        events=events,
+        leads_every=leads_every,
+        postgres_url=postgres,
+        nats_url=nats,
+        batch=batch,
+        rate=rate,
+        say=lambda line: print(line, file=sys.stderr),
+    )
+    sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")

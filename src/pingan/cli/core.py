@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import select
@@ -25,6 +25,9 @@ from pingan.cli.main import (
 from pingan.core.backup import Contents
 from pingan.core.geo import CRS
 from pingan.core.models import AreaKind, Role, Unit
+
+if TYPE_CHECKING:
+    from pingan.bootstrap import Services
 
 areas_app = typer.Typer(help="Jurisdictions (辖区).", no_args_is_help=True)
 people_app = typer.Typer(help="The resident registry.", no_args_is_help=True)
@@ -58,9 +61,14 @@ def areas_import(
     name_property: Annotated[str, typer.Option(help="The property that names each area.")] = "name",
     code_property: Annotated[str | None, typer.Option(help="The property holding its code.")] = "adcode",
     crs: Annotated[CRS, typer.Option(help="Coordinates of the file.")] = CRS.WGS84,
-    kind: Annotated[AreaKind, typer.Option(help="station (派出所辖区) or community.")] = AreaKind.STATION,
+    kind: Annotated[
+        AreaKind, typer.Option(help="station (派出所辖区), community, or county / city / province (several counties).")
+    ] = AreaKind.STATION,
+    parent: Annotated[
+        str | None, typer.Option(help="The code of the area holding these (a station's county, a county's city).")
+    ] = None,
 ) -> None:
-    """Import jurisdictions; each station area gets its 派出所 unit."""
+    """Import jurisdictions; each station area gets its 派出所 unit, each county its bureau and centres."""
     from pingan.core.areas import import_geojson
     from pingan.core.geo import GeoError
 
@@ -68,7 +76,13 @@ def areas_import(
     try:
         with svc.db.session() as session:
             report = import_geojson(
-                session, file, name_property=name_property, code_property=code_property, crs=crs, kind=kind
+                session,
+                file,
+                name_property=name_property,
+                code_property=code_property,
+                crs=crs,
+                kind=kind,
+                parent_code=parent,
             )
     except GeoError as exc:
         fail(str(exc))
@@ -262,17 +276,60 @@ def worker(
     outbox: Annotated[
         bool, typer.Option("--outbox/--no-outbox", help="Deliver the outbox (DingTalk, the desk's fraud reports).")
     ] = True,
+    nats: Annotated[
+        str | None,
+        typer.Option(help="Consume the JetStream streams at this NATS URL (default: PINGAN_NATS_URL when set)."),
+    ] = None,
+    streams: Annotated[
+        str, typer.Option(help="The streams to consume, comma-separated: leads, detections.")
+    ] = "leads,detections",
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Stream messages stored per transaction.")] = 500,
+    consumer: Annotated[
+        str | None,
+        typer.Option(
+            help="The durable consumer (queue group) to join; a new name reads each stream from its start"
+            " (a replay: what is stored already is skipped). Default pingan-<stream>.",
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Serve this worker's metrics (Prometheus) on 127.0.0.1.")
+    ] = None,
 ) -> None:
-    """Run the SLA sweeper and the outbox worker until stopped (SIGTERM / Ctrl-C); any number may run at once."""
+    """Run the SLA sweeper and the outbox worker until stopped (SIGTERM / Ctrl-C); any number may run at once.
+
+    With --nats (or PINGAN_NATS_URL), also consume the leads and detections streams into the database, in a
+    queue group with every other worker: each batch is committed, then acknowledged."""
     import logging.config
 
     from pingan.core.logs import logging_config
+    from pingan.core.streams import StreamName
     from pingan.workers.run import run_workers
 
-    if not (sweeper or outbox):
-        fail("nothing to run: keep --sweeper or --outbox")
+    url = nats or settings().nats_url
+    chosen: list[StreamName] = []
+    if url:
+        for name in (s.strip() for s in streams.split(",") if s.strip()):
+            try:
+                stream = StreamName(name)
+            except ValueError:
+                fail(f"unknown stream {name!r}: choose from leads, detections", code=2)
+            if stream is StreamName.OUTBOX:
+                fail("the outbox is delivered by --outbox, not consumed as a stream", code=2)
+            chosen.append(stream)
+    if not (sweeper or outbox or chosen):
+        fail("nothing to run: keep --sweeper or --outbox, or give --nats")
     logging.config.dictConfig(logging_config(json_lines=settings().json_logs, level=settings().log_level))
-    run_workers(services(), sweeper=sweeper, outbox=outbox, sweep_interval=interval)
+    run_workers(
+        services(),
+        sweeper=sweeper,
+        outbox=outbox,
+        sweep_interval=interval,
+        streams=chosen,
+        nats_url=url,
+        batch=batch,
+        metrics_port=metrics_port,
+        consumer=consumer,
+    )
 
 
 outbox_app = typer.Typer(help="The outbox: durable work waiting for `pingan worker`.", no_args_is_help=True)
@@ -377,3 +434,109 @@ def restore(
     except PinganError as exc:
         fail(exc.message)
     _say_contents("restored from", file, held)
+
+
+# What `pingan stats` counts: a kind, its table, and the condition that makes a row count (None: every row).
+STORED_KINDS: tuple[tuple[str, str, str | None], ...] = (
+    ("events", "fraud_events", None),
+    ("warnings", "fraud_warnings", None),
+    ("tasks", "tasks", None),
+    ("tasks_open", "tasks", "closed_at IS NULL"),
+    ("cases", "cases", None),
+    ("desk_requests", "desk_requests", None),
+    ("detections", "tracking_detections", None),
+    ("tags", "tracking_tags", None),
+    ("outbox_pending", "outbox", "state = 'pending'"),
+    ("outbox_dead", "outbox", "state = 'dead'"),
+    ("stream_dead_letters", "stream_dead_letters", None),
+)
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    """Stored counts per kind (events, warnings, tasks, cases, detections, outbox rows pending …) and, when
+    PINGAN_NATS_URL is set, each stream's stored messages and its consumer's lag."""
+    from sqlalchemy import inspect, text
+
+    svc = services()
+    counts: dict[str, int | None] = {}
+    with svc.db.session() as session:
+        present = set(inspect(session.connection()).get_table_names())
+        for kind, table, where in STORED_KINDS:
+            if table not in present:  # a capability whose migration this database has not run
+                counts[kind] = None
+                continue
+            sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")  # noqa: S608 - constants
+            counts[kind] = int(session.execute(text(sql)).scalar_one())
+    doc: dict[str, object] = {"database": svc.db.engine.dialect.name, "stored": counts}
+    if svc.settings.nats_url:
+        doc["streams"] = _stream_stats(svc)
+    if as_json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        return
+    for kind, n in counts.items():
+        console.print(f"{kind:>20}  {'—' if n is None else n}")
+    for name, state in dict(doc.get("streams") or {}).items():  # type: ignore[call-overload]
+        console.print(f"{name:>20}  {state}")
+
+
+def _stream_stats(svc: Services) -> dict[str, object]:
+    from pingan.adapters.jetstream import JetStream, StreamUnavailable
+    from pingan.bootstrap import stream_settings
+    from pingan.core.streams import StreamName
+    from pingan.workers.streams import durable_name
+
+    try:
+        js = JetStream(stream_settings(svc.settings))
+    except StreamUnavailable as exc:
+        return {"error": str(exc)}
+    try:
+        out: dict[str, object] = {}
+        for stream in (StreamName.LEADS, StreamName.DETECTIONS):
+            out[js.settings.stream_id(stream)] = {
+                "stored": js.stream_state(stream),
+                "consumer": durable_name(stream),
+                "lag": js.lag(stream, durable_name(stream)),
+            }
+        return out
+    finally:
+        js.close()
+
+
+streams_app = typer.Typer(help="The JetStream streams of a deployment on several machines.", no_args_is_help=True)
+app.add_typer(streams_app, name="streams")
+
+
+@streams_app.command("init")
+def streams_init(
+    nats: Annotated[str | None, typer.Option(help="NATS URL (default PINGAN_NATS_URL).")] = None,
+) -> None:
+    """Create the streams (or bring them to the replicas, retention and duplicate window of the settings)."""
+    from pingan.adapters.jetstream import JetStream, StreamUnavailable
+    from pingan.bootstrap import stream_settings
+
+    try:
+        js = JetStream(stream_settings(settings(), nats))
+    except StreamUnavailable as exc:
+        fail(str(exc))
+    try:
+        names = js.ensure_streams()
+    finally:
+        js.close()
+    console.print("streams ready: " + ", ".join(names))
+
+
+@streams_app.command("dead")
+def streams_dead(
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    stream: Annotated[str | None, typer.Option(help="Only this stream's (leads, detections).")] = None,
+) -> None:
+    """The messages the workers set aside, newest first, with their error (JSON; personal data masked)."""
+    from pingan.core.streams import dead_letters
+
+    svc = services()
+    with svc.db.session() as session:
+        page = dead_letters(session, limit=limit, stream=stream, masked=True)
+    sys.stdout.write(json.dumps(page, ensure_ascii=False) + "\n")

@@ -84,12 +84,16 @@ def ingest(
     svc = services()
     total = sum(1 for line in file.open("rb") if line.strip())
     accepted = duplicates = rejected = opened = 0
+    county = svc.county_code() if svc.streams is not None else ""
     with progress() as bar:
         job = bar.add_task("events", total=total)
         for lines, items, bad in _jsonl_batches(file, batch):
             refused: list[tuple[int, str | None, str]] = [(line, None, why) for line, why in bad]
             if items:
-                result = svc.intake.ingest(items)
+                # Several machines (PINGAN_NATS_URL): published to the leads stream for the workers to store.
+                result = (
+                    svc.intake.ingest(items) if svc.streams is None else svc.intake.publish(items, svc.streams, county)
+                )
                 accepted += result.accepted
                 duplicates += result.duplicates
                 opened += len(result.warnings_opened)
@@ -99,9 +103,15 @@ def ingest(
                 if rejected <= 50:
                     report_rejected(line, field, message)
             bar.advance(job, len(items) + len(bad))
-    console.print(
-        f"events: {accepted} accepted, {duplicates} duplicates, {rejected} rejected; {opened} warnings opened"
-    )
+    if svc.streams is not None:
+        console.print(
+            f"events: {accepted} published to the leads stream, {duplicates} duplicates, {rejected} rejected;"
+            " `pingan worker --nats` stores them"
+        )
+    else:
+        console.print(
+            f"events: {accepted} accepted, {duplicates} duplicates, {rejected} rejected; {opened} warnings opened"
+        )
     if rejected and not accepted and not duplicates:
         raise typer.Exit(2)
 

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.core.db import Database
-from pingan.core.geo import CRS, AreaIndex, GeoArea, read_geojson_areas
+from pingan.core.geo import CRS, AreaIndex, GeoArea, GeoError, read_geojson_areas
 from pingan.core.models import Area, AreaKind, Unit, UnitKind
+from pingan.core.setup import ensure_county_units
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ def import_areas(
     parent_id = None
     if parent_code is not None:
         parent_id = session.scalar(select(Area.id).where(Area.code == parent_code))
+        if parent_id is None:
+            raise GeoError(f"no area with the code {parent_code!r} to hold these areas: import it first")
     created = updated = units = 0
     for area in areas:
         code = area.code or area.name
@@ -61,6 +64,8 @@ def import_areas(
             row.generation += 1
             updated += 1
         session.flush()
+        if with_units and kind is AreaKind.COUNTY:
+            ensure_county_units(session, row)
         if with_units and kind is AreaKind.STATION:
             unit = session.scalar(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.area_id == row.id))
             if unit is None:
@@ -85,11 +90,13 @@ def import_geojson(
     code_property: str | None = "adcode",
     crs: CRS = CRS.WGS84,
     kind: AreaKind = AreaKind.STATION,
+    parent_code: str | None = None,
 ) -> ImportReport:
     return import_areas(
         session,
         read_geojson_areas(path, name_property=name_property, code_property=code_property, crs=crs),
         kind=kind,
+        parent_code=parent_code,
     )
 
 
@@ -104,6 +111,9 @@ class Jurisdictions:
         self._stamp: tuple[int, int] | None = None
         self._units: dict[int, int] = {}
         self._centre: int | None = None
+        self._county_of: dict[int, int] = {}
+        self._county_codes: dict[str, int] = {}
+        self._centres: dict[int, int] = {}
 
     def invalidate(self) -> None:
         with self._lock:
@@ -111,11 +121,12 @@ class Jurisdictions:
             self._units.clear()
             self._stamp = None
             self._centre = None
+            self._county_of, self._county_codes, self._centres = {}, {}, {}
 
     def _load(self, session: Session) -> None:
         rows = session.execute(select(Area.id, Area.kind, Area.geometry, Area.generation).where(Area.active)).all()
         stamp = (len(rows), sum(r.generation for r in rows))
-        if stamp == self._stamp and self._index:
+        if stamp == self._stamp:
             return
         by_kind: dict[AreaKind, list[tuple[int, object]]] = {}
         for row in rows:
@@ -132,11 +143,35 @@ class Jurisdictions:
         self._centre = session.scalar(
             select(Unit.id).where(Unit.kind == UnitKind.ANTI_FRAUD_CENTRE).order_by(Unit.id).limit(1)
         )
+        # Several counties in one deployment: what cannot be placed at a station goes to its county's centre.
+        tree = session.execute(select(Area.id, Area.parent_id, Area.kind, Area.code).where(Area.active)).all()
+        parents = {r.id: r.parent_id for r in tree}
+        counties = {r.id for r in tree if r.kind is AreaKind.COUNTY}
+        self._county_codes = {r.code: r.id for r in tree if r.kind is AreaKind.COUNTY}
+        self._county_of = {}
+        for area_id in parents:
+            at: int | None = area_id
+            for _ in range(10):  # province → city → county → station → community, with room to spare
+                if at is None or at in counties:
+                    break
+                at = parents.get(at)
+            if at is not None and at in counties:
+                self._county_of[area_id] = at
+        self._centres = {
+            area_id: unit_id
+            for unit_id, area_id in session.execute(
+                select(Unit.id, Unit.area_id)
+                .where(Unit.kind == UnitKind.ANTI_FRAUD_CENTRE, Unit.area_id.is_not(None))
+                .order_by(Unit.id)
+            )
+            if area_id is not None
+        }
         self._stamp = stamp
 
     def index(self, session: Session, kind: AreaKind = AreaKind.STATION) -> AreaIndex | None:
         with self._lock:
-            if not self._index:
+            # Loaded once (an empty county too: it is not read again on every lookup), then on `refresh`.
+            if self._stamp is None:
                 self._load(session)
             return self._index.get(kind)
 
@@ -161,7 +196,7 @@ class Jurisdictions:
     def unit_for_station(self, session: Session, area_id: int | None) -> int | None:
         """The station unit answering for an area; the anti-fraud centre when there is none."""
         with self._lock:
-            if not self._index and not self._units:
+            if self._stamp is None:
                 self._load(session)
             if area_id is not None and area_id in self._units:
                 return self._units[area_id]
@@ -171,4 +206,27 @@ class Jurisdictions:
                 with self._lock:
                     self._units[area_id] = unit
                 return unit
-        return self._centre
+        with self._lock:
+            county = self._county_of.get(area_id) if area_id is not None else None
+            return self._centres.get(county, self._centre) if county is not None else self._centre
+
+    def county_code_of(self, session: Session, area_id: int | None) -> str | None:
+        """The code of the county an area lies in, when the deployment writes its counties down."""
+        if area_id is None:
+            return None
+        with self._lock:
+            if self._stamp is None:
+                self._load(session)
+            county = self._county_of.get(area_id)
+            if county is None:
+                return None
+            return next((code for code, cid in self._county_codes.items() if cid == county), None)
+
+    def centre_of_county(self, session: Session, code: str) -> int | None:
+        """The anti-fraud centre of the county with this area code (a lead the province addressed to it);
+        None when no such county is written down."""
+        with self._lock:
+            if self._stamp is None:
+                self._load(session)
+            county = self._county_codes.get(code)
+            return self._centres.get(county) if county is not None else None

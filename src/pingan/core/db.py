@@ -24,7 +24,7 @@ try:
 except ImportError:  # not on Windows: threads are still serialised, processes rely on SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Engine, MetaData, Table, create_engine, event, inspect
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Engine, MetaData, Table, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
@@ -419,3 +419,16 @@ def containing(column: ColumnElement[str] | InstrumentedAttribute[str], text: st
     escapes the pattern and says which escape character it used, on every dialect).
     """
     return column.contains(text, autoescape=True)
+
+
+def serialize(session: Session, name: str) -> None:
+    """Hold the lock `name` until the session's transaction ends, across processes and machines.
+
+    On PostgreSQL a transaction-scoped advisory lock: several workers storing leads at once must not each
+    open a warning for the same person where one would merge into the other. SQLite has a single writer
+    (`Database.write_lock`), so there is nothing more to do.
+    """
+    if _dialect(session).name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

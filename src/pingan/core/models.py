@@ -34,7 +34,9 @@ def _values(cls: type[StrEnum]) -> list[str]:
 
 
 class AreaKind(StrEnum):
-    COUNTY = "county"
+    PROVINCE = "province"
+    CITY = "city"  # 地级市
+    COUNTY = "county"  # 县、县级市、区: one county bureau, a tenant when a deployment holds several
     STATION = "station"  # 派出所辖区
     COMMUNITY = "community"  # 社区 / 村, a community officer's patch
 

@@ -225,6 +225,9 @@ class Outbox:
             )
             .order_by(_C.available_at, _C.id)
             .limit(1)
+            # PostgreSQL: a row another worker is claiming right now is skipped, not waited for, so that
+            # workers on several machines each take the next free row (SQLite has one writer: no clause).
+            .with_for_update(skip_locked=True)
         ).first()
         return None if row is None else _Due(row.id, row.attempts, row.claimed_by, row.last_error)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pingan.core.errors import Forbidden
-from pingan.core.models import COUNTY_WIDE_ROLES, DUTY_NAMES, Area, Duty, Role, Unit, User
+from pingan.core.models import COUNTY_WIDE_ROLES, DUTY_NAMES, Area, AreaKind, Duty, Role, Unit, User
 
 FIELD_ROLES = frozenset({Role.STATION_HEAD, Role.OFFICER})
 # Roles that may see unmasked personal data when they ask for it (and the read is recorded).
@@ -57,14 +57,23 @@ class Scope:
 
 
 COUNTY = Scope(True, frozenset(), frozenset())
-"""Everything: the county-wide roles' scope, and the CLI's."""
+"""Everything: the county-wide roles' scope (one county), and the CLI's."""
+
+TENANT_KINDS = frozenset({AreaKind.PROVINCE, AreaKind.CITY, AreaKind.COUNTY})
+"""Areas that delimit a tenancy: a county bureau's, a city's (its counties), a province's."""
 
 
 def scope_of(session: Session, user: User) -> Scope:
-    """County-wide roles see everything; station staff see their unit's tasks and their station's areas."""
+    """County-wide roles see their county; station staff see their unit's tasks and their station's areas.
+
+    A deployment that holds several counties (a province on many machines) makes each county a tenant: a
+    county's county-wide users see that county's areas and units only, a city's or a province's see the
+    counties below them. With one county (or none written down, as a single county installs) they see it all.
+    The user's duties (clearances such as 禁毒) travel with the scope whatever it covers.
+    """
     duties = frozenset(d for d in (user.duties or []) if d in {x.value for x in Duty})
     if user.role in COUNTY_WIDE_ROLES:
-        return Scope(True, frozenset(), frozenset(), duties)
+        return _tenant_scope(session, user, duties)
     units = frozenset({user.unit_id}) if user.unit_id is not None else frozenset()
     areas: set[int] = set()
     if user.role in FIELD_ROLES and user.unit_id is not None:
@@ -75,3 +84,49 @@ def scope_of(session: Session, user: User) -> Scope:
     if user.role not in FIELD_ROLES:
         duties = frozenset()  # a clearance is police staff's: a partner or a resident never holds one
     return Scope(False, units, frozenset(areas), duties)
+
+
+def _tenant_scope(session: Session, user: User, duties: frozenset[str]) -> Scope:
+    everything = Scope(True, frozenset(), frozenset(), duties)
+    counties = session.scalar(select(func.count()).select_from(Area).where(Area.kind == AreaKind.COUNTY)) or 0
+    if counties < 2 or user.unit_id is None:
+        # One county, or the deployment's own operator (an account of no unit): the whole deployment.
+        return everything
+    top = tenant_area(session, user.unit_id)
+    if top is None:
+        # A unit outside every county of a multi-county deployment sees its own work only, never all of it.
+        return Scope(False, frozenset({user.unit_id}), frozenset(), duties)
+    areas = subtree(session, top)
+    inside = session.scalar(
+        select(func.count()).select_from(Area).where(Area.kind == AreaKind.COUNTY, Area.id.in_(areas))
+    )
+    if inside == counties:
+        return everything
+    units = frozenset(session.scalars(select(Unit.id).where(Unit.area_id.in_(areas))))
+    return Scope(False, units | {user.unit_id}, frozenset(areas), duties)
+
+
+def tenant_area(session: Session, unit_id: int) -> int | None:
+    """The county, city or province a unit belongs to: its own area or the nearest such area above it,
+    reached through the unit's parents when it has no area itself (a centre under its bureau)."""
+    unit = session.get(Unit, unit_id)
+    seen: set[int] = set()
+    while unit is not None and unit.area_id is None and unit.parent_id is not None and unit.id not in seen:
+        seen.add(unit.id)
+        unit = session.get(Unit, unit.parent_id)
+    area = session.get(Area, unit.area_id) if unit is not None and unit.area_id is not None else None
+    visited: set[int] = set()
+    while area is not None and area.kind not in TENANT_KINDS and area.id not in visited:
+        visited.add(area.id)
+        area = session.get(Area, area.parent_id) if area.parent_id is not None else None
+    return area.id if area is not None else None
+
+
+def subtree(session: Session, root: int) -> set[int]:
+    """The area and every area below it, a level a query."""
+    found = {root}
+    level = {root}
+    while level:
+        level = set(session.scalars(select(Area.id).where(Area.parent_id.in_(level)))) - found
+        found |= level
+    return found

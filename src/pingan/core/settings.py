@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     stored as soon as it holds `mqtt_max_batch` messages)."""
     mqtt_max_batch: int = Field(default=5000, ge=1, le=100_000)
 
+    # Streams for several machines (DESIGN §3): off unless a NATS URL is given; one machine writes directly.
+    nats_url: str | None = None
+    """`nats://host:4222`: the intakes publish to JetStream and `pingan worker --nats` stores what they did."""
+    county: str | None = None
+    """The county's code in stream subjects (`pingan.leads.<county>`); by default the county area's code."""
+    nats_prefix: str = Field(default="pingan", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    """Of the subjects and stream names, for deployments sharing one NATS server."""
+    nats_replicas: int = Field(default=1, ge=1, le=5)
+    nats_max_age_days: float = Field(default=7.0, gt=0, le=3650)
+    nats_duplicate_window_seconds: float = Field(default=120.0, gt=0, le=7 * 24 * 3600)
+    nats_ack_wait_seconds: float = Field(default=30.0, ge=1, le=3600)
+    nats_max_deliver: int = Field(default=5, ge=1, le=1000)
+
     # The outbox (durable work delivered by `pingan worker`): DingTalk posts, fraud reports from the desk.
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     """How long an idle worker waits before looking again."""

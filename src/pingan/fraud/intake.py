@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy import Table, bindparam, func, select, update
@@ -26,13 +27,14 @@ from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
-from pingan.core.db import Database, insert_values_ignoring_duplicates, utc_to_driver
+from pingan.core.db import Database, insert_values_ignoring_duplicates, serialize, utc_to_driver
 from pingan.core.errors import field_of
 from pingan.core.gcpause import gc_paused
 from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, guess_kind, mask_phone, match_keys
 from pingan.core.models import Task
 from pingan.core.people import PersonFacts, people_by_phone
+from pingan.core.streams import Message, StreamName, StreamPublisher
 from pingan.core.tasks import Command, NewTask, TaskService
 from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, person_features
@@ -82,10 +84,13 @@ class IntakeResult:
     warnings_updated: list[int] = field(default_factory=list)
     tasks_created: list[int] = field(default_factory=list)
     committed_at: datetime | None = None
+    queued: bool = False
+    """Published to the leads stream (several machines): the workers open the warnings, not this call."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "received": self.received,
+            **({"queued": True} if self.queued else {}),
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": [r.as_dict() for r in self.rejected],
@@ -319,6 +324,25 @@ class FraudIntake:
                 self._store(session, good, result)
         return result
 
+    def publish(
+        self, items: Sequence[Mapping[str, Any] | EventIn], streams: StreamPublisher, county: str
+    ) -> IntakeResult:
+        """Validate a batch here, at the edge, and publish its valid events to the leads stream, one message
+        each with `source:id` as its id, for `pingan worker --nats` to store. Rejections are as `ingest`'s;
+        `accepted` counts the messages the stream stored, `duplicates` the replays it recognised (and the
+        repeats inside the batch); a replay older than the stream's window is caught by the workers."""
+        result = IntakeResult(received=len(items), queued=True)
+        good = self._validate(items, result)
+        by_county: dict[str, list[Message]] = {}
+        for event in good.events:
+            data = orjson.dumps(event.model_dump(mode="json", exclude_none=True))
+            by_county.setdefault(event.county or county, []).append(Message(f"{event.source.value}:{event.id}", data))
+        for tail, messages in by_county.items():
+            done = streams.publish(StreamName.LEADS, tail, messages)
+            result.accepted += done.published
+            result.duplicates += done.duplicates
+        return result
+
     def _store(self, session: Session, good: _Batch, result: IntakeResult) -> None:
         self.matcher.refresh(session)
         plain: list[tuple[Any, ...]] = []
@@ -338,6 +362,9 @@ class FraudIntake:
             self._leads(session, leads, result)
 
     def _leads(self, session: Session, leads: list[_Lead], result: IntakeResult) -> None:
+        # Batches stored at once by several processes (the API's, the stream workers') take turns from here:
+        # the warnings they open or merge into are looked up below, and two must not both open one.
+        serialize(session, "fraud.leads")
         _, inserted = insert_values_ignoring_duplicates(
             session,
             _EVENTS,
@@ -532,6 +559,8 @@ class FraudIntake:
         if area_id is None and point is not None:
             area_id = self.jurisdictions.station_at(session, *point)
         unit_id = self.jurisdictions.unit_for_station(session, area_id)
+        if area_id is None and e.county is not None:
+            unit_id = self.jurisdictions.centre_of_county(session, e.county) or unit_id
         reasons = [r.as_dict() for r in graded.reasons]
         if person is None:
             reasons.append({"rule": "unresolved", "text": "未能落地到登记人员，请中心研判", "level": None, "raise": 0})

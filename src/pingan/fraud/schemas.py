@@ -82,6 +82,9 @@ class EventIn(BaseModel):
     level: Level | None = None
     """The level a city / province platform pushed the warning down with."""
     fraud_type: str | None = Field(default=None, pattern="^(" + "|".join(FRAUD_TYPES) + ")$")
+    county: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    """The code of the county a city or province platform addressed the lead to (several counties in one
+    deployment): a lead that cannot be placed at a station goes to that county's centre."""
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:

@@ -394,7 +394,10 @@ class CaseService:
         case = Case(
             source=source,
             source_id=source_id,
-            county_code=body.county_code or self.rules.county_code,
+            # Several counties in one deployment: the county of the case's station, before the county setting.
+            county_code=body.county_code
+            or self.jurisdictions.county_code_of(session, area[0])
+            or self.rules.county_code,
             area_id=area[0],
             unit_id=area[1],
             status=CaseStatus.OPEN,

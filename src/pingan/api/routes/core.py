@@ -45,6 +45,7 @@ from pingan.core.models import (
     User,
 )
 from pingan.core.scope import Scope
+from pingan.core.streams import StreamName, dead_letters
 from pingan.core.tasks.engine import TaskFilter
 
 router = APIRouter()
@@ -629,3 +630,18 @@ def access_log(
             for a, reader_, unit in rows
         ],
     }
+
+
+@router.get("/admin/dead-letters", tags=["system"])
+def stream_dead_letters(
+    session: SessionDep,
+    user: CurrentUser,
+    stream: Annotated[StreamName | None, Query(description="Only this stream's.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_AUDIT_OFFSET)] = 0,
+) -> dict[str, Any]:
+    """The stream messages the workers set aside (several machines, `PINGAN_NATS_URL`): invalid once and for
+    all, or failing after every retry; newest first, with subject, message id, deliveries, error and payload
+    (personal data masked), and the true total. Admin only."""
+    require(user, Role.ADMIN)
+    return dead_letters(session, limit=limit, offset=offset, stream=stream.value if stream else None)

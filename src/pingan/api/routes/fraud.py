@@ -40,6 +40,8 @@ _EVENTS_SCHEMA = batch_body("EventIn", "events")
     openapi_extra=_EVENTS_SCHEMA,
     responses={
         200: {"description": "Accepted (some items may be rejected, each naming its field)"},
+        202: {"description": "Published to the leads stream (PINGAN_NATS_URL): the workers store it"},
+        503: {"description": "The leads stream did not answer (PINGAN_NATS_URL); sending again is harmless"},
         422: {"description": "Nothing in the batch was valid"},
         413: {"description": "Body or batch too large"},
         415: {"description": "The body is not JSON (its Content-Type is named)"},
@@ -83,8 +85,16 @@ async def post_events(request: Request, services: ServicesDep, user: CurrentUser
         )
     from starlette.concurrency import run_in_threadpool
 
-    result = await run_in_threadpool(services.intake.ingest, items)
-    status = 200 if (result.accepted or result.duplicates) else 422
+    if services.streams is not None:
+        # Several machines: validated here, stored by the stream workers (202: the warnings come after).
+        result = await run_in_threadpool(
+            services.intake.publish, items, services.streams, await run_in_threadpool(services.county_code)
+        )
+        ok = 202
+    else:
+        result = await run_in_threadpool(services.intake.ingest, items)
+        ok = 200
+    status = ok if (result.accepted or result.duplicates) else 422
     body_out = result.as_dict()
     if status == 422:
         first = result.rejected[0]

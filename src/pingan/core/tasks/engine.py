@@ -368,7 +368,7 @@ class TaskService:
         """Escalate every open task whose deadline has passed. Returns how many changed.
 
         Each row is claimed with an update that must change exactly one row, so two sweepers never
-        escalate the same task twice.
+        escalate the same task twice; on PostgreSQL the rows are read `FOR UPDATE SKIP LOCKED`.
         """
         now = self.clock.now()
         due = session.scalars(
@@ -376,6 +376,9 @@ class TaskService:
             .where(Task.closed_at.is_(None), Task.escalate_at.is_not(None), Task.escalate_at <= now)
             .order_by(Task.escalate_at)
             .limit(limit)
+            # PostgreSQL: sweepers on several machines each take tasks no other is sweeping (SKIP LOCKED)
+            # rather than queue behind one another; the versioned update below still fences every change.
+            .with_for_update(skip_locked=True)
         ).all()
         changed = 0
         for task in due:

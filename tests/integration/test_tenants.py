@@ -1,0 +1,203 @@
+"""Several counties in one deployment: each county's users see their county only, a province analyst sees
+both, and a lead the province addresses to a county reaches that county's centre."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from shapely.geometry import box
+from sqlalchemy import select
+
+from pingan.api.app import create_app
+from pingan.bootstrap import Services, bootstrap
+from pingan.core.areas import import_areas
+from pingan.core.clock import FakeClock
+from pingan.core.db import Database
+from pingan.core.geo import GeoArea
+from pingan.core.identity import create_user
+from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind
+from pingan.core.settings import Settings
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+API = "/api/v1"
+PASSWORD = "pw-tenant-1"
+
+
+@dataclass
+class Province:
+    services: Services
+    client: TestClient
+    units: dict[str, int]
+    tokens: dict[str, str]
+
+    def get(self, who: str, path: str, **params: Any) -> Any:
+        response = self.client.get(
+            f"{API}{path}", params=params, headers={"Authorization": f"Bearer {self.tokens[who]}"}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def province(db: Database) -> Iterator[Province]:
+    services = bootstrap(
+        Settings(database_url=str(db.engine.url.render_as_string(hide_password=False))), db=db, clock=FakeClock(T0)
+    )
+    hasher = PasswordHasher()
+    with db.session() as s:
+        import_areas(s, [GeoArea("浙江省", "33", box(118, 27, 123, 31.5))], kind=AreaKind.PROVINCE, with_units=False)
+        import_areas(
+            s, [GeoArea("宁波市", "3302", box(120.5, 28.8, 122.5, 30.5))], kind=AreaKind.CITY, parent_code="33"
+        )
+        import_areas(
+            s, [GeoArea("象山县", "330225", box(121.0, 29.0, 122.0, 29.5))], kind=AreaKind.COUNTY, parent_code="3302"
+        )
+        import_areas(
+            s, [GeoArea("宁海县", "330226", box(121.0, 29.5, 122.0, 29.9))], kind=AreaKind.COUNTY, parent_code="3302"
+        )
+        import_areas(s, [GeoArea("丹东", "xs-dandong", box(121.8, 29.4, 121.9, 29.5))], parent_code="330225")
+        import_areas(s, [GeoArea("跃龙", "nh-yuelong", box(121.4, 29.5, 121.5, 29.6))], parent_code="330226")
+        units = {u.code: u.id for u in s.scalars(select(Unit))}
+        province_area = s.scalar(select(Area.id).where(Area.code == "33"))
+        centre = Unit(
+            code="33-anti-fraud-centre", name="省反诈中心", kind=UnitKind.ANTI_FRAUD_CENTRE, area_id=province_area
+        )
+        s.add(centre)
+        s.flush()
+        units["33-anti-fraud-centre"] = centre.id
+        for username, role, unit in (
+            ("xs_analyst", Role.ANALYST, "330225-anti-fraud-centre"),
+            ("nh_analyst", Role.ANALYST, "330226-anti-fraud-centre"),
+            ("nh_commander", Role.COMMANDER, "330226-command-centre"),
+            ("zj_analyst", Role.ANALYST, "33-anti-fraud-centre"),
+            ("xs_officer", Role.OFFICER, "station-xs-dandong"),
+        ):
+            user = create_user(s, username, None, role=role, display_name=username, unit_id=units[unit], now=T0)
+            user.password_hash = hasher.hash(PASSWORD)
+    services.jurisdictions.invalidate()
+    client = TestClient(create_app(services), raise_server_exceptions=False)
+    tokens = {}
+    for username in ("xs_analyst", "nh_analyst", "nh_commander", "zj_analyst", "xs_officer"):
+        response = client.post(f"{API}/auth/token", data={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        tokens[username] = response.json()["access_token"]
+    yield Province(services, client, units, tokens)
+    services.close()
+
+
+def _report(i: int, phone: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"t{i}",
+        "source": "platform",
+        "kind": "pushed_warning",
+        "level": "high",
+        "at": "2026-11-23T09:00:00+08:00",
+        "subject_phone": phone,
+        "text": "省平台下发：疑似冒充客服诈骗",
+        **extra,
+    }
+
+
+def test_each_county_sees_only_its_own_and_the_province_sees_both(province: Province) -> None:
+    result = province.services.intake.ingest(
+        [
+            _report(1, "13905740001", lon=121.85, lat=29.45),  # 象山 丹东
+            _report(2, "13905750002", lon=121.45, lat=29.55),  # 宁海 跃龙
+            # The province addresses a lead to 宁海 it cannot place at a station: 宁海's centre takes it.
+            _report(3, "13905750003", county="330226"),
+        ]
+    )
+    assert (result.accepted, len(result.warnings_opened)) == (3, 3)
+
+    def phones(who: str) -> set[str]:
+        return {w["person"]["phone"][-4:] for w in province.get(who, "/fraud/warnings")}
+
+    assert phones("xs_analyst") == {"0001"}
+    assert phones("nh_analyst") == {"0002", "0003"}
+    assert phones("nh_commander") == {"0002", "0003"}
+    assert phones("zj_analyst") == {"0001", "0002", "0003"}
+    assert phones("xs_officer") == {"0001"}
+
+    warnings = {w["person"]["phone"][-4:]: w for w in province.get("zj_analyst", "/fraud/warnings")}
+    assert warnings["0003"]["unit_id"] == province.units["330226-anti-fraud-centre"]
+
+    def tasks(who: str) -> int:
+        page = province.get(who, "/tasks", kind="dissuasion")
+        return int(page["total"])
+
+    assert (tasks("xs_analyst"), tasks("nh_analyst"), tasks("zj_analyst")) == (1, 2, 3)
+
+    # Search by a phone of the other county finds nothing; of one's own, the warning.
+    assert province.get("xs_analyst", "/search", q="139 0575 0002")["items"] == []
+    found = province.get("nh_analyst", "/search", q="139 0575 0002")["items"]
+    assert [hit["type"] for hit in found if hit["type"] == "warning"] == ["warning"]
+
+    # A warning of the other county is not there for the asking either.
+    other = warnings["0002"]["id"]
+    response = province.client.get(
+        f"{API}/fraud/warnings/{other}", headers={"Authorization": f"Bearer {province.tokens['xs_analyst']}"}
+    )
+    assert response.status_code == 404
+
+
+def test_one_county_written_down_changes_nothing_for_its_users(db: Database) -> None:
+    """A single county that writes its county area down (or none, as the demo) keeps county-wide users
+    county-wide: tenancy starts with the second county."""
+    from pingan.core.scope import scope_of
+
+    with db.session() as s:
+        import_areas(s, [GeoArea("象山县", "330225", box(121.0, 29.0, 122.0, 29.5))], kind=AreaKind.COUNTY)
+        centre = s.scalar(select(Unit.id).where(Unit.code == "330225-anti-fraud-centre"))
+        user = create_user(s, "solo", None, role=Role.ANALYST, display_name="solo", unit_id=centre, now=T0)
+        assert scope_of(s, user).county_wide
+
+
+def test_cases_of_two_counties_sharing_an_account_form_one_ring_that_neither_county_sees_unmasked(
+    province: Province,
+) -> None:
+    """省域串并: the ring spans both counties; each county sees its own case and counts the other's, with
+    none of the other county's victim data; the province sees the whole ring."""
+    with province.services.db.session() as s:
+        areas = {a.code: a.id for a in s.scalars(select(Area))}
+    for who, i, area, victim in (
+        ("xs_analyst", 1, "xs-dandong", {"name": "王秀英", "phone": "13905740011"}),
+        ("nh_analyst", 2, "nh-yuelong", {"name": "李建国", "phone": "13905750022"}),
+    ):
+        response = province.client.post(
+            f"{API}/cases",
+            json={
+                "id": f"case-{i}",
+                "reported_at": "2026-11-20T10:00:00+08:00",
+                "victim": victim,
+                "loss_yuan": "52000",
+                "narrative": "对方让我把钱转到安全账户 6222 0212 3456 7890 123，说是配合调查",
+                "area_id": areas[area],
+            },
+            headers={"Authorization": f"Bearer {province.tokens[who]}"},
+        )
+        assert response.status_code == 201, response.text
+
+    def ring(who: str) -> dict[str, Any]:
+        rings = province.get(who, "/cases/clusters")
+        assert len(rings) == 1, rings
+        found: dict[str, Any] = rings[0]
+        return found
+
+    xs = ring("xs_analyst")
+    assert (len(xs["cases"]), xs["hidden_cases"]) == (1, 1)
+    assert [(link["kind"], len(link["case_ids"])) for link in xs["links"]] == [("account", 2)], xs["links"]
+    assert xs["counties"] == ["330225", "330226"]
+    assert "李建国" not in str(xs)
+    assert "13905750022" not in str(xs)
+    nh = ring("nh_analyst")
+    assert (len(nh["cases"]), nh["hidden_cases"]) == (1, 1)
+    assert "王秀英" not in str(nh)
+    assert "13905740011" not in str(nh)
+    zj = ring("zj_analyst")
+    assert (len(zj["cases"]), zj["hidden_cases"]) == (2, 0)

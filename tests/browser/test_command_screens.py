@@ -153,7 +153,7 @@ def test_the_big_screen_fills_a_1080p_wall_with_every_figure_the_map_and_the_que
         expect(wall).to_be_visible()
         expect(page.locator(".topbar")).to_be_hidden()
         tiles = page.locator(".bs-tile")
-        expect(tiles).to_have_count(18)
+        expect(tiles).to_have_count(25)
         expect(page.locator(".bs-tile[data-tile='warnings'] [data-cmp='同比']")).to_contain_text("同比")
         expect(page.locator(".bs-tile[data-tile='warnings'] [data-cmp='环比']")).to_contain_text("环比")
         kinds = page.locator(".bs-kind")

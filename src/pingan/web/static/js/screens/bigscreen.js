@@ -37,13 +37,23 @@ const TILES = [
   { key: 'recovered', label: '找回', src: 'tracking', get: (f) => f.recovered, kind: 'int' },
   { key: 'recovery', label: '找回率', src: 'tracking', get: (f) => f.recovery_rate, kind: 'rate' },
   { key: 'payouts', label: '理赔金额', src: 'tracking', get: (f) => f.payouts_yuan, kind: 'yuan' },
-  { key: 'suspects', label: '抓获嫌疑人', src: 'tracking', get: (f) => f.suspects_caught, kind: 'int' },
+  { key: 'suspects', label: '盗车嫌疑人', src: 'tracking', get: (f) => f.suspects_caught, kind: 'int' },
+  { key: 'blocked', label: '拦截号码', src: 'interception', get: (f) => f.total.numbers_blocked, kind: 'int' },
+  { key: 'cards_cancelled', label: '断卡注销', src: 'interception', get: (f) => f.total.cards_cancelled, kind: 'int' },
+  { key: 'cases_linked', label: '串并案件', src: 'interception', get: (f) => f.total.cases_linked, kind: 'int' },
+  { key: 'cases_solved', label: '破案', src: 'interception', get: (f) => f.total.cases_solved, kind: 'int' },
+  { key: 'fraud_suspects', label: '涉诈嫌疑人', src: 'interception', get: (f) => f.total.suspects_caught, kind: 'int' },
+  { key: 'dangers_rectified', label: '隐患整改', src: 'dangers', get: (f) => f.total.rectified, kind: 'int' },
+  { key: 'disputes_resolved', label: '纠纷化解', src: 'disputes', get: (f) => f.total.resolved, kind: 'int' },
 ];
 const SOURCES = {
   fraud: '/fraud/figures',
   desk: '/desk/stats',
   payments: '/payments/figures',
   tracking: '/tracking/figures',
+  interception: '/interception/figures',
+  dangers: '/command/dangers/figures',
+  disputes: '/command/disputes/figures',
 };
 
 function show(value, kind) {

@@ -36,7 +36,7 @@ def test_the_admins_menu_groups_screens_and_marks_the_open_ones_group(
     fraud.locator(".nav-group-btn").click()
     expect(menu).to_be_visible()
     expect(fraud.locator(".nav-group-btn")).to_have_attribute("aria-expanded", "true")
-    expect(menu.locator(".nav-link")).to_have_text(["预警队列", "案件", "止付冻结", "断卡核查"])
+    expect(menu.locator(".nav-link")).to_have_text(["预警队列", "案件", "研判分析", "止付冻结", "断卡核查"])
     page.screenshot(path=str(screenshots / "menu-open-1366.png"))
     box = menu.bounding_box()
     assert box is not None
@@ -75,6 +75,8 @@ def test_the_menu_works_from_the_keyboard(desktop: Any, live_app: LiveApp) -> No
     expect(menu.locator(".nav-link").first).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(menu.locator(".nav-link").nth(1)).to_be_focused()
+    page.keyboard.press("End")
+    expect(menu.locator(".nav-link").last).to_be_focused()
     page.keyboard.press("ArrowDown")  # wraps round
     expect(menu.locator(".nav-link").first).to_be_focused()
     page.keyboard.press("End")
@@ -143,8 +145,9 @@ def test_a_group_of_one_is_a_plain_link_and_unknown_groups_come_last(desktop: An
     assert items == ["d", "c", "指挥:a,e", "b"]
 
 
-def test_a_role_with_one_screen_sees_no_group(desktop: Any, live_app: LiveApp) -> None:
+def test_a_group_a_role_has_one_screen_of_is_a_plain_link(desktop: Any, live_app: LiveApp) -> None:
     page = desktop
-    log_in(page, "zhili")  # governance: the desk only
-    expect(page.locator(".topbar .nav-group")).to_have_count(0)
-    expect(page.locator(".topbar .nav-link[data-screen='desk']")).to_have_class("nav-link is-active")
+    log_in(page, "zhili")  # governance: the desk (民意), and the dangers and disputes of its centre (指挥)
+    expect(page.locator(".topbar .nav-group")).to_have_count(1)
+    expect(page.locator(".topbar .nav-group[data-group='指挥'] .nav-link")).to_have_count(2)
+    expect(page.locator(".topbar .nav > .nav-link[data-screen='desk']")).to_have_class("nav-link is-active")

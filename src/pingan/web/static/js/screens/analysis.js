@@ -262,7 +262,7 @@ export default {
     }
 
     function renderAreas(data) {
-      replace(byArea, h('h3', null, '按辖区（案件 / 预警）'), data.by_area.length ? bars(data.by_area, 'area') : h('p', { class: 'empty' }, '无'));
+      replace(byArea, h('h3', null, '按辖区（案件 / 预警）'), data.by_area.length ? bars(data.by_area, 'area') : h('p', { class: 'empty' }, '本期各辖区无案件、无预警'));
     }
 
     function renderGroups(data) {

@@ -240,7 +240,9 @@ class SimulatedVerifiers:
     def step(self) -> int:
         now = self.services.clock.now()
         moves = 0
-        with self.services.db.session() as session:
+        # One writer at a time on SQLite: the simulation queues for the lock as the intake does, rather
+        # than outwait SQLite's busy timeout while the feeds write.
+        with self.services.db.write_lock, self.services.db.session() as session:
             if not self._officers:
                 for uid, unit_id in session.execute(
                     select(User.id, User.unit_id).where(User.role == Role.OFFICER, User.active, is_simulated())

@@ -370,7 +370,9 @@ class CommandSimulation:
     def step(self) -> int:
         now = self.services.clock.now()
         moves = 0
-        with self.services.db.session() as session:
+        # One writer at a time on SQLite: the simulation queues for the lock as the intake does, rather
+        # than outwait SQLite's busy timeout while the feeds write.
+        with self.services.db.write_lock, self.services.db.session() as session:
             if not self._sim_ids:
                 self._sim_ids = set(session.scalars(select(User.id).where(is_simulated())))
             tasks = session.scalars(

@@ -143,7 +143,7 @@ class TrackingFeed:
             if self.publisher is not None:
                 self.publisher.publish(self.topics.status(s["code"]), orjson.dumps(body), qos=1)
             else:
-                with self.services.db.session() as session:
+                with self.services.db.write_lock, self.services.db.session() as session:
                     self.services.tracking.heartbeat(session, s["code"], body)
 
     def _detect(self, tag: str, station: str) -> None:

@@ -105,7 +105,7 @@ class Tracking:
     # -- detections ----------------------------------------------------------------------------------------
 
     def ingest(self, items: Sequence[Any], *, station: str | None = None, offset: int = 0) -> IngestResult:
-        with self.db.session() as session:
+        with self.db.write_lock, self.db.session() as session:
             return self.intake.ingest_in(session, items, station=station, offset=offset)
 
     def heartbeat(self, session: Session, code: str, status: dict[str, Any]) -> bool:

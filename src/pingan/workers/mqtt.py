@@ -237,7 +237,7 @@ class MqttConsumer:
                 beats.append((station, body if isinstance(body, dict) else {"value": body}))
         tracking = self.services.tracking
         # One transaction for the whole batch, whichever stations it came from.
-        with self.services.db.session() as session:
+        with self.services.db.write_lock, self.services.db.session() as session:
             if items:
                 result = tracking.intake.ingest_in(session, items)
                 for refused in result.rejected[:20]:

@@ -33,6 +33,7 @@ from pingan.core.settings import Settings
 from pingan.core.setup import ensure_centre_units
 from pingan.core.tasks import Command
 from pingan.fraud.models import FraudWarning
+from pingan.fraud.workflow import KIND as DISSUASION_KIND
 from pingan.fraud.workflow import DissuasionAction
 
 PASSWORD = "Xiangshan-2026-figures"
@@ -360,6 +361,9 @@ def test_overdue_open_for_one_station_counts_that_stations_overdue_tasks(county:
     body = county.figures("analyst", area_id=county.area["b"])
     with county.services.db.session() as s:
         now = county.clock.now()
-        tasks = s.scalars(select(Task).where(Task.area_id == county.area["b"], Task.closed_at.is_(None))).all()
+        # The fraud figures count the dissuasion tasks (a defrauded warning's case task is the money chase's).
+        tasks = s.scalars(
+            select(Task).where(Task.area_id == county.area["b"], Task.closed_at.is_(None), Task.kind == DISSUASION_KIND)
+        ).all()
         late = [t for t in tasks if county.services.tasks.overdue(t, now)]
     assert body["tasks_overdue_open"] == len(late) > 0

@@ -163,7 +163,8 @@ def test_the_big_screen_fills_a_1080p_wall_with_every_figure_the_map_and_the_que
         expect(page.locator(".bs-map path.leaflet-interactive").first).to_be_visible()
         expect(page.locator("[data-role='ranking'] .bs-rank-row").first).to_be_visible()
         expect(page.locator("[data-role='status']")).to_contain_text("实时")
-        page.wait_for_function("document.querySelectorAll('.bs-trend svg').length >= 2")
+        # Both trends drawn (a locator, not a string evaluated in the page: the CSP forbids eval).
+        expect(page.locator(".bs-trend svg").nth(1)).to_be_attached()
         page.wait_for_timeout(500)
         overflow = page.evaluate(
             """() => {

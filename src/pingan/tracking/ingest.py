@@ -35,7 +35,7 @@ from pingan.tracking.logic import SafeArea, exit_confirmed, heading, speed_kmh
 from pingan.tracking.models import BRACELETS, AlertKind, Detection, Station, Tag, TagKind, TagStatus, Theft, TheftStatus
 from pingan.tracking.rules import TrackingRules
 from pingan.tracking.schemas import DetectionIn, IngestResult, Rejected
-from pingan.tracking.storage import create_months, month_of
+from pingan.tracking.storage import create_months, month_of, oldest_kept
 from pingan.tracking.workflow import MAINTENANCE_KIND, THEFT_KIND
 
 JUMP_LOOKBACK = timedelta(hours=6)
@@ -158,6 +158,7 @@ class DetectionIntake:
         batch = _Batch()
         parsed: list[tuple[int, _Item]] = []
         validate = DetectionIn.model_validate
+        oldest = oldest_kept(now, self.rules.retention_days)
         for index, raw in enumerate(items):
             if not isinstance(raw, Mapping):
                 batch.rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
@@ -181,6 +182,16 @@ class DetectionIntake:
                 continue
             # One time zone for every instant: aware datetimes with the same tzinfo compare without utcoffset().
             at = item.at if item.at.tzinfo is UTC else item.at.astimezone(UTC)
+            if oldest is not None and at < oldest:
+                # Past the retention: its month is dropped (or about to be) by the sweep; refused, not stored.
+                batch.rejected.append(
+                    Rejected(
+                        index=index + offset,
+                        field="at",
+                        message=f"早于保留期限（{self.rules.retention_days} 天），不予保存",
+                    )
+                )
+                continue
             parsed.append((index + offset, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery)))
         if parsed:
             self._store(session, parsed, batch, now)

@@ -84,8 +84,15 @@ def create_months(session: Session, months: Iterable[date]) -> None:
             _made[key].add(month)
 
 
+def oldest_kept(now: datetime, retention_days: int) -> datetime | None:
+    """The earliest instant a detection is kept from (None: kept forever). The intake refuses anything
+    older, so that what it accepts is never in a month the sweep has dropped or is about to drop."""
+    return None if retention_days <= 0 else now.astimezone(UTC) - timedelta(days=retention_days)
+
+
 def ensure_partitions(session: Session, now: datetime, *, retention_days: int) -> list[str]:
-    """This month and the next ones; drop the months wholly past the retention. Returns the dropped tables."""
+    """This month and the next ones; drop the months wholly past the retention (every detection in them
+    older than `oldest_kept`). Returns the dropped tables."""
     if not is_partitioned(session):
         return []
     month = month_of(now)
@@ -93,9 +100,10 @@ def ensure_partitions(session: Session, now: datetime, *, retention_days: int) -
     for _ in range(MONTHS_AHEAD):
         months.append(next_month(months[-1]))
     create_months(session, months)
-    if retention_days <= 0:
+    cutoff = oldest_kept(now, retention_days)
+    if cutoff is None:
         return []
-    oldest = (now - timedelta(days=retention_days)).date()
+    oldest = cutoff.date()
     dropped: list[str] = []
     for (name,) in session.execute(
         text(

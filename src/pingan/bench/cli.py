@@ -170,6 +170,52 @@ def detections(
         raise typer.Exit(1)
 
 
+@bench_app.command("track")
+def track(
+    count: Annotated[int, typer.Option("--detections", min=1, help="Detections stored.")] = 100_000_000,
+    tags: Annotated[int, typer.Option(min=1, help="Tags they belong to.")] = 200_000,
+    months: Annotated[int, typer.Option(min=1, max=60, help="Whole months before this one they span.")] = 3,
+    stations: Annotated[int, typer.Option(min=5, help="Base stations.")] = 400,
+    queries: Annotated[int, typer.Option(min=1, help="Random tag-days read.")] = 2_000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A PostgreSQL server (default: PINGAN_DATABASE_URL, else postgresql+psycopg://127.0.0.1:5432/test; "
+            "the bench works in its own --database) or a sqlite:/// file to fill."
+        ),
+    ] = None,
+    database: Annotated[str, typer.Option(help="The bench's own database on the PostgreSQL server.")] = (
+        "pingan_bench_track"
+    ),
+    reuse: Annotated[bool, typer.Option(help="Skip the load when the same data is already there.")] = False,
+    keep: Annotated[bool, typer.Option(help="Keep the bench's database (or file) afterwards.")] = False,
+    jobs: Annotated[int, typer.Option(min=1, max=16, help="Months loaded at once (PostgreSQL).")] = 2,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """A tag's day of track with --detections stored (issue 11): load time, sizes, p50/p99 of
+    `tracking.queries.track`, rows per day, and whether its plan uses the (tag_id, at) index and prunes."""
+    from pingan.bench.track import TrackBenchConfig, run_track_bench
+
+    figures = run_track_bench(
+        TrackBenchConfig(
+            detections=count,
+            tags=tags,
+            months=months,
+            stations=stations,
+            queries=queries,
+            database_url=database_url,
+            database=database,
+            reuse=reuse,
+            keep=keep,
+            jobs=jobs,
+            seed=seed,
+        )
+    )
+    sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+    if not figures["ok"]:
+        raise typer.Exit(1)
+
+
 @bench_app.command("reach")
 def reach(
     units: Annotated[int, typer.Option(min=1, help="Patrol units over the county.")] = 500,

@@ -1,0 +1,535 @@
+"""`pingan bench track`: a tag's day of track with many detections stored (issue 11).
+
+The detections go into the product's schema, brought up by the migrations: on PostgreSQL the partitioned
+`tracking_detections`, its month partitions made by `tracking.storage.create_months`; on SQLite the one
+plain table. They are generated inside the database (`INSERT … SELECT` over `generate_series`, a recursive
+CTE on SQLite), a month at a time: on PostgreSQL each month's partition is detached, loaded without its
+indexes, given back the very same keys and index (same names and columns) and attached again, so that the
+final schema is the product's and the load runs at the speed of the server rather than of index upkeep.
+
+Each tag has one sighting in each of the month's equal slots (a random instant in it), at one of a few
+stations of its own, so that a tag's day holds a few sightings scattered over the table, as detections
+arriving in time order are. Then a tag's day of track is read through `tracking.queries.track` (the
+function the API answers `GET /api/tracking/tags/{tag}/track?from&to` with) for `--queries` random tags and
+days, and the plan of that very statement (as the driver got it) is explained: whether the (tag_id, at)
+index is used and how many partitions are scanned.
+
+On PostgreSQL the bench runs in its own database (`--database`, created if missing, dropped at the end
+unless `--keep`), never the one it was pointed at. One JSON object goes to stdout; progress to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from sqlalchemy import Connection, event, insert, select, text
+from sqlalchemy.engine import make_url
+
+from pingan.bench.common import percentile, stderr
+from pingan.core.db import Database, make_engine
+from pingan.migrate import upgrade
+from pingan.tracking import queries
+from pingan.tracking.models import Station, Tag, TagKind
+from pingan.tracking.storage import TABLE, create_months, next_month, partition_name
+
+DEFAULT_SERVER = "postgresql+psycopg://127.0.0.1:5432/test"
+CHUNK = 1_000_000
+SLOT_FILL = 0.999
+"""A sighting's instant within its slot, short of the slot's end, so that a tag's sightings never collide."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackBenchConfig:
+    detections: int = 100_000_000
+    tags: int = 200_000
+    months: int = 3
+    stations: int = 400
+    queries: int = 2_000
+    database_url: str | None = None
+    """The PostgreSQL server (its database is left alone) or a SQLite file to fill."""
+    database: str = "pingan_bench_track"
+    reuse: bool = False
+    keep: bool = False
+    jobs: int = 2
+    seed: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class _Month:
+    start: date
+    first: int
+    """The global index of its first detection (ids are first + 1 …)."""
+    count: int
+    tags: int
+
+    @property
+    def end(self) -> date:
+        return next_month(self.start)
+
+    @property
+    def slots(self) -> int:
+        return math.ceil(self.count / self.tags)
+
+    @property
+    def slot_seconds(self) -> float:
+        return (self.end - self.start).total_seconds() / self.slots
+
+
+def plan_months(config: TrackBenchConfig, today: date) -> list[_Month]:
+    """The `--months` whole months before this one, the detections shared evenly (the rest to the last)."""
+    start = date(today.year, today.month, 1)
+    for _ in range(config.months):
+        start = date(start.year - (start.month == 1), (start.month - 2) % 12 + 1, 1)
+    share = config.detections // config.months
+    months: list[_Month] = []
+    first = 0
+    for i in range(config.months):
+        count = share if i < config.months - 1 else config.detections - first
+        months.append(_Month(start, first, count, config.tags))
+        first += count
+        start = next_month(start)
+    return [m for m in months if m.count > 0]
+
+
+def _station_of(tag: str, slot: str, stations: int) -> str:
+    """A tag moves among five stations of its own (SQL, the same on both backends)."""
+    return f"(1 + ((({tag}) * 7 + ({slot}) % 5) % {stations}))"
+
+
+def _offset_seconds(tag: str, slot: str, month: _Month) -> str:
+    """Seconds from the month's start: the slot's start and a pseudo-random instant in it (SQL)."""
+    s = month.slot_seconds
+    return f"(({slot}) * {s!r} + ((({tag}) * 2654435761 + ({slot}) * 40503) % 1000003) / 1000003.0 * {s * SLOT_FILL!r})"
+
+
+def _pg_chunk(part: str, month: _Month, lo: int, hi: int, stations: int) -> str:
+    """Detections lo..hi (local indexes of the month) of one month, generated by PostgreSQL."""
+    tag, slot = f"(l % {month.tags})", f"(l / {month.tags})"
+    sid = _station_of(tag, slot, stations)
+    at = f"(TIMESTAMP '{month.start.isoformat()}' + make_interval(secs => {_offset_seconds(tag, slot, month)}))"
+    return (
+        f"INSERT INTO {part} (id, tag_id, at, station_id, rssi, stations, received_at, source_id, jump) "  # noqa: S608 - numbers and dates only
+        f"SELECT {month.first} + l + 1, {tag} + 1, a, s, -40 - ((l * 31) % 60)::int, "
+        f"jsonb_build_array('BT' || lpad(s::text, 5, '0')), a + INTERVAL '2 seconds', NULL, false "
+        f"FROM generate_series({lo}::bigint, {hi}::bigint) AS l, LATERAL (SELECT {at} AS a, {sid}::int AS s) AS x"
+    )
+
+
+def _sqlite_chunk(month: _Month, lo: int, hi: int, stations: int) -> str:
+    tag, slot = f"(l % {month.tags})", f"(l / {month.tags})"
+    base = int(datetime(month.start.year, month.start.month, 1, tzinfo=UTC).timestamp())
+    micros = f"CAST(({base} + {_offset_seconds(tag, slot, month)}) * 1000000 AS INTEGER)"
+    # SQLAlchemy stores a DateTime on SQLite as 'YYYY-MM-DD HH:MM:SS.ffffff': the same text, so that its
+    # bounds compare as they do for rows it wrote.
+    stamp = "strftime('%Y-%m-%d %H:%M:%S', {m} / 1000000, 'unixepoch') || printf('.%06d', {m} % 1000000)"
+    sid = _station_of(tag, slot, stations)
+    return (
+        f"INSERT INTO {TABLE} (id, tag_id, at, station_id, rssi, stations, received_at, source_id, jump) "  # noqa: S608 - numbers only
+        f"WITH RECURSIVE g(l) AS (SELECT {lo} UNION ALL SELECT l + 1 FROM g WHERE l < {hi}), "
+        f"x(l, m, s) AS (SELECT l, {micros}, {sid} FROM g) "
+        f"SELECT {month.first} + l + 1, {tag} + 1, {stamp.format(m='m')}, s, -40 - ((l * 31) % 60), "
+        f"printf('[\"BT%05d\"]', s), {stamp.format(m='(m + 2000000)')}, NULL, 0 FROM x"
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+
+
+def _chunks(count: int) -> Iterator[tuple[int, int]]:
+    for lo in range(0, count, CHUNK):
+        yield lo, min(count, lo + CHUNK) - 1
+
+
+def _registry(db: Database, config: TrackBenchConfig) -> None:
+    """The stations and tags the detections refer to (ids 1 …), through the ORM's bulk insert."""
+    now = datetime.now(UTC)
+    with db.session() as session:
+        session.execute(
+            insert(Station),
+            [
+                {
+                    "id": i,
+                    "code": f"BT{i:05d}",
+                    "name": f"基站{i}",
+                    "lon": 116.0 + (i % 20) * 0.01,
+                    "lat": 39.0 + (i // 20) * 0.01,
+                    "last_status": {},
+                    "radius_m": 500.0,
+                    "active": True,
+                }
+                for i in range(1, config.stations + 1)
+            ],
+        )
+        for lo in range(1, config.tags + 1, 50_000):
+            session.execute(
+                insert(Tag),
+                [
+                    {
+                        "id": i,
+                        "code": f"CARD-{i:07d}",
+                        "kind": TagKind.VEHICLE_CARD,
+                        "owner_phone": f"139{i:08d}",
+                        "owner_name": "车主",
+                        "installed_at": now,
+                        "created_at": now,
+                        "insured": True,
+                        "fee_yuan": 130,
+                        "safe_stations": [],
+                    }
+                    for i in range(lo, min(config.tags, lo + 49_999) + 1)
+                ],
+            )
+        if session.get_bind().dialect.name == "postgresql":
+            for table, last in (("tracking_stations", config.stations), ("tracking_tags", config.tags)):
+                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last})"))
+
+
+# PostgreSQL ---------------------------------------------------------------------------------------------------
+
+
+def _keys_of(conn: Connection, part: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """A partition's constraints (name, definition) and its other indexes (definitions)."""
+    constraints = [
+        (str(n), str(d))
+        for n, d in conn.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = CAST(:p AS regclass) AND contype IN ('p', 'u') ORDER BY conname"
+            ),
+            {"p": part},
+        )
+    ]
+    indexes = [
+        str(d)
+        for (d,) in conn.execute(
+            text(
+                "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
+                "WHERE i.indrelid = CAST(:p AS regclass) AND c.oid IS NULL ORDER BY 1"
+            ),
+            {"p": part},
+        )
+    ]
+    return constraints, indexes
+
+
+def _load_pg_month(
+    db: Database, month: _Month, stations: int, advance: Callable[[int], None], say: Callable[[str], None]
+) -> None:
+    part = partition_name(month.start)
+    bounds = f"FOR VALUES FROM ('{month.start.isoformat()}') TO ('{month.end.isoformat()}')"
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SET synchronous_commit = off"))
+        conn.execute(text("SET maintenance_work_mem = '1GB'"))
+        conn.execute(text("SET max_parallel_maintenance_workers = 0"))
+        constraints, indexes = _keys_of(conn, part)
+        conn.execute(text(f"ALTER TABLE {TABLE} DETACH PARTITION {part}"))
+        for name, _ in constraints:
+            conn.execute(text(f"ALTER TABLE {part} DROP CONSTRAINT {name}"))
+        for definition in indexes:
+            name = definition.split(" INDEX ", 1)[1].split(" ON ", 1)[0]
+            conn.execute(text(f"DROP INDEX {name}"))
+        for lo, hi in _chunks(month.count):
+            conn.execute(text(_pg_chunk(part, month, lo, hi, stations)))
+            advance(hi - lo + 1)
+        say(f"{part}: {month.count:,} loaded, building its keys")
+        for name, definition in constraints:
+            conn.execute(text(f"ALTER TABLE {part} ADD CONSTRAINT {name} {definition}"))
+        for definition in indexes:
+            conn.execute(text(definition))
+        conn.execute(text(f"ALTER TABLE {TABLE} ATTACH PARTITION {part} {bounds}"))
+        conn.execute(text(f"VACUUM (ANALYZE) {part}"))
+
+
+def _schema_is_the_products(conn: Connection, parts: list[str]) -> bool:
+    """Every loaded partition is attached, with each of the parent's indexes attached to one of its own."""
+    parent_indexes = conn.execute(
+        text("SELECT count(*) FROM pg_index WHERE indrelid = CAST(:t AS regclass)"), {"t": TABLE}
+    ).scalar_one()
+    for part in parts:
+        attached = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indexrelid "
+                "WHERE i.indrelid = CAST(:p AS regclass)"
+            ),
+            {"p": part},
+        ).scalar_one()
+        parent = conn.execute(
+            text("SELECT count(*) FROM pg_inherits WHERE inhrelid = CAST(:p AS regclass)"), {"p": part}
+        ).scalar_one()
+        if attached != parent_indexes or parent != 1:
+            return False
+    return bool(parent_indexes == 3)
+
+
+def _pg_sizes(conn: Connection) -> dict[str, int]:
+    row = conn.execute(
+        text(
+            "SELECT coalesce(sum(pg_relation_size(relid)), 0), coalesce(sum(pg_indexes_size(relid)), 0) "
+            "FROM pg_partition_tree(CAST(:t AS regclass)) WHERE isleaf"
+        ),
+        {"t": TABLE},
+    ).one()
+    return {"table_bytes": int(row[0]), "index_bytes": int(row[1])}
+
+
+@contextmanager
+def _pg_database(config: TrackBenchConfig) -> Iterator[tuple[str, bool]]:
+    """The bench's own database on the server: (its URL, whether it already existed)."""
+    server = config.database_url or os.environ.get("PINGAN_DATABASE_URL") or DEFAULT_SERVER
+    admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
+    url = admin.url.set(database=config.database)
+    name = config.database
+    try:
+        with admin.connect() as conn:
+            existed = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if existed is not None and not config.reuse:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                existed = None
+            if existed is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.render_as_string(hide_password=False), existed is not None
+    finally:
+        if not config.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# SQLite -------------------------------------------------------------------------------------------------------
+
+
+def _load_sqlite(
+    db: Database, months: list[_Month], stations: int, advance: Callable[[int], None], say: Callable[[str], None]
+) -> None:
+    """One connection with a large page cache; the (station_id, at) index is built after the load (the unique
+    (tag_id, at) key is part of the table and kept up as rows come)."""
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA synchronous = OFF")
+        conn.exec_driver_sql("PRAGMA cache_size = -2000000")
+        conn.exec_driver_sql("DROP INDEX ix_tracking_detections_station_at")
+        conn.commit()
+        for month in months:
+            for lo, hi in _chunks(month.count):
+                conn.execute(text(_sqlite_chunk(month, lo, hi, stations)))
+                conn.commit()
+                advance(hi - lo + 1)
+        say("building ix_tracking_detections_station_at")
+        conn.exec_driver_sql("CREATE INDEX ix_tracking_detections_station_at ON tracking_detections (station_id, at)")
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+# Both ---------------------------------------------------------------------------------------------------------
+
+
+def _stored(db: Database, config: TrackBenchConfig) -> bool:
+    """The data of these figures is there (for --reuse)."""
+    with db.engine.connect() as conn:
+        has = conn.execute(text("SELECT count(*) FROM tracking_tags")).scalar_one() == config.tags
+        stored = conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar_one()  # noqa: S608 - a constant
+        return bool(has and stored == config.detections)
+
+
+def _load(db: Database, config: TrackBenchConfig, months: list[_Month], say: Callable[[str], None]) -> float:
+    """Stations, tags and detections; returns the seconds it took."""
+    started = time.perf_counter()
+    _registry(db, config)
+    postgres = not db.is_sqlite
+    if postgres:
+        with db.session() as session:
+            create_months(session, [m.start for m in months])
+    lock = threading.Lock()
+    with _progress() as progress:
+        bar = progress.add_task("detections", total=config.detections)
+
+        def advance(n: int) -> None:
+            with lock:
+                progress.update(bar, advance=n)
+
+        if postgres:
+            with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
+                for f in [pool.submit(_load_pg_month, db, m, config.stations, advance, say) for m in months]:
+                    f.result()
+        else:
+            _load_sqlite(db, months, config.stations, advance, say)
+    if postgres:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'), {config.detections})"))
+            conn.execute(text("ANALYZE tracking_tags"))
+            conn.execute(text("ANALYZE tracking_stations"))
+    return time.perf_counter() - started
+
+
+def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _walk(child)
+
+
+def _explain(db: Database, tag: Tag, start: datetime, end: datetime) -> dict[str, Any]:
+    """The plan of the statement `queries.track` sends, captured on its way to the driver."""
+    captured: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if TABLE in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        with db.session() as session:
+            queries.track(session, tag, start, end)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    statement, parameters = captured[-1]
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            details = [str(r[-1]) for r in rows]
+            uses = any(
+                "uq_tracking_detections_tag_at" in d or "sqlite_autoindex_tracking_detections" in d for d in details
+            )
+            return {"plan_uses_index": uses, "partitions_scanned": None, "plan": details}
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters).scalar_one()
+        tag_indexes = {
+            str(n)
+            for (n,) in conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "JOIN pg_partition_tree(CAST(:t AS regclass)) p ON p.relid = i.indrelid "
+                    "WHERE pg_get_indexdef(i.indexrelid) LIKE '%(tag_id, at)'"
+                ),
+                {"t": TABLE},
+            )
+        }
+    top = (plan if isinstance(plan, list) else json.loads(plan))[0]
+    nodes = list(_walk(top["Plan"]))
+    scanned = {n["Relation Name"] for n in nodes if str(n.get("Relation Name", "")).startswith(TABLE)}
+    return {
+        "plan_uses_index": any(n.get("Index Name") in tag_indexes for n in nodes),
+        "partitions_scanned": len(scanned),
+        "plan": [
+            " ".join(str(x) for x in (n["Node Type"], n.get("Index Name") or n.get("Relation Name") or "") if x)
+            for n in nodes
+        ],
+        "plan_execution_ms": round(float(top.get("Execution Time", 0.0)), 3),
+    }
+
+
+def _measure(db: Database, config: TrackBenchConfig, months: list[_Month]) -> dict[str, Any]:
+    rng = random.Random(config.seed)
+    first = months[0].start
+    days = (months[-1].end - first).days
+    latencies: list[float] = []
+    sightings: list[int] = []
+    picks = [(rng.randint(1, config.tags), rng.randrange(days)) for _ in range(config.queries)]
+    with db.session() as session:
+        tags = {t.id: t for t in session.scalars(select(Tag).where(Tag.id.in_({p[0] for p in picks})))}
+        session.expunge_all()
+    for tag_id, day in picks:
+        start = datetime(first.year, first.month, first.day, tzinfo=UTC) + timedelta(days=day)
+        with db.session() as session:
+            began = time.perf_counter()
+            result = queries.track(session, tags[tag_id], start, start + timedelta(days=1))
+            latencies.append((time.perf_counter() - began) * 1000)
+        features = result["features"]
+        sightings.append(int(features[0]["properties"]["sightings"]) if features else 0)
+    latencies.sort()
+    sample_tag, sample_day = picks[0]
+    sample = datetime(first.year, first.month, first.day, tzinfo=UTC) + timedelta(days=sample_day)
+    explained = _explain(db, tags[sample_tag], sample, sample + timedelta(days=1))
+
+    def ms(q: float) -> float | None:
+        value = percentile(latencies, q)
+        return round(value, 3) if value is not None else None
+
+    return {
+        "queries": len(latencies),
+        "track_p50_ms": ms(50),
+        "track_p99_ms": ms(99),
+        "track_max_ms": round(latencies[-1], 3),
+        "track_mean_ms": round(sum(latencies) / len(latencies), 3),
+        "rows_per_day_mean": round(sum(sightings) / len(sightings), 2),
+        "rows_per_day_max": max(sightings),
+        "days_without_rows": sum(1 for s in sightings if s == 0),
+        **explained,
+    }
+
+
+def _run(
+    url: str, existed: bool, config: TrackBenchConfig, months: list[_Month], say: Callable[[str], None]
+) -> dict[str, Any]:
+    db = Database(url)
+    try:
+        reused = existed and config.reuse and _stored(db, config)
+        load_s: float | None = None
+        if not reused:
+            if existed:
+                raise SystemExit(f"{url}: not the data of these figures; run without --reuse to load afresh")
+            upgrade(db)
+            say(f"loading {config.detections:,} detections of {config.tags:,} tags over {len(months)} months")
+            load_s = _load(db, config, months, say)
+        figures: dict[str, Any] = {
+            "backend": db.engine.dialect.name,
+            "detections": config.detections,
+            "tags": config.tags,
+            "months": [m.start.isoformat()[:7] for m in months],
+            "stations": config.stations,
+            "reused": reused,
+            "load_s": round(load_s, 1) if load_s is not None else None,
+            "load_per_s": round(config.detections / load_s) if load_s else None,
+        }
+        with db.engine.connect() as conn:
+            if db.is_sqlite:
+                path = Path(db.engine.url.database or "")
+                figures["file_bytes"] = path.stat().st_size if path.is_file() else None
+                figures["schema_ok"] = True
+            else:
+                figures.update(_pg_sizes(conn))
+                figures["schema_ok"] = _schema_is_the_products(conn, [partition_name(m.start) for m in months])
+        say(f"reading {config.queries:,} tag-days through tracking.queries.track")
+        figures.update(_measure(db, config, months))
+        figures["ok"] = bool(figures["schema_ok"] and figures["plan_uses_index"])
+        return figures
+    finally:
+        db.dispose()
+
+
+def run_track_bench(config: TrackBenchConfig, say: Callable[[str], None] = stderr) -> dict[str, Any]:
+    months = plan_months(config, datetime.now(UTC).date())
+    if config.database_url is not None and config.database_url.startswith("sqlite"):
+        path = Path(make_url(config.database_url).database or "")
+        existed = path.is_file() and path.stat().st_size > 0
+        if existed and not config.reuse:
+            path.unlink()
+            existed = False
+        try:
+            return _run(config.database_url, existed, config, months, say)
+        finally:
+            if not config.keep:
+                path.unlink(missing_ok=True)
+    with _pg_database(config) as (url, existed):
+        return _run(url, existed, config, months, say)

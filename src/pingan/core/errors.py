@@ -5,7 +5,8 @@
      ├─ Forbidden             403
      ├─ NotFound              404
      ├─ Conflict              409 (state or duplicate)
-         ├─ UnsupportedMediaType  415 (the body is not in a format the endpoint reads)
+     ├─ TooLarge              413 (a batch over its limit)
+     ├─ UnsupportedMediaType  415 (the body is not in a format the endpoint reads)
      ├─ BadInput              422 (a field is wrong)
      ├─ RateLimited           429 (with `retry_after` seconds)
      ├─ Unavailable           503 (an outside service did not answer)
@@ -56,6 +57,11 @@ class Forbidden(PinganError):
 class Conflict(PinganError):
     status = 409
     code = "conflict"
+
+
+class TooLarge(PinganError):
+    status = 413
+    code = "too_large"
 
 
 class UnsupportedMediaType(PinganError):

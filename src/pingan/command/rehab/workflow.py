@@ -22,12 +22,10 @@ from pingan.core.tasks import (
     Command,
     Ladder,
     Payload,
-    Permission,
     Rung,
     WorkflowError,
 )
-from pingan.core.tasks.base import Handler, StationCheckWorkflow, base_actions
-from pingan.core.tasks.contract import EmptyPayload
+from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions
 
 KIND = "rehab_checkin"
 REF_TYPE = "rehab_check"
@@ -71,14 +69,14 @@ class ResolvePayload(Payload):
 
 
 def _actions() -> dict[str, ActionSpec]:
-    work = Permission(STAFF_ROLES, holder=True)
-    denied = "该任务不由本单位处理"
-    base = base_actions(STAFF_ROLES, leads=COUNTY_WIDE | {Role.STATION_HEAD}, closers=COUNTY_WIDE | {Role.STATION_HEAD})
-    return {
-        **base,
-        RehabAction.SIGN: ActionSpec(RehabAction.SIGN, "签收", EmptyPayload, work, denied),
-        RehabAction.RESOLVE: ActionSpec(RehabAction.RESOLVE, "处理结果", ResolvePayload, work, denied),
-    }
+    leads = COUNTY_WIDE | {Role.STATION_HEAD}
+    return station_check_actions(
+        STAFF_ROLES,
+        leads=leads,
+        closers=leads,
+        denied="该任务不由本单位处理",
+        work={RehabAction.RESOLVE: ("处理结果", ResolvePayload)},
+    )
 
 
 class RehabCheckinWorkflow(StationCheckWorkflow):

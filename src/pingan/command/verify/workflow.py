@@ -30,8 +30,7 @@ from pingan.core.tasks import (
     Rung,
     WorkflowError,
 )
-from pingan.core.tasks.base import Handler, StationCheckWorkflow, base_actions
-from pingan.core.tasks.contract import EmptyPayload
+from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions
 
 KIND = "verification"
 REF_TYPE = "verify_item"
@@ -93,13 +92,14 @@ def verify_by(task: Task) -> datetime | None:
 
 
 def _actions() -> dict[str, ActionSpec]:
-    work = Permission(STAFF_ROLES, holder=True)
-    denied = "该核查任务不由本单位处理"
-    base = base_actions(STAFF_ROLES, leads=COUNTY_WIDE | {Role.STATION_HEAD}, closers=COUNTY_WIDE)
     return {
-        **base,
-        VerifyAction.SIGN: ActionSpec(VerifyAction.SIGN, "签收", EmptyPayload, work, denied),
-        VerifyAction.FEEDBACK: ActionSpec(VerifyAction.FEEDBACK, "核查反馈", FeedbackPayload, work, denied),
+        **station_check_actions(
+            STAFF_ROLES,
+            leads=COUNTY_WIDE | {Role.STATION_HEAD},
+            closers=COUNTY_WIDE,
+            denied="该核查任务不由本单位处理",
+            work={VerifyAction.FEEDBACK: ("核查反馈", FeedbackPayload)},
+        ),
         VerifyAction.ROUTE: ActionSpec(
             VerifyAction.ROUTE, "分派派出所", RoutePayload, Permission(COUNTY_WIDE), "分派由中心进行"
         ),

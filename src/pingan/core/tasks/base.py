@@ -18,8 +18,10 @@ from pingan.core.tasks.contract import (
     BaseStatus,
     ClosePayload,
     Command,
+    EmptyPayload,
     Ladder,
     NotePayload,
+    Payload,
     Permission,
     ReopenPayload,
     WorkflowError,
@@ -181,6 +183,24 @@ class BaseWorkflow:
 SIGN = "sign"
 """The action and the first step of a station's check (签收)."""
 SIGNED = "signed"
+
+
+def station_check_actions(
+    staff: frozenset[Role],
+    *,
+    leads: frozenset[Role],
+    closers: frozenset[Role],
+    denied: str,
+    work: Mapping[str, tuple[str, type[Payload]]],
+) -> dict[str, ActionSpec]:
+    """The declarations of a station's check: the shared actions, signing, and the check's own `work`
+    (action → its name and payload), which the staff of the unit holding the task perform (`denied` to others)."""
+    permitted = Permission(staff, holder=True)
+    return {
+        **base_actions(staff, leads=leads, closers=closers),
+        SIGN: ActionSpec(SIGN, "签收", EmptyPayload, permitted, denied),
+        **{action: ActionSpec(action, name, payload, permitted, denied) for action, (name, payload) in work.items()},
+    }
 
 
 class StationCheckWorkflow(BaseWorkflow):

@@ -28,8 +28,7 @@ from pingan.core.tasks import (
     Rung,
     WorkflowError,
 )
-from pingan.core.tasks.base import Handler, StationCheckWorkflow, base_actions
-from pingan.core.tasks.contract import EmptyPayload
+from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions
 from pingan.money.cards.models import Verification
 from pingan.money.cards.rules.county import CardRules
 
@@ -93,13 +92,14 @@ class AttachPayload(Payload):
 
 
 def _actions() -> dict[str, ActionSpec]:
-    work = Permission(STAFF_ROLES, holder=True)
-    denied = "该核查任务不由本单位处理"
-    base = base_actions(STAFF_ROLES, leads=COUNTY_WIDE | {Role.STATION_HEAD}, closers=COUNTY_WIDE)
     return {
-        **base,
-        CardAction.SIGN: ActionSpec(CardAction.SIGN, "签收", EmptyPayload, work, denied),
-        CardAction.VERIFY: ActionSpec(CardAction.VERIFY, "核查结果", VerifyPayload, work, denied),
+        **station_check_actions(
+            STAFF_ROLES,
+            leads=COUNTY_WIDE | {Role.STATION_HEAD},
+            closers=COUNTY_WIDE,
+            denied="该核查任务不由本单位处理",
+            work={CardAction.VERIFY: ("核查结果", VerifyPayload)},
+        ),
         # Only the system attaches (no role may): it is declared so that the history names it.
         CardAction.ATTACH: ActionSpec(
             CardAction.ATTACH, "新增开卡记录", AttachPayload, Permission(frozenset()), "由系统记录"

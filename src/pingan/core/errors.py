@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
@@ -128,10 +128,12 @@ class Rejected:
     field: str | None
     code: str
     message: str
+    place: ClassVar[str] = "index"
+    """The key `index` goes by in the answer."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "index": self.index,
+            self.place: self.index,
             "id": self.id,
             "error": {"code": self.code, "message": self.message, "field": self.field},
         }

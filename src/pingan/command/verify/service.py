@@ -46,17 +46,11 @@ class RowRejected(Rejected):
     no id, and a validator's message is shown without Pydantic's "Value error, "."""
 
     __slots__ = ()
+    place = "line"
 
     @property
     def line(self) -> int:
         return self.index
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "line": self.index,
-            "id": self.id,
-            "error": {"code": self.code, "message": self.message, "field": self.field},
-        }
 
     @classmethod
     def invalid(cls, index: int, raw: Mapping[str, Any], problem: ErrorDetails) -> Self:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -48,6 +48,24 @@ def get_current_user(services: ServicesDep, session: SessionDep, token: BearerTo
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+KeyAccount = Callable[[Session, str, datetime], User | None]
+"""An outside system's keys: the active account of a presented key (its use recorded), or None."""
+
+
+def key_or_user(
+    services: Services, session: Session, token: str | None, key: str | None, account_of: KeyAccount, refused: str
+) -> User:
+    """The caller of an API outside systems call with a key (a header of their own) and staff with a sign-in:
+    the key's account, its last use committed (401 `refused` for an unknown or revoked key), else the
+    signed-in user."""
+    if key is not None:
+        user = account_of(session, key, services.clock.now())
+        if user is None:
+            raise Unauthorized(refused)
+        session.commit()  # its last use
+        return user
+    return get_current_user(services, session, token)
 
 
 def client_address(request: Request) -> str | None:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.db import Database, insert_values_ignoring_duplicates, serialize, utc_to_driver
-from pingan.core.errors import field_of
+from pingan.core.errors import Rejected
 from pingan.core.gcpause import gc_paused
 from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import IdentifierKind, InvalidIdentifier, guess_kind, mask_phone, match_keys
@@ -56,22 +56,6 @@ DEFAULT_COUNTERPART = {
 # Kinds that are warnings by nature, whatever the indicator lists say.
 INHERENT = frozenset({EventKind.REPORT, EventKind.PUSHED_WARNING})
 _EVENTS: Table = FraudEvent.__table__  # type: ignore[assignment]
-
-
-@dataclass(slots=True)
-class Rejected:
-    index: int
-    id: str | None
-    field: str | None
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "id": self.id,
-            "error": {"code": self.code, "message": self.message, "field": self.field},
-        }
 
 
 @dataclass
@@ -219,18 +203,9 @@ class FraudIntake:
             if not isinstance(item, Mapping | EventIn):
                 # Said as it is: "missing id" would send the sender looking for a field in a number.
                 kind = _JSON_KINDS.get(type(item), type(item).__name__)
-                result.rejected.append(Rejected(index, None, None, "not_an_object", f"事件须为 JSON 对象，收到 {kind}"))
+                result.rejected.append(Rejected.not_an_object(index, f"事件须为 JSON 对象，收到 {kind}"))
                 continue
-            raw_id = item.get("id") if isinstance(item, Mapping) else None
-            result.rejected.append(
-                Rejected(
-                    index,
-                    str(raw_id)[:128] if raw_id is not None else None,
-                    field_of(err),
-                    str(err["type"]),
-                    str(err["msg"]),
-                )
-            )
+            result.rejected.append(Rejected.invalid(index, item if isinstance(item, Mapping) else {}, err))
         # Validation is per item, so the rest validate as a batch again.
         kept = [i for i in range(len(batch)) if i not in first]
         return list(zip(kept, _EVENT_LIST.validate_python([batch[i] for i in kept]), strict=True))

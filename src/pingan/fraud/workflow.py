@@ -267,8 +267,7 @@ class DissuasionWorkflow(BaseWorkflow):
         if task.status != DissuasionStatus.ISSUED:
             raise WorkflowError("任务已签收", code="already_signed")
         task.status = DissuasionStatus.SIGNED
-        if task.assignee_id is None:
-            task.assignee_id = command.actor_id
+        self.claim(task, command)
         self.set_due(task, DissuasionStep.CALL, self._from_issue(task, self.rules.deadlines(self._level(task)).call))
         return "签收"
 

@@ -175,8 +175,7 @@ class CaseWorkflow(BaseWorkflow):
         if task.status != CaseTaskStatus.REGISTERED:
             raise WorkflowError("案件已在侦办", code="already_investigating")
         task.status = CaseTaskStatus.INVESTIGATING
-        if command.actor_id is not None and task.assignee_id is None:
-            task.assignee_id = command.actor_id
+        self.claim(task, command)
         self.set_due(task, CaseStep.SOLVE, now + timedelta(days=self.rules.solve_days))
         return "受理侦办"
 

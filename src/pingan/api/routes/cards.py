@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from pingan.api.body import feed_batch, nothing_good
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import batch_body
-from pingan.core.errors import BadInput, Forbidden, UnsupportedMediaType
+from pingan.core.errors import Forbidden
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Role, Task
@@ -45,42 +45,11 @@ async def post_openings(request: Request, services: ServicesDep, user: CurrentUs
     nothing. The answer lists the openings flagged and the verification tasks opened.
     """
     require(user, *FEED_ROLES)
-    content_type = request.headers.get("content-type", "")
-    media_type = content_type.split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"请求体须为 JSON（Content-Type: application/json），收到 {content_type[:100] or '无 Content-Type'}",
-            field="content-type",
-        )
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise BadInput(f"请求体不是有效的 JSON：{exc}", field="body", code="invalid_json") from None
-    items = body.get("openings") if isinstance(body, dict) else body
-    if not isinstance(items, list):
-        raise BadInput('请求体须为开卡记录数组或 {"openings": [...]}', field="openings", code="invalid_batch")
-    if not items:
-        raise BadInput("批次为空", field="openings", code="empty_batch")
-    if len(items) > services.settings.max_batch_events:
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "batch_too_large",
-                    "message": f"单批最多 {services.settings.max_batch_events} 条",
-                    "field": "openings",
-                }
-            },
-            status_code=413,
-        )
+    items = await feed_batch(request, "openings", services.settings.max_batch_events, "开卡记录")
     result = await run_in_threadpool(services.cards.ingest, items)
     out = result.as_dict()
     if not (result.accepted or result.duplicates):
-        first = result.rejected[0]
-        out["error"] = {
-            "code": first.code,
-            "message": f"第 {first.index} 条：{first.message}",
-            "field": f"openings[{first.index}].{first.field}" if first.field else f"openings[{first.index}]",
-        }
+        out["error"] = nothing_good(result.rejected[0], "openings")
         return JSONResponse(out, status_code=422)
     return JSONResponse(out)
 

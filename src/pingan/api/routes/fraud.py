@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import orjson
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pingan.api.body import feed_batch, nothing_good
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, require
 from pingan.api.schemas import batch_body
 from pingan.core.db import containing
-from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
+from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.fields import DbId
 from pingan.core.identifiers import IdentifierKind, mask_free_text, mask_phone
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
@@ -54,35 +54,7 @@ async def post_events(request: Request, services: ServicesDep, user: CurrentUser
     A replay of an already-stored (source, id) counts as a duplicate and creates nothing.
     """
     require(user, *INTAKE_ROLES)
-    content_type = request.headers.get("content-type", "")
-    media_type = content_type.split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        # A body sent as text or a form is a client's mistake about the format, not a batch to guess at.
-        raise UnsupportedMediaType(
-            f"请求体须为 JSON（Content-Type: application/json），收到 {content_type[:100] or '无 Content-Type'}",
-            field="content-type",
-        )
-    raw = await request.body()
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadInput(f"请求体不是有效的 JSON：{exc}", field="body", code="invalid_json") from None
-    items = body.get("events") if isinstance(body, dict) else body
-    if not isinstance(items, list):
-        raise BadInput('请求体须为事件数组或 {"events": [...]}', field="events", code="invalid_batch")
-    if not items:
-        raise BadInput("批次为空", field="events", code="empty_batch")
-    if len(items) > services.settings.max_batch_events:
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "batch_too_large",
-                    "message": f"单批最多 {services.settings.max_batch_events} 条",
-                    "field": "events",
-                }
-            },
-            status_code=413,
-        )
+    items = await feed_batch(request, "events", services.settings.max_batch_events, "事件")
     from starlette.concurrency import run_in_threadpool
 
     if services.streams is not None:
@@ -97,12 +69,7 @@ async def post_events(request: Request, services: ServicesDep, user: CurrentUser
     status = ok if (result.accepted or result.duplicates) else 422
     body_out = result.as_dict()
     if status == 422:
-        first = result.rejected[0]
-        body_out["error"] = {
-            "code": first.code,
-            "message": f"第 {first.index} 条：{first.message}",
-            "field": f"events[{first.index}].{first.field}" if first.field else f"events[{first.index}]",
-        }
+        body_out["error"] = nothing_good(result.rejected[0], "events")
     return JSONResponse(body_out, status_code=status)
 
 

@@ -7,18 +7,18 @@ from datetime import date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 from sqlalchemy import select
 
+from pingan.api.body import json_batch, json_body
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
 from pingan.api.schemas import batch_body
 from pingan.bootstrap import Services
 from pingan.command.patrol import queries
 from pingan.command.patrol.schemas import ImportResult, PositionsResult, ShiftCreate
-from pingan.core.errors import BadInput, UnsupportedMediaType
+from pingan.core.errors import BadInput
 from pingan.core.fields import DbId
 from pingan.core.geo import CRS, in_china, to_wgs84
 from pingan.core.models import COUNTY_WIDE_ROLES, Role, Unit
@@ -30,28 +30,6 @@ PLANNERS = (Role.ADMIN, Role.COMMANDER)
 """Who draws the zones and registers the patrol units: the admin and the 情指中心."""
 ROSTER_WRITERS = (Role.ADMIN, Role.COMMANDER, Role.STATION_HEAD)
 REPORTERS = (Role.ADMIN, Role.COMMANDER, Role.STATION_HEAD, Role.OFFICER)
-
-
-async def _json(request: Request) -> Any:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaType("请求体须为 JSON（Content-Type: application/json）", field="content-type")
-    try:
-        return orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise BadInput(f"请求体不是有效的 JSON：{exc}", field="body", code="invalid_json") from None
-
-
-async def _batch(request: Request, services: Any, key: str) -> list[Any]:
-    body = await _json(request)
-    items = body.get(key) if isinstance(body, dict) else body
-    if not isinstance(items, list):
-        raise BadInput(f"请求体须为数组，或含 {key} 数组的对象", field=key, code="invalid_batch")
-    if not items:
-        raise BadInput("批次为空", field=key, code="empty_batch")
-    if len(items) > services.settings.max_batch_events:
-        raise BadInput(f"一批最多 {services.settings.max_batch_events} 条", field=key, code="batch_too_large")
-    return items
 
 
 def point_wgs84(lon: float, lat: float, crs: CRS) -> tuple[float, float]:
@@ -109,7 +87,7 @@ async def import_zones(
     """Import patrol zones from a GeoJSON FeatureCollection (Polygon/MultiPolygon features with a name and a
     code), upserted by code; a bad feature refuses the file, naming it."""
     require(user, *PLANNERS)
-    document = await _json(request)
+    document = await json_body(request, name_received=False)
     if not isinstance(document, dict):
         raise BadInput("请求体须为 GeoJSON FeatureCollection", field="body", code="bad_geojson")
     done = services.patrol.import_zones(
@@ -142,7 +120,7 @@ async def register_units(
 ) -> ImportResult:
     """Register patrol units (a JSON array or `{"units": [...]}`), upserted by call sign; bad items are named."""
     require(user, *PLANNERS)
-    items = await _batch(request, services, "units")
+    items = await json_batch(request, "units", services.settings.max_batch_events)
     return services.patrol.register_units(session, enumerate(items))
 
 
@@ -153,7 +131,7 @@ async def report_positions(
     """Positions of patrol units (`unit`, `lon`, `lat`, `crs`, `at`): each keeps its newest; a replay or a late
     report changes nothing. Station staff report their own station's units."""
     require(user, *REPORTERS)
-    items = await _batch(request, services, "positions")
+    items = await json_batch(request, "positions", services.settings.max_batch_events)
     return services.patrol.report_positions(session, scope, enumerate(items))
 
 

@@ -17,10 +17,10 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.api.deps import BearerToken, CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, get_current_user
+from pingan.api.deps import BearerToken, CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, key_or_user
 from pingan.api.routes.core import TaskActionIn
 from pingan.bootstrap import Services
-from pingan.core.errors import Forbidden, Unauthorized
+from pingan.core.errors import Forbidden
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
 from pingan.core.models import Role, Unit, UnitKind, User
@@ -233,13 +233,7 @@ def get_bank_caller(
     ] = None,
 ) -> User:
     """The caller of the bank API: the account of a bank system's key (`X-Bank-Key`), or a signed-in user."""
-    if key is not None:
-        user = user_of_key(session, key, services.clock.now())
-        if user is None:
-            raise Unauthorized("银行接口密钥无效或已吊销")
-        session.commit()  # its last use
-        return user
-    return get_current_user(services, session, token)
+    return key_or_user(services, session, token, key, user_of_key, "银行接口密钥无效或已吊销")
 
 
 BankCaller = Annotated[User, Depends(get_bank_caller)]

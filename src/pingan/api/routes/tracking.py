@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
+from pingan.api.body import limit_batch
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, require
 from pingan.api.schemas import batch_body
 from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
@@ -65,11 +66,6 @@ async def _items(request: Request, key: str) -> list[Any]:
     return body
 
 
-def _limit(services: Any, items: list[Any]) -> None:
-    if len(items) > services.settings.max_batch_events:
-        raise BadInput(f"一批最多 {services.settings.max_batch_events} 条", field="body", code="batch_too_large")
-
-
 # -- the registry ------------------------------------------------------------------------------------------
 
 
@@ -78,7 +74,7 @@ async def import_tags(request: Request, services: ServicesDep, user: CurrentUser
     """Register tags (the CSV columns as JSON objects); a replay changes nothing, bad items are named."""
     require(user, *REGISTRARS)
     items = await _items(request, "tags")
-    _limit(services, items)
+    limit_batch(items, services.settings.max_batch_events, "body")
     return services.tracking.import_tags(enumerate(items))
 
 
@@ -87,7 +83,7 @@ async def import_stations(request: Request, services: ServicesDep, user: Current
     """Register base stations: code, name, lon, lat, village, radius_m (optional crs, silence_minutes)."""
     require(user, *REGISTRARS)
     items = await _items(request, "stations")
-    _limit(services, items)
+    limit_batch(items, services.settings.max_batch_events, "body")
     result = services.tracking.import_stations(enumerate(items))
     return result
 
@@ -187,7 +183,7 @@ async def post_detections(request: Request, services: ServicesDep, user: Current
     duplicates, two stations' overlap is merged, bad items are named by index and field."""
     require(user, *FEEDS)
     items = await _items(request, "detections")
-    _limit(services, items)
+    limit_batch(items, services.settings.max_batch_events, "body")
     return services.tracking.ingest(items)
 
 

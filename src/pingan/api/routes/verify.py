@@ -11,14 +11,14 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from pingan.api.deps import BearerToken, CurrentUser, ServicesDep, SessionDep, get_current_user
+from pingan.api.deps import BearerToken, CurrentUser, ServicesDep, SessionDep, key_or_user
 from pingan.bootstrap import Services
 from pingan.command.verify.keys import is_platform, user_of_key
 from pingan.command.verify.models import VerifyItem, VerifyList
 from pingan.command.verify.queries import list_items, list_lists, list_progress
 from pingan.command.verify.schemas import VerifyListIn
 from pingan.command.verify.service import LOCAL_SOURCE, ListHeader, PushResult, read_rows_csv_bytes
-from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized
+from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.fields import DbId, FreeText
 from pingan.core.identity import Actor
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Role, Task, User
@@ -44,13 +44,7 @@ def get_platform_caller(
     ] = None,
 ) -> User:
     """The caller: the account of a platform's key (`X-Platform-Key`), or a signed-in user."""
-    if key is not None:
-        user = user_of_key(session, key, services.clock.now())
-        if user is None:
-            raise Unauthorized("平台接口密钥无效或已吊销")
-        session.commit()  # its last use
-        return user
-    return get_current_user(services, session, token)
+    return key_or_user(services, session, token, key, user_of_key, "平台接口密钥无效或已吊销")
 
 
 PlatformCaller = Annotated[User, Depends(get_platform_caller)]

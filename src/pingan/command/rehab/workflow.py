@@ -22,12 +22,10 @@ from pingan.core.tasks import (
     Command,
     Ladder,
     Payload,
-    Permission,
     Rung,
     WorkflowError,
 )
-from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
-from pingan.core.tasks.contract import EmptyPayload
+from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions
 
 KIND = "rehab_checkin"
 REF_TYPE = "rehab_check"
@@ -71,22 +69,26 @@ class ResolvePayload(Payload):
 
 
 def _actions() -> dict[str, ActionSpec]:
-    work = Permission(STAFF_ROLES, holder=True)
-    denied = "该任务不由本单位处理"
-    base = base_actions(STAFF_ROLES, leads=COUNTY_WIDE | {Role.STATION_HEAD}, closers=COUNTY_WIDE | {Role.STATION_HEAD})
-    return {
-        **base,
-        RehabAction.SIGN: ActionSpec(RehabAction.SIGN, "签收", EmptyPayload, work, denied),
-        RehabAction.RESOLVE: ActionSpec(RehabAction.RESOLVE, "处理结果", ResolvePayload, work, denied),
-    }
+    leads = COUNTY_WIDE | {Role.STATION_HEAD}
+    return station_check_actions(
+        STAFF_ROLES,
+        leads=leads,
+        closers=leads,
+        denied="该任务不由本单位处理",
+        work={RehabAction.RESOLVE: ("处理结果", ResolvePayload)},
+    )
 
 
-class RehabCheckinWorkflow(BaseWorkflow):
+class RehabCheckinWorkflow(StationCheckWorkflow):
     """`pingan.core.tasks.Workflow` for a missed check-in or test."""
 
     kind = KIND
     name = "社区戒毒未报到"
     duty: ClassVar[str | None] = Duty.NARCOTICS.value
+    check_step = RehabStep.RESOLVE
+    work_actions = frozenset({RehabAction.RESOLVE})
+    signed_note = "签收，查找本人"
+    already_signed = "任务已签收"
 
     def __init__(self, rules: RehabRules) -> None:
         self.rules = rules
@@ -95,9 +97,13 @@ class RehabCheckinWorkflow(BaseWorkflow):
         self.actions = _actions()
         self.ladder = Ladder(timedelta(minutes=rules.escalation_minutes), (Rung("所长", holder=True),))
 
-    def start(self, task: Task, now: datetime) -> str | None:
-        task.status = RehabStatus.ISSUED
-        self.set_due(task, RehabStep.SIGN, now + timedelta(minutes=self.rules.sign_minutes))
+    def sign_by(self, task: Task, now: datetime) -> datetime:
+        return now + timedelta(minutes=self.rules.sign_minutes)
+
+    def check_by(self, task: Task, now: datetime) -> datetime:
+        return now + timedelta(hours=self.rules.resolve_hours)
+
+    def issued_note(self, task: Task) -> str:
         return "未按期报到或检测，请社区民警查找本人"
 
     def rearm(self, task: Task, now: datetime) -> str:
@@ -105,29 +111,12 @@ class RehabCheckinWorkflow(BaseWorkflow):
         self.set_due(task, RehabStep.RESOLVE, now + timedelta(hours=self.rules.resolve_hours))
         return "重新打开，待再次查找"
 
-    def allowed(self, task: Task) -> frozenset[str]:
-        if task.closed_at is not None:
-            return frozenset({"reopen"})
-        common = {"assign", "note", "close", RehabAction.RESOLVE}
-        if task.status == RehabStatus.ISSUED:
-            common.add(RehabAction.SIGN)
-        return frozenset(common)
-
     def view(self, task: Task) -> dict[str, Any]:
         facts = task.facts or {}
         return {"plan_id": facts.get("plan_id"), "check_kind": facts.get("check_kind"), "due_on": facts.get("due_on")}
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {RehabAction.SIGN: self._sign, RehabAction.RESOLVE: self._resolve}
-
-    def _sign(self, task: Task, command: Command, now: datetime) -> str:
-        if task.status != RehabStatus.ISSUED:
-            raise WorkflowError("任务已签收", code="already_signed")
-        task.status = RehabStatus.SIGNED
-        if command.actor_id is not None and task.assignee_id is None:
-            task.assignee_id = command.actor_id
-        self.set_due(task, RehabStep.RESOLVE, now + timedelta(hours=self.rules.resolve_hours))
-        return "签收，查找本人"
+        return {**super().handlers(), RehabAction.RESOLVE: self._resolve}
 
     def _resolve(self, task: Task, command: Command, now: datetime) -> str:
         outcome = RehabStatus(str(command.data.get("outcome")))
@@ -136,7 +125,6 @@ class RehabCheckinWorkflow(BaseWorkflow):
             raise WorkflowError("补检测须填写检测结果", code="result_required", field="result")
         if outcome is RehabStatus.LOST and not (command.reason or "").strip():
             raise WorkflowError("失联须说明查找经过", code="reason_required", field="note")
-        if task.assignee_id is None:
-            task.assignee_id = command.actor_id
+        self.claim(task, command)
         self.finish(task, outcome, now, outcome.value)
         return f"处理结果：{OUTCOME_NAMES[outcome]}"

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pingan.core.apikeys import AccountKeyColumns
 from pingan.core.db import Base, BigId
 from pingan.core.models import _enum
 
@@ -84,16 +85,10 @@ class VerifyItem(Base):
     done_at: Mapped[datetime | None]
 
 
-class VerifyPlatformKey(Base):
+class VerifyPlatformKey(AccountKeyColumns, Base):
     """An upper platform's API key (only its SHA-256 is kept), acting as an account of its own."""
 
     __tablename__ = "verify_platform_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    prefix: Mapped[str] = mapped_column(String(16))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]

@@ -10,12 +10,13 @@ held by no station and goes to the command centre, which routes it (`route`).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter
+from pydantic_core import ErrorDetails
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,7 @@ from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.csvfile import CsvColumns, read_csv
 from pingan.core.db import Database
-from pingan.core.errors import BadInput, field_of
+from pingan.core.errors import BadInput, Rejected, validate_items
 from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import mask_name
 from pingan.core.identity import Actor
@@ -37,22 +38,26 @@ from pingan.core.people import people_by_phone
 from pingan.core.tasks import Command, NewTask, TaskService
 
 LOCAL_SOURCE = "本级"
+_ROW: TypeAdapter[VerifyRowIn] = TypeAdapter(VerifyRowIn)
 
 
-@dataclass(slots=True)
-class RowRejected:
-    line: int
-    id: str | None
-    field: str | None
-    code: str
-    message: str
+class RowRejected(Rejected):
+    """A bad row of a list, named by its line (of the file, or its place in a JSON list): a blank id cell is
+    no id, and a validator's message is shown without Pydantic's "Value error, "."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "id": self.id,
-            "error": {"code": self.code, "message": self.message, "field": self.field},
-        }
+    __slots__ = ()
+    place = "line"
+
+    @property
+    def line(self) -> int:
+        return self.index
+
+    @classmethod
+    def invalid(cls, index: int, raw: Mapping[str, Any], problem: ErrorDetails) -> Self:
+        row = super().invalid(index, raw, problem)
+        row.id = row.id or None
+        row.message = row.message.removeprefix("Value error, ")
+        return row
 
 
 @dataclass
@@ -91,21 +96,7 @@ class ListHeader:
 
 def validate_rows(rows: Iterable[tuple[int, Any]]) -> tuple[list[tuple[int, VerifyRowIn]], list[RowRejected]]:
     """The good rows with their lines, and each bad one named (line, the row's id, field, message)."""
-    good: list[tuple[int, VerifyRowIn]] = []
-    bad: list[RowRejected] = []
-    for line, raw in rows:
-        raw_id = raw.get("id") if isinstance(raw, dict) else None
-        shown_id = str(raw_id)[:128] if raw_id not in (None, "") else None
-        if not isinstance(raw, dict):
-            bad.append(RowRejected(line, None, None, "not_an_object", "核查对象须为 JSON 对象"))
-            continue
-        try:
-            good.append((line, VerifyRowIn.model_validate(raw)))
-        except ValidationError as exc:
-            problem = exc.errors(include_url=False)[0]
-            message = str(problem["msg"]).removeprefix("Value error, ")
-            bad.append(RowRejected(line, shown_id, field_of(problem), str(problem["type"]), message))
-    return good, bad
+    return validate_items(_ROW, rows, "核查对象须为 JSON 对象", RowRejected)
 
 
 class VerifyService:

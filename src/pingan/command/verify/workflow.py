@@ -30,8 +30,7 @@ from pingan.core.tasks import (
     Rung,
     WorkflowError,
 )
-from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
-from pingan.core.tasks.contract import EmptyPayload
+from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions
 
 KIND = "verification"
 REF_TYPE = "verify_item"
@@ -93,24 +92,28 @@ def verify_by(task: Task) -> datetime | None:
 
 
 def _actions() -> dict[str, ActionSpec]:
-    work = Permission(STAFF_ROLES, holder=True)
-    denied = "该核查任务不由本单位处理"
-    base = base_actions(STAFF_ROLES, leads=COUNTY_WIDE | {Role.STATION_HEAD}, closers=COUNTY_WIDE)
     return {
-        **base,
-        VerifyAction.SIGN: ActionSpec(VerifyAction.SIGN, "签收", EmptyPayload, work, denied),
-        VerifyAction.FEEDBACK: ActionSpec(VerifyAction.FEEDBACK, "核查反馈", FeedbackPayload, work, denied),
+        **station_check_actions(
+            STAFF_ROLES,
+            leads=COUNTY_WIDE | {Role.STATION_HEAD},
+            closers=COUNTY_WIDE,
+            denied="该核查任务不由本单位处理",
+            work={VerifyAction.FEEDBACK: ("核查反馈", FeedbackPayload)},
+        ),
         VerifyAction.ROUTE: ActionSpec(
             VerifyAction.ROUTE, "分派派出所", RoutePayload, Permission(COUNTY_WIDE), "分派由中心进行"
         ),
     }
 
 
-class VerificationWorkflow(BaseWorkflow):
+class VerificationWorkflow(StationCheckWorkflow):
     """`pingan.core.tasks.Workflow` for a row of a pushed verification list."""
 
     kind = KIND
     name = "核查清单"
+    check_step = VerifyStep.VERIFY
+    work_actions = frozenset({VerifyAction.FEEDBACK, VerifyAction.ROUTE})
+    signed_note = "签收，排查中"
 
     def __init__(self, rules: VerifyRules) -> None:
         self.rules = rules
@@ -124,11 +127,15 @@ class VerificationWorkflow(BaseWorkflow):
         )
         self.ladder = Ladder(timedelta(minutes=rules.escalation_minutes), rungs[: rules.max_escalation])
 
-    def start(self, task: Task, now: datetime) -> str | None:
-        task.status = VerifyStatus.ISSUED
+    def sign_by(self, task: Task, now: datetime) -> datetime:
         due = verify_by(task)
         sign = now + timedelta(minutes=self.rules.sign_minutes)
-        self.set_due(task, VerifyStep.SIGN, min(sign, due) if due is not None else sign)
+        return min(sign, due) if due is not None else sign
+
+    def check_by(self, task: Task, now: datetime) -> datetime:
+        return verify_by(task) or now + timedelta(hours=self.rules.default_hours)
+
+    def issued_note(self, task: Task) -> str:
         return "核查清单下发" if task.unit_id is not None else "未能落地到派出所，待情指中心分派"
 
     def rearm(self, task: Task, now: datetime) -> str:
@@ -140,14 +147,6 @@ class VerificationWorkflow(BaseWorkflow):
         """A row no station holds goes to the command centre, which routes it."""
         return (UnitKind.COMMAND_CENTRE,) if task.unit_id is None else ()
 
-    def allowed(self, task: Task) -> frozenset[str]:
-        if task.closed_at is not None:
-            return frozenset({"reopen"})
-        common = {"assign", "note", "close", VerifyAction.FEEDBACK, VerifyAction.ROUTE}
-        if task.status == VerifyStatus.ISSUED:
-            common.add(VerifyAction.SIGN)
-        return frozenset(common)
-
     def view(self, task: Task) -> dict[str, Any]:
         facts = task.facts or {}
         return {
@@ -157,25 +156,14 @@ class VerificationWorkflow(BaseWorkflow):
         }
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {VerifyAction.SIGN: self._sign, VerifyAction.FEEDBACK: self._feedback, VerifyAction.ROUTE: self._route}
-
-    def _sign(self, task: Task, command: Command, now: datetime) -> str:
-        if task.status != VerifyStatus.ISSUED:
-            raise WorkflowError("核查任务已签收", code="already_signed")
-        task.status = VerifyStatus.SIGNED
-        if command.actor_id is not None and task.assignee_id is None:
-            task.assignee_id = command.actor_id
-        due = verify_by(task) or now + timedelta(hours=self.rules.default_hours)
-        self.set_due(task, VerifyStep.VERIFY, due)
-        return "签收，排查中"
+        return {**super().handlers(), VerifyAction.FEEDBACK: self._feedback, VerifyAction.ROUTE: self._route}
 
     def _feedback(self, task: Task, command: Command, now: datetime) -> str:
         finding = Finding(str(command.data.get("finding")))
         measures = str(command.data.get("measures") or "").strip()
         if finding is Finding.HANDLED and not measures:
             raise WorkflowError("已处置须写明处置措施", code="measures_required", field="measures")
-        if task.assignee_id is None:
-            task.assignee_id = command.actor_id
+        self.claim(task, command)
         self.finish(task, VerifyStatus(finding.value), now, finding.value)
         return f"核查反馈：{FINDING_NAMES[finding]}" + (f"（处置：{measures}）" if measures else "")
 

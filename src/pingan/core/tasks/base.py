@@ -1,6 +1,7 @@
 """What every workflow shares: deadlines, the capability's facts on a task, and the base actions
 (assign, note, close with a reason, reopen). A capability's workflow subclasses `BaseWorkflow`, declares its
-statuses, steps, actions and ladder, and adds its own action handlers."""
+statuses, steps, actions and ladder, and adds its own action handlers. A task a station signs for and then
+checks (a verification list's row, a card opening, a missed check-in) subclasses `StationCheckWorkflow`."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from pingan.core.tasks.contract import (
     BaseStatus,
     ClosePayload,
     Command,
+    EmptyPayload,
     Ladder,
     NotePayload,
+    Payload,
     Permission,
     ReopenPayload,
     WorkflowError,
@@ -136,6 +139,11 @@ class BaseWorkflow:
         task.closed_at = now
         self.set_due(task, None, None)
 
+    def claim(self, task: Task, command: Command) -> None:
+        """The one who signs or answers a task nobody holds holds it."""
+        if task.assignee_id is None and command.actor_id is not None:
+            task.assignee_id = command.actor_id
+
     def _base_handlers(self) -> dict[str, Handler]:
         return {
             BaseAction.ASSIGN: self._assign,
@@ -170,3 +178,79 @@ class BaseWorkflow:
         task.outcome = None
         task.escalation = 0
         return self.rearm(task, now)
+
+
+SIGN = "sign"
+"""The action and the first step of a station's check (签收)."""
+SIGNED = "signed"
+
+
+def station_check_actions(
+    staff: frozenset[Role],
+    *,
+    leads: frozenset[Role],
+    closers: frozenset[Role],
+    denied: str,
+    work: Mapping[str, tuple[str, type[Payload]]],
+) -> dict[str, ActionSpec]:
+    """The declarations of a station's check: the shared actions, signing, and the check's own `work`
+    (action → its name and payload), which the staff of the unit holding the task perform (`denied` to others)."""
+    permitted = Permission(staff, holder=True)
+    return {
+        **base_actions(staff, leads=leads, closers=closers),
+        SIGN: ActionSpec(SIGN, "签收", EmptyPayload, permitted, denied),
+        **{action: ActionSpec(action, name, payload, permitted, denied) for action, (name, payload) in work.items()},
+    }
+
+
+class StationCheckWorkflow(BaseWorkflow):
+    """A task a station signs for (签收) and then checks, closed by what it found: issued → signed → an outcome.
+
+    Signing has its deadline, the check its own; the one who signs holds the task if nobody did. A subclass
+    declares its check step, what an open task admits, the words of its history and the two deadlines, and
+    adds the handlers of its outcome (`{**super().handlers(), ...}`); it rearms a reopened task itself.
+    """
+
+    check_step: ClassVar[str]
+    """The step raced once signed."""
+    work_actions: ClassVar[frozenset[str]]
+    """What an open task admits besides assign, note, close and, until signed, sign."""
+    signed_note: ClassVar[str]
+    """The history's account of signing."""
+    already_signed: ClassVar[str] = "核查任务已签收"
+
+    def sign_by(self, task: Task, now: datetime) -> datetime:
+        """The deadline of signing, for a task issued `now`."""
+        raise NotImplementedError
+
+    def check_by(self, task: Task, now: datetime) -> datetime:
+        """The deadline of the check, for a task signed `now`."""
+        raise NotImplementedError
+
+    def issued_note(self, task: Task) -> str:
+        """The history's account of issuing."""
+        raise NotImplementedError
+
+    def start(self, task: Task, now: datetime) -> str | None:
+        task.status = BaseStatus.ISSUED
+        self.set_due(task, SIGN, self.sign_by(task, now))
+        return self.issued_note(task)
+
+    def allowed(self, task: Task) -> frozenset[str]:
+        if task.closed_at is not None:
+            return frozenset({BaseAction.REOPEN})
+        out = {BaseAction.ASSIGN, BaseAction.NOTE, BaseAction.CLOSE, *self.work_actions}
+        if task.status == BaseStatus.ISSUED:
+            out.add(SIGN)
+        return frozenset(out)
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {SIGN: self._sign}
+
+    def _sign(self, task: Task, command: Command, now: datetime) -> str:
+        if task.status != BaseStatus.ISSUED:
+            raise WorkflowError(self.already_signed, code="already_signed")
+        task.status = SIGNED
+        self.claim(task, command)
+        self.set_due(task, self.check_step, self.check_by(task, now))
+        return self.signed_note

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pingan.core.apikeys import ApiKeyColumns
 from pingan.core.db import Base, BigId
 
 
-class Open311ApiKey(Base):
+class Open311ApiKey(ApiKeyColumns, Base):
     """A key an Open311 client posts with. Only its SHA-256 is kept; the key itself is shown once."""
 
     __tablename__ = "open311_api_keys"
@@ -18,12 +19,6 @@ class Open311ApiKey(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     """Who holds the key (the client application or the partner running it)."""
-    prefix: Mapped[str] = mapped_column(String(16))
-    """The key's first characters, to tell keys apart in lists and logs without revealing them."""
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
 
 
 class Open311Request(Base):

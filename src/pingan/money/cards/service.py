@@ -9,20 +9,20 @@ all the cards they opened.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.db import Database
-from pingan.core.errors import field_of
+from pingan.core.errors import Rejected, validate_items
 from pingan.core.geo import CRS, to_wgs84
 from pingan.core.identifiers import mask_id_number, mask_name
 from pingan.core.models import Person, Task
@@ -53,22 +53,6 @@ def lock_openings(session: Session) -> None:
 
 
 _ITEM: TypeAdapter[OpeningIn] = TypeAdapter(OpeningIn)
-
-
-@dataclass(slots=True)
-class Rejected:
-    index: int
-    id: str | None
-    field: str | None
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "id": self.id,
-            "error": {"code": self.code, "message": self.message, "field": self.field},
-        }
 
 
 @dataclass
@@ -130,27 +114,10 @@ class CardsService:
         return result
 
     def _validate(self, items: Sequence[Any], result: CardsResult) -> list[OpeningIn]:
+        valid, result.rejected = validate_items(_ITEM, enumerate(items), "开卡记录须为 JSON 对象", Rejected)
         good: list[OpeningIn] = []
         seen: set[tuple[str, str]] = set()
-        for index, item in enumerate(items):
-            if not isinstance(item, Mapping):
-                result.rejected.append(Rejected(index, None, None, "not_an_object", "开卡记录须为 JSON 对象"))
-                continue
-            try:
-                opening = _ITEM.validate_python(item)
-            except ValidationError as exc:
-                problem = exc.errors(include_url=False)[0]
-                raw_id = item.get("id")
-                result.rejected.append(
-                    Rejected(
-                        index,
-                        str(raw_id)[:128] if raw_id is not None else None,
-                        field_of(problem),
-                        str(problem["type"]),
-                        str(problem["msg"]),
-                    )
-                )
-                continue
+        for _index, opening in valid:
             key = (opening.source, opening.id)
             if key in seen:
                 result.duplicates += 1

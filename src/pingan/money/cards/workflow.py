@@ -28,8 +28,7 @@ from pingan.core.tasks import (
     Rung,
     WorkflowError,
 )
-from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
-from pingan.core.tasks.contract import EmptyPayload
+from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions
 from pingan.money.cards.models import Verification
 from pingan.money.cards.rules.county import CardRules
 
@@ -93,13 +92,14 @@ class AttachPayload(Payload):
 
 
 def _actions() -> dict[str, ActionSpec]:
-    work = Permission(STAFF_ROLES, holder=True)
-    denied = "该核查任务不由本单位处理"
-    base = base_actions(STAFF_ROLES, leads=COUNTY_WIDE | {Role.STATION_HEAD}, closers=COUNTY_WIDE)
     return {
-        **base,
-        CardAction.SIGN: ActionSpec(CardAction.SIGN, "签收", EmptyPayload, work, denied),
-        CardAction.VERIFY: ActionSpec(CardAction.VERIFY, "核查结果", VerifyPayload, work, denied),
+        **station_check_actions(
+            STAFF_ROLES,
+            leads=COUNTY_WIDE | {Role.STATION_HEAD},
+            closers=COUNTY_WIDE,
+            denied="该核查任务不由本单位处理",
+            work={CardAction.VERIFY: ("核查结果", VerifyPayload)},
+        ),
         # Only the system attaches (no role may): it is declared so that the history names it.
         CardAction.ATTACH: ActionSpec(
             CardAction.ATTACH, "新增开卡记录", AttachPayload, Permission(frozenset()), "由系统记录"
@@ -107,12 +107,15 @@ def _actions() -> dict[str, ActionSpec]:
     }
 
 
-class CardVerificationWorkflow(BaseWorkflow):
+class CardVerificationWorkflow(StationCheckWorkflow):
     """`pingan.core.tasks.Workflow` for the verification of abnormal card openings."""
 
     kind = KIND
     name = "断卡核查"
     assignee_roles = frozenset({Role.STATION_HEAD, Role.OFFICER})
+    check_step = CardStep.VERIFY
+    work_actions = frozenset({CardAction.VERIFY})
+    signed_note = "签收，待核查"
 
     def __init__(self, rules: CardRules) -> None:
         self.rules = rules
@@ -132,9 +135,13 @@ class CardVerificationWorkflow(BaseWorkflow):
 
     # -- the contract ----------------------------------------------------------------------------------
 
-    def start(self, task: Task, now: datetime) -> str | None:
-        task.status = CardStatus.ISSUED
-        self.set_due(task, CardStep.SIGN, now + timedelta(minutes=self.rules.sign_minutes))
+    def sign_by(self, task: Task, now: datetime) -> datetime:
+        return now + timedelta(minutes=self.rules.sign_minutes)
+
+    def check_by(self, task: Task, now: datetime) -> datetime:
+        return self.verify_by(task)
+
+    def issued_note(self, task: Task) -> str:
         return "异常开卡，下发核查"
 
     def rearm(self, task: Task, now: datetime) -> str:
@@ -147,31 +154,14 @@ class CardVerificationWorkflow(BaseWorkflow):
         """A task no station holds (holder and outlet both unplaced) goes to the anti-fraud centre."""
         return (UnitKind.ANTI_FRAUD_CENTRE,) if task.unit_id is None else ()
 
-    def allowed(self, task: Task) -> frozenset[str]:
-        if task.closed_at is not None:
-            return frozenset({"reopen"})
-        common = {"assign", "note", "close", CardAction.VERIFY}
-        if task.status == CardStatus.ISSUED:
-            common.add(CardAction.SIGN)
-        return frozenset(common)
-
     def view(self, task: Task) -> dict[str, Any]:
         facts = task.facts or {}
         return {"openings": facts.get("openings", 0), "cards_cancelled": facts.get("cards_cancelled")}
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {CardAction.SIGN: self._sign, CardAction.VERIFY: self._verify, CardAction.ATTACH: self._attach}
+        return {**super().handlers(), CardAction.VERIFY: self._verify, CardAction.ATTACH: self._attach}
 
     # -- its own actions -------------------------------------------------------------------------------
-
-    def _sign(self, task: Task, command: Command, now: datetime) -> str:
-        if task.status != CardStatus.ISSUED:
-            raise WorkflowError("核查任务已签收", code="already_signed")
-        task.status = CardStatus.SIGNED
-        if command.actor_id is not None and task.assignee_id is None:
-            task.assignee_id = command.actor_id
-        self.set_due(task, CardStep.VERIFY, self.verify_by(task))
-        return "签收，待核查"
 
     def _verify(self, task: Task, command: Command, now: datetime) -> str:
         outcome = Verification(str(command.data.get("outcome")))
@@ -184,8 +174,7 @@ class CardVerificationWorkflow(BaseWorkflow):
             if count < 1:
                 raise WorkflowError("注销须至少一张卡", code="invalid_field", field="cards_cancelled")
             task.facts = {**(task.facts or {}), "cards_cancelled": count}
-        if task.assignee_id is None:
-            task.assignee_id = command.actor_id
+        self.claim(task, command)
         self.finish(task, _STATUS_OF[outcome], now, outcome.value)
         return f"核查结果：{OUTCOME_NAMES[outcome]}"
 

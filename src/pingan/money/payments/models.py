@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pingan.core.apikeys import AccountKeyColumns
 from pingan.core.db import Base, BigId
 from pingan.core.models import _enum
 
@@ -69,7 +70,7 @@ class PaymentOrder(Base):
     updated_at: Mapped[datetime]
 
 
-class BankApiKey(Base):
+class BankApiKey(AccountKeyColumns, Base):
     """A bank system's key for the bank API: only its hash is kept. Each key acts as its own partner account of
     the bank (`user_id`, no password), so the history says which key did what, and revoking it ends it."""
 
@@ -77,11 +78,4 @@ class BankApiKey(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bank_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(100))
-    prefix: Mapped[str] = mapped_column(String(16))
-    """The key's first characters, shown in lists so that an operator can tell keys apart."""
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]

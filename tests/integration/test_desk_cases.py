@@ -86,7 +86,8 @@ def test_an_officer_opens_the_case_of_a_defrauded_resident_in_one_step(world: Wo
     assert case.unit_id == world.ids["station-A"]
     assert case.loss_fen == 1_280_050
     assert case.created_by == world.users["officer_a1"]
-    assert STORY in case.narrative and "今天又转了一笔2000元" in case.narrative
+    assert STORY in case.narrative
+    assert "今天又转了一笔2000元" in case.narrative
     assert case.fraud_type == "order_brushing"  # the classifier's reading, none given
     found = _identifiers(world, case_id)
     assert {("phone", "17012345678"), ("account", "6222021234567890123"), ("wechat", "wxid_fake2026")} <= found
@@ -94,7 +95,8 @@ def test_an_officer_opens_the_case_of_a_defrauded_resident_in_one_step(world: Wo
     # The case is the cases' task, held by the station; the request's history says who opened it.
     with world.services.db.session() as s:
         task = s.get(Task, case.task_id)
-        assert task is not None and (task.kind, task.unit_id) == ("case", world.ids["station-A"])
+        assert task is not None
+        assert (task.kind, task.unit_id) == ("case", world.ids["station-A"])
         events = s.scalars(
             select(TaskEvent)
             .join(Task, Task.id == TaskEvent.task_id)

@@ -150,11 +150,14 @@ class Posted:
     view: PostedView | None = None
 
 
-class _CaseExists(Exception):
-    """Raised by the open-case check to end the action without a trace: the case was opened before."""
+class CaseExists(Conflict):
+    """The open-case action on a request whose case is open already: nothing is recorded. The desk's own
+    endpoint answers the case; the generic task endpoint a 409 naming it."""
+
+    code = "case_exists"
 
     def __init__(self, ref: CaseRef) -> None:
-        super().__init__(ref.case_id)
+        super().__init__(f"该诉求已立案（案件#{ref.case_id}）", field="case_id")
         self.ref = ref
 
 
@@ -807,7 +810,7 @@ class DeskService:
                 if ref is None:  # pragma: no cover - the check has just opened it
                     raise Conflict("立案未完成，请重试", code="case_not_opened")
                 return replace(ref, created=True)
-        except _CaseExists as found:
+        except CaseExists as found:
             return found.ref
         except IntegrityError:
             # Two clicks at once: the other one opened it (the cases are unique per request).
@@ -1011,7 +1014,7 @@ class DeskService:
         request = self._request(session, task)
         found = self.cases.case_of(session, request.id, request.fraud_warning_id)
         if found is not None:
-            raise _CaseExists(found)
+            raise CaseExists(found)
         data = dict(command.data)
         occurred = data.get("occurred_at")
         through_open311 = session.get(Open311Request, request.id) is not None

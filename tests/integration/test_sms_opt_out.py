@@ -49,7 +49,10 @@ def world_fixture(db: Database, tmp_path: Path) -> Iterator[World]:
 
 
 def inbound(world: World, messages: list[dict[str, Any]], who: str = "sms_gateway") -> httpx.Response:
-    return world.client.post(f"{API}/sms/inbound", json={"messages": messages}, headers=world.staff(who))
+    response: httpx.Response = world.client.post(
+        f"{API}/sms/inbound", json={"messages": messages}, headers=world.staff(who)
+    )
+    return response
 
 
 def campaign(world: World) -> dict[str, Any]:

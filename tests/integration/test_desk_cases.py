@@ -20,6 +20,8 @@ from sqlalchemy import select
 from pingan.core.db import Database
 from pingan.core.models import Notification, Person, PersonPhone, Task, TaskEvent
 from pingan.desk.models import DeskMessage
+from pingan.desk.open311.keys import create_api_key
+from pingan.desk.open311.models import Open311Request
 from pingan.money.models import Case, CaseIdentifier
 from tests.integration.test_desk_api import POINT_A2, POINT_B, T0, D, World, build_world
 from tests.integration.test_desk_api import db_fixture as db_fixture  # the parametrised database
@@ -225,3 +227,15 @@ def test_when_the_money_went_is_kept(world: World) -> None:
 def _all_cases(world: World) -> list[int]:
     with world.services.db.session() as s:
         return list(s.scalars(select(Case.id)))
+
+
+def test_a_request_that_came_through_open311_opens_an_open311_case(world: World) -> None:
+    posted = world.posted(world.resident("13800000710"), text="在随手拍上报：被冒充客服骗了")
+    with world.services.db.session() as s:
+        key, _secret = create_api_key(s, "随手拍客户端", T0)
+        s.add(Open311Request(request_id=posted["id"], api_key_id=key.id, token="tok-710", created_at=T0))
+    r = open_case(world, "officer_a1", posted["id"], loss_yuan="800")
+    assert r.status_code == 201, r.text
+    case = _case(world, r.json()["case"]["id"])
+    assert (case.source.value, case.source_id) == ("open311", str(posted["id"]))
+    assert open_case(world, "officer_a1", posted["id"], loss_yuan="800").status_code == 200

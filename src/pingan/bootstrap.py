@@ -66,7 +66,7 @@ from pingan.desk.models import MediaKind
 from pingan.desk.open311.models import Open311Request
 from pingan.desk.otp import LoggingSmsGateway, SmsGateway
 from pingan.desk.places import Places
-from pingan.desk.ports import FraudLead, FraudOutcome
+from pingan.desk.ports import CaseRef, DefraudedRequest, FraudLead, FraudOutcome
 from pingan.desk.rules import county as desk_rules
 from pingan.desk.rules.county import DeskRules
 from pingan.desk.rules.kinds import PushKind
@@ -89,13 +89,14 @@ from pingan.money.cards.rules import county as card_rules
 from pingan.money.cards.rules.county import CardRules
 from pingan.money.cards.service import CardsService
 from pingan.money.cards.workflow import CardVerificationWorkflow
-from pingan.money.models import CaseSource
+from pingan.money.models import Case, CaseSource
 from pingan.money.payments import rules as payment_rules
 from pingan.money.payments.rules import PaymentRules
 from pingan.money.payments.service import PaymentService
 from pingan.money.payments.workflow import StopWorkflow
 from pingan.money.ports import LinkedWarning, PushResult, WarningFigures, WarningRow
 from pingan.money.rules import CaseRules
+from pingan.money.schemas import TYPE_NAMES
 from pingan.money.service import CaseService, DefraudedWarning
 from pingan.money.workflow import CaseWorkflow
 from pingan.tracking import rules as tracking_rules
@@ -413,6 +414,46 @@ class LossCases:
             )
 
 
+class DeskCases:
+    """The desk's `FraudCases` over the cases: 已被骗，转立案 from a request, once per request."""
+
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+
+    @staticmethod
+    def _ref(case: Case, created: bool) -> CaseRef:
+        return CaseRef(
+            case_id=case.id,
+            created=created,
+            loss_fen=case.loss_fen,
+            fraud_type=case.fraud_type,
+            fraud_type_name=TYPE_NAMES.get(case.fraud_type, case.fraud_type),
+            status=case.status.value,
+            opened_at=case.created_at,
+        )
+
+    def case_of(self, session: Session, request_id: int, warning_id: int | None) -> CaseRef | None:
+        case = self.cases.case_of_request(session, request_id, warning_id)
+        return self._ref(case, False) if case is not None else None
+
+    def open(self, session: Session, request: DefraudedRequest) -> CaseRef:
+        case, created = self.cases.open_from_request(
+            session,
+            request_id=request.request_id,
+            through_open311=request.through_open311,
+            reported_at=request.reported_at,
+            phone=request.phone,
+            area_id=request.area_id,
+            loss_fen=request.loss_fen,
+            narrative=request.narrative,
+            fraud_type=request.fraud_type,
+            occurred_at=request.occurred_at,
+            actor_id=request.actor_id,
+            warning_id=request.warning_id,
+        )
+        return self._ref(case, created)
+
+
 class MediaPhotoStore:
     """Hidden dangers' `PhotoStore` over the desk's media store (the same sniffing, size limits and atomic
     writes), in a folder of its own under the media folder; images only."""
@@ -564,6 +605,7 @@ def bootstrap(
     )
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
     intake.losses = LossCases(cases)
+    desk.requests.cases = DeskCases(cases)
     patrol = Patrol(db, clock, rules.section(PatrolRules), jurisdictions)
     addresses = DeskAddressPlaces(desk.places)
     return Services(

@@ -307,6 +307,17 @@ EXPECTED: dict[str, dict[str, Cell]] = {
         "resident": rel(DENY, HIDE),
         "anonymous": rel(UNAUTH, UNAUTH),
     },
+    "POST /api/v1/desk/staff/requests/{request_id}/case": {
+        "admin": rel(OK, OK, diverted=OK),
+        "analyst": rel(OK, OK, diverted=OK),
+        "commander": rel(DENY, DENY, diverted=DENY),
+        "station_head": rel(OK, HIDE, diverted=HIDE),
+        "officer": rel(OK, HIDE, diverted=HIDE),
+        "partner": rel(HIDE, HIDE, diverted=HIDE),
+        "governance": rel(HIDE, HIDE, diverted=DENY),
+        "resident": rel(DENY, HIDE, diverted=DENY),
+        "anonymous": rel(UNAUTH, UNAUTH, diverted=UNAUTH),
+    },
     "POST /api/v1/desk/staff/requests/{request_id}/close": {
         "admin": rel(OK, OK),
         "analyst": rel(OK, OK),
@@ -446,6 +457,12 @@ EXPECTED: dict[str, dict[str, Cell]] = {
         "resident": rel(DENY, DENY),
         "anonymous": rel(UNAUTH, UNAUTH),
     },
+    "POST /api/v1/sms/inbound": only(),  # the SMS gateway's partner account (a telecom unit): none of these
+    "GET /api/v1/sms/opt-outs": only("admin"),
+    "GET /api/v1/sms/opt-outs/history": only("admin"),
+    "POST /api/v1/sms/opt-outs": only("admin", "analyst", "commander", "station_head", "officer"),
+    "GET /api/v1/sms/me": only("resident"),
+    "PUT /api/v1/sms/me": only("resident"),
     # -- back office: search, people, dispatch, users, exports (an export answers as the list it exports) --
     "GET /api/v1/search": only("admin", "analyst", "commander", "station_head", "officer", "partner", "governance"),
     "GET /api/v1/people/{person_id}": {
@@ -822,6 +839,8 @@ def desk_expected(who: str, action: str) -> str:
         return REFUSED
     if action == "assign":
         return ALLOWED if who in ("admin", "analyst", "commander", "head_a") else REFUSED
+    if action == "open_case":  # the police who open cases: not the commander (nor a governance department)
+        return REFUSED if who == "commander" else ALLOWED
     return ALLOWED
 
 

@@ -711,6 +711,9 @@ CALLS: dict[str, Builder] = {
     "POST /api/v1/desk/staff/requests/{request_id}/merge": lambda m, r, x: Call(
         "POST", f"{D}/staff/requests/{m.request(x)}/merge", json={"into_id": m.request(x), "reason": "重复"}
     ),
+    "POST /api/v1/desk/staff/requests/{request_id}/case": lambda m, r, x: Call(
+        "POST", f"{D}/staff/requests/{m.request(x)}/case", json={"loss_yuan": "2000"}
+    ),
     "POST /api/v1/desk/staff/requests/{request_id}/close": lambda m, r, x: Call(
         "POST", f"{D}/staff/requests/{m.request(x)}/close", json={"resolution": "closed", "reason": "群众撤回"}
     ),
@@ -804,6 +807,16 @@ CALLS: dict[str, Builder] = {
         json={"fraud_type": "investment", "area_ids": [m.world.ids["area-A"]], "group": "all", "sms": False},
     ),
     "GET /api/v1/campaigns/{campaign_id}": lambda m, r, x: Call("GET", f"{API}/campaigns/{m.campaign(x)}"),
+    "POST /api/v1/sms/inbound": lambda m, r, x: Call(
+        "POST", f"{API}/sms/inbound", json={"messages": [{"id": f"mo-{m.n()}", "phone": "13800001234", "text": "TD"}]}
+    ),
+    "GET /api/v1/sms/opt-outs": lambda m, r, x: Call("GET", f"{API}/sms/opt-outs"),
+    "GET /api/v1/sms/opt-outs/history": lambda m, r, x: Call("GET", f"{API}/sms/opt-outs/history"),
+    "POST /api/v1/sms/opt-outs": lambda m, r, x: Call(
+        "POST", f"{API}/sms/opt-outs", json={"phone": "13800001235", "opted_out": True, "note": "来电要求"}
+    ),
+    "GET /api/v1/sms/me": lambda m, r, x: Call("GET", f"{API}/sms/me"),
+    "PUT /api/v1/sms/me": lambda m, r, x: Call("PUT", f"{API}/sms/me", json={"opted_out": True}),
     # -- maps ---------------------------------------------------------------------------------------------
     "GET /api/v1/map/config": lambda m, r, x: Call("GET", f"{API}/map/config"),
     "GET /api/v1/map/areas": lambda m, r, x: Call("GET", f"{API}/map/areas"),

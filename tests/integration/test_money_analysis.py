@@ -226,7 +226,7 @@ def test_a_campaign_reaches_the_group_of_its_areas_by_push_and_sms_and_counts_de
     r = api.post("/campaigns", "analyst", body)
     assert r.status_code == 201, r.text
     made = r.json()
-    assert made["sms"] == {"targeted": 2, "queued": 2, "sent": 0}
+    assert made["sms"] == {"targeted": 2, "queued": 2, "sent": 0, "opted_out": 0}
     assert "公检法" in made["body"]
     assert made["group_name"].startswith("60岁")
     assert made["push"]["push_id"] is not None

@@ -117,9 +117,11 @@ class Cells:
         return response
 
     def desk(self, who: str, rid: int, action: str, body: dict[str, Any]) -> httpx.Response:
-        path = {"follow_up": f"{D}/requests/{rid}/messages", "rate": f"{D}/requests/{rid}/rate"}.get(
-            action, f"{D}/staff/requests/{rid}/{action}"
-        )
+        path = {
+            "follow_up": f"{D}/requests/{rid}/messages",
+            "rate": f"{D}/requests/{rid}/rate",
+            "open_case": f"{D}/staff/requests/{rid}/case",
+        }.get(action, f"{D}/staff/requests/{rid}/{action}")
         response: httpx.Response = self.world.client.post(path, json=body, headers=self.headers(who))
         return response
 
@@ -141,6 +143,7 @@ def _desk_bodies(world: World, cells: Cells) -> dict[str, tuple[Callable[[], int
         "close": (cells.request, lambda: {"resolution": "closed", "reason": "群众撤回"}),
         "follow_up": (lambda: cells.request(replied=True), lambda: {"body": "还有一个问题"}),
         "rate": (lambda: cells.request(replied=True), lambda: {"rating": 4}),
+        "open_case": (cells.request, lambda: {"loss_yuan": "3000"}),
     }
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pingan.core.fields import DbId, FreeText
 from pingan.core.geo import CRS, in_china
@@ -181,6 +182,18 @@ class CloseCreate(_Act):
         return self
 
 
+class OpenCaseCreate(_Act):
+    """已被骗，转立案: the loss the officer asked the resident about, and the narrative (笔录; by default what
+    the resident wrote, with their follow-ups). The case's identifiers are read from the narrative."""
+
+    loss_yuan: Decimal = Field(gt=0, le=Decimal("1e10"), decimal_places=2)
+    narrative: FreeText | None = Field(default=None, min_length=1, max_length=20_000)
+    fraud_type: str | None = Field(default=None, pattern="^[a-z_]{1,32}$")
+    """A taxonomy id (DESIGN §4); by default the classifier's reading of the narrative."""
+    occurred_at: AwareDatetime | None = None
+    """When the money went (by default unknown)."""
+
+
 class AssignCreate(_Act):
     assignee_id: DbId
 
@@ -284,6 +297,19 @@ class TaskHistoryItem(BaseModel):
     data: dict[str, Any]
 
 
+class CasePublic(BaseModel):
+    """The case a request opened, as the desk shows it (the case itself is on the 案件 screen)."""
+
+    id: int
+    created: bool = False
+    """True only in the answer of the action that opened it."""
+    loss_yuan: str
+    fraud_type: str
+    fraud_type_name: str
+    status: str
+    opened_at: datetime
+
+
 class RequestStaffView(RequestListItem):
     text: str
     address: str | None
@@ -307,6 +333,8 @@ class RequestStaffView(RequestListItem):
     history: list[TaskHistoryItem]
     allowed_actions: list[str] = Field(default_factory=list)
     """What the viewer may do now (the task engine's decision), for the screen to offer."""
+    case: CasePublic | None = None
+    """The fraud case opened for this request (by an officer, on reading its text, or from its warning)."""
 
 
 class RequestPage(BaseModel):

@@ -14,8 +14,9 @@ import logging
 import math
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,8 +52,9 @@ from pingan.desk.models import (
     MediaKind,
     Resolution,
 )
+from pingan.desk.open311.models import Open311Request
 from pingan.desk.places import Places
-from pingan.desk.ports import FraudLead, FraudOutcome, FraudReports
+from pingan.desk.ports import CaseRef, DefraudedRequest, FraudCases, FraudLead, FraudOutcome, FraudReports, NoFraudCases
 from pingan.desk.queries import Names
 from pingan.desk.residents import require_resident
 from pingan.desk.rules.county import DeskRules
@@ -148,6 +150,17 @@ class Posted:
     view: PostedView | None = None
 
 
+class CaseExists(Conflict):
+    """The open-case action on a request whose case is open already: nothing is recorded. The desk's own
+    endpoint answers the case; the generic task endpoint a 409 naming it."""
+
+    code = "case_exists"
+
+    def __init__(self, ref: CaseRef) -> None:
+        super().__init__(f"该诉求已立案（案件#{ref.case_id}）", field="case_id")
+        self.ref = ref
+
+
 class _NoError(Exception):
     """The write failed, but the post has its answer anyway (a replay)."""
 
@@ -214,6 +227,8 @@ class DeskService:
         self.outbox = outbox
         self.media = media
         self.directory = DirectoryCache(rules)
+        self.cases: FraudCases = NoFraudCases()
+        """Where a request whose resident was already defrauded becomes a case (wired in `bootstrap`)."""
         self._lock = db.write_lock
         # Group commit of posts (see `post`): the queue, and the lock whose holder writes it.
         self._queue: list[_Pending] = []
@@ -779,6 +794,51 @@ class DeskService:
     def follow_up(self, actor: Actor, request_id: int, body: str) -> None:
         self.act(actor, request_id, DeskAction.FOLLOW_UP, {"body": body})
 
+    def open_case(self, actor: Actor, request_id: int, payload: dict[str, Any]) -> CaseRef:
+        """已被骗，转立案: open the fraud case of a request whose resident was already defrauded, decided by the
+        task engine as every action is. Once per request: if a case was opened already (by this action, on
+        reading the request's text, or from its warning's dissuasion), that case is answered and nothing is
+        recorded again."""
+        try:
+            with self.write() as session:
+                request = session.get(DeskRequest, request_id)
+                task = task_of(session, request_id) if request is not None else None
+                if request is None or task is None:
+                    raise NotFound("诉求不存在或不在本单位范围内", field="request_id")
+                self.tasks.perform(session, actor, actor_scope(session, actor), task, DeskAction.OPEN_CASE, payload)
+                ref = self.cases.case_of(session, request.id, request.fraud_warning_id)
+                if ref is None:  # pragma: no cover - the check has just opened it
+                    raise Conflict("立案未完成，请重试", code="case_not_opened")
+                return replace(ref, created=True)
+        except CaseExists as found:
+            return found.ref
+        except IntegrityError:
+            # Two clicks at once: the other one opened it (the cases are unique per request).
+            with self.db.session() as session:
+                request = session.get(DeskRequest, request_id)
+                ref = self.cases.case_of(session, request_id, request.fraud_warning_id if request else None)
+            if ref is None:
+                raise
+            return ref
+
+    def case_of(self, session: Session, request: DeskRequest) -> CaseRef | None:
+        """The case opened for the request, if any (for the staff view)."""
+        return self.cases.case_of(session, request.id, request.fraud_warning_id)
+
+    def _narrative(self, session: Session, request: DeskRequest) -> str:
+        """The resident's own words: the request's text and their follow-ups, in order."""
+        parts = [request.text.strip()] if request.text and request.text.strip() else []
+        parts += [
+            body.strip()
+            for body in session.scalars(
+                select(DeskMessage.body)
+                .where(DeskMessage.request_id == request.id, DeskMessage.author_kind == AuthorKind.RESIDENT)
+                .order_by(DeskMessage.id)
+            )
+            if body and body.strip() and body.strip() != (request.text or "").strip()
+        ]
+        return "\n".join(parts) or "（群众语音留言，笔录待补充）"
+
     def rate(self, actor: Actor, request_id: int, rating: int, comment: str | None = None) -> None:
         self.act(actor, request_id, DeskAction.RATE, {"rating": rating, "comment": comment})
 
@@ -793,6 +853,7 @@ class DeskService:
         tasks.on(KIND, DeskAction.CLOSE, check=self._check_close, effect=self._closed)
         tasks.on(KIND, DeskAction.FOLLOW_UP, check=self._check_open, effect=self._followed_up)
         tasks.on(KIND, DeskAction.RATE, check=self._check_rate, effect=self._rated)
+        tasks.on(KIND, DeskAction.OPEN_CASE, check=self._check_open_case, effect=self._case_opened)
 
     @staticmethod
     def _request(session: Session, task: Task) -> DeskRequest:
@@ -948,6 +1009,54 @@ class DeskService:
             self.notifier.send(
                 session, title=f"群众追问：{task.title}", body=body[:100], unit_id=request.unit_id, task_id=task.id
             )
+
+    def _check_open_case(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
+        request = self._request(session, task)
+        found = self.cases.case_of(session, request.id, request.fraud_warning_id)
+        if found is not None:
+            raise CaseExists(found)
+        data = dict(command.data)
+        occurred = data.get("occurred_at")
+        through_open311 = session.get(Open311Request, request.id) is not None
+        ref = self.cases.open(
+            session,
+            DefraudedRequest(
+                request_id=request.id,
+                through_open311=through_open311,
+                reported_at=request.created_at,
+                phone=request.phone,
+                area_id=request.station_id,
+                loss_fen=int(Decimal(str(data["loss_yuan"])) * 100),
+                narrative=str(data.get("narrative") or self._narrative(session, request)),
+                fraud_type=str(data["fraud_type"]) if data.get("fraud_type") else None,
+                occurred_at=datetime.fromisoformat(str(occurred)) if occurred else None,
+                actor_id=actor.id,
+                warning_id=request.fraud_warning_id,
+            ),
+        )
+        # The history keeps the case and the loss; the narrative (personal free text) stays on the case.
+        kept = {k: v for k, v in data.items() if k != "narrative"}
+        return Command(command.action, command.actor_id, command.reason, {**kept, "case_id": ref.case_id})
+
+    def _case_opened(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        request = self._request(session, task)
+        case_id = command.data["case_id"]
+        loss = Decimal(str(command.data["loss_yuan"]))
+        self._message(
+            session,
+            request,
+            f"已被骗，转立案：案件#{case_id}，损失 {loss:.2f} 元",
+            kind=AuthorKind.STAFF,
+            author_id=actor.id,
+            unit_id=actor.unit_id,
+            internal=True,
+        )
+        text = (
+            f"您反映的被骗情况已立案（案件编号 {case_id}），民警将依法侦办。"
+            "请保留好转账记录、聊天记录、对方账号等证据，如有新情况可在此补充。"
+        )
+        self._message(session, request, text)
+        self._tell_resident(session, request, "您的报案已立案", text)
 
     def _check_rate(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
         request = self._request(session, task)

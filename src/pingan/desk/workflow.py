@@ -28,6 +28,7 @@ from pingan.desk.schemas import (
     DivertCreate,
     MergeCreate,
     MessageCreate,
+    OpenCaseCreate,
     RateCreate,
     ReplyBody,
     RerouteCreate,
@@ -39,6 +40,8 @@ EMERGENCY_LEVEL = "critical"
 WAITING = frozenset({DeskStatus.ISSUED, DeskStatus.SIGNED})
 HANDLER_ROLES = frozenset({Role.STATION_HEAD, Role.OFFICER, Role.GOVERNANCE})
 STAFF_ROLES = COUNTY_WIDE | HANDLER_ROLES
+CASE_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.STATION_HEAD, Role.OFFICER})
+"""Who opens a fraud case from a request (the police who open cases; not a governance department)."""
 
 
 class DeskStep(StrEnum):
@@ -59,6 +62,7 @@ class DeskAction(StrEnum):
     REOPEN = "reopen"
     FOLLOW_UP = "follow_up"
     RATE = "rate"
+    OPEN_CASE = "open_case"
     ESCALATE = "escalate"
 
 
@@ -104,6 +108,13 @@ def _actions() -> dict[str, ActionSpec]:
         ),
         DeskAction.FOLLOW_UP: spec(DeskAction.FOLLOW_UP, "群众追问", MessageCreate, resident, "仅限提交诉求的群众"),
         DeskAction.RATE: spec(DeskAction.RATE, "群众评价", RateCreate, resident, "仅限提交诉求的群众"),
+        DeskAction.OPEN_CASE: spec(
+            DeskAction.OPEN_CASE,
+            "已被骗，转立案",
+            OpenCaseCreate,
+            Permission(CASE_ROLES, holder=True),
+            "只有处理该诉求的派出所民警或反诈中心可以立案",
+        ),
     }
 
 
@@ -116,7 +127,8 @@ class DeskWorkflow(BaseWorkflow):
     """A request handed to another unit (a specialty, a governance department) is no longer the station's."""
     assignee_roles = STAFF_ROLES
     new_deadline_resets_ladder = True
-    closed_actions = frozenset({DeskAction.RATE, DeskAction.REOPEN})
+    closed_actions = frozenset({DeskAction.RATE, DeskAction.REOPEN, DeskAction.OPEN_CASE})
+    """A request closed before the loss came out may still open its case (the history says so)."""
 
     def __init__(self, rules: DeskRules) -> None:
         self.rules = rules
@@ -156,7 +168,7 @@ class DeskWorkflow(BaseWorkflow):
     def allowed(self, task: Task) -> frozenset[str]:
         """What the request's state admits now (who may is decided from `actions`)."""
         if task.closed_at is not None:
-            after: set[str] = {DeskAction.REOPEN}
+            after: set[str] = {DeskAction.REOPEN, DeskAction.OPEN_CASE}
             if task.status == DeskStatus.RESOLVED:
                 after.add(DeskAction.RATE)
             return frozenset(after)
@@ -169,6 +181,7 @@ class DeskWorkflow(BaseWorkflow):
             DeskAction.MERGE,
             DeskAction.CLOSE,
             DeskAction.FOLLOW_UP,
+            DeskAction.OPEN_CASE,
         }
         if task.status == DeskStatus.ISSUED:
             return frozenset({DeskAction.SIGN, *common})
@@ -186,6 +199,7 @@ class DeskWorkflow(BaseWorkflow):
             DeskAction.MERGE: self._merge,
             DeskAction.CLOSE: self._close,
             DeskAction.RATE: self._rate,
+            DeskAction.OPEN_CASE: self._open_case,
         }
 
     # -- the desk's own actions --------------------------------------------------------------------------
@@ -262,6 +276,11 @@ class DeskWorkflow(BaseWorkflow):
             raise WorkflowError("关闭诉求须说明理由", code="reason_required", field="reason")
         self.finish(task, DeskStatus.CLOSED, now, resolution.value)
         return "关闭"
+
+    def _open_case(self, task: Task, command: Command, now: datetime) -> str:
+        # The request's own loop goes on (the resident is still answered); the case is the cases' task.
+        case_id = command.data.get("case_id")
+        return f"已被骗，转立案（案件#{case_id}）" if case_id else "已被骗，转立案"
 
     def _rate(self, task: Task, command: Command, now: datetime) -> str:
         rating = command.data.get("rating")

@@ -5,34 +5,58 @@ registered people of the group, with what was sent and delivered counted on the 
 The desk is reached only through the ports of `money.ports` (`WarningPushes`, `TextMessages`), wired in
 `pingan.bootstrap`. Each text message is a row here and an outbox message (kind `campaign_sms`): the worker
 sends it and marks it sent, so a crash loses none and a retry sends none twice once it is marked.
+
+Residents may opt out of campaign SMS (退订, `OptOuts`): by replying 退订 / TD to a campaign text (the SMS
+gateway's inbound messages), on the residents' page, or through an officer on request. A campaign skips an
+opted-out phone (its row says `opted_out`, counted as such), and so does the worker if the opt-out came after
+the message was queued. Service messages (sign-in codes, the answer to the person's own request or case, the
+opt-out's own confirmation) are not campaign SMS and still go.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
 from pingan.core.db import Database
-from pingan.core.errors import BadInput, Forbidden, NotFound
+from pingan.core.errors import BadInput, Forbidden, NotFound, first_problem
 from pingan.core.fields import DbId, FreeText
+from pingan.core.identifiers import InvalidIdentifier, mask_phone, normalize_phone
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, Area, Person, PersonPhone, Role
+from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, PersonPhone, Role, Unit, UnitKind, User
 from pingan.core.outbox import Message, Outbox
 from pingan.core.scope import Scope
-from pingan.money.models import Campaign, CampaignGroup, CampaignSms, CampaignSmsStatus
+from pingan.money.models import (
+    Campaign,
+    CampaignGroup,
+    CampaignSms,
+    CampaignSmsStatus,
+    OptOutAction,
+    OptOutChannel,
+    SmsOptOut,
+    SmsOptOutEvent,
+)
 from pingan.money.ports import TextMessages, WarningPushes
 from pingan.money.schemas import TYPE_NAMES, FraudType
 
 log = logging.getLogger(__name__)
 
 OUTBOX_KIND = "campaign_sms"
+ACK_KIND = "sms_opt_out_ack"
+"""The confirmation texted after an opt-out or opt-in: a service message, sent whatever the opt-out says."""
+OPT_OUT_HINT = "回复TD退订"
+"""Appended to every campaign SMS (not to the push): how to stop them."""
 CAMPAIGN_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.STATION_HEAD})
 """The anti-fraud centre (and admin) for any area; a station head for their own station's."""
 READ_ROLES = frozenset({*COUNTY_WIDE_ROLES, Role.STATION_HEAD})
@@ -118,8 +142,10 @@ class CampaignService:
         self.outbox = outbox
         self.pushes = pushes
         self.sms = sms
+        self.opt_outs = OptOuts(clock, outbox)
         if sms is not None:
             outbox.register_external(OUTBOX_KIND, self._deliver)
+            outbox.register_external(ACK_KIND, self._acknowledge)
 
     # -- sending -----------------------------------------------------------------------------------------
 
@@ -176,25 +202,29 @@ class CampaignService:
         ).all()
         year = now.year
         seen: set[str] = set()
-        queued: list[CampaignSms] = []
+        targeted: list[tuple[int, str]] = []
         for person_id, birth_year, phone in rows:
             if phone in seen or not _mobile(phone) or not in_age(birth_year, year, ages):
                 continue
             seen.add(phone)
-            queued.append(
-                CampaignSms(
-                    campaign_id=campaign.id,
-                    person_id=person_id,
-                    phone=phone,
-                    status=CampaignSmsStatus.QUEUED,
-                    queued_at=now,
-                )
+            targeted.append((person_id, phone))
+        opted_out = self.opt_outs.opted_out(session, seen)
+        rows_out = [
+            CampaignSms(
+                campaign_id=campaign.id,
+                person_id=person_id,
+                phone=phone,
+                status=CampaignSmsStatus.OPTED_OUT if phone in opted_out else CampaignSmsStatus.QUEUED,
+                queued_at=now,
             )
-        session.add_all(queued)
+            for person_id, phone in targeted
+        ]
+        session.add_all(rows_out)
         session.flush()
-        for row in queued:
-            self.outbox.put(session, OUTBOX_KIND, {"sms_id": row.id}, f"campaign-sms-{row.id}")
-        return len(queued)
+        for row in rows_out:
+            if row.status is CampaignSmsStatus.QUEUED:
+                self.outbox.put(session, OUTBOX_KIND, {"sms_id": row.id}, f"campaign-sms-{row.id}")
+        return len(rows_out)
 
     def _deliver(self, message: Message) -> None:
         """The outbox's delivery of one text message: sent once it is marked, a failure retried by the outbox."""
@@ -203,8 +233,13 @@ class CampaignService:
             row = session.get(CampaignSms, sms_id)
             if row is None or row.status is CampaignSmsStatus.SENT:
                 return
+            if row.status is CampaignSmsStatus.OPTED_OUT:
+                return
+            if self.opt_outs.opted_out(session, [row.phone]):
+                row.status = CampaignSmsStatus.OPTED_OUT  # opted out after it was queued: not sent
+                return
             campaign = session.get(Campaign, row.campaign_id)
-            phone, text = row.phone, campaign.body if campaign else ""
+            phone, text = row.phone, sms_text(campaign.body if campaign else "")
         if self.sms is None:
             raise RuntimeError("no SMS gateway")
         self.sms.send(phone, text)
@@ -213,6 +248,12 @@ class CampaignService:
             if row is not None and row.status is not CampaignSmsStatus.SENT:
                 row.status = CampaignSmsStatus.SENT
                 row.sent_at = self.clock.now()
+
+    def _acknowledge(self, message: Message) -> None:
+        """The opt-out's (or opt-in's) confirmation: a service message, sent whatever the opt-out says."""
+        if self.sms is None:
+            raise RuntimeError("no SMS gateway")
+        self.sms.send(str(message.payload["phone"]), ACK_TEXTS[bool(message.payload["out"])])
 
     # -- reading -----------------------------------------------------------------------------------------
 
@@ -274,6 +315,7 @@ class CampaignService:
                 "targeted": c.sms_targeted,
                 "queued": sms.get("queued", 0),
                 "sent": sms.get("sent", 0),
+                "opted_out": sms.get("opted_out", 0),
             },
             "reached": c.push_delivered + sms.get("sent", 0),
         }
@@ -281,3 +323,276 @@ class CampaignService:
 
 def _mobile(phone: str) -> bool:
     return len(phone) == 11 and phone.startswith("1") and phone.isdigit()
+
+
+def sms_text(body: str) -> str:
+    """A campaign's text as texted: its body and how to stop such texts (the push carries the body alone)."""
+    return body if OPT_OUT_HINT in body else f"{body}{OPT_OUT_HINT}"
+
+
+# --- opt-outs (退订) ---------------------------------------------------------------------------------------
+
+ACK_TEXTS = {
+    True: "【平安反诈】您已退订反诈宣传短信，与您本人诉求、案件有关的通知不受影响。如需恢复，可登录E警通或联系社区民警。",
+    False: "【平安反诈】您已恢复接收反诈宣传短信。回复TD可退订。",
+}
+CHANNEL_NAMES = {
+    OptOutChannel.SMS_REPLY: "短信回复退订",
+    OptOutChannel.RESIDENT: "群众在E警通设置",
+    OptOutChannel.OFFICER: "民警代为登记",
+}
+RECORD_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.COMMANDER, Role.STATION_HEAD, Role.OFFICER})
+"""Staff who record an opt-out (or its end) on the resident's request: a call to the station, a visit."""
+LIST_ROLES = frozenset({Role.ADMIN})
+_OPT_OUT_WORDS = frozenset(
+    {"TD", "T", "R", "N", "STOP", "UNSUBSCRIBE", "退订", "退", "拒收", "取消", "取消订阅", "退订短信"}
+)
+_NOT_WORDS = ("不退订", "不要退订", "不用退订", "别退订")
+_STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def is_opt_out_reply(text: str) -> bool:
+    """Whether an SMS reply asks to stop campaign texts: one of the usual keywords alone (TD, T, R, 退订, 拒收,
+    full-width or lowercase, punctuation and a leading 回复 ignored), or a sentence saying 退订 / 拒收 (not
+    "不退订")."""
+    plain = _STRIP.sub("", unicodedata.normalize("NFKC", text)).upper()
+    for prefix in ("回复", "回"):
+        if plain.startswith(prefix) and plain[len(prefix) :] in _OPT_OUT_WORDS:
+            plain = plain[len(prefix) :]
+    if plain in _OPT_OUT_WORDS:
+        return True
+    if any(word in plain for word in _NOT_WORDS):
+        return False
+    return "退订" in plain or "拒收" in plain
+
+
+def opt_out_permit(session: Session, actor: Actor, action: str) -> None:
+    """The one decision on opt-outs: `record` (staff, on request), `list` (admins), `inbound` (the SMS gateway:
+    a partner account of a telecom unit)."""
+    if action == "record" and actor.role in RECORD_ROLES:
+        return
+    if action == "list" and actor.role in LIST_ROLES:
+        return
+    if action == "inbound" and actor.role is Role.PARTNER and actor.unit_id is not None:
+        unit = session.get(Unit, actor.unit_id)
+        if unit is not None and unit.kind is UnitKind.TELECOM:
+            return
+        raise Forbidden("仅限短信网关（通信运营商单位的对接账号）", code="not_sms_gateway")
+    raise Forbidden("当前角色无权进行此操作")
+
+
+def phone_of(raw: str, field_name: str = "phone") -> str:
+    """A mainland mobile in national form, or BadInput naming the field."""
+    try:
+        phone = normalize_phone(raw)
+    except InvalidIdentifier as exc:
+        raise BadInput(f"手机号码无效：{exc}", field=field_name, code="invalid_phone") from None
+    if not _mobile(phone):
+        raise BadInput("须为大陆手机号码", field=field_name, code="invalid_phone")
+    return phone
+
+
+class InboundSms(BaseModel):
+    """One message a resident texted back, as the SMS gateway pushes it (上行短信)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: Annotated[str, Field(min_length=1, max_length=100)]
+    """The gateway's own id of the message: the same message delivered again changes nothing."""
+    phone: Annotated[str, Field(min_length=3, max_length=32)]
+    text: Annotated[FreeText, Field(max_length=1000)]
+    at: AwareDatetime | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        try:
+            phone = normalize_phone(v)
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from None
+        if not _mobile(phone):
+            raise ValueError("not a mainland mobile number")
+        return phone
+
+
+@dataclass
+class InboundReport:
+    opted_out: int = 0
+    already: int = 0
+    """Opt-out replies from phones already opted out, and messages delivered again (same id)."""
+    ignored: int = 0
+    """Replies that are not an opt-out (kept by the gateway; nothing here)."""
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+class OptOuts:
+    """The phones that receive no campaign SMS, and the history of every change (who, how, when)."""
+
+    def __init__(self, clock: Clock, outbox: Outbox) -> None:
+        self.clock = clock
+        self.outbox = outbox
+
+    def opted_out(self, session: Session, phones: Iterable[str]) -> set[str]:
+        wanted = sorted(set(phones))
+        out: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            out.update(session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(wanted[i : i + 500]))))
+        return out
+
+    def state(self, session: Session, phone: str) -> dict[str, Any]:
+        """A phone's opt-out as its owner (or the officer recording it) sees it: no one else's data."""
+        row = session.get(SmsOptOut, phone)
+        return {
+            "phone": mask_phone(phone),
+            "opted_out": row is not None,
+            "since": row.at.isoformat() if row is not None else None,
+            "channel": row.channel.value if row is not None else None,
+            "channel_name": CHANNEL_NAMES[row.channel] if row is not None else None,
+        }
+
+    def change(
+        self,
+        session: Session,
+        phone: str,
+        *,
+        out: bool,
+        channel: OptOutChannel,
+        actor_id: int | None,
+        note: str | None = None,
+        ref: str | None = None,
+        confirm: bool = True,
+    ) -> bool:
+        """Opt `phone` out (`out`) or back in; recorded in the history and confirmed by a service text. Returns
+        whether anything changed (opting out twice, or in when never out, records nothing)."""
+        row = session.get(SmsOptOut, phone)
+        if (row is not None) == out:
+            return False
+        now = self.clock.now()
+        if out:
+            session.add(SmsOptOut(phone=phone, at=now, channel=channel, actor_id=actor_id, note=note))
+        else:
+            session.delete(row)
+        event = SmsOptOutEvent(
+            at=now,
+            phone=phone,
+            action=OptOutAction.OPT_OUT if out else OptOutAction.OPT_IN,
+            channel=channel,
+            actor_id=actor_id,
+            ref=ref,
+            note=note,
+        )
+        session.add(event)
+        session.flush()
+        if confirm:
+            self.outbox.put(session, ACK_KIND, {"phone": phone, "out": out}, f"sms-opt-ack-{event.id}")
+        return True
+
+    def inbound(self, session: Session, messages: Sequence[Any]) -> InboundReport:
+        """The SMS gateway's inbound messages: each opt-out reply opts its phone out (once, by its id); the
+        others are counted and left alone; a bad item is reported by its index and field, the good ones kept."""
+        report = InboundReport()
+        for index, raw in enumerate(messages):
+            try:
+                msg = InboundSms.model_validate(raw)
+            except ValidationError as exc:
+                fld, _code, message = first_problem(exc)
+                report.rejected.append({"index": index, "field": fld, "message": message})
+                continue
+            if not is_opt_out_reply(msg.text):
+                report.ignored += 1
+                continue
+            ref = f"sms:{msg.id}"
+            if session.scalar(select(SmsOptOutEvent.id).where(SmsOptOutEvent.ref == ref)) is not None:
+                report.already += 1
+                continue
+            try:
+                with session.begin_nested():
+                    changed = self.change(
+                        session, msg.phone, out=True, channel=OptOutChannel.SMS_REPLY, actor_id=None,
+                        note=msg.text[:200], ref=ref,
+                    )  # fmt: skip
+            except IntegrityError:  # the same message delivered twice at once
+                report.already += 1
+                continue
+            if changed:
+                report.opted_out += 1
+            else:
+                report.already += 1
+        return report
+
+    def listing(
+        self,
+        session: Session,
+        actor: Actor,
+        *,
+        q: str | None = None,
+        reveal: bool = False,
+        purpose: str = "核查短信退订",
+        limit: int = 100,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """The opt-out list, newest first, phones masked (`reveal`: unmasked, each row's read recorded), with
+        who recorded each and how; `q` finds a phone by its digits (a whole number, or its last four)."""
+        opt_out_permit(session, actor, "list")
+        query = select(SmsOptOut)
+        if q:
+            digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", q))
+            if not digits:
+                raise BadInput("请输入手机号码或其后四位", field="q")
+            query = query.where(or_(SmsOptOut.phone == digits, SmsOptOut.phone.endswith(digits)))
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = list(session.scalars(query.order_by(SmsOptOut.at.desc(), SmsOptOut.phone).limit(limit).offset(offset)))
+        names = dict(
+            session.execute(
+                select(User.id, User.display_name).where(User.id.in_({r.actor_id for r in rows if r.actor_id}))
+            ).all()
+        )
+        now = self.clock.now()
+        items = []
+        for r in rows:
+            items.append(
+                {
+                    "phone": r.phone if reveal else mask_phone(r.phone),
+                    "at": r.at.isoformat(),
+                    "channel": r.channel.value,
+                    "channel_name": CHANNEL_NAMES[r.channel],
+                    "by": names.get(r.actor_id) if r.actor_id else None,
+                    "note": r.note if reveal or r.channel is not OptOutChannel.SMS_REPLY else None,
+                }
+            )
+            if reveal:
+                last = session.scalar(
+                    select(SmsOptOutEvent.id)
+                    .where(SmsOptOutEvent.phone == r.phone)
+                    .order_by(SmsOptOutEvent.id.desc())
+                    .limit(1)
+                )
+                session.add(
+                    AccessLog(
+                        at=now, user_id=actor.id, subject_type="sms_opt_out", subject_id=last or 0,
+                        fields="phone", purpose=purpose[:200],
+                    )
+                )  # fmt: skip
+        return {"total": int(total), "masked": not reveal, "items": items}
+
+    def history(self, session: Session, actor: Actor, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Every opt-out and opt-in, newest first (masked): the list's audit trail."""
+        opt_out_permit(session, actor, "list")
+        rows = list(session.scalars(select(SmsOptOutEvent).order_by(SmsOptOutEvent.id.desc()).limit(limit)))
+        names = dict(
+            session.execute(
+                select(User.id, User.display_name).where(User.id.in_({r.actor_id for r in rows if r.actor_id}))
+            ).all()
+        )
+        return [
+            {
+                "id": r.id,
+                "at": r.at.isoformat(),
+                "phone": mask_phone(r.phone),
+                "action": r.action.value,
+                "channel": r.channel.value,
+                "channel_name": CHANNEL_NAMES[r.channel],
+                "by": names.get(r.actor_id) if r.actor_id else None,
+            }
+            for r in rows
+        ]

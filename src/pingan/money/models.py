@@ -153,6 +153,7 @@ class CampaignSmsStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    OPTED_OUT = "opted_out"  # the phone opted out of campaign SMS (at queuing, or before it was sent): not sent
 
 
 class CampaignSms(Base):
@@ -173,6 +174,52 @@ class CampaignSms(Base):
     sent_at: Mapped[datetime | None]
 
 
+class OptOutChannel(StrEnum):
+    SMS_REPLY = "sms_reply"  # the resident replied 退订 / TD to a campaign text (the gateway's inbound message)
+    RESIDENT = "resident"  # the resident on the residents' page (/m)
+    OFFICER = "officer"  # staff, on the resident's request (a call, a visit)
+
+
+class OptOutAction(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+
+
+class SmsOptOut(Base):
+    """A phone that receives no campaign SMS (宣防短信) any more: present while the opt-out holds. Service
+    messages about the person's own request or case, and sign-in codes, are not campaign SMS and still go."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    at: Mapped[datetime]
+    channel: Mapped[OptOutChannel] = mapped_column(_enum(OptOutChannel))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """The resident's account or the officer who recorded it (None: the gateway's inbound reply)."""
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class SmsOptOutEvent(Base):
+    """Append-only history of opt-outs and opt-ins, whoever made them (the admins' audit of the list).
+    `ref` is the SMS gateway's id of an inbound reply: the same reply delivered twice is recorded once."""
+
+    __tablename__ = "sms_opt_out_events"
+    __table_args__ = (
+        UniqueConstraint("ref"),
+        Index("ix_sms_opt_out_events_phone", "phone", "at"),
+        Index("ix_sms_opt_out_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    phone: Mapped[str] = mapped_column(String(20))
+    action: Mapped[OptOutAction] = mapped_column(_enum(OptOutAction))
+    channel: Mapped[OptOutChannel] = mapped_column(_enum(OptOutChannel))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ref: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
 __all__ = [
     "Campaign",
     "CampaignGroup",
@@ -184,4 +231,8 @@ __all__ = [
     "CaseStatus",
     "CaseSuspect",
     "IdentifierOrigin",
+    "OptOutAction",
+    "OptOutChannel",
+    "SmsOptOut",
+    "SmsOptOutEvent",
 ]

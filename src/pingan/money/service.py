@@ -21,7 +21,7 @@ from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.errors import BadInput, Forbidden, NotFound, first_problem
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Task, Unit
+from pingan.core.models import COUNTY_WIDE_ROLES, Area, Person, PersonPhone, Role, Task, Unit
 from pingan.core.people import people_by_phone
 from pingan.core.scope import REVEAL_ROLES, Scope
 from pingan.core.tasks import Command, NewTask, TaskService
@@ -368,6 +368,73 @@ class CaseService:
             linking.relink(DbLinkStore(session), [case.id], (), self.link_rules)
         return case
 
+    def case_of_request(self, session: Session, request_id: int, warning_id: int | None) -> Case | None:
+        """The case a desk (or Open311) request opened, by hand or on reading its text, or the one its warning
+        opened (a dissuasion's "already defrauded")."""
+        clause = Case.source.in_([CaseSource.DESK, CaseSource.OPEN311]) & (Case.source_id == str(request_id))
+        if warning_id is not None:
+            clause = clause | (Case.warning_id == warning_id)
+        return session.scalar(select(Case).where(clause).order_by(Case.id).limit(1))
+
+    def open_from_request(
+        self,
+        session: Session,
+        *,
+        request_id: int,
+        through_open311: bool,
+        reported_at: datetime,
+        phone: str,
+        area_id: int | None,
+        loss_fen: int,
+        narrative: str,
+        fraud_type: str | None,
+        occurred_at: datetime | None,
+        actor_id: int,
+        warning_id: int | None,
+    ) -> tuple[Case, bool]:
+        """已被骗，转立案: the case of a desk request whose resident was already defrauded, opened by the officer
+        working it (whose access the desk decided). The victim is the resident (named from the registry when
+        listed), the station the request's, the identifiers read from the narrative. Once per request: the case
+        found (opened before by hand, on reading its text, or from its warning) is returned as it is."""
+        found = self.case_of_request(session, request_id, warning_id)
+        if found is not None:
+            return found, False
+        person = session.scalar(
+            select(Person).join(PersonPhone, PersonPhone.person_id == Person.id).where(PersonPhone.phone == phone)
+        )
+        try:
+            body = CaseCreate.model_validate(
+                {
+                    "id": str(request_id),
+                    "reported_at": reported_at,
+                    "occurred_at": occurred_at,
+                    "victim": {
+                        "name": person.name if person else None,
+                        "phone": phone,
+                        "id_number": person.id_number if person else None,
+                    },
+                    "loss_yuan": Decimal(loss_fen) / 100,
+                    "fraud_type": fraud_type,
+                    "narrative": narrative[:20_000],
+                }
+            )
+        except ValidationError as exc:
+            fld, code, message = first_problem(exc)
+            raise BadInput(message, field=fld, code=code) from None
+        if area_id is None and person is not None:
+            area_id = person.station_id
+        unit_id = self.jurisdictions.unit_for_station(session, area_id) if area_id is not None else None
+        lock_linking(session)
+        case, created = self._store(
+            session, None, None, body, CaseSource.OPEN311 if through_open311 else CaseSource.DESK,
+            area=(area_id, unit_id), warning_id=warning_id, person_id=person.id if person else None,
+            created_by=actor_id,
+        )  # fmt: skip
+        if created:
+            linking.relink(DbLinkStore(session), [case.id], (), self.link_rules)
+            session.refresh(case)
+        return case, created
+
     def _store(
         self,
         session: Session,
@@ -379,6 +446,7 @@ class CaseService:
         area: tuple[int | None, int | None] | None = None,
         warning_id: int | None = None,
         person_id: int | None = None,
+        created_by: int | None = None,
     ) -> tuple[Case, bool]:
         source_id = body.id or uuid.uuid4().hex
         found = session.scalar(select(Case).where(Case.source == source, Case.source_id == source_id))
@@ -411,7 +479,7 @@ class CaseService:
             fraud_type=body.fraud_type or "other",
             narrative=body.narrative,
             warning_id=warning_id,
-            created_by=actor.id if actor else None,
+            created_by=actor.id if actor else created_by,
             created_at=now,
             updated_at=now,
         )

@@ -1,5 +1,5 @@
 // 后台: indicator lists, users and roles, desk routing rules with a preview, push templates and pushes,
-// DingTalk robots. Each tab is a list over the API with its filters in the URL (#/admin?tab=…&q=…), the
+// DingTalk robots, campaign SMS opt-outs (短信退订). Each tab is a list over the API with its filters in the URL (#/admin?tab=…&q=…), the
 // server's total and pages, and export / print where it is a list.
 
 import { api, request } from '../api.js';
@@ -10,6 +10,7 @@ import { navigate } from '../router.js';
 import { getToken } from '../session.js';
 import { field, modal } from '../ui/dialog.js';
 import { errorText, exportTools, filtersFrom, pager, pushFilters, table } from '../ui/listing.js';
+import { optOutDialog } from '../ui/sms-opt-out.js';
 
 const PAGE = 50;
 const TABS = [
@@ -18,7 +19,9 @@ const TABS = [
   { value: 'routing', label: '分流规则', roles: ['admin', 'commander'] },
   { value: 'pushes', label: '推送', roles: ['admin', 'analyst', 'commander', 'station_head'] },
   { value: 'robots', label: '钉钉机器人', roles: ['admin'] },
+  { value: 'optouts', label: '短信退订', roles: ['admin'] },
 ];
+const REVEAL_PURPOSES = ['核查短信退订', '处理群众投诉'];
 const KINDS = { phone: '电话号码', account: '银行账户', url: '网址', domain: '域名', app: 'APP' };
 const PUSH_KINDS = { fraud: '电诈预警', weather: '天气提醒', disaster: '灾害警告', traffic: '交通安全', epidemic: '疫情防控', notice: '其他通知' };
 const TOPICS = { household: '户籍', exit_entry: '出入境', traffic: '交管', legal: '法律求助', government: '政务服务', dog: '犬类管理', noise: '噪音扰民', other: '其他' };
@@ -666,7 +669,124 @@ function robotsPane(root, ctx) {
   return { update: load };
 }
 
-const PANES = { indicators: indicatorsPane, users: usersPane, routing: routingPane, pushes: pushesPane, robots: robotsPane };
+// -- 短信退订 -----------------------------------------------------------------------------------------
+
+function optOutsPane(root, ctx) {
+  let f = {};
+  let revealed = null;
+  const q = input('q', { type: 'search', placeholder: '手机号码或后四位', 'aria-label': '手机号码', maxlength: 32 });
+  const form = h(
+    'form',
+    {
+      class: 'toolbar',
+      role: 'search',
+      onsubmit: (e) => {
+        e.preventDefault();
+        pushFilters('/admin', { tab: 'optouts', q: q.value.trim() });
+      },
+    },
+    q,
+    h('button', { type: 'submit', class: 'btn btn-primary btn-small' }, '查询'),
+    h('span', { class: 'grow' }),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small opt-reveal', onclick: toggleReveal }, '显示完整号码'),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => optOutDialog(ctx, () => load()) }, '登记退订/恢复'),
+  );
+  const lead = h('p', { class: 'muted small bo-lead' }, '退订的号码不再收到反诈宣传短信（宣防推送的短信），在宣防记录中计为“已退订”；与群众本人诉求、案件有关的通知和登录验证码照常发送。群众可回复 TD 退订、在E警通“我的”中设置，或请民警代为登记。');
+  const status = h('div', { class: 'muted small opt-status' });
+  const body = h('div', { class: 'table-scroll' });
+  const history = h('div', { class: 'bo-section opt-history' });
+  const pages = pager({ limit: PAGE, onPage: (offset) => pushFilters('/admin', Object.assign({}, f, { tab: 'optouts', offset })) });
+  replace(root, form, lead, status, body, pages.el, history);
+
+  function toggleReveal() {
+    if (revealed) {
+      revealed = null;
+      load();
+      return;
+    }
+    const purpose = h('select', { name: 'purpose' }, REVEAL_PURPOSES.map((p) => h('option', { value: p }, p)));
+    modal({
+      title: '显示完整号码',
+      lead: '查看完整手机号码将被记录：查看人、时间、用途。',
+      className: 'dlg-audit',
+      content: field('用途', purpose),
+      actions: [
+        {
+          label: '确认查看（记录在案）',
+          kind: 'primary',
+          onClick: async () => {
+            revealed = purpose.value;
+            await load();
+          },
+        },
+      ],
+    });
+  }
+
+  let seq = 0;
+  async function load() {
+    const mine = ++seq;
+    const query = { limit: PAGE, offset: Number(f.offset || 0) };
+    if (f.q) query.q = f.q;
+    if (revealed) Object.assign(query, { reveal: true, purpose: revealed });
+    let data;
+    let events;
+    try {
+      [data, events] = await Promise.all([api.get('/sms/opt-outs', query), api.get('/sms/opt-outs/history', { limit: 20 })]);
+    } catch (e) {
+      if (mine !== seq) return;
+      replace(body, h('p', { class: 'empty', role: 'alert' }, errorText(e)));
+      return;
+    }
+    if (mine !== seq) return;
+    pages.set(data.total, query.offset, data.items.length);
+    root.querySelector('.opt-reveal').textContent = revealed ? '隐藏完整号码' : '显示完整号码';
+    replace(status, '共 ' + data.total + ' 个号码已退订', data.masked ? '（已脱敏）' : h('span', { class: 'chip chip-audit' }, '完整号码 · 本次查看已记录'));
+    replace(
+      body,
+      data.items.length
+        ? table(
+            [
+              { label: '手机号码', cell: (x) => h('span', { class: 'mono' }, x.phone) },
+              { label: '退订时间', cell: (x) => fmtDateTime(x.at) },
+              { label: '方式', cell: (x) => x.channel_name },
+              { label: '登记人', cell: (x) => x.by || '—' },
+              { label: '说明', cell: (x) => x.note || '—' },
+            ],
+            data.items,
+            'tbl-compact optouts-table',
+          )
+        : h('p', { class: 'empty' }, f.q ? '没有找到该号码的退订记录' : '还没有退订宣传短信的号码'),
+    );
+    replace(
+      history,
+      h('h3', null, '最近变更'),
+      events.length
+        ? table(
+            [
+              { label: '时间', cell: (x) => fmtDateTime(x.at) },
+              { label: '手机号码', cell: (x) => h('span', { class: 'mono' }, x.phone) },
+              { label: '变更', cell: (x) => (x.action === 'opt_out' ? '退订' : '恢复接收') },
+              { label: '方式', cell: (x) => x.channel_name },
+              { label: '操作人', cell: (x) => x.by || '—' },
+            ],
+            events,
+            'tbl-compact optout-history-table',
+          )
+        : h('p', { class: 'muted' }, '暂无变更'),
+    );
+  }
+
+  return {
+    update(next) {
+      f = next;
+      q.value = f.q || '';
+      load();
+    },
+  };
+}
+
+const PANES = { indicators: indicatorsPane, users: usersPane, routing: routingPane, pushes: pushesPane, robots: robotsPane, optouts: optOutsPane };
 
 // -- transport for what api.js does not do: a list's total header, a file upload ---------------------
 

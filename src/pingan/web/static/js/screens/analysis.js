@@ -317,7 +317,7 @@ export default {
                 h(
                   'table',
                   { class: 'tbl tbl-figures tbl-campaigns' },
-                  h('thead', null, h('tr', null, ['时间', '类型', '对象', '辖区', 'E警通推送 送达/目标', '暂缓', '短信 已发/目标'].map((x) => h('th', null, x)))),
+                  h('thead', null, h('tr', null, ['时间', '类型', '对象', '辖区', 'E警通推送 送达/目标', '暂缓', '短信 已发/目标', '已退订'].map((x) => h('th', null, x)))),
                   h(
                     'tbody',
                     null,
@@ -332,6 +332,7 @@ export default {
                         h('td', { class: 'num' }, fmtInt(c.push.delivered) + ' / ' + fmtInt(c.push.targeted)),
                         h('td', { class: 'num' }, fmtInt(c.push.held)),
                         h('td', { class: 'num' }, fmtInt(c.sms.sent) + ' / ' + fmtInt(c.sms.targeted)),
+                        h('td', { class: 'num', title: '已退订宣传短信的号码，不发送' }, fmtInt(c.sms.opted_out || 0)),
                       ),
                     ),
                   ),
@@ -376,7 +377,7 @@ export default {
               if (title.value.trim()) payload.title = title.value.trim();
               if (body.value.trim()) payload.body = body.value.trim();
               const made = await api.post('/campaigns', payload);
-              ctx.toast('已发送：推送送达 ' + made.push.delivered + ' 人，短信 ' + made.sms.targeted + ' 条待发', 'ok');
+              ctx.toast('已发送：推送送达 ' + made.push.delivered + ' 人，短信 ' + made.sms.queued + ' 条待发' + (made.sms.opted_out ? '（' + made.sms.opted_out + ' 人已退订，不发送）' : ''), 'ok');
               loadCampaigns();
             },
           },

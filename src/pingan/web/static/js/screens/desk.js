@@ -13,6 +13,7 @@ import { deskCategoryChip, deskStatusChip, deskView, replyClock } from '../ui/de
 import { splitDetail } from '../ui/split.js';
 import { exportTools, filtersFrom, pager } from '../ui/listing.js';
 import { deskMapPanel } from '../ui/map-panels.js';
+import { OPT_OUT_ROLES, optOutDialog } from '../ui/sms-opt-out.js';
 
 const POLL_MS = 5000;
 const LIMIT = 100;
@@ -70,6 +71,9 @@ export default {
       tabs,
       categories,
       h('span', { class: 'grow' }),
+      OPT_OUT_ROLES.indexOf(ctx.user.role) >= 0
+        ? h('button', { type: 'button', class: 'btn btn-ghost btn-small desk-opt-out', title: '群众来电或当面要求不再接收反诈宣传短信', onclick: () => optOutDialog(ctx) }, '短信退订登记')
+        : null,
       exportTools('desk-requests', () => Object.assign({ category: category || undefined }, TABS.find((t) => t.value === tab).query), ctx),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),

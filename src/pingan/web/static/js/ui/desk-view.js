@@ -1,11 +1,12 @@
 // One citizen request as staff see it: what the resident wrote (photos shown, voice playable), where, who
 // asked (masked, revealable with a recorded purpose), the conversation, the history, and the actions:
-// sign, reply, re-route with a reason, divert to a governance department, merge a duplicate, close.
+// sign, reply, re-route with a reason, divert to a governance department, merge a duplicate, close, and
+// 已被骗，转立案: the resident was already defrauded, so the fraud case is opened from the request at once.
 
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
-import { fmtDateTime, fmtShort } from '../format.js';
-import { DESK_CATEGORIES, DESK_ROUTES, TASK_STATUS } from '../labels.js';
+import { fmtDateTime, fmtShort, fmtYuan } from '../format.js';
+import { DESK_CATEGORIES, DESK_ROUTES, FRAUD_TYPES, TASK_STATUS } from '../labels.js';
 import { countdown, poll } from '../live.js';
 import { escalationBadge } from './badges.js';
 import { historyTimeline } from './timeline.js';
@@ -114,7 +115,7 @@ export function deskView(opts) {
     if (changed('title', [r.id, r.category, r.status, r.resolution, r.overdue])) renderTitle(r);
     if (changed('map', [r.id, r.station_id, r.lon, r.lat])) renderMap(r);
     if (changed('main', [stable.text, stable.media, r.phone, r.address, r.lon, r.lat, r.masked, r.station, r.community])) renderMain(r);
-    if (changed('handle', [r.status, r.unit, r.handler, r.route, r.reply_due_at, r.first_reply_at, r.closed_at, r.overdue, r.suggested_unit, r.duplicate_of_id, r.task, r.rating, r.unit_id])) renderHandle(r);
+    if (changed('handle', [r.status, r.unit, r.handler, r.route, r.reply_due_at, r.first_reply_at, r.closed_at, r.overdue, r.suggested_unit, r.duplicate_of_id, r.task, r.rating, r.unit_id, r.case, r.allowed_actions])) renderHandle(r);
     if (changed('thread', r.messages)) renderThread(r);
     if (changed('history', r.history)) renderHistory(r);
   }
@@ -250,9 +251,19 @@ export function deskView(opts) {
         r.duplicate_of_id ? kv('疑似重复', '与诉求 #' + r.duplicate_of_id + ' 相似' + (r.duplicate_score ? '（' + Math.round(r.duplicate_score * 100) + '%）' : ''), 'warn') : null,
         r.merged_into_id ? kv('合并至', '诉求 #' + r.merged_into_id) : null,
         r.rating ? kv('群众评价', '★'.repeat(r.rating) + '☆'.repeat(5 - r.rating) + (r.rating_comment ? ' ' + r.rating_comment : ''), r.rating >= 4 ? 'ok' : 'warn') : null,
+        r.case ? kv('已立案', caseLink(r.case)) : null,
       ),
       buttons.length ? h('div', { class: 'action-bar' }, buttons) : !r.closed_at ? h('p', { class: 'muted small' }, '该诉求由' + (r.unit || '情指中心') + '处理，本单位仅可查看。') : null,
       error,
+    );
+  }
+
+  function caseLink(c) {
+    return h(
+      'span',
+      { class: 'desk-case-link' },
+      h('a', { href: '#/cases/' + c.id, class: 'link' }, '案件 #' + c.id),
+      h('span', { class: 'muted' }, ' · ' + c.fraud_type_name + ' · 损失 ' + fmtYuan(c.loss_yuan) + ' · ' + fmtShort(c.opened_at)),
     );
   }
 
@@ -305,7 +316,8 @@ export function deskView(opts) {
   /** The buttons for what the server offers this user now (`allowed_actions`: its one access decision). */
   function availableActions(r) {
     const allowed = r.allowed_actions || [];
-    if (r.closed_at) return [];
+    const toCase = !r.case ? [{ id: 'open_case', label: '已被骗，转立案', run: openCase }] : [];
+    if (r.closed_at) return toCase.filter((a) => allowed.indexOf(a.id) >= 0);
     const out = [];
     const waiting = WAITING.indexOf(r.status) >= 0;
     if (r.status === 'issued') out.push({ id: 'sign', label: '签收', primary: true, run: sign });
@@ -314,7 +326,48 @@ export function deskView(opts) {
     if (r.category !== 'emergency') out.push({ id: 'divert', label: '分流治理部门', run: divert });
     out.push({ id: 'merge', label: '合并重复', run: merge });
     out.push({ id: 'close', label: '办结/关闭', run: close });
-    return out.filter((a) => allowed.indexOf(a.id) >= 0);
+    return out.concat(toCase).filter((a) => allowed.indexOf(a.id) >= 0);
+  }
+
+  function openCase() {
+    const r = state.r;
+    const loss = h('input', { type: 'number', name: 'loss_yuan', min: '0.01', step: '0.01', inputmode: 'decimal', placeholder: '向群众核实的被骗金额', required: true });
+    const narrative = h('textarea', { name: 'narrative', rows: 5, maxlength: 20000, placeholder: '留空则以群众提交的原文及补充说明作为笔录' });
+    const type = h('select', { name: 'fraud_type' }, h('option', { value: '' }, '自动研判（按笔录）'), Object.keys(FRAUD_TYPES).filter((k) => k !== 'normal').map((k) => h('option', { value: k }, FRAUD_TYPES[k])));
+    const when = h('input', { type: 'datetime-local', name: 'occurred_at' });
+    modal({
+      title: '已被骗，转立案 · 诉求 #' + r.id,
+      lead: '群众已被骗：以提交人为受害人、按本诉求立案。笔录中的电话、银行卡、网址、微信号等将自动提取为串并线索；立案后可在案件页修改。',
+      className: 'dlg-open-case',
+      content: [
+        field('损失金额（元）', loss, '须向群众核实', true),
+        field('笔录', narrative, '含个人信息，仅办案人员可见'),
+        field('诈骗类型', type),
+        field('被骗时间', when, '选填'),
+      ],
+      actions: [
+        {
+          label: '立案',
+          kind: 'primary',
+          submit: true,
+          onClick: async () => {
+            const amount = (loss.value || '').trim();
+            if (!amount || !(Number(amount) > 0)) throw inputError('请填写损失金额（大于0）', 'loss_yuan');
+            const body = { loss_yuan: amount };
+            if (narrative.value.trim()) body.narrative = narrative.value.trim();
+            if (type.value) body.fraud_type = type.value;
+            if (when.value) {
+              const at = new Date(when.value);
+              if (isNaN(at.getTime())) throw inputError('被骗时间无效', 'occurred_at');
+              body.occurred_at = at.toISOString();
+            }
+            const out = await api.post('/desk/staff/requests/' + r.id + '/case', body);
+            const c = out && out.case;
+            return after(c ? (c.created ? '已立案：案件 #' + c.id : '该诉求已立案：案件 #' + c.id) : '已立案');
+          },
+        },
+      ],
+    });
   }
 
   function sign(r, button, fail) {

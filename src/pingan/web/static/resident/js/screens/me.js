@@ -1,4 +1,5 @@
-// 我的: my phone, where I live (for my officer and local alerts), who I am (for targeted alerts), sign out.
+// 我的: my phone, where I live (for my officer and local alerts), who I am (for targeted alerts), whether I
+// receive the anti-fraud campaign texts (退订 / 恢复), sign out.
 
 import { h, icon, replace } from '../../../js/dom.js';
 import { navigate } from '../../../js/router.js';
@@ -17,6 +18,30 @@ export default {
     );
     const place = h('p', { class: 'muted' }, [r.station, r.community].filter(Boolean).join(' · ') || '尚未确定所属社区');
     const save = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, '保存');
+    const smsBox = h('input', { type: 'checkbox', name: 'campaign_sms', disabled: true });
+    const smsNote = h('p', { class: 'field-hint sms-note' }, '正在读取……');
+    function showSms(state) {
+      smsBox.checked = !state.opted_out;
+      smsBox.disabled = false;
+      replace(smsNote, state.opted_out ? '已退订反诈宣传短信。与您本人诉求、报案有关的通知和登录验证码仍会发送。' : '接收反诈宣传短信（公安机关发布的防骗提醒）。也可回复 TD 退订。');
+    }
+    api
+      .get('/sms/me')
+      .then(showSms)
+      .catch((e) => replace(smsNote, e.message));
+    smsBox.addEventListener('change', async () => {
+      const wanted = smsBox.checked;
+      smsBox.disabled = true;
+      try {
+        const state = await api.put('/sms/me', { opted_out: !wanted });
+        showSms(state);
+        toast(state.opted_out ? '已退订反诈宣传短信' : '已恢复接收反诈宣传短信', 'ok');
+      } catch (e) {
+        smsBox.checked = !wanted;
+        smsBox.disabled = false;
+        toast(e.message, 'error');
+      }
+    });
     replace(
       root,
       h('section', { class: 'card me-head' }, h('div', { class: 'officer-avatar' }, icon('user')), h('div', null, h('p', { class: 'me-phone' }, r.phone || ''), place)),
@@ -41,6 +66,13 @@ export default {
         h('h2', { class: 'card-title' }, '身份（用于精准提醒）'),
         h('div', { class: 'checks' }, tags),
         save,
+      ),
+      h(
+        'section',
+        { class: 'card me-sms' },
+        h('h2', { class: 'card-title' }, '短信提醒'),
+        h('label', { class: 'check' }, smsBox, '接收反诈宣传短信'),
+        smsNote,
       ),
       h(
         'button',

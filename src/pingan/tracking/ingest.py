@@ -53,6 +53,8 @@ class _Sighting:
     source_id: str | None = None
     jump: bool = False
     dirty: bool = False
+    db_at: Any = None
+    """`at` as the driver takes it, for a sighting of this batch (made once, for its insert and its tag)."""
 
 
 @dataclass(slots=True)
@@ -66,6 +68,8 @@ class _Item:
     id: str | None
     event: str | None
     battery: int | None
+    db_at: Any
+    """`at` as the driver takes it (see `utc_to_driver`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,7 @@ class DetectionIntake:
         now = self.clock.now()
         batch = _Batch()
         parsed: list[tuple[int, _Item]] = []
+        to_db = utc_to_driver(session)
         # The model's validator itself (what model_validate calls, without its per-call wrapping).
         validate = DetectionIn.__pydantic_validator__.validate_python
         for index, raw in enumerate(items):
@@ -182,7 +187,9 @@ class DetectionIntake:
                 continue
             # One time zone for every instant: aware datetimes with the same tzinfo compare without utcoffset().
             at = item.at if item.at.tzinfo is UTC else item.at.astimezone(UTC)
-            parsed.append((index + offset, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery)))
+            parsed.append(
+                (index + offset, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery, to_db(at)))
+            )
         if parsed:
             self._store(session, parsed, batch, now)
         return IngestResult(
@@ -255,7 +262,7 @@ class DetectionIntake:
                 batch.merged += 1
                 fresh.append((item, tag, st, near))
                 continue
-            sighting = _Sighting(None, tag.id, at, st.id, item.rssi, [st.code], item.id)
+            sighting = _Sighting(None, tag.id, at, st.id, item.rssi, [st.code], item.id, db_at=item.db_at)
             limit = limits[tag.kind]
             if (
                 limit is not None
@@ -357,7 +364,16 @@ class DetectionIntake:
         received = to_db(now)
         dumps = orjson.dumps
         rows = [
-            (s.tag_id, to_db(s.at), s.station_id, s.rssi, dumps(s.stations).decode(), received, s.source_id, s.jump)
+            (
+                s.tag_id,
+                to_db(s.at) if s.db_at is None else s.db_at,
+                s.station_id,
+                s.rssi,
+                dumps(s.stations).decode(),
+                received,
+                s.source_id,
+                s.jump,
+            )
             for s in new
         ]
         stored, _ = insert_values_ignoring_duplicates(
@@ -378,29 +394,28 @@ class DetectionIntake:
     def _touch(self, session: Session, good: list[Good], now: datetime) -> None:
         """Stations were heard now; each tag's last sighting moves forward (never back, for a late one)."""
         self._heard(session, {st.id: st for _, _, _, st in good}, now)
-        latest: dict[int, tuple[datetime, int]] = {}
+        latest: dict[int, tuple[_Item, int]] = {}
         for _, item, tag, st in good:
-            if tag.id not in latest or item.at > latest[tag.id][0]:
-                latest[tag.id] = (item.at, st.id)
+            if tag.id not in latest or item.at > latest[tag.id][0].at:
+                latest[tag.id] = (item, st.id)
         moved = [
-            (tag_id, at, station_id)
+            (tag_id, last, station_id)
             for _, _, tag, _ in good
             if (tag_id := tag.id) in latest
-            for at, station_id in [latest.pop(tag_id)]
-            if tag.last_seen_at is None or tag.last_seen_at < at
+            for last, station_id in [latest.pop(tag_id)]
+            if tag.last_seen_at is None or tag.last_seen_at < last.at
         ]
         if not moved:
             return
         # One statement at the driver: a batch touches thousands of tags, and the ORM's per-row work would
         # cost more than the inserts themselves.
         conn = session.connection()
-        to_db = utc_to_driver(session)
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(
                 "UPDATE tracking_tags AS t SET last_seen_at = v.at, last_station_id = v.station_id "
                 "FROM unnest(%s::bigint[], %s::timestamp[], %s::integer[]) AS v(id, at, station_id) "
                 "WHERE t.id = v.id AND (t.last_seen_at IS NULL OR t.last_seen_at < v.at)",
-                ([m[0] for m in moved], [to_db(m[1]) for m in moved], [m[2] for m in moved]),
+                ([m[0] for m in moved], [m[1].db_at for m in moved], [m[2] for m in moved]),
             )
             return
         # SQLite (3.33+ has UPDATE … FROM): the rows as one JSON array spread by json_each, one statement.
@@ -409,7 +424,7 @@ class DetectionIntake:
             "SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, "
             "json_extract(value, '$[2]') AS station_id FROM json_each(?)) AS v "
             "WHERE tracking_tags.id = v.id AND (tracking_tags.last_seen_at IS NULL OR tracking_tags.last_seen_at < v.at)",
-            (orjson.dumps([(tag_id, to_db(at), station_id) for tag_id, at, station_id in moved]).decode(),),
+            (orjson.dumps([(tag_id, last.db_at, station_id) for tag_id, last, station_id in moved]).decode(),),
         )
 
     def _heard(self, session: Session, heard: Mapping[int, StationInfo], now: datetime) -> None:

@@ -75,6 +75,8 @@ def test_detections_bench_stores_every_detection_and_times_every_stolen_tags_ale
     assert figures["ok"] is True
     assert figures["batch_stored"] == 2_000
     assert figures["mqtt_stored"] == 300
+    assert figures["mqtt_acknowledged_by_broker"] == 300
+    assert figures["mqtt_rows"] == 300  # every message of the stream is a row in the table
     assert figures["alerts"] == 5
     assert figures["batch_per_s"] > 0
     assert figures["mqtt_per_s"] > 0

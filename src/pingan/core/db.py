@@ -266,6 +266,9 @@ _CHUNKS = (512, 64, 8, 1)
 
 def _sqlite_utc(value: datetime) -> str:
     # SQLAlchemy's SQLite DATETIME storage format, which the ORM reads back and SQL compares as text.
+    if value.tzinfo is UTC:  # the intake's own instants: one isoformat, no arithmetic
+        text = value.isoformat(" ")  # '…HH:MM:SS+00:00', or '…HH:MM:SS.ffffff+00:00'
+        return text[:26] if len(text) == 32 else text[:19] + ".000000"
     offset = value.utcoffset()
     if offset is None:
         raise ValueError("naive datetime given to a UTC column")
@@ -274,6 +277,8 @@ def _sqlite_utc(value: datetime) -> str:
 
 
 def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value.replace(tzinfo=None)
     offset = value.utcoffset()
     if offset is None:
         raise ValueError("naive datetime given to a UTC column")

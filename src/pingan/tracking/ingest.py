@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 from shapely import wkb
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
@@ -53,6 +53,8 @@ class _Sighting:
     source_id: str | None = None
     jump: bool = False
     dirty: bool = False
+    db_at: Any = None
+    """`at` as the driver takes it, for a sighting of this batch (made once, for its insert and its tag)."""
 
 
 @dataclass(slots=True)
@@ -66,6 +68,8 @@ class _Item:
     id: str | None
     event: str | None
     battery: int | None
+    db_at: Any
+    """`at` as the driver takes it (see `utc_to_driver`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +161,10 @@ class DetectionIntake:
         now = self.clock.now()
         batch = _Batch()
         parsed: list[tuple[int, _Item]] = []
-        validate = DetectionIn.model_validate
         oldest = oldest_kept(now, self.rules.retention_days)
+        to_db = utc_to_driver(session)
+        # The model's validator itself (what model_validate calls, without its per-call wrapping).
+        validate = DetectionIn.__pydantic_validator__.validate_python
         for index, raw in enumerate(items):
             if not isinstance(raw, Mapping):
                 batch.rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
@@ -192,7 +198,9 @@ class DetectionIntake:
                     )
                 )
                 continue
-            parsed.append((index + offset, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery)))
+            parsed.append(
+                (index + offset, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery, to_db(at)))
+            )
         if parsed:
             self._store(session, parsed, batch, now)
         return IngestResult(
@@ -265,7 +273,7 @@ class DetectionIntake:
                 batch.merged += 1
                 fresh.append((item, tag, st, near))
                 continue
-            sighting = _Sighting(None, tag.id, at, st.id, item.rssi, [st.code], item.id)
+            sighting = _Sighting(None, tag.id, at, st.id, item.rssi, [st.code], item.id, db_at=item.db_at)
             limit = limits[tag.kind]
             if (
                 limit is not None
@@ -367,7 +375,16 @@ class DetectionIntake:
         received = to_db(now)
         dumps = orjson.dumps
         rows = [
-            (s.tag_id, to_db(s.at), s.station_id, s.rssi, dumps(s.stations).decode(), received, s.source_id, s.jump)
+            (
+                s.tag_id,
+                to_db(s.at) if s.db_at is None else s.db_at,
+                s.station_id,
+                s.rssi,
+                dumps(s.stations).decode(),
+                received,
+                s.source_id,
+                s.jump,
+            )
             for s in new
         ]
         stored, _ = insert_values_ignoring_duplicates(
@@ -388,29 +405,28 @@ class DetectionIntake:
     def _touch(self, session: Session, good: list[Good], now: datetime) -> None:
         """Stations were heard now; each tag's last sighting moves forward (never back, for a late one)."""
         self._heard(session, {st.id: st for _, _, _, st in good}, now)
-        latest: dict[int, tuple[datetime, int]] = {}
+        latest: dict[int, tuple[_Item, int]] = {}
         for _, item, tag, st in good:
-            if tag.id not in latest or item.at > latest[tag.id][0]:
-                latest[tag.id] = (item.at, st.id)
+            if tag.id not in latest or item.at > latest[tag.id][0].at:
+                latest[tag.id] = (item, st.id)
         moved = [
-            (tag_id, at, station_id)
+            (tag_id, last, station_id)
             for _, _, tag, _ in good
             if (tag_id := tag.id) in latest
-            for at, station_id in [latest.pop(tag_id)]
-            if tag.last_seen_at is None or tag.last_seen_at < at
+            for last, station_id in [latest.pop(tag_id)]
+            if tag.last_seen_at is None or tag.last_seen_at < last.at
         ]
         if not moved:
             return
         # One statement at the driver: a batch touches thousands of tags, and the ORM's per-row work would
         # cost more than the inserts themselves.
         conn = session.connection()
-        to_db = utc_to_driver(session)
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(
                 "UPDATE tracking_tags AS t SET last_seen_at = v.at, last_station_id = v.station_id "
                 "FROM unnest(%s::bigint[], %s::timestamp[], %s::integer[]) AS v(id, at, station_id) "
                 "WHERE t.id = v.id AND (t.last_seen_at IS NULL OR t.last_seen_at < v.at)",
-                ([m[0] for m in moved], [to_db(m[1]) for m in moved], [m[2] for m in moved]),
+                ([m[0] for m in moved], [m[1].db_at for m in moved], [m[2] for m in moved]),
             )
             return
         # SQLite (3.33+ has UPDATE … FROM): the rows as one JSON array spread by json_each, one statement.
@@ -419,27 +435,41 @@ class DetectionIntake:
             "SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, "
             "json_extract(value, '$[2]') AS station_id FROM json_each(?)) AS v "
             "WHERE tracking_tags.id = v.id AND (tracking_tags.last_seen_at IS NULL OR tracking_tags.last_seen_at < v.at)",
-            (orjson.dumps([(tag_id, to_db(at), station_id) for tag_id, at, station_id in moved]).decode(),),
+            (orjson.dumps([(tag_id, last.db_at, station_id) for tag_id, last, station_id in moved]).decode(),),
         )
 
     def _heard(self, session: Session, heard: Mapping[int, StationInfo], now: datetime) -> None:
         """The batch's stations were heard: one read of their health, one update; a station that had been
         silent past its threshold gets its maintenance task closed (as a heartbeat would)."""
         default = self.rules.station_silence_minutes
-        rows = session.execute(
-            select(Station.id, Station.last_heard_at, Station.silence_minutes).where(Station.id.in_(list(heard)))
-        ).all()
-        silent = [
-            r.id
-            for r in rows
-            if r.last_heard_at is None or r.last_heard_at < now - timedelta(minutes=r.silence_minutes or default)
-        ]
-        session.execute(
-            update(Station)
-            .where(Station.id.in_(list(heard)), or_(Station.last_heard_at.is_(None), Station.last_heard_at < now))
-            .values(last_heard_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        table = Station.__table__
+        from_db, to_db = utc_from_driver(session), utc_to_driver(session)
+        # At the driver, the ids as one parameter (every batch of a busy stream hears every station: the ORM's
+        # expanding IN and its per-statement work cost more than the update itself).
+        rows = rows_where_in(session, table, ("id", "last_heard_at", "silence_minutes"), "id", list(heard))  # type: ignore[arg-type]
+        silent: list[int] = []
+        behind: list[int] = []
+        for station_id, stored, minutes in rows:
+            last = from_db(stored)
+            if last is None or last < now:
+                behind.append(station_id)
+            if last is None or last < now - timedelta(minutes=minutes or default):
+                silent.append(station_id)
+        if behind:
+            conn = session.connection()
+            # Never back: another writer may have heard a station later than this batch's `now`.
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(
+                    "UPDATE tracking_stations SET last_heard_at = %s WHERE id = ANY(%s::integer[]) "
+                    "AND (last_heard_at IS NULL OR last_heard_at < %s)",
+                    (to_db(now), behind, to_db(now)),
+                )
+            else:
+                conn.exec_driver_sql(
+                    "UPDATE tracking_stations SET last_heard_at = ? WHERE id IN (SELECT value FROM json_each(?)) "
+                    "AND (last_heard_at IS NULL OR last_heard_at < ?)",
+                    (to_db(now), orjson.dumps(behind).decode(), to_db(now)),
+                )
         if silent:
             self._back_online(session, silent, now)
 

@@ -99,6 +99,48 @@ def _latencies_ms(url: str) -> list[float]:
     return sorted(float(r[0]) for r in rows)
 
 
+def _cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds of these processes so far (Linux /proc; a process gone counts nothing)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+    return total / tick
+
+
+def _backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the bench database (its workers' pooled connections)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [int(r[0]) for r in rows]
+
+
+def _nats_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm", "rb") as f:
+                    if f.read().strip() == b"nats-server":
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
 def run_scale(
     *,
     workers: Sequence[int],
@@ -147,6 +189,13 @@ def run_scale(
                     raise RuntimeError("a worker exited before it stored anything")
                 time.sleep(0.1)
             say(f"{count} worker(s) ready; publishing {events} events")
+            # CPU seconds of the run, by process: the workers, their PostgreSQL backends, the NATS server (shared
+            # with whatever else uses it on this machine) and this publisher (the edge's validation + publish).
+            worker_pids = [p.pid for p in procs]
+            backend_pids = _backends(url)
+            nats_pids = _nats_pids() if sys.platform == "linux" else []
+            cpu0 = (_cpu_seconds(worker_pids), _cpu_seconds(backend_pids), _cpu_seconds(nats_pids), time.process_time())
+            load0 = os.getloadavg()[0]
             started = time.perf_counter()
             chunk = 5_000 if rate is None else max(1, min(5_000, int(rate / 10)))
             for offset in range(1, events + 1, chunk):
@@ -166,6 +215,13 @@ def run_scale(
                     raise RuntimeError("a worker exited during the run")
                 time.sleep(0.05)
             seconds = time.perf_counter() - started
+            cpu = (
+                _cpu_seconds(worker_pids) - cpu0[0],
+                _cpu_seconds(backend_pids) - cpu0[1],
+                _cpu_seconds(nats_pids) - cpu0[2],
+                time.process_time() - cpu0[3],
+            )
+            load1 = os.getloadavg()[0]
             latencies = _latencies_ms(url)
             run = {
                 "workers": count,
@@ -176,6 +232,15 @@ def run_scale(
                 "leads": len(latencies),
                 "event_to_task_p50_ms": round(percentile(latencies, 50) or 0, 1),
                 "event_to_task_p99_ms": round(percentile(latencies, 99) or 0, 1),
+                "cpu_s": {
+                    "workers": round(cpu[0], 2),
+                    "postgres": round(cpu[1], 2),
+                    "nats": round(cpu[2], 2),
+                    "publisher": round(cpu[3], 2),
+                },
+                # CPU milliseconds per event, of all four: the cost that does not depend on the machine's load.
+                "cpu_ms_per_event": round(sum(cpu) * 1000 / events, 3),
+                "load_1min": [round(load0, 2), round(load1, 2)],
             }
             say(str(run))
             runs.append(run)

@@ -398,3 +398,17 @@ def test_mqtt_detections_go_to_the_stream_and_are_acknowledged_only_once_it_stor
     messages = [Message(detection_msg_id(DetectionIn.model_validate(i)), orjson.dumps(i)) for i in items]
     done = services.streams.publish(StreamName.DETECTIONS, "330225", messages)
     assert (done.published, done.duplicates) == (0, 2)
+
+
+def test_the_streams_are_the_leads_and_the_detections_and_the_outbox_stays_a_table(
+    nats_url: str, nats_prefix: str
+) -> None:
+    js = JetStream(StreamSettings(url=nats_url, prefix=nats_prefix))
+    try:
+        names = js.ensure_streams()
+        assert js.stream_state(StreamName.DETECTIONS) == {"messages": 0, "bytes": 0}
+    finally:
+        js.close()
+    prefix = nats_prefix.upper()
+    assert names == [f"{prefix}_LEADS", f"{prefix}_DETECTIONS"]
+    assert [s.value for s in StreamName] == ["leads", "detections"]

@@ -77,13 +77,16 @@ def province(db: Database) -> Iterator[Province]:
             ("nh_commander", Role.COMMANDER, "330226-command-centre"),
             ("zj_analyst", Role.ANALYST, "33-anti-fraud-centre"),
             ("xs_officer", Role.OFFICER, "station-xs-dandong"),
+            ("xs_admin", Role.ADMIN, "330225-command-centre"),
+            ("ops", Role.ADMIN, None),
         ):
-            user = create_user(s, username, None, role=role, display_name=username, unit_id=units[unit], now=T0)
+            unit_id = units[unit] if unit is not None else None
+            user = create_user(s, username, None, role=role, display_name=username, unit_id=unit_id, now=T0)
             user.password_hash = hasher.hash(PASSWORD)
     services.jurisdictions.invalidate()
     client = TestClient(create_app(services), raise_server_exceptions=False)
     tokens = {}
-    for username in ("xs_analyst", "nh_analyst", "nh_commander", "zj_analyst", "xs_officer"):
+    for username in ("xs_analyst", "nh_analyst", "nh_commander", "zj_analyst", "xs_officer", "xs_admin", "ops"):
         response = client.post(f"{API}/auth/token", data={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text
         tokens[username] = response.json()["access_token"]
@@ -201,3 +204,63 @@ def test_cases_of_two_counties_sharing_an_account_form_one_ring_that_neither_cou
     assert "13905740011" not in str(nh)
     zj = ring("zj_analyst")
     assert (len(zj["cases"]), zj["hidden_cases"]) == (2, 0)
+
+
+def _send(province: Province, method: str, who: str, path: str, body: Any) -> Any:
+    return province.client.request(
+        method, f"{API}{path}", json=body, headers={"Authorization": f"Bearer {province.tokens[who]}"}
+    )
+
+
+def test_a_countys_admin_lists_creates_and_changes_the_accounts_of_its_own_county_only(province: Province) -> None:
+    def logins(who: str) -> set[str]:
+        return {u["username"] for u in province.get(who, "/users", limit=1000)["items"]}
+
+    xs = logins("xs_admin")
+    assert {"xs_analyst", "xs_officer", "xs_admin"} <= xs
+    assert not xs & {"nh_analyst", "nh_commander", "zj_analyst", "ops"}
+    assert province.get("xs_admin", "/users", q="nh_")["total"] == 0
+    # The deployment's operator (an admin of no unit) sees every county's accounts.
+    assert {"xs_analyst", "nh_analyst", "zj_analyst", "ops"} <= logins("ops")
+
+    new = {"username": "xs_new", "display_name": "新民警", "role": "officer", "password": "pw-new-officer-1"}
+    elsewhere = _send(province, "POST", "xs_admin", "/users", {**new, "unit_id": province.units["station-nh-yuelong"]})
+    assert (elsewhere.status_code, elsewhere.json()["error"]["field"]) == (403, "unit_id")
+    no_unit = _send(province, "POST", "xs_admin", "/users", {**new, "role": "admin"})
+    assert (no_unit.status_code, no_unit.json()["error"]["field"]) == (403, "unit_id"), "no operator accounts"
+    mine = _send(province, "POST", "xs_admin", "/users", {**new, "unit_id": province.units["station-xs-dandong"]})
+    assert mine.status_code == 201, mine.text
+
+    ids = {u["username"]: u["id"] for u in province.get("ops", "/users", limit=1000)["items"]}
+    other = _send(province, "PATCH", "xs_admin", f"/users/{ids['nh_analyst']}", {"active": False})
+    assert (other.status_code, other.json()["error"]["field"]) == (404, "user_id")
+    assert _send(province, "PATCH", "xs_admin", f"/users/{ids['ops']}", {"active": False}).status_code == 404
+    own = _send(province, "PATCH", "xs_admin", f"/users/{ids['xs_officer']}", {"active": False})
+    assert own.status_code == 200, own.text
+    assert _send(province, "PATCH", "ops", f"/users/{ids['nh_analyst']}", {"active": False}).status_code == 200
+
+
+def test_verification_lists_each_countys_centre_follows_its_own_county_and_the_province_both(
+    province: Province,
+) -> None:
+    for who, list_id, lon, lat in (("xs_analyst", "xs-list", 121.85, 29.45), ("nh_analyst", "nh-list", 121.45, 29.55)):
+        body = {
+            "id": list_id,
+            "title": "涉诈高危人员核查",
+            "due_hours": 48,
+            "rows": [
+                {"id": f"{list_id}-1", "kind": "person", "name": "张三", "phone": "13905740099", "lon": lon, "lat": lat}
+            ],
+        }
+        response = _send(province, "POST", who, "/verify/lists", body)
+        assert response.status_code == 200, response.text
+
+    def titles(who: str) -> dict[str, int]:
+        return {item["source_id"]: item["rows"] for item in province.get(who, "/verify/lists")["items"]}
+
+    assert titles("xs_analyst") == {"xs-list": 1}
+    assert titles("nh_analyst") == {"nh-list": 1}
+    assert titles("zj_analyst") == {"xs-list": 1, "nh-list": 1}
+    theirs = {i["source_id"]: i["id"] for i in province.get("zj_analyst", "/verify/lists")["items"]}["nh-list"]
+    assert _send(province, "GET", "xs_analyst", f"/verify/lists/{theirs}", None).status_code == 404
+    assert _send(province, "GET", "xs_analyst", f"/verify/lists/{theirs}/items", None).status_code == 404

@@ -100,8 +100,8 @@ def at(minutes: float = 0, base: datetime = T0) -> str:
     return (base + timedelta(minutes=minutes)).isoformat()
 
 
-def build_tracking_world(db: Database, tmp_path: Path) -> TrackingWorld:
-    w = build_world(db, tmp_path)
+def build_tracking_world(db: Database, tmp_path: Path, **settings: Any) -> TrackingWorld:
+    w = build_world(db, tmp_path, **settings)
     with db.session() as session:
         operator = Unit(code="diwang-operator", name="地网运营公司", kind=UnitKind.TELECOM)
         session.add(operator)

@@ -7,7 +7,8 @@ Streams (file storage, the retention and replicas of `StreamSettings`), one per 
 
     PINGAN_LEADS       pingan.leads.{county}        fraud leads, the HTTP intake's JSON, one event a message
     PINGAN_DETECTIONS  pingan.detections.{county}   base-station detections, one a message
-    PINGAN_OUTBOX      pingan.outbox.{kind}         durable work announced for the workers
+
+(The outbox is not a stream: it stays in the database, see `pingan.core.streams.StreamName`.)
 
 Every message carries its source id as `Nats-Msg-Id`: within the stream's duplicate window a replay is
 dropped by the server (and counted as a duplicate); beyond it the database key catches it.
@@ -71,7 +72,7 @@ class StreamSettings:
         return f"{_token(self.prefix)}.{stream.value}.{_token(tail)}"
 
     def every_subject(self, stream: StreamName) -> str:
-        """`pingan.leads.*`: the stream's subjects, every county (or kind) of it."""
+        """`pingan.leads.*`: the stream's subjects, every county of it."""
         return f"{_token(self.prefix)}.{stream.value}.*"
 
     def dead_subject(self, stream: StreamName) -> str:

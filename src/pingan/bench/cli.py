@@ -247,6 +247,9 @@ def scale(
         str, typer.Option(help="A PostgreSQL server URL whose user may create databases (one per run).")
     ] = "postgresql://postgres@127.0.0.1:5432/test",
     nats: Annotated[str, typer.Option(help="The NATS server (JetStream on).")] = "nats://127.0.0.1:4222",
+    stream: Annotated[
+        str, typer.Option(help="leads, or detections (of 2,000 registered tags by 100 stations).")
+    ] = "leads",
 ) -> None:
     """Leads through JetStream into PostgreSQL with 1, 2, 3 … `pingan worker` processes (JSON on one line):
     events/s per worker count and the event-to-task latency (p50, p99) of the leads."""
@@ -267,6 +270,7 @@ def scale(
         nats_url=nats,
         batch=batch,
         rate=rate,
+        stream=stream,
         say=lambda line: print(line, file=sys.stderr),
     )
     sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")

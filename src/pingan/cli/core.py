@@ -313,8 +313,6 @@ def worker(
                 stream = StreamName(name)
             except ValueError:
                 fail(f"unknown stream {name!r}: choose from leads, detections", code=2)
-            if stream is StreamName.OUTBOX:
-                fail("the outbox is delivered by --outbox, not consumed as a stream", code=2)
             chosen.append(stream)
     if not (sweeper or outbox or chosen):
         fail("nothing to run: keep --sweeper or --outbox, or give --nats")

@@ -92,12 +92,18 @@ def detections_ingest(
     svc = services()
     total = sum(1 for line in file.open("rb") if line.strip())
     accepted = merged = duplicates = rejected = alerts = 0
+    county = svc.county_code() if svc.streams is not None else ""
     with progress() as bar:
         job = bar.add_task("detections", total=total)
         for lines, items, bad in _jsonl_batches(file, batch):
             refused: list[tuple[int, str | None, str]] = [(line, None, why) for line, why in bad]
             if items:
-                result = svc.tracking.ingest(items)
+                # Several machines (PINGAN_NATS_URL): published to the detections stream for the workers.
+                result = (
+                    svc.tracking.ingest(items)
+                    if svc.streams is None
+                    else svc.tracking.publish(items, svc.streams, county)
+                )
                 accepted += result.accepted
                 merged += result.merged
                 duplicates += result.duplicates
@@ -108,10 +114,16 @@ def detections_ingest(
                 if rejected <= 50:
                     report_rejected(line, field, message)
             bar.advance(job, len(items) + len(bad))
-    console.print(
-        f"detections: {accepted} stored, {merged} merged (overlap), {duplicates} duplicates, {rejected} rejected; "
-        f"{alerts} alerts raised"
-    )
+    if svc.streams is not None:
+        console.print(
+            f"detections: {accepted} published to the detections stream, {duplicates} duplicates, {rejected}"
+            " rejected; `pingan worker --nats` stores them"
+        )
+    else:
+        console.print(
+            f"detections: {accepted} stored, {merged} merged (overlap), {duplicates} duplicates, {rejected}"
+            f" rejected; {alerts} alerts raised"
+        )
     if rejected and not (accepted or merged or duplicates):
         raise typer.Exit(2)
 

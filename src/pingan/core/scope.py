@@ -56,6 +56,13 @@ class Scope:
         return or_(*parts) if parts else false()
 
 
+def manages_account(scope: Scope, unit_id: int | None) -> bool:
+    """Whether an admin of `scope` may list, create or change an account of this unit: every account for the
+    deployment's admin; in a tenancy (a county, a city) only those of its own units, never one of no unit
+    (the deployment operator's, who sees every county)."""
+    return scope.county_wide or (unit_id is not None and unit_id in scope.unit_ids)
+
+
 COUNTY = Scope(True, frozenset(), frozenset())
 """Everything: the county-wide roles' scope (one county), and the CLI's."""
 

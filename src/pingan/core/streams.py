@@ -24,11 +24,14 @@ from pingan.core.identifiers import mask_free_text
 
 
 class StreamName(StrEnum):
-    """The streams of a deployment; each message's subject is `pingan.<stream>.<county or kind>`."""
+    """The streams of a deployment; each message's subject is `pingan.<stream>.<county>`.
+
+    There is no outbox stream: the outbox stays a table (`pingan.core.outbox`), claimed `FOR UPDATE SKIP
+    LOCKED` by workers on any machine, so that an in-database delivery commits with its row's mark (exactly
+    once) and the retry and dead-letter rules live in one place (docs/deployment.md says why)."""
 
     LEADS = "leads"
     DETECTIONS = "detections"
-    OUTBOX = "outbox"
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,8 @@ class IngestResult(BaseModel):
     duplicates: int
     rejected: list[Rejected]
     alerts: list[int]
+    queued: bool = False
+    """Published to the detections stream (`PINGAN_NATS_URL`): stored by the stream workers, the alerts after."""
 
 
 Period = Literal["day", "week", "month"]

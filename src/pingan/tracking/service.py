@@ -3,11 +3,14 @@ compensation, safe areas, and the sweep (silent stations and bracelets, the agre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+from pydantic import ValidationError
 from shapely.geometry import Polygon
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -15,10 +18,11 @@ from sqlalchemy.orm import Session
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.db import Database
-from pingan.core.errors import BadInput, Conflict, NotFound
+from pingan.core.errors import BadInput, Conflict, NotFound, first_problem
 from pingan.core.identity import Actor
 from pingan.core.models import Task, Unit
 from pingan.core.scope import Scope
+from pingan.core.streams import Message, Published, StreamName, StreamPublisher
 from pingan.core.tasks import Command, TaskService
 from pingan.tracking.alerts import Alerts, Sighting
 from pingan.tracking.ingest import DetectionIntake
@@ -39,14 +43,27 @@ from pingan.tracking.registry import import_stations, import_tags
 from pingan.tracking.rules import TrackingRules
 from pingan.tracking.schemas import (
     CompensationCreate,
+    DetectionIn,
     ImportResult,
     IngestResult,
     RecoveryCreate,
+    Rejected,
     SafeAreaUpdate,
     TheftCreate,
 )
 from pingan.tracking.storage import ensure_partitions
 from pingan.tracking.workflow import MAINTENANCE_KIND, THEFT_KIND
+
+
+def detection_msg_id(item: DetectionIn) -> str:
+    """A detection's message id in the stream: its station's own id when it sent one (`station:id`, so that
+    two stations' counters never collide), else a stable hash of tag, station and instant (UTC, to the
+    microsecond): the same detection sent twice, by MQTT, HTTP or a file, is one message."""
+    if item.id:
+        return f"{item.station}:{item.id}"
+    at = item.at.astimezone(UTC).isoformat(timespec="microseconds")
+    digest = hashlib.sha256(f"{item.tag}|{item.station}|{at}".encode()).hexdigest()[:32]
+    return f"{item.station}:h{digest}"
 
 
 class Tracking:
@@ -107,6 +124,50 @@ class Tracking:
     def ingest(self, items: Sequence[Any], *, station: str | None = None, offset: int = 0) -> IngestResult:
         with self.db.write_lock, self.db.session() as session:
             return self.intake.ingest_in(session, items, station=station, offset=offset)
+
+    def publish(
+        self,
+        items: Sequence[Any],
+        streams: StreamPublisher,
+        county: str,
+        *,
+        station: str | None = None,
+        offset: int = 0,
+    ) -> IngestResult:
+        """Several machines (`PINGAN_NATS_URL`): validate a batch here, at the edge, and publish each valid
+        detection to `pingan.detections.{county}` for `pingan worker --nats` to store through `ingest_in`.
+
+        Rejections are `ingest`'s field checks (the registry's, an unknown tag or station, are the worker's:
+        it sets such a detection aside as a dead letter). `accepted` counts the messages the stream stored,
+        `duplicates` the replays it recognised; a replay older than the stream's window is a duplicate to the
+        worker (the same station's detection of the same sighting)."""
+        rejected: list[Rejected] = []
+        messages: list[Message] = []
+        for index, raw in enumerate(items):
+            if not isinstance(raw, Mapping):
+                rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
+                continue
+            try:
+                item = DetectionIn.model_validate(raw)
+            except ValidationError as exc:
+                fld, _code, message = first_problem(exc)
+                rejected.append(Rejected(index=index + offset, field=fld, message=message))
+                continue
+            if station is not None:
+                if item.station is not None and item.station != station:
+                    rejected.append(Rejected(index=index + offset, field="station", message="与主题中的基站不一致"))
+                    continue
+                item.station = station
+            elif item.station is None:
+                rejected.append(Rejected(index=index + offset, field="station", message="须注明基站 station"))
+                continue
+            messages.append(
+                Message(detection_msg_id(item), orjson.dumps(item.model_dump(mode="json", exclude_none=True)))
+            )
+        done = streams.publish(StreamName.DETECTIONS, county, messages) if messages else Published()
+        return IngestResult(
+            accepted=done.published, merged=0, duplicates=done.duplicates, rejected=rejected, alerts=[], queued=True
+        )
 
     def heartbeat(self, session: Session, code: str, status: dict[str, Any]) -> bool:
         """A base station's heartbeat (pingan/stations/{code}/status); False for a station nobody registered."""

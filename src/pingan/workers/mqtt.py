@@ -12,6 +12,10 @@ in batches: the network thread only appends to a buffer, and the storing thread 
 `linger` seconds (or `max_batch` messages, whichever comes first) in one transaction. A message
 that is not JSON, or items the intake refuses, are logged and acknowledged: a bad message must not block
 the ones behind it.
+
+With `PINGAN_NATS_URL` set, the detections are validated here and published to the detections stream
+instead (`Tracking.publish`); a message is acknowledged to the broker only once JetStream has stored what it
+carries, so that the broker keeps it until the stream has it. Heartbeats are still written here.
 """
 
 from __future__ import annotations
@@ -118,6 +122,8 @@ class MqttConsumer:
         self.batches = 0
         """Transactions that stored messages (a busy stream stores many messages in each)."""
         self._pending: list[_Message] = []
+        self._county: str | None = None
+        """The county of the detections stream's subject (`PINGAN_NATS_URL`), read once."""
         self._cond = threading.Condition()
         self._connected = threading.Event()
         self.client = mqtt.Client(
@@ -236,6 +242,19 @@ class MqttConsumer:
                 station = message.topic[len(stations) : -len(STATUS_SUFFIX)]
                 beats.append((station, body if isinstance(body, dict) else {"value": body}))
         tracking = self.services.tracking
+        streams = self.services.streams
+        if streams is not None and items:
+            # Several machines: the detections go to the stream, and this returns (and the messages are
+            # acknowledged to the broker) only once JetStream has stored every one of them. A NATS away
+            # raises: the messages stay unacknowledged and are tried again.
+            if self._county is None:
+                self._county = self.services.county_code()
+            result = tracking.publish(items, streams, self._county)
+            for refused in result.rejected[:20]:
+                log.warning("MQTT item %d %s: %s", refused.index, refused.field, refused.message)
+            items = []
+            if not beats:
+                return
         # One transaction for the whole batch, whichever stations it came from.
         with self.services.db.write_lock, self.services.db.session() as session:
             if items:

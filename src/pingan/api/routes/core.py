@@ -44,7 +44,7 @@ from pingan.core.models import (
     Unit,
     User,
 )
-from pingan.core.scope import Scope
+from pingan.core.scope import Scope, manages_account, scope_of
 from pingan.core.streams import StreamName, dead_letters
 from pingan.core.tasks.engine import TaskFilter
 
@@ -179,7 +179,8 @@ def update_user(
     """Deactivate or reactivate an account, or change its role (admin only): its tokens are revoked."""
     require(admin, Role.ADMIN)
     user = session.get(User, user_id)
-    if user is None:
+    if user is None or (user.role is not Role.RESIDENT and not manages_account(scope_of(session, admin), user.unit_id)):
+        # Another county's account is not there for a county's admin (as its warnings are not).
         raise NotFound("用户不存在", field="user_id")
     if user.id == admin.id and (body.active is False or (body.role is not None and body.role is not Role.ADMIN)):
         raise BadInput("不能停用自己或取消自己的管理员角色", field="active" if body.active is False else "role")

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from pingan.api.body import limit_batch
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, require
@@ -178,12 +180,17 @@ def my_tags(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
 
 
 @router.post("/detections", response_model=IngestResult, openapi_extra=_DETECTIONS_SCHEMA)
-async def post_detections(request: Request, services: ServicesDep, user: CurrentUser) -> IngestResult:
+async def post_detections(request: Request, services: ServicesDep, user: CurrentUser) -> IngestResult | JSONResponse:
     """A batch of detections (array or `{"detections": [...]}`), each with its `station`; replays are
     duplicates, two stations' overlap is merged, bad items are named by index and field."""
     require(user, *FEEDS)
     items = await _items(request, "detections")
     limit_batch(items, services.settings.max_batch_events, "body")
+    if services.streams is not None:
+        # Several machines: validated here, stored by the stream workers (202: the alerts come after them).
+        county = await run_in_threadpool(services.county_code)
+        result = await run_in_threadpool(services.tracking.publish, items, services.streams, county)
+        return JSONResponse(result.model_dump(mode="json"), status_code=202)
     return services.tracking.ingest(items)
 
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
-from pingan.api.deps import CurrentUser, ServicesDep, SessionDep, require
-from pingan.core.errors import BadInput, Conflict
+from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, require
+from pingan.core.errors import BadInput, Conflict, Forbidden
 from pingan.core.fields import DbId, FreeText
 from pingan.core.identity import create_user, record_auth_event
 from pingan.core.models import AuthEventKind, Role, Unit, User
+from pingan.core.scope import manages_account
 
 router = APIRouter(tags=["auth"])
 MAX_OFFSET = 1_000_000
@@ -56,6 +57,7 @@ def _like(text_: str) -> str:
 def list_users(
     session: SessionDep,
     user: CurrentUser,
+    scope: ScopeDep,
     q: Annotated[str | None, Query(min_length=1, max_length=64, description="Text in the login or name.")] = None,
     role: Role | None = None,
     unit_id: DbId | None = None,
@@ -63,9 +65,12 @@ def list_users(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UserPage:
-    """Staff accounts (residents are not listed), by login (admin only)."""
+    """Staff accounts (residents are not listed), by login (admin only); a county's admin in a deployment of
+    several counties lists its own county's accounts, a city's the counties below it."""
     require(user, Role.ADMIN)
     query = select(User, Unit.name).outerjoin(Unit, Unit.id == User.unit_id).where(User.role != Role.RESIDENT)
+    if not scope.county_wide:
+        query = query.where(User.unit_id.in_(sorted(scope.unit_ids)))
     if q is not None:
         pattern = _like(q)
         query = query.where(or_(User.username.like(pattern, escape="\\"), User.display_name.like(pattern, escape="\\")))
@@ -99,9 +104,14 @@ def list_users(
 
 
 @router.post("/users", response_model=StaffUser, status_code=201)
-def add_user(services: ServicesDep, session: SessionDep, admin: CurrentUser, body: UserCreate) -> StaffUser:
-    """A new staff account (admin only); an existing login is a conflict, not a password reset."""
+def add_user(
+    services: ServicesDep, session: SessionDep, admin: CurrentUser, scope: ScopeDep, body: UserCreate
+) -> StaffUser:
+    """A new staff account (admin only); an existing login is a conflict, not a password reset. A county's
+    admin opens accounts of its own county's units only."""
     require(admin, Role.ADMIN)
+    if not manages_account(scope, body.unit_id):
+        raise Forbidden("只能为本辖区的单位开设账号", field="unit_id", code="outside_jurisdiction")
     if body.role is Role.RESIDENT:
         raise BadInput("群众账号由群众自己通过短信验证码登录创建", field="role")
     if session.scalar(select(User.id).where(User.username == body.username)) is not None:

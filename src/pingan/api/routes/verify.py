@@ -54,13 +54,14 @@ def _reader(session: Session, user: User) -> tuple[Scope, ColumnElement[bool] | 
     """Who reads which lists and rows: (scope, the lists' clause, the rows' clause); refuses everyone else.
 
     The centres read every list whole; a platform its own lists whole; station staff the lists that gave
-    their station rows, over those rows only."""
+    their station rows, over those rows only. In a deployment of several counties a county's centres read
+    as station staff do, over their county: the lists that gave it rows, those rows only."""
     scope = scope_of(session, user)
-    if user.role in COUNTY_WIDE_ROLES:
+    if user.role in COUNTY_WIDE_ROLES and scope.county_wide:
         return scope, None, None
     if user.role is Role.PARTNER and is_platform(session, user):
         return scope, VerifyList.pushed_by == user.id, None
-    if user.role in STATION_ROLES:
+    if user.role in STATION_ROLES or user.role in COUNTY_WIDE_ROLES:
         return scope, None, scope.clause(VerifyItem.unit_id, VerifyItem.area_id)
     raise Forbidden("当前角色无权查看核查清单")
 

@@ -241,6 +241,22 @@ def _drained(services: Services, durable: str, expected: int, timeout: float = 1
     raise AssertionError(f"the workers did not drain the stream in {timeout:.0f} s: {counts}, lag {lag}")
 
 
+def test_a_detection_older_than_the_retention_is_refused_at_the_edge_and_never_published(tw: TrackingWorld) -> None:
+    services = _services(tw)
+    assert services.tracking.rules.retention_days > 0
+    batch = [
+        {"tag": "CARD-1", "at": "2020-01-01T08:00:00+08:00", "station": "S1", "id": "old-1"},
+        {"tag": "CARD-1", "at": at(5), "station": "S1", "id": "new-1"},
+    ]
+    response = tw.post("feed", "/detections", batch)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(0, "at")]
+    assert "保留期限" in body["rejected"][0]["message"]
+    assert _stream_messages(services) == 1
+
+
 def test_a_file_through_three_workers_one_killed_stores_every_detection_once_and_the_theft_alert_fires(
     tw: TrackingWorld, tmp_path: Path
 ) -> None:

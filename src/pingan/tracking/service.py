@@ -51,7 +51,7 @@ from pingan.tracking.schemas import (
     SafeAreaUpdate,
     TheftCreate,
 )
-from pingan.tracking.storage import ensure_partitions
+from pingan.tracking.storage import ensure_partitions, oldest_kept
 from pingan.tracking.workflow import MAINTENANCE_KIND, THEFT_KIND
 
 
@@ -143,6 +143,7 @@ class Tracking:
         worker (the same station's detection of the same sighting)."""
         rejected: list[Rejected] = []
         messages: list[Message] = []
+        oldest = oldest_kept(self.clock.now(), self.rules.retention_days)
         for index, raw in enumerate(items):
             if not isinstance(raw, Mapping):
                 rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
@@ -160,6 +161,17 @@ class Tracking:
                 item.station = station
             elif item.station is None:
                 rejected.append(Rejected(index=index + offset, field="station", message="须注明基站 station"))
+                continue
+            at = item.at.astimezone(UTC)
+            if oldest is not None and at < oldest:
+                # The worker would refuse it (its month dropped or about to be): refused here, as ingest does.
+                rejected.append(
+                    Rejected(
+                        index=index + offset,
+                        field="at",
+                        message=f"早于保留期限（{self.rules.retention_days} 天），不予保存",
+                    )
+                )
                 continue
             messages.append(
                 Message(detection_msg_id(item), orjson.dumps(item.model_dump(mode="json", exclude_none=True)))

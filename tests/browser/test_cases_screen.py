@@ -75,8 +75,8 @@ def test_warnings_sharing_a_number_show_as_a_cluster_beside_the_cases(
     for i, phone in ((1, "13800000101"), (2, "13800000102")):
         live_app.call(
             "admin", "POST", "/fraud/events",
-            [{"id": f"ui-w-{i}", "source": "hotline", "kind": "report", "at": "2026-11-23T10:00:00+08:00",
-              "subject_phone": phone, "counterpart": "17234567890", "counterpart_kind": "phone"}],
+            {"events": [{"id": f"ui-w-{i}", "source": "hotline", "kind": "report", "at": "2026-11-23T10:00:00+08:00",
+                         "subject_phone": phone, "counterpart": "17234567890", "counterpart_kind": "phone"}]},
         )  # fmt: skip
     live_app.call(
         "admin", "POST", "/cases",
@@ -85,9 +85,9 @@ def test_warnings_sharing_a_number_show_as_a_cluster_beside_the_cases(
     )  # fmt: skip
     live_app.call(
         "admin", "POST", "/fraud/events",
-        [{"id": f"ui-w-{i}", "source": "hotline", "kind": "report", "at": "2026-11-23T11:00:00+08:00",
-          "subject_phone": f"1380000020{i}", "counterpart": "https://pay-safe.cc/x", "counterpart_kind": "url"}
-         for i in (3, 4)],
+        {"events": [{"id": f"ui-w-{i}", "source": "hotline", "kind": "report", "at": "2026-11-23T11:00:00+08:00",
+                     "subject_phone": f"1380000020{i}", "counterpart": "https://pay-safe.cc/x", "counterpart_kind": "url"}
+                    for i in (3, 4)]},
     )  # fmt: skip
     log_in(page, "admin")
     open_screen(page, "cases")

@@ -650,7 +650,7 @@ class CaseService:
             held.update((warning_id, kind, value) for warning_id, kind, value in rows)
         for warning_id in ids:
             item = last[warning_id]
-            county = self.jurisdictions.county_code_of(session, item.area_id) or self.rules.county_code
+            county = self._county(session, item.area_id, item.unit_id)
             member = members.get(warning_id)
             if member is None:
                 member = WarningMember(warning_id=warning_id, at=item.at, cluster_id=linking.warning_member(warning_id))
@@ -668,6 +668,15 @@ class CaseService:
                 changed.append(linking.warning_member(warning_id))
         session.flush()
         return changed
+
+    def _county(self, session: Session, area_id: int | None, unit_id: int | None) -> str:
+        """The county of a warning: its station's, else (a lead the province addressed to a county's centre,
+        placed at no station) the holding unit's, else the county setting."""
+        county = self.jurisdictions.county_code_of(session, area_id)
+        if county is None and area_id is None and unit_id is not None:
+            unit_area = session.scalar(select(Unit.area_id).where(Unit.id == unit_id))
+            county = self.jurisdictions.county_code_of(session, unit_area)
+        return county or self.rules.county_code
 
 
 def _warning_keys(kind: str, value: str) -> list[Key]:

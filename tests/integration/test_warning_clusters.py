@@ -90,6 +90,7 @@ def test_a_warning_joins_the_cluster_of_a_case_and_a_case_opened_later_joins_the
     detail = api.get(f"/cases/{case['id']}", "analyst").json()
     ring = next(i for i in detail["identifiers"] if i["value"] == RING)
     assert (ring["cases"], ring["warnings"]) == (1, 1)
+    assert (detail["cluster_size"], detail["cluster_warnings"]) == (1, 1)
     members_equal_a_batch(api)
 
 

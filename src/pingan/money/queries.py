@@ -175,6 +175,12 @@ def case_detail(session: Session, case: Case, rules: LinkRules, *, reveal: bool)
     counts = key_counts(session, [(r.kind, r.value) for r in rows if r.linkable])
     sizes = _cluster_sizes(session, [case.cluster_id] if case.cluster_id else [])
     view = case_view(case, station, reveal=reveal, cluster_size=sizes.get(case.cluster_id or 0, 1))
+    # The warnings in the case's cluster: people warned by the same ring, not yet defrauded.
+    view["cluster_warnings"] = (
+        session.scalar(select(func.count()).where(WarningMember.cluster_id == case.cluster_id))
+        if case.cluster_id is not None
+        else 0
+    )
     view["suspects"] = [
         {
             "id": x.id,

@@ -139,6 +139,13 @@ export default {
       );
     }
 
+    function clusterText(c) {
+      const parts = [];
+      if (c.cluster_size > 1) parts.push((c.cluster_size - 1) + ' 起案件');
+      if (c.cluster_warnings) parts.push(c.cluster_warnings + ' 条预警');
+      return parts.length ? '与 ' + parts.join('、') + '串并（组 ' + c.cluster_id + '）' : '暂无';
+    }
+
     function holders(l) {
       const parts = [];
       if (l.case_ids.length) parts.push(l.case_ids.length + ' 起案件');
@@ -287,7 +294,7 @@ export default {
           h('dt', null, '受害人'), h('dd', null, [c.victim.name, c.victim.phone, c.victim.id_number].filter(Boolean).join(' · ') || '—'),
           h('dt', null, '报案时间'), h('dd', { class: 'mono' }, fmtDateTime(c.reported_at)),
           h('dt', null, '派出所'), h('dd', null, c.station || '未落地'),
-          h('dt', null, '串并'), h('dd', null, c.cluster_size > 1 ? '与 ' + (c.cluster_size - 1) + ' 起案件串并（组 ' + c.cluster_id + '）' : '暂无'),
+          h('dt', null, '串并'), h('dd', null, clusterText(c)),
           h('dt', null, '研判类型'), h('dd', { class: 'case-predicted' }, c.predicted_type ? typeName(c.predicted_type) + '（置信度 ' + Math.round((c.predicted_confidence || 0) * 100) + '%）' : '—'),
           h('dt', null, '侦办'), h('dd', { class: 'case-task' }, STATUS[c.status] || c.status, c.task_id ? [' · ', h('a', { href: '#/tasks/' + c.task_id }, '侦办任务 #' + c.task_id)] : null, c.solved_at ? ' · 破案 ' + fmtDateTime(c.solved_at) : null),
           h('dt', null, '嫌疑人'), h('dd', { class: 'case-suspects' }, (c.suspects || []).length ? c.suspects.map((x) => x.name + (x.role ? '（' + x.role + '）' : '') + (x.caught ? ' 已抓获' : ' 在逃')).join('；') : '暂无'),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import and_, case, func, select, tuple_
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 # Every capability's tables on Base.metadata, for `Database.create_all()` (the core imports no capability).
@@ -76,8 +76,8 @@ from pingan.desk.workflow import DeskWorkflow
 from pingan.fraud import rules as fraud_rules
 from pingan.fraud.classify import FraudClassifier
 from pingan.fraud.intake import FraudIntake
-from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Outcome
-from pingan.fraud.ports import ReportedLoss
+from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Level, Outcome
+from pingan.fraud.ports import NamedCounterpart, ReportedLoss
 from pingan.fraud.rules import DissuasionRules, GradingRules
 from pingan.fraud.service import FraudService
 from pingan.fraud.workflow import KIND as DISSUASION_KIND
@@ -94,7 +94,7 @@ from pingan.money.payments import rules as payment_rules
 from pingan.money.payments.rules import PaymentRules
 from pingan.money.payments.service import PaymentService
 from pingan.money.payments.workflow import StopWorkflow
-from pingan.money.ports import LinkedWarning, PushResult, WarningFigures, WarningRow
+from pingan.money.ports import PushResult, SeenWarning, WarningFacts, WarningFigures, WarningRow
 from pingan.money.rules import CaseRules
 from pingan.money.schemas import TYPE_NAMES
 from pingan.money.service import CaseService, DefraudedWarning
@@ -326,39 +326,57 @@ class DeskWarningPushes:
 
 
 class EventWarningLinks:
-    """Money's `WarningLinks` over the fraud events' counterparts (index ix_fraud_events_counterpart)."""
+    """Money's `WarningLinks` over the fraud warnings and their events' counterparts."""
 
-    def holding(self, session: Session, keys: Sequence[tuple[str, str]], limit: int) -> list[LinkedWarning]:
-        if not keys:
-            return []
-        e, w = FraudEvent, FraudWarning
-        out: list[LinkedWarning] = []
-        seen: set[tuple[int, str, str]] = set()
-        for i in range(0, len(keys), 200):
-            chunk = list(keys[i : i + 200])
+    def facts(self, session: Session, warning_ids: Sequence[int]) -> dict[int, WarningFacts]:
+        out: dict[int, WarningFacts] = {}
+        for i in range(0, len(warning_ids), 500):
             rows = session.execute(
-                select(w.id, e.counterpart_kind, e.counterpart, w.created_at, w.area_id, w.level, w.outcome)
-                .join(w, w.id == e.warning_id)
-                .where(tuple_(e.counterpart_kind, e.counterpart).in_(chunk))
-                .order_by(w.id.desc())
-                .limit(limit)
-            )
-            for wid, kind, value, at, area_id, level, outcome in rows:
-                if (wid, str(kind), str(value)) in seen:
-                    continue
-                seen.add((wid, str(kind), str(value)))
-                out.append(
-                    LinkedWarning(
-                        wid,
-                        str(kind),
-                        str(value),
-                        at,
-                        area_id,
-                        str(getattr(level, "value", level)),
-                        str(getattr(outcome, "value", outcome)) if outcome is not None else None,
-                    )
+                select(FraudWarning.id, FraudWarning.level, FraudWarning.outcome).where(
+                    FraudWarning.id.in_(warning_ids[i : i + 500])
                 )
-        return out[:limit]
+            )
+            for wid, level, outcome in rows:
+                out[wid] = WarningFacts(Level(level).value, Outcome(outcome).value if outcome is not None else None)
+        return out
+
+    def seen(self, session: Session, after_id: int, limit: int) -> list[SeenWarning]:
+        w, e = FraudWarning, FraudEvent
+        warnings = session.execute(
+            select(w.id, w.created_at, w.area_id, w.unit_id)
+            .where(w.id > after_id, w.id.in_(select(e.warning_id).where(e.counterpart.is_not(None))))
+            .order_by(w.id)
+            .limit(limit)
+        ).all()
+        if not warnings:
+            return []
+        named: dict[int, list[tuple[str, str, str]]] = {}
+        rows = session.execute(
+            select(e.warning_id, e.counterpart_kind, e.counterpart, e.source_id)
+            .where(e.warning_id.in_([row[0] for row in warnings]), e.counterpart.is_not(None))
+            .order_by(e.id)
+        )
+        for wid, kind, value, source_id in rows:
+            if kind is not None and wid is not None:
+                named.setdefault(wid, []).append((str(kind), str(value), source_id))
+        return [SeenWarning(wid, at, area_id, unit_id, named.get(wid, [])) for wid, at, area_id, unit_id in warnings]
+
+
+class WarningClusters:
+    """The fraud intake's `CounterpartLinks` over the cases' clusters: a warning is linked as its events
+    arrive."""
+
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+
+    def named(self, session: Session, named: Sequence[NamedCounterpart]) -> None:
+        self.cases.link_warnings(
+            session,
+            [
+                SeenWarning(x.warning_id, x.opened_at, x.area_id, x.unit_id, [(x.kind, x.value, x.source_id)])
+                for x in named
+            ],
+        )
 
 
 def _desk_request(event_id: str) -> int | None:
@@ -606,6 +624,7 @@ def bootstrap(
     tasks.listen(DISSUASION_KIND, DefraudedCases(cases))
     intake.losses = LossCases(cases)
     desk.requests.cases = DeskCases(cases)
+    intake.counterparts = WarningClusters(cases)
     patrol = Patrol(db, clock, rules.section(PatrolRules), jurisdictions)
     addresses = DeskAddressPlaces(desk.places)
     return Services(

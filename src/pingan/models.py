@@ -39,7 +39,17 @@ from pingan.desk.models import (
 from pingan.desk.open311.models import Open311ApiKey, Open311Request
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator
 from pingan.money.cards.models import CardOpening
-from pingan.money.models import Campaign, CampaignSms, Case, CaseIdentifier, CaseSuspect, SmsOptOut, SmsOptOutEvent
+from pingan.money.models import (
+    Campaign,
+    CampaignSms,
+    Case,
+    CaseIdentifier,
+    CaseSuspect,
+    SmsOptOut,
+    SmsOptOutEvent,
+    WarningIdentifier,
+    WarningMember,
+)
 from pingan.money.payments.models import BankApiKey, PaymentOrder
 from pingan.tracking.models import Alert as TrackingAlert
 from pingan.tracking.models import Animal, Detection, ServicePoint, Station, Tag, Theft, Vehicle
@@ -109,4 +119,6 @@ __all__ = [
     "VerifyItem",
     "VerifyList",
     "VerifyPlatformKey",
+    "WarningIdentifier",
+    "WarningMember",
 ]

@@ -66,3 +66,40 @@ def test_an_admin_opens_a_case_sees_its_identifiers_and_the_cluster_it_joins(
     expect(row).to_contain_text("ui-ring-1")
     expect(row).to_contain_text("¥15,939.30")
     page.screenshot(path=str(screenshots / "cases-02-clusters.png"))
+
+
+def test_warnings_sharing_a_number_show_as_a_cluster_beside_the_cases(
+    desktop: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    page = desktop
+    for i, phone in ((1, "13800000101"), (2, "13800000102")):
+        live_app.call(
+            "admin", "POST", "/fraud/events",
+            {"events": [{"id": f"ui-w-{i}", "source": "hotline", "kind": "report", "at": "2026-11-23T10:00:00+08:00",
+                         "subject_phone": phone, "counterpart": "17234567890", "counterpart_kind": "phone"}]},
+        )  # fmt: skip
+    live_app.call(
+        "admin", "POST", "/cases",
+        {"id": "ui-ring-w", "reported_at": "2026-11-20T10:00:00+08:00", "loss_yuan": "5000",
+         "narrative": "对方电话 172 3456 7890 让我转账"},
+    )  # fmt: skip
+    live_app.call(
+        "admin", "POST", "/fraud/events",
+        {"events": [{"id": f"ui-w-{i}", "source": "hotline", "kind": "report", "at": "2026-11-23T11:00:00+08:00",
+                     "subject_phone": f"1380000020{i}", "counterpart": "https://pay-safe.cc/x", "counterpart_kind": "url"}
+                    for i in (3, 4)]},
+    )  # fmt: skip
+    log_in(page, "admin")
+    open_screen(page, "cases")
+    page.get_by_role("button", name="串并线索").click()
+    ring = page.locator(".cases-clusters tbody tr").filter(has_text="17234567890")
+    expect(ring).to_have_count(1)
+    expect(ring).to_contain_text("ui-ring-w")
+    expect(ring).to_contain_text("1 起案件、2 条预警")
+    expect(ring).to_contain_text("ui-w-1")
+    expect(ring).to_contain_text("ui-w-2")
+    alone = page.locator(".cases-clusters tbody tr").filter(has_text="pay-safe.cc")
+    expect(alone).to_contain_text("预警组")
+    expect(alone).to_contain_text("ui-w-3")
+    expect(alone).not_to_contain_text("13800000203")  # nobody warned is shown
+    page.screenshot(path=str(screenshots / "cases-03-warning-clusters.png"), full_page=True)

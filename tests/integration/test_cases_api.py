@@ -167,12 +167,21 @@ def test_cases_sharing_an_identifier_form_a_cluster_that_says_which_identifier_l
             "value": "13812345678",
             "case_ids": [one["id"], two["id"]],
             "source_ids": ["c-1", "c-2"],
+            "warning_ids": [],
+            "warning_source_ids": [],
         }
     ]
     assert found[1]["links"][0]["value"] == "55667788"
     assert {three["id"], four["id"]} == set(found[1]["links"][0]["case_ids"])
     blocked = api.get("/cases/blocked", "analyst").json()
-    assert {"kind": "phone", "value": "95588", "cases": 3, "reason": "stoplist"} in blocked["values"]
+    assert {
+        "kind": "phone",
+        "value": "95588",
+        "cases": 3,
+        "warnings": 0,
+        "members": 3,
+        "reason": "stoplist",
+    } in blocked["values"]
 
 
 def test_a_station_sees_the_clusters_of_its_cases_with_the_others_counted(api: Api) -> None:
@@ -294,7 +303,14 @@ def test_incremental_clusters_in_the_database_equal_a_batch_computation(api: Api
     found = clusters(api)
     assert sorted(c["size"] for c in found) == [13, 13, 13, 14]  # the four phones, not one cluster of 53
     blocked = api.get("/cases/blocked", "analyst").json()["values"]
-    assert {"kind": "domain", "value": "shared-pay.com", "cases": 53, "reason": "cap"} in blocked
+    assert {
+        "kind": "domain",
+        "value": "shared-pay.com",
+        "cases": 53,
+        "warnings": 0,
+        "members": 53,
+        "reason": "cap",
+    } in blocked
     relinked = api.post("/cases/relink", "analyst", {})
     assert relinked.status_code == 200
     assert db_clusters(api.db)[0] == db_clusters(api.db)[1]

@@ -41,6 +41,8 @@ def test_match_bench_finds_every_planted_indicator_and_nothing_else() -> None:
     assert figures["planted_hits"] > 1_000
     assert figures["hits"] == figures["planted_hits"]
     assert figures["lookups_per_s"] > 0
+    assert figures["cpu_seconds"] > 0
+    assert figures["lookups_per_cpu_s"] > 0
     assert figures["rss_mb"] > 0
 
 

@@ -99,6 +99,10 @@ def test_training_on_the_county_cases_beats_the_lexicon(split: tuple[Path, Path]
     assert set(per_label["romance"]) == {"precision", "recall", "f1", "support"}
     assert isinstance(scored["texts_per_s"], float)
     assert scored["texts_per_s"] > 0
+    assert isinstance(scored["cpu_seconds"], float)
+    assert scored["cpu_seconds"] > 0
+    assert isinstance(scored["texts_per_cpu_s"], float)
+    assert scored["texts_per_cpu_s"] > 0
     # An explicit --model path reads the same file; a missing one is one line, not a traceback.
     again = _eval(test, tmp_path / "elsewhere", "--model", str(instance / "fraud_classifier.npz"))
     assert again["macro_f1"] == scored["macro_f1"]

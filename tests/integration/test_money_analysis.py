@@ -263,7 +263,8 @@ def test_a_warning_naming_a_clusters_identifier_is_shown_on_the_cluster(api: Api
     clusters: list[dict[str, Any]] = api.get("/cases/clusters", "analyst").json()
     cluster = next(c for c in clusters if any(link["value"] == ring for link in c["links"]))
     assert [w["warning_id"] for w in cluster["warnings"]] == [wid]
-    assert cluster["warnings"][0]["identifiers"] == [{"kind": "phone", "value": ring}]
+    assert cluster["warnings"][0]["identifiers"] == [{"kind": "phone", "value": ring, "source_id": "cl-w-1"}]
+    assert cluster["warnings"][0]["source_ids"] == ["cl-w-1"]
     # A value the stoplist blocks links no warning either.
     open_case(api, case_body("cl-3", narrative="冒充 95588 客服", identifiers=[]))
     api.events([event("cl-w-2", counterpart="95588", counterpart_kind="phone")])

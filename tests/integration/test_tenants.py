@@ -264,3 +264,38 @@ def test_verification_lists_each_countys_centre_follows_its_own_county_and_the_p
     theirs = {i["source_id"]: i["id"] for i in province.get("zj_analyst", "/verify/lists")["items"]}["nh-list"]
     assert _send(province, "GET", "xs_analyst", f"/verify/lists/{theirs}", None).status_code == 404
     assert _send(province, "GET", "xs_analyst", f"/verify/lists/{theirs}/items", None).status_code == 404
+
+
+def test_warnings_of_two_counties_naming_one_phone_form_one_cluster_each_county_seeing_its_own(
+    province: Province,
+) -> None:
+    """省域串并 of warnings: one placed at a station of 象山, one the province addressed to 宁海's centre; each
+    county sees its own warning and counts the other's, never its source ids or the person warned."""
+    ring = {"counterpart": "17055550001", "counterpart_kind": "phone"}
+    result = province.services.intake.ingest(
+        [
+            _report(11, "13905740011", lon=121.85, lat=29.45, **ring),  # 象山 丹东
+            _report(12, "13905750012", county="330226", **ring),  # 宁海, placed at no station
+        ]
+    )
+    assert len(result.warnings_opened) == 2
+
+    def ring_of(who: str) -> dict[str, Any]:
+        [found] = province.get(who, "/cases/clusters")
+        out: dict[str, Any] = found
+        return out
+
+    xs = ring_of("xs_analyst")
+    assert [w["source_ids"] for w in xs["warnings"]] == [["t11"]]
+    assert (xs["warning_count"], xs["hidden_warnings"]) == (2, 1)
+    assert xs["counties"] == ["330225", "330226"]
+    assert xs["links"][0]["warning_source_ids"] == ["t11"]
+    assert "t12" not in str(xs)
+    assert "13905750012" not in str(xs)
+    nh = ring_of("nh_analyst")
+    assert [w["source_ids"] for w in nh["warnings"]] == [["t12"]]
+    assert nh["warnings"][0]["county_code"] == "330226"
+    assert "13905740011" not in str(nh)
+    zj = ring_of("zj_analyst")
+    assert (len(zj["warnings"]), zj["hidden_warnings"]) == (2, 0)
+    assert province.get("xs_officer", "/cases/clusters")[0]["hidden_warnings"] == 1

@@ -91,10 +91,26 @@ def test_an_edit_that_brings_a_value_back_under_the_cap_links_again() -> None:
 
 VALUES = st.sampled_from([(P, str(i)) for i in range(12)] + [("account", str(i)) for i in range(4)])
 OPS = st.lists(st.tuples(st.integers(1, 25), st.lists(VALUES, max_size=4)), min_size=1, max_size=60)
+MEMBER = st.integers(-12, 25).filter(lambda m: m != 0)
+"""A case (above zero) or a warning (below zero: minus its id)."""
+MEMBER_OPS = st.lists(st.tuples(MEMBER, st.lists(VALUES, max_size=4)), min_size=1, max_size=60)
+
+
+def test_a_cluster_is_named_by_its_smallest_case_else_by_minus_its_smallest_warning() -> None:
+    rules = LinkRules(frozenset(), cap=10)
+    store = MemoryStore()
+    add(store, -7, [(P, "x")], rules)
+    add(store, -3, [(P, "x")], rules)
+    assert store.cluster == {-7: -3, -3: -3}
+    add(store, 9, [(P, "x")], rules)
+    add(store, 4, [(P, "y")], rules)
+    assert store.cluster == {-7: 9, -3: 9, 9: 9, 4: 4}
+    add(store, -3, [(P, "x"), (P, "y")], rules)  # the warning names a second value: it bridges the two
+    assert set(store.cluster.values()) == {4}
 
 
 @settings(max_examples=300, deadline=None)
-@given(ops=OPS, cap=st.integers(2, 6), stop=st.sets(VALUES, max_size=2))
+@given(ops=MEMBER_OPS, cap=st.integers(2, 6), stop=st.sets(VALUES, max_size=2))
 def test_incremental_clusters_equal_batch_clusters_after_every_change(
     ops: list[tuple[int, list[Key]]], cap: int, stop: set[Key]
 ) -> None:

@@ -50,10 +50,11 @@ def cases_import(
 @cases_app.command("clusters")
 def cases_clusters(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
-    min_size: Annotated[int, typer.Option(min=2, help="Clusters of at least this many cases.")] = 2,
+    min_size: Annotated[int, typer.Option(min=2, help="Clusters of at least this many members (cases, warnings).")] = 2,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
 ) -> None:
-    """Clusters of linked cases, largest first: their cases' source ids and the identifiers linking them."""
+    """Clusters of linked cases and warnings, largest first: their cases' and warnings' source ids and the
+    identifiers linking them."""
     from pingan.money.queries import clusters
 
     svc = services()
@@ -66,12 +67,20 @@ def cases_clusters(
 
     out = Console()  # stdout: the answer, not progress
     for c in rows:
-        links = "；".join(f"{link['kind_name']} {link['value']}（{len(link['case_ids'])}起）" for link in c["links"])
-        sources = ", ".join(case["source_id"] for case in c["cases"])
-        out.print(
-            f"cluster {c['cluster_id']}: {c['size']} cases, {c['loss_yuan']} 元, {links}", soft_wrap=True, markup=False
+        links = "；".join(
+            f"{link['kind_name']} {link['value']}（{len(link['case_ids'])}起案件，{len(link['warning_ids'])}条预警）"
+            for link in c["links"]
         )
-        out.print(f"  {sources}", soft_wrap=True, markup=False)
+        sources = ", ".join(case["source_id"] for case in c["cases"])
+        warned = ", ".join(s for w in c["warnings"] for s in w["source_ids"])
+        out.print(
+            f"cluster {c['cluster_id']}: {c['size']} cases, {c['warning_count']} warnings, {c['loss_yuan']} 元, {links}",
+            soft_wrap=True,
+            markup=False,
+        )
+        out.print(f"  cases: {sources or '-'}", soft_wrap=True, markup=False)
+        if warned:
+            out.print(f"  warnings: {warned}", soft_wrap=True, markup=False)
 
 
 @cases_app.command("blocked")
@@ -87,7 +96,8 @@ def cases_blocked(limit: Annotated[int, typer.Option(min=1, max=100_000)] = 500)
 
 @cases_app.command("relink")
 def cases_relink() -> None:
-    """Compute every cluster again, after the county's stoplist or cap changed (JSON)."""
+    """Compute every cluster again, after the county's stoplist or cap changed or after an upgrade (the
+    warnings stored before warnings were cluster members are taken in), as JSON."""
     svc = services()
     with svc.db.session() as session:
         figures = svc.cases.relink_all(session)

@@ -41,7 +41,7 @@ from pingan.fraud.grading import EventFacts, Grade, Reason, add_event, grade, pe
 from pingan.fraud.indicators import Hit, IndicatorMatcher
 from pingan.fraud.losses import reads_as_loss
 from pingan.fraud.models import EventKind, EventSource, FraudEvent, FraudWarning, Level, WarningStatus
-from pingan.fraud.ports import LossReports, ReportedLoss
+from pingan.fraud.ports import CounterpartLinks, LossReports, NamedCounterpart, ReportedLoss
 from pingan.fraud.rules import GradingRules
 from pingan.fraud.schemas import EventIn
 from pingan.fraud.workflow import KIND, LEVEL_NAMES, DissuasionAction
@@ -131,6 +131,8 @@ EVENT_COLUMNS = (
 )
 LEAD_COLUMNS = (*EVENT_COLUMNS, "indicator_id")
 _AMOUNT = EVENT_COLUMNS.index("amount_fen")
+_COUNTERPART = EVENT_COLUMNS.index("counterpart")
+_COUNTERPART_KIND = EVENT_COLUMNS.index("counterpart_kind")
 _LON = EVENT_COLUMNS.index("lon")
 _LAT = EVENT_COLUMNS.index("lat")
 
@@ -169,6 +171,8 @@ class FraudIntake:
     ) -> None:
         self.losses = losses
         """Where a report of money already gone is handed on (the cases), when wired."""
+        self.counterparts: CounterpartLinks | None = None
+        """Where the counterparts the warnings' events name are handed on (the clusters), when wired."""
         self.db = db
         self.clock = clock
         self.rules = rules
@@ -415,8 +419,29 @@ class FraudIntake:
             update(_EVENTS).where(_EVENTS.c.id == bindparam("event_id")).values(warning_id=bindparam("warning")),
             links,
         )
+        if self.counterparts is not None:
+            self._counterparts(session, steps)
         if self.losses is not None:
             self._losses(session, steps)
+
+    def _counterparts(self, session: Session, steps: Sequence[_Step]) -> None:
+        """The counterparts the fresh leads named, handed on to link their warnings (串并)."""
+        assert self.counterparts is not None
+        named = [
+            NamedCounterpart(
+                warning_id=step.warning.id,
+                opened_at=step.warning.created_at,
+                area_id=step.warning.area_id,
+                unit_id=step.warning.unit_id,
+                kind=str(step.lead.row[_COUNTERPART_KIND]),
+                value=str(step.lead.row[_COUNTERPART]),
+                source_id=step.lead.event.id,
+            )
+            for step in steps
+            if step.lead.row[_COUNTERPART] is not None and step.lead.row[_COUNTERPART_KIND] is not None
+        ]
+        if named:
+            self.counterparts.named(session, named)
 
     def _losses(self, session: Session, steps: Sequence[_Step]) -> None:
         """The reports whose text says the money is gone (96110, citizens, the desk) become cases."""

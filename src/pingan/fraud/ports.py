@@ -38,3 +38,25 @@ class LossReports(Protocol):
     def reported(self, session: Session, losses: Sequence[ReportedLoss]) -> None:
         """In the intake's transaction: open (once) the case of each loss."""
         ...
+
+
+@dataclass(frozen=True)
+class NamedCounterpart:
+    """A counterpart (the other phone, the account paid, the URL) an event of a warning named."""
+
+    warning_id: int
+    opened_at: datetime
+    """When the warning was opened."""
+    area_id: int | None
+    unit_id: int | None
+    kind: str
+    value: str
+    """Normalised (DESIGN §7)."""
+    source_id: str
+    """The event's own id."""
+
+
+class CounterpartLinks(Protocol):
+    def named(self, session: Session, named: Sequence[NamedCounterpart]) -> None:
+        """In the intake's transaction: the warnings are linked with the cases (and each other) by these."""
+        ...

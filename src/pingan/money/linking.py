@@ -1,7 +1,9 @@
 """Linking cases that share an identifier (串并案): clusters kept up to date as cases arrive.
 
 Two cases are linked when they hold the same normalised identifier (a key: kind and value), and a cluster
-is a connected component of that relation. A link is never stored pair by pair: each key lists the cases
+is a connected component of that relation. Warnings (people warned, nobody defrauded yet) are members too,
+under negative ids: a warning whose events named a case's account joins its cluster, two warnings naming one
+phone form a cluster of their own, and the cap counts every member holding a key. A link is never stored pair by pair: each key lists the cases
 that hold it, and each case carries its cluster's id (the smallest case id in it), so a value held by n
 cases costs n rows, not n² (MISP's known failure: 1.3 M attributes gave 150 M correlation rows).
 
@@ -86,8 +88,9 @@ def relink(store: LinkStore, changed: Iterable[int], old_keys: Iterable[Key], ru
 
 
 def batch_clusters(cases: Mapping[int, Iterable[Key]], blocked: set[Key] | frozenset[Key]) -> dict[int, int]:
-    """Each case's cluster: the smallest case id of its connected component, linking through keys not in
-    `blocked`. A case sharing nothing is its own cluster."""
+    """Each member's cluster: the smallest case id of its connected component (a member id below zero is a
+    warning, see :func:`warning_member`; a component of warnings alone is named by minus its smallest
+    warning id), linking through keys not in `blocked`. A member sharing nothing is its own cluster."""
     parent: dict[int, int] = {c: c for c in cases}
 
     def find(x: int) -> int:
@@ -110,9 +113,20 @@ def batch_clusters(cases: Mapping[int, Iterable[Key]], blocked: set[Key] | froze
     roots = {c: find(c) for c in cases}
     smallest: dict[int, int] = {}
     for case_id, root in roots.items():
-        if root not in smallest or case_id < smallest[root]:
+        if root not in smallest or _first(case_id, smallest[root]):
             smallest[root] = case_id
     return {c: smallest[r] for c, r in roots.items()}
+
+
+def _first(a: int, b: int) -> bool:
+    """Does member `a` name its cluster before `b`? Cases (positive ids) before warnings (negative ids),
+    then the smallest id: a cluster is named by its smallest case, or minus its smallest warning."""
+    return (a < 0, abs(a)) < (b < 0, abs(b))
+
+
+def warning_member(warning_id: int) -> int:
+    """The member id of a warning in the clusters: minus its id (cases keep their own, positive, ids)."""
+    return -warning_id
 
 
 def blocked_keys(counts: Mapping[Key, int], rules: LinkRules) -> dict[Key, int]:

@@ -118,6 +118,41 @@ class CaseSuspect(Base):
     recorded_at: Mapped[datetime]
 
 
+class WarningMember(Base):
+    """A warning (someone warned, nobody defrauded yet) as a member of the clusters: where it lies, as the
+    fraud capability last reported it, and its cluster. Clusters hold cases and warnings alike; a cluster's
+    id is the smallest case id in it, or, for a cluster of warnings alone, minus its smallest warning id."""
+
+    __tablename__ = "warning_members"
+    __table_args__ = (Index("ix_warning_members_cluster", "cluster_id"),)
+
+    warning_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    """The fraud capability's warning id."""
+    county_code: Mapped[str] = mapped_column(String(12))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    at: Mapped[datetime]
+    """When the warning was opened."""
+    cluster_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class WarningIdentifier(Base):
+    """An identifier a warning's events named (the counterpart), normalised as a case's: a key it links by."""
+
+    __tablename__ = "warning_identifiers"
+    __table_args__ = (
+        UniqueConstraint("warning_id", "kind", "value"),
+        Index("ix_warning_identifiers_key", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    warning_id: Mapped[int] = mapped_column(BigId, ForeignKey("warning_members.warning_id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(255))
+    source_id: Mapped[str] = mapped_column(String(128))
+    """The source's own id of the first event that named it."""
+
+
 class CampaignGroup(StrEnum):
     ALL = "all"  # everyone in the areas
     ELDERLY = "elderly"  # 60 and over
@@ -235,4 +270,6 @@ __all__ = [
     "OptOutChannel",
     "SmsOptOut",
     "SmsOptOutEvent",
+    "WarningIdentifier",
+    "WarningMember",
 ]

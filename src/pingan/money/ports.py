@@ -95,24 +95,41 @@ class TextMessages(Protocol):
 
 
 @dataclass(frozen=True)
-class LinkedWarning:
-    """A warning (not a case: nobody lost money yet) that named an identifier some case holds."""
+class SeenWarning:
+    """A warning (not a case: nobody lost money yet) and identifiers its events named as their counterpart,
+    as the fraud capability hands them over: the warning is a member of the clusters."""
 
     warning_id: int
-    kind: str
-    value: str
     at: datetime
+    """When the warning was opened."""
     area_id: int | None
+    unit_id: int | None
+    identifiers: Sequence[tuple[str, str, str]]
+    """(kind, value, the event's source id) of each counterpart named."""
+
+
+@dataclass(frozen=True)
+class WarningFacts:
+    """What a cluster shows of a warning besides where it lies: its level and outcome, as they are now."""
+
     level: str
     outcome: str | None
 
 
 class WarningLinks(Protocol):
-    def holding(self, session: Session, keys: Sequence[tuple[str, str]], limit: int) -> list[LinkedWarning]:
-        """Warnings whose events named one of `keys` (kind, normalised value) as their counterpart."""
+    def facts(self, session: Session, warning_ids: Sequence[int]) -> dict[int, WarningFacts]:
+        """The level and outcome of each warning (one that no longer exists is left out)."""
+        ...
+
+    def seen(self, session: Session, after_id: int, limit: int) -> list[SeenWarning]:
+        """Warnings whose events named a counterpart, by id above `after_id`, at most `limit` of them, each
+        with every counterpart its events named: what a relink of everything reads again."""
         ...
 
 
 class NoWarningLinks:
-    def holding(self, session: Session, keys: Sequence[tuple[str, str]], limit: int) -> list[LinkedWarning]:
+    def facts(self, session: Session, warning_ids: Sequence[int]) -> dict[int, WarningFacts]:
+        return {}
+
+    def seen(self, session: Session, after_id: int, limit: int) -> list[SeenWarning]:
         return []

@@ -6,16 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true, tuple_
+from sqlalchemy import ColumnElement, func, select, true, tuple_, union_all
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from pingan.core.db import containing
 from pingan.core.identifiers import mask_free_text, mask_id_number, mask_name, mask_phone
 from pingan.core.models import Area
+from pingan.core.scope import Scope
 from pingan.money.extract import KIND_NAMES, CaseIdentifierKind
 from pingan.money.linking import Key, LinkRules
-from pingan.money.models import Case, CaseIdentifier, CaseStatus, CaseSuspect
-from pingan.money.ports import LinkedWarning, WarningLinks
+from pingan.money.models import Case, CaseIdentifier, CaseStatus, CaseSuspect, WarningIdentifier, WarningMember
+from pingan.money.ports import WarningFacts, WarningLinks
 from pingan.money.schemas import TYPE_NAMES
 
 STATUS_NAMES = {
@@ -133,8 +135,10 @@ def list_cases(
     return [case_view(c, name, cluster_size=sizes.get(c.cluster_id or 0, 1)) for c, name in rows]
 
 
-def key_counts(session: Session, keys: Sequence[Key]) -> dict[Key, int]:
-    out: dict[Key, int] = {}
+def holder_counts(session: Session, keys: Sequence[Key]) -> tuple[dict[Key, int], dict[Key, int]]:
+    """How many cases, and how many warnings, hold each of `keys` (a key nobody holds is left out)."""
+    cases: dict[Key, int] = {}
+    warnings: dict[Key, int] = {}
     for i in range(0, len(keys), 500):
         chunk = keys[i : i + 500]
         rows = session.execute(
@@ -142,7 +146,22 @@ def key_counts(session: Session, keys: Sequence[Key]) -> dict[Key, int]:
             .where(CaseIdentifier.linkable.is_(True), tuple_(CaseIdentifier.kind, CaseIdentifier.value).in_(chunk))
             .group_by(CaseIdentifier.kind, CaseIdentifier.value)
         )
-        out.update({(k, v): n for k, v, n in rows})
+        cases.update({(k, v): n for k, v, n in rows})
+        rows = session.execute(
+            select(WarningIdentifier.kind, WarningIdentifier.value, func.count())
+            .where(tuple_(WarningIdentifier.kind, WarningIdentifier.value).in_(chunk))
+            .group_by(WarningIdentifier.kind, WarningIdentifier.value)
+        )
+        warnings.update({(k, v): n for k, v, n in rows})
+    return cases, warnings
+
+
+def key_counts(session: Session, keys: Sequence[Key]) -> dict[Key, int]:
+    """How many members (cases and warnings) hold each of `keys`: what the cap is checked against."""
+    cases, warnings = holder_counts(session, keys)
+    out = dict(cases)
+    for key, n in warnings.items():
+        out[key] = out.get(key, 0) + n
     return out
 
 
@@ -152,9 +171,16 @@ def case_detail(session: Session, case: Case, rules: LinkRules, *, reveal: bool)
     rows = session.scalars(
         select(CaseIdentifier).where(CaseIdentifier.case_id == case.id).order_by(CaseIdentifier.id)
     ).all()
+    held_by, warned = holder_counts(session, [(r.kind, r.value) for r in rows if r.linkable])
     counts = key_counts(session, [(r.kind, r.value) for r in rows if r.linkable])
     sizes = _cluster_sizes(session, [case.cluster_id] if case.cluster_id else [])
     view = case_view(case, station, reveal=reveal, cluster_size=sizes.get(case.cluster_id or 0, 1))
+    # The warnings in the case's cluster: people warned by the same ring, not yet defrauded.
+    view["cluster_warnings"] = (
+        session.scalar(select(func.count()).where(WarningMember.cluster_id == case.cluster_id))
+        if case.cluster_id is not None
+        else 0
+    )
     view["suspects"] = [
         {
             "id": x.id,
@@ -174,7 +200,8 @@ def case_detail(session: Session, case: Case, rules: LinkRules, *, reveal: bool)
                 reveal=reveal,
                 blocked=r.linkable and rules.blocked((r.kind, r.value), counts.get((r.kind, r.value), 0)),
             ),
-            "cases": counts.get((r.kind, r.value), 1),
+            "cases": held_by.get((r.kind, r.value), 1),
+            "warnings": warned.get((r.kind, r.value), 0),
         }
         for r in rows
     ]
@@ -185,40 +212,58 @@ def clusters(
     session: Session,
     rules: LinkRules,
     *,
-    visible: ColumnElement[bool] | None = None,
+    scope: Scope | None = None,
     min_size: int = 2,
     limit: int = 200,
     warnings: WarningLinks | None = None,
-    warnings_per_cluster: int = 50,
 ) -> list[dict[str, Any]]:
-    """Clusters of at least `min_size` cases, largest first: their cases' source ids, counties and losses,
-    and the identifiers linking them (each with the cases holding it). A cluster is listed when one of its
-    cases is `visible`; its cases outside the jurisdiction are counted, not shown. With `warnings`, each
-    cluster lists the warnings (people warned, not yet defrauded) whose events named one of its cases'
-    identifiers, and which identifier it was (a blocked value links no warning either)."""
+    """Clusters of at least `min_size` members (cases, and warnings: people warned, nobody defrauded yet),
+    largest first: their cases' and warnings' source ids, counties and losses, and the identifiers linking
+    them (each with the members holding it). A cluster is listed when one of its members lies in `scope`
+    (None: everything); its members outside it are counted (`hidden_cases`, `hidden_warnings`), never
+    shown. `warnings` gives each warning's level and outcome."""
+    member = union_all(
+        select(Case.cluster_id.label("cid")).where(Case.cluster_id.is_not(None)),
+        select(WarningMember.cluster_id.label("cid")).where(WarningMember.cluster_id.is_not(None)),
+    ).subquery()
+    n = func.count().label("n")
     query = (
-        select(Case.cluster_id, func.count().label("n"))
-        .where(Case.cluster_id.is_not(None))
-        .group_by(Case.cluster_id)
+        select(member.c.cid, n)
+        .group_by(member.c.cid)
         .having(func.count() >= min_size)
-        .order_by(func.count().desc(), Case.cluster_id)
+        .order_by(n.desc(), sql_case((member.c.cid < 0, 1), else_=0), func.abs(member.c.cid))
     )
-    if visible is not None:
-        query = query.where(Case.cluster_id.in_(select(Case.cluster_id).where(visible)))
+    case_seen: ColumnElement[bool] = true()
+    warning_seen: ColumnElement[bool] = true()
+    if scope is not None and not scope.county_wide:
+        case_seen = scope.clause(Case.unit_id, Case.area_id)
+        warning_seen = scope.clause(WarningMember.unit_id, WarningMember.area_id)
+        query = query.where(
+            member.c.cid.in_(select(Case.cluster_id).where(case_seen))
+            | member.c.cid.in_(select(WarningMember.cluster_id).where(warning_seen))
+        )
     found = session.execute(query.limit(limit)).all()
     ids = [k for k, _ in found]
     if not ids:
         return []
-    members: dict[int, list[Case]] = {}
-    shown: set[int] = set()
-    member_query = select(Case).where(Case.cluster_id.in_(ids)).order_by(Case.id)
-    for case in session.scalars(member_query):
-        members.setdefault(case.cluster_id or 0, []).append(case)
-    if visible is not None:
-        shown = set(session.scalars(select(Case.id).where(Case.cluster_id.in_(ids), visible)))
-    case_ids = [c.id for cases in members.values() for c in cases]
+    cases_of: dict[int, list[Case]] = {}
+    warnings_of: dict[int, list[WarningMember]] = {}
+    for c in session.scalars(select(Case).where(Case.cluster_id.in_(ids)).order_by(Case.id)):
+        cases_of.setdefault(c.cluster_id or 0, []).append(c)
+    for w in session.scalars(
+        select(WarningMember).where(WarningMember.cluster_id.in_(ids)).order_by(WarningMember.warning_id)
+    ):
+        warnings_of.setdefault(w.cluster_id or 0, []).append(w)
+    shown_cases = set(session.scalars(select(Case.id).where(Case.cluster_id.in_(ids), case_seen)))
+    shown_warnings = set(
+        session.scalars(select(WarningMember.warning_id).where(WarningMember.cluster_id.in_(ids), warning_seen))
+    )
+    # Each cluster's keys with the members holding them (a case by its id, a warning by minus its id), and
+    # the source id of the event that gave a warning each key.
     holders: dict[int, dict[Key, list[int]]] = {}
-    cluster_of = {c.id: c.cluster_id or 0 for cases in members.values() for c in cases}
+    named_by: dict[tuple[int, Key], str] = {}
+    cluster_of = {c.id: c.cluster_id or 0 for cs in cases_of.values() for c in cs}
+    case_ids = sorted(cluster_of)
     for i in range(0, len(case_ids), 500):
         rows = session.execute(
             select(CaseIdentifier.case_id, CaseIdentifier.kind, CaseIdentifier.value).where(
@@ -227,33 +272,55 @@ def clusters(
         )
         for case_id, kind, value in rows:
             holders.setdefault(cluster_of[case_id], {}).setdefault((kind, value), []).append(case_id)
-    every = sorted({k for h in holders.values() for k in h})
-    counts = key_counts(session, every)
-    linked_warnings: dict[Key, list[LinkedWarning]] = {}
-    if warnings is not None and every:
-        open_keys = [k for k in every if not rules.blocked(k, counts.get(k, 0))]
-        for w in warnings.holding(session, open_keys, warnings_per_cluster * max(len(found), 1)):
-            linked_warnings.setdefault((w.kind, w.value), []).append(w)
+    warning_cluster = {w.warning_id: w.cluster_id or 0 for ws in warnings_of.values() for w in ws}
+    warning_ids = sorted(warning_cluster)
+    for i in range(0, len(warning_ids), 500):
+        wrows = session.execute(
+            select(WarningIdentifier.warning_id, WarningIdentifier.kind, WarningIdentifier.value, WarningIdentifier.source_id)
+            .where(WarningIdentifier.warning_id.in_(warning_ids[i : i + 500]))
+            .order_by(WarningIdentifier.id)
+        )  # fmt: skip
+        for warning_id, kind, value, source_id in wrows:
+            holders.setdefault(warning_cluster[warning_id], {}).setdefault((kind, value), []).append(-warning_id)
+            named_by[(warning_id, (kind, value))] = source_id
+    counts = key_counts(session, sorted({k for h in holders.values() for k in h}))
+    facts = warnings.facts(session, warning_ids) if warnings is not None and warning_ids else {}
     out: list[dict[str, Any]] = []
-    for cluster_id, size in found:
-        cases = members.get(cluster_id or 0, [])
-        visible_cases = [c for c in cases if visible is None or c.id in shown]
+    for cluster_id, _ in found:
+        cases = cases_of.get(cluster_id, [])
+        members = warnings_of.get(cluster_id, [])
+        seen_cases = [c for c in cases if c.id in shown_cases]
+        seen_warnings = [w for w in members if w.warning_id in shown_warnings]
+        source_of = {c.id: c.source_id for c in seen_cases}
+        linking_keys = sorted(
+            (key, held)
+            for key, held in holders.get(cluster_id, {}).items()
+            if len(held) >= 2 and not rules.blocked(key, counts.get(key, 0))
+        )
         links = [
             {
                 "kind": k,
                 "kind_name": KIND_NAMES[CaseIdentifierKind(k)],
                 "value": v,
-                "case_ids": sorted(cs),
-                "source_ids": [c.source_id for c in cases if c.id in set(cs) and (visible is None or c.id in shown)],
+                "case_ids": sorted(m for m in held if m > 0),
+                "source_ids": [source_of[m] for m in sorted(held) if m in source_of],
+                "warning_ids": sorted(-m for m in held if m < 0),
+                "warning_source_ids": sorted(named_by[(-m, (k, v))] for m in held if m < 0 and -m in shown_warnings),
             }
-            for (k, v), cs in sorted(holders.get(cluster_id or 0, {}).items())
-            if len(cs) >= 2 and not rules.blocked((k, v), counts.get((k, v), 0))
+            for (k, v), held in linking_keys
         ]
+        shares: dict[int, list[dict[str, str]]] = {}
+        for (k, v), held in linking_keys:
+            for m in held:
+                if m < 0:
+                    shares.setdefault(-m, []).append({"kind": k, "value": v, "source_id": named_by[(-m, (k, v))]})
         out.append(
             {
                 "cluster_id": cluster_id,
-                "size": size,
-                "counties": sorted({c.county_code for c in cases}),
+                "size": len(cases),
+                "warning_count": len(members),
+                "members": len(cases) + len(members),
+                "counties": sorted({c.county_code for c in cases} | {w.county_code for w in members}),
                 "loss_yuan": f"{sum(c.loss_fen for c in cases) / 100:.2f}",
                 "cases": [
                     {
@@ -266,48 +333,62 @@ def clusters(
                         "loss_yuan": f"{c.loss_fen / 100:.2f}",
                         "fraud_type": c.fraud_type,
                     }
-                    for c in visible_cases
+                    for c in seen_cases
                 ],
-                "hidden_cases": len(cases) - len(visible_cases),
+                "hidden_cases": len(cases) - len(seen_cases),
+                "warnings": [
+                    _warning_view(w, shares.get(w.warning_id, []), facts.get(w.warning_id))
+                    for w in sorted(seen_warnings, key=lambda w: -w.warning_id)
+                ],
+                "hidden_warnings": len(members) - len(seen_warnings),
                 "links": links,
-                "warnings": _cluster_warnings(holders.get(cluster_id or 0, {}), linked_warnings, warnings_per_cluster),
             }
         )
     return out
 
 
-def _cluster_warnings(
-    keys: dict[Key, list[int]], linked: dict[Key, list[LinkedWarning]], limit: int
-) -> list[dict[str, Any]]:
-    """The warnings naming one of a cluster's identifiers, newest first, each with the identifiers it shares."""
-    by_warning: dict[int, dict[str, Any]] = {}
-    for key in keys:
-        for w in linked.get(key, []):
-            entry = by_warning.setdefault(
-                w.warning_id,
-                {"warning_id": w.warning_id, "at": w.at.isoformat(), "station_id": w.area_id, "level": w.level,
-                 "outcome": w.outcome, "identifiers": []},
-            )  # fmt: skip
-            entry["identifiers"].append({"kind": key[0], "value": key[1]})
-    return sorted(by_warning.values(), key=lambda e: -int(e["warning_id"]))[:limit]
+def _warning_view(w: WarningMember, shares: list[dict[str, str]], facts: WarningFacts | None) -> dict[str, Any]:
+    """A warning as a cluster lists it: no personal data (the person warned is not shown), the source ids of
+    the events that named its linking identifiers, and those identifiers."""
+    return {
+        "warning_id": w.warning_id,
+        "source_ids": sorted({s["source_id"] for s in shares}),
+        "at": w.at.isoformat(),
+        "county_code": w.county_code,
+        "station_id": w.area_id,
+        "level": facts.level if facts else None,
+        "outcome": facts.outcome if facts else None,
+        "identifiers": shares,
+    }
 
 
 def blocked_values(session: Session, rules: LinkRules, *, limit: int = 500) -> list[dict[str, Any]]:
-    """The values kept from linking, most common first, each with how many cases hold it and why:
-    `stoplist` (the county's list) or `cap` (held by more than the cap)."""
+    """The values kept from linking, most common first, each with how many members hold it (`cases` and
+    `warnings`, `members` in all) and why: `stoplist` (the county's list) or `cap` (more members than the cap)."""
+    held = union_all(
+        select(CaseIdentifier.kind, CaseIdentifier.value).where(CaseIdentifier.linkable.is_(True)),
+        select(WarningIdentifier.kind, WarningIdentifier.value),
+    ).subquery()
     over = session.execute(
-        select(CaseIdentifier.kind, CaseIdentifier.value, func.count())
-        .where(CaseIdentifier.linkable.is_(True))
-        .group_by(CaseIdentifier.kind, CaseIdentifier.value)
+        select(held.c.kind, held.c.value)
+        .group_by(held.c.kind, held.c.value)
         .having(func.count() > rules.cap)
         .order_by(func.count().desc())
         .limit(limit)
     ).all()
-    found: dict[Key, int] = {(k, v): n for k, v, n in over}
-    found.update(key_counts(session, sorted(rules.stoplist)))
+    keys = sorted({(k, v) for k, v in over} | set(rules.stoplist))
+    cases, warnings = holder_counts(session, keys)
     rows = [
-        {"kind": k, "value": v, "cases": n, "reason": "stoplist" if (k, v) in rules.stoplist else "cap"}
-        for (k, v), n in found.items()
+        {
+            "kind": k,
+            "value": v,
+            "cases": cases.get((k, v), 0),
+            "warnings": warnings.get((k, v), 0),
+            "members": cases.get((k, v), 0) + warnings.get((k, v), 0),
+            "reason": "stoplist" if (k, v) in rules.stoplist else "cap",
+        }
+        for k, v in keys
+        if (k, v) in cases or (k, v) in warnings
     ]
-    rows.sort(key=lambda r: (-int(r["cases"]), str(r["kind"]), str(r["value"])))
+    rows.sort(key=lambda r: (-int(r["members"]), str(r["kind"]), str(r["value"])))
     return rows[:limit]

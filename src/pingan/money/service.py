@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from pingan.core.areas import Jurisdictions
@@ -26,10 +26,20 @@ from pingan.core.people import people_by_phone
 from pingan.core.scope import REVEAL_ROLES, Scope
 from pingan.core.tasks import Command, NewTask, TaskService
 from pingan.money import linking
-from pingan.money.extract import CaseIdentifierKind, derived, extract_identifiers, normalize
+from pingan.money.extract import BadIdentifier, CaseIdentifierKind, derived, extract_identifiers, normalize
 from pingan.money.linking import Key, LinkRules
-from pingan.money.models import Case, CaseIdentifier, CaseSource, CaseStatus, CaseSuspect, IdentifierOrigin
-from pingan.money.ports import NoWarningLinks, TypeClassifier, WarningLinks
+from pingan.money.models import (
+    Case,
+    CaseIdentifier,
+    CaseSource,
+    CaseStatus,
+    CaseSuspect,
+    IdentifierOrigin,
+    WarningIdentifier,
+    WarningMember,
+)
+from pingan.money.ports import NoWarningLinks, SeenWarning, TypeClassifier, WarningLinks
+from pingan.money.queries import key_counts
 from pingan.money.rules import CaseRules
 from pingan.money.schemas import FRAUD_TYPES, TYPE_NAMES, CaseCreate, CaseUpdate, IdentifierIn, VictimIn
 from pingan.money.workflow import KIND as CASE_KIND
@@ -77,14 +87,16 @@ def permit(actor: Actor, scope: Scope, action: str, case: Case | None = None) ->
 
 
 class DbLinkStore:
-    """`linking.LinkStore` over the cases' tables, in one session."""
+    """`linking.LinkStore` over the cases' and the warning members' tables, in one session: a member id above
+    zero is a case, below zero minus a warning's id."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def keys_of(self, case_ids: Iterable[int]) -> dict[int, set[Key]]:
         out: dict[int, set[Key]] = {}
-        for chunk in _chunks(sorted(set(case_ids))):
+        cases, warnings = _split(case_ids)
+        for chunk in _chunks(cases):
             rows = self.session.execute(
                 select(CaseIdentifier.case_id, CaseIdentifier.kind, CaseIdentifier.value).where(
                     CaseIdentifier.case_id.in_(chunk), CaseIdentifier.linkable.is_(True)
@@ -92,18 +104,18 @@ class DbLinkStore:
             )
             for case_id, kind, value in rows:
                 out.setdefault(case_id, set()).add((kind, value))
+        for chunk in _chunks(warnings):
+            wrows = self.session.execute(
+                select(WarningIdentifier.warning_id, WarningIdentifier.kind, WarningIdentifier.value).where(
+                    WarningIdentifier.warning_id.in_(chunk)
+                )
+            )
+            for warning_id, kind, value in wrows:
+                out.setdefault(-warning_id, set()).add((kind, value))
         return out
 
     def counts(self, keys: Iterable[Key]) -> dict[Key, int]:
-        out: dict[Key, int] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            rows = self.session.execute(
-                select(CaseIdentifier.kind, CaseIdentifier.value, func.count())
-                .where(CaseIdentifier.linkable.is_(True), tuple_(CaseIdentifier.kind, CaseIdentifier.value).in_(chunk))
-                .group_by(CaseIdentifier.kind, CaseIdentifier.value)
-            )
-            out.update({(k, v): n for k, v, n in rows})
-        return out
+        return key_counts(self.session, sorted(set(keys)))
 
     def holders(self, keys: Iterable[Key]) -> dict[Key, set[int]]:
         out: dict[Key, set[int]] = {}
@@ -115,33 +127,64 @@ class DbLinkStore:
             )
             for kind, value, case_id in rows:
                 out.setdefault((kind, value), set()).add(case_id)
+            wrows = self.session.execute(
+                select(WarningIdentifier.kind, WarningIdentifier.value, WarningIdentifier.warning_id).where(
+                    tuple_(WarningIdentifier.kind, WarningIdentifier.value).in_(chunk)
+                )
+            )
+            for kind, value, warning_id in wrows:
+                out.setdefault((kind, value), set()).add(-warning_id)
         return out
 
     def clusters_of(self, case_ids: Iterable[int]) -> dict[int, int]:
         out: dict[int, int] = {}
-        for chunk in _chunks(sorted(set(case_ids))):
+        cases, warnings = _split(case_ids)
+        for chunk in _chunks(cases):
             rows = self.session.execute(select(Case.id, Case.cluster_id).where(Case.id.in_(chunk)))
             out.update({c: k if k is not None else c for c, k in rows})
+        for chunk in _chunks(warnings):
+            wrows = self.session.execute(
+                select(WarningMember.warning_id, WarningMember.cluster_id).where(WarningMember.warning_id.in_(chunk))
+            )
+            out.update({-w: k if k is not None else -w for w, k in wrows})
         return out
 
     def members(self, cluster_ids: Iterable[int]) -> set[int]:
         out: set[int] = set()
         for chunk in _chunks(sorted(set(cluster_ids))):
             out.update(self.session.scalars(select(Case.id).where(Case.cluster_id.in_(chunk))))
+            out.update(
+                -w
+                for w in self.session.scalars(
+                    select(WarningMember.warning_id).where(WarningMember.cluster_id.in_(chunk))
+                )
+            )
         return out
 
     def set_clusters(self, assignment: Mapping[int, int]) -> None:
         current = self.clusters_of(assignment)
         by_cluster: dict[int, list[int]] = {}
-        for case_id, cluster in assignment.items():
-            if current.get(case_id) != cluster:
-                by_cluster.setdefault(cluster, []).append(case_id)
-        for cluster, case_ids in by_cluster.items():
-            for chunk in _chunks(sorted(case_ids)):
+        for member, cluster in assignment.items():
+            if current.get(member) != cluster:
+                by_cluster.setdefault(cluster, []).append(member)
+        for cluster, members in by_cluster.items():
+            cases, warnings = _split(members)
+            for chunk in _chunks(cases):
                 self.session.execute(
                     update(Case).where(Case.id.in_(chunk)).values(cluster_id=cluster),
                     execution_options={"synchronize_session": False},
                 )
+            for chunk in _chunks(warnings):
+                self.session.execute(
+                    update(WarningMember).where(WarningMember.warning_id.in_(chunk)).values(cluster_id=cluster),
+                    execution_options={"synchronize_session": False},
+                )
+
+
+def _split(members: Iterable[int]) -> tuple[list[int], list[int]]:
+    """Member ids as (case ids, warning ids), each sorted and distinct."""
+    distinct = set(members)
+    return sorted(m for m in distinct if m > 0), sorted(-m for m in distinct if m < 0)
 
 
 def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -610,17 +653,111 @@ class CaseService:
             session.refresh(case)
         return case
 
-    def relink_all(self, session: Session) -> dict[str, int]:
-        """Every cluster computed again from scratch (after the stoplist or the cap changed)."""
+    def link_warnings(self, session: Session, seen: Sequence[SeenWarning]) -> dict[int, int]:
+        """Take warnings into the clusters (in the caller's transaction, as their events are stored): each
+        is a member by the counterparts its events named, normalised as a case's identifiers are (a value
+        that does not read as its kind is left out). Returns the new cluster of every member looked at."""
+        if not any(_warning_keys(k, v) for item in seen for k, v, _ in item.identifiers):
+            return {}
         lock_linking(session)
+        changed = self._store_warnings(session, seen)
+        if not changed:
+            return {}
+        return linking.relink(DbLinkStore(session), changed, [], self.link_rules)
+
+    def relink_all(self, session: Session) -> dict[str, int]:
+        """Every cluster computed again from scratch (after the stoplist or the cap changed), the warnings'
+        counterparts read again from the warnings (what was stored before warnings were members included)."""
+        lock_linking(session)
+        after = 0
+        while batch := self.warning_links.seen(session, after, 2000):
+            self._store_warnings(session, batch)
+            after = max(w.warning_id for w in batch)
         store = DbLinkStore(session)
-        case_ids = list(session.scalars(select(Case.id)))
-        held = store.keys_of(case_ids)
+        member_ids = list(session.scalars(select(Case.id)))
+        member_ids += [linking.warning_member(w) for w in session.scalars(select(WarningMember.warning_id))]
+        held = store.keys_of(member_ids)
         counts: dict[Key, int] = {}
         for keys in held.values():
             for key in keys:
                 counts[key] = counts.get(key, 0) + 1
         blocked = set(linking.blocked_keys(counts, self.link_rules))
-        assignment = linking.batch_clusters({c: held.get(c, set()) for c in case_ids}, blocked)
+        assignment = linking.batch_clusters({c: held.get(c, set()) for c in member_ids}, blocked)
         store.set_clusters(assignment)
-        return {"cases": len(case_ids), "clusters": len(set(assignment.values())), "blocked": len(blocked)}
+        return {
+            "cases": sum(1 for m in member_ids if m > 0),
+            "warnings": sum(1 for m in member_ids if m < 0),
+            "clusters": len(set(assignment.values())),
+            "blocked": len(blocked),
+        }
+
+    def _store_warnings(self, session: Session, seen: Sequence[SeenWarning]) -> list[int]:
+        """Warning members and their keys as `seen` says (the last report of a warning says where it lies);
+        returns the member ids of the warnings that are new or hold a new key."""
+        keys: dict[int, dict[Key, str]] = {}
+        last: dict[int, SeenWarning] = {}
+        for item in seen:
+            last[item.warning_id] = item
+            own = keys.setdefault(item.warning_id, {})
+            for kind, value, source_id in item.identifiers:
+                for key in _warning_keys(kind, value):
+                    own.setdefault(key, source_id[:128])
+        ids = sorted(w for w, own in keys.items() if own)
+        members: dict[int, WarningMember] = {}
+        held: set[tuple[int, str, str]] = set()
+        for chunk in _chunks(ids):
+            members.update(
+                (m.warning_id, m)
+                for m in session.scalars(select(WarningMember).where(WarningMember.warning_id.in_(chunk)))
+            )
+            rows = session.execute(
+                select(WarningIdentifier.warning_id, WarningIdentifier.kind, WarningIdentifier.value).where(
+                    WarningIdentifier.warning_id.in_(chunk)
+                )
+            )
+            held.update((warning_id, kind, value) for warning_id, kind, value in rows)
+        for warning_id in ids:
+            item = last[warning_id]
+            county = self._county(session, item.area_id, item.unit_id)
+            member = members.get(warning_id)
+            if member is None:
+                member = WarningMember(warning_id=warning_id, at=item.at, cluster_id=linking.warning_member(warning_id))
+                session.add(member)
+            member.area_id, member.unit_id, member.county_code = item.area_id, item.unit_id, county
+        session.flush()  # the members before their keys (no relationship orders the inserts)
+        changed: list[int] = []
+        for warning_id in ids:
+            fresh = [(key, source_id) for key, source_id in keys[warning_id].items() if (warning_id, *key) not in held]
+            session.add_all(
+                WarningIdentifier(warning_id=warning_id, kind=kind, value=value, source_id=source_id)
+                for (kind, value), source_id in fresh
+            )
+            if fresh or warning_id not in members:
+                changed.append(linking.warning_member(warning_id))
+        session.flush()
+        return changed
+
+    def _county(self, session: Session, area_id: int | None, unit_id: int | None) -> str:
+        """The county of a warning: its station's, else (a lead the province addressed to a county's centre,
+        placed at no station) the holding unit's, else the county setting."""
+        county = self.jurisdictions.county_code_of(session, area_id)
+        if county is None and area_id is None and unit_id is not None:
+            unit_area = session.scalar(select(Unit.area_id).where(Unit.id == unit_id))
+            county = self.jurisdictions.county_code_of(session, unit_area)
+        return county or self.rules.county_code
+
+
+def _warning_keys(kind: str, value: str) -> list[Key]:
+    """The keys a counterpart a warning named links by: normalised as a case's identifier, with a URL's
+    host and registrable domain; none for a kind cases do not link by or a value that does not read."""
+    try:
+        as_kind = CaseIdentifierKind(kind)
+    except ValueError:
+        return []
+    if as_kind is CaseIdentifierKind.CARD_TAIL:
+        return []
+    try:
+        norm_kind, norm = normalize(as_kind, value)
+    except BadIdentifier:
+        return []
+    return [(norm_kind.value, norm)] + [(k.value, v) for k, v in derived(norm_kind, norm)]

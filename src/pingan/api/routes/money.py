@@ -78,17 +78,17 @@ def get_clusters(
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    min_size: Annotated[int, Query(ge=2, le=10_000)] = 2,
+    min_size: Annotated[int, Query(ge=2, le=10_000, description="Members: cases and warnings.")] = 2,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    """Clusters of linked cases, largest first, with the identifiers linking them. A station sees the clusters
-    that hold one of its cases; the cases of other jurisdictions are counted (`hidden_cases`), not shown."""
+    """Clusters of linked cases and warnings, largest first, with the identifiers linking them. A station sees
+    the clusters that hold one of its cases or warnings; the members of other jurisdictions are counted
+    (`hidden_cases`, `hidden_warnings`), never shown."""
     permit(Actor.of(user), scope, "read")
-    visible = None if scope.county_wide else scope.clause(Case.unit_id, Case.area_id)
     return clusters(
         session,
         services.cases.link_rules,
-        visible=visible,
+        scope=scope,
         min_size=min_size,
         limit=limit,
         warnings=services.cases.warning_links,

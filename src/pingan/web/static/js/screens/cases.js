@@ -1,5 +1,6 @@
 // 案件: the list of fraud cases in the user's jurisdiction, one case with its identifiers (read from the
-// narrative, editable), a new case by hand, and the 串并 view: clusters of cases sharing an identifier.
+// narrative, editable), a new case by hand, and the 串并 view: clusters of cases and warnings sharing an
+// identifier (a cluster of warnings alone is named 预警组).
 
 import { api } from '../api.js';
 import { h, replace, segmented, select } from '../dom.js';
@@ -22,6 +23,7 @@ const KINDS = {
   alipay: '支付宝账号',
   imei: 'IMEI',
 };
+const OUTCOMES = { dissuaded: '劝阻成功', defrauded: '已被骗', not_at_risk: '无受骗风险', unreachable: '联系不上' };
 const ORIGINS = { narrative: '笔录提取', given: '手工录入', derived: '由网址派生' };
 const WRITERS = ['admin', 'analyst', 'station_head', 'officer'];
 
@@ -111,11 +113,11 @@ export default {
     }
 
     function clusterTable(rows) {
-      if (!rows.length) return h('div', { class: 'empty' }, '暂无串并线索：还没有案件共用同一号码、账户或网址');
+      if (!rows.length) return h('div', { class: 'empty' }, '暂无串并线索：还没有案件或预警共用同一号码、账户或网址');
       return h(
         'table',
         { class: 'tbl cases-clusters' },
-        h('thead', null, h('tr', null, ['串并组', '案件数', '涉及地区', '损失合计', '串并依据', '案件'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', null, h('tr', null, ['串并组', '案件数', '预警数', '涉及地区', '损失合计', '串并依据', '案件', '预警'].map((t) => h('th', { scope: 'col' }, t)))),
         h(
           'tbody',
           null,
@@ -123,16 +125,32 @@ export default {
             h(
               'tr',
               { dataset: { cluster: c.cluster_id } },
-              h('td', { class: 'mono' }, String(c.cluster_id)),
+              h('td', { class: 'mono' }, c.cluster_id < 0 ? '预警组 ' + -c.cluster_id : String(c.cluster_id)),
               h('td', null, String(c.size), c.hidden_cases ? h('div', { class: 'sub' }, '其中 ' + c.hidden_cases + ' 起在其他辖区') : null),
+              h('td', null, String(c.warning_count), c.hidden_warnings ? h('div', { class: 'sub' }, '其中 ' + c.hidden_warnings + ' 条在其他辖区') : null),
               h('td', { class: 'mono' }, c.counties.join('、')),
               h('td', { class: 'mono' }, fmtYuan(c.loss_yuan)),
-              h('td', { class: 'wrap' }, c.links.map((l) => h('div', null, h('span', { class: 'chip chip-type' }, l.kind_name), ' ', h('span', { class: 'mono' }, l.value), h('span', { class: 'sub' }, '（' + l.case_ids.length + ' 起）')))),
-              h('td', { class: 'wrap' }, c.cases.map((x) => h('a', { href: '#/cases/' + x.id, class: 'case-link mono' }, x.source_id + ' '))),
+              h('td', { class: 'wrap' }, c.links.map((l) => h('div', null, h('span', { class: 'chip chip-type' }, l.kind_name), ' ', h('span', { class: 'mono' }, l.value), h('span', { class: 'sub' }, '（' + holders(l) + '）')))),
+              h('td', { class: 'wrap' }, c.cases.length ? c.cases.map((x) => h('a', { href: '#/cases/' + x.id, class: 'case-link mono' }, x.source_id + ' ')) : h('span', { class: 'muted' }, '—')),
+              h('td', { class: 'wrap' }, c.warnings.length ? c.warnings.map((w) => h('div', { class: 'cluster-warning' }, h('span', { class: 'mono' }, w.source_ids.join('、')), h('span', { class: 'sub' }, ' ' + fmtDateTime(w.at) + (w.outcome ? ' · ' + (OUTCOMES[w.outcome] || w.outcome) : ' · 劝阻中')))) : h('span', { class: 'muted' }, '—')),
             ),
           ),
         ),
       );
+    }
+
+    function clusterText(c) {
+      const parts = [];
+      if (c.cluster_size > 1) parts.push((c.cluster_size - 1) + ' 起案件');
+      if (c.cluster_warnings) parts.push(c.cluster_warnings + ' 条预警');
+      return parts.length ? '与 ' + parts.join('、') + '串并（组 ' + c.cluster_id + '）' : '暂无';
+    }
+
+    function holders(l) {
+      const parts = [];
+      if (l.case_ids.length) parts.push(l.case_ids.length + ' 起案件');
+      if (l.warning_ids.length) parts.push(l.warning_ids.length + ' 条预警');
+      return parts.join('、');
     }
 
     async function show(id, reveal) {
@@ -276,7 +294,7 @@ export default {
           h('dt', null, '受害人'), h('dd', null, [c.victim.name, c.victim.phone, c.victim.id_number].filter(Boolean).join(' · ') || '—'),
           h('dt', null, '报案时间'), h('dd', { class: 'mono' }, fmtDateTime(c.reported_at)),
           h('dt', null, '派出所'), h('dd', null, c.station || '未落地'),
-          h('dt', null, '串并'), h('dd', null, c.cluster_size > 1 ? '与 ' + (c.cluster_size - 1) + ' 起案件串并（组 ' + c.cluster_id + '）' : '暂无'),
+          h('dt', null, '串并'), h('dd', null, clusterText(c)),
           h('dt', null, '研判类型'), h('dd', { class: 'case-predicted' }, c.predicted_type ? typeName(c.predicted_type) + '（置信度 ' + Math.round((c.predicted_confidence || 0) * 100) + '%）' : '—'),
           h('dt', null, '侦办'), h('dd', { class: 'case-task' }, STATUS[c.status] || c.status, c.task_id ? [' · ', h('a', { href: '#/tasks/' + c.task_id }, '侦办任务 #' + c.task_id)] : null, c.solved_at ? ' · 破案 ' + fmtDateTime(c.solved_at) : null),
           h('dt', null, '嫌疑人'), h('dd', { class: 'case-suspects' }, (c.suspects || []).length ? c.suspects.map((x) => x.name + (x.role ? '（' + x.role + '）' : '') + (x.caught ? ' 已抓获' : ' 在逃')).join('；') : '暂无'),

@@ -69,6 +69,45 @@ def test_a_replayed_registry_changes_nothing_and_bad_rows_are_named_while_good_o
     assert changed["updated"] == 1
 
 
+def test_the_registry_takes_the_clis_csv_files_as_an_upload_with_bad_lines_named(tw: TrackingWorld) -> None:
+    headers = tw.w.staff("admin")
+    stations = (
+        "code,name,lon,lat,village,radius_m\n"
+        f"S1,{STATIONS[0]['name']},{STATIONS[0]['lon']},{STATIONS[0]['lat']},{STATIONS[0]['village']},{STATIONS[0]['radius_m']}\n"
+        "S-NEW,新基站,121.9,29.45,新村,500\n"
+        "S-BAD,坏基站,东经,29.45,坏村,500\n"
+    )
+    files = {"file": ("stations.csv", stations.encode("utf-8-sig"), "text/csv")}
+    result = tw.client.post("/api/v1/tracking/stations", files=files, headers=headers)
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert (body["created"], body["rejected"][0]["index"], body["rejected"][0]["field"]) == (1, 4, "lon")
+    again = tw.client.post("/api/v1/tracking/stations", files=files, headers=headers).json()
+    assert (again["created"], again["updated"]) == (0, 0)  # a replay changes nothing
+    tags = "tag,kind,owner_phone,owner_name,plate,frame_no,installed_at,service_point\nCARD-CSV,vehicle_card,13800000001,张某,浙B12345,F1,2026-10-01,城关网点\n"
+    made = tw.client.post(
+        "/api/v1/tracking/tags", files={"file": ("t.csv", tags.encode(), "text/csv")}, headers=headers
+    )
+    assert made.json()["created"] == 1, made.text
+    # A file that is not the registry's, or not UTF-8, is refused whole with the field named.
+    wrong = tw.client.post(
+        "/api/v1/tracking/tags", files={"file": ("t.csv", b"a,b\n1,2\n", "text/csv")}, headers=headers
+    )
+    assert (wrong.status_code, wrong.json()["error"]["field"]) == (422, "file")
+    gbk = tw.client.post(
+        "/api/v1/tracking/tags", files={"file": ("t.csv", "标签".encode("gbk"), "text/csv")}, headers=headers
+    )
+    assert (gbk.status_code, gbk.json()["error"]["field"]) == (422, "file")
+    missing = tw.client.post(
+        "/api/v1/tracking/tags", data={"x": "1"}, files={"other": ("t", b"", "text/csv")}, headers=headers
+    )
+    assert (missing.status_code, missing.json()["error"]["field"]) == (422, "file")
+    officer = tw.client.post(
+        "/api/v1/tracking/tags", files={"file": ("t.csv", tags.encode(), "text/csv")}, headers=tw.w.staff("officer_a1")
+    )
+    assert officer.status_code == 403
+
+
 def test_only_registrars_register_and_staff_see_owners_masked_unless_revealed(tw: TrackingWorld) -> None:
     assert tw.post("officer_a1", "/tags", TAGS).status_code == 403
     listed = tw.get("officer_a1", "/tags").json()["items"]

@@ -3,16 +3,20 @@ thefts, alerts, safe areas and figures; and the owner's own tags for the residen
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, require
 from pingan.api.schemas import batch_body
+from pingan.core.csvfile import CsvColumns, read_csv
 from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
@@ -26,6 +30,8 @@ from pingan.tracking.schemas import (
     IngestResult,
     RecoveryCreate,
     SafeAreaUpdate,
+    StationRow,
+    TagRow,
     TheftCreate,
 )
 
@@ -33,8 +39,17 @@ router = APIRouter(prefix="/tracking", tags=["tracking"])
 
 # The batch endpoints read their bodies themselves (to keep the good items of a bad batch); the document
 # still says what they take.
-_TAGS_SCHEMA = batch_body("TagRow", "tags")
-_STATIONS_SCHEMA = batch_body("StationRow", "stations")
+
+
+def _with_csv(schema: dict[str, Any]) -> dict[str, Any]:
+    """A registry batch's body: JSON, or the CSV file of the CLI's import as a multipart upload."""
+    upload = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+    schema["requestBody"]["content"]["multipart/form-data"] = {"schema": upload}
+    return schema
+
+
+_TAGS_SCHEMA = _with_csv(batch_body("TagRow", "tags"))
+_STATIONS_SCHEMA = _with_csv(batch_body("StationRow", "stations"))
 _DETECTIONS_SCHEMA = batch_body("DetectionIn", "detections")
 _STATUS_SCHEMA = {
     "requestBody": {
@@ -65,6 +80,29 @@ async def _items(request: Request, key: str) -> list[Any]:
     return body
 
 
+async def _rows(request: Request, key: str, model: type[Any]) -> list[tuple[int, Any]]:
+    """The registry's rows: a JSON batch (numbered from 0), or a CSV file uploaded as the form field `file`
+    with the columns of `pingan tags|stations import` (numbered by its lines, as the CLI reports them)."""
+    if "multipart/form-data" not in request.headers.get("content-type", ""):
+        return list(enumerate(await _items(request, key)))
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise BadInput("请上传 CSV 文件（表单字段 file）", field="file")
+    raw = await upload.read()
+    return await run_in_threadpool(_read_csv_bytes, raw, model)
+
+
+def _read_csv_bytes(raw: bytes, model: type[Any]) -> list[tuple[int, Any]]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.csv"
+        path.write_bytes(raw)
+        try:
+            return list(read_csv(path, CsvColumns.of(model)))
+        except BadInput as exc:
+            raise BadInput(f"CSV 文件有误：{exc.message}", field="file") from None
+
+
 def _limit(services: Any, items: list[Any]) -> None:
     if len(items) > services.settings.max_batch_events:
         raise BadInput(f"一批最多 {services.settings.max_batch_events} 条", field="body", code="batch_too_large")
@@ -75,21 +113,22 @@ def _limit(services: Any, items: list[Any]) -> None:
 
 @router.post("/tags", response_model=ImportResult, openapi_extra=_TAGS_SCHEMA)
 async def import_tags(request: Request, services: ServicesDep, user: CurrentUser) -> ImportResult:
-    """Register tags (the CSV columns as JSON objects); a replay changes nothing, bad items are named."""
+    """Register tags: the CSV columns as JSON objects, or the CSV file itself (multipart, field `file`); a
+    replay changes nothing, bad items are named (by index, or by the file's line)."""
     require(user, *REGISTRARS)
-    items = await _items(request, "tags")
-    _limit(services, items)
-    return services.tracking.import_tags(enumerate(items))
+    rows = await _rows(request, "tags", TagRow)
+    _limit(services, rows)
+    return services.tracking.import_tags(rows)
 
 
 @router.post("/stations", response_model=ImportResult, openapi_extra=_STATIONS_SCHEMA)
 async def import_stations(request: Request, services: ServicesDep, user: CurrentUser) -> ImportResult:
-    """Register base stations: code, name, lon, lat, village, radius_m (optional crs, silence_minutes)."""
+    """Register base stations: code, name, lon, lat, village, radius_m (optional crs, silence_minutes), as
+    JSON objects or the CSV file itself (multipart, field `file`)."""
     require(user, *REGISTRARS)
-    items = await _items(request, "stations")
-    _limit(services, items)
-    result = services.tracking.import_stations(enumerate(items))
-    return result
+    rows = await _rows(request, "stations", StationRow)
+    _limit(services, rows)
+    return services.tracking.import_stations(rows)
 
 
 @router.get("/tags")

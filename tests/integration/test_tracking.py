@@ -65,6 +65,7 @@ def test_a_replayed_registry_changes_nothing_and_bad_rows_are_named_while_good_o
         (2, "plate"),
         (4, None),
     ]
+    assert result["rejected"][1]["message"].startswith("须为以下之一：'vehicle_card'")
     changed = tw.post("admin", "/tags", [{**TAGS[0], "colour": "蓝"}]).json()
     assert changed["updated"] == 1
 
@@ -82,6 +83,7 @@ def test_the_registry_takes_the_clis_csv_files_as_an_upload_with_bad_lines_named
     assert result.status_code == 200, result.text
     body = result.json()
     assert (body["created"], body["rejected"][0]["index"], body["rejected"][0]["field"]) == (1, 4, "lon")
+    assert body["rejected"][0]["message"] == "须为数字"  # read by people on the screen: in Chinese
     again = tw.client.post("/api/v1/tracking/stations", files=files, headers=headers).json()
     assert (again["created"], again["updated"]) == (0, 0)  # a replay changes nothing
     tags = "tag,kind,owner_phone,owner_name,plate,frame_no,installed_at,service_point\nCARD-CSV,vehicle_card,13800000001,张某,浙B12345,F1,2026-10-01,城关网点\n"

@@ -2,7 +2,8 @@
 // marked, and as the list of base stations that heard it, latest first) and, for a vehicle, a theft report.
 
 import { h, replace } from '../../../js/dom.js';
-import { fmtDateTime } from '../../../js/format.js';
+import { dateTimeInputValue, fmtDateTime, parseDateTimeInput } from '../../../js/format.js';
+import { dateTimeInput } from '../../../js/ui/date-input.js';
 import { countyMap } from '../../../js/ui/map.js';
 import { api } from '../api.js';
 import { emptyState } from '../ui.js';
@@ -21,11 +22,6 @@ function loadMapBase() {
 
 const KINDS = { vehicle_card: '平安卡', bracelet: '定位手环', anti_removal_bracelet: '防拆手环', livestock: '牲畜卡' };
 const STATUS = { active: '正常', stolen: '已报被盗，布控中', retired: '已注销' };
-
-function localInput(date) {
-  const shifted = new Date(date.getTime() + 8 * 3600 * 1000); // Asia/Shanghai, no daylight saving
-  return shifted.toISOString().slice(0, 16);
-}
 
 export default {
   title: '我的车',
@@ -86,8 +82,8 @@ export default {
     }
 
     function theftForm(tag, box) {
-      const when = h('input', { type: 'datetime-local', name: 'stolen_at', value: localInput(new Date()), required: true });
-      const place = h('input', { type: 'text', name: 'place', maxlength: 200, placeholder: '被盗地点（选填）' });
+      const when = dateTimeInput({ name: 'stolen_at', class: 'input', value: dateTimeInputValue(Date.now()), required: true, 'aria-label': '被盗时间' });
+      const place = h('input', { type: 'text', name: 'place', class: 'input', maxlength: 200, placeholder: '被盗地点（选填）', 'aria-label': '被盗地点' });
       const form = h(
         'form',
         {
@@ -95,7 +91,12 @@ export default {
           onsubmit: async (e) => {
             e.preventDefault();
             try {
-              const stolenAt = new Date(when.value + ':00+08:00').toISOString();
+              const stolenAt = parseDateTimeInput(when.value);
+              if (!stolenAt) {
+                ctx.toast('被盗时间请按 YYYY-MM-DD HH:mm 填写', 'error');
+                when.focus();
+                return;
+              }
               await api.post('/tracking/thefts', { tag: tag.tag, stolen_at: stolenAt, place: place.value.trim() || null });
               ctx.toast('已报告被盗，民警和地网正在布控', 'ok');
               load();
@@ -104,8 +105,9 @@ export default {
             }
           },
         },
-        h('label', null, '被盗时间 ', when),
-        place,
+        h('label', { class: 'theft-field' }, h('span', null, '被盗时间（北京时间，年-月-日 时:分）'), when),
+        h('label', { class: 'theft-field' }, h('span', null, '被盗地点'), place),
+        h('p', { class: 'muted' }, '报告后车辆进入布控，任一基站侦测到即通知民警。'),
         h('button', { type: 'submit', class: 'btn btn-danger' }, '确认报告被盗'),
       );
       replace(box, form);

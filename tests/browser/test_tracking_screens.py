@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from pingan.core.identity import create_user
 from pingan.core.models import Role, Unit, UnitKind
+from pingan.tracking.models import Station
+from pingan.workers.sweeper import sweep_once
 from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 from tests.browser.test_resident_flows import shot, sign_in
@@ -196,6 +198,10 @@ def test_an_american_phone_reports_a_bike_stolen_in_shanghai_time(
     try:
         sign_in(page, live_app, owner)
         page.locator(".tab[data-screen='tags']").click()
+        tabs = page.locator(".tabs .tab")
+        expect(tabs).to_have_count(5)
+        rows = {round(tabs.nth(i).bounding_box()["y"]) for i in range(5)}
+        assert len(rows) == 1, f"the tab bar wraps: {rows}"
         card = page.locator(".tag-card[data-tag='WEB-CARD-3']")
         card.get_by_role("button", name="报告被盗").click()
         when = card.locator("input[name='stolen_at']")
@@ -252,7 +258,15 @@ def test_the_operating_company_sees_the_base_stations_and_imports_a_csv_and_a_ba
     browser: Any, desktop: Any, live_app: LiveApp, screenshots: Path, tmp_path: Path
 ) -> None:
     seed(live_app)
-    _partner(live_app, "web_diwang", "web-diwang-operator", UnitKind.TELECOM)
+    _partner(live_app, "web_diwang", "diwang-operator", UnitKind.TELECOM)
+    # A base station silent past its threshold: the sweep gives the operating company a maintenance task.
+    live_app.call("admin", "POST", "/tracking/stations", [{"code": "WEB-S8", "name": "哑基站", "lon": 121.9,
+                  "lat": 29.4, "village": "哑村", "radius_m": 100, "silence_minutes": 5}])  # type: ignore[arg-type]  # fmt: skip
+    with live_app.services.db.session() as session:
+        station = session.scalar(select(Station).where(Station.code == "WEB-S8"))
+        assert station is not None
+        station.last_heard_at = live_app.services.clock.now() - timedelta(minutes=30)
+    sweep_once(live_app.services)
     _partner(live_app, "web_bank", "web-bank", UnitKind.BANK)
     bank = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", base_url=live_app.url)
     try:
@@ -260,16 +274,27 @@ def test_the_operating_company_sees_the_base_stations_and_imports_a_csv_and_a_ba
         log_in(bank_page, "web_bank")
         expect(bank_page.locator(".topbar .nav-link")).not_to_have_count(0)
         expect(bank_page.locator(".topbar .nav-link[data-screen='tracking']")).to_have_count(0)
+        expect(bank_page.locator(".topbar .nav-link[data-screen='bank']")).to_have_count(1)
     finally:
         bank.close()
     page = desktop
     log_in(page, "web_diwang")
     open_screen(page, "tracking")
+    expect(page.locator(".topbar .nav-link[data-screen='bank']")).to_have_count(0)
     tabs = page.locator(".tracking-screen .seg button")
     expect(tabs).to_have_text(["地图", "基站", "登记导入"])
-    expect(page.locator(".tracking-map path.map-bs")).to_have_count(2)
+    expect(page.locator(".tracking-map path.map-bs")).to_have_count(3)  # WEB-S1, WEB-S2 and the silent WEB-S8 (grey)
     page.get_by_role("button", name="基站").click()
     expect(page.locator(".tracking-table tbody tr", has_text="WEB-S1")).to_have_count(1)
+    task = page.locator(".tracking-maintenance tbody tr", has_text="WEB-S8")
+    expect(task).to_contain_text("待维修")
+    page.screenshot(path=str(screenshots / "partner-tracking-maintenance.png"))
+    task.get_by_role("button", name="登记修复").click()
+    page.get_by_role("button", name="确认修复").click()
+    expect(page.locator(".dlg-error")).to_contain_text("维修情况")
+    page.locator("textarea[name='note']").fill("更换电源适配器，基站恢复上报")
+    page.get_by_role("button", name="确认修复").click()
+    expect(page.locator(".tracking-maintenance tbody tr", has_text="WEB-S8")).to_have_count(0)
     page.get_by_role("button", name="登记导入").click()
     csv = tmp_path / "stations.csv"
     point = next(iter(live_app.county.community_shapes.values())).representative_point()

@@ -10,6 +10,7 @@ import { h, replace, segmented, select } from '../dom.js';
 import { dateInputValue, dateTimeInputValue, fmtDateTime, fmtInt, fmtPercent, fmtYuan, parseDateTimeInput, shanghaiDate } from '../format.js';
 import { isCentre } from '../labels.js';
 import { dateInput, dateTimeInput } from '../ui/date-input.js';
+import { field, modal } from '../ui/dialog.js';
 import { countyMap } from '../ui/map.js';
 import { mapBase } from '../ui/map-panels.js';
 import { periodRange } from './figures.js';
@@ -153,8 +154,54 @@ async function theftsPane(root, ctx, reload) {
   );
 }
 
-async function stationsPane(root) {
-  const [stations, coverage] = await Promise.all([api.get('/tracking/stations'), api.get('/tracking/coverage')]);
+const MAINTAINERS = ['admin', 'commander', 'partner'];
+
+/** The operating company's open maintenance tasks (a base station silent past its threshold), each repaired here. */
+async function maintenanceSection(ctx, reload) {
+  if (MAINTAINERS.indexOf(ctx.user.role) < 0) return null;
+  const page = await api.get('/tasks', { kind: 'station_maintenance', limit: 200 });
+  const rows = page.items.map((t) =>
+    cells([
+      '#' + t.id,
+      t.station || t.title,
+      t.silent_since ? fmtDateTime(t.silent_since) : null,
+      t.due_at ? h('span', { class: t.overdue ? 'badge badge-danger' : null }, fmtDateTime(t.due_at)) : null,
+      t.status_name,
+      (t.allowed_actions || []).indexOf('repair') >= 0
+        ? h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => repair(t) }, '登记修复')
+        : null,
+    ]),
+  );
+  function repair(task) {
+    const note = h('textarea', { name: 'note', rows: 3, maxlength: 2000, required: true, placeholder: '如：更换电源适配器，基站已恢复上报' });
+    modal({
+      title: '登记修复：' + (task.station || task.title),
+      content: h('div', { class: 'form-grid' }, field('维修情况', note, null, true)),
+      actions: [
+        {
+          label: '确认修复',
+          kind: 'primary',
+          submit: true,
+          onClick: async () => {
+            if (!note.value.trim()) throw Object.assign(new Error('请填写维修情况'), { field: 'note' });
+            await api.post('/tasks/' + task.id + '/actions', { action: 'repair', note: note.value.trim() });
+            ctx.toast('已登记修复', 'ok');
+            reload();
+          },
+        },
+      ],
+    });
+  }
+  return h(
+    'section',
+    { class: 'tracking-maintenance' },
+    h('h3', null, '维护任务（' + fmtInt(page.total) + '）'),
+    table(['任务', '基站', '失联起', '修复期限', '状态', ''], rows, '暂无待维修的基站', '基站超过自己的失联阈值未上报时，系统给运维公司生成维护任务；基站恢复上报后任务自动完成。'),
+  );
+}
+
+async function stationsPane(root, ctx, reload) {
+  const [stations, coverage, maintenance] = await Promise.all([api.get('/tracking/stations'), api.get('/tracking/coverage'), maintenanceSection(ctx, reload)]);
   const summary = h(
     'p',
     { class: 'tracking-coverage' },
@@ -176,6 +223,7 @@ async function stationsPane(root) {
   replace(
     root,
     summary,
+    maintenance,
     table(['编号', '名称', '村寨', '最近心跳', '近1小时侦测', '状态', '失联阈值'], rows, '暂无基站', '在“登记导入”中上传基站 CSV，或用命令 pingan stations import 导入。基站超过失联阈值未上报，会给运维公司生成维护任务。'),
   );
 }
@@ -333,7 +381,7 @@ const MAP_LEGEND = [
   { colour: '#d0201c', label: '被盗车辆最近出现' },
   { colour: '#e5650b', label: '离开安全区域' },
   { colour: '#7b3fa0', label: '手环被拆除' },
-  { colour: '#1d4f91', label: '轨迹' },
+  { colour: '#1d4f91', label: '派出所 · 轨迹（蓝线）' },
 ];
 
 function legend(items) {
@@ -396,7 +444,7 @@ async function mapPane(root, ctx) {
     tagInput,
     h('button', { type: 'submit', class: 'btn btn-secondary' }, '查看轨迹'),
   );
-  replace(root, summary, form, h('section', { class: 'map-panel tracking-map-panel' }, mapEl, h('div', { class: 'map-foot' }, note, legend(MAP_LEGEND))));
+  replace(root, summary, ctx.user.role === 'partner' ? null : form, h('section', { class: 'map-panel tracking-map-panel' }, mapEl, h('div', { class: 'map-foot' }, note, legend(MAP_LEGEND))));
   return {
     after() {
       handle = countyMap(mapEl, { areas: b.areas, config: b.config, labels: false });

@@ -309,3 +309,27 @@ def test_the_operating_company_sees_the_base_stations_and_imports_a_csv_and_a_ba
     expect(box.locator(".import-rejected li")).to_have_count(1)
     expect(box.locator(".import-rejected li")).to_contain_text("第 3 行（lon）")
     page.screenshot(path=str(screenshots / "partner-tracking-import.png"))
+
+
+def test_a_guardian_sees_the_wearers_alerts_on_the_residents_page(
+    phone: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    seed(live_app)
+    guardian = "13600000779"
+    live_app.call("admin", "POST", "/tracking/tags", [{"tag": "WEB-AR-1", "kind": "anti_removal_bracelet", "owner_phone": guardian,
+                  "owner_name": "周家属", "wearer_name": "周某", "installed_at": "2026-10-01", "safe_stations": "WEB-S1"}])  # type: ignore[arg-type]  # fmt: skip
+    seen = live_app.services.tracking.ingest(
+        [{"tag": "WEB-AR-1", "at": datetime.now(UTC).isoformat(), "station": "WEB-S2", "event": "removed"}]
+    )
+    assert seen.alerts, seen
+    page = phone
+    sign_in(page, live_app, guardian)
+    page.locator(".tab[data-screen='tags']").click()
+    card = page.locator(".tag-card[data-tag='WEB-AR-1']")
+    expect(card).to_contain_text("佩戴人：周某")
+    alerts = card.locator(".tag-alerts li")
+    expect(alerts.first).to_contain_text("手环被拆除")
+    expect(alerts.first).to_contain_text("演示基站2")
+    expect(alerts.first).to_contain_text("处理中")
+    expect(alerts.first.locator(".row-when")).to_have_text(STAMP)
+    shot(page, screenshots, "tracking-guardian-alerts")

@@ -323,6 +323,14 @@ def test_removing_an_anti_removal_bracelet_alerts_at_once_and_once(tw: TrackingW
     assert handled.status_code == 200, handled.text
     tw.detect({"tag": "AR-1", "at": at(30), "station": "S1", "event": "removed"})
     assert len(_alerts(tw)) == 2  # handled: a new removal is a new episode
+    # The guardian sees the wearer's two episodes on the residents' page, newest first; the owner of a bike
+    # sees none of them.
+    guardian = tw.get(tw.w.resident(GUARDIAN), "/me/tags").json()
+    [bracelet] = [t for t in guardian if t["tag"] == "AR-1"]
+    assert [(a["kind"], a["station_name"]) for a in bracelet["alerts"]] == [("removal", "甲一村基站")] * 2
+    assert bracelet["alerts"][0]["at"] > bracelet["alerts"][1]["at"]
+    assert "task_id" not in bracelet["alerts"][0]
+    assert all(t["alerts"] == [] for t in tw.get(tw.w.resident(OWNER), "/me/tags").json())
 
 
 def test_a_silent_bracelet_alerts_after_its_own_threshold_once_until_it_is_heard_again(tw: TrackingWorld) -> None:

@@ -4,6 +4,7 @@ thefts, alerts, safe areas and figures; and the owner's own tags for the residen
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +24,7 @@ from pingan.core.identity import Actor
 from pingan.core.models import AccessLog, Role, User
 from pingan.core.scope import REVEAL_ROLES, Scope
 from pingan.tracking import queries
-from pingan.tracking.models import AlertKind, Tag, Theft
+from pingan.tracking.models import Alert, AlertKind, Tag, Theft
 from pingan.tracking.schemas import (
     CompensationCreate,
     ImportResult,
@@ -209,12 +210,25 @@ def set_safe_area(
 
 
 @router.get("/me/tags")
-def my_tags(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
-    """The resident's own tags (by the phone they signed in with)."""
+def my_tags(services: ServicesDep, session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+    """The resident's own tags (by the phone they signed in with), each with its alerts of the last 30 days
+    (`alerts`: kind, at, last_at, station_name, heading, open; a guardian sees the wearer's)."""
     if user.role is not Role.RESIDENT:
         raise Forbidden("仅限群众本人", field="role")
     rows = session.scalars(select(Tag).where(queries.owner_clause(user.phone)).order_by(Tag.code)).all()
-    return [queries.tag_view(session, t, reveal=True) for t in rows]
+    since = services.clock.now() - timedelta(days=30)
+    out = []
+    for tag in rows:
+        view = queries.tag_view(session, tag, reveal=True)
+        # A guardian's view of the wearer's episodes (left the safe area, silent, removed …), newest first:
+        # what, when and where, not the police's tasks.
+        recent = queries.list_alerts(session, Alert.tag_id == tag.id, kind=None, since=since, limit=10)
+        view["alerts"] = [{k: a[k] for k in _OWNER_ALERT_FIELDS} for a in recent]
+        out.append(view)
+    return out
+
+
+_OWNER_ALERT_FIELDS = ("kind", "at", "last_at", "station_name", "heading", "open")
 
 
 # -- detections and stations --------------------------------------------------------------------------------

@@ -22,6 +22,41 @@ function loadMapBase() {
 
 const KINDS = { vehicle_card: '平安卡', bracelet: '定位手环', anti_removal_bracelet: '防拆手环', livestock: '牲畜卡' };
 const STATUS = { active: '正常', stolen: '已报被盗，布控中', retired: '已注销' };
+const ALERTS = {
+  theft_sighting: '被盗车辆被基站发现',
+  geofence_exit: '离开安全区域',
+  silence: '长时间无信号',
+  removal: '手环被拆除',
+  low_battery: '电量低',
+};
+
+/** The tag's alerts of the last 30 days (a guardian: the wearer's), newest first; the police are told too. */
+function alertList(tag) {
+  const items = tag.alerts || [];
+  if (!items.length) return null;
+  return h(
+    'div',
+    { class: 'tag-alerts' },
+    h('p', { class: 'tag-alerts-title' }, '近30天提醒（民警已同步收到）'),
+    h(
+      'ul',
+      null,
+      items.map((a) =>
+        h(
+          'li',
+          { class: a.open ? 'is-open' : null },
+          h('strong', null, ALERTS[a.kind] || a.kind),
+          ' ',
+          h('span', { class: 'row-when' }, fmtDateTime(a.last_at || a.at)),
+          a.station_name ? ' · ' + a.station_name : '',
+          a.heading ? ' · 向' + a.heading : '',
+          ' · ',
+          a.open ? h('span', { class: 'badge-open' }, '处理中') : '已结束',
+        ),
+      ),
+    ),
+  );
+}
 
 export default {
   title: '我的车',
@@ -124,6 +159,7 @@ export default {
         tag.wearer_name ? h('p', null, '佩戴人：' + tag.wearer_name) : null,
         h('p', { class: 'muted' }, STATUS[tag.status] || tag.status),
         h('p', { class: 'muted' }, tag.last_seen_at ? '最近出现：' + fmtDateTime(tag.last_seen_at) + ' ' + (tag.last_station || '') : '尚未被基站侦测到'),
+        alertList(tag),
         h(
           'div',
           { class: 'actions' },

@@ -302,13 +302,13 @@ def test_the_operating_company_sees_the_base_stations_and_imports_a_csv_and_a_ba
         f"code,name,lon,lat,village,radius_m\nWEB-S9,新装基站,{point.x},{point.y},新装村,300\nWEB-S10,坏基站,x,29,坏村,300\n",
         encoding="utf-8",
     )
-    box = page.locator(".tracking-import[data-path='/tracking/stations']")
+    box = page.locator(".tracking-upload[data-path='/tracking/stations']")
     box.locator("input[type='file']").set_input_files(str(csv))
     box.get_by_role("button", name="上传导入").click()
     expect(box.locator(".import-result")).to_contain_text("新增 1 条")
     expect(box.locator(".import-rejected li")).to_have_count(1)
     expect(box.locator(".import-rejected li")).to_contain_text("第 3 行（lon）")
-    page.screenshot(path=str(screenshots / "partner-tracking-import.png"))
+    page.screenshot(path=str(screenshots / "partner-tracking-upload.png"))
 
 
 def test_a_guardian_sees_the_wearers_alerts_on_the_residents_page(
@@ -333,3 +333,49 @@ def test_a_guardian_sees_the_wearers_alerts_on_the_residents_page(
     expect(alerts.first).to_contain_text("处理中")
     expect(alerts.first.locator(".row-when")).to_have_text(STAMP)
     shot(page, screenshots, "tracking-guardian-alerts")
+
+
+def test_a_station_records_a_recovery_and_handles_an_alert_from_the_tables(
+    desktop: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    seed(live_app)
+    live_app.call("admin", "POST", "/tracking/tags", [{"tag": "WEB-CARD-4", "kind": "vehicle_card", "owner_phone": OWNER,
+                  "owner_name": "秦某江", "plate": "浙B44444", "installed_at": "2026-10-01"},
+                  {"tag": "WEB-AR-2", "kind": "anti_removal_bracelet", "owner_phone": OWNER, "owner_name": "秦某江",
+                   "wearer_name": "秦某", "installed_at": "2026-10-01"}])  # type: ignore[arg-type]  # fmt: skip
+    live_app.call(
+        "admin", "POST", "/tracking/thefts", {"tag": "WEB-CARD-4", "stolen_at": datetime.now(UTC).isoformat()}
+    )
+    live_app.services.tracking.ingest(
+        [{"tag": "WEB-AR-2", "at": datetime.now(UTC).isoformat(), "station": "WEB-S1", "event": "removed"}]
+    )
+    page = desktop
+    log_in(page, "qzzx")
+    open_screen(page, "tracking")
+    page.get_by_role("button", name="被盗布控").click()
+    row = page.locator(".tracking-table tbody tr", has_text="WEB-CARD-4")
+    # Compensation is refused until a term of the agreement holds: the dialog says so and stays open.
+    row.get_by_role("button", name="赔付").click()
+    page.locator("input[name='certificate_no']").fill("证-1")
+    page.locator("input[name='invoices']").fill("购车发票")
+    page.get_by_role("button", name="确认").click()
+    expect(page.locator(".dlg-error")).not_to_be_empty()
+    page.keyboard.press("Escape")
+    row.get_by_role("button", name="登记找回").click()
+    page.get_by_role("button", name="确认").click()
+    expect(page.locator(".dlg-error")).to_contain_text("找回地点")
+    page.get_by_role("textbox", name="找回地点").fill("村口车棚")
+    page.locator("input[name='suspects']").fill("2")
+    page.get_by_role("button", name="确认").click()
+    row = page.locator(".tracking-table tbody tr", has_text="WEB-CARD-4")
+    expect(row).to_contain_text("已找回")
+    expect(row).to_contain_text("村口车棚")
+    expect(row.get_by_role("button", name="登记找回")).to_have_count(0)
+    page.get_by_role("button", name="告警").click()
+    alert = page.locator(".tracking-table tbody tr", has_text="WEB-AR-2")
+    expect(alert).to_contain_text("手环被拆除")
+    alert.get_by_role("button", name="处置").click()
+    page.locator("textarea[name='outcome']").fill("已联系监护人，重新佩戴")
+    page.get_by_role("button", name="确认").click()
+    expect(page.locator(".tracking-table tbody tr", has_text="WEB-AR-2")).to_contain_text("已结束")
+    page.screenshot(path=str(screenshots / "staff-tracking-alert-handled.png"))

@@ -63,12 +63,33 @@ function cells(values) {
   return h('tr', null, values.map((v) => h('td', null, v === null || v === undefined ? '—' : v)));
 }
 
-async function alertsPane(root) {
+/** A dialog for one action with one required text field; errors (a 4xx naming the field) stay in the dialog. */
+function ask(title, lead, fields, send) {
+  modal({
+    title,
+    lead,
+    content: h('div', { class: 'form-grid' }, fields.map((f) => field(f.label, f.input, f.hint || null, f.required))),
+    actions: [{ label: '确认', kind: 'primary', submit: true, onClick: send }],
+  });
+}
+
+function handleAlert(ctx, a, reload) {
+  const outcome = h('textarea', { name: 'outcome', rows: 3, maxlength: 500, required: true, placeholder: '如：已联系监护人，找到本人并送回' });
+  ask('处置告警：' + (ALERT_KINDS[a.kind] || a.kind) + ' ' + a.tag, '处置后告警结束；同一标签再次出现同类情况会生成新的告警。', [{ label: '处置结果', input: outcome, required: true }], async () => {
+    if (!outcome.value.trim()) throw Object.assign(new Error('请填写处置结果'), { field: 'outcome' });
+    await api.post('/tasks/' + a.task_id + '/actions', { action: 'handle', outcome: outcome.value.trim() });
+    ctx.toast('已处置', 'ok');
+    reload();
+  });
+}
+
+async function alertsPane(root, ctx, reload) {
   const items = await api.get('/tracking/alerts', { limit: 200 });
+  const staff = ctx.user.role !== 'partner';
   replace(
     root,
     table(
-      ['事件时间', '类型', '标签', '基站', '方向', '最近一次', '状态', '任务'],
+      ['事件时间', '类型', '标签', '基站', '方向', '最近一次', '状态', '任务', ''],
       items.map((a) =>
         cells([
           fmtDateTime(a.at),
@@ -79,6 +100,9 @@ async function alertsPane(root) {
           a.last_at ? fmtDateTime(a.last_at) : null,
           a.open ? '进行中' : '已结束',
           a.task_id ? h('a', { href: '#/tasks/' + a.task_id }, '#' + a.task_id) : null,
+          a.open && a.task_id && a.kind !== 'theft_sighting' && staff
+            ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => handleAlert(ctx, a, reload) }, '处置')
+            : null,
         ]),
       ),
       '暂无告警',
@@ -127,13 +151,48 @@ function theftForm(ctx, reload) {
   return form;
 }
 
+function recoverTheft(ctx, t, reload) {
+  const place = h('input', { type: 'text', name: 'place', maxlength: 200, required: true, placeholder: '如：丹城镇某小区地下车库' });
+  const suspects = h('input', { type: 'number', name: 'suspects', min: 0, max: 1000, value: '0', inputmode: 'numeric' });
+  ask('登记找回：' + t.tag, '找回后布控解除，被盗任务办结；计入找回数和抓获嫌疑人数。', [
+    { label: '找回地点', input: place, required: true },
+    { label: '抓获嫌疑人（人）', input: suspects },
+  ], async () => {
+    if (!place.value.trim()) throw Object.assign(new Error('请填写找回地点'), { field: 'place' });
+    const n = suspects.value.trim() === '' ? 0 : Number(suspects.value);
+    if (!Number.isInteger(n) || n < 0) throw Object.assign(new Error('嫌疑人数须为不小于 0 的整数'), { field: 'suspects' });
+    await api.post('/tracking/thefts/' + t.id + '/recovery', { place: place.value.trim(), suspects: n });
+    ctx.toast('已登记找回：' + t.tag, 'ok');
+    reload();
+  });
+}
+
+function compensateTheft(ctx, t, reload) {
+  const certificate = h('input', { type: 'text', name: 'certificate_no', maxlength: 64, required: true, placeholder: '派出所证明编号' });
+  const invoices = h('input', { type: 'text', name: 'invoices', maxlength: 500, required: true, placeholder: '如：购车发票、购卡发票' });
+  const destroyed = h('input', { type: 'checkbox', name: 'card_destroyed' });
+  ask('登记赔付：' + t.tag, '按平安卡保险协议：无法追踪到信号、报案距被盗超过两个月、60日内仍未找到或平安卡损毁，凭派出所证明和车主发票由保险公司赔付。', [
+    { label: '派出所证明', input: certificate, required: true },
+    { label: '车主发票', input: invoices, required: true },
+    { label: '平安卡损毁', input: h('label', { class: 'check' }, destroyed, ' 平安卡已损毁（立即可赔）') },
+  ], async () => {
+    if (!certificate.value.trim()) throw Object.assign(new Error('请填写派出所证明编号'), { field: 'certificate_no' });
+    if (!invoices.value.trim()) throw Object.assign(new Error('请填写车主发票'), { field: 'invoices' });
+    const body = { certificate_no: certificate.value.trim(), invoices: invoices.value.trim() };
+    if (destroyed.checked) body.card_destroyed = true;
+    const out = await api.post('/tracking/thefts/' + t.id + '/compensation', body);
+    ctx.toast('已登记赔付 ' + fmtYuan(out.payout_yuan), 'ok');
+    reload();
+  });
+}
+
 async function theftsPane(root, ctx, reload) {
   const items = await api.get('/tracking/thefts');
   replace(
     root,
     theftForm(ctx, reload),
     table(
-      ['标签', '被盗时间', '报案时间', '状态', '首次发现', '找回地点', '嫌疑人', '赔付条件', '赔付', '任务'],
+      ['标签', '被盗时间', '报案时间', '状态', '首次发现', '找回地点', '嫌疑人', '赔付条件', '赔付', '任务', ''],
       items.map((t) =>
         cells([
           t.tag,
@@ -146,6 +205,14 @@ async function theftsPane(root, ctx, reload) {
           t.compensation_reason ? REASONS[t.compensation_reason] || t.compensation_reason : null,
           t.payout_yuan ? fmtYuan(t.payout_yuan) : null,
           t.task_id ? h('a', { href: '#/tasks/' + t.task_id }, '#' + t.task_id) : null,
+          t.status === 'watched' || t.status === 'sighted'
+            ? h(
+                'span',
+                { class: 'tracking-row-actions' },
+                h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => recoverTheft(ctx, t, reload) }, '登记找回'),
+                h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => compensateTheft(ctx, t, reload) }, '赔付'),
+              )
+            : null,
         ]),
       ),
       '暂无被盗登记',
@@ -333,7 +400,7 @@ function registryPane(root, ctx) {
     const form = h(
       'form',
       {
-        class: 'card tracking-import',
+        class: 'card tracking-upload',
         dataset: { path: imp.path },
         onsubmit: async (e) => {
           e.preventDefault();
@@ -371,7 +438,7 @@ function registryPane(root, ctx) {
     );
     return form;
   });
-  replace(root, h('div', { class: 'tracking-imports' }, boxes));
+  replace(root, h('div', { class: 'tracking-uploads' }, boxes));
 }
 
 const ALERT_COLOURS = { theft_sighting: '#d0201c', geofence_exit: '#e5650b', removal: '#7b3fa0', silence: '#5b7086', low_battery: '#e3a800' };

@@ -65,8 +65,49 @@ def test_a_replayed_registry_changes_nothing_and_bad_rows_are_named_while_good_o
         (2, "plate"),
         (4, None),
     ]
+    assert result["rejected"][1]["message"].startswith("须为以下之一：'vehicle_card'")
     changed = tw.post("admin", "/tags", [{**TAGS[0], "colour": "蓝"}]).json()
     assert changed["updated"] == 1
+
+
+def test_the_registry_takes_the_clis_csv_files_as_an_upload_with_bad_lines_named(tw: TrackingWorld) -> None:
+    headers = tw.w.staff("admin")
+    stations = (
+        "code,name,lon,lat,village,radius_m\n"
+        f"S1,{STATIONS[0]['name']},{STATIONS[0]['lon']},{STATIONS[0]['lat']},{STATIONS[0]['village']},{STATIONS[0]['radius_m']}\n"
+        "S-NEW,新基站,121.9,29.45,新村,500\n"
+        "S-BAD,坏基站,东经,29.45,坏村,500\n"
+    )
+    files = {"file": ("stations.csv", stations.encode("utf-8-sig"), "text/csv")}
+    result = tw.client.post("/api/v1/tracking/stations", files=files, headers=headers)
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert (body["created"], body["rejected"][0]["index"], body["rejected"][0]["field"]) == (1, 4, "lon")
+    assert body["rejected"][0]["message"] == "须为数字"  # read by people on the screen: in Chinese
+    again = tw.client.post("/api/v1/tracking/stations", files=files, headers=headers).json()
+    assert (again["created"], again["updated"]) == (0, 0)  # a replay changes nothing
+    tags = "tag,kind,owner_phone,owner_name,plate,frame_no,installed_at,service_point\nCARD-CSV,vehicle_card,13800000001,张某,浙B12345,F1,2026-10-01,城关网点\n"
+    made = tw.client.post(
+        "/api/v1/tracking/tags", files={"file": ("t.csv", tags.encode(), "text/csv")}, headers=headers
+    )
+    assert made.json()["created"] == 1, made.text
+    # A file that is not the registry's, or not UTF-8, is refused whole with the field named.
+    wrong = tw.client.post(
+        "/api/v1/tracking/tags", files={"file": ("t.csv", b"a,b\n1,2\n", "text/csv")}, headers=headers
+    )
+    assert (wrong.status_code, wrong.json()["error"]["field"]) == (422, "file")
+    gbk = tw.client.post(
+        "/api/v1/tracking/tags", files={"file": ("t.csv", "标签".encode("gbk"), "text/csv")}, headers=headers
+    )
+    assert (gbk.status_code, gbk.json()["error"]["field"]) == (422, "file")
+    missing = tw.client.post(
+        "/api/v1/tracking/tags", data={"x": "1"}, files={"other": ("t", b"", "text/csv")}, headers=headers
+    )
+    assert (missing.status_code, missing.json()["error"]["field"]) == (422, "file")
+    officer = tw.client.post(
+        "/api/v1/tracking/tags", files={"file": ("t.csv", tags.encode(), "text/csv")}, headers=tw.w.staff("officer_a1")
+    )
+    assert officer.status_code == 403
 
 
 def test_only_registrars_register_and_staff_see_owners_masked_unless_revealed(tw: TrackingWorld) -> None:
@@ -282,6 +323,14 @@ def test_removing_an_anti_removal_bracelet_alerts_at_once_and_once(tw: TrackingW
     assert handled.status_code == 200, handled.text
     tw.detect({"tag": "AR-1", "at": at(30), "station": "S1", "event": "removed"})
     assert len(_alerts(tw)) == 2  # handled: a new removal is a new episode
+    # The guardian sees the wearer's two episodes on the residents' page, newest first; the owner of a bike
+    # sees none of them.
+    guardian = tw.get(tw.w.resident(GUARDIAN), "/me/tags").json()
+    [bracelet] = [t for t in guardian if t["tag"] == "AR-1"]
+    assert [(a["kind"], a["station_name"]) for a in bracelet["alerts"]] == [("removal", "甲一村基站")] * 2
+    assert bracelet["alerts"][0]["at"] > bracelet["alerts"][1]["at"]
+    assert "task_id" not in bracelet["alerts"][0]
+    assert all(t["alerts"] == [] for t in tw.get(tw.w.resident(OWNER), "/me/tags").json())
 
 
 def test_a_silent_bracelet_alerts_after_its_own_threshold_once_until_it_is_heard_again(tw: TrackingWorld) -> None:

@@ -32,6 +32,11 @@ CONTENT_TYPES = {
     ".css": ("text/css",),
     ".png": ("image/png",),
     ".svg": ("image/svg+xml",),
+    ".ttf": (
+        "font/ttf",
+        "font/sfnt",
+        "application/x-font-ttf",
+    ),  # the shipped Noto Sans SC, for machines without Chinese fonts
 }
 TEXT_SUFFIXES = {".html", ".js", ".css", ".svg", ".json", ".txt", ".map"}
 

@@ -24,6 +24,8 @@ class UserPublic(BaseModel):
     role: str
     unit_id: int | None
     unit_name: str | None
+    unit_kind: str | None = None
+    """The unit's kind (`station`, `bank`, `telecom` …): a partner's screens depend on it."""
     duties: list[str] = []
     """Clearances on top of the role (`narcotics`: 禁毒)."""
 

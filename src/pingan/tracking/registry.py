@@ -54,9 +54,49 @@ def parse_rows(model: type[M], items: Iterable[tuple[int, Any]], report: Report)
         try:
             good.append((index, model.model_validate(given)))
         except ValidationError as exc:
-            fld, _code, message = first_problem(exc)
-            report.rejected.append(Rejected(index=index, field=fld, message=message))
+            fld, code, message = first_problem(exc)
+            report.rejected.append(Rejected(index=index, field=fld, message=_in_chinese(code, exc) or message))
     return good
+
+
+_PROBLEMS = {
+    "missing": "必填",
+    "float_parsing": "须为数字",
+    "float_type": "须为数字",
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "int_from_float": "须为整数",
+    "bool_parsing": "须为 true 或 false",
+    "date_parsing": "须为日期，如 2026-05-01",
+    "date_from_datetime_parsing": "须为日期，如 2026-05-01",
+    "datetime_parsing": "须为 ISO 8601 时间，如 2026-05-01T14:30:00+08:00",
+    "datetime_from_date_parsing": "须为 ISO 8601 时间，如 2026-05-01T14:30:00+08:00",
+    "timezone_aware": "须带时区，如 +08:00",
+    "string_type": "须为文本",
+    "extra_forbidden": "不认识的列",
+    "finite_number": "须为有限的数字",
+}
+
+
+def _in_chinese(code: str, exc: ValidationError) -> str | None:
+    """The registry's rows are read by people (the screen's import, the CLI): pydantic's usual problems in
+    Chinese, with the bound when there is one; None for the rest (a validator's own message is kept)."""
+    ctx = exc.errors(include_url=False)[0].get("ctx") or {}
+    bounds = {
+        "greater_than_equal": ("须不小于 {}", "ge"),
+        "greater_than": ("须大于 {}", "gt"),
+        "less_than_equal": ("须不大于 {}", "le"),
+        "less_than": ("须小于 {}", "lt"),
+        "string_too_long": ("最多 {} 个字符", "max_length"),
+        "string_too_short": ("至少 {} 个字符", "min_length"),
+        "enum": ("须为以下之一：{}", "expected"),
+        "literal_error": ("须为以下之一：{}", "expected"),
+        "string_pattern_mismatch": ("格式不符：{}", "pattern"),
+    }
+    if code in bounds:
+        text, key = bounds[code]
+        return text.format(ctx.get(key, ""))
+    return _PROBLEMS.get(code)
 
 
 def _set(row: Any, values: Mapping[str, Any]) -> bool:

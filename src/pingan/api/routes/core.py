@@ -68,6 +68,7 @@ def _user_public(session: Any, user: User) -> UserPublic:
         role=user.role.value,
         unit_id=user.unit_id,
         unit_name=unit.name if unit else None,
+        unit_kind=unit.kind.value if unit else None,
         duties=sorted(user.duties or []),
     )
 

@@ -3,6 +3,9 @@ thefts, alerts, safe areas and figures; and the owner's own tags for the residen
 
 from __future__ import annotations
 
+import tempfile
+from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -16,19 +19,22 @@ from starlette.concurrency import run_in_threadpool
 from pingan.api.body import limit_batch
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep, figure_period, require
 from pingan.api.schemas import batch_body
+from pingan.core.csvfile import CsvColumns, read_csv
 from pingan.core.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
 from pingan.core.fields import DbId
 from pingan.core.identity import Actor
 from pingan.core.models import AccessLog, Role, User
 from pingan.core.scope import REVEAL_ROLES, Scope
 from pingan.tracking import queries
-from pingan.tracking.models import AlertKind, Tag, Theft
+from pingan.tracking.models import Alert, AlertKind, Tag, Theft
 from pingan.tracking.schemas import (
     CompensationCreate,
     ImportResult,
     IngestResult,
     RecoveryCreate,
     SafeAreaUpdate,
+    StationRow,
+    TagRow,
     TheftCreate,
 )
 
@@ -36,8 +42,17 @@ router = APIRouter(prefix="/tracking", tags=["tracking"])
 
 # The batch endpoints read their bodies themselves (to keep the good items of a bad batch); the document
 # still says what they take.
-_TAGS_SCHEMA = batch_body("TagRow", "tags")
-_STATIONS_SCHEMA = batch_body("StationRow", "stations")
+
+
+def _with_csv(schema: dict[str, Any]) -> dict[str, Any]:
+    """A registry batch's body: JSON, or the CSV file of the CLI's import as a multipart upload."""
+    upload = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+    schema["requestBody"]["content"]["multipart/form-data"] = {"schema": upload}
+    return schema
+
+
+_TAGS_SCHEMA = _with_csv(batch_body("TagRow", "tags"))
+_STATIONS_SCHEMA = _with_csv(batch_body("StationRow", "stations"))
 _DETECTIONS_SCHEMA = batch_body("DetectionIn", "detections")
 _STATUS_SCHEMA = {
     "requestBody": {
@@ -68,26 +83,50 @@ async def _items(request: Request, key: str) -> list[Any]:
     return body
 
 
+async def _rows(request: Request, key: str, model: type[Any]) -> list[tuple[int, Any]]:
+    """The registry's rows: a JSON batch (numbered from 0), or a CSV file uploaded as the form field `file`
+    with the columns of `pingan tags|stations import` (numbered by its lines, as the CLI reports them)."""
+    if "multipart/form-data" not in request.headers.get("content-type", ""):
+        return list(enumerate(await _items(request, key)))
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise BadInput("请上传 CSV 文件（表单字段 file）", field="file")
+    raw = await upload.read()
+    return await run_in_threadpool(_read_csv_bytes, raw, model)
+
+
+def _read_csv_bytes(raw: bytes, model: type[Any]) -> list[tuple[int, Any]]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.csv"
+        path.write_bytes(raw)
+        try:
+            return list(read_csv(path, CsvColumns.of(model)))
+        except BadInput as exc:
+            raise BadInput(f"CSV 文件有误：{exc.message}", field="file") from None
+
+
 # -- the registry ------------------------------------------------------------------------------------------
 
 
 @router.post("/tags", response_model=ImportResult, openapi_extra=_TAGS_SCHEMA)
 async def import_tags(request: Request, services: ServicesDep, user: CurrentUser) -> ImportResult:
-    """Register tags (the CSV columns as JSON objects); a replay changes nothing, bad items are named."""
+    """Register tags: the CSV columns as JSON objects, or the CSV file itself (multipart, field `file`); a
+    replay changes nothing, bad items are named (by index, or by the file's line)."""
     require(user, *REGISTRARS)
-    items = await _items(request, "tags")
-    limit_batch(items, services.settings.max_batch_events, "body")
-    return services.tracking.import_tags(enumerate(items))
+    rows = await _rows(request, "tags", TagRow)
+    limit_batch(rows, services.settings.max_batch_events, "body")
+    return services.tracking.import_tags(rows)
 
 
 @router.post("/stations", response_model=ImportResult, openapi_extra=_STATIONS_SCHEMA)
 async def import_stations(request: Request, services: ServicesDep, user: CurrentUser) -> ImportResult:
-    """Register base stations: code, name, lon, lat, village, radius_m (optional crs, silence_minutes)."""
+    """Register base stations: code, name, lon, lat, village, radius_m (optional crs, silence_minutes), as
+    JSON objects or the CSV file itself (multipart, field `file`)."""
     require(user, *REGISTRARS)
-    items = await _items(request, "stations")
-    limit_batch(items, services.settings.max_batch_events, "body")
-    result = services.tracking.import_stations(enumerate(items))
-    return result
+    rows = await _rows(request, "stations", StationRow)
+    limit_batch(rows, services.settings.max_batch_events, "body")
+    return services.tracking.import_stations(rows)
 
 
 @router.get("/tags")
@@ -168,12 +207,25 @@ def set_safe_area(
 
 
 @router.get("/me/tags")
-def my_tags(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
-    """The resident's own tags (by the phone they signed in with)."""
+def my_tags(services: ServicesDep, session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+    """The resident's own tags (by the phone they signed in with), each with its alerts of the last 30 days
+    (`alerts`: kind, at, last_at, station_name, heading, open; a guardian sees the wearer's)."""
     if user.role is not Role.RESIDENT:
         raise Forbidden("仅限群众本人", field="role")
     rows = session.scalars(select(Tag).where(queries.owner_clause(user.phone)).order_by(Tag.code)).all()
-    return [queries.tag_view(session, t, reveal=True) for t in rows]
+    since = services.clock.now() - timedelta(days=30)
+    out = []
+    for tag in rows:
+        view = queries.tag_view(session, tag, reveal=True)
+        # A guardian's view of the wearer's episodes (left the safe area, silent, removed …), newest first:
+        # what, when and where, not the police's tasks.
+        recent = queries.list_alerts(session, Alert.tag_id == tag.id, kind=None, since=since, limit=10)
+        view["alerts"] = [{k: a[k] for k in _OWNER_ALERT_FIELDS} for a in recent]
+        out.append(view)
+    return out
+
+
+_OWNER_ALERT_FIELDS = ("kind", "at", "last_at", "station_name", "heading", "open")
 
 
 # -- detections and stations --------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ let badge = 0;
 
 function allowed(u) {
   // A screen may also ask for a duty (禁毒): the server refuses its data to anyone without it anyway.
-  return SCREENS.filter((s) => s.roles.indexOf(u.role) >= 0 && (!s.duty || (u.duties || []).indexOf(s.duty) >= 0));
+  // And a screen may ask more of the user (`shows(u)`: the 地网 screen of a partner only for the operating company).
+  return SCREENS.filter((s) => s.roles.indexOf(u.role) >= 0 && (!s.duty || (u.duties || []).indexOf(s.duty) >= 0) && (!s.shows || s.shows(u)));
 }
 
 function home(u) {

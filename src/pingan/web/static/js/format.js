@@ -130,10 +130,41 @@ export function isoShanghai(ms) {
   );
 }
 
-/** "2024-05-01" (an <input type=date> value) → {y, m, d}, or null. */
+// Dates typed in: the screens' date fields are text fields (ui/date-input.js), so that a browser in any
+// locale shows and takes YYYY-MM-DD (a native <input type=date> shows mm/dd/yyyy in an en-US browser).
+const DATE_RE = /^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$/;
+const DATETIME_RE = /^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:T|\s)\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:[:：分]\s*(\d{1,2})\s*秒?)?\s*$/;
+
+function toAscii(value) {
+  return String(value || '').replace(/[\uff10-\uff19]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
+function realDate(y, m, d) {
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
+/** "2024-05-01" (also 2024/5/1, 2024年5月1日, full-width digits) → {y, m, d}, or null when not a real date. */
 export function parseDateInput(value) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value || '');
-  return m ? { y: Number(m[1]), m: Number(m[2]), d: Number(m[3]) } : null;
+  const m = DATE_RE.exec(toAscii(value));
+  if (!m) return null;
+  const out = { y: Number(m[1]), m: Number(m[2]), d: Number(m[3]) };
+  return realDate(out.y, out.m, out.d) ? out : null;
+}
+
+/** "2024-05-01 14:03" (or with T, seconds, 2024/5/1 14:03) read as Shanghai time → ISO 8601 with +08:00, or null. */
+export function parseDateTimeInput(value) {
+  const m = DATETIME_RE.exec(toAscii(value));
+  if (!m) return null;
+  const [y, mo, d, hh, mi, ss] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] || 0));
+  if (!realDate(y, mo, d) || hh > 23 || mi > 59 || ss > 59) return null;
+  return isoShanghai(Date.UTC(y, mo - 1, d, hh, mi, ss) - SHANGHAI_OFFSET_MS);
+}
+
+/** An instant as a date-and-time field's value in Shanghai time: 2024-05-01 14:03 */
+export function dateTimeInputValue(value) {
+  const p = parts(value);
+  return p ? p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute : '';
 }
 
 export function dateInputValue(y, m, d) {

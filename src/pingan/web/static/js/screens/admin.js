@@ -8,6 +8,7 @@ import { fmtDateTime, parseDateInput, shanghaiMidnight } from '../format.js';
 import { DESK_CATEGORIES, DESK_ROUTES, FRAUD_TYPES, ROLE_NAMES } from '../labels.js';
 import { navigate } from '../router.js';
 import { getToken } from '../session.js';
+import { dateInput } from '../ui/date-input.js';
 import { field, modal } from '../ui/dialog.js';
 import { errorText, exportTools, filtersFrom, pager, pushFilters, table } from '../ui/listing.js';
 import { optOutDialog } from '../ui/sms-opt-out.js';
@@ -153,7 +154,7 @@ function indicatorsPane(root, ctx) {
     const v = input('value', { type: 'text', required: true, maxlength: 255, placeholder: '+86 170-0000-0000、网址、域名、APP 包名' });
     const t = select(options(FRAUD_TYPES), 'other', () => {}, { name: 'fraud_type' });
     const note = input('note', { type: 'text', maxlength: 1000 });
-    const exp = input('expires_at', { type: 'date' });
+    const exp = dateInput({ name: 'expires_at', class: 'bo-input' });
     modal({
       title: '添加涉诈指标',
       content: h('div', { class: 'form-grid' }, field('类型', k, null, true), field('值', v, '保存前自动规范化（号码去掉 +86、空格，网址取主机）', true), field('诈骗类型', t), field('备注', note), field('失效日期', exp)),
@@ -166,6 +167,7 @@ function indicatorsPane(root, ctx) {
             const body = { kind: k.value, value: v.value, fraud_type: t.value };
             if (note.value.trim()) body.note = note.value.trim();
             const d = parseDateInput(exp.value);
+            if (exp.value.trim() && !d) throw Object.assign(new Error('失效日期请按 YYYY-MM-DD 填写'), { field: 'expires_at' });
             if (d) body.expires_at = shanghaiMidnight(d.y, d.m, d.d + 1);
             const row = await api.post('/fraud/indicators', body);
             ctx.toast('已添加：' + row.value, 'ok');

@@ -7,6 +7,7 @@ import { api } from '../api.js';
 import { h, replace, segmented, select } from '../dom.js';
 import { fmtDateTime, parseDateInput, shanghaiMidnight } from '../format.js';
 import { navigate } from '../router.js';
+import { dateInput } from '../ui/date-input.js';
 import { exportTools, filtersFrom } from '../ui/listing.js';
 import { ROLE_NAMES } from '../labels.js';
 
@@ -179,8 +180,8 @@ function pagedTable(root, ctx, go, { fields, columns, endpoint, readFilters, row
 
 // Calendar days in Shanghai: from the first day's midnight to the midnight after the last day.
 function dateRange() {
-  const startInput = h('input', { type: 'date', name: 'start', 'aria-label': '开始日期' });
-  const endInput = h('input', { type: 'date', name: 'end', 'aria-label': '结束日期' });
+  const startInput = dateInput({ name: 'start', 'aria-label': '开始日期' });
+  const endInput = dateInput({ name: 'end', 'aria-label': '结束日期' });
   return {
     el: h('span', { class: 'audit-range' }, startInput, h('span', null, '至'), endInput),
     into(out) {

@@ -266,6 +266,8 @@ export default {
   title: '止付冻结',
   group: '反诈',
   roles: ['partner', 'admin', 'analyst', 'commander', 'station_head', 'officer'],
+  // The operating company of the base stations is a partner too: only a bank's liaison works stop-payments.
+  shows: (u) => u.role !== 'partner' || u.unit_kind === 'bank',
   mount(root, ctx) {
     let tab = 'open';
     let items = [];

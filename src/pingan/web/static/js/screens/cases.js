@@ -4,9 +4,10 @@
 
 import { api } from '../api.js';
 import { h, replace, segmented, select } from '../dom.js';
-import { fmtDateTime, fmtYuan } from '../format.js';
+import { fmtDateTime, fmtYuan, parseDateTimeInput } from '../format.js';
 import { FRAUD_TYPES } from '../labels.js';
 import { navigate } from '../router.js';
+import { dateTimeInput } from '../ui/date-input.js';
 import { field, modal } from '../ui/dialog.js';
 
 const STATUS = { open: '侦办中', solved: '已破案', prosecuted: '已移送起诉', closed: '已结案' };
@@ -309,7 +310,7 @@ export default {
     }
 
     function newCase() {
-      const reported = h('input', { type: 'datetime-local', name: 'reported_at', required: true });
+      const reported = dateTimeInput({ name: 'reported_at', required: true });
       const name = h('input', { type: 'text', name: 'victim.name', maxlength: 100 });
       const phone = h('input', { type: 'tel', name: 'victim.phone', maxlength: 40 });
       const idNumber = h('input', { type: 'text', name: 'victim.id_number', maxlength: 32 });
@@ -325,13 +326,15 @@ export default {
             kind: 'primary',
             submit: true,
             onClick: async () => {
-              if (!reported.value) throw Object.assign(new Error('请填写报案时间'), { field: 'reported_at' });
+              if (!reported.value.trim()) throw Object.assign(new Error('请填写报案时间'), { field: 'reported_at' });
+              const reportedAt = parseDateTimeInput(reported.value);
+              if (!reportedAt) throw Object.assign(new Error('报案时间请按 YYYY-MM-DD HH:mm 填写'), { field: 'reported_at' });
               const victim = {};
               if (name.value.trim()) victim.name = name.value.trim();
               if (phone.value.trim()) victim.phone = phone.value.trim();
               if (idNumber.value.trim()) victim.id_number = idNumber.value.trim();
               const created = await api.post('/cases', {
-                reported_at: reported.value + ':00+08:00',
+                reported_at: reportedAt,
                 victim,
                 loss_yuan: loss.value.trim() || '0',
                 fraud_type: type.value,

@@ -7,11 +7,12 @@
 
 import { api, request } from '../api.js';
 import { h, replace, segmented, select } from '../dom.js';
-import { fmtDate, fmtDateTime, fmtInt, fmtPercent } from '../format.js';
+import { dateInputValue, fmtDate, fmtDateTime, fmtInt, fmtPercent, parseDateInput } from '../format.js';
 import { navigate } from '../router.js';
 import { getToken } from '../session.js';
 import { field, modal } from '../ui/dialog.js';
 import { pager } from '../ui/listing.js';
+import { dateInput } from '../ui/date-input.js';
 import { countyMap } from '../ui/map.js';
 import { mapBase } from '../ui/map-panels.js';
 
@@ -455,7 +456,7 @@ export default {
       const lat = h('input', { type: 'text', name: 'lat', inputmode: 'decimal', placeholder: '纬度（WGS84）' });
       const description = h('textarea', { name: 'description', rows: 2, maxlength: 4000 });
       const plan = h('textarea', { name: 'plan', rows: 2, maxlength: 4000, placeholder: '一个问题一个整改方案' });
-      const due = h('input', { type: 'date', name: 'due_date' });
+      const due = dateInput({ name: 'due_date' });
       const leadSel = select(departments.map((u) => ({ value: String(u.id), label: u.name })), departments.length ? String(departments[0].id) : '', () => {}, { name: 'lead_unit_id' });
       const coBoxes = departments.map((u) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'co', value: String(u.id) }), ' ' + u.name));
       modal({
@@ -486,7 +487,9 @@ export default {
                 body.lon = Number(lon.value);
                 body.lat = Number(lat.value);
               }
-              if (due.value) body.due_date = due.value;
+              const dueDate = parseDateInput(due.value);
+              if (due.value.trim() && !dueDate) throw Object.assign(new Error('整改期限请按 YYYY-MM-DD 填写'), { field: 'due_date' });
+              if (dueDate) body.due_date = dateInputValue(dueDate.y, dueDate.m, dueDate.d);
               const created = await api.post('/command/dangers', body);
               ctx.toast('已登记隐患 ' + created.id, 'success');
               navigate('/dangers/' + created.id);

@@ -13,6 +13,7 @@ import {
   shanghaiMidnight,
 } from '../format.js';
 import { LEVEL_ORDER, isCentre, levelName } from '../labels.js';
+import { dateInput } from '../ui/date-input.js';
 import { exportTools } from '../ui/listing.js';
 import { deskFigures } from './figures-desk.js';
 import { interceptionFigures } from './figures-interception.js';
@@ -67,8 +68,8 @@ export default {
     let seq = 0;
 
     const today = shanghaiDate(serverNow());
-    const startInput = h('input', { type: 'date', 'aria-label': '开始日期', value: dateInputValue(today.y, today.m, 1) });
-    const endInput = h('input', { type: 'date', 'aria-label': '结束日期', value: dateInputValue(today.y, today.m, today.d) });
+    const startInput = dateInput({ name: 'start', 'aria-label': '开始日期', value: dateInputValue(today.y, today.m, 1) });
+    const endInput = dateInput({ name: 'end', 'aria-label': '结束日期', value: dateInputValue(today.y, today.m, today.d) });
     const customBox = h(
       'div',
       { class: 'custom-range', hidden: true },

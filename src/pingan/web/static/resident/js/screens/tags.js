@@ -2,7 +2,8 @@
 // marked, and as the list of base stations that heard it, latest first) and, for a vehicle, a theft report.
 
 import { h, replace } from '../../../js/dom.js';
-import { fmtDateTime } from '../../../js/format.js';
+import { dateTimeInputValue, fmtDateTime, parseDateTimeInput } from '../../../js/format.js';
+import { dateTimeInput } from '../../../js/ui/date-input.js';
 import { countyMap } from '../../../js/ui/map.js';
 import { api } from '../api.js';
 import { emptyState } from '../ui.js';
@@ -21,10 +22,40 @@ function loadMapBase() {
 
 const KINDS = { vehicle_card: '平安卡', bracelet: '定位手环', anti_removal_bracelet: '防拆手环', livestock: '牲畜卡' };
 const STATUS = { active: '正常', stolen: '已报被盗，布控中', retired: '已注销' };
+const ALERTS = {
+  theft_sighting: '被盗车辆被基站发现',
+  geofence_exit: '离开安全区域',
+  silence: '长时间无信号',
+  removal: '手环被拆除',
+  low_battery: '电量低',
+};
 
-function localInput(date) {
-  const shifted = new Date(date.getTime() + 8 * 3600 * 1000); // Asia/Shanghai, no daylight saving
-  return shifted.toISOString().slice(0, 16);
+/** The tag's alerts of the last 30 days (a guardian: the wearer's), newest first; the police are told too. */
+function alertList(tag) {
+  const items = tag.alerts || [];
+  if (!items.length) return null;
+  return h(
+    'div',
+    { class: 'tag-alerts' },
+    h('p', { class: 'tag-alerts-title' }, '近30天提醒（民警已同步收到）'),
+    h(
+      'ul',
+      null,
+      items.map((a) =>
+        h(
+          'li',
+          { class: a.open ? 'is-open' : null },
+          h('strong', null, ALERTS[a.kind] || a.kind),
+          ' ',
+          h('span', { class: 'row-when' }, fmtDateTime(a.last_at || a.at)),
+          a.station_name ? ' · ' + a.station_name : '',
+          a.heading ? ' · 向' + a.heading : '',
+          ' · ',
+          a.open ? h('span', { class: 'badge-open' }, '处理中') : '已结束',
+        ),
+      ),
+    ),
+  );
 }
 
 export default {
@@ -86,8 +117,8 @@ export default {
     }
 
     function theftForm(tag, box) {
-      const when = h('input', { type: 'datetime-local', name: 'stolen_at', value: localInput(new Date()), required: true });
-      const place = h('input', { type: 'text', name: 'place', maxlength: 200, placeholder: '被盗地点（选填）' });
+      const when = dateTimeInput({ name: 'stolen_at', class: 'input', value: dateTimeInputValue(Date.now()), required: true, 'aria-label': '被盗时间' });
+      const place = h('input', { type: 'text', name: 'place', class: 'input', maxlength: 200, placeholder: '被盗地点（选填）', 'aria-label': '被盗地点' });
       const form = h(
         'form',
         {
@@ -95,7 +126,12 @@ export default {
           onsubmit: async (e) => {
             e.preventDefault();
             try {
-              const stolenAt = new Date(when.value + ':00+08:00').toISOString();
+              const stolenAt = parseDateTimeInput(when.value);
+              if (!stolenAt) {
+                ctx.toast('被盗时间请按 YYYY-MM-DD HH:mm 填写', 'error');
+                when.focus();
+                return;
+              }
               await api.post('/tracking/thefts', { tag: tag.tag, stolen_at: stolenAt, place: place.value.trim() || null });
               ctx.toast('已报告被盗，民警和地网正在布控', 'ok');
               load();
@@ -104,8 +140,9 @@ export default {
             }
           },
         },
-        h('label', null, '被盗时间 ', when),
-        place,
+        h('label', { class: 'theft-field' }, h('span', null, '被盗时间（北京时间，年-月-日 时:分）'), when),
+        h('label', { class: 'theft-field' }, h('span', null, '被盗地点'), place),
+        h('p', { class: 'muted' }, '报告后车辆进入布控，任一基站侦测到即通知民警。'),
         h('button', { type: 'submit', class: 'btn btn-danger' }, '确认报告被盗'),
       );
       replace(box, form);
@@ -122,6 +159,7 @@ export default {
         tag.wearer_name ? h('p', null, '佩戴人：' + tag.wearer_name) : null,
         h('p', { class: 'muted' }, STATUS[tag.status] || tag.status),
         h('p', { class: 'muted' }, tag.last_seen_at ? '最近出现：' + fmtDateTime(tag.last_seen_at) + ' ' + (tag.last_station || '') : '尚未被基站侦测到'),
+        alertList(tag),
         h(
           'div',
           { class: 'actions' },

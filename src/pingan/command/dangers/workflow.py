@@ -23,7 +23,7 @@ from pingan.command.dangers.rules import DangerRules
 from pingan.core.models import Role, Task, UnitKind
 from pingan.core.tasks import COUNTY_WIDE, ActionSpec, Command, Ladder, Permission, Rung, WorkflowError
 from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
-from pingan.core.tasks.contract import BaseAction, EmptyPayload, NotePayload, Payload
+from pingan.core.tasks.contract import WITHDRAWN, BaseAction, EmptyPayload, NotePayload, Payload
 
 KIND = "hidden_danger"
 PART_KIND = "hidden_danger_part"
@@ -57,6 +57,8 @@ class DangerAction(StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
     REPORT = "report"
+    WITHDRAW = "withdraw"
+    """A co-department taken off the finding (the finding's edit): its open part closes as `WITHDRAWN`."""
 
 
 class SubmitPayload(Payload):
@@ -99,6 +101,7 @@ class DangerWorkflow(BaseWorkflow):
     kind = KIND
     name = "隐患整治"
     seen_by_area = True  # the station of the place follows it and accepts it
+    read_by_kinds = frozenset({PART_KIND})  # each co-department follows the finding it has a part of
     assignee_roles = DEPARTMENT | POLICE
 
     def __init__(self, rules: DangerRules) -> None:
@@ -216,6 +219,9 @@ class PartWorkflow(BaseWorkflow):
             **base_actions(COUNTY_WIDE | DEPARTMENT, leads=COUNTY_WIDE | DEPARTMENT, closers=COUNTY_WIDE),
             DangerAction.SIGN: ActionSpec(DangerAction.SIGN, "签收", EmptyPayload, own, "由协办部门签收"),
             DangerAction.REPORT: ActionSpec(DangerAction.REPORT, "反馈整改", ReportPayload, own, "由协办部门反馈"),
+            DangerAction.WITHDRAW: ActionSpec(
+                DangerAction.WITHDRAW, "撤销协办", NotePayload, Permission(frozenset()), "由修改隐患的部门撤销"
+            ),
         }
         self.ladder = _ladder(rules, "协办部门")
 
@@ -246,7 +252,11 @@ class PartWorkflow(BaseWorkflow):
         return {k: facts[k] for k in ("danger_id", "danger_kind", "rectify_due") if k in facts}
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {DangerAction.SIGN: self._sign, DangerAction.REPORT: self._report}
+        return {DangerAction.SIGN: self._sign, DangerAction.REPORT: self._report, DangerAction.WITHDRAW: self._withdraw}
+
+    def _withdraw(self, task: Task, command: Command, now: datetime) -> str:
+        self.finish(task, PartStatus.CLOSED, now, WITHDRAWN)
+        return f"协办部门调整，撤销协办任务：{command.reason or ''}".rstrip("：")
 
     def _sign(self, task: Task, command: Command, now: datetime) -> str:
         if task.status != PartStatus.ISSUED:

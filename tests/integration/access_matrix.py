@@ -989,6 +989,7 @@ DEPARTMENT_KIND_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "submit": (*CENTRES, "gov_a"),
         "accept": (*CENTRES, "head_a", "officer_a1"),
         "reject": (*CENTRES, "head_a", "officer_a1"),
+        "revise": (*CENTRES, "gov_a"),
     },
     "hidden_danger_part": {
         "assign": (*CENTRES, "gov_a"),

@@ -778,6 +778,9 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     "GET /api/v1/command/dangers/{danger_id}/photos/{photo_id}": command_object(),
     "POST /api/v1/command/disputes": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
     "GET /api/v1/command/disputes": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    # the exports of the two lists: exactly the lists' answers
+    "GET /api/v1/exports/dangers": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/exports/disputes": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
     "GET /api/v1/command/disputes/figures": only(
         "admin", "analyst", "commander", "station_head", "officer", "governance"
     ),

@@ -414,3 +414,51 @@ def test_a_finding_s_plan_deadline_and_departments_are_revised_in_its_history(wo
     assert act(world, "gov_zj", task_id, "submit", summary="完成").status_code == 200
     late = act(world, "commander", task_id, "revise", reason="调整", plan="再改")
     assert (late.status_code, late.json()["error"]["code"]) == (409, "not_revisable")
+
+
+def test_the_dangers_list_is_exported_whole_with_the_screen_s_filters_and_recorded(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page after page (PAGE lowered to 2), only what the list shows the user, the filters applied, capped,
+    and one line in the audit log."""
+    from pingan.api.routes import exports as export_routes
+    from pingan.core.models import AuthEvent
+    from tests.integration.test_backoffice import read_csv_export, read_xlsx_export
+
+    monkeypatch.setattr(export_routes, "PAGE", 2)
+    mine = [finding(world, co_departments=[], title=f"通道{i}")["id"] for i in range(5)]
+    traffic = finding(world, co_departments=[], kind="traffic", title="路口", lead_unit_id=world.ids["dept-jt"])
+    other = finding(world, "commander", point=POINT_B, co_departments=[], title="乙镇通道")
+    rows = read_csv_export(
+        world.client.get(f"{API}/exports/dangers", params={"format": "csv"}, headers=world.staff("officer_a1"))
+    )
+    assert sorted(int(r["编号"]) for r in rows) == sorted([*mine, traffic["id"]])
+    assert other["id"] not in {int(r["编号"]) for r in rows}
+    assert {r["牵头部门"] for r in rows} == {"县住建局", "县交通运输局"}
+    fire = read_xlsx_export(
+        world.client.get(
+            f"{API}/exports/dangers", params={"format": "xlsx", "kind": "fire_lane"}, headers=world.staff("commander")
+        )
+    )
+    assert sorted(int(r["编号"]) for r in fire) == sorted([*mine, other["id"]])
+    assert {r["类型"] for r in fire} == {"生命通道"}
+    led = read_csv_export(
+        world.client.get(f"{API}/exports/dangers", params={"format": "csv"}, headers=world.staff("gov_jt"))
+    )
+    assert [int(r["编号"]) for r in led] == [traffic["id"]]
+    monkeypatch.setattr(export_routes, "MAX_EXPORT_ROWS", 3)
+    capped = world.client.get(f"{API}/exports/dangers", params={"format": "csv"}, headers=world.staff("commander"))
+    assert (capped.headers["X-Export-Rows"], capped.headers["X-Export-Truncated"]) == ("3", "1")
+    bad = world.client.get(
+        f"{API}/exports/dangers", params={"format": "csv", "kind": "nope"}, headers=world.staff("commander")
+    )
+    assert (bad.status_code, bad.json()["error"]["field"]) == (422, "query.kind")
+    assert (
+        world.client.get(f"{API}/exports/dangers", params={"format": "csv"}, headers=world.staff("partner")).status_code
+        == 403
+    )
+    with world.services.db.session() as session:
+        events = session.scalars(select(AuthEvent).where(AuthEvent.kind == "export")).all()
+        dangers = [e.detail for e in events if e.detail.get("what") == "dangers"]
+        assert [d["rows"] for d in dangers] == [6, 6, 1, 3]
+        assert dangers[1]["filters"] == {"kind": "fire_lane"}

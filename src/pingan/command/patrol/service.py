@@ -330,6 +330,7 @@ class Patrol:
             PatrolUnit.position_at, PatrolUnit.leader_id, PatrolUnit.active,
             select(func.count(DutyShift.id)).scalar_subquery().label("shifts"),
             select(func.max(DutyShift.id)).scalar_subquery().label("last_shift"),
+            select(func.max(DutyShift.created_at)).scalar_subquery().label("last_written"),
         )  # fmt: skip
         if not scope.county_wide:
             stmt = stmt.where(PatrolUnit.unit_id.in_(scope.unit_ids or {-1}))
@@ -338,16 +339,19 @@ class Patrol:
             return reach_rules.compute(lon, lat, [], now, self.rules, {}), {}
         units = {r.id: UnitBrief(r.id, r.code, r.name, r.kind, r.lon, r.lat) for r in rows}
         crews = [roster.Crew(r.id, r.leader_id, r.active) for r in rows]
-        shifts = self._roster_rows(session, now, (int(rows[0].shifts or 0), int(rows[0].last_shift or 0)))
+        first = rows[0]
+        stamp = (int(first.shifts or 0), int(first.last_shift or 0), str(first.last_written))
+        shifts = self._roster_rows(session, now, stamp)
         verdicts = roster.unit_verdicts(crews, shifts, now)
         for unit_id, detail in (busy or {}).items():
             verdicts.setdefault(unit_id, (Exclusion.BUSY, detail))
         fixes = [Fix(r.id, r.kind, r.lon, r.lat, r.position_at) for r in rows]
         return reach_rules.compute(lon, lat, fixes, now, self.rules, verdicts), units
 
-    def _roster_rows(self, session: Session, now: datetime, stamp: tuple[int, int]) -> list[roster.Row]:
-        """The roster rows covering `now`, from the cache while the roster's stamp (its count and highest id:
-        shifts are only ever added or deleted) is the one read with them and `now` lies in the cached window;
+    def _roster_rows(self, session: Session, now: datetime, stamp: tuple[int, int, str]) -> list[roster.Row]:
+        """The roster rows covering `now`, from the cache while the roster's stamp (its count, highest id and
+        latest write: shifts are only ever added or deleted, and SQLite may give a deleted highest id to the next
+        shift) is the one read with them and `now` lies in the cached window;
         otherwise read again, the rows of the next `ROSTER_WINDOW` (so a shift starting soon is there)."""
         with self._lock:
             cached = self._roster
@@ -375,7 +379,7 @@ ROSTER_WINDOW = timedelta(minutes=10)
 
 @dataclass(frozen=True, slots=True)
 class _RosterCache:
-    stamp: tuple[int, int]
+    stamp: tuple[int, int, str]
     start: datetime
     end: datetime
     rows: list[roster.Row]

@@ -105,6 +105,10 @@ def test_a_fire_lane_is_worked_by_two_departments_to_on_site_acceptance(
     detail.locator("input[type='file']").set_input_files(str(before))  # the default stage for the centre: 整改前
     expect(detail.locator(".danger-photo[data-stage='before']")).to_have_count(1)
     page.screenshot(path=str(screenshots / "dangers-02-recorded.png"))
+    # the list is exported as the screen filters it
+    with page.expect_download() as exported:
+        page.locator(".dangers-screen .toolbar .export-tools [data-export='csv']").click()
+    assert exported.value.suggested_filename.endswith(".csv")
     log_out(page)
 
     # 消防 signs in: it sees only this finding, signs and reports its part with an after-photo
@@ -140,6 +144,15 @@ def test_a_fire_lane_is_worked_by_two_departments_to_on_site_acceptance(
     page.locator(".dangers-table tbody tr").first.click()
     lead = page.locator(".danger-progress tbody tr[data-role='lead']")
     lead.locator("[data-action='sign']").click()
+    # the lead revises its plan after signing (修改方案); the reason goes to the task's history
+    page.locator(".danger-progress tbody tr[data-role='lead'] [data-action='revise']").click()
+    dlg = page.locator(".dlg")
+    expect(dlg.locator("label.check", has_text="县消防救援大队").locator("input")).to_be_checked()
+    dlg.locator("textarea[name='plan']").fill("住建施划禁停标线、设隔离桩；消防依法处罚占用行为；增设监控一处")
+    dlg.locator("textarea[name='reason']").fill("现场复核后补充监控")
+    page.screenshot(path=str(screenshots / "dangers-03b-revise.png"))
+    dlg.get_by_role("button", name="保存").click()
+    expect(page.locator(".danger-detail")).to_contain_text("增设监控一处")
     page.locator(".danger-upload select[name='stage']").select_option("after")
     page.locator(".danger-upload input[type='file']").set_input_files(str(after))
     expect(page.locator(".danger-photo[data-stage='after']")).to_have_count(2)

@@ -795,6 +795,9 @@ EXPECTED: dict[str, dict[str, Cell]] = {
     "GET /api/v1/command/dangers/{danger_id}/photos/{photo_id}": command_object(),
     "POST /api/v1/command/disputes": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
     "GET /api/v1/command/disputes": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    # the exports of the two lists: exactly the lists' answers
+    "GET /api/v1/exports/dangers": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
+    "GET /api/v1/exports/disputes": only("admin", "analyst", "commander", "station_head", "officer", "governance"),
     "GET /api/v1/command/disputes/figures": only(
         "admin", "analyst", "commander", "station_head", "officer", "governance"
     ),
@@ -1008,6 +1011,7 @@ DEPARTMENT_KIND_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "submit": (*CENTRES, "gov_a"),
         "accept": (*CENTRES, "head_a", "officer_a1"),
         "reject": (*CENTRES, "head_a", "officer_a1"),
+        "revise": (*CENTRES, "gov_a"),
     },
     "hidden_danger_part": {
         "assign": (*CENTRES, "gov_a"),
@@ -1045,3 +1049,23 @@ def dispute_expected(who: str, action: str) -> str:
     if who not in (*CENTRES, "head_a", "officer_a1"):
         return HIDDEN
     return ALLOWED if who in DISPUTE_ROLES[action] else REFUSED
+
+
+# -- a finding's co-departments (test_task_access.py): 消防 has a part of a finding led by station A's
+# governance centre, 交通 has none -------------------------------------------------------------------------
+
+CO_DEPARTMENT, UNINVOLVED_DEPARTMENT = "gov_xf", "gov_jt"
+"""Users of two partner departments of the county (governance units that log in)."""
+CO_DEPARTMENT_ROLES: dict[str, tuple[str, ...]] = {
+    # per kind, the actions the co-department may take: none on the lead's finding, its own part as holder
+    "hidden_danger": (),
+    "hidden_danger_part": ("assign", "note", "sign", "report"),
+}
+
+
+def co_department_expected(kind: str, who: str, action: str) -> str:
+    """The co-department reads the lead's finding (in the one task list and its detail) and works its own
+    part; a department not on the finding sees neither."""
+    if who == UNINVOLVED_DEPARTMENT:
+        return HIDDEN
+    return ALLOWED if action in CO_DEPARTMENT_ROLES[kind] else REFUSED

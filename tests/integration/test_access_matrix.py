@@ -1131,6 +1131,8 @@ CALLS: dict[str, Builder] = {
         },
     ),
     "GET /api/v1/command/disputes": lambda m, r, x: Call("GET", f"{API}/command/disputes"),
+    "GET /api/v1/exports/dangers": _export("dangers"),
+    "GET /api/v1/exports/disputes": _export("disputes"),
     "GET /api/v1/command/disputes/figures": lambda m, r, x: Call("GET", f"{API}/command/disputes/figures"),
     "GET /api/v1/command/disputes/mediators": lambda m, r, x: Call("GET", f"{API}/command/disputes/mediators"),
     "POST /api/v1/command/disputes/mediators": lambda m, r, x: Call(

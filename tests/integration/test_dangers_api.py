@@ -323,3 +323,142 @@ def test_a_part_the_centre_closes_no_longer_holds_up_the_submission(world: World
     closed = act(world, "commander", part_task(world, danger, "dept-jt"), "close", reason="无需交通部门参与")
     assert closed.status_code == 200
     assert act(world, "gov_zj", task_id, "submit", summary="完成").status_code == 200
+
+
+def test_a_finding_s_plan_deadline_and_departments_are_revised_in_its_history(world: World) -> None:
+    """The lead or the centre revises (the co-departments and the station may not); each change is named in the
+    finding's history; a co-department taken off has its open part withdrawn and no longer sees the finding;
+    one that has reported cannot be taken off; bad input names its field and changes nothing."""
+    danger = finding(world)
+    task_id, did = danger["task_id"], danger["id"]
+    jt_part = part_task(world, danger, "dept-jt")
+    assert act(world, "gov_xf", task_id, "revise", reason="改方案", plan="x").status_code == 403
+    assert act(world, "officer_a1", task_id, "revise", reason="改方案", plan="x").status_code == 403
+    assert act(world, "gov_a", task_id, "revise", reason="改方案", plan="x").status_code == 404
+    assert act(world, "gov_zj", task_id, "sign").status_code == 200
+    assert act(world, "gov_xf", part_task(world, danger, "dept-xf"), "sign").status_code == 200
+    later = (world.clock.now() + timedelta(days=60)).date().isoformat()
+    revised = act(
+        world,
+        "gov_zj",
+        task_id,
+        "revise",
+        reason="交通部门职责调整",
+        plan="住建施划标线，消防处罚",
+        due_date=later,
+        co_departments=[{"unit_id": world.ids["dept-xf"], "duty": "依法处罚"}],
+    )
+    assert revised.status_code == 200, revised.text
+    shown = world.client.get(f"{DG}/{did}", headers=world.staff("commander")).json()
+    assert shown["plan"] == "住建施划标线，消防处罚"
+    assert shown["due_at"].startswith(later) or shown["due_at"] > later
+    assert [d["unit_id"] for d in shown["departments"]] == [world.ids["dept-zj"], world.ids["dept-xf"]]
+    history = world.client.get(f"{API}/tasks/{task_id}", headers=world.staff("commander")).json()["history"]
+    (change,) = [h for h in history if h["action"] == "revise"]
+    assert "整改方案" in change["reason"]
+    assert f"整改期限改为 {later}" in change["reason"]
+    assert "移除协办部门 县交通运输局" in change["reason"]
+    assert "交通部门职责调整" in change["reason"]
+    with world.services.db.session() as session:
+        part = session.get(Task, jt_part)
+        assert part is not None
+        assert (part.outcome, part.closed_at is not None) == ("withdrawn", True)
+        finding_task = session.get(Task, task_id)
+        assert finding_task is not None
+        assert finding_task.facts["parts_open"] == 1
+        assert finding_task.due_at is not None
+        assert finding_task.due_at.date().isoformat() >= later
+    assert world.client.get(f"{DG}/{did}", headers=world.staff("gov_jt")).status_code == 404
+    assert world.client.get(f"{API}/tasks/{task_id}", headers=world.staff("gov_jt")).status_code == 404
+    assert world.client.get(f"{API}/tasks/{task_id}", headers=world.staff("gov_xf")).status_code == 200
+    # the centre adds 交通 back: a new part of its own, and it sees the finding again
+    again = act(
+        world,
+        "commander",
+        task_id,
+        "revise",
+        reason="需交通部门协助",
+        co_departments=[{"unit_id": world.ids["dept-xf"]}, {"unit_id": world.ids["dept-jt"], "duty": "拖车"}],
+    )
+    assert again.status_code == 200, again.text
+    tasks = world.client.get(f"{API}/tasks", params={"kind": "hidden_danger_part"}, headers=world.staff("gov_jt"))
+    (new_part,) = tasks.json()["items"]
+    assert new_part["id"] != jt_part
+    assert world.client.get(f"{DG}/{did}", headers=world.staff("gov_jt")).status_code == 200
+    # a reported part stays: its work is in the record
+    xf_part = part_task(world, danger, "dept-xf")
+    assert act(world, "gov_xf", xf_part, "report", summary="已处罚").status_code == 200
+    refused = act(
+        world, "commander", task_id, "revise", reason="调整", co_departments=[{"unit_id": world.ids["dept-jt"]}]
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "part_reported")
+    assert "县消防救援大队已反馈" in refused.json()["error"]["message"]
+    # bad input, each named; nothing changes
+    past = (world.clock.now() - timedelta(days=2)).date().isoformat()
+    for body, field in (
+        ({"due_date": past}, "due_date"),
+        ({"plan": "住建施划标线，消防处罚"}, "plan"),  # the same plan: nothing to change
+        ({"co_departments": [{"unit_id": world.ids["dept-zj"]}]}, "co_departments[0].unit_id"),
+        ({"co_departments": [{"unit_id": world.ids["station-A"]}]}, "co_departments[0].unit_id"),
+        ({"due_date": "2026-13-01"}, "due_date"),
+    ):
+        bad = act(world, "commander", task_id, "revise", reason="调整", **body)
+        assert (bad.status_code, bad.json()["error"]["field"]) == (422, field), (body, bad.text)
+    missing_reason = act(world, "commander", task_id, "revise", plan="新方案")
+    assert (missing_reason.status_code, missing_reason.json()["error"]["field"]) == (422, "reason")
+    history_after = world.client.get(f"{API}/tasks/{task_id}", headers=world.staff("commander")).json()["history"]
+    assert len([h for h in history_after if h["action"] == "revise"]) == 2
+    # once submitted for acceptance, nothing is revised
+    assert upload(world, "gov_zj", did, "after").status_code == 201
+    assert act(world, "gov_jt", new_part["id"], "report", summary="已拖离").status_code == 200
+    assert act(world, "gov_zj", task_id, "submit", summary="完成").status_code == 200
+    late = act(world, "commander", task_id, "revise", reason="调整", plan="再改")
+    assert (late.status_code, late.json()["error"]["code"]) == (409, "not_revisable")
+
+
+def test_the_dangers_list_is_exported_whole_with_the_screen_s_filters_and_recorded(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page after page (PAGE lowered to 2), only what the list shows the user, the filters applied, capped,
+    and one line in the audit log."""
+    from pingan.api.routes import exports as export_routes
+    from pingan.core.models import AuthEvent
+    from tests.integration.test_backoffice import read_csv_export, read_xlsx_export
+
+    monkeypatch.setattr(export_routes, "PAGE", 2)
+    mine = [finding(world, co_departments=[], title=f"通道{i}")["id"] for i in range(5)]
+    traffic = finding(world, co_departments=[], kind="traffic", title="路口", lead_unit_id=world.ids["dept-jt"])
+    other = finding(world, "commander", point=POINT_B, co_departments=[], title="乙镇通道")
+    rows = read_csv_export(
+        world.client.get(f"{API}/exports/dangers", params={"format": "csv"}, headers=world.staff("officer_a1"))
+    )
+    assert sorted(int(r["编号"]) for r in rows) == sorted([*mine, traffic["id"]])
+    assert other["id"] not in {int(r["编号"]) for r in rows}
+    assert {r["牵头部门"] for r in rows} == {"县住建局", "县交通运输局"}
+    fire = read_xlsx_export(
+        world.client.get(
+            f"{API}/exports/dangers", params={"format": "xlsx", "kind": "fire_lane"}, headers=world.staff("commander")
+        )
+    )
+    assert sorted(int(r["编号"]) for r in fire) == sorted([*mine, other["id"]])
+    assert {r["类型"] for r in fire} == {"生命通道"}
+    led = read_csv_export(
+        world.client.get(f"{API}/exports/dangers", params={"format": "csv"}, headers=world.staff("gov_jt"))
+    )
+    assert [int(r["编号"]) for r in led] == [traffic["id"]]
+    monkeypatch.setattr(export_routes, "MAX_EXPORT_ROWS", 3)
+    capped = world.client.get(f"{API}/exports/dangers", params={"format": "csv"}, headers=world.staff("commander"))
+    assert (capped.headers["X-Export-Rows"], capped.headers["X-Export-Truncated"]) == ("3", "1")
+    bad = world.client.get(
+        f"{API}/exports/dangers", params={"format": "csv", "kind": "nope"}, headers=world.staff("commander")
+    )
+    assert (bad.status_code, bad.json()["error"]["field"]) == (422, "query.kind")
+    assert (
+        world.client.get(f"{API}/exports/dangers", params={"format": "csv"}, headers=world.staff("partner")).status_code
+        == 403
+    )
+    with world.services.db.session() as session:
+        events = session.scalars(select(AuthEvent).where(AuthEvent.kind == "export")).all()
+        dangers = [e.detail for e in events if e.detail.get("what") == "dangers"]
+        assert [d["rows"] for d in dangers] == [6, 6, 1, 3]
+        assert dangers[1]["filters"] == {"kind": "fire_lane"}

@@ -213,3 +213,33 @@ def test_figures_count_resolutions_by_category_and_mediator_with_a_year_earlier(
     ).json()
     assert (later["total"]["resolved"], later["total"]["resolved_year_ago"]) == (0, 2)
     assert world.client.get(f"{DS}/figures", headers=world.staff("officer_b")).json()["total"]["received"] == 0
+
+
+def test_the_disputes_list_is_exported_whole_masked_as_the_list_and_a_revealed_export_is_recorded(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pingan.api.routes import exports as export_routes
+    from tests.integration.test_backoffice import read_csv_export
+
+    monkeypatch.setattr(export_routes, "PAGE", 2)
+    ids = [dispute(world, title=f"纠纷{i}")["id"] for i in range(3)]
+    other = dispute(world, "commander", point=POINT_B)["id"]
+    url = f"{API}/exports/disputes"
+    rows = read_csv_export(world.client.get(url, params={"format": "csv"}, headers=world.staff("officer_a1")))
+    assert sorted(int(r["编号"]) for r in rows) == sorted(ids)
+    assert other not in {int(r["编号"]) for r in rows}
+    assert "13905741234" not in rows[0]["当事人"]
+    assert "王小明" not in rows[0]["当事人"]
+    assert "139****1234" in rows[0]["当事人"]
+    one = read_csv_export(
+        world.client.get(url, params={"format": "csv", "q": "纠纷1"}, headers=world.staff("commander"))
+    )
+    assert [int(r["编号"]) for r in one] == [ids[1]]
+    with world.services.db.session() as session:
+        before = len(session.scalars(select(AccessLog)).all())
+    shown = read_csv_export(
+        world.client.get(url, params={"format": "csv", "reveal": "true"}, headers=world.staff("commander"))
+    )
+    assert any("13905741234" in r["当事人"] for r in shown)
+    with world.services.db.session() as session:
+        assert len(session.scalars(select(AccessLog)).all()) >= before + len(shown)

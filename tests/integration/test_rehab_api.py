@@ -246,3 +246,34 @@ def test_bad_checks_are_refused_naming_their_field(api: Api) -> None:
     ended = api.client.post(f"{API}/rehab/plans/{plan_id}/end", params={"reason": "期满解除"}, headers=api.auth("jd"))
     assert ended.status_code == 200, ended.text
     assert_error(api.post(f"/rehab/plans/{plan_id}/checks", "officer_a", {"kind": "checkin"}), 409)
+
+
+def test_the_search_box_finds_a_plan_only_for_the_duty_and_records_the_read(api: Api) -> None:
+    """By name or ID number, masked, in the holder's jurisdiction, each read in the access log; without the duty
+    the plans are absent from the answer, not even counted; station B's holder does not find station A's."""
+    made = api.post("/rehab/plans", "jd", plan())
+    assert made.status_code == 201, made.text
+    plan_id = made.json()["id"]
+    for who, q in (("jd", "张三丰"), ("officer_a", ID_NUMBER_A)):
+        found = api.get("/search", who, q=q)
+        assert found.status_code == 200, found.text
+        hits = [h for h in found.json()["items"] if h["type"] == "rehab"]
+        assert [h["id"] for h in hits] == [plan_id]
+        assert "张三丰" not in hits[0]["title"]
+        assert ID_NUMBER_A not in (hits[0]["detail"] or "")
+        assert found.json()["counts"]["rehab"] == 1
+    with api.db.session() as s:
+        reads = s.scalars(
+            select(AccessLog).where(AccessLog.subject_type == "rehab_plan", AccessLog.purpose.like("工作台检索%"))
+        ).all()
+        assert sorted(r.user_id for r in reads) == sorted([api.user_id("jd"), api.user_id("officer_a")])
+    assert api.get("/search", "officer_b", q="张三丰").json()["counts"]["rehab"] == 0
+    for who in ("commander", "admin", "analyst", "head_a"):
+        answer = api.get("/search", who, q="张三丰").json()
+        assert "rehab" not in answer["counts"], who
+        assert all(h["type"] != "rehab" for h in answer["items"]), who
+    with api.db.session() as s:
+        before = len(s.scalars(select(AccessLog).where(AccessLog.subject_type == "rehab_plan")).all())
+    api.get("/search", "commander", q=ID_NUMBER_A)
+    with api.db.session() as s:
+        assert len(s.scalars(select(AccessLog).where(AccessLog.subject_type == "rehab_plan")).all()) == before

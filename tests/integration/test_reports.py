@@ -280,3 +280,32 @@ def test_pingan_report_writes_the_file_and_refuses_a_bad_period(county: County, 
     wrong = runner.invoke(app, ["--database-url", county.url, "report", "daily", "--out", str(tmp_path / "x.docx")])
     assert wrong.exit_code == 1
     assert ".pdf or .html" in wrong.output
+
+
+def test_the_html_embeds_its_font_so_a_saved_copy_opens_offline(county: County) -> None:
+    """Both faces are data URIs (no URL to fetch), cut down to the report's characters, and each holds every
+    character the report shows (a missing one would fall back to the reader's own font)."""
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    reports = county.services.reports
+    with county.services.db.session() as session:
+        report = reports.build(session, Cadence.WEEKLY, reports.period(Cadence.WEEKLY, "2026-W47"))
+    html = render_html(report)
+    sources = re.findall(r"@font-face \{[^}]*src: url\(\"([^\"]+)\"\)", html)
+    assert len(sources) == 2
+    assert all(s.startswith("data:font/woff;base64,") for s in sources)
+    assert "/static/" not in html
+    assert "file:" not in html
+    body = re.sub(r"<svg.*?</svg>|<style.*?</style>|<[^>]+>", "", html, flags=re.S)
+    shown = {c for c in body if not c.isspace() and c not in "&;#"}
+    assert {"各", "派", "出", "所"} <= shown
+    for source in sources:
+        data = base64.b64decode(source.split(",", 1)[1])
+        font = TTFont(io.BytesIO(data))
+        glyphs = set(chr(c) for c in font.getBestCmap())
+        assert shown <= glyphs, sorted(shown - glyphs)[:10]
+        assert len(data) < 1_500_000  # a subset, not the 2.3 MB face

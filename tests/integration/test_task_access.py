@@ -24,12 +24,15 @@ from pingan.core.db import Database
 from pingan.core.identity import create_user, set_duties
 from pingan.core.models import Duty, Role, Task, Unit, UnitKind, User
 from pingan.core.tasks import Command
+from pingan.core.tasks.contract import WITHDRAWN
 from pingan.fraud.workflow import KIND as DISSUASION
 from pingan.fraud.workflow import DissuasionAction
 from tests.integration.access_matrix import (
     ALLOWED,
     BANK_STOP_ROLES,
     CAPABILITY_ACTORS,
+    CO_DEPARTMENT,
+    CO_DEPARTMENT_ROLES,
     DEPARTMENT_KIND_ROLES,
     DISPUTE_ROLES,
     HIDDEN,
@@ -42,7 +45,9 @@ from tests.integration.access_matrix import (
     RESIDENTS,
     STAFF,
     STATION_KIND_ROLES,
+    UNINVOLVED_DEPARTMENT,
     bank_stop_expected,
+    co_department_expected,
     department_kind_expected,
     desk_expected,
     dispute_expected,
@@ -410,3 +415,109 @@ def test_every_action_of_the_capabilities_kinds_gets_the_declared_access_decisio
                         f"{kind} {action} by {who}: {verdict} ({response.status_code}), declared {expected(who, action)}"
                     )
     assert wrong == [], "\n".join(wrong)
+
+
+# -- a finding's co-department reads the lead's task in the one task list and works only its own part ------
+
+
+def _departments(world: World) -> dict[str, int]:
+    """消防 (a co-department of the findings below) and 交通 (on none of them), each a partner unit with a
+    user of its own; the answer is their units."""
+    units: dict[str, int] = {}
+    with world.services.db.session() as session:
+        for username, code, name in (
+            (CO_DEPARTMENT, "dept-xf", "县消防救援大队"),
+            (UNINVOLVED_DEPARTMENT, "dept-jt", "县交通运输局"),
+        ):
+            unit = Unit(code=code, name=name, kind=UnitKind.GOVERNANCE)
+            session.add(unit)
+            session.flush()
+            units[username] = unit.id
+            user = create_user(
+                session, username, None, role=Role.GOVERNANCE, display_name=name, unit_id=unit.id, now=T0
+            )
+            world.users[username] = user.id
+    return units
+
+
+def _finding(world: World, co_unit: int) -> tuple[int, int]:
+    """A finding led by station A's governance centre, with a part held by `co_unit`: (finding, part)."""
+    ref = next(_refs)
+    with world.services.db.session() as session:
+        tasks = world.services.tasks
+        lead = tasks.create(
+            session,
+            kind="hidden_danger",
+            title="隐患整治：消防通道",
+            ref_type="danger",
+            ref_id=ref,
+            area_id=world.ids["area-A"],
+            unit_id=world.ids["gov-A"],
+        )
+        part = tasks.create(
+            session,
+            kind="hidden_danger_part",
+            title="隐患协办：消防通道",
+            ref_type="danger",
+            ref_id=ref,
+            area_id=world.ids["area-A"],
+            unit_id=co_unit,
+        )
+        session.flush()
+        return lead.id, part.id
+
+
+def test_a_co_department_reads_the_finding_in_the_task_list_and_works_only_its_own_part(world: World) -> None:
+    units = _departments(world)
+    finding, part = _finding(world, units[CO_DEPARTMENT])
+    other_finding, other_part = _finding(world, world.ids["gov-A1"])  # a finding 消防 has no part of
+
+    def listed(who: str) -> set[int]:
+        answer = world.client.get(f"{API}/tasks", headers=world.staff(who))
+        assert answer.status_code == 200, answer.text
+        return {int(t["id"]) for t in answer.json()["items"]}
+
+    assert listed(CO_DEPARTMENT) == {finding, part}
+    assert listed(UNINVOLVED_DEPARTMENT) == set()
+    assert {finding, part, other_finding, other_part} <= listed("commander")
+    by_kind = world.client.get(f"{API}/tasks", params={"kind": "hidden_danger"}, headers=world.staff(CO_DEPARTMENT))
+    assert [int(t["id"]) for t in by_kind.json()["items"]] == [finding]
+    detail = world.client.get(f"{API}/tasks/{finding}", headers=world.staff(CO_DEPARTMENT))
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["allowed_actions"] == []  # it reads the lead's finding, never works it
+    for who, task_id in (
+        (UNINVOLVED_DEPARTMENT, finding),
+        (UNINVOLVED_DEPARTMENT, part),
+        (CO_DEPARTMENT, other_finding),
+    ):
+        assert world.client.get(f"{API}/tasks/{task_id}", headers=world.staff(who)).status_code == 404
+
+    wrong: list[str] = []
+    for kind, declared in CO_DEPARTMENT_ROLES.items():
+        actions = {a for a, spec in world.services.tasks.workflow(kind).actions.items() if spec.permission.roles}
+        assert set(declared) <= actions
+        for action in sorted(actions):
+            for who in (CO_DEPARTMENT, UNINVOLVED_DEPARTMENT):
+                lead, own = _finding(world, units[CO_DEPARTMENT])
+                task_id = lead if kind == "hidden_danger" else own
+                response = world.client.post(
+                    f"{API}/tasks/{task_id}/actions", json={"action": action}, headers=world.staff(who)
+                )
+                verdict = _access_verdict(response)
+                if verdict != co_department_expected(kind, who, action):
+                    wrong.append(f"{kind} {action} by {who}: {verdict} ({response.status_code})")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_a_withdrawn_part_no_longer_shows_its_department_the_finding(world: World) -> None:
+    units = _departments(world)
+    finding, part = _finding(world, units[CO_DEPARTMENT])
+    with world.services.db.session() as session:
+        task = session.get(Task, part)
+        assert task is not None
+        world.services.tasks.act(session, task, Command("withdraw", None, "协办部门调整", {}))
+    with world.services.db.session() as session:
+        assert session.get(Task, part).outcome == WITHDRAWN  # type: ignore[union-attr]
+    assert world.client.get(f"{API}/tasks/{finding}", headers=world.staff(CO_DEPARTMENT)).status_code == 404
+    listed = world.client.get(f"{API}/tasks", params={"open": "false"}, headers=world.staff(CO_DEPARTMENT))
+    assert [int(t["id"]) for t in listed.json()["items"]] == [part]  # its own closed part stays in its history

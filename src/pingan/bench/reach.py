@@ -91,6 +91,7 @@ def run_reach_bench(config: ReachBenchConfig) -> dict[str, Any]:
         service_ms: list[float] = []
         reached = within5 = excluded = 0
         started = time.perf_counter()
+        cpu_started = time.process_time()
         with db.session() as session:
             for lon, lat in targets:
                 t0 = time.perf_counter()
@@ -100,6 +101,7 @@ def run_reach_bench(config: ReachBenchConfig) -> dict[str, Any]:
                 within5 += len(result.within(5))
                 excluded += len(result.left)
         service_s = time.perf_counter() - started
+        service_cpu_s = time.process_time() - cpu_started
         with db.session() as session:
             units = services.patrol.units(session, COUNTY)
             verdicts = services.patrol.unit_verdicts(session, units, now)
@@ -120,6 +122,7 @@ def run_reach_bench(config: ReachBenchConfig) -> dict[str, Any]:
             "queries_per_s": round(config.queries / service_s, 1),
             "p50_ms": round(percentile(service_ms, 50) or 0.0, 3),
             "p99_ms": round(percentile(service_ms, 99) or 0.0, 3),
+            "cpu_ms_per_query": round(service_cpu_s * 1000 / config.queries, 3),
             "compute_per_s": round(config.queries / compute_s, 1),
             "compute_p50_ms": round(percentile(compute_ms, 50) or 0.0, 3),
             "compute_p99_ms": round(percentile(compute_ms, 99) or 0.0, 3),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_type_hints
 from urllib.parse import quote
 
@@ -24,8 +25,10 @@ from starlette.background import BackgroundTask
 from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep
 from pingan.api.routes import analysis as analysis_routes
 from pingan.api.routes import core as core_routes
+from pingan.api.routes import dangers as danger_routes
 from pingan.api.routes import desk as desk_routes
 from pingan.api.routes import dispatch as dispatch_routes
+from pingan.api.routes import disputes as dispute_routes
 from pingan.api.routes import fraud as fraud_routes
 from pingan.api.routes import ranking as ranking_routes
 from pingan.api.routes import rehab as rehab_routes
@@ -199,6 +202,45 @@ VERIFY_ITEM_COLUMNS = [
     _c("measures", "处置措施"),
     _c("done_at", "反馈时间"),
 ]
+DANGER_COLUMNS = [
+    _c("id", "编号"),
+    _c("kind_name", "类型"),
+    _c("title", "隐患"),
+    _c("place", "地点"),
+    _c("area", "辖区"),
+    _c("lead", "牵头部门"),
+    _c("parts", "协办部门数"),
+    _c("parts_reported", "已反馈"),
+    _c("state_name", "状态"),
+    _c("found_at", "发现时间"),
+    _c("due_at", "整改期限"),
+    _c("overdue", "已超时"),
+    _c("rectified_at", "整改完成"),
+]
+DISPUTE_COLUMNS = [
+    _c("id", "编号"),
+    _c("category_name", "类别"),
+    _c("title", "纠纷"),
+    _c("place", "地点"),
+    _c("area", "辖区"),
+    _c(
+        "parties",
+        "当事人",
+        lambda r: "；".join(
+            " ".join(str(x) for x in (p.get("role_name"), p.get("name"), p.get("phone")) if x)
+            for p in r.get("parties") or []
+        ),
+    ),
+    _c("unit", "承办单位"),
+    _c("mediator", "调解员"),
+    _c("sessions", "调解次数"),
+    _c("state_name", "状态"),
+    _c("outcome", "结果"),
+    _c("received_at", "受理时间"),
+    _c("agreed_at", "达成协议"),
+    _c("resolved_at", "化解时间"),
+    _c("overdue", "已超时"),
+]
 SEARCH_COLUMNS = [
     _c("type", "类别"),
     _c("id", "编号"),
@@ -348,96 +390,119 @@ def _items(data: Any) -> Sequence[Any]:
     return list(data.items)
 
 
-@router.get("/tasks", responses=FILE_RESPONSE, response_class=Response)
-def export_tasks(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
-    read: Annotated[Reader, Depends(pages_of(core_routes.list_tasks))],
-) -> Response:
-    """The whole worklist (`GET /tasks`, same filters)."""
-    rows = by_offset(read, _items, PAGE)
-    return _file(request, services, session, user, address, "tasks", "任务清单", fmt, TASK_COLUMNS, rows)
+@dataclass(frozen=True)
+class PagedList:
+    """One list whose export is the whole list: its endpoint (its filters, scope and masking), how it pages,
+    the file's name and title and its columns."""
+
+    what: str
+    """The export's URL under /exports, and the audit log's `what`."""
+    title: str
+    endpoint: Callable[..., Any]
+    columns: Sequence[Column]
+    doc: str
+    paging: Callable[[Reader, Callable[[Any], Sequence[Any]], int], Iterator[Mapping[str, Any]]] = by_offset
+    page_cap: int | None = None
+    """A list that returns fewer rows a request than `PAGE`."""
 
 
-@router.get("/warnings", responses=FILE_RESPONSE, response_class=Response)
-def export_warnings(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
-    read: Annotated[Reader, Depends(pages_of(fraud_routes.get_warnings))],
-) -> Response:
-    """The whole warning queue (`GET /fraud/warnings`, same filters), masked."""
-    rows = by_id(read, _items, PAGE)
-    return _file(request, services, session, user, address, "warnings", "预警队列", fmt, WARNING_COLUMNS, rows)
+PAGED_LISTS = (
+    PagedList(
+        "tasks", "任务清单", core_routes.list_tasks, TASK_COLUMNS, "The whole worklist (`GET /tasks`, same filters)."
+    ),
+    PagedList(
+        "warnings",
+        "预警队列",
+        fraud_routes.get_warnings,
+        WARNING_COLUMNS,
+        "The whole warning queue (`GET /fraud/warnings`, same filters), masked.",
+        paging=by_id,
+    ),
+    PagedList(
+        "desk-requests",
+        "群众诉求",
+        desk_routes.queue,
+        REQUEST_COLUMNS,
+        "The desk's whole queue (`GET /desk/staff/requests`, same filters), phones and free text masked.",
+        page_cap=200,  # the deadline order is paged by offset only
+    ),
+    PagedList(
+        "indicators",
+        "涉诈指标",
+        fraud_routes.list_indicators,
+        INDICATOR_COLUMNS,
+        "The whole indicator lists (`GET /fraud/indicators`, same filters), with their hits.",
+    ),
+    PagedList(
+        "audit-access",
+        "个人信息查看记录",
+        core_routes.access_log,
+        ACCESS_COLUMNS,
+        "The whole access log (`GET /audit/access`, same filters; admin).",
+    ),
+    PagedList(
+        "users",
+        "用户",
+        users_routes.list_users,
+        USER_COLUMNS,
+        "Every staff account (`GET /users`, same filters; admin).",
+    ),
+    PagedList(
+        "dangers",
+        "隐患整治",
+        danger_routes.list_dangers,
+        DANGER_COLUMNS,
+        "Every finding of `GET /command/dangers` (same filters: kind, state, area, department, overdue, text).",
+    ),
+    PagedList(
+        "disputes",
+        "矛盾纠纷",
+        dispute_routes.list_disputes,
+        DISPUTE_COLUMNS,
+        "Every dispute of `GET /command/disputes` (same filters), parties masked as the list masks them (a "
+        "`reveal=true` export is recorded in the access log as the list records it).",
+    ),
+    PagedList(
+        "rehab-plans",
+        "社区戒毒人员",
+        rehab_routes.get_plans,
+        REHAB_COLUMNS,
+        "The people under a plan (`GET /rehab/plans`, same filters; the 禁毒 duty only), each one recorded.",
+    ),
+)
 
 
-@router.get("/desk-requests", responses=FILE_RESPONSE, response_class=Response)
-def export_requests(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
-    read: Annotated[Reader, Depends(pages_of(desk_routes.queue))],
-) -> Response:
-    """The desk's whole queue (`GET /desk/staff/requests`, same filters), phones and free text masked."""
-    rows = by_offset(read, _items, min(PAGE, 200))  # the deadline order is paged by offset only
-    return _file(request, services, session, user, address, "desk-requests", "群众诉求", fmt, REQUEST_COLUMNS, rows)
+def _paged_export(spec: PagedList) -> Callable[..., Response]:
+    def export(
+        request: Request,
+        services: ServicesDep,
+        session: SessionDep,
+        user: CurrentUser,
+        address: ClientAddress,
+        fmt: FormatQuery,
+        read: Reader,
+    ) -> Response:
+        page = PAGE if spec.page_cap is None else min(PAGE, spec.page_cap)
+        rows = spec.paging(read, _items, page)
+        return _file(request, services, session, user, address, spec.what, spec.title, fmt, spec.columns, rows)
+
+    # The list's own parameters, as a dependency of this one endpoint (resolved here, not from the annotation's
+    # text: the endpoint differs per list).
+    export.__annotations__ = {**export.__annotations__, "read": Annotated[Reader, Depends(pages_of(spec.endpoint))]}
+    export.__name__ = export.__qualname__ = "export_" + spec.what.replace("-", "_")
+    export.__doc__ = spec.doc
+    return export
 
 
-@router.get("/indicators", responses=FILE_RESPONSE, response_class=Response)
-def export_indicators(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
-    read: Annotated[Reader, Depends(pages_of(fraud_routes.list_indicators))],
-) -> Response:
-    """The whole indicator lists (`GET /fraud/indicators`, same filters), with their hits."""
-    rows = by_offset(read, _items, PAGE)
-    return _file(request, services, session, user, address, "indicators", "涉诈指标", fmt, INDICATOR_COLUMNS, rows)
-
-
-@router.get("/audit-access", responses=FILE_RESPONSE, response_class=Response)
-def export_access(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
-    read: Annotated[Reader, Depends(pages_of(core_routes.access_log))],
-) -> Response:
-    """The whole access log (`GET /audit/access`, same filters; admin)."""
-    rows = by_offset(read, _items, PAGE)
-    return _file(
-        request, services, session, user, address, "audit-access", "个人信息查看记录", fmt, ACCESS_COLUMNS, rows
+for _spec in PAGED_LISTS:
+    router.add_api_route(
+        f"/{_spec.what}",
+        _paged_export(_spec),
+        methods=["GET"],
+        responses=FILE_RESPONSE,
+        response_class=Response,
+        description=_spec.doc,
     )
-
-
-@router.get("/users", responses=FILE_RESPONSE, response_class=Response)
-def export_users(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
-    read: Annotated[Reader, Depends(pages_of(users_routes.list_users))],
-) -> Response:
-    """Every staff account (`GET /users`, same filters; admin)."""
-    rows = by_offset(read, _items, PAGE)
-    return _file(request, services, session, user, address, "users", "用户", fmt, USER_COLUMNS, rows)
 
 
 @router.get("/dispatch-load", responses=FILE_RESPONSE, response_class=Response)
@@ -615,22 +680,6 @@ def export_search(
     """The hits of `GET /search` (same query), masked."""
     return _file(
         request, services, session, user, address, "search", "检索结果", fmt, SEARCH_COLUMNS, _dicts(data.items)
-    )
-
-
-@router.get("/rehab-plans", responses=FILE_RESPONSE, response_class=Response)
-def export_rehab_plans(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
-    data: Annotated[dict[str, Any], Depends(rehab_routes.get_plans)],
-) -> Response:
-    """The people under a plan (`GET /rehab/plans`, same filters; the 禁毒 duty only), each one recorded."""
-    return _file(
-        request, services, session, user, address, "rehab-plans", "社区戒毒人员", fmt, REHAB_COLUMNS, data["items"]
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 from sqlalchemy import select
 
@@ -48,7 +48,7 @@ def reach(
     lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
     lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
     crs: CRS = CRS.WGS84,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """The "135" reach of a point: the patrol units inside the 1-, 3- and 5-minute circles (travel time at
     each kind's road speed over the straight line times the road factor), nearest first, and those left out
     with the reason (no position, a stale one, off duty, on leave, busy on an alarm). Station staff see their
@@ -56,7 +56,8 @@ def reach(
     require(user, *STAFF)
     wlon, wlat = point_wgs84(lon, lat, crs)
     result, units = services.patrol.reach(session, scope, wlon, wlat, busy=services.alarms.busy(session))
-    return queries.reach_view(result, units, services.patrol.rules, wlon, wlat, services.clock.now())
+    # Plain JSON already (numbers, strings): sent as it is, not walked again by the response encoder.
+    return JSONResponse(queries.reach_view(result, units, services.patrol.rules, wlon, wlat, services.clock.now()))
 
 
 @router.get("/patrol/zones")

@@ -16,7 +16,11 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
+from pingan.api.routes.rehab import ROLES as REHAB_ROLES
+from pingan.api.routes.rehab import plan_scope, record_reads
 from pingan.bootstrap import Services
+from pingan.command.rehab.models import RehabPlan
+from pingan.command.rehab.service import KIND_NAMES as REHAB_KIND_NAMES
 from pingan.core.db import containing
 from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.fields import DbId
@@ -35,7 +39,7 @@ from pingan.core.identifiers import (
     normalize_phone,
 )
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, PersonPhone, Role, Task, User
+from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Duty, Person, PersonPhone, Role, Task, Unit, User
 from pingan.core.people import visible_tags
 from pingan.core.scope import REVEAL_ROLES, Scope
 from pingan.desk.models import DeskRequest
@@ -55,7 +59,9 @@ _REF_RE = re.compile(r"^(?:#|no\.?|[wtr]|预警|任务|诉求|编号)?\s*0*([0-9
 _ID_NUMBER_RE = re.compile(r"^[1-8][0-9]{16}[0-9X]$|^[1-8][0-9]{14}$")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
-HitType = Literal["warning", "task", "request", "person", "indicator"]
+HitType = Literal["warning", "task", "request", "person", "indicator", "rehab"]
+KINDS: tuple[HitType, ...] = ("warning", "task", "request", "person", "indicator")
+"""The kinds every staff user's counts name; `rehab` (社区戒毒) only for holders of the 禁毒 duty."""
 
 
 class SearchHit(BaseModel):
@@ -167,10 +173,12 @@ def search(
     found = Finder(services, session, user, scope, parsed)
     people, warnings, requests = found.people(), found.warnings(), found.requests()
     groups: list[list[SearchHit]] = [people, warnings, found.tasks(), requests, found.indicators()]
+    kinds = list(KINDS)
+    if found.may_see_rehab():
+        groups.append(found.rehab())
+        kinds.append("rehab")
     items = [hit for group in groups for hit in group[:PER_KIND]]
-    counts = {
-        kind: sum(1 for h in items if h.type == kind) for kind in ("warning", "task", "request", "person", "indicator")
-    }
+    counts = {kind: sum(1 for h in items if h.type == kind) for kind in kinds}
     return SearchResults(
         q=parsed.text,
         readings=parsed.readings(),
@@ -328,6 +336,58 @@ class Finder:
                 )
             )
         return out
+
+    def may_see_rehab(self) -> bool:
+        """Plans of community drug rehabilitation exist for this search only with the 禁毒 duty (the one check of
+        `Scope.has`): without it they are absent, not even counted."""
+        return self.scope.has(Duty.NARCOTICS) and self.user.role in REHAB_ROLES
+
+    def rehab(self) -> list[SearchHit]:
+        """Plans by the person's name, ID number or phone, in the user's jurisdiction, masked; each one shown is
+        recorded in the access log (as the rehab list records its reads)."""
+        if not self.may_see_rehab():
+            return []
+        q = self.q
+        conds: list[ColumnElement[bool]] = []
+        if q.id_number:
+            conds.append(RehabPlan.id_number == q.id_number)
+        if q.phone:
+            conds.append(RehabPlan.phone == q.phone)
+        if q.name:
+            conds.append(RehabPlan.name == q.name)
+        if not conds:
+            return []
+        rows = list(
+            self.session.scalars(
+                select(RehabPlan)
+                .where(or_(*conds), plan_scope(self.scope))
+                .order_by(RehabPlan.id.desc())
+                .limit(PER_KIND + 1)
+            )
+        )
+        if not rows:
+            return []
+        record_reads(self.session, self.user, rows[:PER_KIND], self.services.clock.now(), "工作台检索", "plan")
+        wanted = {p.unit_id for p in rows if p.unit_id}
+        units = dict(self.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted))).all())
+        matched = "id_number" if q.id_number else "phone" if q.phone else "name"
+        return [
+            SearchHit(
+                type="rehab",
+                id=p.id,
+                title=mask_name(p.name),
+                detail=" · ".join(
+                    x
+                    for x in (REHAB_KIND_NAMES[p.kind], mask_id_number(p.id_number), "已失联" if p.lost_since else None)
+                    if x
+                ),
+                station=units.get(p.unit_id) if p.unit_id else None,
+                status="已结束" if p.ended_at else "在管",
+                at=p.created_at,
+                matched=matched,
+            )
+            for p in rows
+        ]
 
     def requests(self) -> list[SearchHit]:
         if self.user.role not in DESK_ROLES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from pingan.command.dangers.models import (
 from pingan.command.dangers.ports import PhotoStore, StoredPhoto
 from pingan.command.dangers.rules import DangerRules
 from pingan.command.dangers.schemas import CoDepartment, DangerCreate, DangerRow
-from pingan.command.dangers.workflow import KIND, PART_KIND, DangerAction, DangerStatus
+from pingan.command.dangers.workflow import KIND, PART_KIND, REPORTED, DangerAction, DangerStatus, PartWorkflow
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.errors import BadInput, Forbidden, first_problem
@@ -63,6 +63,7 @@ class Dangers:
         self.photos = photos
         self.zone = ZoneInfo(rules.timezone)
         tasks.on(KIND, DangerAction.SUBMIT, check=self._check_submit)
+        tasks.on(KIND, DangerAction.REVISE, check=self._check_revise, effect=self._revise)
         tasks.listen(KIND, self._follow_finding)
         tasks.listen(PART_KIND, self._follow_part)
 
@@ -283,6 +284,112 @@ class Dangers:
         if not after:
             raise WorkflowError("提请验收须先上传整改后照片", code="after_photos_required")
         return command
+
+    def _check_revise(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
+        """Name what changes before anything does: the new deadline (not in the past), the co-departments added
+        (governance units, not the lead) and taken off (refused once their part is reported: the work stands)."""
+        danger = session.get(Danger, task.ref_id) if task.ref_type == "danger" else None
+        if danger is None:
+            raise WorkflowError("隐患记录不存在", code="no_such_danger")
+        if task.status not in (DangerStatus.ISSUED, DangerStatus.RECTIFYING):
+            raise WorkflowError("已提请验收或已办结的隐患不能修改方案、期限和部门", code="not_revisable")
+        data = dict(command.data)
+        changes: list[str] = []
+        plan = data.get("plan")
+        if isinstance(plan, str) and plan != danger.plan:
+            changes.append("整改方案")
+        raw_due = data.pop("due_date", None)
+        if isinstance(raw_due, str):
+            end = datetime.combine(date.fromisoformat(raw_due) + timedelta(days=1), time(0), self.zone)
+            if end <= self.clock.now():
+                raise BadInput("整改期限不能早于今天", field="due_date", code="due_in_past")
+            if end != danger.due_at:
+                data["rectify_due"] = end.isoformat()
+                changes.append(f"整改期限改为 {raw_due}")
+        cos = data.get("co_departments")
+        if isinstance(cos, list):
+            departments = {
+                d.unit_id: d
+                for d in session.scalars(select(DangerDepartment).where(DangerDepartment.danger_id == danger.id))
+            }
+            wanted: dict[int, str] = {}
+            for i, co in enumerate(cos):
+                unit_id, where = int(co["unit_id"]), f"co_departments[{i}].unit_id"
+                if unit_id in wanted or unit_id == danger.lead_unit_id:
+                    raise BadInput("协办部门不能重复，也不能是牵头部门", field=where, code="duplicate_department")
+                if unit_id not in departments:
+                    self._department(session, unit_id, where)
+                wanted[unit_id] = str(co.get("duty", ""))
+            current = {u for u, d in departments.items() if d.role is DepartmentRole.CO}
+            added, removed = [u for u in wanted if u not in current], sorted(current - set(wanted))
+            names: dict[int, str] = dict(
+                session.execute(select(Unit.id, Unit.name).where(Unit.id.in_([*added, *removed]))).all()
+            )
+            for unit_id in removed:
+                part = session.get(Task, departments[unit_id].task_id) if departments[unit_id].task_id else None
+                if part is not None and part.closed_at is not None and part.outcome == REPORTED:
+                    raise WorkflowError(
+                        f"{names.get(unit_id, unit_id)}已反馈整改情况，不能移除",
+                        code="part_reported",
+                    )
+            data["added"] = {str(u): wanted[u] for u in added}
+            data["removed"] = removed
+            if added:
+                changes.append("增加协办部门 " + "、".join(names.get(u, str(u)) for u in added))
+            if removed:
+                changes.append("移除协办部门 " + "、".join(names.get(u, str(u)) for u in removed))
+        if not changes:
+            raise BadInput("没有需要修改的内容", field="plan", code="nothing_changed")
+        data["changes"] = "；".join(changes)
+        return Command(command.action, command.actor_id, command.reason, data)
+
+    def _revise(self, session: Session, actor: Actor, task: Task, command: Command) -> None:
+        """After the finding's history has the change: the finding, its departments and their parts follow."""
+        danger = session.get(Danger, task.ref_id)
+        assert danger is not None  # checked
+        now = self.clock.now()
+        data = command.data
+        plan = data.get("plan")
+        if isinstance(plan, str):
+            danger.plan = plan
+        due_raw = data.get("rectify_due")
+        due = datetime.fromisoformat(due_raw) if isinstance(due_raw, str) else None
+        if due is not None:
+            danger.due_at = due
+        parts = self.tasks.workflow(PART_KIND)
+        assert isinstance(parts, PartWorkflow)
+        departments = list(session.scalars(select(DangerDepartment).where(DangerDepartment.danger_id == danger.id)))
+        removed = set(data.get("removed") or [])
+        reason = f"协办部门调整：{command.reason}" if command.reason else "协办部门调整"
+        for department in departments:
+            part = session.get(Task, department.task_id) if department.task_id is not None else None
+            if department.unit_id in removed:
+                if part is not None and part.closed_at is None:
+                    self.tasks.act(session, part, Command(DangerAction.WITHDRAW, actor.id, reason, {}))
+                session.delete(department)
+            elif part is not None and due is not None:
+                parts.follow_deadline(part, due, now)
+        facts = {"danger_id": danger.id, "danger_kind": danger.kind.value, "rectify_due": danger.due_at.isoformat()}
+        for unit_id, duty in (data.get("added") or {}).items():
+            part = self.tasks.create(
+                session,
+                kind=PART_KIND,
+                title=f"隐患协办：{danger.title}",
+                ref_type="danger",
+                ref_id=danger.id,
+                area_id=danger.area_id,
+                unit_id=int(unit_id),
+                actor_id=actor.id,
+                facts=facts,
+                reason=f"修改隐患，增加协办部门：{command.reason}" if command.reason else None,
+            )
+            session.add(
+                DangerDepartment(
+                    danger_id=danger.id, unit_id=int(unit_id), role=DepartmentRole.CO, duty=duty, task_id=part.id
+                )
+            )
+        session.flush()
+        set_facts(task, parts_open=len(queries.open_parts(session, danger.id)))
 
     def _follow_finding(self, session: Session, task: Task, command: Command) -> None:
         danger = session.get(Danger, task.ref_id)

@@ -13,7 +13,7 @@ Both climb the ladder 牵头/责任部门 → 情指中心 → 局领导 every `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -23,7 +23,7 @@ from pingan.command.dangers.rules import DangerRules
 from pingan.core.models import Role, Task, UnitKind
 from pingan.core.tasks import COUNTY_WIDE, ActionSpec, Command, Ladder, Permission, Rung, WorkflowError
 from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
-from pingan.core.tasks.contract import BaseAction, EmptyPayload, NotePayload, Payload
+from pingan.core.tasks.contract import WITHDRAWN, BaseAction, EmptyPayload, NotePayload, Payload
 
 KIND = "hidden_danger"
 PART_KIND = "hidden_danger_part"
@@ -57,6 +57,10 @@ class DangerAction(StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
     REPORT = "report"
+    REVISE = "revise"
+    """The plan, deadline or co-departments of a finding changed after it was issued (修改方案)."""
+    WITHDRAW = "withdraw"
+    """A co-department taken off the finding (the finding's edit): its open part closes as `WITHDRAWN`."""
 
 
 class SubmitPayload(Payload):
@@ -73,6 +77,22 @@ class RejectPayload(Payload):
     reason: str = Field(min_length=1, max_length=2000)
     days: int = Field(default=15, ge=1, le=365)
     """The new deadline, in days from now."""
+
+
+class CoDepartmentPayload(Payload):
+    unit_id: int = Field(ge=1, le=2**53)
+    duty: str = Field(default="", max_length=500)
+
+
+class RevisePayload(Payload):
+    """What changes (each field left out stays as it is); `reason` goes to the history."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    plan: str | None = Field(default=None, max_length=4000)
+    due_date: date | None = None
+    """The new deadline (a local date, the end of that day)."""
+    co_departments: list[CoDepartmentPayload] | None = Field(default=None, max_length=10)
+    """The whole new list of co-departments: one left out is taken off (its open part withdrawn)."""
 
 
 class ReportPayload(Payload):
@@ -99,6 +119,7 @@ class DangerWorkflow(BaseWorkflow):
     kind = KIND
     name = "隐患整治"
     seen_by_area = True  # the station of the place follows it and accepts it
+    read_by_kinds = frozenset({PART_KIND})  # each co-department follows the finding it has a part of
     assignee_roles = DEPARTMENT | POLICE
 
     def __init__(self, rules: DangerRules) -> None:
@@ -123,6 +144,9 @@ class DangerWorkflow(BaseWorkflow):
             DangerAction.SUBMIT: ActionSpec(DangerAction.SUBMIT, "提请验收", SubmitPayload, lead, "由牵头部门提请验收"),
             DangerAction.ACCEPT: ActionSpec(DangerAction.ACCEPT, "验收通过", AcceptPayload, police, "由公安机关验收"),
             DangerAction.REJECT: ActionSpec(DangerAction.REJECT, "验收不通过", RejectPayload, police, "由公安机关验收"),
+            DangerAction.REVISE: ActionSpec(
+                DangerAction.REVISE, "修改方案", RevisePayload, lead, "由牵头部门或指挥中心修改"
+            ),
         }
         self.ladder = _ladder(rules, "牵头部门")
 
@@ -141,8 +165,8 @@ class DangerWorkflow(BaseWorkflow):
             return frozenset({"reopen"})
         common = {"assign", "note", "close"}
         by_status = {
-            DangerStatus.ISSUED: {DangerAction.SIGN},
-            DangerStatus.RECTIFYING: {DangerAction.SUBMIT},
+            DangerStatus.ISSUED: {DangerAction.SIGN, DangerAction.REVISE},
+            DangerStatus.RECTIFYING: {DangerAction.SUBMIT, DangerAction.REVISE},
             DangerStatus.SUBMITTED: {DangerAction.ACCEPT, DangerAction.REJECT},
         }
         return frozenset(common | by_status.get(DangerStatus(task.status), set()))
@@ -160,6 +184,7 @@ class DangerWorkflow(BaseWorkflow):
             DangerAction.SUBMIT: self._submit,
             DangerAction.ACCEPT: self._accept,
             DangerAction.REJECT: self._reject,
+            DangerAction.REVISE: self._revise,
         }
 
     def _sign(self, task: Task, command: Command, now: datetime) -> str:
@@ -184,6 +209,17 @@ class DangerWorkflow(BaseWorkflow):
             raise WorkflowError("尚未提请验收", code="not_submitted")
         self.finish(task, DangerStatus.ACCEPTED, now, RECTIFIED)
         return f"现场验收通过：{command.data.get('opinion', '')}"
+
+    def _revise(self, task: Task, command: Command, now: datetime) -> str:
+        if task.status not in (DangerStatus.ISSUED, DangerStatus.RECTIFYING):
+            raise WorkflowError("已提请验收或已办结的隐患不能修改方案、期限和部门", code="not_revisable")
+        # The service's check has turned the payload into `rectify_due` (ISO) and the account of the changes.
+        due = command.data.get("rectify_due")
+        if isinstance(due, str):
+            task.facts = {**(task.facts or {}), "rectify_due": due}
+            if task.status == DangerStatus.RECTIFYING:
+                self.set_due(task, "rectify", datetime.fromisoformat(due))
+        return f"修改隐患：{command.data.get('changes', '')}"
 
     def _reject(self, task: Task, command: Command, now: datetime) -> str:
         if task.status != DangerStatus.SUBMITTED:
@@ -216,6 +252,9 @@ class PartWorkflow(BaseWorkflow):
             **base_actions(COUNTY_WIDE | DEPARTMENT, leads=COUNTY_WIDE | DEPARTMENT, closers=COUNTY_WIDE),
             DangerAction.SIGN: ActionSpec(DangerAction.SIGN, "签收", EmptyPayload, own, "由协办部门签收"),
             DangerAction.REPORT: ActionSpec(DangerAction.REPORT, "反馈整改", ReportPayload, own, "由协办部门反馈"),
+            DangerAction.WITHDRAW: ActionSpec(
+                DangerAction.WITHDRAW, "撤销协办", NotePayload, Permission(frozenset()), "由修改隐患的部门撤销"
+            ),
         }
         self.ladder = _ladder(rules, "协办部门")
 
@@ -224,6 +263,12 @@ class PartWorkflow(BaseWorkflow):
         if due is None:
             return now + timedelta(days=30)
         return max(due - timedelta(days=self.rules.part_lead_days), now + timedelta(hours=self.rules.sign_hours))
+
+    def follow_deadline(self, task: Task, due: datetime, now: datetime) -> None:
+        """The finding's deadline moved: an open part's own deadline (反馈) moves with it."""
+        task.facts = {**(task.facts or {}), "rectify_due": due.isoformat()}
+        if task.closed_at is None and task.status == PartStatus.SIGNED:
+            self.set_due(task, "report", self._report_due(task, now))
 
     def start(self, task: Task, now: datetime) -> str | None:
         task.status = PartStatus.ISSUED
@@ -246,7 +291,11 @@ class PartWorkflow(BaseWorkflow):
         return {k: facts[k] for k in ("danger_id", "danger_kind", "rectify_due") if k in facts}
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {DangerAction.SIGN: self._sign, DangerAction.REPORT: self._report}
+        return {DangerAction.SIGN: self._sign, DangerAction.REPORT: self._report, DangerAction.WITHDRAW: self._withdraw}
+
+    def _withdraw(self, task: Task, command: Command, now: datetime) -> str:
+        self.finish(task, PartStatus.CLOSED, now, WITHDRAWN)
+        return f"协办部门调整，撤销协办任务：{command.reason or ''}".rstrip("：")
 
     def _sign(self, task: Task, command: Command, now: datetime) -> str:
         if task.status != PartStatus.ISSUED:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 import numpy as np
@@ -110,44 +110,46 @@ def compute(
     """The reach of (lon, lat) (WGS84) at `now`. `unavailable` holds the roster's and the dispatch's verdicts
     (unit id → reason, detail) for units that may not go, whatever their position."""
     unavailable = unavailable or {}
-    stale = timedelta(minutes=rules.stale_minutes)
+    stale_s = rules.stale_minutes * 60.0
     left: list[Left] = []
     usable: list[Fix] = []
+    ages: list[float] = []
     for fix in fixes:
         if fix.unit_id in unavailable:
             reason, detail = unavailable[fix.unit_id]
             left.append(Left(fix.unit_id, reason, detail))
         elif fix.lon is None or fix.lat is None or fix.at is None:
             left.append(Left(fix.unit_id, Exclusion.NO_POSITION, EXCLUSION_NAMES[Exclusion.NO_POSITION]))
-        elif now - fix.at > stale:
-            minutes = int((now - fix.at).total_seconds() // 60)
-            left.append(
-                Left(fix.unit_id, Exclusion.STALE, f"位置已 {minutes} 分钟未更新（超过 {rules.stale_minutes} 分钟）")
-            )
         else:
-            usable.append(fix)
+            age = (now - fix.at).total_seconds()
+            if age > stale_s:
+                minutes = int(age // 60)
+                left.append(
+                    Left(
+                        fix.unit_id, Exclusion.STALE, f"位置已 {minutes} 分钟未更新（超过 {rules.stale_minutes} 分钟）"
+                    )
+                )
+            else:
+                usable.append(fix)
+                ages.append(age)
     if not usable:
         return Reach([], left)
-    lons = np.fromiter((f.lon for f in usable), dtype=np.float64, count=len(usable))
-    lats = np.fromiter((f.lat for f in usable), dtype=np.float64, count=len(usable))
-    speeds = np.fromiter((rules.speed_ms(f.kind) for f in usable), dtype=np.float64, count=len(usable))
+    count = len(usable)
+    lons = np.fromiter((f.lon for f in usable), dtype=np.float64, count=count)
+    lats = np.fromiter((f.lat for f in usable), dtype=np.float64, count=count)
+    by_kind = {k: rules.speed_ms(k) for k in {f.kind for f in usable}}
+    speeds = np.fromiter((by_kind[f.kind] for f in usable), dtype=np.float64, count=count)
     straight = great_circle_m(lon, lat, lons, lats)
     road = straight * rules.road_factor
     travel = np.round(road / speeds, _ROUND_S)
     circles = np.asarray(rules.circles_minutes, dtype=np.float64) * 60.0
     # The first circle whose radius (in seconds) holds the travel time; len(circles): beyond them all.
-    which = np.searchsorted(circles, travel, side="left")
-    order = np.argsort(travel, kind="stable")
+    which = np.searchsorted(circles, travel, side="left").tolist()
+    order = np.argsort(travel, kind="stable").tolist()
+    names: list[int | None] = [*rules.circles_minutes, None]
+    straight_l, road_l, travel_l = straight.tolist(), road.tolist(), travel.tolist()
     reached = [
-        Reached(
-            unit_id=usable[i].unit_id,
-            distance_m=float(straight[i]),
-            road_m=float(road[i]),
-            travel_s=float(travel[i]),
-            circle=rules.circles_minutes[int(which[i])] if which[i] < len(circles) else None,
-            position_age_s=(now - usable[i].at).total_seconds() if usable[i].at else 0.0,
-        )
-        for i in order
+        Reached(usable[i].unit_id, straight_l[i], road_l[i], travel_l[i], names[which[i]], ages[i]) for i in order
     ]
     return Reach(reached, left)
 

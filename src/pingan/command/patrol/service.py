@@ -70,6 +70,7 @@ class Patrol:
         self.jurisdictions = jurisdictions
         self._lock = threading.Lock()
         self._zones: tuple[tuple[int, Any], AreaIndex | None] = ((0, None), None)
+        self._roster: _RosterCache | None = None
 
     # -- zones ---------------------------------------------------------------------------------------------
 
@@ -320,27 +321,68 @@ class Patrol:
     ) -> tuple[Reach, dict[int, UnitBrief]]:
         """The "135" reach of a WGS84 point over the patrol units the scope covers, with the units by id.
 
-        Read as plain rows (no ORM objects): a reach is asked for on every click and every alarm."""
+        One query a reach (it is asked for on every click and every alarm): the units and their positions, as
+        plain rows, with the roster's stamp; the roster rows themselves are read again only when that stamp
+        moves (a shift added or deleted) or the cached window of time has passed (`_roster_rows`)."""
         now = at or self.clock.now()
         stmt = select(
             PatrolUnit.id, PatrolUnit.code, PatrolUnit.name, PatrolUnit.kind, PatrolUnit.lon, PatrolUnit.lat,
             PatrolUnit.position_at, PatrolUnit.leader_id, PatrolUnit.active,
+            select(func.count(DutyShift.id)).scalar_subquery().label("shifts"),
+            select(func.max(DutyShift.id)).scalar_subquery().label("last_shift"),
+            select(func.max(DutyShift.created_at)).scalar_subquery().label("last_written"),
         )  # fmt: skip
         if not scope.county_wide:
             stmt = stmt.where(PatrolUnit.unit_id.in_(scope.unit_ids or {-1}))
         rows = session.execute(stmt).all()
+        if not rows:
+            return reach_rules.compute(lon, lat, [], now, self.rules, {}), {}
         units = {r.id: UnitBrief(r.id, r.code, r.name, r.kind, r.lon, r.lat) for r in rows}
         crews = [roster.Crew(r.id, r.leader_id, r.active) for r in rows]
-        verdicts = roster.unit_verdicts(crews, self._rows(session, now), now)
+        first = rows[0]
+        stamp = (int(first.shifts or 0), int(first.last_shift or 0), str(first.last_written))
+        shifts = self._roster_rows(session, now, stamp)
+        verdicts = roster.unit_verdicts(crews, shifts, now)
         for unit_id, detail in (busy or {}).items():
             verdicts.setdefault(unit_id, (Exclusion.BUSY, detail))
         fixes = [Fix(r.id, r.kind, r.lon, r.lat, r.position_at) for r in rows]
         return reach_rules.compute(lon, lat, fixes, now, self.rules, verdicts), units
 
+    def _roster_rows(self, session: Session, now: datetime, stamp: tuple[int, int, str]) -> list[roster.Row]:
+        """The roster rows covering `now`, from the cache while the roster's stamp (its count, highest id and
+        latest write: shifts are only ever added or deleted, and SQLite may give a deleted highest id to the next
+        shift) is the one read with them and `now` lies in the cached window;
+        otherwise read again, the rows of the next `ROSTER_WINDOW` (so a shift starting soon is there)."""
+        with self._lock:
+            cached = self._roster
+        if cached is None or cached.stamp != stamp or not (cached.start <= now < cached.end):
+            end = now + ROSTER_WINDOW
+            read = session.execute(
+                select(
+                    DutyShift.kind, DutyShift.patrol_unit_id, DutyShift.user_id, DutyShift.starts_at, DutyShift.ends_at
+                ).where(DutyShift.starts_at < end, DutyShift.ends_at > now)
+            ).all()
+            cached = _RosterCache(stamp, now, end, [roster.Row(*r) for r in read])
+            with self._lock:
+                self._roster = cached
+        return [r for r in cached.rows if r.covers(now)]
+
     def available(self, session: Session, patrol_unit: PatrolUnit, now: datetime) -> tuple[Exclusion, str] | None:
         """Why the roster does not let a patrol unit be sent now; None: it may. (A stale position keeps a
         unit out of the proposals, not out of the dispatcher's hands: the radio may know where it is.)"""
         return self.unit_verdicts(session, [patrol_unit], now).get(patrol_unit.id)
+
+
+ROSTER_WINDOW = timedelta(minutes=10)
+"""How far ahead the reach's cached roster reaches: its rows are read again at the latest this often."""
+
+
+@dataclass(frozen=True, slots=True)
+class _RosterCache:
+    stamp: tuple[int, int, str]
+    start: datetime
+    end: datetime
+    rows: list[roster.Row]
 
 
 @dataclass(frozen=True, slots=True)

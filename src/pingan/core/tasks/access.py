@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, aliased, object_session
 
 from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.identity import Actor
 from pingan.core.models import Role, Task
 from pingan.core.scope import Scope
-from pingan.core.tasks.contract import COUNTY_WIDE, ActionSpec, Workflow
+from pingan.core.tasks.contract import COUNTY_WIDE, WITHDRAWN, ActionSpec, Workflow
 
 NOT_VISIBLE = "任务不存在或不在本单位辖区"
 
@@ -30,7 +31,41 @@ def sees(actor: Actor, scope: Scope, task: Task, workflow: Workflow) -> bool:
     if task.unit_id is not None and task.unit_id in scope.unit_ids:
         return True
     in_area = task.area_id is not None and task.area_id in scope.area_ids
-    return in_area and (workflow.seen_by_area or task.unit_id is None)
+    if in_area and (workflow.seen_by_area or task.unit_id is None):
+        return True
+    return _reads_through_part(scope, task, workflow)
+
+
+def _readers(workflow: Workflow) -> frozenset[str]:
+    found: frozenset[str] = getattr(workflow, "read_by_kinds", frozenset())
+    return found
+
+
+def _part_of(
+    scope: Scope,
+    readers: frozenset[str],
+    ref_type: InstrumentedAttribute[str] | str,
+    ref_id: InstrumentedAttribute[int] | int,
+) -> ColumnElement[bool]:
+    """A task of a reader kind on the reference, held by one of the scope's units, not withdrawn."""
+    part = aliased(Task)
+    return exists().where(
+        part.ref_type == ref_type,
+        part.ref_id == ref_id,
+        part.kind.in_(sorted(readers)),
+        part.unit_id.in_(scope.unit_ids),
+        or_(part.outcome.is_(None), part.outcome != WITHDRAWN),
+    )
+
+
+def _reads_through_part(scope: Scope, task: Task, workflow: Workflow) -> bool:
+    """Whether one of the scope's units holds a part of the task (`BaseWorkflow.read_by_kinds`): it reads it,
+    the same decision as `visible_clause`'s."""
+    readers = _readers(workflow)
+    session = object_session(task)
+    if not readers or not scope.unit_ids or session is None:
+        return False
+    return bool(session.scalar(select(_part_of(scope, readers, task.ref_type, task.ref_id))))
 
 
 def visible_clause(scope: Scope, workflows: Iterable[Workflow]) -> ColumnElement[bool]:
@@ -41,7 +76,7 @@ def visible_clause(scope: Scope, workflows: Iterable[Workflow]) -> ColumnElement
     return and_(Task.kind.not_in(restricted), seen) if restricted else seen
 
 
-def _visible_clause(scope: Scope, workflows: Iterable[Workflow]) -> ColumnElement[bool]:
+def _visible_clause(scope: Scope, workflows: list[Workflow]) -> ColumnElement[bool]:
     if scope.county_wide:
         return true()
     parts: list[ColumnElement[bool]] = []
@@ -52,6 +87,11 @@ def _visible_clause(scope: Scope, workflows: Iterable[Workflow]) -> ColumnElemen
         in_area = Task.area_id.in_(scope.area_ids)
         held_elsewhere_ok = or_(Task.kind.in_(by_area), Task.unit_id.is_(None)) if by_area else Task.unit_id.is_(None)
         parts.append(and_(in_area, held_elsewhere_ok))
+    if scope.unit_ids:
+        for workflow in workflows:
+            readers = _readers(workflow)
+            if readers:
+                parts.append(and_(Task.kind == workflow.kind, _part_of(scope, readers, Task.ref_type, Task.ref_id)))
     return or_(*parts) if parts else false()
 
 

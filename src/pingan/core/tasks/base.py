@@ -71,6 +71,9 @@ class BaseWorkflow:
     seen_by_area: ClassVar[bool] = True
     assignee_roles: ClassVar[frozenset[Role]] = frozenset({Role.STATION_HEAD, Role.OFFICER})
     duty: ClassVar[str | None] = None
+    read_by_kinds: ClassVar[frozenset[str]] = frozenset()
+    """Kinds whose holders also see (read, never work) this kind's task on the same reference: a finding's
+    co-departments, holding a part of it, follow the lead's task. A part closed as `WITHDRAWN` gives no sight."""
     overdue_steps: ClassVar[frozenset[str] | None] = None
     """Steps whose passed deadline makes a task overdue; None: every step."""
     unescalated_steps: ClassVar[frozenset[str]] = frozenset()

@@ -46,6 +46,11 @@ class BaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+WITHDRAWN = "withdrawn"
+"""The outcome of a task withdrawn from the work it was part of (a co-department taken off a finding): its
+holder no longer reads the shared task (`BaseWorkflow.read_by_kinds`)."""
+
+
 class WorkflowError(PinganError):
     """An action that the task's state or rules do not allow; `field` names the offending input.
 

@@ -11,7 +11,7 @@ import { dateInputValue, fmtDate, fmtDateTime, fmtInt, fmtPercent, parseDateInpu
 import { navigate } from '../router.js';
 import { getToken } from '../session.js';
 import { field, modal } from '../ui/dialog.js';
-import { pager } from '../ui/listing.js';
+import { exportTools, pager } from '../ui/listing.js';
 import { dateInput } from '../ui/date-input.js';
 import { countyMap } from '../ui/map.js';
 import { mapBase } from '../ui/map-panels.js';
@@ -102,7 +102,7 @@ export default {
     const toolbar = h(
       'form',
       { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
-      tabs, q, kind, state, h('label', { class: 'check' }, overdue, ' 仅看超时'), h('button', { type: 'submit', class: 'btn btn-secondary btn-small' }, '查询'), h('span', { class: 'grow' }), create,
+      tabs, q, kind, state, h('label', { class: 'check' }, overdue, ' 仅看超时'), h('button', { type: 'submit', class: 'btn btn-secondary btn-small' }, '查询'), h('span', { class: 'grow' }), exportTools('dangers', () => filters(), ctx), create,
     ); // prettier-ignore
     const pages = pager({ limit: PAGE, onPage: (o) => { offset = o; load(); } }); // prettier-ignore
     const body = h('div', { class: 'dangers-body' });
@@ -290,6 +290,7 @@ export default {
       if (own !== 'acceptance') button('sign', '签收', 'btn-primary', () => perform(task.id, { action: 'sign' }, d.id));
       if (own === 'co') button('report', '反馈整改情况', 'btn-primary', () => textAction(task.id, d.id, 'report', '反馈整改情况', 'summary', '本部门完成了哪些整改'));
       if (own === 'lead') button('submit', '提请验收', 'btn-primary', () => textAction(task.id, d.id, 'submit', '提请验收', 'summary', '整改情况（已上传整改后照片，各协办部门均已反馈）'));
+      if (own === 'lead') button('revise', '修改方案', 'btn-secondary', () => reviseAction(task.id, d));
       if (own === 'acceptance') {
         button('accept', '验收通过', 'btn-primary', () => textAction(task.id, d.id, 'accept', '现场验收通过', 'opinion', '现场验收意见'));
         button('reject', '验收不通过', 'btn-danger', () => rejectAction(task.id, d.id));
@@ -322,6 +323,49 @@ export default {
               await api.post('/tasks/' + taskId + '/actions', { action, [name]: text.value.trim() });
               ctx.toast('已提交', 'success');
               show(dangerId);
+              load();
+            },
+          },
+        ],
+      });
+    }
+
+    // 修改方案: the plan, the deadline and the co-departments after the finding was issued; the reason goes to
+    // the history. A co-department left out has its open part withdrawn (one that has reported stays).
+    async function reviseAction(taskId, d) {
+      if (!units) {
+        try {
+          units = await api.get('/units');
+        } catch (e) {
+          ctx.toast(e.message, 'error');
+          return;
+        }
+      }
+      const lead = d.departments.find((p) => p.role === 'lead');
+      const cos = d.departments.filter((p) => p.role === 'co').map((p) => p.unit_id);
+      const departments = units.filter((u) => u.kind === 'governance' && (!lead || u.id !== lead.unit_id));
+      const plan = h('textarea', { name: 'plan', rows: 3, maxlength: 4000 }, d.plan || '');
+      const due = h('input', { type: 'date', name: 'due_date', value: (d.due_at || '').slice(0, 10) });
+      const boxes = departments.map((u) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'co', value: String(u.id), checked: cos.indexOf(u.id) >= 0 }), ' ' + u.name));
+      const reason = h('textarea', { name: 'reason', rows: 2, maxlength: 500, required: true, placeholder: '为何修改（记入任务记录）' });
+      modal({
+        title: '修改方案、期限和协办部门',
+        lead: '去掉的协办部门，其未完成的协办任务将撤销；已反馈的不能去掉。',
+        content: h('div', { class: 'form-grid' }, field('整改方案', plan), field('整改期限', due), field('协办部门', h('div', { class: 'co-departments' }, boxes)), field('修改理由', reason, null, true)),
+        actions: [
+          {
+            label: '保存',
+            kind: 'primary',
+            onClick: async () => {
+              if (!reason.value.trim()) throw Object.assign(new Error('请填写修改理由'), { field: 'reason' });
+              const chosen = boxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => Number(i.value));
+              const body = { action: 'revise', reason: reason.value.trim() };
+              if (plan.value !== (d.plan || '')) body.plan = plan.value;
+              if (due.value && due.value !== (d.due_at || '').slice(0, 10)) body.due_date = due.value;
+              if (chosen.length !== cos.length || chosen.some((c) => cos.indexOf(c) < 0)) body.co_departments = chosen.map((c) => ({ unit_id: c }));
+              await api.post('/tasks/' + taskId + '/actions', body);
+              ctx.toast('已修改', 'success');
+              show(d.id);
               load();
             },
           },

@@ -7,7 +7,7 @@ import { h, replace, segmented, select } from '../dom.js';
 import { fmtDateTime, fmtInt, fmtPercent } from '../format.js';
 import { navigate } from '../router.js';
 import { field, modal } from '../ui/dialog.js';
-import { pager } from '../ui/listing.js';
+import { exportTools, pager } from '../ui/listing.js';
 
 const CATEGORIES = {
   neighbour: '邻里纠纷',
@@ -69,12 +69,16 @@ export default {
     const toolbar = h(
       'form',
       { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
-      tabs, q, category, state, h('label', { class: 'check' }, overdue, ' 仅看超时'), h('button', { type: 'submit', class: 'btn btn-secondary btn-small' }, '查询'), h('span', { class: 'grow' }), create,
+      tabs, q, category, state, h('label', { class: 'check' }, overdue, ' 仅看超时'), h('button', { type: 'submit', class: 'btn btn-secondary btn-small' }, '查询'), h('span', { class: 'grow' }), exportTools('disputes', () => filters(), ctx), create,
     ); // prettier-ignore
     const pages = pager({ limit: PAGE, onPage: (o) => { offset = o; load(); } }); // prettier-ignore
     const body = h('div', { class: 'disputes-body' });
     const detail = h('section', { class: 'danger-detail dispute-detail', 'aria-label': '纠纷详情', hidden: true });
     replace(root, h('div', { class: 'screen disputes-screen' }, toolbar, body, detail));
+
+    function filters() {
+      return { q: q.value.trim(), category: category.value, state: state.value, overdue: overdue.checked ? 'true' : undefined };
+    }
 
     function reload() {
       offset = 0;
@@ -91,8 +95,7 @@ export default {
           const rows = await api.get('/command/disputes/mediators');
           if (mine === seq) replace(body, mediatorsView(rows));
         } else {
-          const query = { q: q.value.trim(), category: category.value, state: state.value, overdue: overdue.checked ? 'true' : undefined, limit: PAGE, offset };
-          const data = await api.get('/command/disputes', query);
+          const data = await api.get('/command/disputes', Object.assign(filters(), { limit: PAGE, offset }));
           if (mine !== seq) return;
           replace(body, listView(data.items), pages.el);
           pages.set(data.total, data.offset, data.items.length);

@@ -1,6 +1,6 @@
-// 检索: what the header's search box found, across warnings, tasks, desk requests, people and indicator
-// lists, within the user's scope and masked. 显示 unmasks one record through its own reveal, which the
-// server records in the access log.
+// 检索: what the header's search box found, across warnings, tasks, desk requests, people, indicator lists
+// and (for the 禁毒 duty only) community drug rehabilitation plans, within the user's scope and masked.
+// 显示 unmasks one record through its own reveal, which the server records in the access log.
 
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
@@ -13,6 +13,7 @@ const GROUPS = [
   { type: 'task', label: '任务' },
   { type: 'request', label: '群众诉求' },
   { type: 'indicator', label: '涉诈指标' },
+  { type: 'rehab', label: '社区戒毒（康复）' },
 ];
 const READINGS = { phone: '手机号', id_number: '身份证号', number: '编号', name: '姓名' };
 const PURPOSE = '检索核查';
@@ -22,6 +23,7 @@ function link(hit) {
   if (hit.type === 'warning') return '#/queue/' + hit.id;
   if (hit.type === 'request') return '#/desk/' + hit.id;
   if (hit.type === 'indicator') return '#/admin?tab=indicators&active=all&id=' + hit.id;
+  if (hit.type === 'rehab') return '#/rehab?id=' + hit.id;
   return null;
 }
 
@@ -38,6 +40,10 @@ async function reveal(hit) {
   if (hit.type === 'request') {
     const r = await api.get('/desk/staff/requests/' + hit.id, { reveal: true, purpose: PURPOSE });
     return [r.phone, r.address, r.text].filter(Boolean).join(' · ');
+  }
+  if (hit.type === 'rehab') {
+    const p = await api.get('/rehab/plans/' + hit.id, { reveal: true, purpose: PURPOSE });
+    return [p.name, p.phone, p.id_number, p.address].filter(Boolean).join(' · ');
   }
   return null;
 }

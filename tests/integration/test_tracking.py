@@ -244,6 +244,31 @@ def test_a_stolen_bike_seen_raises_one_alert_to_the_detecting_station_and_tells_
     assert figures["cards_installed"] == 2
 
 
+def test_gangs_broken_count_each_gang_once_however_its_name_is_spaced_and_a_long_name_is_refused(
+    tw: TrackingWorld,
+) -> None:
+    thefts = []
+    for tag in ("CARD-1", "CARD-2"):
+        reported = tw.post("officer_a1", "/thefts", {"tag": tag, "stolen_at": at(-30)})
+        assert reported.status_code == 201, reported.text
+        thefts.append(reported.json()["id"])
+    too_long = tw.post("officer_a1", f"/thefts/{thefts[0]}/recovery", {"place": "甲镇", "gang": "团" * 65})
+    assert (too_long.status_code, too_long.json()["error"]["field"]) == (422, "gang")
+    assert tw.get("officer_a1", "/figures", start=at(-60), end=at(60)).json()["gangs_broken"] == 0
+
+    first = tw.post(
+        "officer_a1", f"/thefts/{thefts[0]}/recovery", {"place": "甲镇", "suspects": 2, "gang": " 象公刑案 118号 "}
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["gang"] == "象公刑案 118号"
+    second = {"place": "乙镇", "suspects": 1, "gang": "象公刑案\u3000 118号"}
+    assert tw.post("officer_a1", f"/thefts/{thefts[1]}/recovery", second).status_code == 200
+    figures = tw.get("commander", "/figures", start=at(-60), end=at(60)).json()
+    assert (figures["recovered"], figures["suspects_caught"], figures["gangs_broken"]) == (2, 3, 1)
+    before = tw.get("commander", "/figures", start=at(-60), end=at(-1)).json()
+    assert before["gangs_broken"] == 0, "a gang counts in the period of its recovery"
+
+
 def test_a_theft_is_reported_only_by_its_owner_or_the_owners_station_and_not_twice(tw: TrackingWorld) -> None:
     stranger = tw.w.resident(OTHER_OWNER)
     body = {"tag": "CARD-1", "stolen_at": at(-60)}

@@ -228,7 +228,7 @@ class TrackingFeed:
 
                     svc.tracking.recover(
                         session, Actor.of(head), scope_of(session, head), theft,
-                        RecoveryCreate(place="东门岛某小区楼下", suspects=1),
+                        RecoveryCreate(place="东门岛某小区楼下", suspects=1, gang="东门岛盗窃电动车团伙"),
                     )  # fmt: skip
             return 6
         return step

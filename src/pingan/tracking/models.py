@@ -175,6 +175,9 @@ class Theft(Base):
     recovered_place: Mapped[str | None] = mapped_column(String(200))
     recovered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     suspects: Mapped[int] = mapped_column(Integer, default=0)
+    gang: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The gang (团伙) broken with this recovery: its case number or name, as the station records it; the
+    thefts naming one gang count it once among the gangs broken (C7)."""
     card_destroyed: Mapped[bool] = mapped_column(Boolean, default=False)
     compensation_reason: Mapped[str | None] = mapped_column(String(40))
     certificate_no: Mapped[str | None] = mapped_column(String(64))

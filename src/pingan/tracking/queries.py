@@ -259,6 +259,7 @@ def theft_view(theft: Theft, tag_code: str) -> dict[str, Any]:
         "recovered_at": _iso(theft.recovered_at),
         "recovered_place": theft.recovered_place,
         "suspects": theft.suspects,
+        "gang": theft.gang,
         "card_destroyed": theft.card_destroyed,
         "compensation_reason": theft.compensation_reason,
         "certificate_no": theft.certificate_no,
@@ -269,7 +270,8 @@ def theft_view(theft: Theft, tag_code: str) -> dict[str, Any]:
 
 def figures(session: Session, start: datetime, end: datetime, area_ids: list[int] | None) -> dict[str, Any]:
     """C7 for a period and an area (its station areas; None: the county): cards installed, thefts,
-    recovered, recovery rate, payouts, suspects caught."""
+    recovered, recovery rate, payouts, suspects caught, gangs broken (the distinct gangs the period's recoveries
+    named)."""
 
     def within(column: Any) -> ColumnElement[bool]:
         return column.in_(area_ids) if area_ids is not None else true()
@@ -302,6 +304,11 @@ def figures(session: Session, start: datetime, end: datetime, area_ids: list[int
             Theft.recovered_at >= start, Theft.recovered_at < end, within(Theft.area_id)
         )
     )
+    gangs = session.scalar(
+        select(func.count(func.distinct(Theft.gang))).where(
+            Theft.gang.is_not(None), Theft.recovered_at >= start, Theft.recovered_at < end, within(Theft.area_id)
+        )
+    )
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -313,6 +320,7 @@ def figures(session: Session, start: datetime, end: datetime, area_ids: list[int
         "compensated": int(paid[0] or 0),
         "payouts_yuan": int(paid[1] or 0),
         "suspects_caught": int(suspects or 0),
+        "gangs_broken": int(gangs or 0),
     }
 
 

@@ -112,6 +112,8 @@ class RecoveryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     place: FreeText = Field(min_length=1, max_length=200)
     suspects: int = Field(default=0, ge=0, le=1000)
+    gang: FreeText | None = Field(default=None, max_length=64)
+    """The gang (团伙) broken with this recovery: its case number or name; thefts naming one gang count once."""
     note: FreeText | None = Field(default=None, max_length=2000)
 
 

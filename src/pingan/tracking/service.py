@@ -317,6 +317,8 @@ class Tracking:
         theft.recovered_place = str(command.data.get("place", ""))
         theft.recovered_by = actor.id
         theft.suspects = int(command.data.get("suspects", 0))
+        gang = " ".join(str(command.data.get("gang") or "").split())
+        theft.gang = gang or None
         tag = session.get(Tag, theft.tag_id)
         if tag is not None:
             tag.status = TagStatus.ACTIVE

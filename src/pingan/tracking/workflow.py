@@ -44,6 +44,8 @@ class RecoverPayload(Payload):
     place: str = Field(min_length=1, max_length=200)
     suspects: int = Field(default=0, ge=0, le=1000)
     """Suspects caught with the vehicle."""
+    gang: str | None = Field(default=None, max_length=64)
+    """The gang broken with it (case number or name), if the recovery broke one."""
 
 
 class CompensatePayload(Payload):

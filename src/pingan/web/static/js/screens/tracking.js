@@ -154,14 +154,18 @@ function theftForm(ctx, reload) {
 function recoverTheft(ctx, t, reload) {
   const place = h('input', { type: 'text', name: 'place', maxlength: 200, required: true, placeholder: '如：丹城镇某小区地下车库' });
   const suspects = h('input', { type: 'number', name: 'suspects', min: 0, max: 1000, value: '0', inputmode: 'numeric' });
-  ask('登记找回：' + t.tag, '找回后布控解除，被盗任务办结；计入找回数和抓获嫌疑人数。', [
+  const gang = h('input', { type: 'text', name: 'gang', maxlength: 64, placeholder: '如：象公刑案〔2026〕118号；未打掉团伙则留空' });
+  ask('登记找回：' + t.tag, '找回后布控解除，被盗任务办结；计入找回数、抓获嫌疑人数和打掉团伙数（同一团伙只计一次）。', [
     { label: '找回地点', input: place, required: true },
     { label: '抓获嫌疑人（人）', input: suspects },
+    { label: '打掉团伙（案件编号或名称）', input: gang },
   ], async () => {
     if (!place.value.trim()) throw Object.assign(new Error('请填写找回地点'), { field: 'place' });
     const n = suspects.value.trim() === '' ? 0 : Number(suspects.value);
     if (!Number.isInteger(n) || n < 0) throw Object.assign(new Error('嫌疑人数须为不小于 0 的整数'), { field: 'suspects' });
-    await api.post('/tracking/thefts/' + t.id + '/recovery', { place: place.value.trim(), suspects: n });
+    const body = { place: place.value.trim(), suspects: n };
+    if (gang.value.trim()) body.gang = gang.value.trim();
+    await api.post('/tracking/thefts/' + t.id + '/recovery', body);
     ctx.toast('已登记找回：' + t.tag, 'ok');
     reload();
   });
@@ -192,7 +196,7 @@ async function theftsPane(root, ctx, reload) {
     root,
     theftForm(ctx, reload),
     table(
-      ['标签', '被盗时间', '报案时间', '状态', '首次发现', '找回地点', '嫌疑人', '赔付条件', '赔付', '任务', ''],
+      ['标签', '被盗时间', '报案时间', '状态', '首次发现', '找回地点', '嫌疑人（团伙）', '赔付条件', '赔付', '任务', ''],
       items.map((t) =>
         cells([
           t.tag,
@@ -201,7 +205,7 @@ async function theftsPane(root, ctx, reload) {
           THEFT_STATUS[t.status] || t.status,
           t.first_sighted_at ? fmtDateTime(t.first_sighted_at) : null,
           t.recovered_place,
-          t.suspects ? fmtInt(t.suspects) : null,
+          t.suspects ? fmtInt(t.suspects) + (t.gang ? '（' + t.gang + '）' : '') : t.gang,
           t.compensation_reason ? REASONS[t.compensation_reason] || t.compensation_reason : null,
           t.payout_yuan ? fmtYuan(t.payout_yuan) : null,
           t.task_id ? h('a', { href: '#/tasks/' + t.task_id }, '#' + t.task_id) : null,
@@ -359,6 +363,7 @@ function figuresPane(root, ctx) {
         card('赔付（起）', fmtInt(f.compensated)),
         card('赔付金额', fmtYuan(f.payouts_yuan)),
         card('抓获嫌疑人', fmtInt(f.suspects_caught)),
+        card('打掉团伙', fmtInt(f.gangs_broken)),
       );
     } catch (e) {
       if (mine === seq) replace(rangeText, h('span', { class: 'error' }, '统计加载失败：' + (e.message || e)));

@@ -23,6 +23,8 @@ from pingan.core.geo import GeoArea
 from pingan.core.identity import create_user
 from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind
 from pingan.core.settings import Settings
+from pingan.desk.models import DeskResident
+from pingan.desk.residents import create_resident
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 API = "/api/v1"
@@ -299,3 +301,32 @@ def test_warnings_of_two_counties_naming_one_phone_form_one_cluster_each_county_
     zj = ring_of("zj_analyst")
     assert (len(zj["warnings"]), zj["hidden_warnings"]) == (2, 0)
     assert province.get("xs_officer", "/cases/clusters")[0]["hidden_warnings"] == 1
+
+
+def test_a_countys_push_reaches_its_own_residents_only_and_its_list_holds_its_own_pushes(province: Province) -> None:
+    """E警通 pushes in a deployment of two counties: 宁海's commander pushing to "everyone" reaches 宁海's
+    residents, never 象山's; each county lists (and opens) its own pushes only; the operator reaches both."""
+    with province.services.db.session() as s:
+        areas = {a.code: a.id for a in s.scalars(select(Area))}
+        for phone, station in (("13905740101", "xs-dandong"), ("13905750102", "nh-yuelong")):
+            user = create_resident(s, phone, T0)
+            s.add(
+                DeskResident(
+                    user_id=user.id, phone=phone, station_id=areas[station], tags=[], registered_at=T0, updated_at=T0
+                )
+            )
+    everyone = {"kind": "fraud", "title": "反诈提醒", "body": "谨防冒充客服诈骗"}
+    nh = _send(province, "POST", "nh_commander", "/desk/pushes", everyone)
+    assert nh.status_code == 201, nh.text
+    assert nh.json()["targeted"] == 1, "宁海's residents only"
+    elsewhere = _send(province, "POST", "nh_commander", "/desk/pushes", {**everyone, "area_ids": [areas["xs-dandong"]]})
+    assert (elsewhere.status_code, elsewhere.json()["error"]["field"]) == (403, "area_ids")
+    ops = _send(province, "POST", "ops", "/desk/pushes", everyone)
+    assert (ops.status_code, ops.json()["targeted"]) == (201, 2)
+
+    assert [p["id"] for p in province.get("nh_commander", "/desk/pushes")] == [nh.json()["id"]]
+    assert province.get("xs_analyst", "/desk/pushes") == []
+    assert {p["id"] for p in province.get("ops", "/desk/pushes")} == {nh.json()["id"], ops.json()["id"]}
+    theirs = _send(province, "GET", "xs_analyst", f"/desk/pushes/{nh.json()['id']}", None)
+    assert theirs.status_code == 404
+    assert _send(province, "GET", "ops", f"/desk/pushes/{nh.json()['id']}", None).status_code == 200

@@ -21,7 +21,7 @@ from pingan.core.geo import CRS, GeoError, read_geojson_areas
 from pingan.core.identifiers import mask_phone
 from pingan.core.identity import Actor
 from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, User
-from pingan.core.scope import scope_of
+from pingan.core.scope import Scope, scope_of
 from pingan.desk.models import (
     DeliveryStatus,
     DeskPush,
@@ -117,6 +117,10 @@ class PushService:
             area_ids = self._areas(session, actor, body.area_ids)
             if not area_ids and polygon is None and not body.tags and actor.role not in COUNTY_WIDE_ROLES:
                 raise Forbidden("全县推送须由中心发布，请选择辖区", field="area_ids")
+            if not area_ids and self._scope_areas(session, actor) is not None:
+                # A scoped sender with no area of its own would otherwise reach every resident in the polygon
+                # or with the tags, across the whole deployment.
+                raise Forbidden("本单位没有可推送的辖区", field="area_ids")
             recipients = self._recipients(session, area_ids, polygon, body.tags)
             counts = self._sent_today(session, recipients, now)
             urgent = kind in self.rules.push_urgent_kinds
@@ -176,12 +180,11 @@ class PushService:
         return kind, title.format_map(values), text.format_map(values), template_id
 
     def _scope_areas(self, session: Session, actor: Actor) -> list[int] | None:
-        if actor.role in COUNTY_WIDE_ROLES:
-            return None
-        user = session.get(User, actor.id)
-        if user is None:
-            raise Forbidden("用户不存在")
-        return sorted(scope_of(session, user).area_ids)
+        """The areas a sender may reach (None: every area). A station's are its own; a county-wide role's are
+        its county's in a deployment of several counties (a city's or a province's: the counties below), and
+        every area with one county."""
+        scope = _scope(session, actor)
+        return None if scope.county_wide else sorted(scope.area_ids)
 
     def _areas(self, session: Session, actor: Actor, area_ids: Sequence[int]) -> list[int]:
         wanted = sorted(set(area_ids))
@@ -244,9 +247,27 @@ class PushService:
         query = select(DeskPush).order_by(DeskPush.id.desc()).limit(limit)
         if actor.role not in COUNTY_WIDE_ROLES:
             query = query.where(DeskPush.created_by == actor.id)
+        else:
+            scope = _scope(session, actor)
+            if not scope.county_wide:  # a county of several: the pushes its own staff sent
+                query = query.where(
+                    DeskPush.created_by.in_(select(User.id).where(User.unit_id.in_(sorted(scope.unit_ids))))
+                )
         rows = list(session.scalars(query))
         reads = self._reads(session, [p.id for p in rows])
         return [_public(p, reads.get(p.id, 0)) for p in rows]
+
+    def _may_see(self, session: Session, actor: Actor, row: DeskPush) -> bool:
+        """A push is its sender's; the county-wide roles see their county's (every push with one county)."""
+        if row.created_by == actor.id:
+            return True
+        if actor.role not in COUNTY_WIDE_ROLES:
+            return False
+        scope = _scope(session, actor)
+        if scope.county_wide:
+            return True
+        sender = session.get(User, row.created_by) if row.created_by is not None else None
+        return sender is not None and sender.unit_id is not None and sender.unit_id in scope.unit_ids
 
     def _reads(self, session: Session, push_ids: list[int]) -> dict[int, int]:
         if not push_ids:
@@ -273,7 +294,7 @@ class PushService:
         """One push with its counts and a page of delivery records (phones masked)."""
         _require_pusher(actor)
         row = session.get(DeskPush, push_id)
-        if row is None or (actor.role not in COUNTY_WIDE_ROLES and row.created_by != actor.id):
+        if row is None or not self._may_see(session, actor, row):
             raise NotFound("推送不存在", field="push_id")
         d = DeskPushDelivery
         query = (
@@ -343,6 +364,13 @@ class PushService:
             if row is None or row.resident_id != actor.id or row.status is not DeliveryStatus.DELIVERED:
                 raise NotFound("消息不存在", field="delivery_id")
             session.execute(update(d).where(d.id == delivery_id, d.read_at.is_(None)).values(read_at=self.clock.now()))
+
+
+def _scope(session: Session, actor: Actor) -> Scope:
+    user = session.get(User, actor.id)
+    if user is None:
+        raise Forbidden("用户不存在")
+    return scope_of(session, user)
 
 
 def _require_pusher(actor: Actor) -> None:

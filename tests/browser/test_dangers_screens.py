@@ -148,6 +148,13 @@ def test_a_fire_lane_is_worked_by_two_departments_to_on_site_acceptance(
     page.locator(".danger-progress tbody tr[data-role='lead'] [data-action='revise']").click()
     dlg = page.locator(".dlg")
     expect(dlg.locator("label.check", has_text="县消防救援大队").locator("input")).to_be_checked()
+    # the deadline reads YYYY-MM-DD whatever the browser's locale; a checkbox stands beside its department
+    expect(dlg.locator("input[name='due_date']")).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+    box = dlg.locator("label.check", has_text="县消防救援大队").locator("input").bounding_box()
+    name = dlg.locator("label.check", has_text="县消防救援大队").bounding_box()
+    assert box is not None
+    assert name is not None
+    assert box["x"] - name["x"] < 8
     dlg.locator("textarea[name='plan']").fill("住建施划禁停标线、设隔离桩；消防依法处罚占用行为；增设监控一处")
     dlg.locator("textarea[name='reason']").fill("现场复核后补充监控")
     page.screenshot(path=str(screenshots / "dangers-03b-revise.png"))

@@ -6,6 +6,7 @@ and an officer records another's wish on request; the admin reads the opt-out li
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,10 @@ def test_an_officer_opens_the_case_of_a_defrauded_resident_from_the_desk(
     dialog.get_by_role("button", name="立案").click()  # no loss yet: refused in the dialog
     expect(dialog.locator(".dlg-error")).to_contain_text("请填写损失金额")
     dialog.locator("input[name='loss_yuan']").fill("8600")
+    when = dialog.locator("input[name='occurred_at']")
+    when.fill("2026年11月30日 9:05")  # read whatever the browser's locale, shown back as YYYY-MM-DD HH:mm
+    when.blur()
+    expect(when).to_have_value("2026-11-30 09:05")
     shot(page, screenshots, "01-open-case-dialog")
     dialog.get_by_role("button", name="立案").click()
     expect(page.locator("dialog[open]")).to_have_count(0)
@@ -65,6 +70,10 @@ def test_an_officer_opens_the_case_of_a_defrauded_resident_from_the_desk(
         case = session.scalar(select(Case).where(Case.source_id == str(rid)))
         assert case is not None
         assert (case.loss_fen, case.victim_phone) == (860_000, "13700004001")
+        occurred = case.occurred_at
+        assert occurred is not None
+        occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
+        assert occurred == datetime(2026, 11, 30, 1, 5, tzinfo=UTC)  # 09:05 in Shanghai
         case_id = case.id
     assert link.inner_text().strip().endswith(str(case_id))
     link.click()

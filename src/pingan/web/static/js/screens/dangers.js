@@ -345,7 +345,8 @@ export default {
       const cos = d.departments.filter((p) => p.role === 'co').map((p) => p.unit_id);
       const departments = units.filter((u) => u.kind === 'governance' && (!lead || u.id !== lead.unit_id));
       const plan = h('textarea', { name: 'plan', rows: 3, maxlength: 4000 }, d.plan || '');
-      const due = h('input', { type: 'date', name: 'due_date', value: (d.due_at || '').slice(0, 10) });
+      const dueWas = d.due_at ? fmtDate(d.due_at) : '';
+      const due = dateInput({ name: 'due_date', value: dueWas });
       const boxes = departments.map((u) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'co', value: String(u.id), checked: cos.indexOf(u.id) >= 0 }), ' ' + u.name));
       const reason = h('textarea', { name: 'reason', rows: 2, maxlength: 500, required: true, placeholder: '为何修改（记入任务记录）' });
       modal({
@@ -361,7 +362,12 @@ export default {
               const chosen = boxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => Number(i.value));
               const body = { action: 'revise', reason: reason.value.trim() };
               if (plan.value !== (d.plan || '')) body.plan = plan.value;
-              if (due.value && due.value !== (d.due_at || '').slice(0, 10)) body.due_date = due.value;
+              if (due.value.trim()) {
+                const day = parseDateInput(due.value);
+                if (!day) throw Object.assign(new Error('整改期限请按“年-月-日”填写'), { field: 'due_date' });
+                const value = dateInputValue(day.y, day.m, day.d);
+                if (value !== dueWas) body.due_date = value;
+              }
               if (chosen.length !== cos.length || chosen.some((c) => cos.indexOf(c) < 0)) body.co_departments = chosen.map((c) => ({ unit_id: c }));
               await api.post('/tasks/' + taskId + '/actions', body);
               ctx.toast('已修改', 'success');

@@ -5,12 +5,13 @@
 
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
-import { fmtDateTime, fmtShort, fmtYuan } from '../format.js';
+import { fmtDateTime, fmtShort, fmtYuan, parseDateTimeInput } from '../format.js';
 import { DESK_CATEGORIES, DESK_ROUTES, FRAUD_TYPES, TASK_STATUS } from '../labels.js';
 import { countdown, poll } from '../live.js';
 import { escalationBadge } from './badges.js';
 import { historyTimeline } from './timeline.js';
 import { placeMap } from './map-panels.js';
+import { dateTimeInput } from './date-input.js';
 import { field, modal, toast } from './dialog.js';
 
 const REFRESH_MS = 5000;
@@ -334,7 +335,7 @@ export function deskView(opts) {
     const loss = h('input', { type: 'number', name: 'loss_yuan', min: '0.01', step: '0.01', inputmode: 'decimal', placeholder: '向群众核实的被骗金额', required: true });
     const narrative = h('textarea', { name: 'narrative', rows: 5, maxlength: 20000, placeholder: '留空则以群众提交的原文及补充说明作为笔录' });
     const type = h('select', { name: 'fraud_type' }, h('option', { value: '' }, '自动研判（按笔录）'), Object.keys(FRAUD_TYPES).filter((k) => k !== 'normal').map((k) => h('option', { value: k }, FRAUD_TYPES[k])));
-    const when = h('input', { type: 'datetime-local', name: 'occurred_at' });
+    const when = dateTimeInput({ name: 'occurred_at' });
     modal({
       title: '已被骗，转立案 · 诉求 #' + r.id,
       lead: '群众已被骗：以提交人为受害人、按本诉求立案。笔录中的电话、银行卡、网址、微信号等将自动提取为串并线索；立案后可在案件页修改。',
@@ -356,10 +357,10 @@ export function deskView(opts) {
             const body = { loss_yuan: amount };
             if (narrative.value.trim()) body.narrative = narrative.value.trim();
             if (type.value) body.fraud_type = type.value;
-            if (when.value) {
-              const at = new Date(when.value);
-              if (isNaN(at.getTime())) throw inputError('被骗时间无效', 'occurred_at');
-              body.occurred_at = at.toISOString();
+            if (when.value.trim()) {
+              const at = parseDateTimeInput(when.value);
+              if (!at) throw inputError('被骗时间请按“年-月-日 时:分”填写', 'occurred_at');
+              body.occurred_at = at;
             }
             const out = await api.post('/desk/staff/requests/' + r.id + '/case', body);
             const c = out && out.case;

@@ -111,7 +111,14 @@ def test_a_commander_reads_last_months_ranking_opens_a_station_and_publishes_it(
     published = live_app.call("qzzx", "GET", "/command/rankings/published")
     assert [(i["board"], i["period"]) for i in published["items"]] == [("stations", two_months["last"])]
 
-    page.goto(f"/static/index.html#/ranking?period={two_months['before']}")
+    # the month is chosen from a list that reads 2026年11月 whatever the browser's locale
+    month = page.locator("select[name='period']")
+    expect(month).to_have_value(two_months["last"])
+    before_y, before_m = two_months["before"].split("-")
+    label = f"{before_y}年{int(before_m)}月"
+    expect(month.locator("option", has_text=label)).to_have_count(1)
+    month.select_option(label=label)
+    expect(page).to_have_url(re.compile(rf"period={two_months['before']}"))
     expect(rows.nth(0)).to_contain_text("丹西")
     page.goto("/static/index.html#/ranking?board=departments")
     expect(page.locator(".rank-table-wrap")).to_contain_text("治安大队")  # the 警种 board

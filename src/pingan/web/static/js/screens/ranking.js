@@ -53,14 +53,29 @@ export default {
     let chosen = null;
 
     const boardSlot = h('span');
-    const monthInput = h('input', {
-      type: 'month',
+    // A list of months rather than the browser's month picker, whose text follows the browser's locale
+    // ("November 2026" on an English system): the months read 2026年11月 whatever the machine.
+    const monthInput = h('select', {
       'aria-label': '统计月份',
       name: 'period',
       onchange: () => {
         if (monthInput.value) pushFilters('/ranking', { board: f.board, period: monthInput.value });
       },
     });
+    function monthOptions(current) {
+      const now = shanghaiDate(serverNow());
+      const keys = [];
+      for (let i = 0; i < 36; i += 1) {
+        const total = now.y * 12 + (now.m - 1) - i;
+        keys.push(Math.floor(total / 12) + '-' + pad((total % 12) + 1));
+      }
+      if (current && keys.indexOf(current) < 0) keys.push(current);
+      replace(
+        monthInput,
+        keys.map((k) => h('option', { value: k, selected: k === current }, k.slice(0, 4) + '年' + Number(k.slice(5)) + '月')),
+      );
+      if (current) monthInput.value = current;
+    }
     const state = h('span', { class: 'rank-state', 'data-role': 'state' });
     const tools = exportTools('rankings', () => ({ period: f.period || thisMonth(), board: f.board || 'stations' }), ctx);
     const publishBtn = h('button', { type: 'button', class: 'btn btn-primary', hidden: true, onclick: () => publish() }, '发布通报');
@@ -111,7 +126,7 @@ export default {
     async function load() {
       const mine = ++seq;
       const period = f.period || thisMonth();
-      monthInput.value = /^\d{4}-\d{2}$/.test(period) ? period : '';
+      monthOptions(/^\d{4}-\d{2}$/.test(period) ? period : null);
       try {
         const got = await api.get('/command/rankings', { period, board: f.board || 'stations' });
         if (mine !== seq) return;

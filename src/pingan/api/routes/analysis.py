@@ -172,7 +172,7 @@ def sms_opt_outs(
     reveal: Annotated[bool, Query(description="Phones unmasked (each read is recorded).")] = False,
     purpose: Annotated[str, Query(max_length=200)] = "核查短信退订",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """The phones opted out of campaign SMS, newest first, masked unless revealed (admins)."""
     return services.campaigns.opt_outs.listing(

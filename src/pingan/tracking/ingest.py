@@ -153,44 +153,41 @@ class DetectionIntake:
         self._distances: dict[tuple[int, int], float] = {}
         """Metres between two stations' centres, by their ids (a county has a few thousand pairs in use)."""
 
-    def ingest_in(
-        self, session: Session, items: Sequence[Any], *, station: str | None = None, offset: int = 0
-    ) -> IngestResult:
-        """Store a batch in the caller's transaction. `station` is the topic's station (MQTT); `offset` is
-        added to each item's place in the rejections (a file's line numbers are given by the caller)."""
-        now = self.clock.now()
-        batch = _Batch()
-        parsed: list[tuple[int, _Item]] = []
+    def checked(
+        self, items: Sequence[Any], *, station: str | None, offset: int, now: datetime
+    ) -> tuple[list[tuple[int, DetectionIn, str, datetime]], list[Rejected]]:
+        """The edge's checks of a batch, before any registry read: each item's fields, its station (the
+        topic's, or named), and the retention. The valid ones come with their place, station code and UTC
+        instant; the others are named by place and field. Shared by this intake and the stream publishers."""
+        good: list[tuple[int, DetectionIn, str, datetime]] = []
+        rejected: list[Rejected] = []
         oldest = oldest_kept(now, self.rules.retention_days)
-        to_db = utc_to_driver(session)
         # The model's validator itself (what model_validate calls, without its per-call wrapping).
         validate = DetectionIn.__pydantic_validator__.validate_python
         for index, raw in enumerate(items):
             if not isinstance(raw, Mapping):
-                batch.rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
+                rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
                 continue
             try:
                 item = validate(raw)
             except ValidationError as exc:
                 fld, _code, message = first_problem(exc)
-                batch.rejected.append(Rejected(index=index + offset, field=fld, message=message))
+                rejected.append(Rejected(index=index + offset, field=fld, message=message))
                 continue
             code = item.station
             if station is not None:
                 if code is not None and code != station:
-                    batch.rejected.append(
-                        Rejected(index=index + offset, field="station", message="与主题中的基站不一致")
-                    )
+                    rejected.append(Rejected(index=index + offset, field="station", message="与主题中的基站不一致"))
                     continue
                 code = station
             elif code is None:
-                batch.rejected.append(Rejected(index=index + offset, field="station", message="须注明基站 station"))
+                rejected.append(Rejected(index=index + offset, field="station", message="须注明基站 station"))
                 continue
             # One time zone for every instant: aware datetimes with the same tzinfo compare without utcoffset().
             at = item.at if item.at.tzinfo is UTC else item.at.astimezone(UTC)
             if oldest is not None and at < oldest:
                 # Past the retention: its month is dropped (or about to be) by the sweep; refused, not stored.
-                batch.rejected.append(
+                rejected.append(
                     Rejected(
                         index=index + offset,
                         field="at",
@@ -198,9 +195,22 @@ class DetectionIntake:
                     )
                 )
                 continue
-            parsed.append(
-                (index + offset, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery, to_db(at)))
-            )
+            good.append((index + offset, item, code, at))
+        return good, rejected
+
+    def ingest_in(
+        self, session: Session, items: Sequence[Any], *, station: str | None = None, offset: int = 0
+    ) -> IngestResult:
+        """Store a batch in the caller's transaction. `station` is the topic's station (MQTT); `offset` is
+        added to each item's place in the rejections (a file's line numbers are given by the caller)."""
+        now = self.clock.now()
+        batch = _Batch()
+        good, batch.rejected = self.checked(items, station=station, offset=offset, now=now)
+        to_db = utc_to_driver(session)
+        parsed = [
+            (index, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery, to_db(at)))
+            for index, item, code, at in good
+        ]
         if parsed:
             self._store(session, parsed, batch, now)
         return IngestResult(

@@ -4,13 +4,12 @@ compensation, safe areas, and the sweep (silent stations and bracelets, the agre
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from pydantic import ValidationError
 from shapely.geometry import Polygon
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from pingan.core.areas import Jurisdictions
 from pingan.core.clock import Clock
 from pingan.core.db import Database
-from pingan.core.errors import BadInput, Conflict, NotFound, first_problem
+from pingan.core.errors import BadInput, Conflict, NotFound
 from pingan.core.identity import Actor
 from pingan.core.models import Task, Unit
 from pingan.core.scope import Scope
@@ -47,11 +46,10 @@ from pingan.tracking.schemas import (
     ImportResult,
     IngestResult,
     RecoveryCreate,
-    Rejected,
     SafeAreaUpdate,
     TheftCreate,
 )
-from pingan.tracking.storage import ensure_partitions, oldest_kept
+from pingan.tracking.storage import ensure_partitions
 from pingan.tracking.workflow import MAINTENANCE_KIND, THEFT_KIND
 
 
@@ -141,38 +139,10 @@ class Tracking:
         it sets such a detection aside as a dead letter). `accepted` counts the messages the stream stored,
         `duplicates` the replays it recognised; a replay older than the stream's window is a duplicate to the
         worker (the same station's detection of the same sighting)."""
-        rejected: list[Rejected] = []
+        good, rejected = self.intake.checked(items, station=station, offset=offset, now=self.clock.now())
         messages: list[Message] = []
-        oldest = oldest_kept(self.clock.now(), self.rules.retention_days)
-        for index, raw in enumerate(items):
-            if not isinstance(raw, Mapping):
-                rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
-                continue
-            try:
-                item = DetectionIn.model_validate(raw)
-            except ValidationError as exc:
-                fld, _code, message = first_problem(exc)
-                rejected.append(Rejected(index=index + offset, field=fld, message=message))
-                continue
-            if station is not None:
-                if item.station is not None and item.station != station:
-                    rejected.append(Rejected(index=index + offset, field="station", message="与主题中的基站不一致"))
-                    continue
-                item.station = station
-            elif item.station is None:
-                rejected.append(Rejected(index=index + offset, field="station", message="须注明基站 station"))
-                continue
-            at = item.at.astimezone(UTC)
-            if oldest is not None and at < oldest:
-                # The worker would refuse it (its month dropped or about to be): refused here, as ingest does.
-                rejected.append(
-                    Rejected(
-                        index=index + offset,
-                        field="at",
-                        message=f"早于保留期限（{self.rules.retention_days} 天），不予保存",
-                    )
-                )
-                continue
+        for _index, item, code, _at in good:
+            item.station = code
             messages.append(
                 Message(detection_msg_id(item), orjson.dumps(item.model_dump(mode="json", exclude_none=True)))
             )

@@ -325,20 +325,20 @@ def _pg_database(config: TrackBenchConfig) -> Iterator[tuple[str, bool]]:
 def _load_sqlite(
     db: Database, months: list[_Month], stations: int, advance: Callable[[int], None], say: Callable[[str], None]
 ) -> None:
-    """One connection with a large page cache; the (station_id, at) index is built after the load (the unique
+    """One connection with a large page cache; the `at` index is built after the load (the unique
     (tag_id, at) key is part of the table and kept up as rows come)."""
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA synchronous = OFF")
         conn.exec_driver_sql("PRAGMA cache_size = -2000000")
-        conn.exec_driver_sql("DROP INDEX ix_tracking_detections_station_at")
+        conn.exec_driver_sql("DROP INDEX ix_tracking_detections_at")
         conn.commit()
         for month in months:
             for lo, hi in _chunks(month.count):
                 conn.execute(text(_sqlite_chunk(month, lo, hi, stations)))
                 conn.commit()
                 advance(hi - lo + 1)
-        say("building ix_tracking_detections_station_at")
-        conn.exec_driver_sql("CREATE INDEX ix_tracking_detections_station_at ON tracking_detections (station_id, at)")
+        say("building ix_tracking_detections_at")
+        conn.exec_driver_sql("CREATE INDEX ix_tracking_detections_at ON tracking_detections (at)")
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
 

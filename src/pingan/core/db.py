@@ -265,15 +265,15 @@ _CHUNKS = (512, 64, 8, 1)
 
 
 def _sqlite_utc(value: datetime) -> str:
-    # SQLAlchemy's SQLite DATETIME storage format, which the ORM reads back and SQL compares as text.
-    if value.tzinfo is UTC:  # the intake's own instants: one isoformat, no arithmetic
-        text = value.isoformat(" ")  # '…HH:MM:SS+00:00', or '…HH:MM:SS.ffffff+00:00'
-        return text[:26] if len(text) == 32 else text[:19] + ".000000"
-    offset = value.utcoffset()
-    if offset is None:
-        raise ValueError("naive datetime given to a UTC column")
-    text = (value - offset).isoformat(" ")
-    return text[:26] if text[19:20] == "." else text[:19] + ".000000"
+    # SQLAlchemy's SQLite DATETIME storage format, which the ORM reads back and SQL compares as text. A
+    # naive datetime's isoformat is a third of an aware one's (no offset to format), hence the replace().
+    if value.tzinfo is not UTC:
+        offset = value.utcoffset()
+        if offset is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value - offset
+    text = value.replace(tzinfo=None).isoformat(" ")  # '…HH:MM:SS', or '…HH:MM:SS.ffffff'
+    return text if len(text) == 26 else text + ".000000"
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -401,7 +401,14 @@ def rows_where_in(
         import orjson
 
         param = orjson.dumps(list(values)).decode()
-    return [tuple(r) for r in conn.exec_driver_sql(sql, (param,)).fetchall()]
+    # At the DBAPI cursor: its rows are tuples already (SQLAlchemy's Row objects, built and then taken apart
+    # again, cost a third of a lookup of thousands of keys). The statement runs in the connection's transaction.
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, (param,))
+        return [tuple(r) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 @lru_cache(maxsize=64)

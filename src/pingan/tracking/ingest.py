@@ -13,9 +13,9 @@ import math
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -35,7 +35,7 @@ from pingan.tracking.logic import SafeArea, exit_confirmed, heading, speed_kmh
 from pingan.tracking.models import BRACELETS, AlertKind, Detection, Station, Tag, TagKind, TagStatus, Theft, TheftStatus
 from pingan.tracking.rules import TrackingRules
 from pingan.tracking.schemas import DetectionIn, IngestResult, Rejected
-from pingan.tracking.storage import create_months, month_of, oldest_kept
+from pingan.tracking.storage import create_months, oldest_kept
 from pingan.tracking.workflow import MAINTENANCE_KIND, THEFT_KIND
 
 JUMP_LOOKBACK = timedelta(hours=6)
@@ -55,21 +55,6 @@ class _Sighting:
     dirty: bool = False
     db_at: Any = None
     """`at` as the driver takes it, for a sighting of this batch (made once, for its insert and its tag)."""
-
-
-@dataclass(slots=True)
-class _Item:
-    """A validated detection (DetectionIn's fields, in UTC, with its station known)."""
-
-    tag: str
-    at: datetime
-    station: str
-    rssi: int | None
-    id: str | None
-    event: str | None
-    battery: int | None
-    db_at: Any
-    """`at` as the driver takes it (see `utc_to_driver`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +125,18 @@ class _Batch:
     alerts: list[int] = field(default_factory=list)
 
 
-Good = tuple[int, _Item, _Tag, StationInfo]
+Checked = tuple[int, DetectionIn, str, datetime]
+"""A detection that passed the edge's checks: its place in the batch, itself, its station's code, its instant (UTC)."""
+Good = tuple[int, DetectionIn, _Tag, StationInfo, datetime]
+"""… with its tag and station found."""
+Fresh = tuple[DetectionIn, datetime, _Tag, StationInfo, _Sighting]
+"""A detection that may raise or end an alert, with the sighting it made or joined."""
+_KINDS = {k.value: k for k in TagKind}
+_STATUSES = {t.value: t for t in TagStatus}
+
+
+def _event_time(good: Good) -> datetime:
+    return good[4]
 
 
 class DetectionIntake:
@@ -150,22 +146,24 @@ class DetectionIntake:
         self.tasks = tasks
         self.alerts = alerts
         self.stations = StationCache()
+        self._alone: dict[str, str] = {}
+        """The `stations` JSON of a sighting heard by one station, by its code (nearly every row's)."""
         self._distances: dict[tuple[int, int], float] = {}
         """Metres between two stations' centres, by their ids (a county has a few thousand pairs in use)."""
 
     def checked(
         self, items: Sequence[Any], *, station: str | None, offset: int, now: datetime
-    ) -> tuple[list[tuple[int, DetectionIn, str, datetime]], list[Rejected]]:
+    ) -> tuple[list[Checked], list[Rejected]]:
         """The edge's checks of a batch, before any registry read: each item's fields, its station (the
         topic's, or named), and the retention. The valid ones come with their place, station code and UTC
         instant; the others are named by place and field. Shared by this intake and the stream publishers."""
-        good: list[tuple[int, DetectionIn, str, datetime]] = []
+        good: list[Checked] = []
         rejected: list[Rejected] = []
         oldest = oldest_kept(now, self.rules.retention_days)
         # The model's validator itself (what model_validate calls, without its per-call wrapping).
         validate = DetectionIn.__pydantic_validator__.validate_python
         for index, raw in enumerate(items):
-            if not isinstance(raw, Mapping):
+            if type(raw) is not dict and not isinstance(raw, Mapping):  # a dict, nearly always: no ABC check
                 rejected.append(Rejected(index=index + offset, field=None, message="每条侦测须为 JSON 对象"))
                 continue
             try:
@@ -206,13 +204,8 @@ class DetectionIntake:
         now = self.clock.now()
         batch = _Batch()
         good, batch.rejected = self.checked(items, station=station, offset=offset, now=now)
-        to_db = utc_to_driver(session)
-        parsed = [
-            (index, _Item(item.tag, at, code, item.rssi, item.id, item.event, item.battery, to_db(at)))
-            for index, item, code, at in good
-        ]
-        if parsed:
-            self._store(session, parsed, batch, now)
+        if good:
+            self._store(session, good, batch, now)
         return IngestResult(
             accepted=batch.accepted,
             merged=batch.merged,
@@ -222,90 +215,142 @@ class DetectionIntake:
         )
 
     # -- storing -----------------------------------------------------------------------------------------
+    #
+    # A busy county's stream is tens of thousands of detections a second, nearly all of them the steady
+    # case: one detection of a tag in the batch, later than its last sighting. That case costs a dictionary
+    # look-up, a comparison and a row; the loops below are written for it (locals, tuples, no per-item
+    # function calls), and everything else (overlaps, late or out-of-order detections, watched tags) takes
+    # the general path beside it.
 
-    def _store(self, session: Session, parsed: list[tuple[int, _Item]], batch: _Batch, now: datetime) -> None:
-        stations, by_id = self.stations.lookup(session, {item.station for _, item in parsed})
-        # The tags are read fresh in every batch (one query): whether a tag is stolen is never cached, so a
-        # theft committed by another process is seen by the next batch of this one.
+    def _store(self, session: Session, checked: list[Checked], batch: _Batch, now: datetime) -> None:
+        stations, by_id = self.stations.lookup(session, {code for _, _, code, _ in checked})
+        tags = self._tags(session, {item.tag for _, item, _, _ in checked})
+        per_tag: dict[int, list[Good]] = defaultdict(list)
+        reject = batch.rejected.append
+        for index, item, code, at in checked:
+            st = stations.get(code)
+            if st is None or not st.active:
+                reject(Rejected(index=index, field="station", message="未登记的基站"))
+                continue
+            tag = tags.get(item.tag)
+            if tag is None:
+                reject(Rejected(index=index, field="tag", message="未登记的标签"))
+                continue
+            per_tag[tag.id].append((index, item, tag, st, at))
+        if not per_tag:
+            return
+        # Tags in id order, each tag's detections in event time: every writer takes the (tag, at) keys in the
+        # same order (no deadlock between two PostgreSQL workers), and a tag's track is judged forwards.
+        order = sorted(per_tag)
+        for tag_id in order:
+            mine_in = per_tag[tag_id]
+            if len(mine_in) > 1:
+                mine_in.sort(key=_event_time)
+        window = timedelta(seconds=self.rules.overlap_seconds)
+        known = self._known(session, per_tag, order, window)
+        to_db = utc_to_driver(session)
+        limits = {kind: self.rules.speed_limit(kind) for kind in TagKind}
+        new: list[_Sighting] = []
+        fresh: list[Fresh] = []
+        newest: dict[int, tuple[datetime, int, Any]] = {}
+        """Each tag's latest detection of the batch: its instant, station and driver value (for _touch)."""
+        heard: dict[int, StationInfo] = {}
+        for tag_id in order:
+            entries = per_tag[tag_id]
+            tag = entries[0][2]
+            limit = limits[tag.kind]
+            mine = known.get(tag_id)
+            if mine is None and len(entries) == 1:
+                # The steady case: nothing stored near it; the tag's last sighting is the one before it.
+                _index, item, _tag, st, at = entries[0]
+                db_at = to_db(at)
+                sighting = _Sighting(None, tag_id, at, st.id, item.rssi, [st.code], item.id, db_at=db_at)
+                if limit is not None and tag.last_seen_at is not None and tag.last_station_id is not None:
+                    sighting.jump = self._jumped(by_id.get(tag.last_station_id), tag.last_seen_at, st, at, limit)
+                new.append(sighting)
+                heard[st.id] = st
+                newest[tag_id] = (at, st.id, db_at)
+                if tag.watched or item.event is not None or item.battery is not None:
+                    # Judged like any other (the heading needs the sighting before): its track as known.
+                    prior = (
+                        []
+                        if tag.last_seen_at is None or tag.last_station_id is None
+                        else [_Sighting(-1, tag_id, tag.last_seen_at, tag.last_station_id, None, [])]
+                    )
+                    known[tag_id] = [*prior, sighting]
+                    fresh.append((item, at, tag, st, sighting))
+                continue
+            if mine is None:
+                mine = known[tag_id] = []
+                if tag.last_seen_at is not None and tag.last_station_id is not None:
+                    mine.append(_Sighting(-1, tag_id, tag.last_seen_at, tag.last_station_id, None, []))
+            for _index, item, _tag, st, at in entries:
+                heard[st.id] = st
+                near = None
+                gap = window
+                before: _Sighting | None = None
+                for s in mine:
+                    d = abs(s.at - at)
+                    if d <= gap and (near is None or d < gap):
+                        near, gap = s, d
+                    if s.at < at and (before is None or s.at > before.at):
+                        before = s
+                if near is not None:
+                    newest[tag_id] = (at, st.id, None)
+                    if st.code in near.stations:
+                        batch.duplicates += 1
+                        continue
+                    near.stations = sorted({*near.stations, st.code})
+                    if item.rssi is not None and (near.rssi is None or item.rssi > near.rssi):
+                        near.rssi, near.station_id = item.rssi, st.id
+                    near.dirty = near.id is not None and near.id > 0
+                    batch.merged += 1
+                    fresh.append((item, at, tag, st, near))
+                    continue
+                db_at = to_db(at)
+                sighting = _Sighting(None, tag_id, at, st.id, item.rssi, [st.code], item.id, db_at=db_at)
+                if limit is not None and before is not None:
+                    sighting.jump = self._jumped(by_id.get(before.station_id), before.at, st, at, limit)
+                mine.append(sighting)
+                new.append(sighting)
+                newest[tag_id] = (at, st.id, db_at)
+                fresh.append((item, at, tag, st, sighting))
+        create_months(session, {date(s.at.year, s.at.month, 1) for s in new})
+        stored = self._write(session, new, [s for lst in known.values() for s in lst if s.dirty], now)
+        batch.accepted += stored
+        # Another writer stored the same (tag, at) between our read and our insert: a duplicate, not a sighting.
+        batch.duplicates += len(new) - stored
+        self._heard(session, heard, now)
+        self._touch(session, tags, newest, to_db)
+        watched = [f for f in fresh if f[2].watched or f[0].event is not None or f[0].battery is not None]
+        if watched:
+            self._judge(session, watched, known, by_id, batch)
+
+    def _tags(self, session: Session, codes: set[str]) -> dict[str, _Tag]:
+        """The batch's tags by code, read fresh in every batch (one query): whether a tag is stolen is never
+        cached, so a theft committed by another process is seen by the next batch of this one."""
         from_db = utc_from_driver(session)
-        kinds, statuses = {k.value: k for k in TagKind}, {t.value: t for t in TagStatus}
+        kinds, statuses = _KINDS, _STATUSES
         tags: dict[str, _Tag] = {}
         for tag_id, code, kind_value, status_value, last_seen, last_station in rows_where_in(
             session,
             Tag.__table__,  # type: ignore[arg-type]
             ("id", "code", "kind", "status", "last_seen_at", "last_station_id"),
             "code",
-            list({i.tag for _, i in parsed}),
+            list(codes),
         ):
             kind, status = kinds[kind_value], statuses[status_value]
             alerting = status is TagStatus.STOLEN or kind in BRACELETS
             tags[code] = _Tag(tag_id, code, kind, status, alerting, from_db(last_seen), last_station)
-        good: list[Good] = []
-        for index, item in parsed:
-            st = stations.get(item.station)
-            if st is None or not st.active:
-                batch.rejected.append(Rejected(index=index, field="station", message="未登记的基站"))
-                continue
-            tag = tags.get(item.tag)
-            if tag is None:
-                batch.rejected.append(Rejected(index=index, field="tag", message="未登记的标签"))
-                continue
-            good.append((index, item, tag, st))
-        if not good:
-            return
-        good.sort(key=lambda g: (g[2].id, g[1].at))
-        window = timedelta(seconds=self.rules.overlap_seconds)
-        known = self._known(session, good, window)
-        new: list[_Sighting] = []
-        fresh: list[tuple[_Item, _Tag, StationInfo, _Sighting]] = []
-        limits = {kind: self.rules.speed_limit(kind) for kind in TagKind}
-        win_s = window.total_seconds()
-        for _index, item, tag, st in good:
-            mine = known[tag.id]
-            at = item.at
-            near = None
-            gap = win_s
-            before: _Sighting | None = None
-            for s in mine:
-                d = abs((s.at - at).total_seconds())
-                if d <= gap and (near is None or d < gap):
-                    near, gap = s, d
-                if s.at < at and (before is None or s.at > before.at):
-                    before = s
-            if near is not None:
-                if st.code in near.stations:
-                    batch.duplicates += 1
-                    continue
-                near.stations = sorted({*near.stations, st.code})
-                if item.rssi is not None and (near.rssi is None or item.rssi > near.rssi):
-                    near.rssi, near.station_id = item.rssi, st.id
-                near.dirty = near.id is not None and near.id > 0
-                batch.merged += 1
-                fresh.append((item, tag, st, near))
-                continue
-            sighting = _Sighting(None, tag.id, at, st.id, item.rssi, [st.code], item.id, db_at=item.db_at)
-            limit = limits[tag.kind]
-            if (
-                limit is not None
-                and before is not None
-                and before.station_id in by_id
-                and at - before.at <= JUMP_LOOKBACK
-            ):
-                prev = by_id[before.station_id]
-                meters = max(0.0, self._distance(prev, st) - prev.radius_m - st.radius_m)
-                sighting.jump = speed_kmh(meters, abs((at - before.at).total_seconds())) > limit
-            mine.append(sighting)
-            new.append(sighting)
-            fresh.append((item, tag, st, sighting))
-        create_months(session, {month_of(s.at) for s in new})
-        stored = self._write(session, new, [s for lst in known.values() for s in lst if s.dirty], now)
-        batch.accepted += stored
-        # Another writer stored the same (tag, at) between our read and our insert: a duplicate, not a sighting.
-        batch.duplicates += len(new) - stored
-        self._touch(session, good, now)
-        watched = [f for f in fresh if f[1].watched or f[0].event is not None or f[0].battery is not None]
-        if watched:
-            self._judge(session, watched, known, by_id, batch)
+        return tags
+
+    def _jumped(self, prev: StationInfo | None, prev_at: datetime, st: StationInfo, at: datetime, limit: float) -> bool:
+        """An impossible move from the sighting before (within the look-back): faster than the kind's limit
+        between the two stations' circles."""
+        if prev is None or prev.id == st.id or at - prev_at > JUMP_LOOKBACK:
+            return False
+        meters = max(0.0, self._distance(prev, st) - prev.radius_m - st.radius_m)
+        return speed_kmh(meters, abs((at - prev_at).total_seconds())) > limit
 
     def _distance(self, a: StationInfo, b: StationInfo) -> float:
         key = (a.id, b.id)
@@ -316,32 +361,33 @@ class DetectionIntake:
             meters = self._distances[key] = distance_m(a.lon, a.lat, b.lon, b.lat)
         return meters
 
-    def _known(self, session: Session, good: list[Good], window: timedelta) -> dict[int, list[_Sighting]]:
-        """The stored sightings each tag's detections must be judged against.
+    def _known(
+        self, session: Session, per_tag: Mapping[int, list[Good]], order: list[int], window: timedelta
+    ) -> dict[int, list[_Sighting]]:
+        """The stored sightings the detections of the tags that need them must be judged against.
 
         A tag whose detections all come after its last sighting (plus the overlap window) cannot join a
         stored one: its last sighting (kept on the tag) is all it needs, for the jump and the heading, and no
-        detection is read for it. That is the steady stream. A late or out-of-order detection, a second
-        station's overlap, or a watched tag (alerts need the sightings themselves: a bracelet's last ones, all
-        stations that heard them) has its sightings around the batch read through the (tag_id, at) key."""
-        known: dict[int, list[_Sighting]] = defaultdict(list)
-        spans: dict[int, tuple[datetime, datetime, _Tag]] = {}
-        for _, item, tag, _st in good:  # sorted by tag, then event time
-            earliest = spans[tag.id][0] if tag.id in spans else item.at
-            spans[tag.id] = (earliest, item.at, tag)
+        detection is read for it. That is the steady stream, and such a tag is not in the answer. A late or
+        out-of-order detection, a second station's overlap, or a watched tag (alerts need the sightings
+        themselves: a bracelet's last ones, all stations that heard them) has its sightings around the batch
+        read through the (tag_id, at) key."""
+        known: dict[int, list[_Sighting]] = {}
         read: list[int] = []
-        lows: list[datetime] = []
-        highs: list[datetime] = []
-        for tag_id, (earliest, latest, tag) in spans.items():
+        low: datetime | None = None
+        high: datetime | None = None
+        for tag_id in order:
+            entries = per_tag[tag_id]
+            tag = entries[0][2]
+            earliest, latest = entries[0][4], entries[-1][4]
             if tag.watched or (tag.last_seen_at is not None and earliest <= tag.last_seen_at + window):
                 read.append(tag_id)
-                lows.append(earliest)
-                highs.append(latest)
-            elif tag.last_seen_at is not None and tag.last_station_id is not None:
-                known[tag_id].append(_Sighting(-1, tag_id, tag.last_seen_at, tag.last_station_id, None, []))
-        if not read:
+                known[tag_id] = []
+                low = earliest if low is None or earliest < low else low
+                high = latest if high is None or latest > high else high
+        if not read or low is None or high is None:
             return known
-        low, high = min(lows) - window, max(highs) + window
+        low, high = low - window, high + window
         columns = (
             Detection.id, Detection.tag_id, Detection.at, Detection.station_id, Detection.rssi, Detection.stations
         )  # fmt: skip
@@ -380,23 +426,21 @@ class DetectionIntake:
     def _write(self, session: Session, new: list[_Sighting], changed: list[_Sighting], now: datetime) -> int:
         """New sightings in one statement (duplicates of the (tag, at) key skipped in SQL); returns how many
         were stored. Merged ones (a second station) are updated in place."""
-        to_db = utc_to_driver(session)
         table = Detection.__table__
-        received = to_db(now)
+        received = utc_to_driver(session)(now)
         dumps = orjson.dumps
-        rows = [
-            (
-                s.tag_id,
-                to_db(s.at) if s.db_at is None else s.db_at,
-                s.station_id,
-                s.rssi,
-                dumps(s.stations).decode(),
-                received,
-                s.source_id,
-                s.jump,
-            )
-            for s in new
-        ]
+        alone = self._alone
+        rows = []
+        for s in new:
+            heard_by = s.stations
+            if len(heard_by) == 1:
+                code = heard_by[0]
+                text = alone.get(code)
+                if text is None:
+                    text = alone[code] = dumps(heard_by).decode()
+            else:
+                text = dumps(heard_by).decode()
+            rows.append((s.tag_id, s.db_at, s.station_id, s.rssi, text, received, s.source_id, s.jump))
         stored, _ = insert_values_ignoring_duplicates(
             session,
             table,  # type: ignore[arg-type]
@@ -412,22 +456,24 @@ class DetectionIntake:
             )
         return stored
 
-    def _touch(self, session: Session, good: list[Good], now: datetime) -> None:
-        """Stations were heard now; each tag's last sighting moves forward (never back, for a late one)."""
-        self._heard(session, {st.id: st for _, _, _, st in good}, now)
-        latest: dict[int, tuple[_Item, int]] = {}
-        for _, item, tag, st in good:
-            if tag.id not in latest or item.at > latest[tag.id][0].at:
-                latest[tag.id] = (item, st.id)
+    def _touch(
+        self,
+        session: Session,
+        tags: Mapping[str, _Tag],
+        newest: Mapping[int, tuple[datetime, int, Any]],
+        to_db: Callable[[datetime], Any],
+    ) -> None:
+        """Each tag's last sighting moves forward (never back, for a late one)."""
         moved = [
-            (tag_id, last, station_id)
-            for _, _, tag, _ in good
-            if (tag_id := tag.id) in latest
-            for last, station_id in [latest.pop(tag_id)]
-            if tag.last_seen_at is None or tag.last_seen_at < last.at
+            (tag.id, to_db(at) if db_at is None else db_at, station_id)
+            for tag in tags.values()
+            if (latest := newest.get(tag.id)) is not None
+            for at, station_id, db_at in (latest,)
+            if tag.last_seen_at is None or tag.last_seen_at < at
         ]
         if not moved:
             return
+        moved.sort()
         # One statement at the driver: a batch touches thousands of tags, and the ORM's per-row work would
         # cost more than the inserts themselves.
         conn = session.connection()
@@ -436,7 +482,7 @@ class DetectionIntake:
                 "UPDATE tracking_tags AS t SET last_seen_at = v.at, last_station_id = v.station_id "
                 "FROM unnest(%s::bigint[], %s::timestamp[], %s::integer[]) AS v(id, at, station_id) "
                 "WHERE t.id = v.id AND (t.last_seen_at IS NULL OR t.last_seen_at < v.at)",
-                ([m[0] for m in moved], [m[1].db_at for m in moved], [m[2] for m in moved]),
+                ([m[0] for m in moved], [m[1] for m in moved], [m[2] for m in moved]),
             )
             return
         # SQLite (3.33+ has UPDATE … FROM): the rows as one JSON array spread by json_each, one statement.
@@ -445,7 +491,7 @@ class DetectionIntake:
             "SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, "
             "json_extract(value, '$[2]') AS station_id FROM json_each(?)) AS v "
             "WHERE tracking_tags.id = v.id AND (tracking_tags.last_seen_at IS NULL OR tracking_tags.last_seen_at < v.at)",
-            (orjson.dumps([(tag_id, last.db_at, station_id) for tag_id, last, station_id in moved]).decode(),),
+            (orjson.dumps(moved).decode(),),
         )
 
     def _heard(self, session: Session, heard: Mapping[int, StationInfo], now: datetime) -> None:
@@ -506,14 +552,14 @@ class DetectionIntake:
     def _judge(
         self,
         session: Session,
-        fresh: list[tuple[_Item, _Tag, StationInfo, _Sighting]],
+        fresh: list[Fresh],
         known: Mapping[int, list[_Sighting]],
         by_id: Mapping[int, StationInfo],
         batch: _Batch,
     ) -> None:
         session.flush()
-        tag_rows = {t.id: t for t in session.scalars(select(Tag).where(Tag.id.in_({f[1].id for f in fresh})))}
-        where = {s.id: s for s in session.scalars(select(Station).where(Station.id.in_({f[2].id for f in fresh})))}
+        tag_rows = {t.id: t for t in session.scalars(select(Tag).where(Tag.id.in_({f[2].id for f in fresh})))}
+        where = {s.id: s for s in session.scalars(select(Station).where(Station.id.in_({f[3].id for f in fresh})))}
         thefts = {
             t.tag_id: t
             for t in session.scalars(
@@ -522,25 +568,25 @@ class DetectionIntake:
                 )
             )
         }
-        for item, tag, st, sighting in sorted(fresh, key=lambda f: f[0].at):
+        for item, at, tag, st, sighting in sorted(fresh, key=lambda f: f[1]):
             row = tag_rows[tag.id]
             mine = sorted(known[tag.id], key=lambda s: s.at)
             before = max((s for s in mine if s.at < sighting.at), key=lambda s: s.at, default=None)
             prev = by_id.get(before.station_id) if before is not None else None
             toward = heading(prev.lon, prev.lat, st.lon, st.lat) if prev is not None else None
-            seen = Sighting(item.at, where[st.id], toward)
+            seen = Sighting(at, where[st.id], toward)
             theft = thefts.get(tag.id)
-            if theft is not None and item.at >= theft.stolen_at:
+            if theft is not None and at >= theft.stolen_at:
                 alert = self.alerts.raise_once(
                     session, row, AlertKind.THEFT_SIGHTING, seen, episode=f"theft:{theft.id}", theft_id=theft.id
                 )
                 if alert is not None:
                     batch.alerts.append(alert.id)
-                    theft.first_sighted_at = item.at
+                    theft.first_sighted_at = at
                     theft.status = TheftStatus.SIGHTED
                     task = session.get(Task, theft.task_id) if theft.task_id else None
                     if task is not None and task.kind == THEFT_KIND and task.closed_at is None:
-                        data = {"station": st.name, "at": item.at.isoformat()}
+                        data = {"station": st.name, "at": at.isoformat()}
                         self.tasks.act(session, task, Command("sighted", None, None, data))
             if item.event == "removed" and row.kind is TagKind.ANTI_REMOVAL_BRACELET:
                 alert = self.alerts.raise_once(session, row, AlertKind.REMOVAL, seen)

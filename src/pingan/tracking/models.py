@@ -141,7 +141,7 @@ class Detection(Base):
     __tablename__ = "tracking_detections"
     __table_args__ = (
         UniqueConstraint("tag_id", "at", name="uq_tracking_detections_tag_at"),
-        Index("ix_tracking_detections_station_at", "station_id", "at"),
+        Index("ix_tracking_detections_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

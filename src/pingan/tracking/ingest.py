@@ -327,21 +327,32 @@ class DetectionIntake:
             self._judge(session, watched, known, by_id, batch)
 
     def _tags(self, session: Session, codes: set[str]) -> dict[str, _Tag]:
-        """The batch's tags by code, read fresh in every batch (one query): whether a tag is stolen is never
-        cached, so a theft committed by another process is seen by the next batch of this one."""
+        """The batch's tags by code with their last sightings, read fresh in every batch (one statement, at
+        the DBAPI cursor): whether a tag is stolen is never cached, so a theft committed by another process
+        is seen by the next batch of this one."""
+        conn = session.connection()
+        param: Any
+        if conn.dialect.name == "postgresql":
+            where, param = "t.code = ANY(%s::varchar[])", list(codes)
+        else:
+            where, param = "t.code IN (SELECT value FROM json_each(?))", orjson.dumps(list(codes)).decode()
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT t.id, t.code, t.kind, t.status, s.at, s.station_id FROM tracking_tags AS t "  # noqa: S608
+                f"LEFT JOIN tracking_tag_seen AS s ON s.tag_id = t.id WHERE {where}",
+                (param,),
+            )
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
         from_db = utc_from_driver(session)
-        kinds, statuses = _KINDS, _STATUSES
+        kinds, statuses, stolen = _KINDS, _STATUSES, TagStatus.STOLEN
         tags: dict[str, _Tag] = {}
-        for tag_id, code, kind_value, status_value, last_seen, last_station in rows_where_in(
-            session,
-            Tag.__table__,  # type: ignore[arg-type]
-            ("id", "code", "kind", "status", "last_seen_at", "last_station_id"),
-            "code",
-            list(codes),
-        ):
+        for tag_id, code, kind_value, status_value, last_seen, last_station in rows:
             kind, status = kinds[kind_value], statuses[status_value]
-            alerting = status is TagStatus.STOLEN or kind in BRACELETS
-            tags[code] = _Tag(tag_id, code, kind, status, alerting, from_db(last_seen), last_station)
+            watched = status is stolen or kind in BRACELETS
+            tags[code] = _Tag(tag_id, code, kind, status, watched, from_db(last_seen), last_station)
         return tags
 
     def _jumped(self, prev: StationInfo | None, prev_at: datetime, st: StationInfo, at: datetime, limit: float) -> bool:
@@ -463,7 +474,8 @@ class DetectionIntake:
         newest: Mapping[int, tuple[datetime, int, Any]],
         to_db: Callable[[datetime], Any],
     ) -> None:
-        """Each tag's last sighting moves forward (never back, for a late one)."""
+        """Each tag's last sighting (`TagSeen`) moves forward, never back (a late detection, or another writer's
+        later one)."""
         moved = [
             (tag.id, to_db(at) if db_at is None else db_at, station_id)
             for tag in tags.values()
@@ -474,23 +486,24 @@ class DetectionIntake:
         if not moved:
             return
         moved.sort()
-        # One statement at the driver: a batch touches thousands of tags, and the ORM's per-row work would
-        # cost more than the inserts themselves.
+        # One upsert at the driver: a batch touches thousands of tags, and the ORM's per-row work would cost
+        # more than the inserts themselves. Rows in tag order (writers lock them in the same order).
         conn = session.connection()
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(
-                "UPDATE tracking_tags AS t SET last_seen_at = v.at, last_station_id = v.station_id "
-                "FROM unnest(%s::bigint[], %s::timestamp[], %s::integer[]) AS v(id, at, station_id) "
-                "WHERE t.id = v.id AND (t.last_seen_at IS NULL OR t.last_seen_at < v.at)",
+                "INSERT INTO tracking_tag_seen (tag_id, at, station_id) "
+                "SELECT * FROM unnest(%s::bigint[], %s::timestamp[], %s::integer[]) "
+                "ON CONFLICT (tag_id) DO UPDATE SET at = EXCLUDED.at, station_id = EXCLUDED.station_id "
+                "WHERE tracking_tag_seen.at < EXCLUDED.at",
                 ([m[0] for m in moved], [m[1] for m in moved], [m[2] for m in moved]),
             )
             return
-        # SQLite (3.33+ has UPDATE … FROM): the rows as one JSON array spread by json_each, one statement.
+        # SQLite: the rows as one JSON array spread by json_each (`WHERE true` lets the upsert parse).
         conn.exec_driver_sql(
-            "UPDATE tracking_tags SET last_seen_at = v.at, last_station_id = v.station_id FROM ("
-            "SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, "
-            "json_extract(value, '$[2]') AS station_id FROM json_each(?)) AS v "
-            "WHERE tracking_tags.id = v.id AND (tracking_tags.last_seen_at IS NULL OR tracking_tags.last_seen_at < v.at)",
+            "INSERT INTO tracking_tag_seen (tag_id, at, station_id) SELECT json_extract(value, '$[0]'), "
+            "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?) WHERE true "
+            "ON CONFLICT (tag_id) DO UPDATE SET at = excluded.at, station_id = excluded.station_id "
+            "WHERE tracking_tag_seen.at < excluded.at",
             (orjson.dumps(moved).decode(),),
         )
 

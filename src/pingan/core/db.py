@@ -265,15 +265,19 @@ _CHUNKS = (512, 64, 8, 1)
 
 
 def _sqlite_utc(value: datetime) -> str:
-    # SQLAlchemy's SQLite DATETIME storage format, which the ORM reads back and SQL compares as text. A
-    # naive datetime's isoformat is a third of an aware one's (no offset to format), hence the replace().
+    # SQLAlchemy's SQLite DATETIME storage format, which the ORM reads back and SQL compares as text. Formatted
+    # from the fields: a third of isoformat's cost on an aware datetime (the intake formats every detection).
     if value.tzinfo is not UTC:
         offset = value.utcoffset()
         if offset is None:
             raise ValueError("naive datetime given to a UTC column")
         value = value - offset
-    text = value.replace(tzinfo=None).isoformat(" ")  # '…HH:MM:SS', or '…HH:MM:SS.ffffff'
-    return text if len(text) == 26 else text + ".000000"
+    return _SQLITE_FORMAT % (
+        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond
+    )  # fmt: skip
+
+
+_SQLITE_FORMAT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -380,7 +384,9 @@ def utc_from_driver(bind: Connection | Session | Engine) -> Callable[[Any], date
     """The reverse of `utc_to_driver`: a `UTCDateTime` value as the driver returns it, as an aware UTC
     datetime (None stays None)."""
     if _dialect(bind).name == "sqlite":
-        return lambda v: None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC)
+        # With the offset in the text, fromisoformat gives the UTC singleton itself, five times faster than
+        # replace(tzinfo=UTC).
+        return lambda v: None if v is None else datetime.fromisoformat(v + "+00:00")
     return lambda v: None if v is None else v.replace(tzinfo=UTC)
 
 

@@ -321,7 +321,7 @@ class DetectionIntake:
         # Another writer stored the same (tag, at) between our read and our insert: a duplicate, not a sighting.
         batch.duplicates += len(new) - stored
         self._heard(session, heard, now)
-        self._touch(session, tags, newest, to_db)
+        self._touch(session, newest, to_db)
         watched = [f for f in fresh if f[2].watched or f[0].event is not None or f[0].battery is not None]
         if watched:
             self._judge(session, watched, known, by_id, batch)
@@ -470,22 +470,18 @@ class DetectionIntake:
     def _touch(
         self,
         session: Session,
-        tags: Mapping[str, _Tag],
         newest: Mapping[int, tuple[datetime, int, Any]],
         to_db: Callable[[datetime], Any],
     ) -> None:
         """Each tag's last sighting (`TagSeen`) moves forward, never back (a late detection, or another writer's
         later one)."""
-        moved = [
-            (tag.id, to_db(at) if db_at is None else db_at, station_id)
-            for tag in tags.values()
-            if (latest := newest.get(tag.id)) is not None
-            for at, station_id, db_at in (latest,)
-            if tag.last_seen_at is None or tag.last_seen_at < at
-        ]
+        # The statement keeps a later stored sighting (its WHERE), so a late detection may be in it.
+        moved = sorted(
+            (tag_id, to_db(at) if db_at is None else db_at, station_id)
+            for tag_id, (at, station_id, db_at) in newest.items()
+        )
         if not moved:
             return
-        moved.sort()
         # One upsert at the driver: a batch touches thousands of tags, and the ORM's per-row work would cost
         # more than the inserts themselves. Rows in tag order (writers lock them in the same order).
         conn = session.connection()

@@ -218,8 +218,8 @@ class DetectionIntake:
     #
     # A busy county's stream is tens of thousands of detections a second, nearly all of them the steady
     # case: one detection of a tag in the batch, later than its last sighting. That case costs a dictionary
-    # look-up, a comparison and a row; the loops below are written for it (locals, tuples, no per-item
-    # function calls), and everything else (overlaps, late or out-of-order detections, watched tags) takes
+    # look-up, a comparison and a row; the loops below are written for it (locals and tuples, two calls an
+    # item), and everything else (overlaps, late or out-of-order detections, watched tags) takes
     # the general path beside it.
 
     def _store(self, session: Session, checked: list[Checked], batch: _Batch, now: datetime) -> None:
@@ -252,8 +252,8 @@ class DetectionIntake:
         limits = {kind: self.rules.speed_limit(kind) for kind in TagKind}
         new: list[_Sighting] = []
         fresh: list[Fresh] = []
+        # Each tag's latest detection of the batch: its instant, station and driver value (for _touch).
         newest: dict[int, tuple[datetime, int, Any]] = {}
-        """Each tag's latest detection of the batch: its instant, station and driver value (for _touch)."""
         heard: dict[int, StationInfo] = {}
         for tag_id in order:
             entries = per_tag[tag_id]

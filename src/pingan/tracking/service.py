@@ -37,6 +37,7 @@ from pingan.tracking.models import (
     TagStatus,
     Theft,
     TheftStatus,
+    Vehicle,
 )
 from pingan.tracking.registry import import_stations, import_tags
 from pingan.tracking.rules import TrackingRules
@@ -204,7 +205,14 @@ class Tracking:
             area_id=tag.area_id,
             unit_id=self.jurisdictions.unit_for_station(session, tag.area_id),
             actor_id=actor.id,
-            facts={"theft_id": theft.id, "tag": tag.code, "reported_at": reported.isoformat()},
+            facts={
+                "theft_id": theft.id,
+                "tag": tag.code,
+                "plate": vehicle.plate if (vehicle := session.get(Vehicle, tag.id)) is not None else None,
+                "stolen_at": body.stolen_at.isoformat(),
+                "place": body.place,
+                "reported_at": reported.isoformat(),
+            },
         )
         theft.task_id = task.id
         # A detection already stored after the theft (reported late) is a sighting at once, judged on event time.

@@ -4,6 +4,7 @@ heard by base stations."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,8 +12,15 @@ from sqlalchemy import select
 from pingan.core.db import Database
 from pingan.core.models import User
 from pingan.demo.simulated import SIM_RESIDENT_PHONE_PREFIX, SIM_USERNAME_PREFIX, create_simulated_staff
-from pingan.demo.tracking_sim import DEMO_OWNER, OWN_BIKE, STOLEN_BIKE, TrackingFeed, setup_tracking_demo
-from pingan.tracking.models import Alert, AlertKind, Tag, Theft, TheftStatus
+from pingan.demo.tracking_sim import (
+    DEMO_OWNER,
+    OWN_BIKE,
+    REPORT_AT_S,
+    STOLEN_BIKE,
+    TrackingFeed,
+    setup_tracking_demo,
+)
+from pingan.tracking.models import Alert, AlertKind, Detection, Tag, Theft, TheftStatus
 from tests.integration.test_desk_api import T0, build_world
 
 
@@ -26,12 +34,11 @@ def test_the_demo_steals_a_simulated_residents_bike_and_leaves_the_readme_reside
     demo = setup_tracking_demo(w.services, people, seed=7, password="demo-password-1")
     assert demo.bracelets
     feed = TrackingFeed(w.services, demo, seed=7)
-    codes = [s["code"] for s in demo.stations]
     step = 0
-    for elapsed in (20, 40, 50, 60, 75, 120):
+    for elapsed, _what, _station in feed.plan:
         w.clock.advance(minutes=2)  # the sightings of each story are further apart than the overlap window
-        step = feed._story(step, elapsed, codes)
-    assert step == 6
+        step = feed._story(step, elapsed)
+    assert step == len(feed.plan) == 6
     with db.session() as session:
         tags = {t.code: t for t in session.scalars(select(Tag))}
         assert tags[STOLEN_BIKE].owner_phone.startswith(SIM_RESIDENT_PHONE_PREFIX)
@@ -45,3 +52,51 @@ def test_the_demo_steals_a_simulated_residents_bike_and_leaves_the_readme_reside
         kinds = {a.kind for a in session.scalars(select(Alert))}
         assert kinds == {AlertKind.THEFT_SIGHTING, AlertKind.GEOFENCE_EXIT}
         assert not session.scalars(select(Alert).where(Alert.tag_id == tags[OWN_BIKE].id)).all()
+
+
+def test_the_demos_stolen_bike_and_wanderer_move_at_a_plausible_pace_and_are_never_an_impossible_jump(
+    db: Database, tmp_path: Path
+) -> None:
+    """Played at the plan's own times (the clock set to each event's second), the bike's ride and the wearer's
+    walk stay within their kinds' speed limits: nothing on their tracks is flagged."""
+    w = build_world(db, tmp_path)
+    with db.session() as session:
+        create_simulated_staff(session, T0)
+    people = [{"name": f"居民{i}", "phones": [f"1380000{9100 + i}"]} for i in range(3)]
+    demo = setup_tracking_demo(w.services, people, seed=7, password="demo-password-1")
+    feed = TrackingFeed(w.services, demo, seed=7)
+    assert feed.wanderer is not None
+    wanderer = feed.wanderer
+    start = w.clock.now()
+    # The bike last heard at home just before the report, as the live feed may have heard it.
+    w.clock.set(start + timedelta(seconds=REPORT_AT_S - 1))
+    w.services.tracking.ingest(
+        [{"tag": t, "at": w.clock.now().isoformat(), "station": demo.home[t]} for t in (STOLEN_BIKE, wanderer)]
+    )
+    step = 0
+    for elapsed, _what, _station in feed.plan:
+        w.clock.set(start + timedelta(seconds=elapsed))
+        step = feed._story(step, elapsed)
+    assert sorted(what for _at, what, _s in feed.plan) == ["recover", "report", "ride", "ride", "wander", "wander"]
+    assert feed.plan[0][1] == "report"
+    with db.session() as session:
+        for code in (STOLEN_BIKE, wanderer):
+            tag = session.scalar(select(Tag).where(Tag.code == code))
+            assert tag is not None
+            rows = session.scalars(select(Detection).where(Detection.tag_id == tag.id).order_by(Detection.at)).all()
+            assert len(rows) == 3, code
+            assert len({r.station_id for r in rows}) >= 2, code  # it did move
+            assert not any(r.jump for r in rows), code
+        kinds = {a.kind for a in session.scalars(select(Alert))}
+        assert kinds == {AlertKind.THEFT_SIGHTING, AlertKind.GEOFENCE_EXIT}
+
+
+def test_the_demos_console_tells_when_each_story_happens(db: Database, tmp_path: Path) -> None:
+    w = build_world(db, tmp_path)
+    people = [{"name": f"居民{i}", "phones": [f"1380000{9100 + i}"]} for i in range(3)]
+    feed = TrackingFeed(w.services, setup_tracking_demo(w.services, people, seed=7, password="demo-password-1"), seed=7)
+    said = feed.story()
+    assert f"{REPORT_AT_S:.0f} 秒后报被盗" in said
+    assert "无异常跳变" in said
+    walked = max(at for at, what, _station in feed.plan if what == "wander")
+    assert f"约 {walked:.0f} 秒后告警" in said

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from pingan.core.db import Database
 from pingan.core.models import Notification, Task, TaskEvent
-from pingan.tracking.models import Detection, Tag
+from pingan.tracking.models import Detection, Station, Tag
 from pingan.workers.sweeper import sweep_once
 from tests.integration.test_desk_api import T0, db_fixture  # noqa: F401
 from tests.integration.tracking_world import (
@@ -433,6 +433,16 @@ def test_coverage_counts_the_villages_with_a_station(tw: TrackingWorld) -> None:
     assert (body["villages_total"], body["villages_covered"], body["coverage_rate"]) == (3, 3, 1.0)
     assert len(body["geojson"]["features"]) == 4
     assert body["geojson"]["features"][0]["geometry"]["type"] == "Polygon"
+    assert body["villages_uncovered"] == []
+
+
+def test_a_village_without_an_active_station_is_named_as_uncovered(tw: TrackingWorld) -> None:
+    with tw.w.services.db.session() as session:
+        for station in session.scalars(select(Station).where(Station.village == "乙一社区")):
+            station.active = False
+    body = tw.get("commander", "/coverage").json()
+    assert (body["villages_total"], body["villages_covered"], body["coverage_rate"]) == (3, 2, 0.6667)
+    assert body["villages_uncovered"] == ["乙一社区"]
 
 
 # -- compensation ----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pingan.demo.tracking_sim import (
     setup_tracking_demo,
 )
 from pingan.tracking.models import Alert, AlertKind, Detection, Tag, Theft, TheftStatus
+from pingan.tracking.models import Station as StationModel
 from tests.integration.test_desk_api import T0, build_world
 
 
@@ -68,11 +69,10 @@ def test_the_demos_stolen_bike_and_wanderer_move_at_a_plausible_pace_and_are_nev
     assert feed.wanderer is not None
     wanderer = feed.wanderer
     start = w.clock.now()
-    # The bike last heard at home just before the report, as the live feed may have heard it.
+    feed.prelude()  # the bike at home before its theft
+    # The wearer last heard at home just before setting off, as the live feed may have heard them.
     w.clock.set(start + timedelta(seconds=REPORT_AT_S - 1))
-    w.services.tracking.ingest(
-        [{"tag": t, "at": w.clock.now().isoformat(), "station": demo.home[t]} for t in (STOLEN_BIKE, wanderer)]
-    )
+    w.services.tracking.ingest([{"tag": wanderer, "at": w.clock.now().isoformat(), "station": demo.home[wanderer]}])
     step = 0
     for elapsed, _what, _station in feed.plan:
         w.clock.set(start + timedelta(seconds=elapsed))
@@ -89,6 +89,20 @@ def test_the_demos_stolen_bike_and_wanderer_move_at_a_plausible_pace_and_are_nev
             assert not any(r.jump for r in rows), code
         kinds = {a.kind for a in session.scalars(select(Alert))}
         assert kinds == {AlertKind.THEFT_SIGHTING, AlertKind.GEOFENCE_EXIT}
+        # The bike was first seen on the ride, after its report, at the first neighbouring station.
+        [theft] = session.scalars(select(Theft)).all()
+        assert theft.first_sighted_at is not None
+        assert theft.first_sighted_at > theft.reported_at
+        [sighting] = session.scalars(select(Alert).where(Alert.kind == AlertKind.THEFT_SIGHTING)).all()
+        first_ride = next(station for _at, what, station in feed.plan if what == "ride")
+        assert sighting.station_id is not None
+        station = session.get(StationModel, sighting.station_id)
+        assert station is not None
+        assert station.code == first_ride
+    # No bracelet is silent at the start: they are handed out as the demo begins.
+    with db.session() as session:
+        w.services.tracking.sweep(session)
+        assert not session.scalars(select(Alert).where(Alert.kind == AlertKind.SILENCE)).all()
 
 
 def test_the_demos_console_tells_when_each_story_happens(db: Database, tmp_path: Path) -> None:

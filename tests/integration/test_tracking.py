@@ -285,10 +285,15 @@ def test_a_theft_is_reported_only_by_its_owner_or_the_owners_station_and_not_twi
 
 def test_a_theft_reported_late_is_sighted_at_once_from_the_detection_already_stored(tw: TrackingWorld) -> None:
     tw.detect({"tag": "CARD-2", "at": at(-10), "station": "S3"})
-    tw.post("officer_a1", "/thefts", {"tag": "CARD-2", "stolen_at": at(-30)})
+    theft = tw.post("officer_a1", "/thefts", {"tag": "CARD-2", "stolen_at": at(-30)}).json()
     [alert] = _alerts(tw)
     assert (alert["kind"], alert["station"]) == ("theft_sighting", "S3")
     assert alert["at"] == (T0 - timedelta(minutes=10)).isoformat()
+    # Its task says so too, as a sighting after the report would: 已发现, where and when, in its history.
+    task = _task(tw, "officer_a1", theft["task_id"])
+    assert task["status_name"] == "已发现"
+    assert {f["name"]: f["value"] for f in task["facts"]}["首次发现基站"] == "乙镇基站"
+    assert [h["action"] for h in task["history"]] == ["issue", "sighted"]
 
 
 # -- bracelets -----------------------------------------------------------------------------------------------
@@ -555,7 +560,7 @@ def test_tracking_tasks_read_with_their_own_names_facts_and_actions_on_the_one_t
     assert facts["平安卡"] == "CARD-1"
     assert facts["车牌"] == "浙B12345"
     assert facts["被盗地点"] == "村口小卖部"
-    assert facts["最近发现基站"] == "乙镇基站"
+    assert facts["首次发现基站"] == "乙镇基站"
     assert "theft_id" not in {f["key"] for f in task["facts"]}  # ids are for the screens, not read
     actions = {a["action"]: a for a in task["actions"]}
     assert set(actions) == {"recover", "note"}  # the officer's; compensating and closing are the leads'

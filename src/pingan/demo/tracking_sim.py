@@ -158,7 +158,10 @@ def setup_tracking_demo(services: Services, people: list[dict[str, Any]], *, see
              "owner_phone": person["phones"][0], "owner_name": person["name"],
              "wearer_name": person["name"] if kind == "bracelet" else None,
              "plate": f"浙B{10000 + i}" if kind == "vehicle_card" else None,
-             "installed_at": "2026-06-01", "service_point": rng.choice(["丹东车行", "交警大队服务点", "摩托车检测站"])}
+             # A bracelet is handed out as the demo starts: one installed months ago and never heard would be
+             # silent (长时间无信号) the moment the sweeper first looks.
+             "installed_at": now.isoformat() if kind == "bracelet" else "2026-06-01",
+             "service_point": rng.choice(["丹东车行", "交警大队服务点", "摩托车检测站"])}
         )  # fmt: skip
     services.tracking.import_tags(enumerate(tags))
     codes = [s["code"] for s in demo.stations]
@@ -245,6 +248,15 @@ class TrackingFeed:
             return bike
         return f"{bike}；一名手环佩戴人步行离开安全区域，约 {times['wander'][-1]:.0f} 秒后告警"
 
+    def prelude(self) -> None:
+        """The stolen bike heard at home once, before it is stolen (35 minutes before the demo's start: the
+        theft is 30 minutes before its report); the live feed never hears it at home again, so its track
+        reads home → the neighbouring villages, not a sighting at home after the theft."""
+        home = self.demo.home.get(STOLEN_BIKE)
+        if home is not None:
+            at = self.services.clock.now() - timedelta(minutes=35)
+            self._send(home, [{"tag": STOLEN_BIKE, "at": at.isoformat(), "rssi": -70}])
+
     def _send(self, station: str, items: list[dict[str, Any]]) -> None:
         if self.publisher is not None:
             self.publisher.publish(self.topics.detection(station), orjson.dumps(items), qos=1)
@@ -275,8 +287,9 @@ class TrackingFeed:
             host, port = parse_url(mqtt_url)
             self.publisher.connect(host, port)
             self.publisher.loop_start()
+        self.prelude()
         started = time.monotonic()
-        tags = sorted(self.demo.home)
+        tags = sorted(t for t in self.demo.home if t != STOLEN_BIKE)
         story = 0
         last_beat = 0.0
         try:
@@ -286,8 +299,9 @@ class TrackingFeed:
                     self._beat()
                     last_beat = elapsed
                 tag = self.rng.choice(tags)
-                # The two stories' tags are heard only as their stories say, once they have begun.
-                if not (tag == STOLEN_BIKE and story > 0) and not (tag == self.wanderer and story > 0):
+                # The stories' tags are heard only as their stories say: the bike after its prelude, the wearer once
+                # the walk has begun.
+                if not (tag == self.wanderer and story > 0):
                     self._detect(tag, self.demo.home[tag])
                 story = self._story(story, elapsed)
                 stop.wait(1.0 / self.rate)

@@ -234,6 +234,9 @@ class Tracking:
             )
             theft.status = TheftStatus.SIGHTED
             theft.first_sighted_at = last.at
+            # The task hears of it as of a sighting after the report (`DetectionIntake`): 已发现, where, when.
+            data = {"station": station.name if station is not None else "", "at": last.at.isoformat()}
+            self.tasks.act(session, task, Command("sighted", None, None, data))
         return theft
 
     def theft_task(self, session: Session, theft: Theft) -> Task:

@@ -193,8 +193,8 @@ class TheftWorkflow(BaseWorkflow):
         "stolen_at": "被盗时间",
         "place": "被盗地点",
         "reported_at": "报案时间",
-        "last_station": "最近发现基站",
-        "last_seen_at": "最近发现时间",
+        "first_station": "首次发现基站",
+        "first_sighted_at": "首次发现时间",
         "recovered_place": "找回地点",
         "suspects": "抓获嫌疑人",
         "gang": "打掉团伙",
@@ -281,7 +281,8 @@ class TheftWorkflow(BaseWorkflow):
         if task.status == TheftStatus.WATCHED:
             task.status = TheftStatus.SIGHTED
         at = command.data.get("at", "")
-        set_facts(task, last_station=command.data.get("station"), last_seen_at=at)
+        # The theft hears of its first sighting only; the alert task follows the later ones.
+        set_facts(task, first_station=command.data.get("station"), first_sighted_at=at)
         return f"地网发现于{command.data.get('station', '')}（{local_time(at, self.rules.timezone)}）"
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from pingan.core.db import Database
-from pingan.core.models import User
+from pingan.core.models import Task, User
 from pingan.demo.simulated import SIM_RESIDENT_PHONE_PREFIX, SIM_USERNAME_PREFIX, create_simulated_staff
 from pingan.demo.tracking_sim import (
     DEMO_OWNER,
+    FAILING_SILENCE_MINUTES,
     OWN_BIKE,
     REPORT_AT_S,
     STOLEN_BIKE,
@@ -114,3 +115,40 @@ def test_the_demos_console_tells_when_each_story_happens(db: Database, tmp_path:
     assert "无异常跳变" in said
     walked = max(at for at, what, _station in feed.plan if what == "wander")
     assert f"约 {walked:.0f} 秒后告警" in said
+
+
+class _Publisher:
+    def __init__(self) -> None:
+        self.topics: list[str] = []
+
+    def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
+        self.topics.append(topic)
+
+
+def test_the_failing_station_beats_once_then_falls_silent_and_gets_a_maintenance_task(
+    db: Database, tmp_path: Path
+) -> None:
+    w = build_world(db, tmp_path)
+    people = [{"name": f"居民{i}", "phones": [f"1380000{9100 + i}"]} for i in range(3)]
+    demo = setup_tracking_demo(w.services, people, seed=7, password="demo-password-1")
+    demo.failing = demo.failing or demo.stations[-1]["code"]  # a county this small keeps every station up
+    feed = TrackingFeed(w.services, demo, seed=7)
+    assert demo.failing not in {station for _at, _what, station in feed.plan}  # no story passes it
+    feed.publisher = _Publisher()
+    feed._beat(first=True)
+    feed._beat(first=False)
+    beats = [t for t in feed.publisher.topics if t.endswith(f"/{demo.failing}/status")]
+    assert len(beats) == 1
+    assert len(feed.publisher.topics) == 2 * len(demo.stations) - 1
+    # Heard once, then silent past its own threshold: the sweep gives the operating company its task.
+    feed.publisher = None
+    with w.services.db.write_lock, w.services.db.session() as session:
+        w.services.tracking.heartbeat(session, demo.failing, {"battery": 90})
+        station = session.scalar(select(StationModel).where(StationModel.code == demo.failing))
+        assert station is not None
+        station.silence_minutes = FAILING_SILENCE_MINUTES
+    w.clock.advance(minutes=FAILING_SILENCE_MINUTES + 1)
+    with w.services.db.write_lock, w.services.db.session() as session:
+        w.services.tracking.sweep(session)
+        titles = session.scalars(select(Task.title).where(Task.kind == "station_maintenance")).all()
+    assert [t for t in titles if demo.failing in t]

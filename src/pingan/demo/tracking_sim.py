@@ -10,6 +10,7 @@ import logging
 import random
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from pingan.core.geo import distance_m
 from pingan.core.identity import Actor, create_user
 from pingan.core.models import Area, AreaKind, Person, PersonPhone, Role, Unit, UnitKind, User
 from pingan.demo.simulated import SIM_MARK, SIM_RESIDENT_PHONE_PREFIX, is_simulated
-from pingan.tracking.models import Tag, Theft
+from pingan.tracking.models import Station, Tag, Theft
 from pingan.tracking.schemas import RecoveryCreate, SafeAreaUpdate, TheftCreate
 from pingan.workers.mqtt import Topics
 
@@ -52,6 +53,9 @@ GAP_S = 15.0
 """The least time between two sightings of a story: more than the overlap window (two stations hearing one
 sighting), so each is a sighting of its own."""
 RECOVER_AFTER_S = 60.0
+FAILING_SILENCE_MINUTES = 3
+"""One base station breaks down after its first heartbeat; past this threshold of its own the sweep gives the
+operating company a maintenance task (基站维护), as a failed station does."""
 
 
 def uncovered_villages(points: dict[str, tuple[float, float]], share: float = COVERAGE) -> set[str]:
@@ -91,6 +95,8 @@ class TrackingDemo:
     bracelets: list[str] = field(default_factory=list)
     uncovered: list[str] = field(default_factory=list)
     """The villages without a base station."""
+    failing: str | None = None
+    """The base station that falls silent (its code): no story passes it."""
 
     def point(self, code: str) -> tuple[float, float]:
         s = next(s for s in self.stations if s["code"] == code)
@@ -172,6 +178,15 @@ def setup_tracking_demo(services: Services, people: list[dict[str, Any]], *, see
             if tag.kind.value == "bracelet":
                 demo.bracelets.append(tag.code)
                 services.tracking.set_safe_area(session, tag, SafeAreaUpdate(stations=[demo.home[tag.code]]))
+        # The station to fail: the one fewest tags live by, away from the stories' people.
+        busy = {demo.home.get(STOLEN_BIKE), *(demo.home[b] for b in demo.bracelets)}
+        homes = Counter(demo.home.values())
+        spare = [c for c in codes if c not in busy]
+        if spare and len(codes) > 3:
+            demo.failing = min(spare, key=lambda c: (homes[c], c))
+            failing = session.scalar(select(Station).where(Station.code == demo.failing))
+            if failing is not None:
+                failing.silence_minutes = FAILING_SILENCE_MINUTES
     return demo
 
 
@@ -209,7 +224,7 @@ class TrackingFeed:
         station, having walked there at `WALK_KMH`; the bike found a minute after its last sighting. From the
         report on, neither is heard at home any more (see `run`)."""
         demo = self.demo
-        points = demo.points
+        points = {c: p for c, p in demo.points.items() if c != demo.failing}
         radii = 2.0 * RADIUS_M
         plan: list[tuple[float, str, str | None]] = [(REPORT_AT_S, "report", None)]
         at = REPORT_AT_S
@@ -244,9 +259,15 @@ class TrackingFeed:
             + (f"{times['ride'][0]:.0f} 秒起被邻村基站发现（按正常车速行驶，无异常跳变），" if times["ride"] else "")
             + f"{times['recover'][0]:.0f} 秒后找回"
         )
-        if not times["wander"]:
-            return bike
-        return f"{bike}；一名手环佩戴人步行离开安全区域，约 {times['wander'][-1]:.0f} 秒后告警"
+        said = [bike]
+        if times["wander"]:
+            said.append(f"一名手环佩戴人步行离开安全区域，约 {times['wander'][-1]:.0f} 秒后告警")
+        failing = next((st for st in self.demo.stations if st["code"] == self.demo.failing), None)
+        if failing is not None:
+            said.append(
+                f"{failing['name']}开机后停止上报，约 {FAILING_SILENCE_MINUTES} 分钟后失联，运维公司收到基站维护任务"
+            )
+        return "；".join(said)
 
     def prelude(self) -> None:
         """The stolen bike heard at home once, before it is stolen (35 minutes before the demo's start: the
@@ -263,8 +284,10 @@ class TrackingFeed:
         else:
             self.services.tracking.ingest([{**i, "station": station} for i in items])
 
-    def _beat(self) -> None:
+    def _beat(self, *, first: bool) -> None:
         for s in self.demo.stations:
+            if s["code"] == self.demo.failing and not first:
+                continue  # broken down after its first heartbeat
             body = {"battery": self.rng.randint(60, 100)}
             if self.publisher is not None:
                 self.publisher.publish(self.topics.status(s["code"]), orjson.dumps(body), qos=1)
@@ -292,17 +315,20 @@ class TrackingFeed:
         tags = sorted(t for t in self.demo.home if t != STOLEN_BIKE)
         story = 0
         last_beat = 0.0
+        beats = 0
         try:
             while not stop.is_set():
                 elapsed = time.monotonic() - started
-                if elapsed - last_beat >= 30:
-                    self._beat()
+                if beats == 0 or elapsed - last_beat >= 30:
+                    self._beat(first=beats == 0)
+                    beats += 1
                     last_beat = elapsed
                 tag = self.rng.choice(tags)
                 # The stories' tags are heard only as their stories say: the bike after its prelude, the wearer once
                 # the walk has begun.
-                if not (tag == self.wanderer and story > 0):
-                    self._detect(tag, self.demo.home[tag])
+                home = self.demo.home[tag]
+                if not (tag == self.wanderer and story > 0) and not (home == self.demo.failing and beats > 1):
+                    self._detect(tag, home)
                 story = self._story(story, elapsed)
                 stop.wait(1.0 / self.rate)
         except Exception:

@@ -81,7 +81,7 @@ def test_the_demos_stolen_bike_and_wanderer_move_at_a_plausible_pace_and_are_nev
     assert sorted(what for _at, what, _s in feed.plan) == ["recover", "report", "ride", "ride", "wander", "wander"]
     assert feed.plan[0][1] == "report"
     with db.session() as session:
-        for code in (STOLEN_BIKE, wanderer):
+        for code in (STOLEN_BIKE, wanderer, OWN_BIKE):
             tag = session.scalar(select(Tag).where(Tag.code == code))
             assert tag is not None
             rows = session.scalars(select(Detection).where(Detection.tag_id == tag.id).order_by(Detection.at)).all()

@@ -270,13 +270,24 @@ class TrackingFeed:
         return "；".join(said)
 
     def prelude(self) -> None:
-        """The stolen bike heard at home once, before it is stolen (35 minutes before the demo's start: the
-        theft is 30 minutes before its report); the live feed never hears it at home again, so its track
-        reads home → the neighbouring villages, not a sighting at home after the theft."""
+        """Before the live feed: the stolen bike heard at home once, before it is stolen (35 minutes before the
+        demo's start: the theft is 30 minutes before its report; the live feed never hears it at home again,
+        so its track reads home → the neighbouring villages, not a sighting at home after the theft); the
+        README resident's bike's morning ride."""
+        now = self.services.clock.now()
         home = self.demo.home.get(STOLEN_BIKE)
         if home is not None:
-            at = self.services.clock.now() - timedelta(minutes=35)
-            self._send(home, [{"tag": STOLEN_BIKE, "at": at.isoformat(), "rssi": -70}])
+            self._send(home, [{"tag": STOLEN_BIKE, "at": (now - timedelta(minutes=35)).isoformat(), "rssi": -70}])
+        # The README resident's bike this morning: home, the next village's station and back, so 我的车 on /m
+        # has a track from the first minute (the live feed adds to it as its base stations hear it).
+        own = self.demo.home.get(OWN_BIKE)
+        points = {c: p for c, p in self.demo.points.items() if c != self.demo.failing}
+        if own in points and len(points) > 1:
+            out = route(points, own, 1)[0]
+            ride = timedelta(seconds=travel_s(points[own], points[out], RIDE_KMH / 2, 2.0 * RADIUS_M))
+            start = now - timedelta(hours=3)
+            for station, at in ((own, start), (out, start + ride), (own, start + 2 * ride + timedelta(hours=1))):
+                self._send(station, [{"tag": OWN_BIKE, "at": at.isoformat(), "rssi": -68}])
 
     def _send(self, station: str, items: list[dict[str, Any]]) -> None:
         if self.publisher is not None:

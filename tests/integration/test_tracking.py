@@ -611,6 +611,10 @@ def test_tracking_tasks_read_with_their_own_names_facts_and_actions_on_the_one_t
     assert (task["status_name"], task["outcome_name"]) == ("已找回", "已找回")
     facts = {f["name"]: f["value"] for f in task["facts"]}
     assert (facts["找回地点"], facts["抓获嫌疑人"], facts["打掉团伙"]) == ("乙镇某小区楼下", "2名", "乙刑案7号")
+    # The bike found, its alert's task is done with it: the detecting station has nothing left to sign for.
+    ended = _task(tw, "officer_b", alert["task_id"])
+    assert (ended["status_name"], ended["outcome_name"], ended["closed_at"] is not None) == ("已处置", "已处置", True)
+    assert ended["history"][-1]["reason"] == "处置：车辆已找回（乙镇某小区楼下）"
     assert [a["action"] for a in task["actions"]] == []  # an officer may not reopen
 
 

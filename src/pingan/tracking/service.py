@@ -303,8 +303,7 @@ class Tracking:
         tag = session.get(Tag, theft.tag_id)
         if tag is not None:
             tag.status = TagStatus.ACTIVE
-        for alert in self._alerts_of(session, theft):
-            alert.open = False
+        self._end_alerts(session, theft, f"车辆已找回（{theft.recovered_place}）")
 
     def _may_compensate(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
         theft = session.get(Theft, task.ref_id)
@@ -324,6 +323,16 @@ class Tracking:
         tag = session.get(Tag, theft.tag_id)
         if tag is not None:
             tag.status = TagStatus.RETIRED
+        self._end_alerts(session, theft, "已按协议赔付")
+
+    def _end_alerts(self, session: Session, theft: Theft, outcome: str) -> None:
+        """The theft is over: its sighting alerts end, and their tasks are handled with it (a station is not
+        left to sign for a bike already found)."""
+        for alert in self._alerts_of(session, theft):
+            alert.open = False
+            task = session.get(Task, alert.task_id) if alert.task_id is not None else None
+            if task is not None and task.closed_at is None:
+                self.tasks.act(session, task, Command("handle", None, None, {"outcome": outcome}))
 
     def _alerts_of(self, session: Session, theft: Theft) -> list[Alert]:
         return list(session.scalars(select(Alert).where(Alert.theft_id == theft.id, Alert.open.is_(True))))

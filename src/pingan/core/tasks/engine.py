@@ -361,17 +361,25 @@ class TaskService:
 
     def action_forms(self, kind: str, actions: Iterable[str]) -> list[dict[str, Any]]:
         """The person's actions of a kind with their names and the fields each asks for, so a generic
-        screen can offer any kind's work (`form_fields`)."""
+        screen can offer a kind's work (`form_fields`); `generic` says whether the form is plain enough for it."""
         workflow = self.workflow(kind)
         wanted = set(actions)
         # The kind's own work first, in the order it declares it; then the shared ones (note, close…).
         base = {a.value for a in BaseAction}
         order = [a for a in workflow.actions if a not in base] + [a for a in workflow.actions if a in base]
-        return [
-            {"action": a, "name": spec.name, "fields": form_fields(spec.payload)}
-            for a in order
-            if a in wanted and (spec := workflow.actions[a]) is not None
-        ]
+        out: list[dict[str, Any]] = []
+        for a in order:
+            if a not in wanted:
+                continue
+            spec = workflow.actions[a]
+            fields = form_fields(spec.payload)
+            # A form of named, plain fields can be filled on any screen; an id to pick or a choice of codes
+            # is left to the kind's own screen (`generic`: false).
+            plain = all(
+                f["type"] != "other" and f["label"] != f["name"] and not f["name"].endswith("_id") for f in fields
+            )
+            out.append({"action": a, "name": spec.name, "fields": fields, "generic": plain})
+        return out
 
     def action_name(self, kind: str, action: str) -> str:
         workflow = self.workflows.get(kind)

@@ -17,7 +17,7 @@ import { poll } from '../live.js';
 import { deadline, escalationBadge, levelBadge, outcomeChip, taskStatusChip } from './badges.js';
 import { field, modal } from './dialog.js';
 import { ACTION_LABELS, availableActions, nextAction, runAction } from './task-actions.js';
-import { factRows, genericActions, runGenericAction } from './task-generic.js';
+import { actionsElsewhere, factRows, genericActions, runGenericAction } from './task-generic.js';
 import { historyTimeline } from './timeline.js';
 import { LEVEL_COLOURS } from './map.js';
 import { placeMap } from './map-panels.js';
@@ -255,7 +255,12 @@ export function caseView(opts) {
         kv('下发时间', fmtDateTime(t.created_at)),
         t.escalation ? kv('升级', '第' + t.escalation + '级 · ' + (t.escalation_name || ''), 'bad') : null,
       ),
-      buttons.length ? h('div', { class: 'action-bar' }, buttons) : h('p', { class: 'muted' }, t.closed_at ? '任务已办结。' : '当前角色在此任务上没有可进行的操作。'),
+      buttons.length ? h('div', { class: 'action-bar' }, buttons) : null,
+      actionsElsewhere(t)
+        ? h('p', { class: 'muted task-elsewhere' }, '其余操作请在' + (t.kind_name || '该业务') + '的业务页面办理。')
+        : buttons.length
+          ? null
+          : h('p', { class: 'muted' }, t.closed_at ? '任务已办结。' : '当前角色在此任务上没有可进行的操作。'),
       actionError,
     );
   }

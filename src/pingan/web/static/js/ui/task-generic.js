@@ -26,7 +26,12 @@ export function factRows(task) {
 
 /** The actions this person may take now, as the server declared them, leaving out those done elsewhere. */
 export function genericActions(task) {
-  return (task.actions || []).filter((a) => ELSEWHERE.indexOf(a.action) < 0);
+  return (task.actions || []).filter((a) => a.generic && ELSEWHERE.indexOf(a.action) < 0);
+}
+
+/** Whether some of the person's actions need the kind's own screen (an id to pick, a choice of codes). */
+export function actionsElsewhere(task) {
+  return (task.actions || []).some((a) => !a.generic && ELSEWHERE.indexOf(a.action) < 0);
 }
 
 function inputFor(f) {

@@ -381,3 +381,61 @@ def test_a_station_records_a_recovery_and_handles_an_alert_from_the_tables(
     page.get_by_role("button", name="确认").click()
     expect(page.locator(".tracking-table tbody tr", has_text="WEB-AR-2")).to_contain_text("已结束")
     page.screenshot(path=str(screenshots / "staff-tracking-alert-handled.png"))
+
+
+def test_the_task_page_shows_a_theft_and_an_alert_as_themselves_and_records_the_recovery(
+    desktop: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    """#/tasks of another kind than the dissuasion: the list says the kind and its facts, the detail names the
+    kind (not 劝阻任务), its facts in Chinese and the kind's own actions, each asking for its own fields."""
+    seed(live_app)
+    live_app.call("admin", "POST", "/tracking/tags", [{"tag": "WEB-CARD-5", "kind": "vehicle_card", "owner_phone": OWNER,
+                  "owner_name": "秦某江", "plate": "浙B55555", "installed_at": "2026-10-01"}])  # type: ignore[arg-type]  # fmt: skip
+    theft = live_app.call(
+        "admin",
+        "POST",
+        "/tracking/thefts",
+        {"tag": "WEB-CARD-5", "stolen_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(), "place": "菜市场门口"},
+    )
+    page = desktop
+    log_in(page, "qzzx")
+    open_screen(page, "tasks")
+    kinds = page.get_by_label("任务类型")
+    expect(kinds.locator("option[value='tracking_theft']")).to_have_text("车辆被盗布控")
+    kinds.select_option("tracking_theft")
+    card = page.locator(f".task-card[data-id='{theft['task_id']}']")
+    expect(card).to_contain_text("车辆被盗布控")
+    expect(card).to_contain_text("平安卡 WEB-CARD-5")
+    expect(card).not_to_contain_text("电话")
+    card.click()
+    pane = page.locator(".detail-pane")
+    expect(pane.locator(".case-task h3")).to_have_text(f"车辆被盗布控 #{theft['task_id']}")
+    expect(pane).not_to_contain_text("劝阻")
+    facts = pane.locator(".task-facts")
+    expect(facts).to_contain_text("浙B55555")
+    expect(facts).to_contain_text("菜市场门口")
+    expect(facts.locator(".fact-stolen_at")).to_have_text(STAMP)
+    expect(pane.locator(".action-bar button")).to_have_text(["找回", "赔付", "备注", "关闭"])
+    page.screenshot(path=str(screenshots / "staff-task-theft.png"))
+    pane.get_by_role("button", name="找回").click()
+    dialog = page.locator("dialog.dlg")
+    expect(dialog.locator(".field-label")).to_contain_text(
+        ["找回地点", "抓获嫌疑人（名）", "打掉团伙（案件编号或名称）", "备注"]
+    )
+    dialog.get_by_role("button", name="确认找回").click()
+    expect(dialog.locator(".dlg-error")).to_contain_text("请填写找回地点")
+    dialog.get_by_label("找回地点").fill("东门岛某小区楼下")
+    dialog.get_by_label("抓获嫌疑人（名）").fill("1")
+    page.screenshot(path=str(screenshots / "staff-task-theft-recover.png"))
+    dialog.get_by_role("button", name="确认找回").click()
+    expect(pane.locator(".case-task")).to_contain_text("已找回")
+    expect(pane.locator(".task-facts")).to_contain_text("东门岛某小区楼下")
+    expect(pane.locator(".task-facts")).to_contain_text("1名")
+    # The alert the seeded stolen bike raised, from its own kind's list.
+    alert = live_app.call("qzzx", "GET", "/tracking/alerts?tag=WEB-CARD-1")[0]
+    page.goto(f"/static/index.html#/tasks/{alert['task_id']}?kind=tracking_alert")
+    expect(pane.locator(".case-task h3")).to_have_text(f"地网告警 #{alert['task_id']}")
+    expect(pane.locator(".task-facts")).to_contain_text("被盗车辆出现")
+    expect(pane.locator(".task-facts")).to_contain_text("演示基站2")
+    expect(pane.locator(".action-bar button").first).to_have_text("签收")
+    page.screenshot(path=str(screenshots / "staff-task-alert.png"))

@@ -4,15 +4,25 @@ heard by base stations."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from pingan.core.db import Database
-from pingan.core.models import User
+from pingan.core.models import Task, User
 from pingan.demo.simulated import SIM_RESIDENT_PHONE_PREFIX, SIM_USERNAME_PREFIX, create_simulated_staff
-from pingan.demo.tracking_sim import DEMO_OWNER, OWN_BIKE, STOLEN_BIKE, TrackingFeed, setup_tracking_demo
-from pingan.tracking.models import Alert, AlertKind, Tag, Theft, TheftStatus
+from pingan.demo.tracking_sim import (
+    DEMO_OWNER,
+    FAILING_SILENCE_MINUTES,
+    OWN_BIKE,
+    REPORT_AT_S,
+    STOLEN_BIKE,
+    TrackingFeed,
+    setup_tracking_demo,
+)
+from pingan.tracking.models import Alert, AlertKind, Detection, Tag, Theft, TheftStatus
+from pingan.tracking.models import Station as StationModel
 from tests.integration.test_desk_api import T0, build_world
 
 
@@ -26,12 +36,11 @@ def test_the_demo_steals_a_simulated_residents_bike_and_leaves_the_readme_reside
     demo = setup_tracking_demo(w.services, people, seed=7, password="demo-password-1")
     assert demo.bracelets
     feed = TrackingFeed(w.services, demo, seed=7)
-    codes = [s["code"] for s in demo.stations]
     step = 0
-    for elapsed in (20, 40, 50, 60, 75, 120):
+    for elapsed, _what, _station in feed.plan:
         w.clock.advance(minutes=2)  # the sightings of each story are further apart than the overlap window
-        step = feed._story(step, elapsed, codes)
-    assert step == 6
+        step = feed._story(step, elapsed)
+    assert step == len(feed.plan) == 6
     with db.session() as session:
         tags = {t.code: t for t in session.scalars(select(Tag))}
         assert tags[STOLEN_BIKE].owner_phone.startswith(SIM_RESIDENT_PHONE_PREFIX)
@@ -45,3 +54,101 @@ def test_the_demo_steals_a_simulated_residents_bike_and_leaves_the_readme_reside
         kinds = {a.kind for a in session.scalars(select(Alert))}
         assert kinds == {AlertKind.THEFT_SIGHTING, AlertKind.GEOFENCE_EXIT}
         assert not session.scalars(select(Alert).where(Alert.tag_id == tags[OWN_BIKE].id)).all()
+
+
+def test_the_demos_stolen_bike_and_wanderer_move_at_a_plausible_pace_and_are_never_an_impossible_jump(
+    db: Database, tmp_path: Path
+) -> None:
+    """Played at the plan's own times (the clock set to each event's second), the bike's ride and the wearer's
+    walk stay within their kinds' speed limits: nothing on their tracks is flagged."""
+    w = build_world(db, tmp_path)
+    with db.session() as session:
+        create_simulated_staff(session, T0)
+    people = [{"name": f"居民{i}", "phones": [f"1380000{9100 + i}"]} for i in range(3)]
+    demo = setup_tracking_demo(w.services, people, seed=7, password="demo-password-1")
+    feed = TrackingFeed(w.services, demo, seed=7)
+    assert feed.wanderer is not None
+    wanderer = feed.wanderer
+    start = w.clock.now()
+    feed.prelude()  # the bike at home before its theft
+    # The wearer last heard at home just before setting off, as the live feed may have heard them.
+    w.clock.set(start + timedelta(seconds=REPORT_AT_S - 1))
+    w.services.tracking.ingest([{"tag": wanderer, "at": w.clock.now().isoformat(), "station": demo.home[wanderer]}])
+    step = 0
+    for elapsed, _what, _station in feed.plan:
+        w.clock.set(start + timedelta(seconds=elapsed))
+        step = feed._story(step, elapsed)
+    assert sorted(what for _at, what, _s in feed.plan) == ["recover", "report", "ride", "ride", "wander", "wander"]
+    assert feed.plan[0][1] == "report"
+    with db.session() as session:
+        for code in (STOLEN_BIKE, wanderer, OWN_BIKE):
+            tag = session.scalar(select(Tag).where(Tag.code == code))
+            assert tag is not None
+            rows = session.scalars(select(Detection).where(Detection.tag_id == tag.id).order_by(Detection.at)).all()
+            assert len(rows) == 3, code
+            assert len({r.station_id for r in rows}) >= 2, code  # it did move
+            assert not any(r.jump for r in rows), code
+        kinds = {a.kind for a in session.scalars(select(Alert))}
+        assert kinds == {AlertKind.THEFT_SIGHTING, AlertKind.GEOFENCE_EXIT}
+        # The bike was first seen on the ride, after its report, at the first neighbouring station.
+        [theft] = session.scalars(select(Theft)).all()
+        assert theft.first_sighted_at is not None
+        assert theft.first_sighted_at > theft.reported_at
+        [sighting] = session.scalars(select(Alert).where(Alert.kind == AlertKind.THEFT_SIGHTING)).all()
+        first_ride = next(station for _at, what, station in feed.plan if what == "ride")
+        assert sighting.station_id is not None
+        station = session.get(StationModel, sighting.station_id)
+        assert station is not None
+        assert station.code == first_ride
+    # No bracelet is silent at the start: they are handed out as the demo begins.
+    with db.session() as session:
+        w.services.tracking.sweep(session)
+        assert not session.scalars(select(Alert).where(Alert.kind == AlertKind.SILENCE)).all()
+
+
+def test_the_demos_console_tells_when_each_story_happens(db: Database, tmp_path: Path) -> None:
+    w = build_world(db, tmp_path)
+    people = [{"name": f"居民{i}", "phones": [f"1380000{9100 + i}"]} for i in range(3)]
+    feed = TrackingFeed(w.services, setup_tracking_demo(w.services, people, seed=7, password="demo-password-1"), seed=7)
+    said = feed.story()
+    assert f"{REPORT_AT_S:.0f} 秒后报被盗" in said
+    assert "无异常跳变" in said
+    walked = max(at for at, what, _station in feed.plan if what == "wander")
+    assert f"约 {walked:.0f} 秒后告警" in said
+
+
+class _Publisher:
+    def __init__(self) -> None:
+        self.topics: list[str] = []
+
+    def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
+        self.topics.append(topic)
+
+
+def test_the_failing_station_beats_once_then_falls_silent_and_gets_a_maintenance_task(
+    db: Database, tmp_path: Path
+) -> None:
+    w = build_world(db, tmp_path)
+    people = [{"name": f"居民{i}", "phones": [f"1380000{9100 + i}"]} for i in range(3)]
+    demo = setup_tracking_demo(w.services, people, seed=7, password="demo-password-1")
+    demo.failing = demo.failing or demo.stations[-1]["code"]  # a county this small keeps every station up
+    feed = TrackingFeed(w.services, demo, seed=7)
+    assert demo.failing not in {station for _at, _what, station in feed.plan}  # no story passes it
+    feed.publisher = _Publisher()
+    feed._beat(first=True)
+    feed._beat(first=False)
+    beats = [t for t in feed.publisher.topics if t.endswith(f"/{demo.failing}/status")]
+    assert len(beats) == 1
+    assert len(feed.publisher.topics) == 2 * len(demo.stations) - 1
+    # Heard once, then silent past its own threshold: the sweep gives the operating company its task.
+    feed.publisher = None
+    with w.services.db.write_lock, w.services.db.session() as session:
+        w.services.tracking.heartbeat(session, demo.failing, {"battery": 90})
+        station = session.scalar(select(StationModel).where(StationModel.code == demo.failing))
+        assert station is not None
+        station.silence_minutes = FAILING_SILENCE_MINUTES
+    w.clock.advance(minutes=FAILING_SILENCE_MINUTES + 1)
+    with w.services.db.write_lock, w.services.db.session() as session:
+        w.services.tracking.sweep(session)
+        titles = session.scalars(select(Task.title).where(Task.kind == "station_maintenance")).all()
+    assert [t for t in titles if demo.failing in t]

@@ -4,16 +4,19 @@ the border, silence, removal), base-station health, compensation on its edge day
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from pingan.core.db import Database
 from pingan.core.models import Notification, Task, TaskEvent
-from pingan.tracking.models import Detection, Tag
+from pingan.tracking.models import Detection, Station, Tag
 from pingan.workers.sweeper import sweep_once
 from tests.integration.test_desk_api import T0, db_fixture  # noqa: F401
 from tests.integration.tracking_world import (
@@ -282,10 +285,15 @@ def test_a_theft_is_reported_only_by_its_owner_or_the_owners_station_and_not_twi
 
 def test_a_theft_reported_late_is_sighted_at_once_from_the_detection_already_stored(tw: TrackingWorld) -> None:
     tw.detect({"tag": "CARD-2", "at": at(-10), "station": "S3"})
-    tw.post("officer_a1", "/thefts", {"tag": "CARD-2", "stolen_at": at(-30)})
+    theft = tw.post("officer_a1", "/thefts", {"tag": "CARD-2", "stolen_at": at(-30)}).json()
     [alert] = _alerts(tw)
     assert (alert["kind"], alert["station"]) == ("theft_sighting", "S3")
     assert alert["at"] == (T0 - timedelta(minutes=10)).isoformat()
+    # Its task says so too, as a sighting after the report would: 已发现, where and when, in its history.
+    task = _task(tw, "officer_a1", theft["task_id"])
+    assert task["status_name"] == "已发现"
+    assert {f["name"]: f["value"] for f in task["facts"]}["首次发现基站"] == "乙镇基站"
+    assert [h["action"] for h in task["history"]] == ["issue", "sighted"]
 
 
 # -- bracelets -----------------------------------------------------------------------------------------------
@@ -430,6 +438,16 @@ def test_coverage_counts_the_villages_with_a_station(tw: TrackingWorld) -> None:
     assert (body["villages_total"], body["villages_covered"], body["coverage_rate"]) == (3, 3, 1.0)
     assert len(body["geojson"]["features"]) == 4
     assert body["geojson"]["features"][0]["geometry"]["type"] == "Polygon"
+    assert body["villages_uncovered"] == []
+
+
+def test_a_village_without_an_active_station_is_named_as_uncovered(tw: TrackingWorld) -> None:
+    with tw.w.services.db.session() as session:
+        for station in session.scalars(select(Station).where(Station.village == "乙一社区")):
+            station.active = False
+    body = tw.get("commander", "/coverage").json()
+    assert (body["villages_total"], body["villages_covered"], body["coverage_rate"]) == (3, 2, 0.6667)
+    assert body["villages_uncovered"] == ["乙一社区"]
 
 
 # -- compensation ----------------------------------------------------------------------------------------
@@ -518,3 +536,102 @@ def test_the_raw_json_endpoints_say_in_the_openapi_document_what_they_take(tw: T
     status = document["paths"]["/api/v1/tracking/stations/{code}/status"]["post"]["requestBody"]
     assert status["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/StationStatusIn"}
     assert "StationStatusIn" in schemas
+
+
+# -- the generic task page ---------------------------------------------------------------------------------
+
+
+def _task(tw: TrackingWorld, who: str, task_id: object) -> dict[str, Any]:
+    response = tw.client.get(f"/api/v1/tasks/{task_id}", headers=tw.w.staff(who))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_tracking_tasks_read_with_their_own_names_facts_and_actions_on_the_one_task_api(tw: TrackingWorld) -> None:
+    """The task page draws any kind from the task alone: the theft and the alert say what they are (not 劝阻),
+    their facts carry their Chinese names, and the person's actions their fields in Chinese."""
+    tw.detect({"tag": "CARD-1", "at": at(-30), "station": "S1"})
+    theft = tw.post("officer_a1", "/thefts", {"tag": "CARD-1", "stolen_at": at(-20), "place": "村口小卖部"}).json()
+    tw.detect({"tag": "CARD-1", "at": at(5), "station": "S3"})
+    task = _task(tw, "officer_a1", theft["task_id"])
+    assert (task["kind_name"], task["status_name"]) == ("车辆被盗布控", "已发现")
+    facts = {f["name"]: f["value"] for f in task["facts"]}
+    assert facts["平安卡"] == "CARD-1"
+    assert facts["车牌"] == "浙B12345"
+    assert facts["被盗地点"] == "村口小卖部"
+    assert facts["首次发现基站"] == "乙镇基站"
+    assert "theft_id" not in {f["key"] for f in task["facts"]}  # ids are for the screens, not read
+    actions = {a["action"]: a for a in task["actions"]}
+    assert set(actions) == {"recover", "note"}  # the officer's; compensating and closing are the leads'
+    assert {"recover", "compensate", "note", "close"} <= {
+        a["action"] for a in _task(tw, "commander", theft["task_id"])["actions"]
+    }
+    assert actions["recover"]["name"] == "找回"
+    recover = {f["name"]: f for f in actions["recover"]["fields"]}
+    assert (recover["place"]["label"], recover["place"]["type"], recover["place"]["required"]) == (
+        "找回地点",
+        "text",
+        True,
+    )
+    assert (recover["suspects"]["type"], recover["suspects"]["ge"], recover["suspects"]["required"]) == (
+        "number",
+        0,
+        False,
+    )
+    assert recover["note"]["label"] == "备注"
+    assert all(not re.search(r"[A-Za-z]", f["label"]) for a in task["actions"] for f in a["fields"])
+    # The alert it raised, read by the detecting station's officer.
+    [alert] = _alerts(tw)
+    shown = _task(tw, "officer_b", alert["task_id"])
+    assert shown["kind_name"] == "地网告警"
+    assert {f["name"]: f["value"] for f in shown["facts"]} == {
+        "告警类型": "被盗车辆出现",
+        "标签": "CARD-1",
+        "侦测基站": "乙镇基站",
+        "侦测时间": (T0 + timedelta(minutes=5)).isoformat(),
+        "行进方向": "东",
+    }
+    assert {a["action"]: a["name"] for a in shown["actions"]}["sign"] == "签收"
+    # Seen again further on: the task says where it is now and which way it goes, the history in local time.
+    tw.detect({"tag": "CARD-1", "at": at(9), "station": "S4"})
+    shown = _task(tw, "officer_b", alert["task_id"])
+    again = {f["name"]: f["value"] for f in shown["facts"]}
+    assert (again["最近发现基站"], again["行进方向"]) == ("甲二社区基站", "西")
+    local = (T0 + timedelta(minutes=9)).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+    assert shown["history"][-1]["reason"] == f"再次发现于甲二社区基站（{local}），向西"
+    # Recovered through the one task API with the form's fields: the outcome has its name, the facts the place.
+    done = tw.client.post(
+        f"/api/v1/tasks/{theft['task_id']}/actions",
+        json={"action": "recover", "place": "乙镇某小区楼下", "suspects": 2, "gang": "乙刑案7号"},
+        headers=tw.w.staff("officer_a1"),
+    )
+    assert done.status_code == 200, done.text
+    task = _task(tw, "officer_a1", theft["task_id"])
+    assert (task["status_name"], task["outcome_name"]) == ("已找回", "已找回")
+    facts = {f["name"]: f["value"] for f in task["facts"]}
+    assert (facts["找回地点"], facts["抓获嫌疑人"], facts["打掉团伙"]) == ("乙镇某小区楼下", "2名", "乙刑案7号")
+    # The bike found, its alert's task is done with it: the detecting station has nothing left to sign for.
+    ended = _task(tw, "officer_b", alert["task_id"])
+    assert (ended["status_name"], ended["outcome_name"], ended["closed_at"] is not None) == ("已处置", "已处置", True)
+    assert ended["history"][-1]["reason"] == "处置：车辆已找回（乙镇某小区楼下）"
+    assert [a["action"] for a in task["actions"]] == []  # an officer may not reopen
+
+
+def test_a_maintenance_task_names_its_station_and_the_repair_asks_for_the_work_done(tw: TrackingWorld) -> None:
+    tw.detect({"tag": "CARD-1", "at": at(0), "station": "S4"})
+    tw.w.clock.advance(minutes=61)
+    sweep_once(tw.w.services)
+    items = tw.client.get("/api/v1/tasks", params={"kind": "station_maintenance"}, headers=tw.w.staff("diwang")).json()[
+        "items"
+    ]
+    [item] = [t for t in items if {f["key"]: f["value"] for f in t["facts"]}.get("station") == "S4"]
+    assert item["kind_name"] == "基站维护"
+    assert [f["name"] for f in item["facts"]] == ["基站", "最后上报"]
+    task = _task(tw, "diwang", item["id"])
+    [repair] = [a for a in task["actions"] if a["action"] == "repair"]
+    assert repair["name"] == "修复"
+    assert [(f["name"], f["label"], f["required"]) for f in repair["fields"]] == [("note", "维修情况", True)]
+    bad = tw.client.post(f"/api/v1/tasks/{item['id']}/actions", json={"action": "repair"}, headers=tw.w.staff("diwang"))
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "note"

@@ -199,7 +199,7 @@ def run_demo(
     from pingan.api.app import create_app
     from pingan.demo.command_sim import COMMUNITY_OFFICER, SimulatedVerifiers, setup_command_demo
     from pingan.demo.patrol_sim import PatrolSimulation, setup_patrol_demo
-    from pingan.demo.tracking_sim import DEMO_OWNER, STOLEN_OWNER, TrackingFeed, setup_tracking_demo
+    from pingan.demo.tracking_sim import DEMO_OWNER, TrackingFeed, setup_tracking_demo
     from pingan.workers.mqtt import start_in_background
 
     database.parent.mkdir(parents=True, exist_ok=True)
@@ -271,8 +271,9 @@ def run_demo(
     else:
         console.print(f"MQTT：{url} 无应答，未启动基站接收（演示基站数据直接写入，侦测也可经 HTTP 或文件导入）")
     ground = setup_tracking_demo(services, county.people, seed=seed, password=DEMO_PASSWORD)
+    ground_feed = TrackingFeed(services, ground, seed=seed)
     feed_thread = threading.Thread(
-        target=TrackingFeed(services, ground, seed=seed).run,
+        target=ground_feed.run,
         args=(stop, url if mqtt is not None else None),
         name="base-stations",
         daemon=True,
@@ -291,8 +292,9 @@ def run_demo(
         f"丹东社区民警 {COMMUNITY_OFFICER} 可见）；交警执法记录 {command.traffic} 条（近一年半，可看同比）"
     )
     console.print(
-        f"地网：{len(ground.stations)} 个村级基站，{len(ground.home)} 个标签；模拟车主 {STOLEN_OWNER} 的电动车 20 秒后报被盗，"
-        f"随后被基站发现、找回；一名手环佩戴人 60 秒后离开安全区域；居民 {DEMO_OWNER} 可在 /m 我的车 查看自己电动车的轨迹"
+        f"地网：{len(ground.stations)} 个村级基站，覆盖 {len(ground.stations)}/{len(ground.stations) + len(ground.uncovered)} "
+        f"个村寨（{'、'.join(ground.uncovered[:3]) or '无'}{'等' if len(ground.uncovered) > 3 else ''}偏远村寨未建站），"
+        f"{len(ground.home)} 个标签；{ground_feed.story()}；居民 {DEMO_OWNER} 可在 /m 我的车 查看自己电动车的轨迹"
         "（地网运营账号 diwang）"
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -165,6 +165,13 @@ class DissuasionWorkflow(BaseWorkflow):
 
     kind = KIND
     name = "预警劝阻"
+    fact_names: ClassVar[Mapping[str, str]] = {"calls": "电话", "missed": "未接通", "visits": "上门"}
+    outcomes: ClassVar[Mapping[str, str]] = {
+        "dissuaded": "劝阻成功",
+        "defrauded": "已被骗",
+        "not_at_risk": "无风险",
+        "unreachable": "无法联系",
+    }
     unescalated_steps = frozenset({DissuasionStep.EVALUATE})
     """The centre's evaluation is watched on the dashboard but not escalated up the ladder."""
 

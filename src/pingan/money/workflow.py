@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -116,6 +116,8 @@ class CaseWorkflow(BaseWorkflow):
 
     kind = KIND
     name = "诈骗案件"
+    fact_names: ClassVar[Mapping[str, str]] = {"suspects": "嫌疑人", "suspects_caught": "已抓获"}
+    outcomes: ClassVar[Mapping[str, str]] = {"solved": "已破案", "prosecuted": "已移送起诉"}
     assignee_roles = frozenset({Role.STATION_HEAD, Role.OFFICER})
 
     def __init__(self, rules: CaseRules) -> None:

@@ -16,14 +16,8 @@ from pingan.core.models import Task, User
 from pingan.core.tasks import Command, TaskService
 from pingan.tracking.models import Alert, AlertKind, Station, Tag
 from pingan.tracking.workflow import ALERT_KIND
+from pingan.tracking.workflow import ALERT_KIND_NAMES as KIND_NAMES
 
-KIND_NAMES = {
-    AlertKind.THEFT_SIGHTING: "被盗车辆出现",
-    AlertKind.GEOFENCE_EXIT: "离开安全区域",
-    AlertKind.SILENCE: "手环长时间无信号",
-    AlertKind.REMOVAL: "防拆手环被拆除",
-    AlertKind.LOW_BATTERY: "电量低",
-}
 LEVELS = {
     AlertKind.THEFT_SIGHTING: "high",
     AlertKind.REMOVAL: "critical",

@@ -177,14 +177,16 @@ def coverage(session: Session, rules: TrackingRules) -> dict[str, Any]:
     areas of the map), and the stations' circles as GeoJSON."""
     stations = session.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.code)).all()
     covered = sorted({s.village for s in stations if s.village})
-    total = rules.villages_total or int(
-        session.scalar(select(func.count()).select_from(Area).where(Area.kind == AreaKind.COMMUNITY, Area.active)) or 0
-    )
-    total = max(total, len(covered))
+    villages = session.scalars(
+        select(Area.name).where(Area.kind == AreaKind.COMMUNITY, Area.active).order_by(Area.name)
+    ).all()
+    total = max(rules.villages_total or len(villages), len(covered))
     return {
         "villages_total": total,
         "villages_covered": len(covered),
         "coverage_rate": round(len(covered) / total, 4) if total else None,
+        # The map's villages no active station names (a county whose count is a setting may have more).
+        "villages_uncovered": sorted(set(villages) - set(covered)),
         "stations": len(stations),
         "geojson": {
             "type": "FeatureCollection",

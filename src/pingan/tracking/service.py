@@ -37,6 +37,7 @@ from pingan.tracking.models import (
     TagStatus,
     Theft,
     TheftStatus,
+    Vehicle,
 )
 from pingan.tracking.registry import import_stations, import_tags
 from pingan.tracking.rules import TrackingRules
@@ -204,7 +205,14 @@ class Tracking:
             area_id=tag.area_id,
             unit_id=self.jurisdictions.unit_for_station(session, tag.area_id),
             actor_id=actor.id,
-            facts={"theft_id": theft.id, "tag": tag.code, "reported_at": reported.isoformat()},
+            facts={
+                "theft_id": theft.id,
+                "tag": tag.code,
+                "plate": vehicle.plate if (vehicle := session.get(Vehicle, tag.id)) is not None else None,
+                "stolen_at": body.stolen_at.isoformat(),
+                "place": body.place,
+                "reported_at": reported.isoformat(),
+            },
         )
         theft.task_id = task.id
         # A detection already stored after the theft (reported late) is a sighting at once, judged on event time.
@@ -226,6 +234,9 @@ class Tracking:
             )
             theft.status = TheftStatus.SIGHTED
             theft.first_sighted_at = last.at
+            # The task hears of it as of a sighting after the report (`DetectionIntake`): 已发现, where, when.
+            data = {"station": station.name if station is not None else "", "at": last.at.isoformat()}
+            self.tasks.act(session, task, Command("sighted", None, None, data))
         return theft
 
     def theft_task(self, session: Session, theft: Theft) -> Task:
@@ -292,8 +303,7 @@ class Tracking:
         tag = session.get(Tag, theft.tag_id)
         if tag is not None:
             tag.status = TagStatus.ACTIVE
-        for alert in self._alerts_of(session, theft):
-            alert.open = False
+        self._end_alerts(session, theft, f"车辆已找回（{theft.recovered_place}）")
 
     def _may_compensate(self, session: Session, actor: Actor, task: Task, command: Command) -> Command:
         theft = session.get(Theft, task.ref_id)
@@ -313,6 +323,16 @@ class Tracking:
         tag = session.get(Tag, theft.tag_id)
         if tag is not None:
             tag.status = TagStatus.RETIRED
+        self._end_alerts(session, theft, "已按协议赔付")
+
+    def _end_alerts(self, session: Session, theft: Theft, outcome: str) -> None:
+        """The theft is over: its sighting alerts end, and their tasks are handled with it (a station is not
+        left to sign for a bike already found)."""
+        for alert in self._alerts_of(session, theft):
+            alert.open = False
+            task = session.get(Task, alert.task_id) if alert.task_id is not None else None
+            if task is not None and task.closed_at is None:
+                self.tasks.act(session, task, Command("handle", None, None, {"outcome": outcome}))
 
     def _alerts_of(self, session: Session, theft: Theft) -> list[Alert]:
         return list(session.scalars(select(Alert).where(Alert.theft_id == theft.id, Alert.open.is_(True))))

@@ -16,47 +16,64 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, Field
 
 from pingan.core.models import Role, Task, UnitKind
 from pingan.core.tasks import COUNTY_WIDE, ActionSpec, Command, Ladder, Permission, Rung, WorkflowError
-from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions
+from pingan.core.tasks.base import BaseWorkflow, Handler, base_actions, set_facts
 from pingan.core.tasks.contract import EmptyPayload, Payload
-from pingan.tracking.models import TheftStatus
+from pingan.tracking.logic import REASON_NAMES
+from pingan.tracking.models import AlertKind, TheftStatus
 from pingan.tracking.rules import TrackingRules
 
 ALERT_KIND = "tracking_alert"
 THEFT_KIND = "tracking_theft"
 MAINTENANCE_KIND = "station_maintenance"
+ALERT_KIND_NAMES = {
+    AlertKind.THEFT_SIGHTING: "被盗车辆出现",
+    AlertKind.GEOFENCE_EXIT: "离开安全区域",
+    AlertKind.SILENCE: "手环长时间无信号",
+    AlertKind.REMOVAL: "防拆手环被拆除",
+    AlertKind.LOW_BATTERY: "电量低",
+}
 STAFF = COUNTY_WIDE | {Role.STATION_HEAD, Role.OFFICER}
 LEADS = COUNTY_WIDE | {Role.STATION_HEAD}
 NOBODY: frozenset[Role] = frozenset()
 """System actions: the engine applies them (`TaskService.act`), no person may."""
 
 
+def local_time(at: Any, zone: str) -> str:
+    """An ISO 8601 instant as the county's wall clock (2026-12-02 04:40:15) for the history; as given if not one."""
+    try:
+        return datetime.fromisoformat(str(at)).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(at)
+
+
 class HandlePayload(Payload):
-    outcome: str = Field(min_length=1, max_length=500)
+    outcome: str = Field(min_length=1, max_length=500, title="处置结果")
 
 
 class RecoverPayload(Payload):
-    place: str = Field(min_length=1, max_length=200)
-    suspects: int = Field(default=0, ge=0, le=1000)
+    place: str = Field(min_length=1, max_length=200, title="找回地点")
+    suspects: int = Field(default=0, ge=0, le=1000, title="抓获嫌疑人（名）")
     """Suspects caught with the vehicle."""
-    gang: str | None = Field(default=None, max_length=64)
+    gang: str | None = Field(default=None, max_length=64, title="打掉团伙（案件编号或名称）")
     """The gang broken with it (case number or name), if the recovery broke one."""
 
 
 class CompensatePayload(Payload):
-    certificate_no: str = Field(min_length=1, max_length=64)
+    certificate_no: str = Field(min_length=1, max_length=64, title="派出所证明编号")
     """The police station's certificate (派出所证明)."""
-    invoices: str = Field(min_length=1, max_length=500)
+    invoices: str = Field(min_length=1, max_length=500, title="车主购车、购卡发票")
     """The owner's invoices for the vehicle and the card."""
 
 
 class RepairPayload(Payload):
-    note: str = Field(min_length=1, max_length=2000)
+    note: str = Field(min_length=1, max_length=2000, title="维修情况")
 
 
 class SystemPayload(Payload):
@@ -87,6 +104,16 @@ class AlertWorkflow(BaseWorkflow):
     kind = ALERT_KIND
     name = "地网告警"
     seen_by_area = True
+    fact_names: ClassVar[Mapping[str, str]] = {
+        "alert_kind": "告警类型",
+        "tag": "标签",
+        "station": "侦测基站",
+        "at": "侦测时间",
+        "last_station": "最近发现基站",
+        "last_at": "最近发现时间",
+        "heading": "行进方向",
+    }
+    outcomes: ClassVar[Mapping[str, str]] = {"handled": "已处置"}
 
     def __init__(self, rules: TrackingRules) -> None:
         self.rules = rules
@@ -127,7 +154,10 @@ class AlertWorkflow(BaseWorkflow):
 
     def view(self, task: Task) -> dict[str, Any]:
         facts = task.facts or {}
-        return {k: facts[k] for k in ("alert_id", "alert_kind", "tag", "station", "heading") if k in facts}
+        return {k: facts[k] for k in ("alert_id", *self.fact_names) if k in facts}
+
+    def fact_value(self, key: str, value: Any) -> Any:
+        return ALERT_KIND_NAMES.get(value, value) if key == "alert_kind" else value
 
     def handlers(self) -> Mapping[str, Handler]:
         return {"sign": self._sign, "handle": self._handle, "sighted": self._sighted}
@@ -147,7 +177,9 @@ class AlertWorkflow(BaseWorkflow):
     def _sighted(self, task: Task, command: Command, now: datetime) -> str:
         station = command.data.get("station", "")
         at = command.data.get("at", "")
-        return f"再次发现于{station}（{at}）"
+        heading = command.data.get("heading")
+        set_facts(task, last_station=station, last_at=at, **({"heading": heading} if heading else {}))
+        return f"再次发现于{station}（{local_time(at, self.rules.timezone)}）" + (f"，向{heading}" if heading else "")
 
 
 class TheftWorkflow(BaseWorkflow):
@@ -155,6 +187,21 @@ class TheftWorkflow(BaseWorkflow):
     name = "车辆被盗布控"
     seen_by_area = True
     closed_actions = frozenset({"reopen"})
+    fact_names: ClassVar[Mapping[str, str]] = {
+        "tag": "平安卡",
+        "plate": "车牌",
+        "stolen_at": "被盗时间",
+        "place": "被盗地点",
+        "reported_at": "报案时间",
+        "first_station": "首次发现基站",
+        "first_sighted_at": "首次发现时间",
+        "recovered_place": "找回地点",
+        "suspects": "抓获嫌疑人",
+        "gang": "打掉团伙",
+        "compensation_reason": "赔付条件",
+        "certificate_no": "派出所证明",
+    }
+    outcomes: ClassVar[Mapping[str, str]] = {"recovered": "已找回", "compensated": "已赔付"}
 
     def __init__(self, rules: TrackingRules) -> None:
         self.rules = rules
@@ -201,7 +248,12 @@ class TheftWorkflow(BaseWorkflow):
 
     def view(self, task: Task) -> dict[str, Any]:
         facts = task.facts or {}
-        return {k: facts[k] for k in ("theft_id", "tag", "compensation_reason") if k in facts}
+        return {k: facts[k] for k in ("theft_id", *self.fact_names) if k in facts}
+
+    def fact_value(self, key: str, value: Any) -> Any:
+        if key == "compensation_reason":
+            return REASON_NAMES.get(value, value)
+        return f"{value}名" if key == "suspects" else value
 
     def handlers(self) -> Mapping[str, Handler]:
         return {"recover": self._recover, "compensate": self._compensate, "sighted": self._sighted}
@@ -209,19 +261,29 @@ class TheftWorkflow(BaseWorkflow):
     def _recover(self, task: Task, command: Command, now: datetime) -> str:
         self.finish(task, TheftStatus.RECOVERED, now, "recovered")
         suspects = int(command.data.get("suspects", 0))
-        return f"找回于{command.data.get('place', '')}" + (f"，抓获嫌疑人{suspects}名" if suspects else "")
+        gang = command.data.get("gang")
+        set_facts(task, recovered_place=command.data.get("place"), suspects=suspects, gang=gang)
+        return (
+            f"找回于{command.data.get('place', '')}"
+            + (f"，抓获嫌疑人{suspects}名" if suspects else "")
+            + (f"，打掉团伙{gang}" if gang else "")
+        )
 
     def _compensate(self, task: Task, command: Command, now: datetime) -> str:
         reason = (task.facts or {}).get("compensation_reason")
         if not reason:
             raise WorkflowError("尚不符合平安卡协议的赔付条件", code="not_eligible")
         self.finish(task, TheftStatus.COMPENSATED, now, "compensated")
+        set_facts(task, certificate_no=command.data.get("certificate_no"))
         return f"按协议赔付（证明 {command.data.get('certificate_no', '')}）"
 
     def _sighted(self, task: Task, command: Command, now: datetime) -> str:
         if task.status == TheftStatus.WATCHED:
             task.status = TheftStatus.SIGHTED
-        return f"地网发现于{command.data.get('station', '')}（{command.data.get('at', '')}）"
+        at = command.data.get("at", "")
+        # The theft hears of its first sighting only; the alert task follows the later ones.
+        set_facts(task, first_station=command.data.get("station"), first_sighted_at=at)
+        return f"地网发现于{command.data.get('station', '')}（{local_time(at, self.rules.timezone)}）"
 
 
 class MaintenanceWorkflow(BaseWorkflow):
@@ -229,6 +291,8 @@ class MaintenanceWorkflow(BaseWorkflow):
     name = "基站维护"
     seen_by_area = False
     assignee_roles = frozenset({Role.PARTNER})
+    fact_names: ClassVar[Mapping[str, str]] = {"station": "基站", "silent_since": "最后上报"}
+    outcomes: ClassVar[Mapping[str, str]] = {"repaired": "已修复", "back_online": "已恢复在线"}
 
     def __init__(self, rules: TrackingRules) -> None:
         self.rules = rules

@@ -438,8 +438,10 @@ def get_task(
             select(User.id, User.display_name).where(User.id.in_({h.actor_id for h in history if h.actor_id}))
         )
     }
+    view = _task_view(services, actor, scope, task, now, units, users)
     return {
-        **_task_view(services, actor, scope, task, now, units, users),
+        **view,
+        "actions": services.tasks.action_forms(task.kind, view["allowed_actions"]),
         "history": [
             {
                 "at": h.at.isoformat(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, Field
 
@@ -62,6 +62,12 @@ def level_of(task: Task) -> AlarmLevel:
 class AlarmWorkflow(BaseWorkflow):
     kind = KIND
     name = "接警处警"
+    fact_names: ClassVar[Mapping[str, str]] = {
+        "patrol_unit_code": "处警力量",
+        "received_at": "接警时间",
+        "dispatched_at": "派警时间",
+        "arrived_at": "到场时间",
+    }
     seen_by_area = True
     overdue_steps = frozenset({"dispatch", "arrive", "handle"})
 

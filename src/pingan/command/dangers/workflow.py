@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -118,6 +118,7 @@ def _due(task: Task, name: str) -> datetime | None:
 class DangerWorkflow(BaseWorkflow):
     kind = KIND
     name = "隐患整治"
+    fact_names: ClassVar[Mapping[str, str]] = {"rectify_due": "整改期限", "parts_open": "未完成协办部门"}
     seen_by_area = True  # the station of the place follows it and accepts it
     read_by_kinds = frozenset({PART_KIND})  # each co-department follows the finding it has a part of
     assignee_roles = DEPARTMENT | POLICE
@@ -235,6 +236,7 @@ class DangerWorkflow(BaseWorkflow):
 class PartWorkflow(BaseWorkflow):
     kind = PART_KIND
     name = "隐患整治（协办）"
+    fact_names: ClassVar[Mapping[str, str]] = {"rectify_due": "整改期限"}
     seen_by_area = True
     assignee_roles = DEPARTMENT
 

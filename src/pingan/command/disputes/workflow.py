@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -66,6 +66,7 @@ class FailPayload(Payload):
 class DisputeWorkflow(BaseWorkflow):
     kind = KIND
     name = "矛盾纠纷"
+    fact_names: ClassVar[Mapping[str, str]] = {"sessions": "调解次数"}
     seen_by_area = True
     assignee_roles = frozenset({Role.STATION_HEAD, Role.OFFICER, Role.GOVERNANCE})
 

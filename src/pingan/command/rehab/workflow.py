@@ -84,6 +84,7 @@ class RehabCheckinWorkflow(StationCheckWorkflow):
 
     kind = KIND
     name = "社区戒毒未报到"
+    fact_names: ClassVar[Mapping[str, str]] = {"due_on": "应报到日期"}
     duty: ClassVar[str | None] = Duty.NARCOTICS.value
     check_step = RehabStep.RESOLVE
     work_actions = frozenset({RehabAction.RESOLVE})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -111,6 +111,7 @@ class VerificationWorkflow(StationCheckWorkflow):
 
     kind = KIND
     name = "核查清单"
+    fact_names: ClassVar[Mapping[str, str]] = {"list_title": "核查清单", "verify_by": "核查期限"}
     check_step = VerifyStep.VERIFY
     work_actions = frozenset({VerifyAction.FEEDBACK, VerifyAction.ROUTE})
     signed_note = "签收，排查中"

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from pingan.core.models import Role, Task, UnitKind
 from pingan.core.tasks.contract import (
     COUNTY_WIDE,
+    WITHDRAWN,
     ActionSpec,
     AssignPayload,
     BaseAction,
@@ -28,6 +29,8 @@ from pingan.core.tasks.contract import (
 )
 
 Handler = Callable[[Task, Command, datetime], str]
+
+BASE_OUTCOMES = {WITHDRAWN: "已撤回"}
 
 
 def base_actions(staff: frozenset[Role], *, leads: frozenset[Role], closers: frozenset[Role]) -> dict[str, ActionSpec]:
@@ -83,6 +86,10 @@ class BaseWorkflow:
     question), or only a new step does (the dissuasion: a retried call is still the same call step)."""
     closed_actions: ClassVar[frozenset[str]] = frozenset({BaseAction.REOPEN})
     """Actions a closed task still admits."""
+    fact_names: ClassVar[Mapping[str, str]] = {}
+    """The Chinese name of each fact of `view` a person reads (`shown`); the others are ids for the screens."""
+    outcomes: ClassVar[Mapping[str, str]] = {}
+    """The Chinese name of each closing outcome the kind records."""
 
     # -- the capability's hooks --------------------------------------------------------------------------
 
@@ -104,6 +111,23 @@ class BaseWorkflow:
 
     def view(self, task: Task) -> dict[str, Any]:
         return {}
+
+    def shown(self, task: Task) -> list[dict[str, Any]]:
+        facts = self.view(task)
+        return [
+            {"key": key, "name": name, "value": self.fact_value(key, facts[key])}
+            for key, name in self.fact_names.items()
+            if facts.get(key) not in (None, "", [])
+        ]
+
+    def fact_value(self, key: str, value: Any) -> Any:
+        """A fact as a person reads it (a code turned into its name); as stored by default."""
+        return value
+
+    def outcome_name(self, outcome: str | None) -> str | None:
+        if outcome is None:
+            return None
+        return self.outcomes.get(outcome, BASE_OUTCOMES.get(outcome, outcome))
 
     def issued_to(self, task: Task) -> tuple[UnitKind, ...]:
         return ()

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from types import UnionType
+from typing import Any, ClassVar, Protocol, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,6 +82,47 @@ class Payload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     note: str | None = Field(default=None, max_length=2000)
+
+
+FIELD_NAMES = {"note": "备注", "reason": "理由", "assignee_id": "承办人", "outcome": "结果"}
+"""The Chinese names of the fields many payloads share; a payload names its own with `Field(title=...)`."""
+
+
+def _field_type(annotation: Any) -> str:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    kind = args[0] if get_origin(annotation) in (Union, UnionType) and len(args) == 1 else annotation
+    if kind is bool:
+        return "boolean"
+    if isinstance(kind, type) and issubclass(kind, int | float | Decimal):
+        return "number"
+    if isinstance(kind, type) and issubclass(kind, datetime):
+        return "datetime"
+    if isinstance(kind, type) and issubclass(kind, date):
+        return "date"
+    if isinstance(kind, type) and issubclass(kind, str):
+        return "text"
+    return "other"
+
+
+def form_fields(payload: type[BaseModel]) -> list[dict[str, Any]]:
+    """An action's payload as the fields of a form: name, Chinese label, type (text, number, boolean, date,
+    datetime, other), whether it is required, and its length or range bounds."""
+    out: list[dict[str, Any]] = []
+    for name, info in payload.model_fields.items():
+        spec: dict[str, Any] = {
+            "name": name,
+            "label": info.title or FIELD_NAMES.get(name, name),
+            "type": _field_type(info.annotation),
+            "required": info.is_required(),
+        }
+        if info.description:
+            spec["hint"] = info.description
+        for meta in info.metadata:
+            for bound in ("min_length", "max_length", "ge", "le"):
+                if getattr(meta, bound, None) is not None:
+                    spec[bound] = getattr(meta, bound)
+        out.append(spec)
+    return out
 
 
 class EmptyPayload(Payload):
@@ -203,6 +246,15 @@ class Workflow(Protocol):
 
     def view(self, task: Task) -> dict[str, Any]:
         """The capability's own facts about a task, shown beside the core's fields."""
+        ...
+
+    def shown(self, task: Task) -> list[dict[str, Any]]:
+        """The facts a person reads on the task's page, each with its Chinese name and a display value
+        (`{"key", "name", "value"}`): the generic task screen draws any kind from this alone."""
+        ...
+
+    def outcome_name(self, outcome: str | None) -> str | None:
+        """The Chinese name of a closing outcome (找回, 已修复…), for the screens."""
         ...
 
     def issued_to(self, task: Task) -> tuple[UnitKind, ...]:

@@ -24,7 +24,7 @@ from pingan.core.models import Area, Task, TaskEvent, Unit, User
 from pingan.core.notify import Notifier
 from pingan.core.scope import Scope
 from pingan.core.tasks import access
-from pingan.core.tasks.contract import COUNTY_WIDE, BaseAction, BaseStatus, Command, Workflow
+from pingan.core.tasks.contract import COUNTY_WIDE, BaseAction, BaseStatus, Command, Workflow, form_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +348,8 @@ class TaskService:
             "escalation_name": rung.name if rung else None,
             "assignee_id": task.assignee_id,
             "outcome": task.outcome,
+            "outcome_name": workflow.outcome_name(task.outcome),
+            "facts": workflow.shown(task),
             **workflow.view(task),
         }
 
@@ -356,6 +358,28 @@ class TaskService:
             return None
         workflow = self.workflows.get(kind)
         return workflow.statuses.get(status, status) if workflow else status
+
+    def action_forms(self, kind: str, actions: Iterable[str]) -> list[dict[str, Any]]:
+        """The person's actions of a kind with their names and the fields each asks for, so a generic
+        screen can offer a kind's work (`form_fields`); `generic` says whether the form is plain enough for it."""
+        workflow = self.workflow(kind)
+        wanted = set(actions)
+        # The kind's own work first, in the order it declares it; then the shared ones (note, close…).
+        base = {a.value for a in BaseAction}
+        order = [a for a in workflow.actions if a not in base] + [a for a in workflow.actions if a in base]
+        out: list[dict[str, Any]] = []
+        for a in order:
+            if a not in wanted:
+                continue
+            spec = workflow.actions[a]
+            fields = form_fields(spec.payload)
+            # A form of named, plain fields can be filled on any screen; an id to pick or a choice of codes
+            # is left to the kind's own screen (`generic`: false).
+            plain = all(
+                f["type"] != "other" and f["label"] != f["name"] and not f["name"].endswith("_id") for f in fields
+            )
+            out.append({"action": a, "name": spec.name, "fields": fields, "generic": plain})
+        return out
 
     def action_name(self, kind: str, action: str) -> str:
         workflow = self.workflows.get(kind)

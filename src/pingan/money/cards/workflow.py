@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -112,6 +112,7 @@ class CardVerificationWorkflow(StationCheckWorkflow):
 
     kind = KIND
     name = "断卡核查"
+    fact_names: ClassVar[Mapping[str, str]] = {"openings": "异常开卡", "cards_cancelled": "已注销"}
     assignee_roles = frozenset({Role.STATION_HEAD, Role.OFFICER})
     check_step = CardStep.VERIFY
     work_actions = frozenset({CardAction.VERIFY})

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pingan.core.models import Role, Task, UnitKind
 from pingan.core.tasks import COUNTY_WIDE, ActionSpec, Command, Ladder, Permission, Rung, WorkflowError
@@ -126,6 +126,20 @@ class StopWorkflow(BaseWorkflow):
 
     kind = KIND
     name = "止付冻结"
+    fact_names: ClassVar[Mapping[str, str]] = {
+        "stopped_at": "止付时间",
+        "amount_stopped_yuan": "止付金额（元）",
+        "hold_ends_at": "止付到期",
+        "frozen_at": "冻结时间",
+        "amount_frozen_yuan": "冻结金额（元）",
+        "freeze_ends_at": "冻结到期",
+        "renewals": "续冻次数",
+        "amount_to_return_yuan": "应返还（元）",
+        "return_due_at": "返还期限",
+        "amount_returned_yuan": "已返还（元）",
+        "returned_at": "返还时间",
+    }
+    outcomes: ClassVar[Mapping[str, str]] = {"returned": "已返还", "lapsed": "止付到期", "freeze_lapsed": "冻结到期"}
     seen_by_area = True
     """The victim's station follows the order of its area (it may order the freeze); other banks never see it."""
     assignee_roles = frozenset({Role.PARTNER})

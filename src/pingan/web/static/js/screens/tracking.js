@@ -271,14 +271,23 @@ async function maintenanceSection(ctx, reload) {
   );
 }
 
-async function stationsPane(root, ctx, reload) {
-  const [stations, coverage, maintenance] = await Promise.all([api.get('/tracking/stations'), api.get('/tracking/coverage'), maintenanceSection(ctx, reload)]);
-  const summary = h(
+/** 基站 N 个，覆盖村寨 covered / total，覆盖率 x %, and the villages no station covers yet (named, a few). */
+function coverageSummary(coverage) {
+  const missing = coverage.villages_uncovered || [];
+  return h(
     'p',
     { class: 'tracking-coverage' },
     '基站 ' + fmtInt(coverage.stations) + ' 个，覆盖村寨 ' + fmtInt(coverage.villages_covered) + ' / ' + fmtInt(coverage.villages_total),
     coverage.coverage_rate !== null ? '，覆盖率 ' + fmtPercent(coverage.coverage_rate) : '',
+    missing.length
+      ? h('span', { class: 'tracking-uncovered', title: missing.join('、') }, '；未覆盖：' + missing.slice(0, 5).join('、') + (missing.length > 5 ? ' 等 ' + missing.length + ' 个' : ''))
+      : null,
   );
+}
+
+async function stationsPane(root, ctx, reload) {
+  const [stations, coverage, maintenance] = await Promise.all([api.get('/tracking/stations'), api.get('/tracking/coverage'), maintenanceSection(ctx, reload)]);
+  const summary = coverageSummary(coverage);
   const rows = stations.features.map((f) => {
     const s = f.properties;
     return cells([
@@ -349,7 +358,7 @@ function figuresPane(root, ctx) {
     const query = Object.assign({}, range);
     if (areaId) query.area_id = areaId;
     try {
-      const f = await api.get('/tracking/figures', query);
+      const [f, coverage] = await Promise.all([api.get('/tracking/figures', query), api.get('/tracking/coverage')]);
       if (mine !== seq) return;
       const where = areaId ? areaSelect.options[areaSelect.selectedIndex].text : isCentre(ctx.user) ? '全县' : '本辖区';
       replace(rangeText, where + '，' + fmtDateTime(f.start).slice(0, 16) + ' 至 ' + fmtDateTime(f.end).slice(0, 16));
@@ -364,6 +373,8 @@ function figuresPane(root, ctx) {
         card('赔付金额', fmtYuan(f.payouts_yuan)),
         card('抓获嫌疑人', fmtInt(f.suspects_caught)),
         card('打掉团伙', fmtInt(f.gangs_broken)),
+        // Coverage is today's, whatever the period: the stations standing now.
+        card('基站覆盖村寨', coverage.coverage_rate === null ? '—' : fmtPercent(coverage.coverage_rate), fmtInt(coverage.villages_covered) + ' / ' + fmtInt(coverage.villages_total) + ' 个村寨（当前）'),
       );
     } catch (e) {
       if (mine === seq) replace(rangeText, h('span', { class: 'error' }, '统计加载失败：' + (e.message || e)));
@@ -476,12 +487,7 @@ async function mapPane(root, ctx) {
   const mapEl = h('div', { class: 'map-canvas tracking-map', role: 'region', 'aria-label': '地网地图' });
   const tagInput = h('input', { type: 'search', name: 'tag', class: 'input', placeholder: '标签编号', 'aria-label': '标签编号', maxlength: 64 });
   const note = h('p', { class: 'muted tracking-track-note' }, '输入标签编号，或点选地图上的告警，查看近7天轨迹');
-  const summary = h(
-    'p',
-    { class: 'tracking-coverage' },
-    '基站 ' + fmtInt(coverage.stations) + ' 个，覆盖村寨 ' + fmtInt(coverage.villages_covered) + ' / ' + fmtInt(coverage.villages_total),
-    coverage.coverage_rate !== null ? '，覆盖率 ' + fmtPercent(coverage.coverage_rate) : '',
-  );
+  const summary = coverageSummary(coverage);
   let handle = null;
   let seq = 0;
 

@@ -1,9 +1,10 @@
-// 任务清单: a station's dissuasion tasks, most urgent deadline first, each with a live countdown. The tab, the
-// level and the page are in the URL (#/tasks?tab=overdue&level=high&offset=100): shareable, the back button
-// and a reload restore them; the total is the server's, the pages real.
+// 任务清单: a station's tasks of one kind (the dissuasions first; every kind the server declares may be chosen,
+// each shown with its own name, status and facts), most urgent deadline first, each with a live countdown. The
+// kind, the tab, the level and the page are in the URL (#/tasks?kind=tracking_theft&tab=overdue&offset=100):
+// shareable, the back button and a reload restore them; the total is the server's, the pages real.
 
 import { api, serverNow } from '../api.js';
-import { h, keyedList, replace, segmented } from '../dom.js';
+import { h, keyedList, replace, segmented, select } from '../dom.js';
 import { fmtDateTime, fmtShort } from '../format.js';
 import { LEVEL_ORDER, levelName } from '../labels.js';
 import { countdown, poll } from '../live.js';
@@ -12,6 +13,7 @@ import { caseView } from '../ui/case-view.js';
 import { exportTools, filtersFrom, pager } from '../ui/listing.js';
 import { escalationBadge, levelBadge, outcomeChip, taskStatusChip } from '../ui/badges.js';
 import { splitDetail } from '../ui/split.js';
+import { factText } from '../ui/task-generic.js';
 
 const POLL_MS = 5000;
 const PAGE = 100;
@@ -30,6 +32,7 @@ export default {
   roles: ['station_head', 'officer', 'admin', 'analyst', 'commander'],
   mount(root, ctx) {
     let tab = 'open';
+    let kind = 'dissuasion';
     let level = '';
     let offset = 0;
     let items = [];
@@ -45,12 +48,21 @@ export default {
       (v) => go({ level: v, offset: 0 }),
       '等级',
     );
+    // Every kind the server declares, by its own name (GET /tasks/kinds).
+    const kinds = select([{ value: 'dissuasion', label: '预警劝阻' }], kind, (v) => go({ kind: v, offset: 0 }), { name: 'kind', 'aria-label': '任务类型', class: 'input input-small' });
+    api.get('/tasks/kinds').then(
+      (list) => {
+        replace(kinds, list.map((k) => h('option', { value: k.kind, selected: k.kind === kind }, k.name)));
+        kinds.value = kind;
+      },
+      () => null,
+    );
     const pages = pager({ limit: PAGE, onPage: (o) => go({ offset: o }) });
     let selected = null;
 
     function filters(patch) {
-      const f = Object.assign({ tab, level, offset }, patch || {});
-      return { tab: f.tab === 'open' ? undefined : f.tab, level: f.level || undefined, offset: f.offset || undefined };
+      const f = Object.assign({ tab, kind, level, offset }, patch || {});
+      return { kind: f.kind === 'dissuasion' ? undefined : f.kind, tab: f.tab === 'open' ? undefined : f.tab, level: f.level || undefined, offset: f.offset || undefined };
     }
 
     /** A new history entry for new filters, keeping the open task (if any). */
@@ -64,10 +76,11 @@ export default {
     const toolbar = h(
       'div',
       { class: 'toolbar' },
+      kinds,
       tabs,
       levels,
       h('span', { class: 'grow' }),
-      exportTools('tasks', () => Object.assign({ kind: 'dissuasion', level: level || undefined }, TABS.find((t) => t.value === tab).query), ctx),
+      exportTools('tasks', () => Object.assign({ kind, level: level || undefined }, TABS.find((t) => t.value === tab).query), ctx),
       counter,
       h('span', { class: 'live', title: '每5秒自动刷新' }, liveDot, liveText),
     );
@@ -93,7 +106,7 @@ export default {
     async function load() {
       const gen = generation;
       const current = TABS.find((t) => t.value === tab);
-      const data = await api.get('/tasks', Object.assign({ kind: 'dissuasion', limit: PAGE, offset, level: level || null }, current.query));
+      const data = await api.get('/tasks', Object.assign({ kind, limit: PAGE, offset, level: level || null }, current.query));
       if (gen !== generation) return;
       items = data.items || [];
       total = data.total || 0;
@@ -163,8 +176,9 @@ export default {
             taskStatusChip(t),
             escalationBadge(t),
             outcomeChip(t.outcome),
-            h('span', null, '电话 ' + t.calls + (t.unanswered ? '（未接 ' + t.unanswered + '）' : '')),
-            h('span', null, '上门 ' + t.visits),
+            t.kind === 'dissuasion'
+              ? [h('span', null, '电话 ' + t.calls + (t.unanswered ? '（未接 ' + t.unanswered + '）' : '')), h('span', null, '上门 ' + t.visits)]
+              : [h('span', { class: 'chip chip-muted tc-kind' }, t.kind_name)].concat((t.facts || []).slice(0, 3).map((f) => h('span', { class: 'tc-fact' }, f.name + ' ' + factText(f.value)))),
             h('span', { class: 'muted' }, t.unit || '未指派单位'),
             h('span', { class: 'muted' }, t.assignee ? '承办 ' + t.assignee : '未签收'),
             h('span', { class: 'muted', title: fmtDateTime(t.created_at) }, '下发 ' + fmtShort(t.created_at)),
@@ -181,12 +195,16 @@ export default {
 
     return {
       update(params, query) {
-        const f = filtersFrom(query, { tab: 'open', level: '', offset: '0' });
+        const f = filtersFrom(query, { tab: 'open', kind: 'dissuasion', level: '', offset: '0' });
+        const nextKind = /^[a-z_]{1,32}$/.test(f.kind) ? f.kind : 'dissuasion';
         const nextTab = TABS.some((t) => t.value === f.tab) ? f.tab : 'open';
         const nextLevel = LEVEL_ORDER.indexOf(f.level) >= 0 ? f.level : '';
         const nextOffset = Math.max(0, parseInt(f.offset, 10) || 0);
-        const changed = nextTab !== tab || nextLevel !== level || nextOffset !== offset;
+        const changed = nextTab !== tab || nextKind !== kind || nextLevel !== level || nextOffset !== offset;
         tab = nextTab;
+        kind = nextKind;
+        if (kinds.querySelector('option[value="' + kind + '"]')) kinds.value = kind;
+        else kinds.appendChild(h('option', { value: kind, selected: true }, kind));
         level = nextLevel;
         offset = nextOffset;
         tabs.setValue(tab);

@@ -17,6 +17,7 @@ import { poll } from '../live.js';
 import { deadline, escalationBadge, levelBadge, outcomeChip, taskStatusChip } from './badges.js';
 import { field, modal } from './dialog.js';
 import { ACTION_LABELS, availableActions, nextAction, runAction } from './task-actions.js';
+import { actionsElsewhere, factRows, genericActions, runGenericAction } from './task-generic.js';
 import { historyTimeline } from './timeline.js';
 import { LEVEL_COLOURS } from './map.js';
 import { placeMap } from './map-panels.js';
@@ -50,7 +51,7 @@ export function caseView(opts) {
   const eventsBox = h('section', { class: 'case-sec case-events' });
   const errorBox = h('div', { class: 'case-error', role: 'alert', hidden: true });
   const body = h('div', { class: 'case-body' }, errorBox, taskBox, personBox, mapBox, reasonsBox, historyBox, eventsBox);
-  const el = h('aside', { class: 'case', 'aria-label': '预警详情' }, head, body);
+  const el = h('aside', { class: 'case', 'aria-label': opts.warningId ? '预警详情' : '任务详情' }, head, body);
   replace(taskBox, h('div', { class: 'skeleton' }, '正在加载……'));
 
   async function load() {
@@ -133,6 +134,7 @@ export function caseView(opts) {
   }
 
   function renderTask(t) {
+    if (t && t.kind !== 'dissuasion') return renderOtherTask(t);
     if (!t) {
       replace(taskBox, h('h3', null, '劝阻任务'), h('p', { class: 'muted' }, '该预警尚未生成任务。'));
       return;
@@ -209,6 +211,58 @@ export function caseView(opts) {
       actionError.hidden = false;
       staleNotice = null;
     }
+  }
+
+  /** Any other kind, from its own declaration: its name, facts and actions (ui/task-generic.js). */
+  function renderOtherTask(t) {
+    const actionError = h('div', { class: 'inline-error', role: 'alert', hidden: true });
+    const actions = genericActions(t);
+    const primary = actions.find((a) => ['note', 'close', 'reopen'].indexOf(a.action) < 0);
+    const buttons = actions.map((a) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: ['btn', a === primary ? 'btn-primary' : a.action === 'close' ? 'btn-danger-ghost' : 'btn-secondary', 'act-' + a.action],
+          onclick: () => runGenericAction(t, a, () => afterAction()),
+        },
+        a.name,
+      ),
+    );
+    replace(
+      taskBox,
+      h(
+        'div',
+        { class: 'sec-head' },
+        h('h3', null, (t.kind_name || '任务') + ' #' + t.id),
+        taskStatusChip(t),
+        escalationBadge(t),
+        t.outcome ? h('span', { class: ['chip', 'oc-' + t.outcome] }, t.outcome_name || t.outcome) : null,
+      ),
+      h(
+        'div',
+        { class: 'task-deadline' + (t.overdue ? ' is-overdue' : '') },
+        t.due_at
+          ? [h('span', { class: 'muted' }, '当前环节'), deadline(t)]
+          : h('span', { class: 'muted' }, t.closed_at ? '已办结 ' + fmtDateTime(t.closed_at) : '无期限'),
+      ),
+      h(
+        'dl',
+        { class: 'kv task-facts' },
+        factRows(t),
+        kv('承办单位', t.unit || '未指派单位'),
+        kv('承办人', t.assignee || '未指派'),
+        kv('下发时间', fmtDateTime(t.created_at)),
+        t.escalation ? kv('升级', '第' + t.escalation + '级 · ' + (t.escalation_name || ''), 'bad') : null,
+      ),
+      buttons.length ? h('div', { class: 'action-bar' }, buttons) : null,
+      actionsElsewhere(t)
+        ? h('p', { class: 'muted task-elsewhere' }, '其余操作请在' + (t.kind_name || '该业务') + '的业务页面办理。')
+        : buttons.length
+          ? null
+          : h('p', { class: 'muted' }, t.closed_at ? '任务已办结。' : '当前角色在此任务上没有可进行的操作。'),
+      actionError,
+    );
   }
 
   function count(label, n, cls) {

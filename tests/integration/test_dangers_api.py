@@ -290,6 +290,8 @@ def test_figures_count_rectified_findings_against_the_year_target_and_a_year_ear
     ).json()
     lane = next(k for k in later["kinds"] if k["kind"] == "fire_lane")
     assert (lane["found"], lane["found_year_ago"], lane["rectified_year_ago"]) == (0, 3, 2)
+    assert (lane["found_change"], lane["rectified_change"]) == (-1.0, -1.0)
+    assert (later["total"]["found_year_ago"], later["total"]["found_change"]) == (4, -1.0)
     assert lane["year_target"] is None  # no target set for 2027
     # a station sees its own area's figures; another station none of them
     assert world.client.get(f"{DG}/figures", headers=world.staff("officer_b")).json()["total"]["found"] == 0

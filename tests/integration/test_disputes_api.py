@@ -212,6 +212,14 @@ def test_figures_count_resolutions_by_category_and_mediator_with_a_year_earlier(
         headers=world.staff("commander"),
     ).json()
     assert (later["total"]["resolved"], later["total"]["resolved_year_ago"]) == (0, 2)
+    assert (later["total"]["resolved_change"], later["total"]["received_change"]) == (-1.0, -1.0)
+    neighbour = next(c for c in later["categories"] if c["category"] == "neighbour")
+    assert (neighbour["received_year_ago"], neighbour["resolved_year_ago"], neighbour["resolved_change"]) == (
+        3,
+        2,
+        -1.0,
+    )
+    assert figures["total"]["received_change"] is None  # nothing a year before
     assert world.client.get(f"{DS}/figures", headers=world.staff("officer_b")).json()["total"]["received"] == 0
 
 

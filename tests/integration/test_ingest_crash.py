@@ -5,21 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import orjson
 
+from tests.integration.stream_workers import pingan
+
 BATCH = 500
 TOTAL = 20_000
-
-
-def _pingan(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pingan.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
 
 
 def _count(db: Path) -> int:
@@ -30,7 +24,7 @@ def _count(db: Path) -> int:
 def test_killed_ingest_keeps_whole_batches_and_a_rerun_stores_the_rest_once(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
     env = {**os.environ, "PINGAN_DATABASE_URL": f"sqlite:///{db}"}
-    init = _pingan("init", env=env)
+    init = pingan(env, "init")
     assert init.wait(60) == 0, init.stderr.read() if init.stderr else b""
     leads = tmp_path / "leads.jsonl"
     with leads.open("wb") as fh:
@@ -46,7 +40,7 @@ def test_killed_ingest_keeps_whole_batches_and_a_rerun_stores_the_rest_once(tmp_
             }
             fh.write(orjson.dumps(event) + b"\n")
 
-    proc = _pingan("ingest", str(leads), "--batch", str(BATCH), env=env)
+    proc = pingan(env, "ingest", str(leads), "--batch", str(BATCH))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not db.exists() or _count(db) < 5 * BATCH):
         time.sleep(0.05)
@@ -57,7 +51,7 @@ def test_killed_ingest_keeps_whole_batches_and_a_rerun_stores_the_rest_once(tmp_
     assert 0 < stored < TOTAL, "the kill must land in the middle of the file"
     assert stored % BATCH == 0, "a batch is stored whole or not at all"
 
-    rerun = _pingan("ingest", str(leads), "--batch", str(BATCH), env=env)
+    rerun = pingan(env, "ingest", str(leads), "--batch", str(BATCH))
     _out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err.decode()
     assert _count(db) == TOTAL

@@ -8,11 +8,6 @@ twice; a replay of the whole stream stores nothing new; bad messages are set asi
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +19,6 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from pingan.adapters.jetstream import JetStream, StreamSettings
 from pingan.api.app import create_app
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.db import Database, make_engine
@@ -32,7 +26,8 @@ from pingan.core.identity import create_user
 from pingan.core.models import Role
 from pingan.core.settings import Settings
 from pingan.core.streams import DeadLetter, Message, StreamName, dead_letters
-from pingan.workers.streams import StreamWorker, WorkerMetrics, durable_name, stores
+from pingan.workers.streams import durable_name
+from tests.integration.stream_workers import drained, kill_one_midway, pingan, run_in_thread, stop, workers
 
 pytestmark = pytest.mark.postgres
 
@@ -82,16 +77,6 @@ def _env(url: str, nats_url: str, prefix: str) -> dict[str, str]:
     }
 
 
-def _pingan(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pingan.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-
-
-def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
-    return _pingan("worker", "--no-sweeper", "--no-outbox", "--streams", "leads", "--batch", "200", *extra, env=env)
-
-
 def _counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
@@ -116,7 +101,7 @@ def _counts(url: str) -> dict[str, int]:
 @pytest.fixture
 def world(fresh_postgres_url: str, nats_url: str, nats_prefix: str) -> Iterator[tuple[Services, dict[str, str]]]:
     env = _env(fresh_postgres_url, nats_url, nats_prefix)
-    init = _pingan("init", env=env)
+    init = pingan(env, "init")
     assert init.wait(120) == 0, init.stderr.read() if init.stderr else b""
     services = bootstrap(
         Settings(database_url=fresh_postgres_url, nats_url=nats_url, nats_prefix=nats_prefix, nats_ack_wait_seconds=3)
@@ -127,16 +112,9 @@ def world(fresh_postgres_url: str, nats_url: str, nats_prefix: str) -> Iterator[
         services.close()
 
 
-def _wait_drained(js: JetStream, durable: str, url: str, expected: int, timeout: float = 180) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    counts = _counts(url)
-    while time.monotonic() < deadline:
-        lag = js.lag(StreamName.LEADS, durable)
-        counts = _counts(url)
-        if lag is not None and lag["pending"] == 0 and lag["ack_pending"] == 0 and counts["events"] >= expected:
-            return counts
-        time.sleep(0.5)
-    raise AssertionError(f"the workers did not drain the stream in {timeout:.0f} s: {counts}, lag {lag}")
+def _drained(services: Services, durable: str, expected: int) -> dict[str, int]:
+    url = services.settings.database_url
+    return drained(services, StreamName.LEADS, durable, lambda: _counts(url), lambda c: c["events"] >= expected)
 
 
 def test_three_workers_one_killed_store_every_event_once_and_every_warning_gets_its_task(
@@ -148,23 +126,10 @@ def test_three_workers_one_killed_store_every_event_once_and_every_warning_gets_
     result = services.intake.publish(events, services.streams, COUNTY)
     assert (result.accepted, result.duplicates, result.rejected) == (len(events), 0, [])
 
-    workers = [_worker(env) for _ in range(3)]
-    try:
-        url = services.settings.database_url
-        deadline = time.monotonic() + 120
-        while _counts(url)["events"] < len(events) // 4:
-            assert time.monotonic() < deadline, f"the workers stored too little: {_counts(url)}"
-            assert all(w.poll() is None for w in workers), "a worker died on its own"
-            time.sleep(0.05)
-        workers[0].send_signal(signal.SIGKILL)
-        workers[0].wait(30)
-        assert _counts(url)["events"] < len(events), "the kill must land in the middle of the stream"
-
-        js = JetStream(StreamSettings(url=services.settings.nats_url or "", prefix=services.settings.nats_prefix))
-        try:
-            counts = _wait_drained(js, durable_name(StreamName.LEADS), url, len(events))
-        finally:
-            js.close()
+    url = services.settings.database_url
+    with workers(env, StreamName.LEADS, 3) as running:
+        kill_one_midway(running, lambda: _counts(url)["events"], len(events))
+        counts = _drained(services, durable_name(StreamName.LEADS), len(events))
         assert counts == {
             "events": len(events),
             "distinct": len(events),
@@ -173,66 +138,16 @@ def test_three_workers_one_killed_store_every_event_once_and_every_warning_gets_
             "warnings_without_task": 0,
             "dead": 0,
         }
-        # SIGTERM: the survivors finish the batch in hand and exit cleanly.
-        for w in workers[1:]:
-            w.send_signal(signal.SIGTERM)
-        for w in workers[1:]:
-            assert w.wait(30) == 0, w.stderr.read() if w.stderr else b""
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-                w.wait(10)
+        stop(running[1:])
 
     # The edge: the same batch again within the duplicate window is recognised by the stream itself.
     again = services.intake.publish(events[:500], services.streams, COUNTY)
     assert (again.accepted, again.duplicates) == (0, 500)
 
     # A replay of the whole stream (a new consumer reads it from the start) stores nothing new.
-    replay = _worker(env, "--consumer", "pingan-replay")
-    try:
-        js = JetStream(StreamSettings(url=services.settings.nats_url or "", prefix=services.settings.nats_prefix))
-        try:
-            assert _wait_drained(js, "pingan-replay", url, len(events)) == counts
-        finally:
-            js.close()
-    finally:
-        replay.send_signal(signal.SIGTERM)
-        assert replay.wait(30) == 0
-
-
-def _run_worker(
-    services: Services, store: Any, *, max_deliver: int = 2, until: Any, timeout: float = 60
-) -> WorkerMetrics:
-    """Run one in-process worker over the leads stream until `until()` holds."""
-    js = JetStream(
-        StreamSettings(
-            url=services.settings.nats_url or "",
-            prefix=services.settings.nats_prefix,
-            ack_wait_seconds=3,
-            max_deliver=max_deliver,
-        )
-    )
-    stop = threading.Event()
-    metrics = WorkerMetrics()
-    worker = StreamWorker(services, js, StreamName.LEADS, store, stop=stop, batch=50, metrics=metrics)
-    thread = threading.Thread(target=lambda: js.run(worker.run()), daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while not until():
-            assert time.monotonic() < deadline, "the worker did not get there in time"
-            assert thread.is_alive(), "the worker stopped on its own"
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join(30)
-        js.close()
-    return metrics
-
-
-def _leads_store(services: Services) -> Any:
-    return stores(services)[StreamName.LEADS]
+    with workers(env, StreamName.LEADS, 1, "--consumer", "pingan-replay") as replay:
+        assert _drained(services, "pingan-replay", len(events)) == counts
+        stop(replay)
 
 
 def test_invalid_messages_are_set_aside_with_their_error_and_the_rest_of_the_batch_is_stored(
@@ -251,8 +166,11 @@ def test_invalid_messages_are_set_aside_with_their_error_and_the_rest_of_the_bat
     services.streams.publish(StreamName.LEADS, COUNTY, messages)
     url = services.settings.database_url
 
-    metrics = _run_worker(
-        services, _leads_store(services), until=lambda: _counts(url)["dead"] == 3 and _counts(url)["events"] == 20
+    metrics = run_in_thread(
+        services,
+        StreamName.LEADS,
+        lambda: _counts(url)["dead"] == 3 and _counts(url)["events"] == 20,
+        max_deliver=2,
     )
     with Database(url).session() as session:
         page = dead_letters(session, limit=10)
@@ -284,7 +202,7 @@ def test_a_message_that_keeps_failing_is_retried_then_set_aside_without_holding_
         result = services.intake.ingest_in(session, list(items))
         return [None] * len(items) if not result.rejected else ["refused"] * len(items)
 
-    _run_worker(services, flaky, max_deliver=2, until=lambda: _counts(url)["dead"] == 1)
+    run_in_thread(services, StreamName.LEADS, lambda: _counts(url)["dead"] == 1, store=flaky, max_deliver=2)
     counts = _counts(url)
     assert counts["events"] == 9, "the nine good events are stored despite their neighbour"
     assert tries["c3"] >= 2, "the failing message was delivered again before it was set aside"
@@ -322,7 +240,7 @@ def test_the_http_intake_publishes_what_is_valid_and_names_what_is_not_then_a_wo
     assert (again.status_code, again.json()["accepted"], again.json()["duplicates"]) == (202, 0, 2)
 
     url = services.settings.database_url
-    _run_worker(services, _leads_store(services), until=lambda: _counts(url)["events"] == 2)
+    run_in_thread(services, StreamName.LEADS, lambda: _counts(url)["events"] == 2, max_deliver=2)
     assert _counts(url) | {"dead": 0} == {
         "events": 2,
         "distinct": 2,

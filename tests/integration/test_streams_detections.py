@@ -10,9 +10,6 @@ acknowledges a message to the broker only once the stream has stored it.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -33,7 +30,8 @@ from pingan.core.streams import Message, StreamName, dead_letters
 from pingan.tracking.schemas import DetectionIn
 from pingan.tracking.service import detection_msg_id
 from pingan.workers.mqtt import MqttConsumer, Topics
-from pingan.workers.streams import StreamWorker, WorkerMetrics, durable_name, stores
+from pingan.workers.streams import durable_name
+from tests.integration.stream_workers import drained, jetstream, kill_one_midway, pingan, run_in_thread, stop, workers
 from tests.integration.tracking_world import OWNER, TrackingWorld, at, build_tracking_world
 
 pytestmark = pytest.mark.postgres
@@ -89,41 +87,13 @@ def _counts(url: str) -> dict[str, int]:
     return dict(zip(("detections", "distinct", "alerts", "alert_tasks", "dead"), (int(v) for v in row), strict=True))
 
 
-def _js(services: Services) -> JetStream:
-    return JetStream(StreamSettings(url=services.settings.nats_url or "", prefix=services.settings.nats_prefix))
-
-
 def _stream_messages(services: Services) -> int:
-    js = _js(services)
+    js = jetstream(services)
     try:
         state = js.stream_state(StreamName.DETECTIONS)
     finally:
         js.close()
     return 0 if state is None else state["messages"]
-
-
-def _run_worker(services: Services, until: Callable[[], bool], timeout: float = 60) -> WorkerMetrics:
-    """One in-process worker over the detections stream until `until()` holds."""
-    js = JetStream(
-        StreamSettings(url=services.settings.nats_url or "", prefix=services.settings.nats_prefix, ack_wait_seconds=3)
-    )
-    stop = threading.Event()
-    metrics = WorkerMetrics()
-    store = stores(services)[StreamName.DETECTIONS]
-    worker = StreamWorker(services, js, StreamName.DETECTIONS, store, stop=stop, batch=50, metrics=metrics)
-    thread = threading.Thread(target=lambda: js.run(worker.run()), daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while not until():
-            assert time.monotonic() < deadline, "the worker did not get there in time"
-            assert thread.is_alive(), "the worker stopped on its own"
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join(30)
-        js.close()
-    return metrics
 
 
 def test_the_message_id_is_the_stations_id_or_a_stable_hash_of_tag_station_and_instant() -> None:
@@ -160,7 +130,9 @@ def test_an_http_batch_is_published_not_stored_its_bad_items_named_and_a_worker_
     assert (again.status_code, again.json()["accepted"], again.json()["duplicates"]) == (202, 0, 4)
     assert _stream_messages(services) == 4, "the stream recognised the replay (ids and hashes alike)"
 
-    _run_worker(services, until=lambda: _counts(url)["detections"] == 2 and _counts(url)["dead"] == 1)
+    run_in_thread(
+        services, StreamName.DETECTIONS, lambda: _counts(url)["detections"] == 2 and _counts(url)["dead"] == 1
+    )
     with Database(url).session() as session:
         [letter] = dead_letters(session)["items"]
     assert letter["error"] == "tag: 未登记的标签"
@@ -214,31 +186,11 @@ def _env(services: Services) -> dict[str, str]:
     }
 
 
-def _pingan(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pingan.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-
-
-def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
-    return _pingan(env, "worker", "--no-sweeper", "--no-outbox", "--streams", "detections", "--batch", "200", *extra)
-
-
-def _drained(services: Services, durable: str, expected: int, timeout: float = 180) -> dict[str, int]:
+def _drained(services: Services, durable: str, expected: int) -> dict[str, int]:
     url = services.settings.database_url
-    js = _js(services)
-    try:
-        deadline = time.monotonic() + timeout
-        counts, lag = _counts(url), None
-        while time.monotonic() < deadline:
-            lag = js.lag(StreamName.DETECTIONS, durable)
-            counts = _counts(url)
-            if lag is not None and lag["pending"] == 0 and lag["ack_pending"] == 0 and counts["detections"] >= expected:
-                return counts
-            time.sleep(0.5)
-    finally:
-        js.close()
-    raise AssertionError(f"the workers did not drain the stream in {timeout:.0f} s: {counts}, lag {lag}")
+    return drained(
+        services, StreamName.DETECTIONS, durable, lambda: _counts(url), lambda c: c["detections"] >= expected
+    )
 
 
 def test_a_detection_older_than_the_retention_is_refused_at_the_edge_and_never_published(tw: TrackingWorld) -> None:
@@ -268,51 +220,32 @@ def test_a_file_through_three_workers_one_killed_stores_every_detection_once_and
     path, total = _file(tmp_path)
     env = _env(services)
 
-    ingest = _pingan(env, "detections", "ingest", str(path), "--batch", "1000")
+    ingest = pingan(env, "detections", "ingest", str(path), "--batch", "1000")
     out, err = ingest.communicate(timeout=180)
     assert ingest.returncode == 0, err
     said = " ".join((out + err).decode().split())
     assert f"{total} published to the detections stream, 0 duplicates, 1 rejected" in said, said
     assert _counts(url)["detections"] == 0
 
-    workers = [_worker(env) for _ in range(3)]
-    try:
-        deadline = time.monotonic() + 120
-        while _counts(url)["detections"] < total // 4:
-            assert time.monotonic() < deadline, f"the workers stored too little: {_counts(url)}"
-            assert all(w.poll() is None for w in workers), "a worker died on its own"
-            time.sleep(0.05)
-        workers[0].send_signal(signal.SIGKILL)
-        workers[0].wait(30)
-        assert _counts(url)["detections"] < total, "the kill must land in the middle of the stream"
+    with workers(env, StreamName.DETECTIONS, 3) as running:
+        kill_one_midway(running, lambda: _counts(url)["detections"], total)
         counts = _drained(services, durable_name(StreamName.DETECTIONS), total)
         assert counts["detections"] == counts["distinct"] == total
         assert counts["dead"] == 0
         assert counts["alerts"] == 1, "the stolen card raised one alert for its episode"
         assert counts["alert_tasks"] == 1
-        for w in workers[1:]:
-            w.send_signal(signal.SIGTERM)
-        for w in workers[1:]:
-            assert w.wait(30) == 0, w.stderr.read() if w.stderr else b""
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-                w.wait(10)
+        stop(running[1:])
 
     # The same file again: the stream recognises every line (ids and hashes), nothing is published twice.
-    again = _pingan(env, "detections", "ingest", str(path), "--batch", "1000")
+    again = pingan(env, "detections", "ingest", str(path), "--batch", "1000")
     out, err = again.communicate(timeout=180)
     said = " ".join((out + err).decode().split())
     assert f"0 published to the detections stream, {total} duplicates, 1 rejected" in said, said
 
     # A replay of the whole stream (a new consumer reads it from the start) stores nothing new.
-    replay = _worker(env, "--consumer", "pingan-replay")
-    try:
+    with workers(env, StreamName.DETECTIONS, 1, "--consumer", "pingan-replay") as replay:
         assert _drained(services, "pingan-replay", total) == counts
-    finally:
-        replay.send_signal(signal.SIGTERM)
-        assert replay.wait(30) == 0
+        stop(replay)
 
 
 # -- MQTT ------------------------------------------------------------------------------------------------------
@@ -404,7 +337,7 @@ def test_mqtt_detections_go_to_the_stream_and_are_acknowledged_only_once_it_stor
         publisher.loop_stop()
         publisher.disconnect()
 
-    _run_worker(services, until=lambda: _counts(url)["detections"] == 2)
+    run_in_thread(services, StreamName.DETECTIONS, lambda: _counts(url)["detections"] == 2)
     assert services.streams is not None
     # Published again by hand with the ids the consumer gave them: the stream knows them already.
     items = [

@@ -16,8 +16,6 @@ from typer.testing import CliRunner
 
 from pingan.cli import app as cli_app
 from pingan.command.traffic.models import TrafficRecord
-from pingan.command.traffic.queries import yoy
-from pingan.command.traffic.service import year_before
 from pingan.core.db import Database
 from tests.integration.test_api_fraud import API, POINT_A, POINT_B, Api, assert_error, make_api
 
@@ -106,14 +104,6 @@ def test_the_figures_count_by_type_area_and_month_with_the_year_before(api: Api)
         422,
         field="start",
     )
-
-
-def test_year_on_year_and_the_year_before_a_leap_day() -> None:
-    from datetime import UTC, datetime
-
-    assert year_before(datetime(2028, 2, 29, tzinfo=UTC)) == datetime(2027, 2, 28, tzinfo=UTC)
-    assert yoy(0, 0) is None
-    assert yoy(3, 4) == -0.25
 
 
 def test_the_command_line_imports_a_file(api: Api, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from pingan.bootstrap import load_rules
 from pingan.core.identifiers import is_valid_cn_id_number
-from pingan.core.models import Task
+from pingan.core.models import Task, UnitKind
 from pingan.core.tasks import Command, WorkflowError
 from pingan.money.cards.rules.county import CardRules
 from pingan.money.cards.rules.detect import Reason, age_on, assess, id_facts, is_high
@@ -191,3 +191,19 @@ def test_the_ladder_goes_to_the_station_head_then_the_anti_fraud_centre() -> Non
     flow = CardVerificationWorkflow(RULES)
     assert [r.name for r in flow.ladder.rungs] == ["所长", "反诈中心", "局领导"]
     assert flow.ladder.interval == timedelta(minutes=RULES.escalation_minutes)
+
+
+def test_a_reopened_task_is_verified_again_within_its_levels_hours_from_now() -> None:
+    flow = CardVerificationWorkflow(RULES)
+    task = _task("high")
+    flow.start(task, NOW)
+    flow.apply(task, Command("sign", 7), NOW)
+    flow.apply(task, Command("verify", 7, None, {"outcome": "suspect"}), NOW)
+    later = NOW + timedelta(days=2)
+    assert flow.apply(task, Command("reopen", 1, "复核"), later) == "重新打开，待再次核查"
+    assert (task.status, task.due_step, task.assignee_id) == (CardStatus.SIGNED, CardStep.VERIFY, 7)
+    assert task.due_at == later + timedelta(hours=RULES.verify_hours_high)
+    unplaced = _task()
+    assert flow.issued_to(unplaced) == (UnitKind.ANTI_FRAUD_CENTRE,)
+    unplaced.unit_id = 3
+    assert flow.issued_to(unplaced) == ()

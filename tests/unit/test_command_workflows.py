@@ -113,3 +113,42 @@ def test_a_workflow_with_a_duty_is_invisible_without_it_whatever_the_role() -> N
     with pytest.raises(Forbidden):
         Scope(True, frozenset(), frozenset()).require(Duty.NARCOTICS)
     Scope(False, frozenset(), frozenset(), frozenset({"narcotics"})).require(Duty.NARCOTICS)
+
+
+def test_a_reopened_row_is_back_with_whoever_signed_it_or_issued_again_with_a_fresh_deadline() -> None:
+    flow = VerificationWorkflow(VERIFY)
+    signed = task("verification", due=NOW + timedelta(hours=6))
+    flow.start(signed, NOW)
+    flow.apply(signed, Command("sign", 5), NOW)
+    flow.apply(signed, Command("feedback", 5, data={"finding": "cleared"}), NOW)
+    later = NOW + timedelta(days=3)
+    assert flow.apply(signed, Command("reopen", 1, "复核"), later) == "重新打开，待再次核查"
+    assert (signed.status, signed.due_step, signed.due_at, signed.closed_at) == (
+        "signed",
+        "verify",
+        later + timedelta(hours=VERIFY.default_hours),
+        None,
+    )
+    unsigned = task("verification", due=NOW + timedelta(hours=6))
+    flow.start(unsigned, NOW)
+    flow.apply(unsigned, Command("close", 1, "重复下发"), NOW)
+    flow.apply(unsigned, Command("reopen", 1, "并非重复"), later)
+    assert (unsigned.status, unsigned.due_step, unsigned.assignee_id) == ("issued", "verify", None)
+
+
+def test_the_verification_ladder_climbs_as_far_as_the_county_says() -> None:
+    assert [r.name for r in VerificationWorkflow(VERIFY).ladder.rungs] == ["所长", "情指中心", "局领导"]
+    short = VerificationWorkflow(VERIFY.model_copy(update={"max_escalation": 1}))
+    assert [r.name for r in short.ladder.rungs] == ["所长"]
+    assert short.ladder.interval == timedelta(minutes=VERIFY.escalation_minutes)
+    assert VerificationWorkflow(VERIFY).issued_to(task("verification")) == ()
+
+
+def test_a_reopened_check_in_is_signed_again_whoever_held_it() -> None:
+    flow = RehabCheckinWorkflow(REHAB)
+    t = task("rehab_checkin", check_kind="checkin")
+    flow.start(t, NOW)
+    flow.apply(t, Command("close", 1, "已核实"), NOW)
+    assert flow.apply(t, Command("reopen", 1, "复核"), NOW) == "重新打开，待再次查找"
+    assert (t.status, t.due_step, t.due_at) == ("signed", "resolve", NOW + timedelta(hours=REHAB.resolve_hours))
+    assert flow.issued_to(task("rehab_checkin", unit_id=None)) == ()

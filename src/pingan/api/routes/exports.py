@@ -259,58 +259,81 @@ PAGE = 1000
 PAGED_OUT = ("limit", "offset", "before_id")
 
 
-def _file(
+@dataclass(frozen=True)
+class Export:
+    """One export request: who asks, from where, in which format; `file` writes and records the file."""
+
+    request: Request
+    services: Any
+    session: Any
+    user: User
+    address: str | None
+    fmt: ExportFormat
+
+    def file(self, what: str, title: str, columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]) -> Response:
+        """The file, and its line in the audit log with the number of rows: an export changes nothing else, so
+        that line is all the request's transaction writes."""
+        fmt = self.fmt
+        filters = {k: v for k, v in self.request.query_params.multi_items() if k != "format" and k not in PAGED_OUT}
+        now = self.services.clock.now()
+        capped = _Capped(rows, MAX_EXPORT_ROWS)
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed after the response)
+        try:
+            count = write_to(Sheet(title, columns, capped), fmt, spool)
+            size = spool.tell()
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        record_auth_event(
+            self.session,
+            AuthEventKind.EXPORT,
+            now,
+            user=self.user,
+            address=self.address,
+            detail={
+                "what": what,
+                "format": fmt.value,
+                "filters": filters,
+                "rows": count,
+                "truncated": capped.truncated,
+            },
+        )
+        stamp = now.astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
+        name = f"{title}-{stamp}.{fmt.value}"
+        ascii_name = f"{what}-{stamp}.{fmt.value}"
+        headers = {
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+            "Content-Length": str(size),
+            "X-Export-Rows": str(count),
+            "Cache-Control": "no-store",
+        }
+        if capped.truncated:
+            headers["X-Export-Truncated"] = "1"
+
+        def chunks() -> Iterator[bytes]:
+            while block := spool.read(CHUNK):
+                yield block
+
+        return StreamingResponse(
+            chunks(), media_type=MEDIA_TYPES[fmt], headers=headers, background=BackgroundTask(spool.close)
+        )
+
+
+def _export(
     request: Request,
-    services: Any,
-    session: Any,
-    user: User,
-    address: str | None,
-    what: str,
-    title: str,
-    fmt: ExportFormat,
-    columns: Sequence[Column],
-    rows: Iterable[Mapping[str, Any]],
-) -> Response:
-    """The file, and its line in the audit log with the number of rows: an export changes nothing else, so
-    that line is all the request's transaction writes."""
-    filters = {k: v for k, v in request.query_params.multi_items() if k != "format" and k not in PAGED_OUT}
-    now = services.clock.now()
-    capped = _Capped(rows, MAX_EXPORT_ROWS)
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed after the response)
-    try:
-        count = write_to(Sheet(title, columns, capped), fmt, spool)
-        size = spool.tell()
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
-    record_auth_event(
-        session,
-        AuthEventKind.EXPORT,
-        now,
-        user=user,
-        address=address,
-        detail={"what": what, "format": fmt.value, "filters": filters, "rows": count, "truncated": capped.truncated},
-    )
-    stamp = now.astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
-    name = f"{title}-{stamp}.{fmt.value}"
-    ascii_name = f"{what}-{stamp}.{fmt.value}"
-    headers = {
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-        "Content-Length": str(size),
-        "X-Export-Rows": str(count),
-        "Cache-Control": "no-store",
-    }
-    if capped.truncated:
-        headers["X-Export-Truncated"] = "1"
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    fmt: FormatQuery,
+) -> Export:
+    """An export's own parameters. Each endpoint names it after its list's, so that a bad filter is named
+    before a missing format, as the list itself would name it."""
+    return Export(request, services, session, user, address, fmt)
 
-    def chunks() -> Iterator[bytes]:
-        while block := spool.read(CHUNK):
-            yield block
 
-    return StreamingResponse(
-        chunks(), media_type=MEDIA_TYPES[fmt], headers=headers, background=BackgroundTask(spool.close)
-    )
+ExportDep = Annotated[Export, Depends(_export)]
 
 
 class _Capped:
@@ -473,25 +496,17 @@ PAGED_LISTS = (
 
 
 def _paged_export(spec: PagedList) -> Callable[..., Response]:
-    def export(
-        request: Request,
-        services: ServicesDep,
-        session: SessionDep,
-        user: CurrentUser,
-        address: ClientAddress,
-        fmt: FormatQuery,
-        read: Reader,
-    ) -> Response:
+    def endpoint(read: Reader, export: ExportDep) -> Response:
         page = PAGE if spec.page_cap is None else min(PAGE, spec.page_cap)
-        rows = spec.paging(read, _items, page)
-        return _file(request, services, session, user, address, spec.what, spec.title, fmt, spec.columns, rows)
+        return export.file(spec.what, spec.title, spec.columns, spec.paging(read, _items, page))
 
     # The list's own parameters, as a dependency of this one endpoint (resolved here, not from the annotation's
     # text: the endpoint differs per list).
-    export.__annotations__ = {**export.__annotations__, "read": Annotated[Reader, Depends(pages_of(spec.endpoint))]}
-    export.__name__ = export.__qualname__ = "export_" + spec.what.replace("-", "_")
-    export.__doc__ = spec.doc
-    return export
+    read = Annotated[Reader, Depends(pages_of(spec.endpoint))]
+    endpoint.__annotations__ = {**endpoint.__annotations__, "read": read}
+    endpoint.__name__ = endpoint.__qualname__ = "export_" + spec.what.replace("-", "_")
+    endpoint.__doc__ = spec.doc
+    return endpoint
 
 
 for _spec in PAGED_LISTS:
@@ -507,13 +522,8 @@ for _spec in PAGED_LISTS:
 
 @router.get("/dispatch-load", responses=FILE_RESPONSE, response_class=Response)
 def export_load(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
     data: Annotated[dispatch_routes.DispatchLoad, Depends(dispatch_routes.load)],
+    export: ExportDep,
 ) -> Response:
     """Officers' open and overdue work (`GET /dispatch/load`), one row per officer and one for the unassigned."""
     rows: list[Mapping[str, Any]] = []
@@ -528,18 +538,13 @@ def export_load(
             }
         )
         rows.extend({"unit": unit.unit, **o.model_dump()} for o in unit.officers)
-    return _file(request, services, session, user, address, "dispatch-load", "派单负荷", fmt, LOAD_COLUMNS, rows)
+    return export.file("dispatch-load", "派单负荷", LOAD_COLUMNS, rows)
 
 
 @router.get("/interception-figures", responses=FILE_RESPONSE, response_class=Response)
 def export_interception_figures(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
     data: Annotated[dict[str, Any], Depends(analysis_routes.get_interception)],
+    export: ExportDep,
 ) -> Response:
     """The table of `GET /interception/figures` (same period and area): a row per station and the total (with
     the numbers blocked, which are county-wide)."""
@@ -550,32 +555,16 @@ def export_interception_figures(
         *(_c(k, names[k]) for k in INTERCEPTION_KEYS),
     ]
     rows = [*data["areas"], {**data["total"], "area": "合计"}]
-    return _file(request, services, session, user, address, "interception-figures", "打击拦截数据", fmt, columns, rows)
+    return export.file("interception-figures", "打击拦截数据", columns, rows)
 
 
 @router.get("/fraud-figures", responses=FILE_RESPONSE, response_class=Response)
 def export_fraud_figures(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
     data: Annotated[dict[str, Any], Depends(fraud_routes.figures)],
+    export: ExportDep,
 ) -> Response:
     """The per-station table of `GET /fraud/figures` (same period and area)."""
-    return _file(
-        request,
-        services,
-        session,
-        user,
-        address,
-        "fraud-figures",
-        "反诈数据",
-        fmt,
-        FRAUD_FIGURE_COLUMNS,
-        data["per_station"],
-    )
+    return export.file("fraud-figures", "反诈数据", FRAUD_FIGURE_COLUMNS, data["per_station"])
 
 
 def _change(row: Mapping[str, Any]) -> str:
@@ -621,79 +610,40 @@ def _ranking_columns(data: Mapping[str, Any]) -> list[Column]:
 
 @router.get("/rankings", responses=FILE_RESPONSE, response_class=Response)
 def export_ranking(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
     data: Annotated[dict[str, Any], Depends(ranking_routes.get_ranking)],
+    export: ExportDep,
 ) -> Response:
     """The table of `GET /command/rankings` (same period and board): positions, changes, scores and each
     indicator's value, figures and points."""
     title = f"{data['board_label']}打榜-{data['period']['key']}"
-    return _file(
-        request, services, session, user, address, "rankings", title, fmt, _ranking_columns(data), data["rows"]
-    )
+    return export.file("rankings", title, _ranking_columns(data), data["rows"])
 
 
 @router.get("/desk-figures", responses=FILE_RESPONSE, response_class=Response)
 def export_desk_figures(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
     data: Annotated[dict[str, Any], Depends(desk_routes.stats)],
+    export: ExportDep,
     table: Annotated[Literal["unit", "officer"], Query(description="Per unit or per officer.")] = "unit",
 ) -> Response:
     """The ranking tables of `GET /desk/stats` (same period), per unit or per officer."""
     if table == "officer":
-        return _file(
-            request,
-            services,
-            session,
-            user,
-            address,
-            "desk-figures-officers",
-            "民警评价",
-            fmt,
-            DESK_OFFICER_COLUMNS,
-            data["per_officer"],
-        )
-    return _file(
-        request, services, session, user, address, "desk-figures", "单位评价", fmt, DESK_UNIT_COLUMNS, data["per_unit"]
-    )
+        return export.file("desk-figures-officers", "民警评价", DESK_OFFICER_COLUMNS, data["per_officer"])
+    return export.file("desk-figures", "单位评价", DESK_UNIT_COLUMNS, data["per_unit"])
 
 
 @router.get("/search", responses=FILE_RESPONSE, response_class=Response)
 def export_search(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
     data: Annotated[search_routes.SearchResults, Depends(search_routes.search)],
+    export: ExportDep,
 ) -> Response:
     """The hits of `GET /search` (same query), masked."""
-    return _file(
-        request, services, session, user, address, "search", "检索结果", fmt, SEARCH_COLUMNS, _dicts(data.items)
-    )
+    return export.file("search", "检索结果", SEARCH_COLUMNS, _dicts(data.items))
 
 
 @router.get("/verify-items", responses=FILE_RESPONSE, response_class=Response)
 def export_verify_items(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
-    address: ClientAddress,
-    fmt: FormatQuery,
     data: Annotated[dict[str, Any], Depends(verify_routes.get_items)],
+    export: ExportDep,
 ) -> Response:
     """A verification list's rows (`GET /verify/lists/{list_id}/items`, same filters), masked."""
-    return _file(
-        request, services, session, user, address, "verify-items", "核查清单", fmt, VERIFY_ITEM_COLUMNS, data["items"]
-    )
+    return export.file("verify-items", "核查清单", VERIFY_ITEM_COLUMNS, data["items"])

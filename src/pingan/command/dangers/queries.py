@@ -22,7 +22,7 @@ from pingan.command.dangers.models import (
     PhotoStage,
 )
 from pingan.command.dangers.rules import DangerRules
-from pingan.command.yoy import change, year_earlier
+from pingan.command.yoy import counted
 from pingan.core.models import Area, Task, Unit, User
 from pingan.core.scope import Scope
 
@@ -292,11 +292,8 @@ def figures(
     overdue now; the year's targets (the year of `end`, Shanghai time) against what was rectified in it so far;
     per station area. `where`: the findings counted (the user's scope, an area)."""
     in_areas = where
-    found = _count_by_kind(session, Danger.found_at, start, end, in_areas)
-    rectified = _count_by_kind(session, Danger.rectified_at, start, end, in_areas)
-    ago_start, ago_end = year_earlier(start), year_earlier(end)
-    found_ago = _count_by_kind(session, Danger.found_at, ago_start, ago_end, in_areas)
-    rectified_ago = _count_by_kind(session, Danger.rectified_at, ago_start, ago_end, in_areas)
+    found = counted(lambda s, e: _count_by_kind(session, Danger.found_at, s, e, in_areas), start, end)
+    rectified = counted(lambda s, e: _count_by_kind(session, Danger.rectified_at, s, e, in_areas), start, end)
     on_time = dict(
         session.execute(
             select(Danger.kind, func.count())
@@ -330,29 +327,25 @@ def figures(
             {
                 "kind": k,
                 "kind_name": KIND_NAMES[kind],
-                "found": found.get(k, 0),
-                "rectified": rectified.get(k, 0),
+                **found.fields("found", k),
+                **rectified.fields("rectified", k),
                 "rectified_on_time": int(on_time.get(kind, 0)),
                 "open": int(open_now.get(kind, 0)),
                 "overdue": int(overdue_now.get(kind, 0)),
-                "found_year_ago": found_ago.get(k, 0),
-                "rectified_year_ago": rectified_ago.get(k, 0),
-                "found_change": change(found.get(k, 0), found_ago.get(k, 0)),
-                "rectified_change": change(rectified.get(k, 0), rectified_ago.get(k, 0)),
                 "year_target": target,
                 "year_rectified": done,
                 "year_target_rate": None if not target else round(done / target, 4),
             }
         )
-    keys = ("found", "rectified", "rectified_on_time", "open", "overdue", "found_year_ago", "rectified_year_ago")
-    total: dict[str, Any] = {key: sum(int(row[key]) for row in kinds) for key in (*keys, "year_rectified")}
+    keys = ("rectified_on_time", "open", "overdue", "year_rectified")
+    total: dict[str, Any] = {key: sum(int(row[key]) for row in kinds) for key in keys}
     targets = [int(row["year_target"]) for row in kinds if row["year_target"] is not None]
     target_sum = sum(targets) if targets else None
     totals: dict[str, Any] = {
+        **found.total("found"),
+        **rectified.total("rectified"),
         **total,
         "year_target": target_sum,
-        "found_change": change(total["found"], total["found_year_ago"]),
-        "rectified_change": change(total["rectified"], total["rectified_year_ago"]),
         "year_target_rate": None if not target_sum else round(total["year_rectified"] / target_sum, 4),
     }
     return {

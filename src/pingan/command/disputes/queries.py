@@ -19,7 +19,7 @@ from pingan.command.disputes.models import (
     DisputeState,
     Mediator,
 )
-from pingan.command.yoy import change, year_earlier
+from pingan.command.yoy import counted
 from pingan.core.identifiers import mask_free_text, mask_name, mask_phone
 from pingan.core.models import Area, Task, Unit, User
 from pingan.core.scope import Scope
@@ -240,12 +240,9 @@ def figures(
     """Received, resolved and failed in [start, end) by category, with the same period a year earlier (同比);
     open and overdue now; per mediator and per area. `where`: the disputes counted (the user's scope, an area)."""
     failed_where = and_(where, Dispute.state == DisputeState.FAILED)
-    received = _count(session, Dispute.received_at, start, end, where)
-    resolved = _count(session, Dispute.resolved_at, start, end, where)
+    received = counted(lambda s, e: _count(session, Dispute.received_at, s, e, where), start, end)
+    resolved = counted(lambda s, e: _count(session, Dispute.resolved_at, s, e, where), start, end)
     failed = _count(session, Dispute.closed_at, start, end, failed_where)
-    ago = (year_earlier(start), year_earlier(end))
-    received_ago = _count(session, Dispute.received_at, *ago, where)
-    resolved_ago = _count(session, Dispute.resolved_at, *ago, where)
     open_now = dict(
         session.execute(
             select(Dispute.category, func.count())
@@ -261,27 +258,26 @@ def figures(
     categories: list[dict[str, Any]] = []
     for c in DisputeCategory:
         k = c.value
-        done, lost = resolved.get(k, 0), failed.get(k, 0)
+        done, lost = resolved.now.get(k, 0), failed.get(k, 0)
         categories.append(
             {
                 "category": k,
                 "category_name": CATEGORY_NAMES[c],
-                "received": received.get(k, 0),
-                "resolved": done,
+                **received.fields("received", k),
+                **resolved.fields("resolved", k),
                 "failed": lost,
                 "open": int(open_now.get(c, 0)),
                 "overdue": int(late.get(c, 0)),
-                "received_year_ago": received_ago.get(k, 0),
-                "resolved_year_ago": resolved_ago.get(k, 0),
                 "resolution_rate": None if done + lost == 0 else round(done / (done + lost), 4),
             }
         )
-    keys = ("received", "resolved", "failed", "open", "overdue", "received_year_ago", "resolved_year_ago")
-    total: dict[str, Any] = {k: sum(int(row[k]) for row in categories) for k in keys}
+    total: dict[str, Any] = {
+        **received.total("received"),
+        **resolved.total("resolved"),
+        **{k: sum(int(row[k]) for row in categories) for k in ("failed", "open", "overdue")},
+    }
     finished = total["resolved"] + total["failed"]
     total["resolution_rate"] = None if finished == 0 else round(total["resolved"] / finished, 4)
-    total["received_change"] = change(total["received"], total["received_year_ago"])
-    total["resolved_change"] = change(total["resolved"], total["resolved_year_ago"])
     by_mediator = session.execute(
         select(Dispute.mediator_id, func.count())
         .where(Dispute.resolved_at >= start, Dispute.resolved_at < end, where)

@@ -11,15 +11,10 @@ from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from pingan.command.traffic.models import OUTCOME_NAMES, TYPE_NAMES, Outcome, TrafficRecord, ViolationType
-from pingan.command.traffic.service import year_before
+from pingan.command.yoy import change, counted, year_earlier
 from pingan.core.models import Area
 
 LOCAL = ZoneInfo("Asia/Shanghai")
-
-
-def yoy(now: int, before: int) -> float | None:
-    """同比: the change against the year before, as a fraction (None when there was nothing to compare)."""
-    return round((now - before) / before, 4) if before else None
 
 
 def _count_by(
@@ -53,23 +48,16 @@ def traffic_figures(
     where = scope_clause if scope_clause is not None else true()
     if area_id is not None:
         where = where & (TrafficRecord.area_id == area_id)
-    before_start, before_end = year_before(start), year_before(end)
+    before_start, before_end = year_earlier(start), year_earlier(end)
     names = dict(session.execute(select(Area.id, Area.name)).all())
 
     def rows(column: Any, keys: list[Any], label: Any) -> list[dict[str, Any]]:
-        now = _count_by(session, column, start, end, where)
-        before = _count_by(session, column, before_start, before_end, where)
-        every = keys or sorted(set(now) | set(before), key=lambda k: (k is None, str(k)))
-        return [
-            {
-                "key": k,
-                "name": label(k),
-                "count": now.get(k, 0),
-                "last_year": before.get(k, 0),
-                "yoy": yoy(now.get(k, 0), before.get(k, 0)),
-            }
-            for k in every
-        ]
+        counts = counted(lambda s, e: _count_by(session, column, s, e, where), start, end)
+        out = []
+        for k in keys or counts.keys():
+            now, before = counts.of(k)
+            out.append({"key": k, "name": label(k), "count": now, "last_year": before, "yoy": change(now, before)})
+        return out
 
     by_type = rows(TrafficRecord.type, list(ViolationType), lambda k: TYPE_NAMES[k])
     by_outcome = rows(TrafficRecord.outcome, list(Outcome), lambda k: OUTCOME_NAMES[k])
@@ -89,7 +77,7 @@ def traffic_figures(
                 "month": key,
                 "count": months_now[key],
                 "last_year": months_before.get(prior, 0),
-                "yoy": yoy(months_now[key], months_before.get(prior, 0)),
+                "yoy": change(months_now[key], months_before.get(prior, 0)),
             }
         )
     return {
@@ -99,7 +87,7 @@ def traffic_figures(
         "last_year_end": before_end.isoformat(),
         "total": total,
         "last_year": last_year,
-        "yoy": yoy(total, last_year),
+        "yoy": change(total, last_year),
         "by_type": by_type,
         "by_area": sorted(by_area, key=lambda r: -r["count"]),
         "by_outcome": by_outcome,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,11 +119,3 @@ class TrafficService:
         session.add_all(rows)
         session.flush()
         report.accepted += len(rows)
-
-
-def year_before(at: datetime) -> datetime:
-    """The same moment a year before (29 February: the 28th)."""
-    try:
-        return at.replace(year=at.year - 1)
-    except ValueError:
-        return at.replace(year=at.year - 1, day=28)

@@ -24,13 +24,12 @@ from pingan.core.tasks import (
     ActionSpec,
     BaseStatus,
     Command,
-    Ladder,
     Payload,
     Permission,
     Rung,
     WorkflowError,
 )
-from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions
+from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions, station_ladder
 
 KIND = "verification"
 REF_TYPE = "verify_item"
@@ -115,18 +114,16 @@ class VerificationWorkflow(StationCheckWorkflow):
     check_step = VerifyStep.VERIFY
     work_actions = frozenset({VerifyAction.FEEDBACK, VerifyAction.ROUTE})
     signed_note = "签收，排查中"
+    unplaced_to = (UnitKind.COMMAND_CENTRE,)
+    """A row no station holds goes to the command centre, which routes it."""
 
     def __init__(self, rules: VerifyRules) -> None:
         self.rules = rules
         self.statuses = STATUS_NAMES
         self.steps = STEP_NAMES
         self.actions = _actions()
-        rungs = (
-            Rung("所长", holder=True),
-            Rung("情指中心", unit_kinds=(UnitKind.COMMAND_CENTRE,)),
-            Rung("局领导", unit_kinds=(UnitKind.BUREAU,)),
-        )
-        self.ladder = Ladder(timedelta(minutes=rules.escalation_minutes), rungs[: rules.max_escalation])
+        centre = Rung("情指中心", unit_kinds=(UnitKind.COMMAND_CENTRE,))
+        self.ladder = station_ladder(rules.escalation_minutes, rules.max_escalation, centre)
 
     def sign_by(self, task: Task, now: datetime) -> datetime:
         due = verify_by(task)
@@ -139,14 +136,8 @@ class VerificationWorkflow(StationCheckWorkflow):
     def issued_note(self, task: Task) -> str:
         return "核查清单下发" if task.unit_id is not None else "未能落地到派出所，待情指中心分派"
 
-    def rearm(self, task: Task, now: datetime) -> str:
-        task.status = VerifyStatus.SIGNED if task.assignee_id is not None else VerifyStatus.ISSUED
-        self.set_due(task, VerifyStep.VERIFY, now + timedelta(hours=self.rules.default_hours))
-        return "重新打开，待再次核查"
-
-    def issued_to(self, task: Task) -> tuple[UnitKind, ...]:
-        """A row no station holds goes to the command centre, which routes it."""
-        return (UnitKind.COMMAND_CENTRE,) if task.unit_id is None else ()
+    def recheck_by(self, task: Task, now: datetime) -> datetime:
+        return now + timedelta(hours=self.rules.default_hours)
 
     def view(self, task: Task) -> dict[str, Any]:
         facts = task.facts or {}

@@ -6,7 +6,7 @@ checks (a verification list's row, a card opening, a missed check-in) subclasses
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pingan.core.models import Role, Task, UnitKind
@@ -25,6 +25,7 @@ from pingan.core.tasks.contract import (
     Payload,
     Permission,
     ReopenPayload,
+    Rung,
     WorkflowError,
 )
 
@@ -230,12 +231,20 @@ def station_check_actions(
     }
 
 
+def station_ladder(minutes: int, depth: int, centre: Rung) -> Ladder:
+    """The ladder of a station's check: 所长 (the unit holding the task), then `centre`, then 局领导, one rung
+    every `minutes` once a deadline is missed; the first `depth` rungs only (the county's rules say how far)."""
+    rungs = (Rung("所长", holder=True), centre, Rung("局领导", unit_kinds=(UnitKind.BUREAU,)))
+    return Ladder(timedelta(minutes=minutes), rungs[:depth])
+
+
 class StationCheckWorkflow(BaseWorkflow):
     """A task a station signs for (签收) and then checks, closed by what it found: issued → signed → an outcome.
 
     Signing has its deadline, the check its own; the one who signs holds the task if nobody did. A subclass
-    declares its check step, what an open task admits, the words of its history and the two deadlines, and
-    adds the handlers of its outcome (`{**super().handlers(), ...}`); it rearms a reopened task itself.
+    declares its check step, what an open task admits, the words of its history and the deadlines, and adds
+    the handlers of its outcome (`{**super().handlers(), ...}`). Reopened, a task is back with whoever signed
+    it (issued again if nobody did), its check due anew (`recheck_by`); a subclass may rearm it otherwise.
     """
 
     check_step: ClassVar[str]
@@ -245,6 +254,10 @@ class StationCheckWorkflow(BaseWorkflow):
     signed_note: ClassVar[str]
     """The history's account of signing."""
     already_signed: ClassVar[str] = "核查任务已签收"
+    reopened_note: ClassVar[str] = "重新打开，待再次核查"
+    """The history's account of reopening."""
+    unplaced_to: ClassVar[tuple[UnitKind, ...]] = ()
+    """The units told of a task no station holds (a centre, which routes it)."""
 
     def sign_by(self, task: Task, now: datetime) -> datetime:
         """The deadline of signing, for a task issued `now`."""
@@ -254,9 +267,21 @@ class StationCheckWorkflow(BaseWorkflow):
         """The deadline of the check, for a task signed `now`."""
         raise NotImplementedError
 
+    def recheck_by(self, task: Task, now: datetime) -> datetime:
+        """The deadline of the check, for a task reopened `now`."""
+        raise NotImplementedError
+
     def issued_note(self, task: Task) -> str:
         """The history's account of issuing."""
         raise NotImplementedError
+
+    def rearm(self, task: Task, now: datetime) -> str:
+        task.status = SIGNED if task.assignee_id is not None else BaseStatus.ISSUED
+        self.set_due(task, self.check_step, self.recheck_by(task, now))
+        return self.reopened_note
+
+    def issued_to(self, task: Task) -> tuple[UnitKind, ...]:
+        return self.unplaced_to if task.unit_id is None else ()
 
     def start(self, task: Task, now: datetime) -> str | None:
         task.status = BaseStatus.ISSUED

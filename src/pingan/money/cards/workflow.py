@@ -22,13 +22,12 @@ from pingan.core.tasks import (
     ActionSpec,
     BaseStatus,
     Command,
-    Ladder,
     Payload,
     Permission,
     Rung,
     WorkflowError,
 )
-from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions
+from pingan.core.tasks.base import Handler, StationCheckWorkflow, station_check_actions, station_ladder
 from pingan.money.cards.models import Verification
 from pingan.money.cards.rules.county import CardRules
 
@@ -117,22 +116,23 @@ class CardVerificationWorkflow(StationCheckWorkflow):
     check_step = CardStep.VERIFY
     work_actions = frozenset({CardAction.VERIFY})
     signed_note = "签收，待核查"
+    unplaced_to = (UnitKind.ANTI_FRAUD_CENTRE,)
+    """A task no station holds (holder and outlet both unplaced) goes to the anti-fraud centre."""
 
     def __init__(self, rules: CardRules) -> None:
         self.rules = rules
         self.statuses = STATUS_NAMES
         self.steps = STEP_NAMES
         self.actions = _actions()
-        rungs = (
-            Rung("所长", holder=True),
-            Rung("反诈中心", unit_kinds=(UnitKind.ANTI_FRAUD_CENTRE,)),
-            Rung("局领导", unit_kinds=(UnitKind.BUREAU,)),
-        )
-        self.ladder = Ladder(timedelta(minutes=rules.escalation_minutes), rungs[: rules.max_escalation])
+        centre = Rung("反诈中心", unit_kinds=(UnitKind.ANTI_FRAUD_CENTRE,))
+        self.ladder = station_ladder(rules.escalation_minutes, rules.max_escalation, centre)
+
+    def verify_hours(self, task: Task) -> int:
+        """The hours a check may take: fewer for a high-risk holder."""
+        return self.rules.verify_hours_high if task.level == HIGH else self.rules.verify_hours
 
     def verify_by(self, task: Task) -> datetime:
-        hours = self.rules.verify_hours_high if task.level == HIGH else self.rules.verify_hours
-        return task.created_at + timedelta(hours=hours)
+        return task.created_at + timedelta(hours=self.verify_hours(task))
 
     # -- the contract ----------------------------------------------------------------------------------
 
@@ -145,15 +145,8 @@ class CardVerificationWorkflow(StationCheckWorkflow):
     def issued_note(self, task: Task) -> str:
         return "异常开卡，下发核查"
 
-    def rearm(self, task: Task, now: datetime) -> str:
-        task.status = CardStatus.SIGNED if task.assignee_id is not None else CardStatus.ISSUED
-        hours = self.rules.verify_hours_high if task.level == HIGH else self.rules.verify_hours
-        self.set_due(task, CardStep.VERIFY, now + timedelta(hours=hours))
-        return "重新打开，待再次核查"
-
-    def issued_to(self, task: Task) -> tuple[UnitKind, ...]:
-        """A task no station holds (holder and outlet both unplaced) goes to the anti-fraud centre."""
-        return (UnitKind.ANTI_FRAUD_CENTRE,) if task.unit_id is None else ()
+    def recheck_by(self, task: Task, now: datetime) -> datetime:
+        return now + timedelta(hours=self.verify_hours(task))
 
     def view(self, task: Task) -> dict[str, Any]:
         facts = task.facts or {}

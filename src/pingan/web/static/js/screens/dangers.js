@@ -6,12 +6,12 @@
 // targets with 同比.
 
 import { api, request } from '../api.js';
-import { h, replace, segmented, select } from '../dom.js';
+import { h, replace, select } from '../dom.js';
 import { dateInputValue, fmtDate, fmtDateTime, fmtInt, fmtPercent, parseDateInput } from '../format.js';
 import { navigate } from '../router.js';
 import { getToken } from '../session.js';
 import { field, modal } from '../ui/dialog.js';
-import { exportTools, pager } from '../ui/listing.js';
+import { facts, ledger, options, table, yoyChange } from '../ui/ledger.js';
 import { dateInput } from '../ui/date-input.js';
 import { countyMap } from '../ui/map.js';
 import { mapBase } from '../ui/map-panels.js';
@@ -23,11 +23,6 @@ const STEPS = { sign: '签收', rectify: '整改', accept: '现场验收', repor
 const STAGES = { before: '整改前', after: '整改后', acceptance: '现场验收' };
 const CREATORS = ['admin', 'analyst', 'commander', 'station_head', 'officer'];
 const POLICE = ['admin', 'analyst', 'commander', 'station_head', 'officer'];
-const PAGE = 50;
-
-function options(map, blank) {
-  return [{ value: '', label: blank }].concat(Object.keys(map).map((k) => ({ value: k, label: map[k] })));
-}
 
 function stepText(d) {
   if (d.state === 'rectified' || d.state === 'closed') return h('span', { class: 'muted' }, d.rectified_at ? '验收于 ' + fmtDate(d.rectified_at) : '—');
@@ -75,108 +70,68 @@ export default {
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer', 'governance'],
   mount(root, ctx) {
     const role = ctx.user.role;
-    let tab = 'list';
-    let seq = 0;
-    let offset = 0;
-    let selected = null;
     let mapHandle = null;
     let units = null;
-    const q = h('input', { type: 'search', name: 'q', placeholder: '隐患名称或地点', 'aria-label': '搜索隐患', maxlength: 100 });
-    const kind = select(options(KINDS, '全部类型'), '', () => reload(), { name: 'kind', 'aria-label': '隐患类型' });
-    const state = select(options(STATES, '全部状态'), '', () => reload(), { name: 'state', 'aria-label': '整改状态' });
-    const overdue = h('input', { type: 'checkbox', name: 'overdue', onchange: () => reload() });
-    const tabs = segmented(
-      [
+    const create = CREATORS.indexOf(role) >= 0 ? h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-action': 'new-danger', onclick: () => newDanger() }, '登记隐患') : null;
+    const L = ledger(root, ctx, {
+      name: 'dangers',
+      path: '/dangers',
+      api: '/command/dangers',
+      cls: 'dangers',
+      search: { placeholder: '隐患名称或地点', label: '搜索隐患' },
+      choices: [
+        { name: 'kind', options: options(KINDS, '全部类型'), label: '隐患类型' },
+        { name: 'state', options: options(STATES, '全部状态'), label: '整改状态' },
+      ],
+      tabs: [
         { value: 'list', label: '隐患清单' },
         { value: 'map', label: '地图' },
         { value: 'figures', label: '统计' },
       ],
-      tab,
-      (v) => {
-        tab = v;
-        reload();
+      views: {
+        figures: {
+          load: () => Promise.all([api.get('/command/dangers/figures'), api.get('/command/dangers/figures', { start: yearStart() })]),
+          show: ([month, year]) => figuresView(month, year),
+        },
+        map: {
+          load: (filters) => Promise.all([mapBase(), api.get('/command/dangers/map', filters)]),
+          show: ([b, fc]) => showMap(b, fc),
+        },
       },
-      '视图',
-    );
-    const create = CREATORS.indexOf(role) >= 0 ? h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-action': 'new-danger', onclick: () => newDanger() }, '登记隐患') : null;
-    const toolbar = h(
-      'form',
-      { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
-      tabs, q, kind, state, h('label', { class: 'check' }, overdue, ' 仅看超时'), h('button', { type: 'submit', class: 'btn btn-secondary btn-small' }, '查询'), h('span', { class: 'grow' }), exportTools('dangers', () => filters(), ctx), create,
-    ); // prettier-ignore
-    const pages = pager({ limit: PAGE, onPage: (o) => { offset = o; load(); } }); // prettier-ignore
-    const body = h('div', { class: 'dangers-body' });
-    const detail = h('section', { class: 'danger-detail', 'aria-label': '隐患详情', hidden: true });
-    replace(root, h('div', { class: 'screen dangers-screen' }, toolbar, body, detail));
-
-    function filters() {
-      return { q: q.value.trim(), kind: kind.value, state: state.value, overdue: overdue.checked ? 'true' : undefined };
-    }
-
-    function reload() {
-      offset = 0;
-      load();
-    }
-
-    async function load() {
-      const mine = ++seq;
-      if (mapHandle && tab !== 'map') {
-        mapHandle.destroy();
-        mapHandle = null;
-      }
-      try {
-        if (tab === 'figures') {
-          const [month, year] = await Promise.all([api.get('/command/dangers/figures'), api.get('/command/dangers/figures', { start: yearStart() })]);
-          if (mine === seq) replace(body, figuresView(month, year));
-        } else if (tab === 'map') {
-          const [b, fc] = await Promise.all([mapBase(), api.get('/command/dangers/map', filters())]);
-          if (mine === seq) showMap(b, fc);
-        } else {
-          const data = await api.get('/command/dangers', Object.assign(filters(), { limit: PAGE, offset }));
-          if (mine !== seq) return;
-          replace(body, listView(data.items), pages.el);
-          pages.set(data.total, data.offset, data.items.length);
+      columns: ['编号', '类型', '隐患', '辖区', '牵头部门', '协办反馈', '状态', '当前环节 · 期限'],
+      row: (d) => [
+        h('td', { class: 'mono' }, String(d.id)),
+        h('td', null, h('span', { class: 'chip chip-type' }, d.kind_name)),
+        h('td', null, h('div', null, d.title), h('div', { class: 'sub' }, d.place)),
+        h('td', null, d.area || h('span', { class: 'muted' }, '未落地')),
+        h('td', null, d.lead || '—'),
+        h('td', { class: 'mono' }, d.parts ? d.parts_reported + ' / ' + d.parts : '—'),
+        h('td', null, h('span', { class: 'chip state-' + d.state }, d.state_name)),
+        h('td', null, stepText(d)),
+      ],
+      empty: '没有符合条件的隐患',
+      markSelected: true,
+      detailClass: 'danger-detail',
+      detailLabel: '隐患详情',
+      fetch: fetchDetail,
+      render: ({ d, tasks }) => detailView(d, tasks),
+      create,
+      onLoad(tab) {
+        if (mapHandle && tab !== 'map') {
+          mapHandle.destroy();
+          mapHandle = null;
         }
-      } catch (e) {
-        if (mine === seq) replace(body, h('div', { class: 'empty' }, e.message));
-      }
-    }
+      },
+      destroy() {
+        if (mapHandle) mapHandle.destroy();
+      },
+    });
+    const body = L.body;
 
     function yearStart() {
       const now = new Date();
       const y = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(now);
       return y + '-01-01T00:00:00+08:00';
-    }
-
-    function listView(rows) {
-      if (!rows.length) return h('div', { class: 'empty' }, '没有符合条件的隐患');
-      return h(
-        'div',
-        { class: 'table-scroll' },
-        h(
-          'table',
-          { class: 'tbl tbl-queue dangers-table' },
-          h('thead', null, h('tr', null, ['编号', '类型', '隐患', '辖区', '牵头部门', '协办反馈', '状态', '当前环节 · 期限'].map((t) => h('th', { scope: 'col' }, t)))),
-          h(
-            'tbody',
-            null,
-            rows.map((d) =>
-              h(
-                'tr',
-                { tabindex: 0, class: d.id === selected ? 'is-selected' : '', dataset: { id: d.id, state: d.state }, onclick: () => navigate('/dangers/' + d.id), onkeydown: (e) => e.key === 'Enter' && navigate('/dangers/' + d.id) },
-                h('td', { class: 'mono' }, String(d.id)),
-                h('td', null, h('span', { class: 'chip chip-type' }, d.kind_name)),
-                h('td', null, h('div', null, d.title), h('div', { class: 'sub' }, d.place)),
-                h('td', null, d.area || h('span', { class: 'muted' }, '未落地')),
-                h('td', null, d.lead || '—'),
-                h('td', { class: 'mono' }, d.parts ? d.parts_reported + ' / ' + d.parts : '—'),
-                h('td', null, h('span', { class: 'chip state-' + d.state }, d.state_name)),
-                h('td', null, stepText(d)),
-              ),
-            ),
-          ),
-        ),
-      );
     }
 
     function showMap(b, fc) {
@@ -203,12 +158,6 @@ export default {
       el.dataset.points = String(mapHandle.pointCount());
     }
 
-    function change(v) {
-      if (v === null || v === undefined) return h('span', { class: 'muted' }, '—');
-      const pct = Math.round(v * 1000) / 10;
-      return h('span', { class: pct > 0 ? 'up' : pct < 0 ? 'down' : '' }, (pct > 0 ? '+' : '') + pct + '%');
-    }
-
     function figuresView(month, year) {
       const rows = (f) =>
         f.kinds.concat([Object.assign({ kind_name: '合计' }, f.total)]).map((k) =>
@@ -221,12 +170,12 @@ export default {
             h('td', { class: 'num' }, fmtInt(k.rectified_on_time)),
             h('td', { class: 'num' }, fmtInt(k.open)),
             h('td', { class: 'num' }, fmtInt(k.overdue)),
-            h('td', { class: 'num' }, fmtInt(k.found_year_ago), ' ', change(k.found_change)),
-            h('td', { class: 'num' }, fmtInt(k.rectified_year_ago), ' ', change(k.rectified_change)),
+            h('td', { class: 'num' }, fmtInt(k.found_year_ago), ' ', yoyChange(k.found_change)),
+            h('td', { class: 'num' }, fmtInt(k.rectified_year_ago), ' ', yoyChange(k.rectified_change)),
           ),
         );
       const head = ['类型', '发现', '整改完成', '按期完成', '在办', '超时', '去年同期发现 · 同比', '去年同期整改 · 同比'];
-      const table = (f) => h('table', { class: 'tbl tbl-compact danger-figures' }, h('thead', null, h('tr', null, head.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', null, rows(f)));
+      const kindTable = (f) => table('danger-figures', head, rows(f));
       const targets = year.kinds.filter((k) => k.year_target);
       const targetRows = targets.concat(year.total.year_target ? [Object.assign({ kind_name: '合计' }, year.total)] : []).map((k) =>
         h(
@@ -244,69 +193,38 @@ export default {
         { class: 'danger-figures-view' },
         h('h3', null, year.year + ' 年度隐患治理目标'),
         targetRows.length
-          ? h('table', { class: 'tbl tbl-compact danger-targets' }, h('thead', null, h('tr', null, ['类型', '年度目标', '已整改', '完成率'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', null, targetRows))
+          ? table('danger-targets', ['类型', '年度目标', '已整改', '完成率'], targetRows)
           : h('div', { class: 'empty' }, '本年度尚未设定治理目标（县规则文件 [dangers.targets.' + year.year + ']）'),
         h('h3', null, '近 30 天'),
-        table(month),
+        kindTable(month),
         h('h3', null, '本年以来'),
-        table(year),
+        kindTable(year),
         h('h3', null, '按辖区（近 30 天）'),
-        areaRows.length ? h('table', { class: 'tbl tbl-compact' }, h('thead', null, h('tr', null, ['辖区', '发现', '整改完成', '超时'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', null, areaRows)) : h('div', { class: 'empty' }, '近 30 天没有新发现的隐患'),
+        areaRows.length ? table(null, ['辖区', '发现', '整改完成', '超时'], areaRows) : h('div', { class: 'empty' }, '近 30 天没有新发现的隐患'),
       );
     }
 
     // -- the detail -------------------------------------------------------------------------------------
 
-    async function show(id) {
-      selected = id;
-      if (!id) {
-        detail.hidden = true;
-        replace(detail);
-        return;
-      }
-      let d;
-      try {
-        d = await api.get('/command/dangers/' + id);
-      } catch (e) {
-        ctx.toast(e.message, 'error');
-        detail.hidden = true;
-        return;
-      }
-      if (selected !== id) return;
+    async function fetchDetail(id) {
+      const d = await api.get('/command/dangers/' + id);
       const tasks = {};
       const ids = [d.task_id].concat(d.departments.map((p) => p.task_id)).filter((t, i, all) => t && all.indexOf(t) === i);
       await Promise.all(ids.map((t) => api.get('/tasks/' + t).then((task) => (tasks[t] = task), () => null)));
-      if (selected !== id) return;
-      detail.hidden = false;
-      replace(detail, detailView(d, tasks));
+      return { d, tasks };
     }
 
     function actionButtons(d, task, own) {
       if (!task) return [];
-      const allowed = task.allowed_actions || [];
-      const out = [];
-      const button = (action, label, kind, onClick) =>
-        allowed.indexOf(action) >= 0 ? out.push(h('button', { type: 'button', class: 'btn btn-small ' + (kind || 'btn-secondary'), 'data-action': action, 'data-task': task.id, onclick: onClick }, label)) : null;
-      if (own !== 'acceptance') button('sign', '签收', 'btn-primary', () => perform(task.id, { action: 'sign' }, d.id));
-      if (own === 'co') button('report', '反馈整改情况', 'btn-primary', () => textAction(task.id, d.id, 'report', '反馈整改情况', 'summary', '本部门完成了哪些整改'));
-      if (own === 'lead') button('submit', '提请验收', 'btn-primary', () => textAction(task.id, d.id, 'submit', '提请验收', 'summary', '整改情况（已上传整改后照片，各协办部门均已反馈）'));
-      if (own === 'lead') button('revise', '修改方案', 'btn-secondary', () => reviseAction(task.id, d));
-      if (own === 'acceptance') {
-        button('accept', '验收通过', 'btn-primary', () => textAction(task.id, d.id, 'accept', '现场验收通过', 'opinion', '现场验收意见'));
-        button('reject', '验收不通过', 'btn-danger', () => rejectAction(task.id, d.id));
-      }
-      return out;
-    }
-
-    async function perform(taskId, body, dangerId) {
-      try {
-        await api.post('/tasks/' + taskId + '/actions', body);
-        ctx.toast('已提交', 'success');
-        show(dangerId);
-        load();
-      } catch (e) {
-        ctx.toast(e.message, 'error');
-      }
+      const perform = (payload) => L.act(task.id, payload, d.id).catch((e) => ctx.toast(e.message, 'error'));
+      return L.buttons(task, [
+        own !== 'acceptance' && ['sign', '签收', 'btn-primary', () => perform({ action: 'sign' })],
+        own === 'co' && ['report', '反馈整改情况', 'btn-primary', () => textAction(task.id, d.id, 'report', '反馈整改情况', 'summary', '本部门完成了哪些整改')],
+        own === 'lead' && ['submit', '提请验收', 'btn-primary', () => textAction(task.id, d.id, 'submit', '提请验收', 'summary', '整改情况（已上传整改后照片，各协办部门均已反馈）')],
+        own === 'lead' && ['revise', '修改方案', 'btn-secondary', () => reviseAction(task.id, d)],
+        own === 'acceptance' && ['accept', '验收通过', 'btn-primary', () => textAction(task.id, d.id, 'accept', '现场验收通过', 'opinion', '现场验收意见')],
+        own === 'acceptance' && ['reject', '验收不通过', 'btn-danger', () => rejectAction(task.id, d.id)],
+      ]);
     }
 
     function textAction(taskId, dangerId, action, title, name, placeholder) {
@@ -320,10 +238,7 @@ export default {
             kind: 'primary',
             onClick: async () => {
               if (!text.value.trim()) throw Object.assign(new Error('请填写' + placeholder), { field: name });
-              await api.post('/tasks/' + taskId + '/actions', { action, [name]: text.value.trim() });
-              ctx.toast('已提交', 'success');
-              show(dangerId);
-              load();
+              await L.act(taskId, { action, [name]: text.value.trim() }, dangerId);
             },
           },
         ],
@@ -371,8 +286,7 @@ export default {
               if (chosen.length !== cos.length || chosen.some((c) => cos.indexOf(c) < 0)) body.co_departments = chosen.map((c) => ({ unit_id: c }));
               await api.post('/tasks/' + taskId + '/actions', body);
               ctx.toast('已修改', 'success');
-              show(d.id);
-              load();
+              L.refresh(d.id);
             },
           },
         ],
@@ -392,8 +306,7 @@ export default {
             onClick: async () => {
               if (!reason.value.trim()) throw Object.assign(new Error('请填写原因'), { field: 'reason' });
               await api.post('/tasks/' + taskId + '/actions', { action: 'reject', reason: reason.value.trim(), days: Number(days.value) || 15 });
-              show(dangerId);
-              load();
+              L.refresh(dangerId);
             },
           },
         ],
@@ -423,7 +336,7 @@ export default {
           try {
             await upload('/command/dangers/' + d.id + '/photos', data);
             ctx.toast('照片已上传', 'success');
-            show(d.id);
+            L.show(d.id);
           } catch (e) {
             ctx.toast(e.message, 'error');
           }
@@ -454,29 +367,25 @@ export default {
       return h(
         'div',
         null,
-        h(
-          'div',
-          { class: 'case-head' },
-          h('h2', null, '隐患 ' + d.id + ' · ' + d.title),
-          h('span', { class: 'chip chip-type' }, d.kind_name),
-          h('span', { class: 'chip state-' + d.state }, d.state_name),
-          d.overdue ? h('span', { class: 'badge badge-overdue' }, '超时' + (d.escalation ? '，已升级' + d.escalation + '级' : '')) : null,
-          h('span', { class: 'grow' }),
-          d.task_id && mainTask ? h('a', { class: 'btn btn-ghost btn-small', href: '#/tasks/' + d.task_id }, '任务记录') : null,
-          h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => navigate('/dangers') }, '关闭'),
+        L.head(
+          '隐患 ' + d.id + ' · ' + d.title,
+          [h('span', { class: 'chip chip-type' }, d.kind_name), h('span', { class: 'chip state-' + d.state }, d.state_name)],
+          d.overdue && '超时' + (d.escalation ? '，已升级' + d.escalation + '级' : ''),
+          null,
+          d.task_id && mainTask ? d.task_id : null,
         ),
-        h('dl', { class: 'case-facts' },
-          h('dt', null, '地点'), h('dd', null, d.place + (d.area ? '（' + d.area + '）' : '')),
-          h('dt', null, '发现'), h('dd', null, fmtDateTime(d.found_at) + (d.created_by ? ' · ' + d.created_by : '')),
-          h('dt', null, '整改期限'), h('dd', null, fmtDate(d.due_at)),
-          h('dt', null, '牵头部门'), h('dd', null, lead ? lead.unit : '—'),
-          d.budget_yuan ? h('dt', null, '治理资金') : null, d.budget_yuan ? h('dd', null, fmtInt(d.budget_yuan) + ' 元') : null,
-          h('dt', null, '隐患情况'), h('dd', { class: 'wrap' }, d.description || '—'),
-          h('dt', null, '整改方案'), h('dd', { class: 'wrap' }, d.plan || '—'),
-        ), // prettier-ignore
+        facts([
+          ['地点', d.place + (d.area ? '（' + d.area + '）' : '')],
+          ['发现', fmtDateTime(d.found_at) + (d.created_by ? ' · ' + d.created_by : '')],
+          ['整改期限', fmtDate(d.due_at)],
+          ['牵头部门', lead ? lead.unit : '—'],
+          d.budget_yuan ? ['治理资金', fmtInt(d.budget_yuan) + ' 元'] : null,
+          ['隐患情况', d.description || '—', true],
+          ['整改方案', d.plan || '—', true],
+        ]),
         police.length ? h('div', { class: 'toolbar danger-acceptance' }, h('strong', null, '现场验收：'), police) : null,
         h('h3', null, '各部门进度'),
-        h('table', { class: 'tbl tbl-compact danger-progress' }, h('thead', null, h('tr', null, ['部门', '职责', '进度', '反馈', ''].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', null, progressRows)),
+        table('danger-progress', ['部门', '职责', '进度', '反馈', ''], progressRows),
         h('h3', null, '照片'),
         photoUploader(d),
         h(
@@ -499,7 +408,7 @@ export default {
         }
       }
       const departments = units.filter((u) => u.kind === 'governance');
-      const kindSel = select(options(KINDS, '请选择').slice(1), 'fire_lane', () => {}, { name: 'kind' });
+      const kindSel = select(options(KINDS), 'fire_lane', () => {}, { name: 'kind' });
       const title = h('input', { type: 'text', name: 'title', maxlength: 200, required: true, placeholder: '如：商贸小区消防通道被摩托车占用' });
       const place = h('input', { type: 'text', name: 'place', maxlength: 200, required: true });
       const lon = h('input', { type: 'text', name: 'lon', inputmode: 'decimal', placeholder: '经度（WGS84）' });
@@ -543,24 +452,13 @@ export default {
               const created = await api.post('/command/dangers', body);
               ctx.toast('已登记隐患 ' + created.id, 'success');
               navigate('/dangers/' + created.id);
-              load();
+              L.load();
             },
           },
         ],
       });
     }
 
-    load();
-    return {
-      update(params) {
-        const id = params && params.id ? Number(params.id) : null;
-        if (id !== selected) show(id);
-      },
-      destroy() {
-        seq++;
-        selected = null;
-        if (mapHandle) mapHandle.destroy();
-      },
-    };
+    return L.screen;
   },
 };

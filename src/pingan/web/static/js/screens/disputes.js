@@ -3,11 +3,11 @@
 // user asks (the server records the read). The buttons are the task actions the server offers this user.
 
 import { api } from '../api.js';
-import { h, replace, segmented, select } from '../dom.js';
+import { h, select } from '../dom.js';
 import { fmtDateTime, fmtInt, fmtPercent } from '../format.js';
 import { navigate } from '../router.js';
 import { field, modal } from '../ui/dialog.js';
-import { exportTools, pager } from '../ui/listing.js';
+import { facts, ledger, options, table, yoyText } from '../ui/ledger.js';
 
 const CATEGORIES = {
   neighbour: '邻里纠纷',
@@ -25,12 +25,6 @@ const REFERRALS = { court: '引导诉讼', arbitration: '申请仲裁', petition
 const MEDIATOR_KINDS = { room: '调解工作室', street: '街道调解员', officer: '社区民警', joint: '联合调处中心' };
 const REVEALERS = ['admin', 'analyst', 'commander', 'station_head', 'officer'];
 const MEDIATOR_ADMINS = ['admin', 'commander', 'station_head'];
-const PAGE = 50;
-
-function options(map, blank) {
-  const out = blank ? [{ value: '', label: blank }] : [];
-  return out.concat(Object.keys(map).map((k) => ({ value: k, label: map[k] })));
-}
 
 function parties(list) {
   return list.map((p) => h('div', null, h('span', { class: 'sub' }, p.role_name + ' '), p.name, p.phone ? h('span', { class: 'mono sub' }, ' ' + p.phone) : null));
@@ -43,98 +37,52 @@ export default {
   roles: ['admin', 'analyst', 'commander', 'station_head', 'officer', 'governance'],
   mount(root, ctx) {
     const role = ctx.user.role;
-    let tab = 'list';
-    let seq = 0;
-    let offset = 0;
-    let selected = null;
     let reveal = false;
-    const q = h('input', { type: 'search', name: 'q', placeholder: '纠纷名称或地点', 'aria-label': '搜索纠纷', maxlength: 100 });
-    const category = select(options(CATEGORIES, '全部类别'), '', () => reload(), { name: 'category', 'aria-label': '纠纷类别' });
-    const state = select(options(STATES, '全部状态'), '', () => reload(), { name: 'state', 'aria-label': '调解状态' });
-    const overdue = h('input', { type: 'checkbox', name: 'overdue', onchange: () => reload() });
-    const tabs = segmented(
-      [
+    const create = h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-action': 'new-dispute', onclick: () => newDispute() }, '登记纠纷');
+    const L = ledger(root, ctx, {
+      name: 'disputes',
+      path: '/disputes',
+      api: '/command/disputes',
+      cls: 'disputes',
+      search: { placeholder: '纠纷名称或地点', label: '搜索纠纷' },
+      choices: [
+        { name: 'category', options: options(CATEGORIES, '全部类别'), label: '纠纷类别' },
+        { name: 'state', options: options(STATES, '全部状态'), label: '调解状态' },
+      ],
+      tabs: [
         { value: 'list', label: '纠纷台账' },
         { value: 'mediators', label: '调解组织' },
         { value: 'figures', label: '统计' },
       ],
-      tab,
-      (v) => {
-        tab = v;
-        reload();
+      views: {
+        figures: { load: () => api.get('/command/disputes/figures'), show: (f) => figuresView(f) },
+        mediators: { load: () => api.get('/command/disputes/mediators'), show: (rows) => mediatorsView(rows) },
       },
-      '视图',
-    );
-    const create = h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-action': 'new-dispute', onclick: () => newDispute() }, '登记纠纷');
-    const toolbar = h(
-      'form',
-      { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
-      tabs, q, category, state, h('label', { class: 'check' }, overdue, ' 仅看超时'), h('button', { type: 'submit', class: 'btn btn-secondary btn-small' }, '查询'), h('span', { class: 'grow' }), exportTools('disputes', () => filters(), ctx), create,
-    ); // prettier-ignore
-    const pages = pager({ limit: PAGE, onPage: (o) => { offset = o; load(); } }); // prettier-ignore
-    const body = h('div', { class: 'disputes-body' });
-    const detail = h('section', { class: 'danger-detail dispute-detail', 'aria-label': '纠纷详情', hidden: true });
-    replace(root, h('div', { class: 'screen disputes-screen' }, toolbar, body, detail));
-
-    function filters() {
-      return { q: q.value.trim(), category: category.value, state: state.value, overdue: overdue.checked ? 'true' : undefined };
-    }
-
-    function reload() {
-      offset = 0;
-      load();
-    }
-
-    async function load() {
-      const mine = ++seq;
-      try {
-        if (tab === 'figures') {
-          const f = await api.get('/command/disputes/figures');
-          if (mine === seq) replace(body, figuresView(f));
-        } else if (tab === 'mediators') {
-          const rows = await api.get('/command/disputes/mediators');
-          if (mine === seq) replace(body, mediatorsView(rows));
-        } else {
-          const data = await api.get('/command/disputes', Object.assign(filters(), { limit: PAGE, offset }));
-          if (mine !== seq) return;
-          replace(body, listView(data.items), pages.el);
-          pages.set(data.total, data.offset, data.items.length);
-        }
-      } catch (e) {
-        if (mine === seq) replace(body, h('div', { class: 'empty' }, e.message));
-      }
-    }
-
-    function listView(rows) {
-      if (!rows.length) return h('div', { class: 'empty' }, '没有符合条件的纠纷');
-      return h(
-        'div',
-        { class: 'table-scroll' },
-        h(
-          'table',
-          { class: 'tbl tbl-queue disputes-table' },
-          h('thead', null, h('tr', null, ['编号', '类别', '纠纷', '当事人', '调解组织', '状态', '当前环节 · 期限', '登记'].map((t) => h('th', { scope: 'col' }, t)))),
-          h(
-            'tbody',
-            null,
-            rows.map((d) =>
-              h(
-                'tr',
-                { tabindex: 0, dataset: { id: d.id, state: d.state }, onclick: () => navigate('/disputes/' + d.id), onkeydown: (e) => e.key === 'Enter' && navigate('/disputes/' + d.id) },
-                h('td', { class: 'mono' }, String(d.id)),
-                h('td', null, h('span', { class: 'chip chip-type' }, d.category_name)),
-                h('td', null, h('div', null, d.title), h('div', { class: 'sub' }, [d.place, d.area].filter(Boolean).join(' · '))),
-                h('td', null, parties(d.parties)),
-                h('td', null, d.mediator || d.unit),
-                h('td', null, h('span', { class: 'chip state-' + d.state }, d.state_name)),
-                h('td', null, d.step ? (STEPS[d.step] || d.step) + ' · ' + fmtDateTime(d.step_due_at) : '—', d.overdue ? h('span', { class: 'badge badge-overdue' }, ' 超时') : null),
-                h('td', { class: 'mono' }, fmtDateTime(d.received_at)),
-              ),
-            ),
-          ),
-        ),
-      );
-    }
+      columns: ['编号', '类别', '纠纷', '当事人', '调解组织', '状态', '当前环节 · 期限', '登记'],
+      row: (d) => [
+        h('td', { class: 'mono' }, String(d.id)),
+        h('td', null, h('span', { class: 'chip chip-type' }, d.category_name)),
+        h('td', null, h('div', null, d.title), h('div', { class: 'sub' }, [d.place, d.area].filter(Boolean).join(' · '))),
+        h('td', null, parties(d.parties)),
+        h('td', null, d.mediator || d.unit),
+        h('td', null, h('span', { class: 'chip state-' + d.state }, d.state_name)),
+        h('td', null, d.step ? (STEPS[d.step] || d.step) + ' · ' + fmtDateTime(d.step_due_at) : '—', d.overdue ? h('span', { class: 'badge badge-overdue' }, ' 超时') : null),
+        h('td', { class: 'mono' }, fmtDateTime(d.received_at)),
+      ],
+      empty: '没有符合条件的纠纷',
+      detailClass: 'danger-detail dispute-detail',
+      detailLabel: '纠纷详情',
+      fetch: async (id) => {
+        const d = await api.get('/command/disputes/' + id, reveal ? { reveal: true } : null);
+        const task = d.task_id ? await api.get('/tasks/' + d.task_id).catch(() => null) : null;
+        return { d, task };
+      },
+      render: ({ d, task }) => detailView(d, task),
+      create,
+      onSelect() {
+        reveal = false;
+      },
+    });
 
     function mediatorsView(rows) {
       const add = MEDIATOR_ADMINS.indexOf(role) >= 0 ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => newMediator() }, '新增调解组织') : null;
@@ -143,7 +91,7 @@ export default {
         null,
         h('div', { class: 'toolbar' }, h('span', { class: 'grow' }), add),
         rows.length
-          ? h('table', { class: 'tbl tbl-compact mediators-table' }, h('thead', null, h('tr', null, ['名称', '类型', '所属单位', '说明', '已化解'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', null, rows.map((m) => h('tr', { dataset: { id: m.id } }, h('td', null, m.name), h('td', null, m.kind_name), h('td', null, m.unit), h('td', { class: 'wrap' }, m.note || '—'), h('td', { class: 'num' }, fmtInt(m.resolved))))))
+          ? table('mediators-table', ['名称', '类型', '所属单位', '说明', '已化解'], rows.map((m) => h('tr', { dataset: { id: m.id } }, h('td', null, m.name), h('td', null, m.kind_name), h('td', null, m.unit), h('td', { class: 'wrap' }, m.note || '—'), h('td', { class: 'num' }, fmtInt(m.resolved)))))
           : h('div', { class: 'empty' }, '尚未登记调解组织'),
       );
     }
@@ -153,60 +101,29 @@ export default {
       const rows = f.categories.concat([Object.assign({ category_name: '合计' }, t)]).map((c) =>
         h('tr', null, h('th', { scope: 'row' }, c.category_name), ...['received', 'resolved', 'failed', 'open', 'overdue', 'received_year_ago', 'resolved_year_ago'].map((k) => h('td', { class: 'num' }, fmtInt(c[k]))), h('td', { class: 'num' }, fmtPercent(c.resolution_rate))),
       );
-      const pct = (v) => (v === null || v === undefined ? '—' : (v > 0 ? '+' : '') + Math.round(v * 1000) / 10 + '%');
       return h(
         'div',
         { class: 'danger-figures-view' },
-        h('p', { class: 'figures-lead' }, '近 30 天：受理 ' + t.received + ' 起（同比 ' + pct(t.received_change) + '），化解 ' + t.resolved + ' 起（同比 ' + pct(t.resolved_change) + '），调解未成 ' + t.failed + ' 起，化解率 ' + fmtPercent(t.resolution_rate) + '，在办 ' + t.open + ' 起，超时 ' + t.overdue + ' 起'),
-        h('table', { class: 'tbl tbl-compact dispute-figures' }, h('thead', null, h('tr', null, ['类别', '受理', '化解', '未成', '在办', '超时', '去年同期受理', '去年同期化解', '化解率'].map((x) => h('th', { scope: 'col' }, x)))), h('tbody', null, rows)),
+        h('p', { class: 'figures-lead' }, '近 30 天：受理 ' + t.received + ' 起（同比 ' + yoyText(t.received_change) + '），化解 ' + t.resolved + ' 起（同比 ' + yoyText(t.resolved_change) + '），调解未成 ' + t.failed + ' 起，化解率 ' + fmtPercent(t.resolution_rate) + '，在办 ' + t.open + ' 起，超时 ' + t.overdue + ' 起'),
+        table('dispute-figures', ['类别', '受理', '化解', '未成', '在办', '超时', '去年同期受理', '去年同期化解', '化解率'], rows),
         h('h3', null, '按调解组织（化解数）'),
-        f.mediators.length ? h('table', { class: 'tbl tbl-compact' }, h('tbody', null, f.mediators.map((m) => h('tr', null, h('th', { scope: 'row' }, m.mediator), h('td', { class: 'num' }, fmtInt(m.resolved)))))) : h('div', { class: 'empty' }, '近 30 天尚无化解'),
+        f.mediators.length ? table(null, null, f.mediators.map((m) => h('tr', null, h('th', { scope: 'row' }, m.mediator), h('td', { class: 'num' }, fmtInt(m.resolved))))) : h('div', { class: 'empty' }, '近 30 天尚无化解'),
         h('h3', null, '按辖区（化解数）'),
-        f.areas.length ? h('table', { class: 'tbl tbl-compact' }, h('tbody', null, f.areas.map((a) => h('tr', null, h('th', { scope: 'row' }, a.area), h('td', { class: 'num' }, fmtInt(a.resolved)))))) : h('div', { class: 'empty' }, '近 30 天尚无化解'),
+        f.areas.length ? table(null, null, f.areas.map((a) => h('tr', null, h('th', { scope: 'row' }, a.area), h('td', { class: 'num' }, fmtInt(a.resolved))))) : h('div', { class: 'empty' }, '近 30 天尚无化解'),
       );
     }
 
     // -- the detail -------------------------------------------------------------------------------------
 
-    async function show(id) {
-      selected = id;
-      if (!id) {
-        detail.hidden = true;
-        replace(detail);
-        return;
-      }
-      let d;
-      let task = null;
-      try {
-        d = await api.get('/command/disputes/' + id, reveal ? { reveal: true } : null);
-        task = d.task_id ? await api.get('/tasks/' + d.task_id).catch(() => null) : null;
-      } catch (e) {
-        ctx.toast(e.message, 'error');
-        detail.hidden = true;
-        return;
-      }
-      if (selected !== id) return;
-      detail.hidden = false;
-      replace(detail, detailView(d, task));
-    }
-
-    function act(d, body) {
-      return api.post('/tasks/' + d.task_id + '/actions', body).then(() => {
-        ctx.toast('已提交', 'success');
-        show(d.id);
-        load();
-      });
-    }
+    const act = (d, body) => L.act(d.task_id, body, d.id);
 
     function buttons(d, task) {
-      const allowed = (task && task.allowed_actions) || [];
-      const out = [];
-      const add = (action, label, kind, onClick) => (allowed.indexOf(action) >= 0 ? out.push(h('button', { type: 'button', class: 'btn btn-small ' + kind, 'data-action': action, onclick: onClick }, label)) : null);
-      add('session', '登记调解', 'btn-primary', () => sessionDialog(d));
-      add('agree', '达成协议', 'btn-primary', () => agreeDialog(d));
-      add('follow_up', '回访', 'btn-primary', () => followUpDialog(d));
-      add('fail', '调解未成', 'btn-danger', () => failDialog(d));
-      return out;
+      return L.buttons(task, [
+        ['session', '登记调解', 'btn-primary', () => sessionDialog(d)],
+        ['agree', '达成协议', 'btn-primary', () => agreeDialog(d)],
+        ['follow_up', '回访', 'btn-primary', () => followUpDialog(d)],
+        ['fail', '调解未成', 'btn-danger', () => failDialog(d)],
+      ]);
     }
 
     function sessionDialog(d) {
@@ -261,31 +178,26 @@ export default {
       return h(
         'div',
         null,
-        h(
-          'div',
-          { class: 'case-head' },
-          h('h2', null, '纠纷 ' + d.id + ' · ' + d.title),
-          h('span', { class: 'chip chip-type' }, d.category_name),
-          h('span', { class: 'chip state-' + d.state }, d.state_name),
-          d.overdue ? h('span', { class: 'badge badge-overdue' }, '超时') : null,
-          h('span', { class: 'grow' }),
-          canReveal && !reveal ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { reveal = true; show(d.id); } }, '显示完整信息（将记录查看）') : null,
-          task ? h('a', { class: 'btn btn-ghost btn-small', href: '#/tasks/' + d.task_id }, '任务记录') : null,
-          h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => navigate('/disputes') }, '关闭'),
+        L.head(
+          '纠纷 ' + d.id + ' · ' + d.title,
+          [h('span', { class: 'chip chip-type' }, d.category_name), h('span', { class: 'chip state-' + d.state }, d.state_name)],
+          d.overdue && '超时',
+          canReveal && !reveal ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => { reveal = true; L.show(d.id); } }, '显示完整信息（将记录查看）') : null,
+          task ? d.task_id : null,
         ), // prettier-ignore
-        h('dl', { class: 'case-facts' },
-          h('dt', null, '当事人'), h('dd', null, parties(d.parties)),
-          h('dt', null, '地点'), h('dd', null, [d.place, d.area].filter(Boolean).join(' · ') || '—'),
-          h('dt', null, '调解组织'), h('dd', null, (d.mediator ? d.mediator + ' · ' : '') + d.unit),
-          h('dt', null, '登记'), h('dd', null, fmtDateTime(d.received_at)),
-          h('dt', null, '纠纷情况'), h('dd', { class: 'wrap' }, d.description || '—'),
-          d.agreement ? h('dt', null, '调解协议') : null, d.agreement ? h('dd', { class: 'wrap' }, d.agreement + (d.compensation_yuan ? '（赔偿 ' + fmtInt(d.compensation_yuan) + ' 元）' : '')) : null,
-          d.referral ? h('dt', null, '引导去向') : null, d.referral ? h('dd', null, REFERRALS[d.referral] || d.referral) : null,
-        ), // prettier-ignore
+        facts([
+          ['当事人', parties(d.parties)],
+          ['地点', [d.place, d.area].filter(Boolean).join(' · ') || '—'],
+          ['调解组织', (d.mediator ? d.mediator + ' · ' : '') + d.unit],
+          ['登记', fmtDateTime(d.received_at)],
+          ['纠纷情况', d.description || '—', true],
+          d.agreement ? ['调解协议', d.agreement + (d.compensation_yuan ? '（赔偿 ' + fmtInt(d.compensation_yuan) + ' 元）' : ''), true] : null,
+          d.referral ? ['引导去向', REFERRALS[d.referral] || d.referral] : null,
+        ]),
         h('div', { class: 'toolbar dispute-actions' }, buttons(d, task)),
         h('h3', null, '调解记录（' + d.sessions_list.length + ' 次）'),
         d.sessions_list.length
-          ? h('table', { class: 'tbl tbl-compact dispute-sessions' }, h('thead', null, h('tr', null, ['时间', '地点', '调解人员', '情况', '记录人'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', null, d.sessions_list.map((s) => h('tr', null, h('td', { class: 'mono' }, fmtDateTime(s.at)), h('td', null, s.place), h('td', null, s.mediators || '—'), h('td', { class: 'wrap' }, s.summary), h('td', null, s.recorded_by || '—')))))
+          ? table('dispute-sessions', ['时间', '地点', '调解人员', '情况', '记录人'], d.sessions_list.map((s) => h('tr', null, h('td', { class: 'mono' }, fmtDateTime(s.at)), h('td', null, s.place), h('td', null, s.mediators || '—'), h('td', { class: 'wrap' }, s.summary), h('td', null, s.recorded_by || '—'))))
           : h('div', { class: 'muted' }, '尚未调解'),
       );
     }
@@ -327,7 +239,7 @@ export default {
               const created = await api.post('/command/disputes', body);
               ctx.toast('已登记纠纷 ' + created.id, 'success');
               navigate('/disputes/' + created.id);
-              load();
+              L.load();
             },
           },
         ],
@@ -356,26 +268,13 @@ export default {
             kind: 'primary',
             onClick: async () => {
               await api.post('/command/disputes/mediators', { name: name.value.trim(), kind: kind.value, unit_id: Number(unit.value), note: note.value.trim() });
-              load();
+              L.load();
             },
           },
         ],
       });
     }
 
-    load();
-    return {
-      update(params) {
-        const id = params && params.id ? Number(params.id) : null;
-        if (id !== selected) {
-          reveal = false;
-          show(id);
-        }
-      },
-      destroy() {
-        seq++;
-        selected = null;
-      },
-    };
+    return L.screen;
   },
 };

@@ -157,6 +157,20 @@ def two(db: Database) -> Iterator[Two]:
         units[centre.code] = centre.id
         for ref, code in enumerate(DISSUADED, start=1):
             _work(s, units[f"station-{code}"], areas[code], DISSUADED[code], OPEN[code], ref)
+        # A lead the province addressed to 宁海 that no station could take: 宁海's centre holds it, placed nowhere.
+        s.add(
+            FraudWarning(
+                subject_phone="13905750003",
+                area_id=None,
+                unit_id=units["330226-anti-fraud-centre"],
+                level=Level.HIGH,
+                status=WarningStatus.OPEN,
+                first_event_at=NOW - timedelta(days=1),
+                last_event_at=NOW - timedelta(days=1),
+                created_at=NOW - timedelta(days=1),
+                updated_at=NOW - timedelta(days=1),
+            )
+        )
         for username, role, unit in (
             ("xs_commander", Role.COMMANDER, "330225-command-centre"),
             ("nh_commander", Role.COMMANDER, "330226-command-centre"),
@@ -296,12 +310,13 @@ def test_the_big_screen_of_a_county_counts_its_own_and_the_provinces_the_sum(two
     assert zj["ranking"]["board"] == "counties"
     assert [r["name"] for r in zj["ranking"]["top"]] == ["宁海县公安局", "象山县公安局"]
 
-    # The tiles' figures endpoints, within the same scope: 象山 3 warnings, 宁海 9, the province 12.
+    # The tiles' figures endpoints, within the same scope: 象山 3 warnings, 宁海 9 + 1 its centre holds placed
+    # nowhere, the province 13.
     period = {"start": "2026-11-01T00:00:00+08:00", "end": "2026-11-23T10:00:00+08:00"}
     warnings = {
         w: two.get(w, "/fraud/figures", **period)["warnings"] for w in ("xs_commander", "nh_commander", "zj_commander")
     }
-    assert warnings == {"xs_commander": 3, "nh_commander": 9, "zj_commander": 12}
+    assert warnings == {"xs_commander": 3, "nh_commander": 10, "zj_commander": 13}
     series = {
         w: sum(b["warnings"] for b in two.get(w, "/fraud/figures/series", **period)["buckets"])
         for w in ("xs_commander", "nh_commander", "zj_commander")

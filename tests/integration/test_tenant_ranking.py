@@ -66,8 +66,11 @@ class Two:
         return response.json()
 
 
-def _work(s: Any, unit: int, area: int, dissuaded: int, open_: tuple[int, int], ref: int) -> None:
-    at = NOW - timedelta(days=5)
+def work(
+    s: Any, unit: int, area: int, dissuaded: int, open_: tuple[int, int], ref: int, *, now: datetime = NOW
+) -> None:
+    """`dissuaded` warnings closed as dissuaded at the station, and `open_` (open, of which overdue) tasks."""
+    at = now - timedelta(days=5) if now == NOW else now - timedelta(hours=3)
     for i in range(dissuaded):
         task = Task(
             kind="dissuasion",
@@ -114,22 +117,30 @@ def _work(s: Any, unit: int, area: int, dissuaded: int, open_: tuple[int, int], 
                 ref_id=90000 + ref * 100 + i,
                 area_id=area,
                 unit_id=unit,
-                created_at=NOW - timedelta(hours=3, minutes=i),
-                updated_at=NOW - timedelta(hours=3),
+                created_at=now - timedelta(hours=3, minutes=i),
+                updated_at=now - timedelta(hours=3),
                 due_step="sign",
-                due_at=NOW - timedelta(hours=2) if late else NOW + timedelta(hours=2),
+                due_at=now - timedelta(hours=2) if late else now + timedelta(hours=2),
                 level="high",
                 facts={},
             )
         )
 
 
-@pytest.fixture
-def two(db: Database) -> Iterator[Two]:
-    services = bootstrap(
-        Settings(database_url=str(db.engine.url.render_as_string(hide_password=False))), db=db, clock=FakeClock(NOW)
-    )
-    hasher = PasswordHasher()
+USERS = (
+    ("xs_commander", Role.COMMANDER, "330225-command-centre"),
+    ("nh_commander", Role.COMMANDER, "330226-command-centre"),
+    ("nh_analyst", Role.ANALYST, "330226-anti-fraud-centre"),
+    ("xs_head", Role.STATION_HEAD, "station-xs-a"),
+    ("zj_commander", Role.COMMANDER, "33-command-centre"),
+    ("ops", Role.ADMIN, None),
+)
+
+
+def build_two_counties(db: Database, password: str, now: datetime = NOW) -> tuple[dict[str, int], dict[str, int]]:
+    """浙江省 → 宁波市 → 象山县 (2 stations) and 宁海县 (3 stations), the work of `DISSUADED` and `OPEN`, a lead
+    宁海's centre holds placed nowhere, and the `USERS` with `password`: the units' and areas' ids by code."""
+    hashed = PasswordHasher().hash(password)
     with db.session() as s:
         import_areas(s, [GeoArea("浙江省", "33", box(118, 27, 123, 31.5))], kind=AreaKind.PROVINCE, with_units=False)
         import_areas(
@@ -142,13 +153,11 @@ def two(db: Database) -> Iterator[Two]:
             s, [GeoArea("宁海县", "330226", box(121.0, 29.5, 122.0, 29.9))], kind=AreaKind.COUNTY, parent_code="3302"
         )
         for i, code in enumerate(("xs-a", "xs-b")):
-            import_areas(
-                s, [GeoArea(f"象山{i}", code, box(121 + i / 10, 29.1, 121.1 + i / 10, 29.2))], parent_code="330225"
-            )
+            shape = box(121 + i / 10, 29.1, 121.1 + i / 10, 29.2)
+            import_areas(s, [GeoArea(f"象山{i}", code, shape)], parent_code="330225")
         for i, code in enumerate(("nh-a", "nh-b", "nh-c")):
-            import_areas(
-                s, [GeoArea(f"宁海{i}", code, box(121 + i / 10, 29.6, 121.1 + i / 10, 29.7))], parent_code="330226"
-            )
+            shape = box(121 + i / 10, 29.6, 121.1 + i / 10, 29.7)
+            import_areas(s, [GeoArea(f"宁海{i}", code, shape)], parent_code="330226")
         units = {u.code: u.id for u in s.scalars(select(Unit))}
         areas = {a.code: a.id for a in s.scalars(select(Area))}
         centre = Unit(code="33-command-centre", name="省情指中心", kind=UnitKind.COMMAND_CENTRE, area_id=areas["33"])
@@ -156,8 +165,9 @@ def two(db: Database) -> Iterator[Two]:
         s.flush()
         units[centre.code] = centre.id
         for ref, code in enumerate(DISSUADED, start=1):
-            _work(s, units[f"station-{code}"], areas[code], DISSUADED[code], OPEN[code], ref)
+            work(s, units[f"station-{code}"], areas[code], DISSUADED[code], OPEN[code], ref, now=now)
         # A lead the province addressed to 宁海 that no station could take: 宁海's centre holds it, placed nowhere.
+        at = now - timedelta(days=1) if now == NOW else now - timedelta(hours=1)
         s.add(
             FraudWarning(
                 subject_phone="13905750003",
@@ -165,27 +175,29 @@ def two(db: Database) -> Iterator[Two]:
                 unit_id=units["330226-anti-fraud-centre"],
                 level=Level.HIGH,
                 status=WarningStatus.OPEN,
-                first_event_at=NOW - timedelta(days=1),
-                last_event_at=NOW - timedelta(days=1),
-                created_at=NOW - timedelta(days=1),
-                updated_at=NOW - timedelta(days=1),
+                first_event_at=at,
+                last_event_at=at,
+                created_at=at,
+                updated_at=at,
             )
         )
-        for username, role, unit in (
-            ("xs_commander", Role.COMMANDER, "330225-command-centre"),
-            ("nh_commander", Role.COMMANDER, "330226-command-centre"),
-            ("nh_analyst", Role.ANALYST, "330226-anti-fraud-centre"),
-            ("xs_head", Role.STATION_HEAD, "station-xs-a"),
-            ("zj_commander", Role.COMMANDER, "33-command-centre"),
-            ("ops", Role.ADMIN, None),
-        ):
+        for username, role, unit in USERS:
             unit_id = units[unit] if unit is not None else None
-            user = create_user(s, username, None, role=role, display_name=username, unit_id=unit_id, now=NOW)
-            user.password_hash = hasher.hash(PASSWORD)
+            user = create_user(s, username, None, role=role, display_name=username, unit_id=unit_id, now=now)
+            user.password_hash = hashed
+    return units, areas
+
+
+@pytest.fixture
+def two(db: Database) -> Iterator[Two]:
+    services = bootstrap(
+        Settings(database_url=str(db.engine.url.render_as_string(hide_password=False))), db=db, clock=FakeClock(NOW)
+    )
+    units, areas = build_two_counties(db, PASSWORD)
     services.jurisdictions.invalidate()
     client = TestClient(create_app(services), raise_server_exceptions=False)
     tokens = {}
-    for username in ("xs_commander", "nh_commander", "nh_analyst", "xs_head", "zj_commander", "ops"):
+    for username, _role, _unit in USERS:
         response = client.post(f"{API}/auth/token", data={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text
         tokens[username] = response.json()["access_token"]

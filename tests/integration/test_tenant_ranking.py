@@ -367,3 +367,35 @@ def test_the_cli_ranks_and_publishes_one_county(two: Two, monkeypatch: pytest.Mo
     twice = runner.invoke(app, [*base, "publish", "--period", "2026-11", "--county", "330225"])
     assert twice.exit_code == 1
     assert "已发布" in twice.output
+
+
+def test_a_bad_county_is_refused_naming_it(two: Two) -> None:
+    long = two.call("GET", "zj_commander", "/command/rankings", county="3" * 40)
+    assert (long.status_code, long.json()["error"]["field"]) == (422, "query.county")
+    station = two.call("GET", "zj_commander", "/command/rankings", county="xs-a")  # an area, not a county
+    assert (station.status_code, station.json()["error"]["field"]) == (404, "county")
+    published = two.call("GET", "xs_commander", "/command/rankings/published", county="330226")
+    assert (published.status_code, published.json()["error"]["field"]) == (404, "county")
+    body = {"period": "2026-11", "board": "counties"}
+    refused = two.call("POST", "xs_commander", "/command/rankings/publish", body)
+    assert (refused.status_code, refused.json()["error"]["field"]) == (403, "board")
+
+
+def test_with_one_county_there_is_no_county_to_name_nor_a_counties_board(db: Database) -> None:
+    from pingan.command.ranking import tenants
+    from pingan.core.errors import BadInput, NotFound
+
+    with db.session() as s:
+        import_areas(s, [GeoArea("象山县", "330225", box(121.0, 29.0, 122.0, 29.5))], kind=AreaKind.COUNTY)
+        county = s.scalar(select(Area.id).where(Area.code == "330225"))
+        assert tenants.resolve(s, county, None, board="stations") is tenants.WHOLE
+        assert tenants.resolve(s, county, "330225", board="stations") is tenants.WHOLE
+        assert tenants.default_board(s, county) == "stations"
+        assert tenants.counties_of(s, county) == []
+        assert tenants.visible_keys(s, county) is None
+        with pytest.raises(NotFound) as other:
+            tenants.resolve(s, county, "330226", board="stations")
+        assert other.value.field == "county"
+        with pytest.raises(BadInput) as board:
+            tenants.resolve(s, county, None, board="counties")
+        assert board.value.field == "board"

@@ -697,7 +697,12 @@ def danger_photos(settings: Settings) -> MediaPhotoStore:
 def ranking_service(rules: CountyRules, clock: Clock) -> RankingService:
     """The rankings with Pingan's built-in indicators; the desk's read with the county's desk rules."""
     desk = rules.section(DeskRules)
-    evaluation = DeskEvaluation(lambda s, a, b, now: desk_queries.unit_evaluation(s, a, b, now, desk), clock)
+    evaluation = DeskEvaluation(
+        lambda s, a, b, now, groups, within: desk_queries.group_evaluation(
+            s, desk_queries.Period(a, b), now, desk, groups, within
+        ),
+        clock,
+    )
     section = rules.section(RankingRules)
     return RankingService(section, IndicatorRegistry(builtin_indicators(evaluation, section.outcome_indicators)), clock)
 

@@ -4,7 +4,7 @@ and per unit; the county totals (residents, requests, pushes); hot topics by are
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -184,6 +184,40 @@ def desk_figures(
         "per_unit": per_unit,
         "per_officer": per_officer,
     }
+
+
+def group_evaluation(
+    session: Session,
+    period: Period,
+    now: datetime,
+    rules: DeskRules,
+    groups: Mapping[int, Collection[int]],
+    within: Collection[int] | None = None,
+) -> dict[int, dict[str, Any]]:
+    """The desk's evaluation of groups of units (a key, its members' unit ids) for the requests that arrived
+    in `period`: each group's requests summed (a station alone; a county bureau with every unit of its
+    county), scored against the mean rating of the requests `within` those units (None: every request, as
+    `desk_figures` does). Groups whose members held no request are left out."""
+    r = DeskRequest
+    conds: list[ColumnElement[bool]] = [r.created_at >= period.start, r.created_at < period.end]
+    conds.append(r.merged_into_id.is_(None))
+    if within is not None:
+        conds.append(r.unit_id.in_(sorted(within)))
+    where = and_(*conds)
+    cols = _tally_columns(now)
+    prior = mean_rating(_tally(session.execute(select(*cols).where(where)).one()))
+    by_unit = {
+        int(row.unit_id): _tally(row)
+        for row in session.execute(select(r.unit_id, *cols).where(where, r.unit_id.is_not(None)).group_by(r.unit_id))
+    }
+    out: dict[int, dict[str, Any]] = {}
+    for key, members in groups.items():
+        found = [by_unit[m] for m in members if m in by_unit]
+        if not found:
+            continue
+        total = sum(found[1:], found[0])
+        out[key] = {"unit_id": key, **_figures(total, rules, prior)}
+    return out
 
 
 def hot_topics(

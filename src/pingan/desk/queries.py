@@ -15,10 +15,10 @@ from pingan.core.models import AccessLog, Area, Task, TaskEvent, Unit, User
 from pingan.core.scope import Scope
 
 # The figures and their rules, re-exported for the command centre (which reads the queries modules only).
-from pingan.desk.evaluation import Period as EvaluationPeriod
 from pingan.desk.evaluation import Period as Period
 from pingan.desk.evaluation import desk_figures as desk_figures
 from pingan.desk.evaluation import desk_series as desk_series
+from pingan.desk.evaluation import group_evaluation as group_evaluation
 from pingan.desk.models import AuthorKind, DeskMedia, DeskMessage, DeskRequest, Resolution
 from pingan.desk.rules.county import DeskRules as DeskRules
 from pingan.desk.rules.kinds import CATEGORY_NAMES, ROUTE_NAMES, TOPIC_NAMES, Category, Route, Topic
@@ -525,13 +525,3 @@ def request_places(
         )
         for row in rows
     ]
-
-
-def unit_evaluation(
-    session: Session, start: datetime, end: datetime, now: datetime, rules: DeskRules
-) -> dict[int, dict[str, Any]]:
-    """The desk's evaluation of each unit for the requests that arrived in `[start, end)` (the 数据 screen's
-    per-unit row: `requests`, `reply_timeliness`, `satisfaction`, `score`, …), keyed by unit id; the command
-    centre's rankings read it. Requests no unit holds are left out."""
-    figures = desk_figures(session, EvaluationPeriod(start, end), now, rules)
-    return {int(row["unit_id"]): row for row in figures["per_unit"] if row["unit_id"] is not None}

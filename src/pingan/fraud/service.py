@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pingan.core.clock import Clock
 from pingan.core.models import Area, Task, Unit, UnitKind
@@ -57,19 +57,39 @@ class Period:
     end: datetime
 
 
+def _placed(
+    area_col: InstrumentedAttribute[int | None],
+    unit_col: InstrumentedAttribute[int | None],
+    area_ids: Collection[int],
+    unit_ids: Collection[int],
+) -> ColumnElement[bool]:
+    """In one of the areas, or placed nowhere and held by one of the units (a lead the province addressed to a
+    county that no station could take: that county's centre holds it)."""
+    inside = area_col.in_(list(area_ids))
+    if not unit_ids:
+        return inside
+    return or_(inside, and_(area_col.is_(None), unit_col.in_(list(unit_ids))))
+
+
 def fraud_figures(
-    session: Session, period: Period, area_ids: Collection[int] | None = None, *, overdue_open: int
+    session: Session,
+    period: Period,
+    area_ids: Collection[int] | None = None,
+    *,
+    overdue_open: int,
+    unit_ids: Collection[int] = (),
 ) -> dict[str, Any]:
     """Warnings, dissuasions and money protected in a period, county-wide and per station.
 
-    A warning counts in the period it was opened; `area_ids` limits the figures to those stations.
+    A warning counts in the period it was opened; `area_ids` limits the figures to those stations (and to
+    warnings placed nowhere that one of `unit_ids` holds: a county's centre's, in a deployment of several).
     `overdue_open` is the dissuasion tasks overdue now, counted by the worklist's own query
     (`TaskService.count` with `overdue_tasks`), so the figure and the 已超时 list it links to agree.
     """
     w = FraudWarning
     conds = [w.created_at >= period.start, w.created_at < period.end]
     if area_ids is not None:
-        conds.append(w.area_id.in_(list(area_ids)))
+        conds.append(_placed(w.area_id, w.unit_id, area_ids, unit_ids))
     dissuaded = case((w.outcome == Outcome.DISSUADED, 1), else_=0)
     defrauded = case((w.outcome == Outcome.DEFRAUDED, 1), else_=0)
     columns = (
@@ -85,7 +105,7 @@ def fraud_figures(
     t = Task
     task_conds = [t.ref_type == "fraud_warning", t.created_at >= period.start, t.created_at < period.end]
     if area_ids is not None:
-        task_conds.append(t.area_id.in_(list(area_ids)))
+        task_conds.append(_placed(t.area_id, t.unit_id, area_ids, unit_ids))
     closed, on_time = session.execute(
         select(
             func.coalesce(func.sum(case((t.closed_at.is_not(None), 1), else_=0)), 0),
@@ -146,15 +166,16 @@ def overdue_tasks(area_ids: Collection[int] | None = None) -> TaskFilter:
 
 
 def fraud_series(
-    session: Session, cuts: Sequence[Bucket], area_ids: Collection[int] | None = None
+    session: Session, cuts: Sequence[Bucket], area_ids: Collection[int] | None = None, unit_ids: Collection[int] = ()
 ) -> list[dict[str, Any]]:
-    """`fraud_figures`' headline numbers per bucket (a warning counts in the bucket it was opened in)."""
+    """`fraud_figures`' headline numbers per bucket (a warning counts in the bucket it was opened in), within
+    the same areas and units."""
     if not cuts:
         return []
     w = FraudWarning
     conds = [w.created_at >= cuts[0].start, w.created_at < cuts[-1].end]
     if area_ids is not None:
-        conds.append(w.area_id.in_(list(area_ids)))
+        conds.append(_placed(w.area_id, w.unit_id, area_ids, unit_ids))
     index = bucket_index(w.created_at, cuts).label("bucket")
     rows = {
         row.bucket: row

@@ -613,9 +613,10 @@ def export_ranking(
     data: Annotated[dict[str, Any], Depends(ranking_routes.get_ranking)],
     export: ExportDep,
 ) -> Response:
-    """The table of `GET /command/rankings` (same period and board): positions, changes, scores and each
-    indicator's value, figures and points."""
-    title = f"{data['board_label']}打榜-{data['period']['key']}"
+    """The table of `GET /command/rankings` (same period, board and county): positions, changes, scores and
+    each indicator's value, figures and points."""
+    whose = data["county"]["name"] if data.get("county") else ""
+    title = f"{whose}{data['board_label']}打榜-{data['period']['key']}"
     return export.file("rankings", title, _ranking_columns(data), data["rows"])
 
 

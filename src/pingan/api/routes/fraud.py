@@ -369,7 +369,9 @@ def figures(
             raise Forbidden("不在本单位辖区", field="area_id")
         areas = {area_id}
     overdue = services.tasks.count(session, scope, overdue_tasks(None if area_id is None else {area_id}), now)
-    return fraud_figures(session, Period(start_at, end_at), areas, overdue_open=overdue)
+    # Without an area asked for, the scope's warnings placed nowhere that its units hold count too.
+    held = scope.unit_ids if area_id is None else frozenset()
+    return fraud_figures(session, Period(start_at, end_at), areas, overdue_open=overdue, unit_ids=held)
 
 
 @router.get("/figures/series")
@@ -396,7 +398,7 @@ def figures_series(
     return {
         "period": {"start": start_at.isoformat(), "end": end_at.isoformat()},
         "step": step.value,
-        "buckets": fraud_series(session, cuts, areas),
+        "buckets": fraud_series(session, cuts, areas, scope.unit_ids if area_id is None else frozenset()),
     }
 
 

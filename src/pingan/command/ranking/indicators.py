@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from pingan.command.ranking.arith import Direction
 from pingan.command.ranking.periods import RankPeriod
 from pingan.command.ranking.rules import OutcomeIndicator
+from pingan.command.ranking.tenants import Within
 from pingan.core.clock import Clock
 from pingan.core.tasks.figures import closed_by_unit
 from pingan.fraud.queries import dissuasion_tallies
@@ -35,6 +36,19 @@ class RankedUnit:
     name: str
     kind: str
     area_id: int | None
+    members: frozenset[int] = frozenset()
+    """The units whose figures are the ranked unit's (a county bureau on the counties board: every unit of
+    its county); empty: the unit itself."""
+    areas: frozenset[int] = frozenset()
+    """The areas whose figures are the ranked unit's (a county bureau: its county's); empty: its own area."""
+
+    def unit_ids(self) -> frozenset[int]:
+        return self.members or frozenset({self.id})
+
+    def area_ids(self) -> frozenset[int]:
+        if self.areas:
+            return self.areas
+        return frozenset({self.area_id}) if self.area_id is not None else frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +67,13 @@ class Indicator(Protocol):
     @property
     def unit(self) -> str: ...
 
-    def compute(self, session: Session, period: RankPeriod, units: Sequence[RankedUnit]) -> Mapping[int, Measure]:
-        """A measure for each of `units` (keyed by unit id) over `period`; a unit left out has no value."""
+    def compute(
+        self, session: Session, period: RankPeriod, units: Sequence[RankedUnit], within: Within | None = None
+    ) -> Mapping[int, Measure]:
+        """A measure for each of `units` (keyed by unit id) over `period`; a unit left out has no value.
+        A unit's figures are those of its `unit_ids()` and `area_ids()` (its own, or a county's); `within`
+        is the tenant they are counted in (None: the whole deployment), for whatever an indicator compares
+        against (is there anything to count at all, a mean)."""
         ...
 
 
@@ -89,8 +108,17 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _by_area(units: Sequence[RankedUnit]) -> dict[int, RankedUnit]:
-    return {u.area_id: u for u in units if u.area_id is not None}
+def _sum(counts: Mapping[int, Any], keys: Iterable[int], fields: Sequence[str]) -> tuple[int, ...] | None:
+    """The sum of `fields` over the tallies of `keys` (None when none of them has a tally)."""
+    found = [counts[k] for k in keys if k in counts]
+    if not found:
+        return None
+    return tuple(sum(int(getattr(t, f)) for t in found) for f in fields)
+
+
+def _inside(counts: Mapping[int, Any], keys: frozenset[int] | None) -> bool:
+    """Whether anything was counted (within `keys`; None: anywhere)."""
+    return bool(counts) if keys is None else any(k in counts for k in keys)
 
 
 @dataclass(frozen=True)
@@ -103,17 +131,22 @@ class Dissuaded:
     direction: Direction = Direction.HIGHER
     unit: str = "起"
 
-    def compute(self, session: Session, period: RankPeriod, units: Sequence[RankedUnit]) -> Mapping[int, Measure]:
+    def compute(
+        self, session: Session, period: RankPeriod, units: Sequence[RankedUnit], within: Within | None = None
+    ) -> Mapping[int, Measure]:
         tallies = dissuasion_tallies(session, period.start, period.end)
-        if not tallies:
+        if not _inside(tallies, within.areas if within is not None else None):
             return {}  # no warning anywhere in the period: nothing to compare, the weight is left out
         out: dict[int, Measure] = {}
-        for area_id, unit in _by_area(units).items():
-            t = tallies.get(area_id)
+        for unit in units:
+            areas = unit.area_ids()
+            if not areas:
+                continue
+            t = _sum(tallies, areas, ("dissuaded", "warnings"))
             if t is None:
                 out[unit.id] = Measure(0.0, "预警 0")
             else:
-                out[unit.id] = Measure(float(t.dissuaded), f"劝阻成功 {t.dissuaded} / 预警 {t.warnings}")
+                out[unit.id] = Measure(float(t[0]), f"劝阻成功 {t[0]} / 预警 {t[1]}")
         return out
 
 
@@ -127,13 +160,15 @@ class DissuasionOnTime:
     direction: Direction = Direction.HIGHER
     unit: str = "%"
 
-    def compute(self, session: Session, period: RankPeriod, units: Sequence[RankedUnit]) -> Mapping[int, Measure]:
+    def compute(
+        self, session: Session, period: RankPeriod, units: Sequence[RankedUnit], within: Within | None = None
+    ) -> Mapping[int, Measure]:
         tallies = dissuasion_tallies(session, period.start, period.end)
         out: dict[int, Measure] = {}
-        for area_id, unit in _by_area(units).items():
-            t = tallies.get(area_id)
-            if t is not None and t.closed:
-                out[unit.id] = Measure(_rate(t.closed_on_time, t.closed), f"按时 {t.closed_on_time} / 办结 {t.closed}")
+        for unit in units:
+            t = _sum(tallies, unit.area_ids(), ("closed_on_time", "closed"))
+            if t is not None and t[1]:
+                out[unit.id] = Measure(_rate(t[0], t[1]), f"按时 {t[0]} / 办结 {t[1]}")
         return out
 
 
@@ -146,13 +181,15 @@ class TasksOnTime:
     direction: Direction = Direction.HIGHER
     unit: str = "%"
 
-    def compute(self, session: Session, period: RankPeriod, units: Sequence[RankedUnit]) -> Mapping[int, Measure]:
+    def compute(
+        self, session: Session, period: RankPeriod, units: Sequence[RankedUnit], within: Within | None = None
+    ) -> Mapping[int, Measure]:
         counts = closed_by_unit(session, period.start, period.end)
         out: dict[int, Measure] = {}
         for unit in units:
-            c = counts.get(unit.id)
-            if c is not None and c.closed:
-                out[unit.id] = Measure(_rate(c.on_time, c.closed), f"按期 {c.on_time} / 办结 {c.closed}")
+            c = _sum(counts, unit.unit_ids(), ("on_time", "closed"))
+            if c is not None and c[1]:
+                out[unit.id] = Measure(_rate(c[0], c[1]), f"按期 {c[0]} / 办结 {c[1]}")
         return out
 
 
@@ -172,43 +209,49 @@ class TaskOutcome:
     def of(cls, rule: OutcomeIndicator) -> TaskOutcome:
         return cls(rule.name, rule.label, rule.kind, tuple(rule.outcomes), rule.direction)
 
-    def compute(self, session: Session, period: RankPeriod, units: Sequence[RankedUnit]) -> Mapping[int, Measure]:
+    def compute(
+        self, session: Session, period: RankPeriod, units: Sequence[RankedUnit], within: Within | None = None
+    ) -> Mapping[int, Measure]:
         done = closed_by_unit(session, period.start, period.end, kinds=[self.kind], outcomes=self.outcomes)
         closed = closed_by_unit(session, period.start, period.end, kinds=[self.kind])
-        if not closed:
+        if not _inside(closed, within.units if within is not None else None):
             return {}
         out: dict[int, Measure] = {}
         for unit in units:
-            n = done[unit.id].closed if unit.id in done else 0
-            of = closed[unit.id].closed if unit.id in closed else 0
+            n = (_sum(done, unit.unit_ids(), ("closed",)) or (0,))[0]
+            of = (_sum(closed, unit.unit_ids(), ("closed",)) or (0,))[0]
             out[unit.id] = Measure(float(n), f"{self.label} {n} / 办结 {of}")
         return out
 
 
-DeskFigures = Callable[[Session, datetime, datetime, datetime], Mapping[int, Mapping[str, Any]]]
-"""The desk's evaluation per unit id (`pingan.desk.queries.unit_evaluation` with the county's desk rules)."""
+DeskFigures = Callable[
+    [Session, datetime, datetime, datetime, Mapping[int, frozenset[int]], frozenset[int] | None],
+    Mapping[int, Mapping[str, Any]],
+]
+"""The desk's evaluation per ranked unit id, of its members' requests, scored against the mean of those
+`within` the tenant (`pingan.desk.queries.group_evaluation` with the county's desk rules)."""
 
 
 class DeskEvaluation:
-    """The desk's per-unit evaluation, computed once per session and period for the indicators reading it."""
+    """The desk's per-unit evaluation, computed once per session, period and units for the indicators reading it."""
 
     def __init__(self, figures: DeskFigures, clock: Clock) -> None:
         self.figures = figures
         self.clock = clock
-        self._last: tuple[Session, object, datetime, datetime, Mapping[int, Mapping[str, Any]]] | None = None
+        self._last: tuple[Session, object, tuple[Any, ...], Mapping[int, Mapping[str, Any]]] | None = None
 
-    def of(self, session: Session, period: RankPeriod) -> Mapping[int, Mapping[str, Any]]:
+    def of(
+        self, session: Session, period: RankPeriod, units: Sequence[RankedUnit], within: Within | None = None
+    ) -> Mapping[int, Mapping[str, Any]]:
         transaction = session.get_transaction()
+        groups = {u.id: u.unit_ids() for u in units}
+        inside = within.units if within is not None else None
+        key = (period.start, period.end, tuple(sorted(groups.items(), key=lambda g: g[0])), inside)
         last = self._last
-        if (
-            last is not None
-            and last[0] is session
-            and last[1] is transaction
-            and last[2:4] == (period.start, period.end)
-        ):
-            return last[4]
-        result = self.figures(session, period.start, period.end, self.clock.now())
-        self._last = (session, transaction, period.start, period.end, result)
+        if last is not None and last[0] is session and last[1] is transaction and last[2] == key:
+            return last[3]
+        result = self.figures(session, period.start, period.end, self.clock.now(), groups, inside)
+        self._last = (session, transaction, key, result)
         return result
 
 
@@ -223,8 +266,10 @@ class DeskIndicator:
     source: DeskEvaluation
     direction: Direction = Direction.HIGHER
 
-    def compute(self, session: Session, period: RankPeriod, units: Sequence[RankedUnit]) -> Mapping[int, Measure]:
-        rows = self.source.of(session, period)
+    def compute(
+        self, session: Session, period: RankPeriod, units: Sequence[RankedUnit], within: Within | None = None
+    ) -> Mapping[int, Measure]:
+        rows = self.source.of(session, period, units, within)
         out: dict[int, Measure] = {}
         for unit in units:
             row = rows.get(unit.id)

@@ -76,12 +76,17 @@ class RankingRules(RulesModel):
     """The board whose units the districts group; a district's score is the mean of its units' scores."""
     districts: list[District] = Field(default_factory=list)
     outcome_indicators: list[OutcomeIndicator] = Field(default_factory=list)
+    county_board: Board
+    """In a deployment of several counties, the board a city or the province ranks its county bureaus on
+    (board name `counties`); each county's figures are those of all its units and areas."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RankingRules:
         for key in self.boards:
             if not _NAME.match(key):
                 raise ValueError(f"board name {key!r}: use lower case letters, digits and _")
+            if key == "counties":
+                raise ValueError("board name 'counties' is the county bureaus' board ([ranking.county_board])")
         if self.districts and self.district_board not in self.boards:
             raise ValueError(f"district_board {self.district_board!r} is not a board")
         seen: dict[str, str] = {}

@@ -21,7 +21,7 @@ snapshot when it was published (so it does not move when late data arrive), comp
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,10 +35,12 @@ from pingan.command.ranking.arith import Direction, Missing, Normalisation
 from pingan.command.ranking.indicators import IndicatorRegistry, Measure, RankedUnit
 from pingan.command.ranking.models import RankingSnapshot
 from pingan.command.ranking.periods import RankPeriod, parse_period
-from pingan.command.ranking.rules import Board, RankingRules
+from pingan.command.ranking.rules import Board, District, RankingRules
+from pingan.command.ranking.tenants import COUNTIES_BOARD, WHOLE, Tenant, counties_below, county_bureaus
 from pingan.core.clock import Clock
 from pingan.core.errors import Conflict, NotFound
 from pingan.core.models import Unit
+from pingan.core.scope import subtree
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ class Ranking:
     published_at: str | None = None
     published_by: int | None = None
     notes: list[str] = field(default_factory=list)
+    county: dict[str, str] | None = None
+    """Whose ranking in a deployment of several counties: the county (`code`, `name`, `kind`) whose units
+    are ranked, or the city or province whose counties are; None for the deployment as a whole."""
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,20 +135,44 @@ class Ranking:
 
 
 def board_of(rules: RankingRules, board: str) -> Board:
+    """The board named `board` (`counties`: the county bureaus' board); NotFound (field `board`) otherwise."""
+    if board == COUNTIES_BOARD:
+        return rules.county_board
     try:
         return rules.boards[board]
     except KeyError:
         raise NotFound(f"没有名为 {board} 的榜单（可选：{'、'.join(rules.boards)}）", field="board") from None
 
 
-def ranked_units(session: Session, board: Board) -> list[RankedUnit]:
-    """The units a board ranks: those of its kinds and those it names."""
+def ranked_units(session: Session, board: Board, tenant: Tenant = WHOLE, *, name: str = "") -> list[RankedUnit]:
+    """The units a board ranks: those of its kinds and those it names, within the tenant's units. On the
+    counties board (`name` `counties`), each county below the tenant as its bureau, with every unit and area
+    of the county as its members."""
+    if name == COUNTIES_BOARD:
+        counties = counties_below(session, tenant)
+        bureaus = county_bureaus(session, counties)
+        out = []
+        for county in counties:
+            bureau = bureaus.get(county.id)
+            if bureau is None:
+                continue
+            areas = frozenset(subtree(session, county.id))
+            members = frozenset(session.scalars(select(Unit.id).where(Unit.area_id.in_(areas))))
+            out.append(
+                RankedUnit(
+                    bureau.id, county.code, bureau.name, bureau.kind.value, county.id, members | {bureau.id}, areas
+                )
+            )
+        return out
     conds = []
     if board.unit_kinds:
         conds.append(Unit.kind.in_(board.unit_kinds))
     if board.unit_codes:
         conds.append(Unit.code.in_(board.unit_codes))
-    units = session.scalars(select(Unit).where(or_(*conds)).order_by(Unit.code)).all()
+    query = select(Unit).where(or_(*conds)).order_by(Unit.code)
+    if tenant.within is not None:
+        query = query.where(Unit.id.in_(sorted(tenant.within.units)))
+    units = session.scalars(query).all()
     return [RankedUnit(u.id, u.code, u.name, u.kind.value, u.area_id) for u in units]
 
 
@@ -160,6 +189,7 @@ def _compute(
     indicators: IndicatorRegistry,
     units: Sequence[RankedUnit],
     districts: Mapping[str, str],
+    tenant: Tenant,
 ) -> _Computed:
     ids = [u.id for u in units]
     weighted: list[tuple[float, arith.Weighted]] = []
@@ -167,7 +197,7 @@ def _compute(
     metas = []
     for entry in board.indicators:
         indicator = indicators.get(entry.name)
-        measured = indicator.compute(session, period, units)
+        measured = indicator.compute(session, period, units, tenant.within)
         values = {u: (measured[u].value if u in measured else None) for u in ids}
         raw_points = arith.points(values, Direction(indicator.direction), Normalisation(board.normalisation))
         weighted.append((entry.weight, arith.fill_missing(raw_points, Missing(board.missing))))
@@ -219,15 +249,25 @@ def _compute(
     return _Computed(columns, rows)
 
 
+def _own_districts(rules: RankingRules, board_name: str, known: set[str], tenant: Tenant) -> list[District]:
+    """The districts (片区) of this ranking: the district board's, and in a deployment of several counties
+    only those with a unit of this county (a district is one county's grouping of its stations)."""
+    if board_name != rules.district_board:
+        return []
+    if tenant.within is None:
+        return list(rules.districts)
+    return [d for d in rules.districts if any(code in known for code in d.units)]
+
+
 def _districts(
-    rules: RankingRules, board_name: str, rows: Sequence[UnitRanking], previous: Sequence[UnitRanking] | None
+    districts: Sequence[District], rows: Sequence[UnitRanking], previous: Sequence[UnitRanking] | None
 ) -> list[DistrictRanking]:
-    if board_name != rules.district_board or not rules.districts:
+    if not districts:
         return []
 
     def scores_of(of: Sequence[UnitRanking]) -> dict[str, tuple[float, list[UnitRanking]]]:
         out: dict[str, tuple[float, list[UnitRanking]]] = {}
-        for district in rules.districts:
+        for district in districts:
             members = [r for r in of if r.code in district.units]
             if members:
                 mean = round(sum(r.score for r in members) / len(members), arith.SCORE_DIGITS)
@@ -260,9 +300,11 @@ def _districts(
     return out
 
 
-def snapshot(session: Session, board: str, period: RankPeriod) -> RankingSnapshot | None:
+def snapshot(session: Session, board: str, period: RankPeriod, tenant: Tenant = WHOLE) -> RankingSnapshot | None:
     return session.scalars(
-        select(RankingSnapshot).where(RankingSnapshot.board == board, RankingSnapshot.period == period.key)
+        select(RankingSnapshot).where(
+            RankingSnapshot.tenant == tenant.key, RankingSnapshot.board == board, RankingSnapshot.period == period.key
+        )
     ).first()
 
 
@@ -279,8 +321,11 @@ def rank(
     now: datetime,
     board: str = "stations",
     published: bool = True,
+    tenant: Tenant = WHOLE,
 ) -> Ranking:
-    """The ranking of `board` for `period` (a `RankPeriod` or its key, `2026-11`).
+    """The ranking of `board` for `period` (a `RankPeriod` or its key, `2026-11`), of `tenant`'s units
+    (a county's own; on the counties board, the counties below a city or the province) with their figures
+    counted within it; the tenant's own snapshots (`pingan.command.ranking.tenants.resolve` decides whose).
 
     A published period is answered from its snapshot unless `published` is False (then computed afresh, as
     `publish` does). Each row carries its previous position and `change`, from the period before's snapshot
@@ -290,20 +335,22 @@ def rank(
     p = _as_period(period)
     spec = board_of(rules, board)
     if published:
-        stored = snapshot(session, board, p)
+        stored = snapshot(session, board, p, tenant)
         if stored is not None:
             return Ranking.from_public(stored.body)
-    units = ranked_units(session, spec)
-    district_of = {code: d.name for d in rules.districts for code in d.units}
-    current = _compute(session, p, spec, indicators, units, district_of)
+    units = ranked_units(session, spec, tenant, name=board)
+    known = {u.code for u in units}
+    own_districts = _own_districts(rules, board, known, tenant)
+    district_of = {code: d.name for d in own_districts for code in d.units}
+    current = _compute(session, p, spec, indicators, units, district_of, tenant)
     before = p.previous()
-    stored_before = snapshot(session, board, before)
+    stored_before = snapshot(session, board, before, tenant)
     source: str | None
     if stored_before is not None:
         prev_rows = Ranking.from_public(stored_before.body).rows
         source = "published"
     else:
-        earlier = _compute(session, before, spec, indicators, units, district_of)
+        earlier = _compute(session, before, spec, indicators, units, district_of, tenant)
         # A period before with nothing to count ranked nobody: no change to show ("new" rather than all first).
         has_data = any(c.used for c in earlier.columns)
         prev_rows = earlier.rows if has_data else []
@@ -323,8 +370,7 @@ def rank(
             )
         )
     notes = [f"{c.label}：本期无任何单位有数据，不计分" for c in current.columns if not c.used]
-    known = {u.code for u in units}
-    for district in rules.districts if board == rules.district_board else []:
+    for district in own_districts:
         unknown = [code for code in district.units if code not in known]
         if unknown:
             notes.append(f"片区 {district.name} 中的单位不在本榜：{'、'.join(unknown)}")
@@ -336,11 +382,12 @@ def rank(
         missing=Missing(spec.missing).value,
         indicators=current.columns,
         rows=rows,
-        districts=_districts(rules, board, rows, prev_rows or None),
+        districts=_districts(own_districts, rows, prev_rows or None),
         previous_period=before.public(),
         previous_source=source,
         computed_at=now.isoformat(),
         notes=notes,
+        county=tenant.public(),
     )
 
 
@@ -353,21 +400,30 @@ def publish(
     now: datetime,
     board: str = "stations",
     user_id: int | None = None,
+    tenant: Tenant = WHOLE,
 ) -> Ranking:
-    """Compute the ranking afresh and store it as published; a period already published is refused (409
-    `already_published`): a published ranking does not move."""
+    """Compute the ranking afresh and store it as published, as the tenant's own (one county publishing
+    never freezes another's); a period already published by the tenant is refused (409 `already_published`):
+    a published ranking does not move."""
     p = _as_period(period)
-    board_of(rules, board)
-    if snapshot(session, board, p) is not None:
-        raise Conflict(
-            f"{p.label}的{rules.boards[board].label}榜单已发布，不再变动", field="period", code="already_published"
-        )
-    computed = rank(session, p, rules=rules, indicators=indicators, now=now, board=board, published=False)
+    spec = board_of(rules, board)
+    if snapshot(session, board, p, tenant) is not None:
+        raise Conflict(f"{p.label}的{spec.label}榜单已发布，不再变动", field="period", code="already_published")
+    computed = rank(
+        session, p, rules=rules, indicators=indicators, now=now, board=board, published=False, tenant=tenant
+    )
     done = Ranking.from_public(
         {**computed.public(), "published": True, "published_at": now.isoformat(), "published_by": user_id}
     )
     row = RankingSnapshot(
-        board=board, period=p.key, start=p.start, end=p.end, published_at=now, published_by=user_id, body=done.public()
+        tenant=tenant.key,
+        board=board,
+        period=p.key,
+        start=p.start,
+        end=p.end,
+        published_at=now,
+        published_by=user_id,
+        body=done.public(),
     )
     session.add(row)
     try:
@@ -377,14 +433,22 @@ def publish(
     return done
 
 
-def published_list(session: Session, board: str | None = None) -> list[dict[str, Any]]:
-    """Published snapshots, newest period first: board, period, when and by whom (the body is `rank`'s)."""
-    query = select(RankingSnapshot).order_by(RankingSnapshot.start.desc(), RankingSnapshot.board)
+def published_list(
+    session: Session, board: str | None = None, tenants: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Published snapshots, newest period first: board, period, whose (`county`, the tenant's code or ''),
+    when and by whom (the body is `rank`'s); `tenants` limits them to those snapshot keys (None: all)."""
+    query = select(RankingSnapshot).order_by(
+        RankingSnapshot.start.desc(), RankingSnapshot.tenant, RankingSnapshot.board
+    )
     if board is not None:
         query = query.where(RankingSnapshot.board == board)
+    if tenants is not None:
+        query = query.where(RankingSnapshot.tenant.in_(sorted(tenants)))
     return [
         {
             "board": s.board,
+            "county": s.tenant,
             "period": s.period,
             "label": s.body.get("period", {}).get("label", s.period),
             "start": s.start.isoformat(),
@@ -407,17 +471,33 @@ class RankingService:
 
     def check(self) -> None:
         """Every indicator a board names is registered (a misspelt name fails at start-up, not at the first view)."""
-        for name, board in self.rules.boards.items():
+        listed = [(f"boards.{name}", board) for name, board in self.rules.boards.items()]
+        for name, board in [*listed, ("county_board", self.rules.county_board)]:
             for entry in board.indicators:
                 if entry.name not in self.indicators:
                     known = ", ".join(sorted(i.name for i in self.indicators.all()))
-                    raise ValueError(f"[ranking.boards.{name}] names unknown indicator {entry.name!r}; known: {known}")
+                    raise ValueError(f"[ranking.{name}] names unknown indicator {entry.name!r}; known: {known}")
 
-    def rank(self, session: Session, period: RankPeriod | str, board: str = "stations") -> Ranking:
-        return rank(session, period, rules=self.rules, indicators=self.indicators, now=self.clock.now(), board=board)
+    def rank(
+        self, session: Session, period: RankPeriod | str, board: str = "stations", tenant: Tenant = WHOLE
+    ) -> Ranking:
+        return rank(
+            session,
+            period,
+            rules=self.rules,
+            indicators=self.indicators,
+            now=self.clock.now(),
+            board=board,
+            tenant=tenant,
+        )
 
     def publish(
-        self, session: Session, period: RankPeriod | str, board: str = "stations", user_id: int | None = None
+        self,
+        session: Session,
+        period: RankPeriod | str,
+        board: str = "stations",
+        user_id: int | None = None,
+        tenant: Tenant = WHOLE,
     ) -> Ranking:
         return publish(
             session,
@@ -427,10 +507,14 @@ class RankingService:
             now=self.clock.now(),
             board=board,
             user_id=user_id,
+            tenant=tenant,
         )
 
-    def boards(self) -> list[dict[str, Any]]:
-        """Each board with its units' kinds, normalisation and weighted indicators; every registered indicator."""
+    def boards(self, *, counties: bool = False) -> list[dict[str, Any]]:
+        """Each board with its units' kinds, normalisation and weighted indicators (with `counties`, the
+        county bureaus' board first: a deployment of several counties seen from a city or the province)."""
+        listed = [(COUNTIES_BOARD, self.rules.county_board)] if counties else []
+        listed += list(self.rules.boards.items())
         return [
             {
                 "board": key,
@@ -444,7 +528,7 @@ class RankingService:
                 if key == self.rules.district_board
                 else [],
             }
-            for key, b in self.rules.boards.items()
+            for key, b in listed
         ]
 
     def registry(self) -> list[dict[str, str]]:

@@ -113,6 +113,7 @@ export default {
     const clock = h('div', { class: 'bs-clock', 'data-role': 'clock' });
     const status = h('div', { class: 'bs-status', 'data-role': 'status' });
     const tiles = h('div', { class: 'bs-tiles', 'data-role': 'tiles' });
+    const title = h('h1', { 'data-role': 'title' }, '县公安局 · 情指联勤大屏');
     const tilesHead = h('div', { class: 'bs-panel-head' }, h('h3', null, '本月数据'), h('span', { class: 'bs-hint' }, '同比：去年同期　环比：上月同期'));
     const mapEl = h('div', { class: 'bs-map', 'data-role': 'map' });
     const mapLegend = h(
@@ -151,7 +152,7 @@ export default {
       h(
         'header',
         { class: 'bs-header' },
-        h('h1', null, '县公安局 · 情指联勤大屏'),
+        title,
         status,
         h('span', { class: 'grow' }),
         clock,
@@ -215,6 +216,8 @@ export default {
       const data = await api.get('/command/screen');
       if (destroyed) return;
       stations = data.stations;
+      // Whose wall: a county's bureau, or a city's or the province's (the sum of its counties).
+      if (data.county) replace(title, data.county.name + (data.county.kind === 'county' ? '公安局' : '') + ' · 情指联勤大屏');
       paintMap();
       const open = stations.reduce((n, s) => n + s.open, 0);
       const overdue = stations.reduce((n, s) => n + s.overdue, 0);

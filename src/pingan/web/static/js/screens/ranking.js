@@ -1,6 +1,8 @@
 // 打榜: a board's ranking for a month (or any period), with each unit's change since the period before, the
 // figures behind its score, the districts (片区) competing, and publishing (通报) for the commanders.
-// Station heads see the whole table with their own row marked and their position on top.
+// Station heads see the whole table with their own row marked and their position on top. In a deployment of
+// several counties, a city's or the province's users first see the county bureaus ranked against each other
+// (县局打榜) and pick a county to open its stations' board; a county's users see their own county's.
 
 import { api, serverNow } from '../api.js';
 import { h, replace, segmented } from '../dom.js';
@@ -51,15 +53,19 @@ export default {
     let data = null;
     let seq = 0;
     let chosen = null;
+    let defaultBoard = 'stations';
 
     const boardSlot = h('span');
+    const countySlot = h('span', { 'data-role': 'county-picker' });
+    const go = (over) => pushFilters('/ranking', { board: f.board, period: f.period, county: f.county, ...over });
+    const boardNow = () => f.board || (f.county ? 'stations' : defaultBoard);
     // A list of months rather than the browser's month picker, whose text follows the browser's locale
     // ("November 2026" on an English system): the months read 2026年11月 whatever the machine.
     const monthInput = h('select', {
       'aria-label': '统计月份',
       name: 'period',
       onchange: () => {
-        if (monthInput.value) pushFilters('/ranking', { board: f.board, period: monthInput.value });
+        if (monthInput.value) go({ period: monthInput.value });
       },
     });
     function monthOptions(current) {
@@ -77,7 +83,7 @@ export default {
       if (current) monthInput.value = current;
     }
     const state = h('span', { class: 'rank-state', 'data-role': 'state' });
-    const tools = exportTools('rankings', () => ({ period: f.period || thisMonth(), board: f.board || 'stations' }), ctx);
+    const tools = exportTools('rankings', () => ({ period: f.period || thisMonth(), board: boardNow(), county: f.county || undefined }), ctx);
     const publishBtn = h('button', { type: 'button', class: 'btn btn-primary', hidden: true, onclick: () => publish() }, '发布通报');
     const own = h('div', { class: 'rank-own', hidden: true, 'data-role': 'own' });
     const weights = h('div', { class: 'rank-weights', 'data-role': 'weights' });
@@ -92,10 +98,11 @@ export default {
         'div',
         { class: 'toolbar' },
         h('h2', { class: 'bo-title' }, '打榜'),
+        countySlot,
         boardSlot,
         h('label', { class: 'rank-month' }, '月份 ', monthInput),
-        h('button', { type: 'button', class: 'btn', onclick: () => pushFilters('/ranking', { board: f.board, period: lastMonth() }) }, '上月'),
-        h('button', { type: 'button', class: 'btn', onclick: () => pushFilters('/ranking', { board: f.board, period: thisMonth() }) }, '本月'),
+        h('button', { type: 'button', class: 'btn', onclick: () => go({ period: lastMonth() }) }, '上月'),
+        h('button', { type: 'button', class: 'btn', onclick: () => go({ period: thisMonth() }) }, '本月'),
         h('span', { class: 'grow' }),
         state,
         tools,
@@ -109,15 +116,35 @@ export default {
     async function boards() {
       try {
         const b = await api.get('/command/rankings/boards');
+        defaultBoard = b.default_board || 'stations';
+        const above = defaultBoard === 'counties';
+        // Above a county: the counties board, or one county's boards once a county is picked.
+        const shown = b.boards.filter((x) => (above && !f.county ? x.board === 'counties' : x.board !== 'counties'));
         replace(
           boardSlot,
           segmented(
-            b.boards.map((x) => ({ value: x.board, label: x.label })),
-            f.board || 'stations',
-            (v) => pushFilters('/ranking', { board: v, period: f.period }),
+            shown.map((x) => ({ value: x.board, label: x.label })),
+            boardNow(),
+            (v) => go({ board: v }),
             '榜单',
           ),
         );
+        if (above && b.counties.length) {
+          const picker = h(
+            'select',
+            {
+              'aria-label': '县（市、区）',
+              name: 'county',
+              onchange: () => (picker.value ? go({ county: picker.value, board: 'stations' }) : go({ county: undefined, board: undefined })),
+            },
+            h('option', { value: '' }, '各县（市、区）公安局'),
+            b.counties.map((c) => h('option', { value: c.code, selected: c.code === f.county }, c.name + ' 派出所')),
+          );
+          picker.value = f.county || '';
+          replace(countySlot, h('label', { class: 'rank-county' }, '范围 ', picker));
+        } else {
+          replace(countySlot);
+        }
       } catch (e) {
         replace(boardSlot, h('span', { class: 'muted' }, errorText(e)));
       }
@@ -128,7 +155,10 @@ export default {
       const period = f.period || thisMonth();
       monthOptions(/^\d{4}-\d{2}$/.test(period) ? period : null);
       try {
-        const got = await api.get('/command/rankings', { period, board: f.board || 'stations' });
+        const params = { period };
+        if (f.board) params.board = f.board;
+        if (f.county) params.county = f.county;
+        const got = await api.get('/command/rankings', params);
         if (mine !== seq) return;
         data = got;
       } catch (e) {
@@ -149,7 +179,7 @@ export default {
       publishBtn.hidden = data.published || PUBLISH_ROLES.indexOf(ctx.user.role) < 0;
       replace(
         weights,
-        h('div', { class: 'rank-weights-head' }, h('b', null, data.board_label + ' · ' + p.label), ' 比较上期：' + data.previous_period.label + ({ published: '（按已发布名次）', computed: '（按当前数据）' }[data.previous_source] || '（上期无数据，不比较）')),
+        h('div', { class: 'rank-weights-head' }, h('b', null, (data.county ? data.county.name + ' · ' : '') + data.board_label + ' · ' + p.label), ' 比较上期：' + data.previous_period.label + ({ published: '（按已发布名次）', computed: '（按当前数据）' }[data.previous_source] || '（上期无数据，不比较）')),
         h(
           'ul',
           { class: 'rank-weight-list' },
@@ -235,6 +265,9 @@ export default {
           '第 ' + r.position + ' 名，总分 ' + r.score.toFixed(2) + '；上期 ' + (r.previous_position === null ? '未参与' : '第 ' + r.previous_position + ' 名（' + r.previous_score.toFixed(2) + ' 分）') + ' ',
           changeBadge(r.change),
         ),
+        data.board === 'counties'
+          ? h('p', null, h('button', { type: 'button', class: 'btn btn-small', 'data-role': 'open-county', onclick: () => go({ county: r.code, board: 'stations' }) }, '查看该县派出所榜单'))
+          : null,
         h(
           'table',
           { class: 'tbl tbl-compact rank-breakdown' },
@@ -290,7 +323,8 @@ export default {
             label: '发布',
             kind: 'primary',
             onClick: async () => {
-              await api.post('/command/rankings/publish', { period: p.key, board: data.board });
+              const county = data.county && data.county.kind === 'county' ? data.county.code : undefined;
+              await api.post('/command/rankings/publish', { period: p.key, board: data.board, county });
               ctx.toast('已发布 ' + p.label + ' 榜单', 'ok');
               load();
             },
@@ -303,7 +337,7 @@ export default {
     return {
       update(_params, query) {
         const next = filtersFrom(query, {});
-        if (next.board !== f.board) chosen = null;
+        if (next.board !== f.board || next.county !== f.county) chosen = null;
         f = next;
         boards();
         load();

@@ -10,7 +10,7 @@
   narrow table of its own, `tracking_tag_seen`, which the intake upserts for every tag of every batch.
 
 Revision ID: 0032_tracking_speed
-Revises: 0029_gangs
+Revises: 0030_tenant_rank
 """
 
 from collections.abc import Sequence
@@ -22,7 +22,7 @@ import pingan.core.db
 
 # Named, not numbered, so that it is re-chained by editing `down_revision` alone when branches merge.
 revision: str = "0032_tracking_speed"
-down_revision: str | None = "0029_gangs"
+down_revision: str | None = "0030_tenant_rank"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -256,7 +256,9 @@ class MqttConsumer:
                     if isinstance(item, dict) and item.get("station", station) != station:
                         log.warning("MQTT %s: an item names station %r, dropped", message.topic, item["station"])
                         continue
-                    items.append({**item, "station": station} if isinstance(item, dict) else item)
+                    if isinstance(item, dict):
+                        item["station"] = station  # a dict of this message's own parse: changed in place
+                    items.append(item)
             elif message.topic.startswith(stations) and message.topic.endswith(STATUS_SUFFIX):
                 station = message.topic[len(stations) : -len(STATUS_SUFFIX)]
                 beats.append((station, body if isinstance(body, dict) else {"value": body}))

@@ -8,10 +8,16 @@
 A message is acknowledged only once what it carries is committed (MQTT v5, manual acknowledgement, a
 persistent session under a fixed client id): a consumer killed before its commit leaves its messages with
 the broker, which delivers them again, and the intake's idempotence makes that harmless. Messages are taken
-in batches: the network thread only appends to a buffer, and the storing thread stores what gathered for
-`linger` seconds (or `max_batch` messages, whichever comes first) in one transaction. A message
-that is not JSON, or items the intake refuses, are logged and acknowledged: a bad message must not block
-the ones behind it.
+in batches: the network thread (`pingan.adapters.mqtt_wire`, one `recv` for every message that has arrived)
+only appends them to a buffer, under one lock a read, and the storing thread stores what gathered for
+`linger` seconds (or `max_batch` messages, whichever comes first) in one transaction, then sends the
+batch's acknowledgements in one write; SQLite and the database driver release the GIL while they execute,
+so the network thread keeps reading meanwhile. A message that is not JSON, or items the intake refuses,
+are logged (by topic, item and field) and acknowledged: a bad message must not block the ones behind it.
+
+With `PINGAN_MQTT_SHARE_GROUP` set, the subscriptions are MQTT 5 shared ones (`$share/{group}/…`): the
+consumers of a group (`pingan serve` or `pingan tracking consume`, on several cores or machines, each with
+its own `PINGAN_MQTT_CLIENT_ID`) split the stream, each message going to one of them.
 
 With `PINGAN_NATS_URL` set, the detections are validated here and published to the detections stream
 instead (`Tracking.publish`); a message is acknowledged to the broker only once JetStream has stored what it

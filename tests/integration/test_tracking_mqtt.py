@@ -4,6 +4,7 @@ and a message the consumer could not store is delivered again to its persistent 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -230,6 +231,28 @@ def test_a_bad_message_in_a_batch_is_named_and_acknowledged_and_the_rest_stored(
         with Running(tw, mqtt_url, client_id, linger_ms=0) as again:
             time.sleep(1.0)
             assert again.stored == 0
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+
+
+def test_a_lost_connection_is_made_again_and_the_stream_goes_on(
+    tw: TrackingWorld, mqtt_url: str, mqtt_topics: Topics
+) -> None:
+    publisher = _publisher(mqtt_url)
+    try:
+        with Running(tw, mqtt_url, f"pingan-test-{uuid.uuid4().hex[:8]}", linger_ms=0) as consumer:
+            _publish(publisher, mqtt_topics.detection("S1"), {"tag": "CARD-1", "at": at(0)})
+            assert _until(lambda: consumer.stored == 1)
+            first = consumer.wire.connection
+            sock = consumer.wire._sock
+            assert sock is not None
+            sock.shutdown(socket.SHUT_RDWR)  # the network drops it
+            assert _until(lambda: consumer.wire.connection > first and consumer.wait_connected(0))
+            time.sleep(0.3)  # the subscription's acknowledgement
+            _publish(publisher, mqtt_topics.detection("S1"), {"tag": "CARD-1", "at": at(1)})
+            assert _until(lambda: consumer.stored == 2)
+        assert _detections(tw) == 2
     finally:
         publisher.loop_stop()
         publisher.disconnect()

@@ -23,6 +23,7 @@ What it does:
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -42,6 +43,8 @@ DISCONNECT = 0xE0
 PROP_SESSION_EXPIRY = 0x11
 PROP_RECEIVE_MAXIMUM = 0x21
 
+QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+"""Linux's TCP_QUICKACK (None elsewhere)."""
 RECV_BYTES = 1 << 20
 """What one `recv` may take: a busy stream's thousands of small messages in one call."""
 SOCKET_BUFFER = 4 << 20
@@ -223,6 +226,12 @@ class Subscriber:
             raise Closed(f"receiving failed: {exc}") from exc
         if not chunk:
             raise Closed("the broker closed the connection")
+        if QUICKACK is not None:
+            # Our TCP acknowledgement at once, not after the kernel's delayed-ACK timer (40 ms): a broker
+            # holding small packets back until its last one is acknowledged (Nagle's algorithm, Mosquitto's
+            # default) then sends the next ones without that wait. The kernel clears it again, so each time.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
         self._buf = self._buf + chunk if self._buf else chunk
         self._last_heard = time.monotonic()
         self._pinged = False

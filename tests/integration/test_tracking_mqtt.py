@@ -3,6 +3,8 @@ and a message the consumer could not store is delivered again to its persistent 
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
 import time
 import uuid
@@ -163,6 +165,94 @@ def test_a_consumer_reads_only_its_own_prefix_and_stores_a_burst_in_few_transact
             assert session.scalar(select(func.min(Detection.at))) is not None
             stored = {d.at for d in session.scalars(select(Detection))}
         assert len(stored) == 40
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+
+
+def test_consumers_of_one_shared_subscription_split_the_stream_and_store_each_message_once(
+    tw: TrackingWorld, mqtt_url: str, mqtt_topics: Topics
+) -> None:
+    group = f"pingan-test-{uuid.uuid4().hex[:8]}"
+    publisher = _publisher(mqtt_url)
+    try:
+        # Each member of the group has its own persistent session (its own client id).
+        with (
+            Running(tw, mqtt_url, f"{group}-a", share_group=group, linger_ms=0) as first,
+            Running(tw, mqtt_url, f"{group}-b", share_group=group, linger_ms=0) as second,
+        ):
+            sent = [
+                publisher.publish(mqtt_topics.detection("S1"), orjson.dumps({"tag": "CARD-1", "at": at(i)}), qos=1)
+                for i in range(60)
+            ]
+            for info in sent:
+                info.wait_for_publish(timeout=WAIT_S)
+            _publish(publisher, mqtt_topics.status("S4"), {"battery": 40})
+            assert _until(lambda: first.stored + second.stored == 61)
+            assert first.stored > 0
+            assert second.stored > 0  # the broker handed the stream to both, not all of it to each
+            time.sleep(0.3)
+            assert first.stored + second.stored == 61  # not each message to each member
+            assert _detections(tw) == 60
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+
+
+def test_a_bad_message_in_a_batch_is_named_and_acknowledged_and_the_rest_stored(
+    tw: TrackingWorld, mqtt_url: str, mqtt_topics: Topics, caplog: pytest.LogCaptureFixture
+) -> None:
+    client_id = f"pingan-test-{uuid.uuid4().hex[:8]}"
+    topic = mqtt_topics.detection("S1")
+    publisher = _publisher(mqtt_url)
+    try:
+        with (
+            caplog.at_level(logging.WARNING, logger="pingan.workers.mqtt"),
+            Running(tw, mqtt_url, client_id, linger_ms=500) as consumer,
+        ):
+            messages: list[bytes] = [
+                orjson.dumps({"tag": "CARD-1", "at": at(0)}),
+                b"{not json",
+                orjson.dumps({"tag": "CARD-1", "at": "yesterday"}),
+                orjson.dumps({"tag": "CARD-1", "at": at(1), "station": "S2"}),  # not the topic's station
+                orjson.dumps([{"tag": "CARD-1", "at": at(2)}, {"tag": "CARD-1", "at": at(3)}]),
+            ]
+            sent = [publisher.publish(topic, body, qos=1) for body in messages]
+            for info in sent:
+                info.wait_for_publish(timeout=WAIT_S)
+            assert _until(lambda: consumer.stored == len(messages))
+            assert consumer.batches == 1  # all five in one transaction, the bad ones beside the good
+        assert _detections(tw) == 3
+        logged = caplog.text
+        assert f"MQTT {topic}: not JSON" in logged
+        assert " at: " in logged  # the refused item's field
+        assert "names station 'S2'" in logged
+        # Every one was acknowledged, the bad ones too: the session holds nothing to send again.
+        with Running(tw, mqtt_url, client_id, linger_ms=0) as again:
+            time.sleep(1.0)
+            assert again.stored == 0
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+
+
+def test_a_lost_connection_is_made_again_and_the_stream_goes_on(
+    tw: TrackingWorld, mqtt_url: str, mqtt_topics: Topics
+) -> None:
+    publisher = _publisher(mqtt_url)
+    try:
+        with Running(tw, mqtt_url, f"pingan-test-{uuid.uuid4().hex[:8]}", linger_ms=0) as consumer:
+            _publish(publisher, mqtt_topics.detection("S1"), {"tag": "CARD-1", "at": at(0)})
+            assert _until(lambda: consumer.stored == 1)
+            first = consumer.wire.connection
+            sock = consumer.wire._sock
+            assert sock is not None
+            sock.shutdown(socket.SHUT_RDWR)  # the network drops it
+            assert _until(lambda: consumer.wire.connection > first and consumer.wait_connected(0))
+            time.sleep(0.3)  # the subscription's acknowledgement
+            _publish(publisher, mqtt_topics.detection("S1"), {"tag": "CARD-1", "at": at(1)})
+            assert _until(lambda: consumer.stored == 2)
+        assert _detections(tw) == 2
     finally:
         publisher.loop_stop()
         publisher.disconnect()

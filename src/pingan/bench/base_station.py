@@ -14,6 +14,7 @@ publisher spends some 100 µs of CPU a message in Python (its loop thread, a wak
 
 from __future__ import annotations
 
+import selectors
 import socket
 import struct
 
@@ -101,6 +102,7 @@ class BaseStation:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buf = bytearray()
+        self._heads: dict[str, bytes] = {}
         self._inflight: set[int] = set()
         self._next_id = 0
         self.acknowledged = 0
@@ -153,22 +155,12 @@ class BaseStation:
         self._inflight.discard(mid)
         self.acknowledged += 1
 
-    def _read_acks(self, block: bool) -> None:
-        """Acknowledgements: all that have arrived, waiting for at least one when `block`."""
-        if block:
-            self._ack(*self._packet())
-        self.sock.setblocking(False)
-        try:
-            while True:
-                try:
-                    chunk = self.sock.recv(65536)
-                except BlockingIOError:
-                    break
-                if not chunk:
-                    raise BrokerRefused("the broker closed the connection")
-                self._buf += chunk
-        finally:
-            self.sock.settimeout(self.timeout)
+    def _take_acks(self) -> None:
+        """Every acknowledgement that has arrived (the socket is readable: one `recv` does not block)."""
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise BrokerRefused("the broker closed the connection")
+        self._buf += chunk
         while len(self._buf) >= 2:
             got = _read_varint(self._buf, 1)
             if got is None or len(self._buf) < got[1] + got[0]:
@@ -181,33 +173,57 @@ class BaseStation:
             if self._next_id not in self._inflight:
                 return self._next_id
 
+    def _offer(self, messages: list[tuple[str, bytes]], pos: int) -> int:
+        """Write messages from `pos` on, as many as the broker's window has room for, in one `send`; returns
+        the position of the first one not written."""
+        room = min(self.window - len(self._inflight), len(messages) - pos)
+        if room <= 0:
+            return pos
+        parts: list[bytes] = []
+        heads = self._heads
+        for topic, payload in messages[pos : pos + room]:
+            head = heads.get(topic)
+            if head is None:
+                head = heads[topic] = _text(topic)
+            mid = self._packet_id()
+            self._inflight.add(mid)
+            # The topic, the packet id and an empty property list, then the payload.
+            parts.append(b"\x32" + _varint(len(head) + 3 + len(payload)) + head + struct.pack("!HB", mid, 0) + payload)
+        self.sock.sendall(b"".join(parts))
+        return pos + room
+
     def send(self, messages: list[tuple[str, bytes]]) -> None:
         """Publish these (topic, payload) messages at QoS 1, as many at a time as the broker's window allows,
         and return once every one is acknowledged (BrokerRefused if one is refused, or none comes for
         `timeout` seconds)."""
-        pos = 0
-        heads: dict[str, bytes] = {}
-        while pos < len(messages) or self._inflight:
-            room = self.window - len(self._inflight)
-            if room > 0 and pos < len(messages):
-                parts: list[bytes] = []
-                for topic, payload in messages[pos : pos + min(room, 512)]:
-                    head = heads.get(topic)
-                    if head is None:
-                        head = heads[topic] = _text(topic)
-                    mid = self._packet_id()
-                    self._inflight.add(mid)
-                    # The topic, the packet id and an empty property list, then the payload.
-                    length = len(head) + 3 + len(payload)
-                    parts.append(b"\x32" + _varint(length) + head + struct.pack("!HB", mid, 0) + payload)
-                    pos += 1
-                self.sock.sendall(b"".join(parts))
-                self._read_acks(block=len(self._inflight) >= self.window)
-            else:
-                self._read_acks(block=True)  # a socket timeout (OSError) if the broker falls silent
+        send_through([self], messages)
 
     def close(self) -> None:
         try:
             self.sock.sendall(bytes([_DISCONNECT, 0]))
         finally:
             self.sock.close()
+
+
+def send_through(gateways: list[BaseStation], messages: list[tuple[str, bytes]]) -> None:
+    """Publish `messages` through these gateways, one process driving them all (each gets every n-th
+    message): each keeps its broker's window full, and this returns once every message is acknowledged.
+
+    The broker grants each connection a small window (Mosquitto's `max_inflight_messages`, 20 by default):
+    one connection alone spends most of its time waiting for acknowledgements, a wake-up for every few
+    messages. Several connections a process keep many more messages in flight, as a real network of
+    thousands of gateways does, while each connection still keeps to its own window."""
+    shares = [messages[i :: len(gateways)] for i in range(len(gateways))]
+    positions = [gateway._offer(share, 0) for gateway, share in zip(gateways, shares, strict=True)]
+    with selectors.DefaultSelector() as selector:
+        for i, gateway in enumerate(gateways):
+            selector.register(gateway.sock, selectors.EVENT_READ, i)
+        while any(gateway._inflight for gateway in gateways):
+            ready = selector.select(timeout=max(gateway.timeout for gateway in gateways))
+            if not ready:
+                raise BrokerRefused("no acknowledgement from the broker in time")
+            for key, _events in ready:
+                i = key.data
+                gateway = gateways[i]
+                gateway._take_acks()
+                positions[i] = gateway._offer(shares[i], positions[i])

@@ -143,6 +143,7 @@ def detections(
     alert_rate: Annotated[float, typer.Option(min=1.0, help="Stolen tags' detections per second.")] = 50.0,
     background_rate: Annotated[float, typer.Option(min=0.0, help="Other messages per second beside them.")] = 2_000.0,
     publishers: Annotated[int, typer.Option(min=1, max=64, help="Publisher processes for mqtt_per_s.")] = 4,
+    gateways: Annotated[int, typer.Option(min=1, max=64, help="MQTT connections each publisher drives.")] = 4,
     database_url: Annotated[str | None, typer.Option(help="An empty database (default: a fresh SQLite file).")] = None,
     mqtt_url: Annotated[str | None, typer.Option(envvar="PINGAN_MQTT_URL")] = None,
 ) -> None:
@@ -160,6 +161,7 @@ def detections(
             alert_rate=alert_rate,
             background_rate=background_rate,
             publishers=publishers,
+            gateways=gateways,
             database_url=database_url,
             mqtt_url=mqtt_url,
         ),

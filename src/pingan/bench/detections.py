@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
-from pingan.bench.base_station import BaseStation
+from pingan.bench.base_station import BaseStation, send_through
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.db import Base, Database
 from pingan.core.identity import Actor, create_user
@@ -54,6 +54,8 @@ class DetectionsBenchConfig:
     alert_rate: float = 50.0
     background_rate: float = 2_000.0
     publishers: int = 4
+    gateways: int = 4
+    """Connections (gateways) each publisher process drives, each within the broker's window."""
     database_url: str | None = None
     mqtt_url: str | None = None
 
@@ -124,10 +126,12 @@ def _station(url: str) -> BaseStation:
     return BaseStation(url, f"pingan-bench-gw-{uuid.uuid4().hex[:12]}")
 
 
-def publish_share(url: str, prefix: str, first: int, count: int, tags: int, stations: int, base: str) -> int:
+def publish_share(
+    url: str, prefix: str, first: int, count: int, tags: int, stations: int, base: str, gateways: int = 1
+) -> int:
     """One publisher process: messages `first`…`first + count - 1` of the stream, as fast as QoS 1 goes
-    (a base station's gateway each, see `base_station`), every one acknowledged by the broker before it
-    returns. Module-level so that a spawned process can run it."""
+    through `gateways` connections (base stations' gateways, see `base_station`), every one acknowledged by
+    the broker before it returns. Module-level so that a spawned process can run it."""
     from pingan.workers.mqtt import Topics
 
     topics = Topics(prefix)
@@ -141,12 +145,13 @@ def publish_share(url: str, prefix: str, first: int, count: int, tags: int, stat
         )
         for i in range(first, first + count)
     ]
-    gateway = _station(url)
+    connections = [_station(url) for _ in range(max(1, min(gateways, count)))]
     try:
-        gateway.send(messages)
+        send_through(connections, messages)
     finally:
-        gateway.close()
-    return gateway.acknowledged
+        for connection in connections:
+            connection.close()
+    return sum(connection.acknowledged for connection in connections)
 
 
 def publish_steady(url: str, prefix: str, rate: float, seconds: float, tags: int, stations: int, base: str) -> int:
@@ -223,7 +228,7 @@ def _mqtt(svc: Services, cfg: DetectionsBenchConfig, url: str, say: Progress) ->
         started, cpu = time.perf_counter(), time.process_time()
         jobs = [
             pool.submit(publish_share, url, topics.prefix, first, min(share, cfg.mqtt_messages - first),
-                        cfg.tags, cfg.stations, "2026-07-01T00:00:00+00:00")
+                        cfg.tags, cfg.stations, "2026-07-01T00:00:00+00:00", cfg.gateways)
             for first in range(0, cfg.mqtt_messages, share)
         ]  # fmt: skip
         acknowledged = sum(job.result() for job in jobs)
@@ -272,6 +277,7 @@ def _mqtt(svc: Services, cfg: DetectionsBenchConfig, url: str, say: Progress) ->
         "mqtt_rows": rows,
         "mqtt_per_cpu_s": round(through / cpu, 1) if cpu > 0 else None,
         "mqtt_publishers": publishers,
+        "mqtt_gateways": publishers * cfg.gateways,
         "mqtt_batches": consumer.batches,
         "alerts": len(latencies),
         "alert_p50_ms": round(statistics.median(latencies), 2) if latencies else None,

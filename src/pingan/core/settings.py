@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     """How long the consumer lets messages gather before storing them in one transaction (a batch is also
     stored as soon as it holds `mqtt_max_batch` messages)."""
     mqtt_max_batch: int = Field(default=5000, ge=1, le=100_000)
+    mqtt_share_group: str | None = None
+    """An MQTT 5 shared subscription's group (`$share/{group}/…`): the consumers (`pingan serve`, `pingan
+    tracking consume`) of one group, on several cores or machines, split the stream, each message going to one
+    of them. Each needs its own `mqtt_client_id` (its own persistent session). Unset: one consumer reads all."""
 
     # Streams for several machines (DESIGN §3): off unless a NATS URL is given; one machine writes directly.
     nats_url: str | None = None
@@ -149,6 +153,16 @@ class Settings(BaseSettings):
             raise ValueError(f"an MQTT topic prefix is one or more non-empty levels (a/b), not {value!r}")
         if any(c in value for c in "+#\0") or value.startswith("$"):
             raise ValueError(f"an MQTT topic prefix holds no wildcard (+ #), NUL or leading $: {value!r}")
+        return value
+
+    @field_validator("mqtt_share_group")
+    @classmethod
+    def _share_group(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if any(c in value for c in "/+#\0"):
+            raise ValueError(f"an MQTT share group is one topic level without / + # or NUL, not {value!r}")
         return value
 
     @field_validator("map_tile_url")

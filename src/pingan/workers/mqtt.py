@@ -8,10 +8,16 @@
 A message is acknowledged only once what it carries is committed (MQTT v5, manual acknowledgement, a
 persistent session under a fixed client id): a consumer killed before its commit leaves its messages with
 the broker, which delivers them again, and the intake's idempotence makes that harmless. Messages are taken
-in batches: the network thread only appends to a buffer, and the storing thread stores what gathered for
-`linger` seconds (or `max_batch` messages, whichever comes first) in one transaction. A message
-that is not JSON, or items the intake refuses, are logged and acknowledged: a bad message must not block
-the ones behind it.
+in batches: the network thread (`pingan.adapters.mqtt_wire`, one `recv` for every message that has arrived)
+only appends them to a buffer, under one lock a read, and the storing thread stores what gathered for
+`linger` seconds (or `max_batch` messages, whichever comes first) in one transaction, then sends the
+batch's acknowledgements in one write; SQLite and the database driver release the GIL while they execute,
+so the network thread keeps reading meanwhile. A message that is not JSON, or items the intake refuses,
+are logged (by topic, item and field) and acknowledged: a bad message must not block the ones behind it.
+
+With `PINGAN_MQTT_SHARE_GROUP` set, the subscriptions are MQTT 5 shared ones (`$share/{group}/…`): the
+consumers of a group (`pingan serve` or `pingan tracking consume`, on several cores or machines, each with
+its own `PINGAN_MQTT_CLIENT_ID`) split the stream, each message going to one of them.
 
 With `PINGAN_NATS_URL` set, the detections are validated here and published to the detections stream
 instead (`Tracking.publish`); a message is acknowledged to the broker only once JetStream has stored what it
@@ -29,11 +35,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
+from pingan.adapters.mqtt_wire import Message, Refused, Subscriber
 from pingan.workers.signals import stop_on_signals
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ RECEIVE_MAXIMUM = 65535
 What does not fit goes into the broker's queue for our session, which Mosquitto bounds by
 `max_queued_messages` (1000 by default) and beyond which it drops QoS 1 messages: so a burst waits here,
 unacknowledged (a crash loses none of it: the broker sends them again), rather than there."""
+KEEPALIVE_S = 30
 SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps our session (and the messages for it) while we are away."""
 
@@ -78,8 +82,13 @@ class Topics:
     def status(self, station: str) -> str:
         return f"{self.stations}{station}{STATUS_SUFFIX}"
 
-    def subscriptions(self) -> list[tuple[str, int]]:
-        return [(f"{self.detections}+", 1), (f"{self.stations}+{STATUS_SUFFIX}", 1)]
+    def subscriptions(self, share_group: str | None = None) -> list[tuple[str, int]]:
+        """The filters, at QoS 1; in a shared subscription (`$share/{group}/…`) when a group is given: the
+        broker then hands each message to one consumer of the group."""
+        filters = [f"{self.detections}+", f"{self.stations}+{STATUS_SUFFIX}"]
+        if share_group:
+            filters = [f"$share/{share_group}/{f}" for f in filters]
+        return [(f, 1) for f in filters]
 
 
 def broker_answers(url: str, timeout: float = 0.5) -> bool:
@@ -92,14 +101,6 @@ def broker_answers(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
-@dataclass(slots=True)
-class _Message:
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-
-
 class MqttConsumer:
     def __init__(
         self,
@@ -110,72 +111,95 @@ class MqttConsumer:
         topic_prefix: str | None = None,
         max_batch: int | None = None,
         linger_ms: float | None = None,
+        share_group: str | None = None,
     ) -> None:
         settings = services.settings
         self.services = services
         self.url = url
         self.host, self.port = parse_url(url)
         self.topics = Topics(topic_prefix or settings.mqtt_topic_prefix)
+        self.share_group = share_group or settings.mqtt_share_group
+        """MQTT 5's shared subscription: the consumers of one group split the stream between them."""
         self.max_batch = max_batch or settings.mqtt_max_batch
         self.linger = (settings.mqtt_linger_ms if linger_ms is None else linger_ms) / 1000
         self.stored = 0
         self.batches = 0
         """Transactions that stored messages (a busy stream stores many messages in each)."""
-        self._pending: list[_Message] = []
+        self._pending: list[Message] = []
         self._county: str | None = None
         """The county of the detections stream's subject (`PINGAN_NATS_URL`), read once."""
         self._cond = threading.Condition()
         self._connected = threading.Event()
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=client_id or services.settings.mqtt_client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
+        self._closing = threading.Event()
+        self._network: threading.Thread | None = None
+        self.wire = Subscriber(
+            self.host,
+            self.port,
+            client_id or settings.mqtt_client_id,
+            keepalive=KEEPALIVE_S,
+            receive_maximum=RECEIVE_MAXIMUM,
+            session_expiry=SESSION_EXPIRY_S,
+            clean_start=False,
         )
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.client.on_disconnect = self._on_disconnect
 
     # -- the network thread ------------------------------------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        if reason.is_failure:
-            log.error("MQTT broker refused the connection: %s", reason)
-            return
-        client.subscribe(self.topics.subscriptions())
-        self._connected.set()
-        log.info("MQTT consumer connected to %s:%s (%s/…)", self.host, self.port, self.topics.prefix)
-
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+    def _receive(self) -> None:
+        """Connect (again, with a growing delay, whenever the connection is lost) and read: each `read` hands
+        over every message that arrived in one `recv`, appended to the pending ones under one lock."""
+        delay = 1.0
+        while not self._closing.is_set():
+            try:
+                self.wire.connect(self.topics.subscriptions(self.share_group))
+            except (Refused, OSError) as exc:  # Closed is an OSError too
+                log.warning("MQTT broker %s:%s: %s; trying again in %.0f s", self.host, self.port, exc, delay)
+                self._closing.wait(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 1.0
+            connection = self.wire.connection
+            with self._cond:
+                # What an earlier connection delivered and was not taken yet comes again on this one.
+                self._pending = [m for m in self._pending if m.connection == connection]
+            self._connected.set()
+            log.info(
+                "MQTT consumer connected to %s:%s (%s/…%s)",
+                self.host,
+                self.port,
+                self.topics.prefix,
+                f", shared as {self.share_group}" if self.share_group else "",
+            )
+            try:
+                while not self._closing.is_set():
+                    got = self.wire.read()
+                    if got:
+                        with self._cond:
+                            was = len(self._pending)
+                            self._pending.extend(got)
+                            if not was or len(self._pending) >= self.max_batch:
+                                self._cond.notify()
+            except OSError as exc:
+                self._connected.clear()
+                if not self._closing.is_set():
+                    log.warning("MQTT consumer disconnected (%s); reconnecting", exc)
         self._connected.clear()
-        if reason.is_failure:
-            log.warning("MQTT consumer disconnected (%s); reconnecting", reason)
-
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        # The network thread only appends: the storing thread is woken when a batch is full (or by its own
-        # linger timeout), so a busy stream costs one lock per message here and nothing more.
-        item = _Message(message.topic, bytes(message.payload), message.mid, message.qos)
-        with self._cond:
-            self._pending.append(item)
-            if len(self._pending) == 1 or len(self._pending) >= self.max_batch:
-                self._cond.notify()
+        self.wire.close()
 
     # -- the storing thread ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.ReceiveMaximum = RECEIVE_MAXIMUM
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False, properties=props)
-        self.client.loop_start()
+        self._closing.clear()
+        self._network = threading.Thread(target=self._receive, name="mqtt-receive", daemon=True)
+        self._network.start()
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
     def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self._closing.set()
+        if self._network is not None:
+            self._network.join(timeout=5)  # `read` wakes at least every second
+            self._network = None
 
     def run(self, stop: threading.Event) -> None:
         """Store and acknowledge batches until `stop` is set."""
@@ -213,14 +237,15 @@ class MqttConsumer:
                 self._pending[:0] = batch
             time.sleep(1.0)
             return 0
-        for message in batch:
-            if message.qos > 0:
-                self.client.ack(message.mid, message.qos)
+        try:
+            self.wire.ack(batch)
+        except OSError as exc:  # stored, but the connection is gone: the broker sends them again (harmless)
+            log.warning("acknowledging %d MQTT messages failed (%s); the broker will send them again", len(batch), exc)
         self.stored += len(batch)
         self.batches += 1
         return len(batch)
 
-    def _store(self, batch: list[_Message]) -> None:
+    def _store(self, batch: list[Message]) -> None:
         items: list[Any] = []
         beats: list[tuple[str, dict[str, Any]]] = []
         detections, stations = self.topics.detections, self.topics.stations
@@ -237,7 +262,9 @@ class MqttConsumer:
                     if isinstance(item, dict) and item.get("station", station) != station:
                         log.warning("MQTT %s: an item names station %r, dropped", message.topic, item["station"])
                         continue
-                    items.append({**item, "station": station} if isinstance(item, dict) else item)
+                    if isinstance(item, dict):
+                        item["station"] = station  # a dict of this message's own parse: changed in place
+                    items.append(item)
             elif message.topic.startswith(stations) and message.topic.endswith(STATUS_SUFFIX):
                 station = message.topic[len(stations) : -len(STATUS_SUFFIX)]
                 beats.append((station, body if isinstance(body, dict) else {"value": body}))

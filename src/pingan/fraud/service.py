@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
 from pingan.core.models import Area, Task, Unit, UnitKind
+from pingan.core.scope import Scope
 from pingan.core.series import Bucket, bucket_index
 from pingan.core.tasks import Command, TaskService
 from pingan.core.tasks.engine import TaskFilter
@@ -58,11 +59,17 @@ class Period:
 
 
 def fraud_figures(
-    session: Session, period: Period, area_ids: Collection[int] | None = None, *, overdue_open: int
+    session: Session,
+    period: Period,
+    area_ids: Collection[int] | None = None,
+    *,
+    overdue_open: int,
+    within: Scope | None = None,
 ) -> dict[str, Any]:
     """Warnings, dissuasions and money protected in a period, county-wide and per station.
 
-    A warning counts in the period it was opened; `area_ids` limits the figures to those stations.
+    A warning counts in the period it was opened; `area_ids` limits the figures to those stations, `within`
+    to the warnings and tasks of a scope (a county of several: its areas and the units holding its work).
     `overdue_open` is the dissuasion tasks overdue now, counted by the worklist's own query
     (`TaskService.count` with `overdue_tasks`), so the figure and the 已超时 list it links to agree.
     """
@@ -70,6 +77,8 @@ def fraud_figures(
     conds = [w.created_at >= period.start, w.created_at < period.end]
     if area_ids is not None:
         conds.append(w.area_id.in_(list(area_ids)))
+    if within is not None:
+        conds.append(within.clause(w.unit_id, w.area_id))
     dissuaded = case((w.outcome == Outcome.DISSUADED, 1), else_=0)
     defrauded = case((w.outcome == Outcome.DEFRAUDED, 1), else_=0)
     columns = (
@@ -86,6 +95,8 @@ def fraud_figures(
     task_conds = [t.ref_type == "fraud_warning", t.created_at >= period.start, t.created_at < period.end]
     if area_ids is not None:
         task_conds.append(t.area_id.in_(list(area_ids)))
+    if within is not None:
+        task_conds.append(within.clause(t.unit_id, t.area_id))
     closed, on_time = session.execute(
         select(
             func.coalesce(func.sum(case((t.closed_at.is_not(None), 1), else_=0)), 0),
@@ -146,7 +157,7 @@ def overdue_tasks(area_ids: Collection[int] | None = None) -> TaskFilter:
 
 
 def fraud_series(
-    session: Session, cuts: Sequence[Bucket], area_ids: Collection[int] | None = None
+    session: Session, cuts: Sequence[Bucket], area_ids: Collection[int] | None = None, *, within: Scope | None = None
 ) -> list[dict[str, Any]]:
     """`fraud_figures`' headline numbers per bucket (a warning counts in the bucket it was opened in)."""
     if not cuts:
@@ -155,6 +166,8 @@ def fraud_series(
     conds = [w.created_at >= cuts[0].start, w.created_at < cuts[-1].end]
     if area_ids is not None:
         conds.append(w.area_id.in_(list(area_ids)))
+    if within is not None:
+        conds.append(within.clause(w.unit_id, w.area_id))
     index = bucket_index(w.created_at, cuts).label("bucket")
     rows = {
         row.bucket: row

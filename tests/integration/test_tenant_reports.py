@@ -149,7 +149,8 @@ def test_a_countys_daily_report_lists_its_own_stations_and_counts_its_own_figure
     assert all(name in text for name in XS_STATIONS)
     assert "象山县共产生涉诈预警3条" in text
     assert "期内下发任务3件" in text
-    assert "预警6条" not in text and "预警9条" not in text
+    assert "预警6条" not in text
+    assert "预警9条" not in text
 
 
 def test_the_provinces_report_covers_both_counties_with_a_table_of_counties(two: TwoCounties) -> None:
@@ -164,7 +165,8 @@ def test_the_provinces_report_covers_both_counties_with_a_table_of_counties(two:
     assert '<td>全省合计</td><td class="num">9</td>' in counties
     for name in (*XS_STATIONS, *NH_STATIONS):
         assert f"<td>{name}</td>" in html
-    assert "象山县各派出所" in html and "宁海县各派出所" in html
+    assert "象山县各派出所" in html
+    assert "宁海县各派出所" in html
     assert 'filename="33-daily-2026-11-23.html"' in got.headers["content-disposition"]
 
     # The province picks one county below it; the city's own report is the city's.
@@ -173,7 +175,8 @@ def test_the_provinces_report_covers_both_counties_with_a_table_of_counties(two:
     assert "宁海县共产生涉诈预警 6 条" in one.text
     assert "丹东派出所" not in one.text
     city = two.call("zj_analyst", "/command/reports/daily", period="2026-11-23", county="3302", format="html")
-    assert "宁波市公安局" in city.text and "全市合计" in city.text
+    assert "宁波市公安局" in city.text
+    assert "全市合计" in city.text
 
 
 def test_a_county_user_gets_the_own_countys_report_and_never_the_others(two: TwoCounties) -> None:
@@ -193,7 +196,8 @@ def test_a_county_user_gets_the_own_countys_report_and_never_the_others(two: Two
     assert too_long.status_code == 422
     assert two.call("xs_head", "/command/reports/daily").status_code == 403
     mine = two.call("nh_commander", "/command/reports/daily", period="2026-11-23", format="html")
-    assert "宁海县公安局" in mine.text and "丹东派出所" not in mine.text
+    assert "宁海县公安局" in mine.text
+    assert "丹东派出所" not in mine.text
 
 
 def test_the_schedule_writes_one_report_per_county_once_and_each_county_reads_its_own_archive(
@@ -218,7 +222,8 @@ def test_the_schedule_writes_one_report_per_county_once_and_each_county_reads_it
     services.outbox.run_until_idle()
     assert {p.relative_to(archive) for p in archive.rglob("*") if p.is_file()} == written, "nothing new"
     xs_daily = _text((archive / "330225" / "daily-2026-11-23.pdf").read_bytes())
-    assert "象山县共产生涉诈预警3条" in xs_daily and "跃龙派出所" not in xs_daily
+    assert "象山县共产生涉诈预警3条" in xs_daily
+    assert "跃龙派出所" not in xs_daily
     assert "宁海县共产生涉诈预警6条" in _text((archive / "330226" / "daily-2026-11-23.pdf").read_bytes())
 
     listed = two.call("xs_analyst", "/command/reports", cadence="daily").json()
@@ -254,7 +259,8 @@ def test_pingan_report_county_writes_that_countys_report(two: TwoCounties, tmp_p
     done = runner.invoke(app, [*base, "--county", "330225"])
     assert done.exit_code == 0, done.output
     text = _text(out.read_bytes())
-    assert "象山县共产生涉诈预警3条" in text and "跃龙派出所" not in text
+    assert "象山县共产生涉诈预警3条" in text
+    assert "跃龙派出所" not in text
     unknown = runner.invoke(app, [*base, "--county", "999999"])
     assert unknown.exit_code == 1
     assert "--county" in unknown.output

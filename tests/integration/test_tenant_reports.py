@@ -231,6 +231,7 @@ def test_the_schedule_writes_one_report_per_county_once_and_each_county_reads_it
         ("330225", "daily-2026-11-23.pdf"),
         ("330225", "daily-2026-11-23.html"),
     ]
+    assert listed[0]["county_name"] == "象山县"
     own = two.call("xs_analyst", "/command/reports/archive/daily-2026-11-23.pdf")
     assert own.status_code == 200
     assert own.content == (archive / "330225" / "daily-2026-11-23.pdf").read_bytes()
@@ -264,3 +265,89 @@ def test_pingan_report_county_writes_that_countys_report(two: TwoCounties, tmp_p
     unknown = runner.invoke(app, [*base, "--county", "999999"])
     assert unknown.exit_code == 1
     assert "--county" in unknown.output
+
+
+def _send(two: TwoCounties, method: str, who: str, path: str, body: Any = None) -> Any:
+    return two.client.request(method, f"{API}{path}", json=body, headers={"Authorization": f"Bearer {two.tokens[who]}"})
+
+
+def test_push_templates_belong_to_their_county_and_the_provinces_are_shared_read_only(two: TwoCounties) -> None:
+    def template(code: str, title: str) -> dict[str, str]:
+        return {"code": code, "kind": "fraud", "title": title, "body": "{area}群众请注意：谨防冒充客服诈骗"}
+
+    province = _send(two, "POST", "zj_analyst", "/desk/push-templates", template("fraud-alert", "省厅反诈提醒"))
+    assert province.status_code == 201, province.text
+    xs = _send(two, "POST", "xs_analyst", "/desk/push-templates", template("fraud-alert", "象山反诈提醒"))
+    assert xs.status_code == 201, "a code is unique per tenancy: 象山 may reuse the province's"
+    again = _send(two, "POST", "xs_analyst", "/desk/push-templates", template("fraud-alert", "又一个"))
+    assert (again.status_code, again.json()["error"]["field"]) == (409, "code")
+    nh = _send(two, "POST", "nh_commander", "/desk/push-templates", template("fraud-alert", "宁海反诈提醒"))
+    assert nh.status_code == 201, nh.text
+    nh_id = nh.json()["id"]
+
+    def seen(who: str) -> dict[str, bool]:
+        answer = _send(two, "GET", who, "/desk/push-templates")
+        assert answer.status_code == 200, answer.text
+        return {t["title"]: t["shared"] for t in answer.json()}
+
+    assert seen("xs_analyst") == {"省厅反诈提醒": True, "象山反诈提醒": False}
+    assert seen("xs_head") == {"省厅反诈提醒": True, "象山反诈提醒": False}
+    assert seen("nh_commander") == {"省厅反诈提醒": True, "宁海反诈提醒": False}
+    assert seen("zj_analyst") == {"省厅反诈提醒": False}, "the counties' own are theirs"
+    assert set(seen("ops")) == {"省厅反诈提醒", "象山反诈提醒", "宁海反诈提醒"}
+
+    shared = _send(two, "PATCH", "xs_analyst", f"/desk/push-templates/{province.json()['id']}", {"title": "改"})
+    assert shared.status_code == 403
+    assert (shared.json()["error"]["field"], shared.json()["error"]["code"]) == ("template_id", "shared_template")
+    theirs = _send(two, "PATCH", "xs_analyst", f"/desk/push-templates/{nh_id}", {"title": "改"})
+    assert (theirs.status_code, theirs.json()["error"]["field"]) == (404, "template_id")
+    own = _send(two, "PATCH", "xs_analyst", f"/desk/push-templates/{xs.json()['id']}", {"title": "象山反诈提醒（新）"})
+    assert own.status_code == 200, own.text
+    province_edit = _send(two, "PATCH", "zj_analyst", f"/desk/push-templates/{province.json()['id']}", {"title": "省"})
+    assert province_edit.status_code == 200
+
+    # Pushing from the other county's template is refused as if it did not exist; the province's may be used.
+    with_theirs = _send(two, "POST", "xs_analyst", "/desk/pushes", {"template_id": nh_id})
+    assert (with_theirs.status_code, with_theirs.json()["error"]["field"]) == (404, "template_id")
+    with_shared = _send(two, "POST", "xs_analyst", "/desk/pushes", {"template_id": province.json()["id"]})
+    assert with_shared.status_code == 201, with_shared.text
+
+
+def test_the_upgrade_gives_a_single_countys_templates_to_its_county_and_keeps_the_pushes_sent_from_them(
+    tmp_path: Path,
+) -> None:
+    """On SQLite the unique code is dropped by copying the table that desk_pushes refers to: the pushes keep
+    their template, and the templates of the one county written down become that county's."""
+    from sqlalchemy import text
+
+    from pingan.migrate import upgrade
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db, "0029_gangs")
+    now = "2026-11-01 00:00:00.000000"
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO areas (id, code, name, kind, generation, active) VALUES (7, '330225', '象山县', 'county', 1, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO desk_push_templates (id, code, kind, title, body, active, created_at, updated_at) "
+                "VALUES (1, 'fraud-alert', 'fraud', '反诈提醒', '请注意', 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO desk_pushes (id, kind, title, body, template_id, target, created_at, targeted, delivered,"
+                " held) VALUES (1, 'fraud', '反诈提醒', '请注意', 1, '{}', :now, 0, 0, 0)"
+            ),
+            {"now": now},
+        )
+    upgrade(db)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT tenant_area_id FROM desk_push_templates")).scalar_one() == 7
+        assert conn.execute(text("SELECT template_id FROM desk_pushes")).scalar_one() == 1
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    db.dispose()

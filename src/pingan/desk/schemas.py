@@ -490,6 +490,8 @@ class PushTemplatePublic(BaseModel):
     unit_id: int | None = None
     """The owning unit, whose staff may edit it; null: a county template."""
     active: bool
+    shared: bool = False
+    """A template shared from above (a city's or a province's, or the deployment's): read-only to this user."""
 
 
 class PushCreate(_In):

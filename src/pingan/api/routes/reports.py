@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from pingan.api.deps import ClientAddress, CurrentUser, ServicesDep, SessionDep, require
-from pingan.command.reports.coverage import viewer_counties
+from pingan.command.reports.coverage import county_names, viewer_counties
 from pingan.command.reports.periods import CADENCE_NAMES, Cadence
 from pingan.command.reports.service import MEDIA_TYPES, ReportFormat, render
 from pingan.core.errors import BadInput, Forbidden
@@ -46,6 +46,7 @@ class ArchivedReportPublic(BaseModel):
     name: str
     county: str | None
     """The county the report is of (its area code); None in a single county's installation."""
+    county_name: str | None = None
     cadence: Cadence
     cadence_name: str
     period: str
@@ -99,10 +100,12 @@ def archive(
     counties = viewer_counties(session, user)
     if counties is not None and county is not None:
         counties = [_own_county(counties, county)]
+    names = county_names(session) if counties is not None else {}
     return [
         ArchivedReportPublic(
             name=r.name,
             county=r.county,
+            county_name=names.get(r.county or ""),
             cadence=r.cadence,
             cadence_name=CADENCE_NAMES[r.cadence],
             period=r.period,

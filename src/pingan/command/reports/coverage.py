@@ -63,6 +63,11 @@ def county_areas(session: Session) -> list[Area]:
     return list(session.scalars(select(Area).where(Area.kind == AreaKind.COUNTY).order_by(Area.code, Area.id)))
 
 
+def county_names(session: Session) -> dict[str, str]:
+    """Each county's name by its code."""
+    return {a.code: a.name for a in county_areas(session)}
+
+
 def tenanted(session: Session) -> bool:
     """Whether the deployment holds several counties (each a tenant, each with its own reports)."""
     return len(county_areas(session)) >= 2

@@ -1,7 +1,8 @@
 """Reports of a deployment of two counties: 象山's daily report names 象山's bureau, lists 象山's stations only and
 counts 象山's warnings and tasks only (宁海's differ, so a leak shows); the province's covers both with a table
 of counties; a county's users get their own county's report, made or archived, never the other's; the schedule
-writes one report per county and period, once."""
+writes one report per county and period, once. Push templates per county, and the other places that took
+"county-wide" for "the whole deployment" (fraud figures, officers' cards, mediators)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from pingan.core.clock import FakeClock
 from pingan.core.db import Database
 from pingan.core.geo import GeoArea
 from pingan.core.identity import create_user
-from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind
+from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind, User
 from pingan.core.outbox import OutboxMessage
 from pingan.core.settings import Settings
 
@@ -98,6 +99,9 @@ def two(db: Database, tmp_path: Path) -> Iterator[TwoCounties]:
             ("nh_commander", Role.COMMANDER, "330226-command-centre"),
             ("zj_analyst", Role.ANALYST, "33-anti-fraud-centre"),
             ("xs_head", Role.STATION_HEAD, "station-xs-dandong"),
+            ("xs_admin", Role.ADMIN, "330225-command-centre"),
+            ("nh_admin", Role.ADMIN, "330226-command-centre"),
+            ("nh_officer", Role.OFFICER, "station-nh-yuelong"),
             ("ops", Role.ADMIN, None),
         ):
             user = create_user(
@@ -115,7 +119,7 @@ def two(db: Database, tmp_path: Path) -> Iterator[TwoCounties]:
     clock.set(NEXT_DAY)
     client = TestClient(create_app(services), raise_server_exceptions=False)
     tokens = {}
-    for username in ("xs_analyst", "nh_commander", "zj_analyst", "xs_head", "ops"):
+    for username in ("xs_analyst", "nh_commander", "zj_analyst", "xs_head", "xs_admin", "nh_admin", "ops"):
         answer = client.post(f"{API}/auth/token", data={"username": username, "password": PASSWORD})
         assert answer.status_code == 200, answer.text
         tokens[username] = answer.json()["access_token"]
@@ -351,3 +355,56 @@ def test_the_upgrade_gives_a_single_countys_templates_to_its_county_and_keeps_th
         assert conn.execute(text("SELECT template_id FROM desk_pushes")).scalar_one() == 1
         assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
     db.dispose()
+
+
+def test_a_countys_fraud_figures_count_the_warnings_its_centre_holds_and_none_of_the_others(two: TwoCounties) -> None:
+    """Before: a county's figures were read by its areas only, so 宁海's two warnings held by its centre (placed
+    at no station) were missing from 宁海's own figures."""
+    day = {"start": "2026-11-22T16:00:00Z", "end": "2026-11-23T16:00:00Z"}
+    for who, expected in (("nh_admin", 6), ("xs_analyst", 3), ("zj_analyst", 9), ("ops", 9)):
+        figures = two.call(who, "/fraud/figures", **day)
+        assert figures.status_code == 200, figures.text
+        assert figures.json()["warnings"] == expected, who
+        series = two.call(who, "/fraud/figures/series", **day).json()
+        assert sum(b["warnings"] for b in series["buckets"]) == expected, who
+    with two.services.db.session() as session:
+        yuelong = session.scalar(select(Area.id).where(Area.code == "nh-yuelong"))
+    other = two.call("xs_analyst", "/fraud/figures", area_id=yuelong, **day)
+    assert (other.status_code, other.json()["error"]["field"]) == (403, "area_id")
+
+
+def test_a_countys_admin_sees_and_sets_its_own_countys_community_officers_only(two: TwoCounties) -> None:
+    with two.services.db.session() as session:
+        areas = {a.code: a.id for a in session.scalars(select(Area))}
+        officer = session.scalar(select(User.id).where(User.username == "nh_officer"))
+    card = {"area_id": areas["nh-yuelong"], "contact_phone": "13905759999", "office": "跃龙派出所"}
+    # 象山's admin can neither give 宁海's officer a card nor put an officer on a 宁海 area.
+    theirs = _send(two, "PUT", "xs_admin", f"/desk/admin/officers/{officer}", card)
+    assert (theirs.status_code, theirs.json()["error"]["field"]) == (422, "user_id")
+    set_by_nh = _send(two, "PUT", "nh_admin", f"/desk/admin/officers/{officer}", card)
+    assert set_by_nh.status_code == 200, set_by_nh.text
+    elsewhere = _send(
+        two, "PUT", "nh_admin", f"/desk/admin/officers/{officer}", {**card, "area_id": areas["xs-dandong"]}
+    )
+    assert (elsewhere.status_code, elsewhere.json()["error"]["field"]) == (422, "area_id")
+
+    def cards(who: str) -> list[int]:
+        answer = _send(two, "GET", who, "/desk/admin/officers")
+        assert answer.status_code == 200, answer.text
+        return [c["user_id"] for c in answer.json()]
+
+    assert cards("nh_admin") == [officer]
+    assert cards("xs_admin") == [], "before: every county's officers, their numbers unmasked for the admin"
+    assert cards("ops") == [officer]
+
+
+def test_a_countys_commander_registers_mediators_of_its_own_countys_units_only(two: TwoCounties) -> None:
+    body = {"name": "跃龙调解室", "kind": "room", "unit_id": two.units["station-nh-yuelong"]}
+    theirs = _send(two, "POST", "xs_admin", "/command/disputes/mediators", body)
+    assert (theirs.status_code, theirs.json()["error"]["field"]) == (403, "unit_id")
+    own = _send(two, "POST", "nh_commander", "/command/disputes/mediators", body)
+    assert own.status_code == 201, own.text
+    mine = _send(
+        two, "POST", "xs_admin", "/command/disputes/mediators", {**body, "unit_id": two.units["station-xs-dandong"]}
+    )
+    assert mine.status_code == 201, mine.text

@@ -114,7 +114,10 @@ class PushService:
         out = []
         for t in session.scalars(query):
             public = PushTemplatePublic.model_validate(t)
-            public.shared = not tenancy.may_edit(t)
+            # Read-only to this user: a city's or a province's to a county, the county's to a station head.
+            public.shared = not tenancy.may_edit(t) or (
+                actor.role not in COUNTY_WIDE_ROLES and t.unit_id != actor.unit_id
+            )
             out.append(public)
         return out
 

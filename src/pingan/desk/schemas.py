@@ -491,7 +491,8 @@ class PushTemplatePublic(BaseModel):
     """The owning unit, whose staff may edit it; null: a county template."""
     active: bool
     shared: bool = False
-    """A template shared from above (a city's or a province's, or the deployment's): read-only to this user."""
+    """Read-only to this user: shared from above (a city's or a province's, or the deployment's to a county),
+    or the county's to a station head."""
 
 
 class PushCreate(_In):

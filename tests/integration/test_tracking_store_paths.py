@@ -131,7 +131,7 @@ def test_the_last_sightings_survive_the_migration_both_ways(
         cfg = alembic_config(db.url)
         with db.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0029_gangs")
+            command.downgrade(cfg, "0030_tenant_rank")
         assert "tracking_tag_seen" not in inspect(db.engine).get_table_names()
         with db.engine.connect() as conn:
             row = conn.execute(

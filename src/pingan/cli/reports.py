@@ -20,6 +20,13 @@ def report(
         str | None,
         typer.Option(help="2026-11-30, 2026-W47, 2026-11 or 2026-Q3 (by the cadence); default: the last complete one."),
     ] = None,
+    county: Annotated[
+        str | None,
+        typer.Option(
+            "--county",
+            help="With several counties: the county's (or a city's, a province's) area code; default: all of them.",
+        ),
+    ] = None,
 ) -> None:
     """Write one report; the county name and the period are on every page of the PDF, its font embedded."""
     from pingan.command.reports.service import ReportFormat, render
@@ -31,7 +38,7 @@ def report(
     try:
         chosen = svc.reports.period(cadence, period)
         with svc.db.session() as session:
-            built = svc.reports.build(session, cadence, chosen)
+            built = svc.reports.build(session, cadence, chosen, svc.reports.coverage(session, county))
     except PinganError as exc:
         fail(f"--{exc.field}: {exc.message}" if exc.field else exc.message)
     body = render(built, ReportFormat(suffix))
@@ -47,12 +54,24 @@ def report(
 @app.command("reports")
 def reports_list(
     cadence: Annotated[Cadence | None, typer.Option(help="Only this cadence.")] = None,
+    county: Annotated[str | None, typer.Option("--county", help="With several counties: only this county's.")] = None,
 ) -> None:
-    """The reports the worker wrote into the instance folder (`<instance>/reports`), newest period first."""
+    """The reports the worker wrote into the instance folder (`<instance>/reports`, a folder per county code
+    when there are several), newest period first."""
+    from pingan.command.reports.coverage import county_areas
+
     svc = services()
-    found = svc.reports.archive(cadence)
+    with svc.db.session() as session:
+        codes = [c.code for c in county_areas(session)]
+    counties = None if len(codes) < 2 else codes
+    if county is not None and counties is not None:
+        if county not in counties:
+            fail(f"--county: no county with the code {county!r} (one of {', '.join(counties)})")
+        counties = [county]
+    found = svc.reports.archive(cadence, counties)
     if not found:
         console.print(f"no reports in {svc.reports.archive_dir}")
         return
     for item in found:
-        typer.echo(f"{item.name}\t{item.size}\t{item.written_at.isoformat()}")
+        where = f"{item.county}/" if item.county else ""
+        typer.echo(f"{where}{item.name}\t{item.size}\t{item.written_at.isoformat()}")

@@ -109,8 +109,16 @@ def _tenant_scope(session: Session, user: User, duties: frozenset[str]) -> Scope
     )
     if inside == counties:
         return everything
+    tenancy = area_scope(session, top, duties)
+    return Scope(False, tenancy.unit_ids | {user.unit_id}, tenancy.area_ids, duties)
+
+
+def area_scope(session: Session, area_id: int, duties: frozenset[str] = frozenset()) -> Scope:
+    """What a tenancy of `area_id` (a county, a city, a province) covers: the area and every area below it, and
+    the units placed in them; what a county-wide user of that tenancy sees, and what its reports count."""
+    areas = subtree(session, area_id)
     units = frozenset(session.scalars(select(Unit.id).where(Unit.area_id.in_(areas))))
-    return Scope(False, units | {user.unit_id}, frozenset(areas), duties)
+    return Scope(False, units, frozenset(areas), duties)
 
 
 def tenant_area(session: Session, unit_id: int) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
@@ -14,6 +14,7 @@ from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.identifiers import mask_phone
 from pingan.core.identity import Actor
 from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, Unit, UnitKind, User
+from pingan.core.scope import Scope, manages_account, scope_of
 from pingan.desk.directory import DirectoryCache, rule_of
 from pingan.desk.models import DeskOfficer, DeskRoutingRule, DingTalkRobot, DingTalkSend
 from pingan.desk.places import Places
@@ -189,6 +190,12 @@ class DeskAdmin:
             query = query.where(DeskOfficer.area_id == area_id)
         if actor.role not in COUNTY_WIDE_ROLES:  # a station head: the station's own officers
             query = query.where(User.unit_id == actor.unit_id)
+        else:
+            scope = _scope(session, actor)
+            if not scope.county_wide:  # a county of several: its own officers and areas only
+                query = query.where(
+                    or_(User.unit_id.in_(sorted(scope.unit_ids)), DeskOfficer.area_id.in_(sorted(scope.area_ids)))
+                )
         rows = session.execute(query).all()
         names = (
             dict(session.execute(select(Area.id, Area.name).where(Area.id.in_({c.area_id for c, _ in rows}))).all())
@@ -202,11 +209,12 @@ class DeskAdmin:
         """Make a user the community officer of an area, with the card residents see."""
         require_admin(actor)
         with self.db.session() as session:
+            scope = _scope(session, actor)
             user = session.get(User, user_id)
-            if user is None or user.role not in OFFICER_ROLES:
+            if user is None or user.role not in OFFICER_ROLES or not manages_account(scope, user.unit_id):
                 raise BadInput("用户不存在或不是民警", field="user_id")
             area = session.get(Area, body.area_id)
-            if area is None:
+            if area is None or not (scope.county_wide or area.id in scope.area_ids):
                 raise BadInput("辖区不存在", field="area_id")
             card = session.scalar(select(DeskOfficer).where(DeskOfficer.user_id == user_id))
             if card is None:
@@ -290,3 +298,11 @@ def _robot_public(robot: DingTalkRobot, sends: list[DingTalkSend]) -> RobotPubli
             for s in sends
         ],
     )
+
+
+def _scope(session: Session, actor: Actor) -> Scope:
+    """The acting user's scope (a county of several: its own county's)."""
+    user = session.get(User, actor.id)
+    if user is None:
+        raise Forbidden("用户不存在")
+    return scope_of(session, user)

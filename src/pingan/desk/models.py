@@ -239,15 +239,22 @@ class DeskMedia(Base):
 
 class DeskPushTemplate(Base):
     __tablename__ = "desk_push_templates"
+    # A code is unique within its tenancy; the deployment's own (no tenancy) count as one tenancy, 0.
+    __table_args__ = (
+        Index("uq_desk_push_templates_tenant_code", text("coalesce(tenant_area_id, 0)"), "code", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(64))
     kind: Mapped[PushKind] = mapped_column(_enum(PushKind))
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
     """May hold ``{area}`` and ``{date}``, filled in when sent."""
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     """The owning unit, whose staff may edit it; None: a county template, the county-wide roles'."""
+    tenant_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    """The tenancy (a county's, a city's, a province's area) whose users wrote it; None: the deployment's own
+    (its operator's, or a single county's written before its county area was)."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -4,6 +4,7 @@ with a per-resident daily limit, and delivery and read records."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
@@ -20,8 +21,8 @@ from pingan.core.errors import BadInput, Conflict, Forbidden, NotFound
 from pingan.core.geo import CRS, GeoError, read_geojson_areas
 from pingan.core.identifiers import mask_phone
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, Area, Role, User
-from pingan.core.scope import Scope, scope_of
+from pingan.core.models import COUNTY_WIDE_ROLES, Area, AreaKind, Role, User
+from pingan.core.scope import Scope, scope_of, tenant_area
 from pingan.desk.models import (
     DeliveryStatus,
     DeskPush,
@@ -64,7 +65,11 @@ class PushService:
         _require_pusher(actor)
         now = self.clock.now()
         with self.db.session() as session:
-            if session.scalar(select(DeskPushTemplate.id).where(DeskPushTemplate.code == body.code)) is not None:
+            tenancy = template_tenancy(session, actor)
+            same = select(DeskPushTemplate.id).where(DeskPushTemplate.code == body.code)
+            if tenancy.tenanted:  # a code is unique within its tenancy
+                same = same.where(_tenant_is(tenancy.area_id))
+            if session.scalar(same) is not None:
                 raise Conflict("模板编码已存在", field="code", code="duplicate_code")
             row = DeskPushTemplate(
                 code=body.code,
@@ -72,6 +77,7 @@ class PushService:
                 title=body.title,
                 body=body.body,
                 unit_id=_owning_unit(actor),
+                tenant_area_id=tenancy.area_id if tenancy.tenanted else tenancy.single_county,
                 active=True,
                 created_at=now,
                 updated_at=now,
@@ -84,10 +90,13 @@ class PushService:
         _require_pusher(actor)
         with self.db.session() as session:
             row = session.get(DeskPushTemplate, template_id)
-            if row is None or not _may_use(actor, row):
+            tenancy = template_tenancy(session, actor)
+            if row is None or not tenancy.may_use(actor, row):
                 raise NotFound("模板不存在", field="template_id")
             if actor.role not in COUNTY_WIDE_ROLES and row.unit_id != actor.unit_id:
                 raise Forbidden("县级模板由中心维护，本单位只能修改自己的模板", field="template_id")
+            if not tenancy.may_edit(row):
+                raise Forbidden("上级下发的模板只读，可复制后另建本县模板", field="template_id", code="shared_template")
             for key, value in body.model_dump(exclude_unset=True).items():
                 if value is None:
                     raise BadInput("不能清空该字段", field=key)
@@ -98,12 +107,19 @@ class PushService:
 
     def templates(self, session: Session, actor: Actor, *, include_inactive: bool = False) -> list[PushTemplatePublic]:
         _require_pusher(actor)
-        query = select(DeskPushTemplate).order_by(DeskPushTemplate.id)
-        if actor.role not in COUNTY_WIDE_ROLES:  # the county's templates and the unit's own
-            query = query.where(or_(DeskPushTemplate.unit_id.is_(None), DeskPushTemplate.unit_id == actor.unit_id))
+        tenancy = template_tenancy(session, actor)
+        query = select(DeskPushTemplate).order_by(DeskPushTemplate.id).where(tenancy.clause(actor))
         if not include_inactive:
             query = query.where(DeskPushTemplate.active)
-        return [PushTemplatePublic.model_validate(t) for t in session.scalars(query)]
+        out = []
+        for t in session.scalars(query):
+            public = PushTemplatePublic.model_validate(t)
+            # Read-only to this user: a city's or a province's to a county, the county's to a station head.
+            public.shared = not tenancy.may_edit(t) or (
+                actor.role not in COUNTY_WIDE_ROLES and t.unit_id != actor.unit_id
+            )
+            out.append(public)
+        return out
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -165,7 +181,7 @@ class PushService:
         kind, title, text, template_id = body.kind, body.title, body.body, None
         if body.template_id is not None:
             template = session.get(DeskPushTemplate, body.template_id)
-            if template is None or not template.active or not _may_use(actor, template):
+            if template is None or not template.active or not template_tenancy(session, actor).may_use(actor, template):
                 raise NotFound("推送模板不存在或已停用", field="template_id")
             kind = kind or template.kind
             title = title or template.title
@@ -383,9 +399,78 @@ def _owning_unit(actor: Actor) -> int | None:
     return None if actor.role in COUNTY_WIDE_ROLES else actor.unit_id
 
 
-def _may_use(actor: Actor, template: DeskPushTemplate) -> bool:
-    """Everyone who pushes uses the county's templates; a unit's own are its staff's (and the centres')."""
-    return actor.role in COUNTY_WIDE_ROLES or template.unit_id is None or template.unit_id == actor.unit_id
+@dataclass(frozen=True, slots=True)
+class TemplateTenancy:
+    """Whose push templates a user sees and edits.
+
+    One county (today's installations): everyone who pushes uses the county's templates, a unit's own are its
+    staff's and the centres'. Several counties: a county's templates are its own county's users' (written by
+    its county-wide roles; a unit's own its staff's and its county's centres'); a city's or a province's are
+    shared downward, read-only, with every county below it, as are the deployment's own (no tenancy, its
+    operator's); a county never sees another county's. The operator (an account of no unit) sees and edits all.
+    """
+
+    tenanted: bool
+    area_id: int | None
+    """The user's tenancy (a county's, a city's, a province's area); None: the operator, or a unit outside all."""
+    above: frozenset[int]
+    """The tenancies above the user's: theirs are shared downward."""
+    operator: bool
+    single_county: int | None = None
+    """One county's installation: its county area, which new templates belong to (found there by a second)."""
+
+    def may_use(self, actor: Actor, template: DeskPushTemplate) -> bool:
+        if not self.tenanted:
+            return actor.role in COUNTY_WIDE_ROLES or template.unit_id is None or template.unit_id == actor.unit_id
+        if self.operator:
+            return True
+        owner = template.tenant_area_id
+        if owner == self.area_id and owner is not None:
+            return actor.role in COUNTY_WIDE_ROLES or template.unit_id is None or template.unit_id == actor.unit_id
+        if template.unit_id is not None:
+            return template.unit_id == actor.unit_id
+        return owner is None or owner in self.above
+
+    def may_edit(self, template: DeskPushTemplate) -> bool:
+        """Whether the user may change it (once they may use it): not a template shared from above."""
+        if not self.tenanted or self.operator or template.unit_id is not None:
+            return True
+        return template.tenant_area_id is not None and template.tenant_area_id == self.area_id
+
+    def clause(self, actor: Actor) -> ColumnElement[bool]:
+        """`may_use` as a WHERE clause."""
+        t = DeskPushTemplate
+        unit_ok = or_(t.unit_id.is_(None), t.unit_id == actor.unit_id)
+        if not self.tenanted:
+            return true() if actor.role in COUNTY_WIDE_ROLES else unit_ok
+        if self.operator:
+            return true()
+        parts: list[ColumnElement[bool]] = [t.unit_id == actor.unit_id] if actor.unit_id is not None else []
+        if self.area_id is not None:
+            parts.append(and_(t.tenant_area_id == self.area_id, true() if actor.role in COUNTY_WIDE_ROLES else unit_ok))
+        parts.append(and_(t.unit_id.is_(None), or_(t.tenant_area_id.is_(None), t.tenant_area_id.in_(self.above))))
+        return or_(*parts)
+
+
+def template_tenancy(session: Session, actor: Actor) -> TemplateTenancy:
+    """The user's tenancy for push templates (see `TemplateTenancy`)."""
+    counties = list(session.scalars(select(Area.id).where(Area.kind == AreaKind.COUNTY).limit(2)))
+    if len(counties) < 2:
+        return TemplateTenancy(False, None, frozenset(), False, counties[0] if counties else None)
+    if actor.unit_id is None:
+        return TemplateTenancy(True, None, frozenset(), actor.role in COUNTY_WIDE_ROLES)
+    area_id = tenant_area(session, actor.unit_id)
+    above: set[int] = set()
+    parent = session.scalar(select(Area.parent_id).where(Area.id == area_id)) if area_id is not None else None
+    while parent is not None and parent not in above:
+        above.add(parent)
+        parent = session.scalar(select(Area.parent_id).where(Area.id == parent))
+    return TemplateTenancy(True, area_id, frozenset(above), False)
+
+
+def _tenant_is(area_id: int | None) -> ColumnElement[bool]:
+    column = DeskPushTemplate.tenant_area_id
+    return column.is_(None) if area_id is None else column == area_id
 
 
 def _polygon(raw: dict[str, Any], crs: CRS) -> Any:

@@ -490,6 +490,9 @@ class PushTemplatePublic(BaseModel):
     unit_id: int | None = None
     """The owning unit, whose staff may edit it; null: a county template."""
     active: bool
+    shared: bool = False
+    """Read-only to this user: shared from above (a city's or a province's, or the deployment's to a county),
+    or the county's to a station head."""
 
 
 class PushCreate(_In):

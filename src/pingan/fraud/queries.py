@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pingan.core.identifiers import mask_address, mask_id_number, mask_name, mask_phone
 from pingan.core.models import Area, Person, Task, Unit
+from pingan.core.scope import Scope
 from pingan.fraud.classify import LABEL_NAMES, Label
 from pingan.fraud.models import FraudEvent, FraudWarning, Level, Outcome, WarningStatus
 
@@ -261,7 +262,12 @@ def dissuasion_tallies(session: Session, start: datetime, end: datetime) -> dict
 
 
 def fraud_type_counts(
-    session: Session, start: datetime, end: datetime, area_ids: Sequence[int] | None = None
+    session: Session,
+    start: datetime,
+    end: datetime,
+    area_ids: Sequence[int] | None = None,
+    *,
+    within: Scope | None = None,
 ) -> list[tuple[str, str, int]]:
     """Warnings opened in `[start, end)` per fraud type (the type the lead declared, else the one the classifier
     predicted), most first: `(type id, 类型, count)`; warnings judged not fraud are left out."""
@@ -271,6 +277,8 @@ def fraud_type_counts(
     conds: list[ColumnElement[bool]] = [w.created_at >= start, w.created_at < end, kind.is_not(None)]
     if area_ids is not None:
         conds.append(w.area_id.in_(list(area_ids)))
+    if within is not None:
+        conds.append(within.clause(w.unit_id, w.area_id))
     rows = session.execute(select(kind, func.count(w.id)).where(*conds).group_by(kind)).all()
     out = [
         (str(k), LABEL_NAMES[Label(k)] if k in _LABELS else str(k), int(n)) for k, n in rows if k != Label.NORMAL.value

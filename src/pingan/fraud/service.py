@@ -8,11 +8,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
 
 from pingan.core.clock import Clock
 from pingan.core.models import Area, Task, Unit, UnitKind
+from pingan.core.scope import Scope
 from pingan.core.series import Bucket, bucket_index
 from pingan.core.tasks import Command, TaskService
 from pingan.core.tasks.engine import TaskFilter
@@ -57,39 +58,27 @@ class Period:
     end: datetime
 
 
-def _placed(
-    area_col: InstrumentedAttribute[int | None],
-    unit_col: InstrumentedAttribute[int | None],
-    area_ids: Collection[int],
-    unit_ids: Collection[int],
-) -> ColumnElement[bool]:
-    """In one of the areas, or placed nowhere and held by one of the units (a lead the province addressed to a
-    county that no station could take: that county's centre holds it)."""
-    inside = area_col.in_(list(area_ids))
-    if not unit_ids:
-        return inside
-    return or_(inside, and_(area_col.is_(None), unit_col.in_(list(unit_ids))))
-
-
 def fraud_figures(
     session: Session,
     period: Period,
     area_ids: Collection[int] | None = None,
     *,
     overdue_open: int,
-    unit_ids: Collection[int] = (),
+    within: Scope | None = None,
 ) -> dict[str, Any]:
     """Warnings, dissuasions and money protected in a period, county-wide and per station.
 
-    A warning counts in the period it was opened; `area_ids` limits the figures to those stations (and to
-    warnings placed nowhere that one of `unit_ids` holds: a county's centre's, in a deployment of several).
+    A warning counts in the period it was opened; `area_ids` limits the figures to those stations, `within`
+    to the warnings and tasks of a scope (a county of several: its areas and the units holding its work).
     `overdue_open` is the dissuasion tasks overdue now, counted by the worklist's own query
     (`TaskService.count` with `overdue_tasks`), so the figure and the 已超时 list it links to agree.
     """
     w = FraudWarning
     conds = [w.created_at >= period.start, w.created_at < period.end]
     if area_ids is not None:
-        conds.append(_placed(w.area_id, w.unit_id, area_ids, unit_ids))
+        conds.append(w.area_id.in_(list(area_ids)))
+    if within is not None:
+        conds.append(within.clause(w.unit_id, w.area_id))
     dissuaded = case((w.outcome == Outcome.DISSUADED, 1), else_=0)
     defrauded = case((w.outcome == Outcome.DEFRAUDED, 1), else_=0)
     columns = (
@@ -105,7 +94,9 @@ def fraud_figures(
     t = Task
     task_conds = [t.ref_type == "fraud_warning", t.created_at >= period.start, t.created_at < period.end]
     if area_ids is not None:
-        task_conds.append(_placed(t.area_id, t.unit_id, area_ids, unit_ids))
+        task_conds.append(t.area_id.in_(list(area_ids)))
+    if within is not None:
+        task_conds.append(within.clause(t.unit_id, t.area_id))
     closed, on_time = session.execute(
         select(
             func.coalesce(func.sum(case((t.closed_at.is_not(None), 1), else_=0)), 0),
@@ -166,7 +157,7 @@ def overdue_tasks(area_ids: Collection[int] | None = None) -> TaskFilter:
 
 
 def fraud_series(
-    session: Session, cuts: Sequence[Bucket], area_ids: Collection[int] | None = None, unit_ids: Collection[int] = ()
+    session: Session, cuts: Sequence[Bucket], area_ids: Collection[int] | None = None, *, within: Scope | None = None
 ) -> list[dict[str, Any]]:
     """`fraud_figures`' headline numbers per bucket (a warning counts in the bucket it was opened in), within
     the same areas and units."""
@@ -175,7 +166,9 @@ def fraud_series(
     w = FraudWarning
     conds = [w.created_at >= cuts[0].start, w.created_at < cuts[-1].end]
     if area_ids is not None:
-        conds.append(_placed(w.area_id, w.unit_id, area_ids, unit_ids))
+        conds.append(w.area_id.in_(list(area_ids)))
+    if within is not None:
+        conds.append(within.clause(w.unit_id, w.area_id))
     index = bucket_index(w.created_at, cuts).label("bucket")
     rows = {
         row.bucket: row

@@ -19,7 +19,7 @@ from pingan.core.errors import BadInput, Forbidden, NotFound
 from pingan.core.fields import DbId
 from pingan.core.identifiers import IdentifierKind, mask_free_text, mask_phone
 from pingan.core.models import COUNTY_WIDE_ROLES, AccessLog, Area, Person, Role, Task, Unit, User
-from pingan.core.scope import REVEAL_ROLES
+from pingan.core.scope import REVEAL_ROLES, Scope
 from pingan.core.series import Step, buckets
 from pingan.fraud.indicators import deactivate_indicator, import_indicators, read_indicators_csv, upsert_indicator
 from pingan.fraud.models import FraudEvent, FraudWarning, Indicator, Level, WarningStatus
@@ -363,15 +363,21 @@ def figures(
     _may_read_warnings(user)
     now = services.clock.now()
     start_at, end_at = figure_period(services, start, end)
-    areas: set[int] | None = None if scope.county_wide else set(scope.area_ids)
-    if area_id is not None:
-        if areas is not None and area_id not in areas:
-            raise Forbidden("不在本单位辖区", field="area_id")
-        areas = {area_id}
-    overdue = services.tasks.count(session, scope, overdue_tasks(None if area_id is None else {area_id}), now)
-    # Without an area asked for, the scope's warnings placed nowhere that its units hold count too.
-    held = scope.unit_ids if area_id is None else frozenset()
-    return fraud_figures(session, Period(start_at, end_at), areas, overdue_open=overdue, unit_ids=held)
+    areas = _figure_areas(scope, area_id)
+    overdue = services.tasks.count(session, scope, overdue_tasks(areas), now)
+    return fraud_figures(session, Period(start_at, end_at), areas, overdue_open=overdue, within=_within(scope))
+
+
+def _figure_areas(scope: Scope, area_id: int | None) -> set[int] | None:
+    if area_id is not None and not scope.county_wide and area_id not in scope.area_ids:
+        raise Forbidden("不在本单位辖区", field="area_id")
+    return None if area_id is None else {area_id}
+
+
+def _within(scope: Scope) -> Scope | None:
+    """The figures' rows: the scope's areas and the units holding its work (a county of several counts the
+    warnings its centre holds, placed at no station), everything for the county-wide."""
+    return None if scope.county_wide else scope
 
 
 @router.get("/figures/series")
@@ -389,16 +395,12 @@ def figures_series(
     in the user's scope; the first and last bucket may be partial. At most 400 buckets."""
     _may_read_warnings(user)
     start_at, end_at = figure_period(services, start, end)
-    areas: set[int] | None = None if scope.county_wide else set(scope.area_ids)
-    if area_id is not None:
-        if areas is not None and area_id not in areas:
-            raise Forbidden("不在本单位辖区", field="area_id")
-        areas = {area_id}
+    areas = _figure_areas(scope, area_id)
     cuts = buckets(start_at, end_at, step, ZoneInfo(services.settings.timezone))
     return {
         "period": {"start": start_at.isoformat(), "end": end_at.isoformat()},
         "step": step.value,
-        "buckets": fraud_series(session, cuts, areas, scope.unit_ids if area_id is None else frozenset()),
+        "buckets": fraud_series(session, cuts, areas, within=_within(scope)),
     }
 
 

@@ -15,8 +15,8 @@ from pingan.core.errors import BadInput, Forbidden
 from pingan.core.geo import to_wgs84
 from pingan.core.identifiers import InvalidIdentifier, mask_name, normalize_phone
 from pingan.core.identity import Actor
-from pingan.core.models import COUNTY_WIDE_ROLES, Area, AreaKind, Role, Task, Unit, UnitKind
-from pingan.core.scope import Scope
+from pingan.core.models import COUNTY_WIDE_ROLES, Area, AreaKind, Role, Task, Unit, UnitKind, User
+from pingan.core.scope import Scope, scope_of
 from pingan.core.tasks import Command, TaskService
 
 REGISTRARS = frozenset({*COUNTY_WIDE_ROLES, Role.STATION_HEAD, Role.OFFICER, Role.GOVERNANCE})
@@ -38,6 +38,10 @@ class Disputes:
             raise BadInput("调解组织须属于派出所或治理单位", field="unit_id", code="no_such_unit")
         if actor.role not in COUNTY_WIDE_ROLES and not (actor.role is Role.STATION_HEAD and actor.unit_id == unit.id):
             raise Forbidden("只能登记本单位的调解组织", field="unit_id")
+        if actor.role in COUNTY_WIDE_ROLES and not _actor_scope(session, actor).covers(
+            unit_id=unit.id, area_id=unit.area_id
+        ):  # a county of several: its own units only
+            raise Forbidden("只能登记本县单位的调解组织", field="unit_id")
         if session.scalar(select(Mediator).where(Mediator.unit_id == unit.id, Mediator.name == body.name)):
             raise BadInput("该单位已有同名调解组织", field="name", code="duplicate")
         mediator = Mediator(name=body.name, kind=body.kind, unit_id=unit.id, note=body.note, active=True)
@@ -173,3 +177,10 @@ class Disputes:
             dispute.referral = referral if isinstance(referral, str) else None
         dispute.resolved_at = now if state is DisputeState.RESOLVED else None
         dispute.closed_at = task.closed_at
+
+
+def _actor_scope(session: Session, actor: Actor) -> Scope:
+    user = session.get(User, actor.id)
+    if user is None:
+        raise Forbidden("用户不存在")
+    return scope_of(session, user)

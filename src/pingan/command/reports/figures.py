@@ -19,16 +19,14 @@ from sqlalchemy.orm import Session
 from pingan.command.reports.periods import ReportPeriod
 from pingan.command.reports.rules import ReportRules
 from pingan.core.clock import as_utc
-from pingan.core.models import Area, AreaKind, Task, Unit, UnitKind, User
-from pingan.core.scope import Scope
+from pingan.core.models import Area, Task, Unit, UnitKind, User
+from pingan.core.scope import COUNTY, Scope
 from pingan.core.series import Bucket, Step, buckets
 from pingan.core.tasks import TaskService
 from pingan.desk import queries as desk_queries
 from pingan.fraud import queries as fraud_queries
 from pingan.money.payments import queries as payment_queries
 from pingan.tracking import queries as tracking_queries
-
-COUNTY = Scope(True, frozenset(), frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +107,8 @@ class Figures:
     overdue_named: list[NamedTask] = field(default_factory=list)
     overdue_total: int = 0
     series: list[Point] = field(default_factory=list)
+    counties: list[CountyFigures] = field(default_factory=list)
+    """A city's or a province's report: each county below it, counted within the county."""
 
     def of(self, unit_id: int) -> StationFigures:
         for station, figures in self.stations:
@@ -116,11 +116,24 @@ class Figures:
                 return figures
         return StationFigures()
 
+    def county_of(self, code: str) -> Figures | None:
+        return next((c.figures for c in self.counties if c.code == code), None)
 
-def stations(session: Session) -> list[Station]:
-    """Every 派出所 of the county, in the order of its code (the order the county lists them in)."""
+
+@dataclass(frozen=True, slots=True)
+class CountyFigures:
+    code: str
+    name: str
+    figures: Figures
+
+
+def stations(session: Session, within: Scope = COUNTY) -> list[Station]:
+    """Every 派出所 of the county (of `within`: a county of several, its own), in the order of its code (the
+    order the county lists them in)."""
     units = session.execute(
-        select(Unit.id, Unit.name, Unit.area_id).where(Unit.kind == UnitKind.STATION).order_by(Unit.code, Unit.id)
+        select(Unit.id, Unit.name, Unit.area_id)
+        .where(Unit.kind == UnitKind.STATION, within.clause(Unit.id, Unit.area_id))
+        .order_by(Unit.code, Unit.id)
     ).all()
     children: dict[int, set[int]] = {}
     for child, parent in session.execute(select(Area.id, Area.parent_id).where(Area.parent_id.is_not(None))):
@@ -130,17 +143,6 @@ def stations(session: Session) -> list[Station]:
         covered = {int(area_id)} | children.get(int(area_id), set()) if area_id is not None else set()
         out.append(Station(int(unit_id), str(name), area_id, frozenset(covered)))
     return out
-
-
-def names(session: Session, bureau_name: str = "") -> tuple[str, str]:
-    """The bureau and the county as the reports name them: the county rules' `bureau_name`, else the county
-    area's name with 公安局, else the bureau unit's own name; the county is the bureau's name without 公安局."""
-    county = session.scalar(select(Area.name).where(Area.kind == AreaKind.COUNTY).order_by(Area.id).limit(1))
-    bureau = bureau_name or (f"{county}公安局" if county else None)
-    if bureau is None:
-        unit = session.scalar(select(Unit.name).where(Unit.kind == UnitKind.BUREAU).order_by(Unit.id).limit(1))
-        bureau = str(unit) if unit else "公安局"
-    return bureau, str(county) if county else (bureau.removesuffix("公安局") or "本县")
 
 
 class _Locator:
@@ -166,13 +168,16 @@ def gather(
     *,
     series: bool = True,
     details: bool = True,
+    within: Scope = COUNTY,
 ) -> Figures:
     """The figures of `period` as known at `now` (a period in progress is read up to now).
 
     `details` off leaves out what only the report's own period shows (hot types, named tasks, payments,
-    tracking): the figures of a period compared against (环比, 同比) need only the station rows.
+    tracking): the figures of a period compared against (环比, 同比) need only the station rows. `within`
+    is what the report covers (a county of several: its areas and units), handed down to every query.
     """
-    listed = stations(session)
+    listed = stations(session, within)
+    areas = None if within.county_wide else sorted(within.area_ids)
     locate = _Locator(listed)
     as_of = min(now, period.end)
     start, end = period.start, period.end
@@ -180,7 +185,7 @@ def gather(
     county = StationFigures()
 
     # The report counts overdue tasks itself (below), by station: the county figure's own count is not read.
-    fraud = fraud_queries.fraud_figures(session, fraud_queries.Period(start, end), overdue_open=0)
+    fraud = fraud_queries.fraud_figures(session, fraud_queries.Period(start, end), overdue_open=0, within=within)
     for row in fraud["per_station"]:
         target = rows.get(locate(None, row["area_id"]) or -1)
         for figures in (target, county) if target is not None else (county,):
@@ -190,7 +195,14 @@ def gather(
             figures.protected_fen += _fen(row["protected_yuan"])
             figures.lost_fen += _fen(row["lost_yuan"])
 
-    desk = desk_queries.desk_figures(session, desk_queries.Period(start, end), as_of, desk_rules)
+    desk = desk_queries.desk_figures(
+        session,
+        desk_queries.Period(start, end),
+        as_of,
+        desk_rules,
+        scope=None if within.county_wide else desk_queries.queue_clause(within),
+        within=within,
+    )
     for row in desk["per_unit"]:
         target = rows.get(locate(row["unit_id"], None) or -1)
         if target is not None:
@@ -205,18 +217,20 @@ def gather(
     county.desk_timeliness = desk["reply_timeliness"]
     county.desk_satisfaction = desk["satisfaction"]
 
-    _task_figures(session, start, end, as_of, tasks, rules, locate, rows, county)
+    _task_figures(session, start, end, as_of, tasks, rules, locate, rows, county, within)
     out = Figures(period, as_of, [(s, rows[s.unit_id]) for s in listed], county)
     if not details:
         return out
     out.by_level = dict(fraud["by_level"])
-    out.hot_types = fraud_queries.fraud_type_counts(session, start, end)[: rules.hot_types]
-    out.payments = payment_queries.figures(session, COUNTY, start, end)["total"]
-    out.tracking = tracking_queries.figures(session, start, end, None)
+    out.hot_types = fraud_queries.fraud_type_counts(session, start, end, within=within)[: rules.hot_types]
+    out.payments = payment_queries.figures(session, within, start, end)["total"]
+    out.tracking = tracking_queries.figures(session, start, end, areas)
     out.desk = {k: v for k, v in desk.items() if k not in ("per_unit", "per_officer")}
-    out.overdue_named, out.overdue_total = _overdue_named(session, now, tasks, listed, locate, rules.named_tasks)
+    out.overdue_named, out.overdue_total = _overdue_named(
+        session, now, tasks, listed, locate, rules.named_tasks, within
+    )
     if series:
-        out.series = _series(session, period, as_of, desk_rules)
+        out.series = _series(session, period, as_of, desk_rules, within)
     return out
 
 
@@ -234,8 +248,10 @@ def _task_figures(
     locate: _Locator,
     rows: dict[int, StationFigures],
     county: StationFigures,
+    within: Scope,
 ) -> None:
     t = Task
+    inside = within.clause(t.unit_id, t.area_id)
     opened = and_(t.created_at >= start, t.created_at < end)
     closed = and_(t.closed_at >= start, t.closed_at < end)
     alarm = t.kind.in_(list(rules.alarm_kinds)) if rules.alarm_kinds else None
@@ -249,7 +265,7 @@ def _task_figures(
             func.sum(case((and_(opened, t.breaches > 0), 1), else_=0)),
             func.sum(case((and_(opened, alarm), 1), else_=0)) if alarm is not None else func.sum(0),
         )
-        .where((t.created_at < end) & ((t.closed_at.is_(None)) | (t.closed_at >= start)))
+        .where((t.created_at < end) & ((t.closed_at.is_(None)) | (t.closed_at >= start)), inside)
         .group_by(t.unit_id, t.area_id)
     ).all()
     for unit_id, area_id, created, done, on_time, late, alarms in counts:
@@ -261,7 +277,9 @@ def _task_figures(
             figures.late += int(late or 0)
             figures.alarms += int(alarms or 0)
     overdue = session.execute(
-        select(t.unit_id, t.area_id, func.count(t.id)).where(tasks.overdue_clause(as_of)).group_by(t.unit_id, t.area_id)
+        select(t.unit_id, t.area_id, func.count(t.id))
+        .where(tasks.overdue_clause(as_of), inside)
+        .group_by(t.unit_id, t.area_id)
     ).all()
     for unit_id, area_id, n in overdue:
         target = rows.get(locate(unit_id, area_id) or -1)
@@ -270,10 +288,16 @@ def _task_figures(
 
 
 def _overdue_named(
-    session: Session, now: datetime, tasks: TaskService, listed: Sequence[Station], locate: _Locator, limit: int
+    session: Session,
+    now: datetime,
+    tasks: TaskService,
+    listed: Sequence[Station],
+    locate: _Locator,
+    limit: int,
+    within: Scope,
 ) -> tuple[list[NamedTask], int]:
     """The tasks open and overdue now, longest overdue first (at most `limit`), and how many there are."""
-    clause = tasks.overdue_clause(now)
+    clause = and_(tasks.overdue_clause(now), within.clause(Task.unit_id, Task.area_id))
     total = int(session.scalar(select(func.count(Task.id)).where(clause)) or 0)
     if limit == 0 or total == 0:
         return [], total
@@ -307,14 +331,18 @@ def _overdue_named(
     return out, total
 
 
-def _series(session: Session, period: ReportPeriod, as_of: datetime, desk_rules: desk_queries.DeskRules) -> list[Point]:
+def _series(
+    session: Session, period: ReportPeriod, as_of: datetime, desk_rules: desk_queries.DeskRules, within: Scope
+) -> list[Point]:
     """The period cut into local days (weeks for a quarter) up to `as_of`, for the trend charts."""
     if as_of <= period.start:
         return []
     step = Step.WEEK if len(period.days) > 40 else Step.DAY
     cuts: list[Bucket] = buckets(period.start, min(period.end, as_of), step, period.zone)
-    fraud = fraud_queries.fraud_series(session, cuts)
-    desk = desk_queries.desk_series(session, cuts, as_of)
+    fraud = fraud_queries.fraud_series(session, cuts, within=within)
+    desk = desk_queries.desk_series(
+        session, cuts, as_of, scope=None if within.county_wide else desk_queries.queue_clause(within), within=within
+    )
     return [
         Point(cut.start, int(f["warnings"]), int(f["dissuaded"]), _fen(f["protected_yuan"]), int(d["requests"]))
         for cut, f, d in zip(cuts, fraud, desk, strict=True)

@@ -41,6 +41,8 @@ class Table:
     note: str | None = None
     numeric_from: int = 1
     """Columns from this index on are figures (right-aligned)."""
+    caption: str | None = None
+    """A heading above the table (a city's report: the county each station table is of)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class ReportContext:
     """The period before (环比): weekly, monthly and quarterly reports."""
     year_before: Figures | None = None
     """The same period a year before (同比): quarterly reports."""
+    whole: str = "全县"
+    """The word for the whole report's totals: 全县, or 全市 / 全省 in a city's or a province's."""
 
 
 class ReportSection(Protocol):
@@ -148,7 +152,8 @@ def _local(at: datetime, ctx: ReportContext) -> str:
 
 @dataclass(frozen=True)
 class StationTable:
-    """Every 派出所 in one table (a station with nothing in the period shows its zeros), with the county's total."""
+    """Every 派出所 in one table (a station with nothing in the period shows its zeros), with the county's total.
+    A city's or a province's report has a table of its counties first, then one of each county's stations."""
 
     title: str = "各派出所情况"
     compare: bool = False
@@ -181,12 +186,43 @@ class StationTable:
                 row[4:4] = [change(s.dissuaded, before.dissuaded if before else 0)]
             return row
 
-        rows = [
-            cells(station.name, s, prev.of(station.unit_id) if prev else None) for station, s in ctx.figures.stations
+        explained = "期内超时：本期下发的任务中错过时限的件数；当前超时：统计时仍超时未办的件数。"
+        total = cells(f"{ctx.whole}合计", ctx.figures.county, prev.county if prev else None)
+        if not ctx.figures.counties:
+            rows = [
+                cells(station.name, s, prev.of(station.unit_id) if prev else None)
+                for station, s in ctx.figures.stations
+            ]
+            note = f"{ctx.whole}合计含未落地到派出所的预警、诉求和任务；{explained}"
+            return [Table(headings, rows, total, note)]
+        by_county = []
+        for c in ctx.figures.counties:
+            earlier = prev.county_of(c.code) if prev else None
+            by_county.append(cells(c.name, c.figures.county, earlier.county if earlier else None))
+        out: list[Block] = [
+            Table(
+                ["县（市、区）", *headings[1:]],
+                by_county,
+                total,
+                f"各县（市、区）的数字按本县的辖区和单位统计，含未落地到派出所的部分；{explained}",
+                caption="各县（市、区）",
+            )
         ]
-        total = cells("全县合计", ctx.figures.county, prev.county if prev else None)
-        note = "全县合计含未落地到派出所的预警、诉求和任务；期内超时：本期下发的任务中错过时限的件数；当前超时：统计时仍超时未办的件数。"
-        return [Table(headings, rows, total, note)]
+        for c in ctx.figures.counties:
+            before = prev.county_of(c.code) if prev else None
+            rows = [
+                cells(station.name, s, before.of(station.unit_id) if before else None)
+                for station, s in c.figures.stations
+            ]
+            out.append(
+                Table(
+                    headings,
+                    rows,
+                    cells(f"{c.name}合计", c.figures.county, before.county if before else None),
+                    caption=f"{c.name}各派出所",
+                )
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -284,9 +320,11 @@ class NamedOverdue:
     def blocks(self, ctx: ReportContext) -> list[Block]:
         named, total = ctx.figures.overdue_named, ctx.figures.overdue_total
         if total == 0:
-            return [Paragraph("截至统计时，全县无超时未办任务。")]
+            return [Paragraph(f"截至统计时，{ctx.whole}无超时未办任务。")]
         late = sorted(((f.late, s.name) for s, f in ctx.figures.stations if f.late), key=lambda x: (-x[0], x[1]))
-        lines = [f"截至 {_local(ctx.now, ctx)}，全县共有 {total} 件任务超时未办，以下点名通报（按超时时长排列）。"]
+        lines = [
+            f"截至 {_local(ctx.now, ctx)}，{ctx.whole}共有 {total} 件任务超时未办，以下点名通报（按超时时长排列）。"
+        ]
         if late:
             lines.append("本期错过时限的任务：" + "、".join(f"{name} {n} 件" for n, name in late) + "。")
         rows = [

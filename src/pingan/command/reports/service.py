@@ -29,8 +29,10 @@ import jinja2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pingan.command.reports import coverage as coverages
 from pingan.command.reports.charts import font_dir
-from pingan.command.reports.figures import Figures, gather, names
+from pingan.command.reports.coverage import Coverage
+from pingan.command.reports.figures import CountyFigures, Figures, gather
 from pingan.command.reports.periods import (
     CADENCE_NAMES,
     Cadence,
@@ -53,7 +55,9 @@ from pingan.command.reports.sections import (
 from pingan.core.clock import Clock
 from pingan.core.db import Database
 from pingan.core.errors import BadInput, NotFound
+from pingan.core.models import User
 from pingan.core.outbox import Message, Outbox, OutboxMessage
+from pingan.core.scope import Scope
 from pingan.core.tasks import TaskService
 from pingan.desk.queries import DeskRules
 
@@ -61,6 +65,8 @@ log = logging.getLogger(__name__)
 
 PUBLISH = "command.report"
 """The outbox kind of a scheduled report; its payload is `{cadence, period}`."""
+COUNTY_FOLDER = re.compile(r"[0-9A-Za-z_-]{1,32}\Z")
+"""A county's folder of the archive: its area code."""
 ARCHIVE_NAME = re.compile(r"(daily|weekly|monthly|quarterly)-(\d{4}-(?:\d{2}-\d{2}|W\d{2}|\d{2}|Q[1-4]))\.(pdf|html)\Z")
 
 
@@ -87,6 +93,12 @@ class Report:
     made_at: datetime
     sections: Sequence[Section]
     figures: Figures
+    coverage: Coverage
+
+    @property
+    def county_code(self) -> str | None:
+        """The county (city, province) the report is of; None in a single county's installation."""
+        return self.coverage.code
 
     @property
     def name(self) -> str:
@@ -101,6 +113,11 @@ class Report:
         return f"{self.cadence.value}-{self.period.key}"
 
     @property
+    def download_stem(self) -> str:
+        """The file name handed out: the archive's, prefixed by the county code when there are several."""
+        return self.file_stem if self.coverage.single else f"{self.coverage.code}-{self.file_stem}"
+
+    @property
     def stations(self) -> list[str]:
         return [s.name for s, _ in self.figures.stations]
 
@@ -108,6 +125,8 @@ class Report:
 @dataclass(frozen=True, slots=True)
 class ArchivedReport:
     name: str
+    county: str | None
+    """The county's folder (its code); None in a single county's installation."""
     cadence: Cadence
     period: str
     format: ReportFormat
@@ -262,23 +281,52 @@ class ReportService:
             raise BadInput(f"{period.title}尚未开始，无法生成报告", field="period")
         return period
 
-    def build(self, session: Session, cadence: Cadence, period: ReportPeriod) -> Report:
+    def coverage(self, session: Session, county: str | None = None) -> Coverage:
+        """What a report of `county` (an area code) covers; without one, the whole installation."""
+        return coverages.by_code(session, county, self.rules.bureau_name)
+
+    def viewer_coverage(self, session: Session, user: User, county: str | None = None) -> Coverage:
+        """What a county-wide user's report covers: their own tenancy, or a county inside it (`county`)."""
+        return coverages.for_viewer(session, user, county, self.rules.bureau_name)
+
+    def build(
+        self, session: Session, cadence: Cadence, period: ReportPeriod, coverage: Coverage | None = None
+    ) -> Report:
+        """The report of `period` for `coverage` (by default the whole installation): a county's counts within
+        the county; a city's or a province's adds each county below it, counted within that county."""
         now = self.clock.now()
-        figures = self._gather(session, period, now, details=True)
+        covered = coverage if coverage is not None else self.coverage(session)
+        figures = self._gather(session, period, now, covered, details=True)
         previous = year_before = None
         if cadence is not Cadence.DAILY:
-            previous = self._gather(session, period.previous(), now, details=False)
+            previous = self._gather(session, period.previous(), now, covered, details=False)
         if cadence is Cadence.QUARTERLY:
-            year_before = self._gather(session, period.year_before(), now, details=False)
-        bureau, county = names(session, self.rules.bureau_name)
-        ctx = ReportContext(period, now, county, figures, self.rules, previous, year_before)
+            year_before = self._gather(session, period.year_before(), now, covered, details=False)
+        ctx = ReportContext(period, now, covered.name, figures, self.rules, previous, year_before, covered.whole)
         sections = [
             Section(s.title, blocks) for s in sections_for(cadence, ranker=self.ranker) if (blocks := s.blocks(ctx))
         ]
-        return Report(cadence, period, bureau, county, now, sections, figures)
+        return Report(cadence, period, covered.bureau, covered.name, now, sections, figures, covered)
 
-    def _gather(self, session: Session, period: ReportPeriod, now: datetime, *, details: bool) -> Figures:
-        return gather(session, period, now, self.tasks, self.rules, self.desk_rules, details=details, series=details)
+    def _gather(
+        self, session: Session, period: ReportPeriod, now: datetime, coverage: Coverage, *, details: bool
+    ) -> Figures:
+        def read(scope: Scope, *, details: bool) -> Figures:
+            return gather(
+                session,
+                period,
+                now,
+                self.tasks,
+                self.rules,
+                self.desk_rules,
+                details=details,
+                series=details,
+                within=scope,
+            )
+
+        figures = read(coverage.scope, details=details)
+        figures.counties = [CountyFigures(c.code, c.name, read(c.scope, details=False)) for c in coverage.counties]
+        return figures
 
     # -- the schedule ----------------------------------------------------------------------------------
 
@@ -292,48 +340,88 @@ class ReportService:
         return out
 
     def schedule(self, session: Session) -> int:
-        """Announce, once each, the reports due now (the sweeper calls this): how many were announced."""
-        due = {f"{PUBLISH}:{p.cadence.value}:{p.key}": p for p in self.due(self.clock.now())}
-        if not due:
+        """Announce, once each, the reports due now (the sweeper calls this): how many were announced. With
+        several counties, one report per county and period (the outbox's key names the county)."""
+        periods = self.due(self.clock.now())
+        if not periods:
             return 0
+        counties: list[str | None] = (
+            [c.code for c in coverages.county_areas(session)] if coverages.tenanted(session) else [None]
+        )
+        due: dict[str, dict[str, str]] = {}
+        for period in periods:
+            for county in counties:
+                payload = {"cadence": period.cadence.value, "period": period.key}
+                key = f"{PUBLISH}:{period.cadence.value}:{period.key}"
+                if county is not None:
+                    payload["county"] = county
+                    key = f"{key}:{county}"
+                due[key] = payload
         known = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(due)))))
         added = 0
-        for key, period in due.items():
+        for key, payload in due.items():
             if key in known:
                 continue
-            if (
-                self.outbox.put(session, PUBLISH, {"cadence": period.cadence.value, "period": period.key}, key)
-                is not None
-            ):
+            if self.outbox.put(session, PUBLISH, payload, key) is not None:
                 added += 1
         return added
 
     def publish(self, message: Message) -> None:
-        """The outbox's handler: write the report's PDF and HTML into the archive (a repeat rewrites the same)."""
+        """The outbox's handler: write the report's PDF and HTML into the archive (a repeat rewrites the same);
+        a county's into its own folder."""
         cadence = Cadence(str(message.payload["cadence"]))
         period = parse_period(cadence, str(message.payload["period"]))
+        county = message.payload.get("county")
         with self.db.session() as session:
-            report = self.build(session, cadence, period)
-        self.write(report)
-        log.info("report %s written into %s", report.file_stem, self.archive_dir)
+            report = self.build(session, cadence, period, self.coverage(session, str(county) if county else None))
+        written = self.write(report)
+        log.info("report %s written into %s", report.file_stem, written[0].parent)
+
+    def folder(self, county: str | None) -> Path:
+        """The archive's folder of a county (its code), or the root in a single county's installation."""
+        if county is None:
+            return self.archive_dir
+        if COUNTY_FOLDER.match(county) is None:
+            raise NotFound("没有这个县（市、区）的报告", field="county")
+        return self.archive_dir / county
 
     def write(self, report: Report) -> list[Path]:
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
+        folder = self.folder(report.county_code)
+        folder.mkdir(parents=True, exist_ok=True)
         written = []
         for fmt in (ReportFormat.PDF, ReportFormat.HTML):
-            target = self.archive_dir / f"{report.file_stem}.{fmt.value}"
+            target = folder / f"{report.file_stem}.{fmt.value}"
             _write_atomically(target, render(report, fmt))
             written.append(target)
         return written
 
     # -- the archive -----------------------------------------------------------------------------------
 
-    def archive(self, cadence: Cadence | None = None) -> list[ArchivedReport]:
-        """The reports the worker wrote, newest period first (a file whose name is not a report's is left out)."""
-        if not self.archive_dir.is_dir():
+    def archive(self, cadence: Cadence | None = None, counties: Sequence[str] | None = None) -> list[ArchivedReport]:
+        """The reports the worker wrote, newest period first (a file whose name is not a report's is left out):
+        the root folder's in a single county's installation, else those of `counties` (their folders)."""
+        out = []
+        for county in counties if counties is not None else [None]:
+            out.extend(self._archived_in(county, cadence))
+        order = list(Cadence)
+        # The newest period first (by its last day); on one day the shorter cadence first, then the county,
+        # the PDF before the HTML.
+        return sorted(
+            out,
+            key=lambda r: (
+                -parse_period(r.cadence, r.period).last.toordinal(),
+                order.index(r.cadence),
+                r.county or "",
+                r.format is not ReportFormat.PDF,
+            ),
+        )
+
+    def _archived_in(self, county: str | None, cadence: Cadence | None) -> list[ArchivedReport]:
+        folder = self.folder(county)
+        if not folder.is_dir():
             return []
         out = []
-        for path in self.archive_dir.iterdir():
+        for path in folder.iterdir():
             match = ARCHIVE_NAME.match(path.name)
             if match is None or not path.is_file():
                 continue
@@ -344,6 +432,7 @@ class ReportService:
             out.append(
                 ArchivedReport(
                     path.name,
+                    county,
                     found,
                     match.group(2),
                     ReportFormat(match.group(3)),
@@ -351,22 +440,15 @@ class ReportService:
                     datetime.fromtimestamp(stat.st_mtime, tz=self.clock.now().tzinfo),
                 )
             )
-        order = list(Cadence)
-        # The newest period first (by its last day); on one day the shorter cadence first, the PDF before the HTML.
-        return sorted(
-            out,
-            key=lambda r: (
-                -parse_period(r.cadence, r.period).last.toordinal(),
-                order.index(r.cadence),
-                r.format is not ReportFormat.PDF,
-            ),
-        )
+        return out
 
-    def archived(self, name: str) -> Path:
-        """The file of an archived report by its name; a name that is not one (or a path) is a 404."""
-        if ARCHIVE_NAME.match(name) is None or not (self.archive_dir / name).is_file():
+    def archived(self, name: str, county: str | None = None) -> Path:
+        """The file of an archived report by its name (in its county's folder when there are several); a name
+        that is not one (or a path) is a 404. Whether the asker may read that county's is the caller's."""
+        folder = self.folder(county)
+        if ARCHIVE_NAME.match(name) is None or not (folder / name).is_file():
             raise NotFound("没有这份报告", field="name")
-        return self.archive_dir / name
+        return folder / name
 
 
 def _write_atomically(target: Path, body: bytes) -> None:

@@ -1,6 +1,7 @@
 // 报告: the command centre's 日研判、周通报、月点评、季总结. Any period made on demand as PDF or HTML (every station,
 // with charts and rankings), and the archive the worker writes each morning for the periods just ended.
-// Every file handed out is recorded on the server as an export.
+// Every file handed out is recorded on the server as an export. With several counties in one deployment the
+// archive holds the viewer's counties' reports, each row naming its county (县（市、区）).
 
 import { api } from '../api.js';
 import { h, replace, segmented } from '../dom.js';
@@ -34,6 +35,12 @@ export default {
     const body = h('tbody');
     const empty = h('div', { class: 'empty', hidden: true }, '暂无自动生成的报告：工作进程每天 7 时后生成上一日（周一另有上周、每月 1 日另有上月、每季首日另有上季）的报告');
     const busy = [];
+    const head = h('tr');
+    function headings(withCounty) {
+      const titles = ['报告', ...(withCounty ? ['县（市、区）'] : []), '时段', '格式', '大小', '生成时间', ''];
+      replace(head, ...titles.map((t) => h('th', { scope: 'col' }, t)));
+    }
+    headings(false);
 
     function describe() {
       const c = CADENCES.find((x) => x.value === cadence);
@@ -79,7 +86,7 @@ export default {
         h(
           'table',
           { class: 'tbl reports-archive' },
-          h('thead', null, h('tr', null, ['报告', '时段', '格式', '大小', '生成时间', ''].map((t) => h('th', { scope: 'col' }, t)))),
+          h('thead', null, head),
           body,
         ),
       ),
@@ -88,11 +95,12 @@ export default {
     replace(root, screen);
     describe();
 
-    function row(r) {
+    function row(r, withCounty) {
       return h(
         'tr',
-        { 'data-name': r.name },
+        { 'data-name': r.name, 'data-county': r.county || '' },
         h('td', null, r.cadence_name),
+        withCounty ? h('td', null, r.county_name || r.county || '') : null,
         h('td', { class: 'mono' }, r.period),
         h('td', null, FORMATS[r.format] || r.format),
         h('td', null, size(r.size)),
@@ -105,7 +113,7 @@ export default {
             {
               type: 'button',
               class: 'btn btn-ghost btn-small',
-              onclick: () => downloadFile('/command/reports/archive/' + encodeURIComponent(r.name), {}, r.name).catch((e) => ctx.toast(errorText(e), 'error')),
+              onclick: () => downloadFile('/command/reports/archive/' + encodeURIComponent(r.name), { county: r.county || undefined }, (r.county ? r.county + '-' : '') + r.name).catch((e) => ctx.toast(errorText(e), 'error')),
             },
             '下载',
           ),
@@ -118,7 +126,9 @@ export default {
       try {
         const rows = await api.get('/command/reports');
         if (mine !== seq) return;
-        replace(body, ...rows.map(row));
+        const withCounty = rows.some((r) => r.county);
+        headings(withCounty);
+        replace(body, ...rows.map((r) => row(r, withCounty)));
         empty.hidden = rows.length > 0;
       } catch (e) {
         ctx.toast(errorText(e), 'error');

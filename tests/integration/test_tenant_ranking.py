@@ -30,6 +30,7 @@ from pingan.core.identity import create_user
 from pingan.core.models import Area, AreaKind, Role, Task, Unit, UnitKind
 from pingan.core.settings import Settings
 from pingan.fraud.models import FraudWarning, Level, Outcome, WarningStatus
+from tests.integration.two_counties import import_province_and_counties
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 API = "/api/v1"
@@ -142,16 +143,7 @@ def build_two_counties(db: Database, password: str, now: datetime = NOW) -> tupl
     宁海's centre holds placed nowhere, and the `USERS` with `password`: the units' and areas' ids by code."""
     hashed = PasswordHasher().hash(password)
     with db.session() as s:
-        import_areas(s, [GeoArea("浙江省", "33", box(118, 27, 123, 31.5))], kind=AreaKind.PROVINCE, with_units=False)
-        import_areas(
-            s, [GeoArea("宁波市", "3302", box(120.5, 28.8, 122.5, 30.5))], kind=AreaKind.CITY, parent_code="33"
-        )
-        import_areas(
-            s, [GeoArea("象山县", "330225", box(121.0, 29.0, 122.0, 29.5))], kind=AreaKind.COUNTY, parent_code="3302"
-        )
-        import_areas(
-            s, [GeoArea("宁海县", "330226", box(121.0, 29.5, 122.0, 29.9))], kind=AreaKind.COUNTY, parent_code="3302"
-        )
+        import_province_and_counties(s)
         for i, code in enumerate(("xs-a", "xs-b")):
             shape = box(121 + i / 10, 29.1, 121.1 + i / 10, 29.2)
             import_areas(s, [GeoArea(f"象山{i}", code, shape)], parent_code="330225")

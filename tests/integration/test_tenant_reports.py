@@ -30,9 +30,10 @@ from pingan.core.clock import FakeClock
 from pingan.core.db import Database
 from pingan.core.geo import GeoArea
 from pingan.core.identity import create_user
-from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind, User
+from pingan.core.models import Area, Role, Unit, UnitKind, User
 from pingan.core.outbox import OutboxMessage
 from pingan.core.settings import Settings
+from tests.integration.two_counties import import_province_and_counties
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 on Monday 23 November in Shanghai
 NEXT_DAY = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -75,16 +76,7 @@ def two(db: Database, tmp_path: Path) -> Iterator[TwoCounties]:
     services = bootstrap(Settings(database_url=url, instance_dir=tmp_path / "instance"), db=db, clock=clock)
     hasher = PasswordHasher()
     with db.session() as s:
-        import_areas(s, [GeoArea("浙江省", "33", box(118, 27, 123, 31.5))], kind=AreaKind.PROVINCE, with_units=False)
-        import_areas(
-            s, [GeoArea("宁波市", "3302", box(120.5, 28.8, 122.5, 30.5))], kind=AreaKind.CITY, parent_code="33"
-        )
-        import_areas(
-            s, [GeoArea("象山县", "330225", box(121.0, 29.0, 122.0, 29.5))], kind=AreaKind.COUNTY, parent_code="3302"
-        )
-        import_areas(
-            s, [GeoArea("宁海县", "330226", box(121.0, 29.5, 122.0, 29.9))], kind=AreaKind.COUNTY, parent_code="3302"
-        )
+        import_province_and_counties(s)
         import_areas(s, [GeoArea("丹东", "xs-dandong", box(121.8, 29.4, 121.9, 29.5))], parent_code="330225")
         import_areas(s, [GeoArea("石浦", "xs-shipu", box(121.9, 29.0, 122.0, 29.1))], parent_code="330225")
         import_areas(s, [GeoArea("跃龙", "nh-yuelong", box(121.4, 29.5, 121.5, 29.6))], parent_code="330226")

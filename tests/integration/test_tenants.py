@@ -25,6 +25,7 @@ from pingan.core.models import Area, AreaKind, Role, Unit, UnitKind
 from pingan.core.settings import Settings
 from pingan.desk.models import DeskResident
 from pingan.desk.residents import create_resident
+from tests.integration.two_counties import import_province_and_counties
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 API = "/api/v1"
@@ -53,16 +54,7 @@ def province(db: Database) -> Iterator[Province]:
     )
     hasher = PasswordHasher()
     with db.session() as s:
-        import_areas(s, [GeoArea("浙江省", "33", box(118, 27, 123, 31.5))], kind=AreaKind.PROVINCE, with_units=False)
-        import_areas(
-            s, [GeoArea("宁波市", "3302", box(120.5, 28.8, 122.5, 30.5))], kind=AreaKind.CITY, parent_code="33"
-        )
-        import_areas(
-            s, [GeoArea("象山县", "330225", box(121.0, 29.0, 122.0, 29.5))], kind=AreaKind.COUNTY, parent_code="3302"
-        )
-        import_areas(
-            s, [GeoArea("宁海县", "330226", box(121.0, 29.5, 122.0, 29.9))], kind=AreaKind.COUNTY, parent_code="3302"
-        )
+        import_province_and_counties(s)
         import_areas(s, [GeoArea("丹东", "xs-dandong", box(121.8, 29.4, 121.9, 29.5))], parent_code="330225")
         import_areas(s, [GeoArea("跃龙", "nh-yuelong", box(121.4, 29.5, 121.5, 29.6))], parent_code="330226")
         units = {u.code: u.id for u in s.scalars(select(Unit))}

@@ -20,10 +20,12 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # sign with this one. A test of a start without a key removes it (`monkeypatch.delenv`).
 TEST_SECRET = "pingan-tests-signing-key-0123456789abcdef"
 os.environ.setdefault("PINGAN_SECRET_KEY", TEST_SECRET)
-# Tracking's MQTT topics under a prefix of this run's own (each xdist worker its own): tests, a demo and
-# another engineer's run on the one broker never read each other's detections. Servers and commands the
-# suite starts inherit it.
-os.environ.setdefault("PINGAN_MQTT_TOPIC_PREFIX", f"pingan-test-{uuid.uuid4().hex[:10]}")
+# Tracking's MQTT topics under a prefix of this run's own: tests, a demo and another engineer's run on the
+# one broker never read each other's detections. Servers and commands the suite starts inherit it. An xdist
+# worker takes a prefix of its own even though it inherits the controller's environment: two workers'
+# consumers on one prefix would store each other's messages.
+if "PYTEST_XDIST_WORKER" in os.environ or "PINGAN_MQTT_TOPIC_PREFIX" not in os.environ:
+    os.environ["PINGAN_MQTT_TOPIC_PREFIX"] = f"pingan-test-{uuid.uuid4().hex[:10]}"
 
 
 def _missing(reason: str) -> None:

@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pingan.core.models import Task
+from tests.browser.charts import assert_chart_text_is_chinese, watch_first_chart_draw
 from tests.browser.conftest import LiveApp
 from tests.browser.test_fraud_loop import log_in
 from tests.desk_county import TOWNS
@@ -154,6 +155,7 @@ def test_the_big_screen_fills_a_1080p_wall_with_every_figure_the_map_and_the_que
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    watch_first_chart_draw(page)
     try:
         log_in(page, "qzzx", "screen")
         wall = page.locator("[data-role='bigscreen']")
@@ -172,6 +174,12 @@ def test_the_big_screen_fills_a_1080p_wall_with_every_figure_the_map_and_the_que
         expect(page.locator("[data-role='status']")).to_contain_text("实时")
         # Both trends drawn (a locator, not a string evaluated in the page: the CSP forbids eval).
         expect(page.locator(".bs-trend svg").nth(1)).to_be_attached()
+        # The trends' legends and axis names in Chinese glyphs, not empty boxes: the same fonts as the tiles'.
+        reference = ".bs-tile[data-tile='warnings'] .bs-tile-label"
+        assert {"预警", "劝阻成功"} <= set(assert_chart_text_is_chinese(page, "[data-chart='bs-fraud']", reference))
+        assert {"诉求", "答复及时率", "件", "及时率"} <= set(
+            assert_chart_text_is_chinese(page, "[data-chart='bs-desk']", reference)
+        )
         page.wait_for_timeout(500)
         overflow = page.evaluate(
             """() => {

@@ -11,6 +11,7 @@ the stations swap places: 丹西 did better the month before last, 丹东 last m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pingan.core.models import Task
+from tests.browser.charts import assert_chart_text_is_chinese, watch_first_chart_draw
 from tests.browser.conftest import LiveApp
 from tests.browser.test_fraud_loop import log_in
 from tests.desk_county import TOWNS
@@ -146,52 +148,122 @@ def test_an_officer_has_neither_screen(desktop: Any, live_app: LiveApp) -> None:
     expect(page.locator(".nav-link[data-screen='screen']")).to_have_count(0)
 
 
-def test_the_big_screen_fills_a_1080p_wall_with_every_figure_the_map_and_the_queues(
-    browser: Any, live_app: LiveApp, screenshots: Path, two_months: dict[str, str]
-) -> None:
+@pytest.fixture
+def wall_page(browser: Any, live_app: LiveApp) -> Iterator[Any]:
+    """A page the size of the centre's 1080p wall, watching its charts' first draw; fails if the page throws."""
     context = browser.new_context(viewport=WALL, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_app.url)
     context.set_default_timeout(20000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    watch_first_chart_draw(page)
     try:
-        log_in(page, "qzzx", "screen")
-        wall = page.locator("[data-role='bigscreen']")
-        expect(wall).to_be_visible()
-        expect(page.locator(".topbar")).to_be_hidden()
-        tiles = page.locator(".bs-tile")
-        expect(tiles).to_have_count(25)
-        expect(page.locator(".bs-tile[data-tile='warnings'] [data-cmp='同比']")).to_contain_text("同比")
-        expect(page.locator(".bs-tile[data-tile='warnings'] [data-cmp='环比']")).to_contain_text("环比")
-        kinds = page.locator(".bs-kind")
-        expect(kinds.first).to_be_visible()
-        names = kinds.locator(".bs-kind-name").all_inner_texts()
-        assert "劝阻" in "".join(names)
-        expect(page.locator(".bs-map path.leaflet-interactive").first).to_be_visible()
-        expect(page.locator("[data-role='ranking'] .bs-rank-row").first).to_be_visible()
-        expect(page.locator("[data-role='status']")).to_contain_text("实时")
-        # Both trends drawn (a locator, not a string evaluated in the page: the CSP forbids eval).
-        expect(page.locator(".bs-trend svg").nth(1)).to_be_attached()
-        page.wait_for_timeout(500)
-        overflow = page.evaluate(
-            """() => {
-                const d = document.documentElement;
-                const wall = document.querySelector('.bigscreen');
-                const over = [...document.querySelectorAll('.bs-panel, .bs-tile, .bs-kind')]
-                  .filter((e) => e.scrollHeight > e.clientHeight + 2).map((e) => e.className);
-                return {page: d.scrollHeight > innerHeight || d.scrollWidth > innerWidth,
-                        wall: wall.scrollHeight > wall.clientHeight, over};
-            }"""
-        )
-        assert overflow == {"page": False, "wall": False, "over": []}, overflow
-        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.bs-tile-value')).fontSize)")
-        assert size >= 28  # readable from across the room
-        shot(page, screenshots, "bigscreen-1080p")
-        page.get_by_role("button", name="退出大屏").click()
-        expect(page.locator(".topbar")).to_be_visible()
+        yield page
     finally:
         context.close()
     assert errors == [], f"the page threw: {errors}"
+
+
+def overflowing(page: Any) -> dict[str, Any]:
+    """Whether the wall scrolls, and which of its panels, tiles and queues cut their content."""
+    result: dict[str, Any] = page.evaluate(
+        """() => {
+            const d = document.documentElement;
+            const wall = document.querySelector('.bigscreen');
+            const over = [...document.querySelectorAll('.bs-panel, .bs-tile, .bs-kind')]
+              .filter((e) => e.scrollHeight > e.clientHeight + 2).map((e) => e.className);
+            return {page: d.scrollHeight > innerHeight || d.scrollWidth > innerWidth,
+                    wall: wall.scrollHeight > wall.clientHeight, over};
+        }"""
+    )
+    return result
+
+
+def test_the_big_screen_fills_a_1080p_wall_with_every_figure_the_map_and_the_queues(
+    wall_page: Any, screenshots: Path, two_months: dict[str, str]
+) -> None:
+    page = wall_page
+    log_in(page, "qzzx", "screen")
+    wall = page.locator("[data-role='bigscreen']")
+    expect(wall).to_be_visible()
+    expect(page.locator(".topbar")).to_be_hidden()
+    tiles = page.locator(".bs-tile")
+    expect(tiles).to_have_count(25)
+    expect(page.locator(".bs-tile[data-tile='warnings'] [data-cmp='同比']")).to_contain_text("同比")
+    expect(page.locator(".bs-tile[data-tile='warnings'] [data-cmp='环比']")).to_contain_text("环比")
+    kinds = page.locator(".bs-kind")
+    expect(kinds.first).to_be_visible()
+    names = kinds.locator(".bs-kind-name").all_inner_texts()
+    assert "劝阻" in "".join(names)
+    expect(page.locator(".bs-map path.leaflet-interactive").first).to_be_visible()
+    expect(page.locator("[data-role='ranking'] .bs-rank-row").first).to_be_visible()
+    expect(page.locator("[data-role='status']")).to_contain_text("实时")
+    # Both trends drawn (a locator, not a string evaluated in the page: the CSP forbids eval).
+    expect(page.locator(".bs-trend svg").nth(1)).to_be_attached()
+    # The trends' legends and axis names in Chinese glyphs, not empty boxes: the same fonts as the tiles'.
+    reference = ".bs-tile[data-tile='warnings'] .bs-tile-label"
+    assert {"预警", "劝阻成功"} <= set(assert_chart_text_is_chinese(page, "[data-chart='bs-fraud']", reference))
+    assert {"诉求", "答复及时率", "件", "及时率"} <= set(
+        assert_chart_text_is_chinese(page, "[data-chart='bs-desk']", reference)
+    )
+    page.wait_for_timeout(500)
+    assert overflowing(page) == {"page": False, "wall": False, "over": []}, overflowing(page)
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.bs-tile-value')).fontSize)")
+    assert size >= 28  # readable from across the room
+    shot(page, screenshots, "bigscreen-1080p")
+    page.get_by_role("button", name="退出大屏").click()
+    expect(page.locator(".topbar")).to_be_visible()
+
+
+LONG_NAME = "黔西南布依族苗族自治州公安局某某分局某某派出所"
+
+
+def test_the_big_screens_ranking_shows_a_long_unit_name_on_two_lines_beside_its_score(
+    wall_page: Any, screenshots: Path, two_months: dict[str, str]
+) -> None:
+    page = wall_page
+
+    def long_name_first(route: Any) -> None:
+        # The county's own stations have short names; the wall is given one as long as a real one can be.
+        response = route.fetch()
+        data = response.json()
+        data["ranking"]["top"][0]["name"] = LONG_NAME
+        route.fulfill(response=response, json=data)
+
+    page.route(re.compile(r"/api/v1/command/screen(\?|$)"), long_name_first)
+    log_in(page, "qzzx", "screen")
+    panel = page.locator("[data-role='ranking']")
+    long_row = panel.locator(".bs-rank-row", has=page.locator(f".bs-rank-name[title='{LONG_NAME}']"))
+    expect(long_row).to_have_count(1)
+    page.wait_for_timeout(300)
+    rows: list[dict[str, Any]] = panel.locator(".bs-rank-row").evaluate_all(
+        """(rows) => rows.map((row) => {
+            const name = row.querySelector('.bs-rank-name');
+            const score = row.querySelector('.bs-rank-score');
+            const box = (e) => e.getBoundingClientRect();
+            const line = parseFloat(getComputedStyle(name).lineHeight);
+            return {
+                name: name.textContent, title: name.title, lines: Math.round(box(name).height / line),
+                cut: name.scrollHeight > name.clientHeight + 1 || name.scrollWidth > name.clientWidth + 1,
+                score: score.textContent, nameRight: box(name).right, scoreLeft: box(score).left,
+                scoreRight: box(score).right, rowRight: box(row).right, panelRight: box(row.closest('.bs-panel')).right,
+            };
+        })"""
+    )
+    long, *short = [r for r in rows if r["name"] == LONG_NAME] + [r for r in rows if r["name"] != LONG_NAME]
+    assert long["title"] == LONG_NAME  # the whole name on hover
+    assert long["lines"] == 2, long  # wrapped to two lines, the rest cut with an ellipsis
+    assert short, rows
+    assert all(r["lines"] == 1 and not r["cut"] for r in short), short  # a station's name whole
+    for r in rows:
+        assert re.fullmatch(r"\d+\.\d", r["score"]), r
+        assert r["nameRight"] <= r["scoreLeft"], r  # the score beside the name, not under it
+        assert r["scoreRight"] <= r["rowRight"] <= r["panelRight"], r  # and inside the panel
+    assert overflowing(page) == {"page": False, "wall": False, "over": []}, overflowing(page)
+    panel.locator("xpath=ancestor::section").screenshot(
+        path=str(screenshots / "command-bigscreen-ranking-long-name.png")
+    )
+    shot(page, screenshots, "bigscreen-1080p-long-name")
 
 
 def test_the_big_screen_is_the_centres_only(desktop: Any, live_app: LiveApp) -> None:

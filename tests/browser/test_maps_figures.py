@@ -24,6 +24,7 @@ from pingan.core.geo import distance_m, wgs84_to_gcj02
 from pingan.core.models import Area
 from pingan.desk.models import DeskRequest
 from pingan.desk.rules.kinds import Category
+from tests.browser.charts import assert_chart_text_is_chinese, watch_first_chart_draw
 from tests.browser.conftest import LiveApp
 from tests.browser.test_fraud_loop import log_in, register, report
 from tests.browser.test_resident_flows import opened_request_id, sign_in
@@ -247,6 +248,7 @@ def test_the_figures_screen_shows_the_desk_figures_and_charts_with_the_api_s_num
 ) -> None:
     post(live_app, "13577770031", Category.CONSULTATION, "居住证怎么办理？")
     page = desktop
+    watch_first_chart_draw(page)
     log_in(page, COMMANDER, "figures")
     desk = page.locator(".figures-desk")
     expect(desk.locator(".cards-desk .card")).to_have_count(6)
@@ -276,6 +278,10 @@ def test_the_figures_screen_shows_the_desk_figures_and_charts_with_the_api_s_num
     assert [int(c) for c in warned.all_text_contents()] == [b["warnings"] for b in fraud["buckets"]]
     for chart in ("fraud", "money", "desk"):  # drawn: an SVG with the series' bars and lines
         expect(desk.locator(f".chart-box[data-chart='{chart}'] svg path").first).to_be_attached()
+        # its legend in Chinese glyphs, the same fonts as the panels' headings
+        assert assert_chart_text_is_chinese(
+            page, f".figures-desk [data-chart='{chart}']", ".figures-desk .panel-chart h3"
+        )
     expect(desk.locator(".panel-units")).to_contain_text("量化评价")
     expect(desk.locator(".panel-topics")).to_contain_text("热点问题")
     expect(page.locator(".figures-section-title", has_text=re.compile("趋势"))).to_be_visible()

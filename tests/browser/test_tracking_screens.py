@@ -407,6 +407,9 @@ def test_the_task_page_shows_a_theft_and_an_alert_as_themselves_and_records_the_
     expect(card).to_contain_text("车辆被盗布控")
     expect(card).to_contain_text("平安卡 WEB-CARD-5")
     expect(card).not_to_contain_text("电话")
+    # A theft has no level: no level badge at all (not a grey "—" one); the alert, which has one, shows it.
+    expect(card.locator(".level")).to_have_count(0)
+    expect(card).not_to_have_class(re.compile(r"\brow-"))
     card.click()
     pane = page.locator(".detail-pane")
     expect(pane.locator(".case-task h3")).to_have_text(f"车辆被盗布控 #{theft['task_id']}")
@@ -438,4 +441,7 @@ def test_the_task_page_shows_a_theft_and_an_alert_as_themselves_and_records_the_
     expect(pane.locator(".task-facts")).to_contain_text("被盗车辆出现")
     expect(pane.locator(".task-facts")).to_contain_text("演示基站2")
     expect(pane.locator(".action-bar button").first).to_have_text("签收")
+    alert_card = page.locator(f".task-card[data-id='{alert['task_id']}']")
+    expect(alert_card.locator(".level.level-high")).to_have_text("高")  # a theft sighting is of level 高
+    expect(alert_card).to_have_class(re.compile(r"\brow-high\b"))
     page.screenshot(path=str(screenshots / "staff-task-alert.png"))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from pingan.command.rehab.schemas import PlanIn
 from pingan.command.verify.models import VerifyList
 from pingan.core.models import Duty, User
+from tests.browser.charts import assert_chart_text_is_chinese, watch_first_chart_draw
 from tests.browser.conftest import LiveApp, open_screen
 from tests.browser.test_audit_screen import log_in
 
@@ -166,6 +167,7 @@ def test_the_traffic_figures_compare_with_the_year_before(desktop: Any, live_app
     with services.db.session() as session:
         report = services.traffic.import_rows(session, rows)
     assert report.accepted == 10
+    watch_first_chart_draw(page)
     log_in(page, "qzzx")
     _open(page, "traffic")
     page.get_by_role("button", name="近一年").click()
@@ -173,4 +175,7 @@ def test_the_traffic_figures_compare_with_the_year_before(desktop: Any, live_app
     expect(cards).to_contain_text("三小车")
     expect(cards).to_contain_text("同比")
     expect(page.locator(".traffic-screen tr[data-key='three_small']").first).to_contain_text("2")
+    # The monthly chart's legend in Chinese glyphs (the same fonts as the panel's heading), not empty boxes.
+    legend = assert_chart_text_is_chinese(page, "[data-chart='traffic-months']", ".traffic-screen .panel-wide h3")
+    assert {"本期", "去年同期"} <= set(legend)
     page.screenshot(path=str(screenshots / "traffic-01-figures.png"), full_page=True)

@@ -261,9 +261,8 @@ export default {
           'li',
           { class: 'bs-rank-row', dataset: { position: row.position } },
           h('span', { class: 'bs-rank-pos' }, String(row.position)),
-          h('span', { class: 'bs-rank-name' }, row.name),
-          h('span', { class: 'bs-rank-score' }, row.score.toFixed(1)),
-          changeBadge(row.change),
+          h('span', { class: 'bs-rank-name', title: row.name }, row.name),
+          h('span', { class: 'bs-rank-fig' }, h('span', { class: 'bs-rank-score' }, row.score.toFixed(1)), changeBadge(row.change)),
         );
       replace(
         ranking,

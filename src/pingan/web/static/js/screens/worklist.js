@@ -148,7 +148,7 @@ export default {
       return h(
         'div',
         {
-          class: ['task-card', 'row-' + t.level, t.overdue && 'is-late', closed && 'is-closed'],
+          class: ['task-card', t.level && 'row-' + t.level, t.overdue && 'is-late', closed && 'is-closed'],
           role: 'listitem',
           tabindex: 0,
           dataset: { id: t.id },

@@ -4,7 +4,13 @@ import { h } from '../dom.js';
 import { LEVELS, OUTCOMES, TASK_STATUS, levelName } from '../labels.js';
 import { countdown } from '../live.js';
 
+/**
+ * The badge of a warning's or a task's level (特高危/高/中/低); null when there is no level. A level is a
+ * property of some kinds only (warnings, alarms, tracking alerts, a desk emergency): a theft, a base
+ * station's maintenance or a dispute has none, and a grey "—" badge beside it read as "level unknown".
+ */
 export function levelBadge(level, large) {
+  if (!level) return null;
   return h('span', { class: ['level', 'level-' + (LEVELS[level] ? level : 'unknown'), large && 'level-lg'], title: '预警等级：' + levelName(level) }, levelName(level));
 }
 

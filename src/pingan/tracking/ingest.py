@@ -10,6 +10,7 @@ the track; the alerts it might raise are judged on event time and raised once pe
 from __future__ import annotations
 
 import math
+import secrets
 import threading
 import time
 from collections import defaultdict
@@ -32,7 +33,18 @@ from pingan.core.models import Task
 from pingan.core.tasks import Command, TaskService
 from pingan.tracking.alerts import Alerts, Sighting
 from pingan.tracking.logic import SafeArea, exit_confirmed, heading, speed_kmh
-from pingan.tracking.models import BRACELETS, AlertKind, Detection, Station, Tag, TagKind, TagStatus, Theft, TheftStatus
+from pingan.tracking.models import (
+    BRACELETS,
+    TAG_TRIGGERS,
+    AlertKind,
+    Detection,
+    Station,
+    Tag,
+    TagKind,
+    TagStatus,
+    Theft,
+    TheftStatus,
+)
 from pingan.tracking.rules import TrackingRules
 from pingan.tracking.schemas import DetectionIn, IngestResult, Rejected
 from pingan.tracking.storage import create_months, oldest_kept
@@ -116,6 +128,76 @@ class _Tag:
     last_station_id: int | None = None
 
 
+class TagCache:
+    """The intake's tags between batches, with their statuses and last sightings, on SQLite.
+
+    A batch must be judged on its tags as stored: a theft reported a moment ago, the last sighting another
+    writer stored. Every change of a tag's code, kind or status sets `tracking_intake_stamp.token` to a new
+    random value (triggers on `tracking_tags`, whoever makes the change), and every batch sets it to a token
+    of its own. A batch's first statement swaps the token this intake wrote last for a new one (compare and
+    set, which takes SQLite's write lock, so nothing changes after it until the commit): when that succeeds,
+    nothing has changed since this intake's last batch, and only tags it does not hold are read. Any other
+    token (another process's batch, a theft reported, an import, a batch of this one that was rolled back)
+    empties the cache first. Unregistered codes are held too (a registration changes the token).
+
+    PostgreSQL, where several workers store at once, and a SQLite schema without the triggers read every
+    batch's tags (`load`)."""
+
+    LIMIT = 2_000_000
+    """Tags held at most (a county has a few hundred thousand); past it the cache starts again."""
+
+    def __init__(self, load: Callable[[Session, set[str]], dict[str, _Tag]]) -> None:
+        self.load = load
+        self._by_code: dict[str, _Tag] = {}
+        self._unknown: set[str] = set()
+        self._token: int | None = None
+        self._usable: bool | None = None
+
+    def read(self, session: Session, codes: set[str]) -> Mapping[str, _Tag]:
+        """The tags of these codes (registered ones; others are absent), as stored at the batch's start."""
+        conn = session.connection()
+        if conn.dialect.name != "sqlite" or not self._triggers(conn):
+            return self.load(session, codes)
+        token = secrets.randbits(62)
+        held = (
+            self._token is not None
+            and conn.exec_driver_sql(
+                "UPDATE tracking_intake_stamp SET token = ? WHERE id = 1 AND token = ?", (token, self._token)
+            ).rowcount
+            == 1
+        )
+        if not held or len(self._by_code) + len(self._unknown) > self.LIMIT:
+            self._by_code, self._unknown = {}, set()
+            conn.exec_driver_sql(
+                "INSERT INTO tracking_intake_stamp (id, token) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET token = excluded.token",
+                (token,),
+            )
+        # Set before this batch's writes: if they are rolled back, the stored token is not this one, and the
+        # next batch empties the cache.
+        self._token = token
+        by_code = self._by_code
+        missing = codes - by_code.keys()
+        if missing:
+            missing -= self._unknown
+        if missing:
+            found = self.load(session, missing)
+            by_code.update(found)
+            self._unknown.update(missing - found.keys())
+        return by_code
+
+    def _triggers(self, conn: Any) -> bool:
+        if self._usable is None:
+            names = {
+                name
+                for (name,) in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'tracking_tags'"
+                )
+            }
+            self._usable = TAG_TRIGGERS.keys() <= names
+        return self._usable
+
+
 @dataclass
 class _Batch:
     accepted: int = 0
@@ -146,6 +228,7 @@ class DetectionIntake:
         self.tasks = tasks
         self.alerts = alerts
         self.stations = StationCache()
+        self.tags = TagCache(self._read_tags)
         self._alone: dict[str, str] = {}
         """The `stations` JSON of a sighting heard by one station, by its code (nearly every row's)."""
         self._distances: dict[tuple[int, int], float] = {}
@@ -224,7 +307,7 @@ class DetectionIntake:
 
     def _store(self, session: Session, checked: list[Checked], batch: _Batch, now: datetime) -> None:
         stations, by_id = self.stations.lookup(session, {code for _, _, code, _ in checked})
-        tags = self._tags(session, {item.tag for _, item, _, _ in checked})
+        tags = self.tags.read(session, {item.tag for _, item, _, _ in checked})
         per_tag: dict[int, list[Good]] = defaultdict(list)
         reject = batch.rejected.append
         for index, item, code, at in checked:
@@ -322,14 +405,18 @@ class DetectionIntake:
         batch.duplicates += len(new) - stored
         self._heard(session, heard, now)
         self._touch(session, newest, to_db)
+        for tag_id, (at, station_id, _db_at) in newest.items():
+            # The held tag moves as its stored last sighting does (forward only; see `_touch`).
+            tag = per_tag[tag_id][0][2]
+            if tag.last_seen_at is None or tag.last_seen_at < at:
+                tag.last_seen_at, tag.last_station_id = at, station_id
         watched = [f for f in fresh if f[2].watched or f[0].event is not None or f[0].battery is not None]
         if watched:
             self._judge(session, watched, known, by_id, batch)
 
-    def _tags(self, session: Session, codes: set[str]) -> dict[str, _Tag]:
-        """The batch's tags by code with their last sightings, read fresh in every batch (one statement, at
-        the DBAPI cursor): whether a tag is stolen is never cached, so a theft committed by another process
-        is seen by the next batch of this one."""
+    def _read_tags(self, session: Session, codes: set[str]) -> dict[str, _Tag]:
+        """Tags by code with their last sightings as stored (one statement, at the DBAPI cursor): for every
+        batch on PostgreSQL, for the tags `TagCache` does not hold on SQLite."""
         conn = session.connection()
         param: Any
         if conn.dialect.name == "postgresql":

@@ -7,7 +7,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from pingan.core.db import Base, BigId
@@ -107,6 +121,31 @@ class Tag(Base):
     last_station_id: Mapped[int | None] = column_property(
         select(TagSeen.station_id).where(TagSeen.tag_id == id).correlate_except(TagSeen).scalar_subquery()
     )
+
+
+class IntakeStamp(Base):
+    """One row: a token that changes whenever a tag's code, kind or status changes (SQLite triggers on
+    `tracking_tags`, whoever changes it) and with every batch the intake stores on SQLite. An intake that
+    finds the token its own last batch wrote knows that no one has changed a tag or a last sighting since,
+    and keeps its tags between batches (`tracking.ingest.TagCache`)."""
+
+    __tablename__ = "tracking_intake_stamp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
+_RENEW = "BEGIN UPDATE tracking_intake_stamp SET token = random() WHERE id = 1; END"
+TAG_TRIGGERS = {
+    "tracking_tags_insert_stamp": f"AFTER INSERT ON tracking_tags {_RENEW}",
+    "tracking_tags_update_stamp": f"AFTER UPDATE OF id, code, kind, status ON tracking_tags {_RENEW}",
+    "tracking_tags_delete_stamp": f"AFTER DELETE ON tracking_tags {_RENEW}",
+}
+"""SQLite triggers: a tag added, removed, or its code, kind or status changed sets a new token (see
+`IntakeStamp`). PostgreSQL's intake reads every batch's tags and needs none."""
+
+for _name, _body in TAG_TRIGGERS.items():
+    event.listen(Tag.__table__, "after_create", DDL(f"CREATE TRIGGER {_name} {_body}").execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
 
 
 class Vehicle(Base):

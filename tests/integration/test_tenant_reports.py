@@ -309,6 +309,54 @@ def test_push_templates_belong_to_their_county_and_the_provinces_are_shared_read
     assert with_shared.status_code == 201, with_shared.text
 
 
+def test_a_provinces_template_reaches_the_counties_only_while_it_is_shared_below(two: TwoCounties) -> None:
+    body = {"code": "typhoon", "kind": "weather", "title": "台风预警", "body": "{area}群众请注意防范台风"}
+    mine = _send(two, "POST", "zj_analyst", "/desk/push-templates", {**body, "shared_below": False})
+    assert mine.status_code == 201, mine.text
+    assert (mine.json()["shared_below"], mine.json()["tenancy_name"]) == (False, "浙江省")
+    template_id = mine.json()["id"]
+
+    def county_sees() -> list[dict[str, Any]]:
+        answer = _send(two, "GET", "xs_analyst", "/desk/push-templates")
+        assert answer.status_code == 200, answer.text
+        return [t for t in answer.json() if t["id"] == template_id]
+
+    assert county_sees() == []
+    used = _send(two, "POST", "xs_analyst", "/desk/pushes", {"template_id": template_id})
+    assert (used.status_code, used.json()["error"]["field"]) == (404, "template_id")
+    shared = _send(two, "PATCH", "zj_analyst", f"/desk/push-templates/{template_id}", {"shared_below": True})
+    assert (shared.status_code, shared.json()["shared_below"]) == (200, True)
+    [seen] = county_sees()
+    assert (seen["shared"], seen["shared_below"], seen["tenancy_name"]) == (True, True, "浙江省")
+
+    by_default = _send(two, "POST", "zj_analyst", "/desk/push-templates", {**body, "code": "typhoon-2"})
+    assert by_default.json()["shared_below"] is True, "above a county a template is shared as it always was"
+    county_own = _send(two, "POST", "xs_analyst", "/desk/push-templates", body)
+    assert county_own.json()["shared_below"] is False
+    for who, method, path, payload in (
+        ("xs_analyst", "POST", "/desk/push-templates", {**body, "code": "typhoon-xs", "shared_below": True}),
+        ("xs_analyst", "PATCH", f"/desk/push-templates/{county_own.json()['id']}", {"shared_below": True}),
+        ("xs_head", "POST", "/desk/push-templates", {**body, "code": "typhoon-head", "shared_below": True}),
+        ("zj_analyst", "PATCH", f"/desk/push-templates/{template_id}", {"shared_below": None}),
+        ("zj_analyst", "PATCH", f"/desk/push-templates/{template_id}", {"shared_below": "often"}),
+    ):
+        refused = _send(two, method, who, path, payload)
+        assert refused.status_code in (400, 422), (who, payload, refused.text)
+        assert refused.json()["error"]["field"] == "shared_below", refused.text
+
+
+def test_me_names_the_users_tenancy(two: TwoCounties) -> None:
+    def tenancy(who: str) -> Any:
+        answer = two.call(who, "/me")
+        assert answer.status_code == 200, answer.text
+        return answer.json()["tenancy"]
+
+    assert tenancy("xs_analyst") == {"code": "330225", "name": "象山县", "kind": "county"}
+    assert tenancy("xs_head") == {"code": "330225", "name": "象山县", "kind": "county"}
+    assert tenancy("zj_analyst") == {"code": "33", "name": "浙江省", "kind": "province"}
+    assert tenancy("ops") is None
+
+
 def test_the_upgrade_gives_a_single_countys_templates_to_its_county_and_keeps_the_pushes_sent_from_them(
     tmp_path: Path,
 ) -> None:
@@ -346,6 +394,43 @@ def test_the_upgrade_gives_a_single_countys_templates_to_its_county_and_keeps_th
         assert conn.execute(text("SELECT tenant_area_id FROM desk_push_templates")).scalar_one() == 7
         assert conn.execute(text("SELECT template_id FROM desk_pushes")).scalar_one() == 1
         assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    db.dispose()
+
+
+def test_the_upgrade_keeps_shared_the_templates_above_a_county_and_no_others(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from pingan.migrate import upgrade
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db, "0031_tenant_reports")
+    now = "2026-11-01 00:00:00.000000"
+    with db.engine.begin() as conn:
+        for area_id, code, name, kind, parent in (
+            (1, "33", "浙江省", "province", None),
+            (2, "330225", "象山县", "county", 1),
+            (3, "330226", "宁海县", "county", 1),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO areas (id, code, name, kind, parent_id, generation, active) "
+                    "VALUES (:id, :code, :name, :kind, :parent, 1, 1)"
+                ),
+                {"id": area_id, "code": code, "name": name, "kind": kind, "parent": parent},
+            )
+        conn.execute(text("INSERT INTO units (id, code, name, kind, area_id) VALUES (9, 's', '丹东', 'station', 2)"))
+        for template_id, owner, unit_id in ((1, 1, None), (2, 2, None), (3, 2, 9), (4, None, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO desk_push_templates (id, code, kind, title, body, unit_id, tenant_area_id, active,"
+                    " created_at, updated_at) VALUES (:id, :code, 'fraud', '提醒', '请注意', :unit, :area, 1, :now, :now)"
+                ),
+                {"id": template_id, "code": f"t{template_id}", "unit": unit_id, "area": owner, "now": now},
+            )
+    upgrade(db)
+    with db.engine.connect() as conn:
+        shared = {i: bool(v) for i, v in conn.execute(text("SELECT id, shared_below FROM desk_push_templates"))}
+    assert shared == {1: True, 2: False, 3: False, 4: True}, "the province's and the deployment's stay shared"
     db.dispose()
 
 

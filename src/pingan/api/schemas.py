@@ -17,6 +17,13 @@ class Token(BaseModel):
     user: UserPublic
 
 
+class TenancyPublic(BaseModel):
+    code: str
+    name: str
+    kind: str
+    """`county`, `city` or `province`."""
+
+
 class UserPublic(BaseModel):
     id: int
     username: str
@@ -28,6 +35,9 @@ class UserPublic(BaseModel):
     """The unit's kind (`station`, `bank`, `telecom` …): a partner's screens depend on it."""
     duties: list[str] = []
     """Clearances on top of the role (`narcotics`: 禁毒)."""
+    tenancy: TenancyPublic | None = None
+    """In a deployment of several counties, the county, city or province the user's unit belongs to (what
+    their screens cover); null with one county, for the deployment's operator, or a unit outside every one."""
 
 
 class Health(BaseModel):

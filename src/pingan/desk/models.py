@@ -255,6 +255,9 @@ class DeskPushTemplate(Base):
     tenant_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     """The tenancy (a county's, a city's, a province's area) whose users wrote it; None: the deployment's own
     (its operator's, or a single county's written before its county area was)."""
+    shared_below: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    """Shared, read-only, with the counties below its tenancy (a city's, a province's, the deployment's own):
+    they may push from it. Never true of a county's or a unit's, which have nothing below them."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -78,13 +78,14 @@ class PushService:
                 body=body.body,
                 unit_id=_owning_unit(actor),
                 tenant_area_id=tenancy.area_id if tenancy.tenanted else tenancy.single_county,
+                shared_below=_shared_below(session, actor, tenancy, body.shared_below),
                 active=True,
                 created_at=now,
                 updated_at=now,
             )
             session.add(row)
             session.flush()
-            return PushTemplatePublic.model_validate(row)
+            return _template_public(session, row)
 
     def update_template(self, actor: Actor, template_id: int, body: PushTemplateUpdate) -> PushTemplatePublic:
         _require_pusher(actor)
@@ -100,10 +101,12 @@ class PushService:
             for key, value in body.model_dump(exclude_unset=True).items():
                 if value is None:
                     raise BadInput("不能清空该字段", field=key)
+                if key == "shared_below":
+                    value = _shared_below(session, actor, tenancy, value)
                 setattr(row, key, value)
             row.updated_at = self.clock.now()
             session.flush()
-            return PushTemplatePublic.model_validate(row)
+            return _template_public(session, row)
 
     def templates(self, session: Session, actor: Actor, *, include_inactive: bool = False) -> list[PushTemplatePublic]:
         _require_pusher(actor)
@@ -111,9 +114,12 @@ class PushService:
         query = select(DeskPushTemplate).order_by(DeskPushTemplate.id).where(tenancy.clause(actor))
         if not include_inactive:
             query = query.where(DeskPushTemplate.active)
+        rows = list(session.scalars(query))
+        owners = {t.tenant_area_id for t in rows if t.tenant_area_id is not None}
+        names = {i: n for i, n in session.execute(select(Area.id, Area.name).where(Area.id.in_(owners)))}
         out = []
-        for t in session.scalars(query):
-            public = PushTemplatePublic.model_validate(t)
+        for t in rows:
+            public = _template_public(session, t, names if tenancy.tenanted else {})
             # Read-only to this user: a city's or a province's to a county, the county's to a station head.
             public.shared = not tenancy.may_edit(t) or (
                 actor.role not in COUNTY_WIDE_ROLES and t.unit_id != actor.unit_id
@@ -394,6 +400,32 @@ def _require_pusher(actor: Actor) -> None:
         raise Forbidden("当前角色不能发布推送")
 
 
+def _shared_below(session: Session, actor: Actor, tenancy: TemplateTenancy, asked: bool | None) -> bool:
+    """Whether a template the user writes is shared with the counties below: only a city's or a province's
+    centres (or the deployment's operator) have any; `asked` None means yes for them, no for everyone else."""
+    may = False
+    if tenancy.tenanted and actor.role in COUNTY_WIDE_ROLES:
+        if tenancy.operator:
+            may = True
+        elif tenancy.area_id is not None:
+            kind = session.scalar(select(Area.kind).where(Area.id == tenancy.area_id))
+            may = kind in (AreaKind.CITY, AreaKind.PROVINCE)
+    if asked and not may:
+        raise BadInput("只有市、省级的模板可以下发给下级县（市、区）", field="shared_below")
+    return may if asked is None else asked
+
+
+def _template_public(
+    session: Session, row: DeskPushTemplate, names: dict[int, str] | None = None
+) -> PushTemplatePublic:
+    public = PushTemplatePublic.model_validate(row)
+    if row.tenant_area_id is not None and names is not None:
+        public.tenancy_name = names.get(row.tenant_area_id)
+    elif row.tenant_area_id is not None:
+        public.tenancy_name = session.scalar(select(Area.name).where(Area.id == row.tenant_area_id))
+    return public
+
+
 def _owning_unit(actor: Actor) -> int | None:
     """The unit a new template belongs to: none (the county's) when a county-wide role writes it."""
     return None if actor.role in COUNTY_WIDE_ROLES else actor.unit_id
@@ -429,7 +461,7 @@ class TemplateTenancy:
             return actor.role in COUNTY_WIDE_ROLES or template.unit_id is None or template.unit_id == actor.unit_id
         if template.unit_id is not None:
             return template.unit_id == actor.unit_id
-        return owner is None or owner in self.above
+        return (owner is None or owner in self.above) and template.shared_below
 
     def may_edit(self, template: DeskPushTemplate) -> bool:
         """Whether the user may change it (once they may use it): not a template shared from above."""
@@ -448,7 +480,8 @@ class TemplateTenancy:
         parts: list[ColumnElement[bool]] = [t.unit_id == actor.unit_id] if actor.unit_id is not None else []
         if self.area_id is not None:
             parts.append(and_(t.tenant_area_id == self.area_id, true() if actor.role in COUNTY_WIDE_ROLES else unit_ok))
-        parts.append(and_(t.unit_id.is_(None), or_(t.tenant_area_id.is_(None), t.tenant_area_id.in_(self.above))))
+        inherited = or_(t.tenant_area_id.is_(None), t.tenant_area_id.in_(self.above))
+        parts.append(and_(t.unit_id.is_(None), t.shared_below.is_(True), inherited))
         return or_(*parts)
 
 

@@ -470,6 +470,9 @@ class PushTemplateCreate(_In):
     kind: PushKind
     title: FreeText = Field(min_length=1, max_length=100)
     body: FreeText = Field(min_length=1, max_length=2000)
+    shared_below: bool | None = None
+    """Share it, read-only, with the counties below (a city's or a province's users only); left out: shared
+    when the writer's tenancy has counties below it, as templates above a county always were."""
 
 
 class PushTemplateUpdate(_In):
@@ -477,6 +480,7 @@ class PushTemplateUpdate(_In):
     title: FreeText | None = Field(default=None, min_length=1, max_length=100)
     body: FreeText | None = Field(default=None, min_length=1, max_length=2000)
     active: bool | None = None
+    shared_below: bool | None = None
 
 
 class PushTemplatePublic(BaseModel):
@@ -493,6 +497,10 @@ class PushTemplatePublic(BaseModel):
     shared: bool = False
     """Read-only to this user: shared from above (a city's or a province's, or the deployment's to a county),
     or the county's to a station head."""
+    shared_below: bool = False
+    """Shared with the counties below its tenancy (see `PushTemplateCreate.shared_below`)."""
+    tenancy_name: str | None = None
+    """The county, city or province whose template it is (several counties only; null: the deployment's own)."""
 
 
 class PushCreate(_In):

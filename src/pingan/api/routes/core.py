@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from pingan import __version__
 from pingan.api.deps import BearerToken, ClientAddress, CurrentUser, ScopeDep, ServicesDep, SessionDep, require
-from pingan.api.schemas import Health, LookupRequest, LookupResult, Token, UserPublic
+from pingan.api.schemas import Health, LookupRequest, LookupResult, TenancyPublic, Token, UserPublic
 from pingan.bootstrap import Services
 from pingan.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from pingan.core.fields import DbId
@@ -44,7 +44,7 @@ from pingan.core.models import (
     Unit,
     User,
 )
-from pingan.core.scope import Scope, manages_account, scope_of
+from pingan.core.scope import Scope, manages_account, scope_of, tenant_area
 from pingan.core.streams import StreamName, dead_letters
 from pingan.core.tasks.engine import TaskFilter
 
@@ -70,7 +70,17 @@ def _user_public(session: Any, user: User) -> UserPublic:
         unit_name=unit.name if unit else None,
         unit_kind=unit.kind.value if unit else None,
         duties=sorted(user.duties or []),
+        tenancy=_tenancy(session, user),
     )
+
+
+def _tenancy(session: Any, user: User) -> TenancyPublic | None:
+    counties = session.scalar(select(func.count()).select_from(Area).where(Area.kind == AreaKind.COUNTY)) or 0
+    if user.unit_id is None or counties < 2:
+        return None
+    top = tenant_area(session, user.unit_id)
+    area = session.get(Area, top) if top is not None else None
+    return TenancyPublic(code=area.code, name=area.name, kind=area.kind.value) if area is not None else None
 
 
 def _ttls(services: Services, user: User) -> tuple[timedelta, timedelta]:

@@ -464,9 +464,13 @@ function routingPane(root, ctx) {
 function pushesPane(root, ctx) {
   let templates = [];
   let stations = [];
+  // A city's or a province's centres may share a template with the counties below (下发); a county sees
+  // those as read-only, named by whose they are.
+  const tenancy = ctx.user && ctx.user.tenancy;
+  const sharer = Boolean(tenancy && (tenancy.kind === 'city' || tenancy.kind === 'province') && ['admin', 'analyst', 'commander'].indexOf(ctx.user.role) >= 0);
   const body = h('div', { class: 'bo-section pushes-list' }, h('p', { class: 'muted' }, '正在加载……'));
   const send = h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: sendDialog }, '发布推送');
-  const add = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: templateDialog }, '新建模板');
+  const add = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => templateDialog(null) }, '新建模板');
   const tplBody = h('div', { class: 'bo-section bo-templates' });
   replace(
     root,
@@ -509,9 +513,18 @@ function pushesPane(root, ctx) {
                 { label: '类别', cell: (t) => PUSH_KINDS[t.kind] || t.kind },
                 { label: '标题', cell: (t) => t.title },
                 { label: '内容', cell: (t) => t.body, cls: 'wrap' },
+                {
+                  label: '来源',
+                  cell: (t) => (t.shared ? h('span', { class: 'chip chip-muted', 'data-role': 'inherited' }, (t.tenancy_name || '上级') + '下发 · 只读') : '本级'),
+                },
+                ...(sharer ? [{ label: '下发下级', cell: (t) => h('span', { 'data-role': 'shared-below' }, t.shared_below ? '已下发' : '不下发') }] : []),
+                {
+                  label: '',
+                  cell: (t) => (t.shared ? null : h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'data-role': 'edit-template', onclick: () => templateDialog(t) }, '编辑')),
+                },
               ],
               templates,
-              'tbl-compact',
+              'tbl-compact templates-table',
             )
           : h('p', { class: 'empty' }, '还没有模板'),
       );
@@ -574,21 +587,34 @@ function pushesPane(root, ctx) {
     });
   }
 
-  function templateDialog() {
-    const code = input('code', { type: 'text', maxlength: 64, placeholder: 'fraud_weekly' });
-    const kind = select(options(PUSH_KINDS), 'fraud', () => {}, { name: 'kind' });
-    const title = input('title', { type: 'text', maxlength: 100 });
-    const text = h('textarea', { name: 'body', rows: 4, maxlength: 2000, class: 'bo-input' });
+  /** A new template (`t` null) or one of the user's own to change: its code stays as written. */
+  function templateDialog(t) {
+    const code = input('code', { type: 'text', maxlength: 64, placeholder: 'fraud_weekly', value: t ? t.code : '', disabled: Boolean(t) });
+    const kind = select(options(PUSH_KINDS), t ? t.kind : 'fraud', () => {}, { name: 'kind' });
+    const title = input('title', { type: 'text', maxlength: 100, value: t ? t.title : '' });
+    const text = h('textarea', { name: 'body', rows: 4, maxlength: 2000, class: 'bo-input' }, t ? t.body : '');
+    const share = h('input', { type: 'checkbox', name: 'shared_below', checked: t ? t.shared_below : true });
     modal({
-      title: '新建推送模板',
-      content: h('div', { class: 'form-grid' }, field('代码', code, '小写字母、数字、下划线', true), field('类别', kind, null, true), field('标题', title, null, true), field('内容', text, '可用 {area} 与 {date}', true)),
+      title: t ? '编辑推送模板' : '新建推送模板',
+      content: h(
+        'div',
+        { class: 'form-grid' },
+        field('代码', code, t ? null : '小写字母、数字、下划线', !t),
+        field('类别', kind, null, true),
+        field('标题', title, null, true),
+        field('内容', text, '可用 {area} 与 {date}', true),
+        sharer ? field('下发', h('div', { class: 'checks' }, h('label', { class: 'check' }, share, '下发给' + tenancy.name + '下辖各县（市、区）')), '下发后各县只读使用，可据此推送') : null,
+      ),
       actions: [
         {
           label: '保存',
           kind: 'primary',
           submit: true,
           onClick: async () => {
-            await api.post('/desk/push-templates', { code: code.value.trim(), kind: kind.value, title: title.value.trim(), body: text.value.trim() });
+            const body = { kind: kind.value, title: title.value.trim(), body: text.value.trim() };
+            if (sharer) body.shared_below = share.checked;
+            if (t) await api.patch('/desk/push-templates/' + t.id, body);
+            else await api.post('/desk/push-templates', Object.assign({ code: code.value.trim() }, body));
             load();
           },
         },

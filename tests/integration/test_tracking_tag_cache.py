@@ -162,7 +162,7 @@ def test_sqlite_migrations_make_the_triggers_and_an_intake_without_them_reads_ev
         cfg = alembic_config(db.url)
         with db.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0031_tenant_reports")
+            command.downgrade(cfg, "0033_shared_templates")
         assert not TAG_TRIGGERS.keys() & triggers()
         upgrade(db)
         assert TAG_TRIGGERS.keys() <= triggers()

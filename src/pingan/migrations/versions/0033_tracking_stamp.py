@@ -7,7 +7,7 @@ last sightings) between batches instead of reading them again. The triggers' tex
 migration made them; `tracking.models.TAG_TRIGGERS` is what `create_all` makes.
 
 Revision ID: 0033_tracking_stamp
-Revises: 0031_tenant_reports
+Revises: 0033_shared_templates
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 
 # Named, not numbered, so that it is re-chained by editing `down_revision` alone when branches merge.
 revision: str = "0033_tracking_stamp"
-down_revision: str | None = "0031_tenant_reports"
+down_revision: str | None = "0033_shared_templates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -331,7 +331,17 @@ class DetectionIntake:
                 mine_in.sort(key=_event_time)
         window = timedelta(seconds=self.rules.overlap_seconds)
         known = self._known(session, per_tag, order, window)
-        to_db = utc_to_driver(session)
+        driver = utc_to_driver(session)
+        # A batch's detections share their instants (stations report to the second, thousands of them a
+        # second): each instant is made the driver's value once.
+        instants: dict[datetime, Any] = {}
+
+        def to_db(at: datetime) -> Any:
+            value = instants.get(at)
+            if value is None:
+                value = instants[at] = driver(at)
+            return value
+
         limits = {kind: self.rules.speed_limit(kind) for kind in TagKind}
         new: list[_Sighting] = []
         fresh: list[Fresh] = []
@@ -346,7 +356,9 @@ class DetectionIntake:
             if mine is None and len(entries) == 1:
                 # The steady case: nothing stored near it; the tag's last sighting is the one before it.
                 _index, item, _tag, st, at = entries[0]
-                db_at = to_db(at)
+                db_at = instants.get(at)
+                if db_at is None:
+                    db_at = instants[at] = driver(at)
                 sighting = _Sighting(None, tag_id, at, st.id, item.rssi, [st.code], item.id, db_at=db_at)
                 if limit is not None and tag.last_seen_at is not None and tag.last_station_id is not None:
                     sighting.jump = self._jumped(by_id.get(tag.last_station_id), tag.last_seen_at, st, at, limit)
@@ -398,7 +410,8 @@ class DetectionIntake:
                 new.append(sighting)
                 newest[tag_id] = (at, st.id, db_at)
                 fresh.append((item, at, tag, st, sighting))
-        create_months(session, {date(s.at.year, s.at.month, 1) for s in new})
+        # The new sightings' instants are the ones made driver values so far.
+        create_months(session, {date(a.year, a.month, 1) for a in instants})
         stored = self._write(session, new, [s for lst in known.values() for s in lst if s.dirty], now)
         batch.accepted += stored
         # Another writer stored the same (tag, at) between our read and our insert: a duplicate, not a sighting.

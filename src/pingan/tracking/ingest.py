@@ -152,38 +152,45 @@ class TagCache:
         self._unknown: set[str] = set()
         self._token: int | None = None
         self._usable: bool | None = None
+        self._lock = threading.Lock()
 
     def read(self, session: Session, codes: set[str]) -> Mapping[str, _Tag]:
         """The tags of these codes (registered ones; others are absent), as stored at the batch's start."""
         conn = session.connection()
         if conn.dialect.name != "sqlite" or not self._triggers(conn):
             return self.load(session, codes)
+        # Taken away before the swap (the token with the tags it vouches for): a batch on another thread
+        # meanwhile finds none and starts again, rather than swap a token this batch may yet roll back.
+        with self._lock:
+            mine, by_code, unknown = self._token, self._by_code, self._unknown
+            self._token = None
         token = secrets.randbits(62)
         held = (
-            self._token is not None
+            mine is not None
             and conn.exec_driver_sql(
-                "UPDATE tracking_intake_stamp SET token = ? WHERE id = 1 AND token = ?", (token, self._token)
+                "UPDATE tracking_intake_stamp SET token = ? WHERE id = 1 AND token = ?", (token, mine)
             ).rowcount
             == 1
         )
-        if not held or len(self._by_code) + len(self._unknown) > self.LIMIT:
-            self._by_code, self._unknown = {}, set()
+        if not held or len(by_code) + len(unknown) > self.LIMIT:
+            by_code, unknown = {}, set()
             conn.exec_driver_sql(
                 "INSERT INTO tracking_intake_stamp (id, token) VALUES (1, ?) "
                 "ON CONFLICT (id) DO UPDATE SET token = excluded.token",
                 (token,),
             )
-        # Set before this batch's writes: if they are rolled back, the stored token is not this one, and the
-        # next batch empties the cache.
-        self._token = token
-        by_code = self._by_code
+        # From here this batch holds SQLite's write lock: what it reads is as stored until its commit.
         missing = codes - by_code.keys()
         if missing:
-            missing -= self._unknown
+            missing -= unknown
         if missing:
             found = self.load(session, missing)
             by_code.update(found)
-            self._unknown.update(missing - found.keys())
+            unknown.update(missing - found.keys())
+        # Given back before this batch's writes, which move its tags' last sightings in `by_code`: if they are
+        # rolled back, the stored token is not this one, and the next batch starts again.
+        with self._lock:
+            self._token, self._by_code, self._unknown = token, by_code, unknown
         return by_code
 
     def _triggers(self, conn: Any) -> bool:

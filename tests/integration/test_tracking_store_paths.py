@@ -15,8 +15,8 @@ from sqlalchemy import inspect, select, text
 
 from pingan.core.db import Database
 from pingan.migrate import alembic_config, upgrade
-from pingan.tracking.models import Detection, Station, Tag, TagSeen
-from tests.integration.tracking_world import TrackingWorld, build_tracking_world
+from pingan.tracking.models import Station, Tag, TagSeen
+from tests.integration.tracking_world import TrackingWorld, build_tracking_world, migrated_world, track
 
 T = datetime(2026, 11, 22, 8, tzinfo=UTC)
 
@@ -27,29 +27,7 @@ def _at(seconds: float) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrackingWorld]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'paths.db'}")
-    else:
-        db = Database(request.getfixturevalue("fresh_postgres_url"))
-    upgrade(db)
-    tw = build_tracking_world(db, tmp_path)
-    try:
-        yield tw
-    finally:
-        tw.client.close()
-        tw.w.services.desk.close()
-        db.dispose()
-
-
-def _track(tw: TrackingWorld, code: str) -> list[tuple[datetime, list[str], bool]]:
-    with tw.w.services.db.session() as session:
-        tag_id = session.scalar(select(Tag.id).where(Tag.code == code))
-        rows = session.execute(
-            select(Detection.at, Detection.stations, Detection.jump)
-            .where(Detection.tag_id == tag_id)
-            .order_by(Detection.at)
-        )
-        return [(r.at, sorted(r.stations), r.jump) for r in rows]
+    yield from migrated_world(request, tmp_path)
 
 
 def _last(tw: TrackingWorld, code: str) -> tuple[datetime | None, str | None]:
@@ -77,7 +55,7 @@ def test_steady_and_general_paths_store_merge_refuse_and_move_the_last_sighting_
         {"tag": "CARD-2", "at": _at(60), "station": "S1"},
     )
     assert (second["accepted"], second["merged"], second["duplicates"]) == (2, 1, 0)
-    assert _track(tw, "CARD-2") == [(T, ["S3"], False), (T + timedelta(seconds=60), ["S1"], True)]
+    assert track(tw, "CARD-2") == [(T, ["S3"], False), (T + timedelta(seconds=60), ["S1"], True)]
     assert _last(tw, "CARD-2") == (T + timedelta(seconds=60), "S1")
     assert _last(tw, "CARD-1") == (T + timedelta(seconds=303), "S2")
 
@@ -89,7 +67,7 @@ def test_steady_and_general_paths_store_merge_refuse_and_move_the_last_sighting_
         {"tag": "CARD-1", "at": _at(120), "station": "S1"},
     )
     assert (third["accepted"], third["merged"], third["duplicates"]) == (1, 1, 1)
-    assert _track(tw, "CARD-1") == [
+    assert track(tw, "CARD-1") == [
         (T, ["S1"], False),
         (T + timedelta(seconds=120), ["S1"], False),
         (T + timedelta(seconds=300), ["S1", "S2", "S4"], False),
@@ -107,7 +85,7 @@ def test_steady_and_general_paths_store_merge_refuse_and_move_the_last_sighting_
         {"tag": "CARD-1", "at": _at(120), "station": "S1"},
     )
     assert (again["accepted"], again["merged"], again["duplicates"]) == (0, 0, 3)
-    assert len(_track(tw, "CARD-1")) == 3
+    assert len(track(tw, "CARD-1")) == 3
 
     # A tag never heard has no last sighting, and the silence sweep and the tag's page read that as such.
     assert _last(tw, "BR-1") == (None, None)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from pingan.bootstrap import Services, bootstrap
 from pingan.core.clock import FakeClock
@@ -20,10 +20,10 @@ from pingan.core.identity import Actor
 from pingan.core.models import User
 from pingan.core.settings import Settings
 from pingan.migrate import alembic_config, upgrade
-from pingan.tracking.models import TAG_TRIGGERS, Detection, Tag
+from pingan.tracking.models import TAG_TRIGGERS
 from pingan.tracking.schemas import TheftCreate
 from tests.integration.test_desk_api import SECRET, T0
-from tests.integration.tracking_world import OWNER, TrackingWorld, build_tracking_world
+from tests.integration.tracking_world import OWNER, TrackingWorld, build_tracking_world, migrated_world, track
 
 T = datetime(2026, 11, 22, 8, tzinfo=UTC)
 
@@ -34,18 +34,7 @@ def _at(seconds: float) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrackingWorld]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'cache.db'}")
-    else:
-        db = Database(request.getfixturevalue("fresh_postgres_url"))
-    upgrade(db)
-    tw = build_tracking_world(db, tmp_path)
-    try:
-        yield tw
-    finally:
-        tw.client.close()
-        tw.w.services.desk.close()
-        db.dispose()
+    yield from migrated_world(request, tmp_path)
 
 
 @pytest.fixture
@@ -62,17 +51,6 @@ def other(world: TrackingWorld, tmp_path: Path) -> Iterator[Services]:
     finally:
         services.desk.close()
         db.dispose()
-
-
-def _track(tw: TrackingWorld, code: str) -> list[tuple[datetime, list[str], bool]]:
-    with tw.w.services.db.session() as session:
-        tag_id = session.scalar(select(Tag.id).where(Tag.code == code))
-        rows = session.execute(
-            select(Detection.at, Detection.stations, Detection.jump)
-            .where(Detection.tag_id == tag_id)
-            .order_by(Detection.at)
-        )
-        return [(r.at, sorted(r.stations), r.jump) for r in rows]
 
 
 def _report_theft(services: Services, tw: TrackingWorld, code: str, stolen_at: datetime) -> None:
@@ -117,7 +95,7 @@ def test_a_later_sighting_stored_by_another_intake_is_joined_not_stored_twice(
     assert other.tracking.ingest([{"tag": "CARD-2", "at": _at(60), "station": "S2"}]).accepted == 1
     joined = world.detect({"tag": "CARD-2", "at": _at(62), "station": "S1"})
     assert (joined["accepted"], joined["merged"]) == (0, 1)
-    assert [stations for _at_, stations, _jump in _track(world, "CARD-2")] == [["S1"], ["S1", "S2"]]
+    assert [stations for _at_, stations, _jump in track(world, "CARD-2")] == [["S1"], ["S1", "S2"]]
 
 
 def test_a_batch_rolled_back_leaves_nothing_behind_for_the_next(world: TrackingWorld) -> None:
@@ -138,7 +116,7 @@ def test_a_batch_rolled_back_leaves_nothing_behind_for_the_next(world: TrackingW
     assert (after["accepted"], after["duplicates"]) == (1, 0)
     again = world.detect({"tag": "CARD-2", "at": _at(600), "station": "S1"})
     assert (again["accepted"], again["duplicates"]) == (1, 0)
-    assert _track(world, "CARD-2") == [
+    assert track(world, "CARD-2") == [
         (T, ["S1"], False),
         (T + timedelta(seconds=600), ["S1"], False),
         (T + timedelta(seconds=900), ["S1"], False),

@@ -3,17 +3,21 @@ base stations, an operating company, and tagged bikes and bracelets whose owners
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from pingan.core.db import Database
 from pingan.core.identity import create_user
 from pingan.core.models import Person, PersonPhone, Role, Unit, UnitKind
+from pingan.migrate import upgrade
+from pingan.tracking.models import Detection, Tag
 from tests.integration.test_desk_api import API, T0, World, build_world
 
 TR = f"{API}/tracking"
@@ -122,3 +126,32 @@ def build_tracking_world(db: Database, tmp_path: Path, **settings: Any) -> Track
     assert tw.post("admin", "/stations", STATIONS).status_code == 200
     assert tw.post("admin", "/tags", TAGS).status_code == 200
     return tw
+
+
+def migrated_world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrackingWorld]:
+    """A tracking world on a database the migrations built: a SQLite file, or (`request.param ==
+    "postgresql"`) a fresh PostgreSQL database; for a test module's fixture parametrised on the two."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'tracking.db'}")
+    else:
+        db = Database(request.getfixturevalue("fresh_postgres_url"))
+    upgrade(db)
+    tw = build_tracking_world(db, tmp_path)
+    try:
+        yield tw
+    finally:
+        tw.client.close()
+        tw.w.services.desk.close()
+        db.dispose()
+
+
+def track(tw: TrackingWorld, code: str) -> list[tuple[datetime, list[str], bool]]:
+    """A tag's stored sightings in time order: instant, the stations that heard it, whether a jump."""
+    with tw.w.services.db.session() as session:
+        tag_id = session.scalar(select(Tag.id).where(Tag.code == code))
+        rows = session.execute(
+            select(Detection.at, Detection.stations, Detection.jump)
+            .where(Detection.tag_id == tag_id)
+            .order_by(Detection.at)
+        )
+        return [(r.at, sorted(r.stations), r.jump) for r in rows]

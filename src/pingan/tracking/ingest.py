@@ -363,9 +363,7 @@ class DetectionIntake:
             if mine is None and len(entries) == 1:
                 # The steady case: nothing stored near it; the tag's last sighting is the one before it.
                 _index, item, _tag, st, at = entries[0]
-                db_at = instants.get(at)
-                if db_at is None:
-                    db_at = instants[at] = driver(at)
+                db_at = to_db(at)
                 sighting = _Sighting(None, tag_id, at, st.id, item.rssi, [st.code], item.id, db_at=db_at)
                 if limit is not None and tag.last_seen_at is not None and tag.last_station_id is not None:
                     sighting.jump = self._jumped(by_id.get(tag.last_station_id), tag.last_seen_at, st, at, limit)

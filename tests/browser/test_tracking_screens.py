@@ -372,7 +372,12 @@ def test_a_station_records_a_recovery_and_handles_an_alert_from_the_tables(
     expect(row).to_contain_text("已找回")
     expect(row).to_contain_text("村口车棚")
     expect(row).to_contain_text("2（象公刑案118号）")
+    # When it was found, in its own column (today, in Shanghai time).
+    found = page.locator(".tracking-table thead th").all_inner_texts().index("找回时间")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d ")
+    expect(row.locator("td").nth(found)).to_contain_text(today)
     expect(row.get_by_role("button", name="登记找回")).to_have_count(0)
+    page.screenshot(path=str(screenshots / "staff-tracking-theft-recovered.png"))
     page.get_by_role("button", name="告警").click()
     alert = page.locator(".tracking-table tbody tr", has_text="WEB-AR-2")
     expect(alert).to_contain_text("手环被拆除")

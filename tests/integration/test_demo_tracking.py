@@ -9,9 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from pingan.core.clock import as_utc
 from pingan.core.db import Database
 from pingan.core.models import Task, User
+from pingan.demo.desk_sim import RESIDENT_PHONE_PREFIX
 from pingan.demo.simulated import SIM_RESIDENT_PHONE_PREFIX, SIM_USERNAME_PREFIX, create_simulated_staff
+from pingan.demo.tracking_history import DAYS, THEFTS, UNFOUND, tracking_history
 from pingan.demo.tracking_sim import (
     DEMO_OWNER,
     FAILING_SILENCE_MINUTES,
@@ -21,6 +24,7 @@ from pingan.demo.tracking_sim import (
     TrackingFeed,
     setup_tracking_demo,
 )
+from pingan.tracking import queries as tracking_queries
 from pingan.tracking.models import Alert, AlertKind, Detection, Tag, Theft, TheftStatus
 from pingan.tracking.models import Station as StationModel
 from tests.integration.test_desk_api import T0, build_world
@@ -152,3 +156,63 @@ def test_the_failing_station_beats_once_then_falls_silent_and_gets_a_maintenance
         w.services.tracking.sweep(session)
         titles = session.scalars(select(Task.title).where(Task.kind == "station_maintenance")).all()
     assert [t for t in titles if demo.failing in t]
+
+
+def test_the_demos_past_year_of_stolen_bikes_reads_as_the_reports_figures_and_leaves_the_live_stories_alone(
+    db: Database, tmp_path: Path
+) -> None:
+    """A year of thefts before the demo, through the real service on a past clock: nearly all found by their
+    tracks and closed, one paid by the agreement after its sixty days; C7 over the year says the same; the
+    README residents' and the live stories' bikes are untouched, and the live theft still plays out."""
+    w = build_world(db, tmp_path)
+    with db.session() as session:
+        create_simulated_staff(session, T0)
+    people = [{"name": f"居民{i}", "phones": [f"1380000{9100 + i}"]} for i in range(40)]
+    people.append({"name": "演示居民乙", "phones": [f"{RESIDENT_PHONE_PREFIX}0099"]})
+    demo = setup_tracking_demo(w.services, people, seed=7, password="demo-password-1")
+    past = tracking_history(w.services, demo, seed=7)
+    assert past is not None
+    assert (past.thefts, past.recovered, past.paid, past.payout_yuan) == (THEFTS, THEFTS - UNFOUND, UNFOUND, 2000)
+    assert "找回率 94.1%" in past.line()
+    now = w.clock.now()
+    with db.session() as session:
+        figures = tracking_queries.figures(session, now - timedelta(days=DAYS + 1), now, None)
+        assert figures["thefts"] == THEFTS
+        assert figures["recovered"] == THEFTS - UNFOUND
+        assert (figures["compensated"], figures["payouts_yuan"]) == (UNFOUND, 2000)
+        assert figures["suspects_caught"] == past.suspects > 0
+        assert figures["gangs_broken"] == past.gangs >= 1
+        # Installed over the months before (not all on one day), every stolen one before its theft.
+        assert len({t.installed_at.date() for t in session.scalars(select(Tag))}) > 10
+        thefts = session.scalars(select(Theft)).all()
+        for theft in thefts:
+            tag = session.get(Tag, theft.tag_id)
+            assert tag is not None
+            assert tag.code not in (STOLEN_BIKE, OWN_BIKE)
+            assert not tag.owner_phone.startswith(RESIDENT_PHONE_PREFIX)
+            assert as_utc(tag.installed_at) < as_utc(theft.stolen_at) < as_utc(theft.reported_at) < now
+            reporter = session.get(User, theft.reported_by)
+            assert reporter is not None
+            assert reporter.username.startswith(SIM_USERNAME_PREFIX)
+        [paid] = [t for t in thefts if t.status is TheftStatus.COMPENSATED]
+        paid_tag = session.get(Tag, paid.tag_id)
+        assert paid_tag is not None
+        assert paid_tag.code in demo.retired
+        assert paid.paid_at is not None
+        assert as_utc(paid.paid_at) - as_utc(paid.reported_at) >= timedelta(days=60)
+        assert not session.scalars(select(Detection).where(Detection.tag_id == paid.tag_id)).all()
+        # Every task of the past is closed (no station is left a year-old theft or sighting), and no track of
+        # the thieves' rides is an impossible jump.
+        assert session.scalars(select(Task).where(Task.closed_at.is_(None))).all() == []
+        assert session.scalars(select(Alert).where(Alert.open.is_(True))).all() == []
+        assert not session.scalars(select(Detection).where(Detection.jump.is_(True))).all()
+    # The live feed never hears the retired card, and the live theft plays out after the past.
+    feed = TrackingFeed(w.services, demo, seed=7)
+    step = 0
+    for elapsed, _what, _station in feed.plan:
+        w.clock.advance(minutes=2)
+        step = feed._story(step, elapsed)
+    with db.session() as session:
+        live = session.scalar(select(Theft).join(Tag, Tag.id == Theft.tag_id).where(Tag.code == STOLEN_BIKE))
+        assert live is not None
+        assert live.status is TheftStatus.RECOVERED

@@ -635,3 +635,16 @@ def test_a_maintenance_task_names_its_station_and_the_repair_asks_for_the_work_d
     bad = tw.client.post(f"/api/v1/tasks/{item['id']}/actions", json={"action": "repair"}, headers=tw.w.staff("diwang"))
     assert bad.status_code == 422
     assert bad.json()["error"]["field"] == "note"
+
+
+def test_the_thefts_list_puts_the_latest_report_first_whatever_order_they_were_registered_in(
+    tw: TrackingWorld,
+) -> None:
+    """A station registering an older report after a newer one (a report taken on paper, typed in later) still
+    finds the list in the order the owners reported, newest first."""
+    newer = tw.post("officer_a1", "/thefts", {"tag": "CARD-1", "stolen_at": at(-90), "reported_at": at(-60)})
+    older = tw.post("officer_a1", "/thefts", {"tag": "CARD-2", "stolen_at": at(-300), "reported_at": at(-240)})
+    assert (newer.status_code, older.status_code) == (201, 201)
+    listed = tw.client.get("/api/v1/tracking/thefts", headers=tw.w.staff("commander")).json()
+    assert [t["tag"] for t in listed] == ["CARD-1", "CARD-2"]
+    assert [t["id"] for t in listed] == [newer.json()["id"], older.json()["id"]]

@@ -199,6 +199,7 @@ def run_demo(
     from pingan.api.app import create_app
     from pingan.demo.command_sim import COMMUNITY_OFFICER, SimulatedVerifiers, setup_command_demo
     from pingan.demo.patrol_sim import PatrolSimulation, setup_patrol_demo
+    from pingan.demo.tracking_history import tracking_history
     from pingan.demo.tracking_sim import DEMO_OWNER, TrackingFeed, setup_tracking_demo
     from pingan.workers.mqtt import start_in_background
 
@@ -271,6 +272,7 @@ def run_demo(
     else:
         console.print(f"MQTT：{url} 无应答，未启动基站接收（演示基站数据直接写入，侦测也可经 HTTP 或文件导入）")
     ground = setup_tracking_demo(services, county.people, seed=seed, password=DEMO_PASSWORD)
+    ground_past = tracking_history(services, ground, seed=seed)
     ground_feed = TrackingFeed(services, ground, seed=seed)
     feed_thread = threading.Thread(
         target=ground_feed.run,
@@ -295,7 +297,7 @@ def run_demo(
         f"地网：{len(ground.stations)} 个村级基站，覆盖 {len(ground.stations)}/{len(ground.stations) + len(ground.uncovered)} "
         f"个村寨（{'、'.join(ground.uncovered[:3]) or '无'}{'等' if len(ground.uncovered) > 3 else ''}偏远村寨未建站），"
         f"{len(ground.home)} 个标签；{ground_feed.story()}；居民 {DEMO_OWNER} 可在 /m 我的车 查看自己电动车的轨迹"
-        "（地网运营账号 diwang）"
+        "（地网运营账号 diwang）" + (f"；{ground_past.line()}（地网 · 统计 选“本年”或自定义）" if ground_past else "")
     )
 
     patrol = setup_patrol_demo(services, seed=seed)

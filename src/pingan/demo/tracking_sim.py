@@ -53,6 +53,8 @@ GAP_S = 15.0
 """The least time between two sightings of a story: more than the overlap window (two stations hearing one
 sighting), so each is a sighting of its own."""
 RECOVER_AFTER_S = 60.0
+INSTALL_DAYS = 425
+"""Cards were installed over the last 14 months or so."""
 FAILING_SILENCE_MINUTES = 3
 """One base station breaks down after its first heartbeat; past this threshold of its own the sweep gives the
 operating company a maintenance task (基站维护), as a failed station does."""
@@ -97,6 +99,8 @@ class TrackingDemo:
     """The villages without a base station."""
     failing: str | None = None
     """The base station that falls silent (its code): no story passes it."""
+    retired: set[str] = field(default_factory=set)
+    """Cards paid for by the insurer in the demo's past (`tracking_history`): no longer heard."""
 
     def point(self, code: str) -> tuple[float, float]:
         s = next(s for s in self.stations if s["code"] == code)
@@ -149,12 +153,17 @@ def setup_tracking_demo(services: Services, people: list[dict[str, Any]], *, see
             by_area[area_id] = min(points, key=lambda c: distance_m(*place, *points[c]))
     _registered(services, STOLEN_OWNER, f"{SIM_MARK}车主", [c for c in communities if c[3] is not None], now)
     owners = [p for p in people if p.get("phones")][:300]
+
+    def installed() -> str:
+        """A card's day of installation: any day of the last 14 months (the county has been fitting them since)."""
+        return (now - timedelta(days=rng.randint(1, INSTALL_DAYS))).date().isoformat()
+
     tags: list[dict[str, Any]] = [
         {"tag": OWN_BIKE, "kind": "vehicle_card", "owner_phone": DEMO_OWNER, "owner_name": "演示居民",
-         "plate": "浙B00001", "model": "雅迪电动车", "colour": "白", "installed_at": "2026-06-01",
+         "plate": "浙B00001", "model": "雅迪电动车", "colour": "白", "installed_at": installed(),
          "service_point": "丹东车行"},
         {"tag": STOLEN_BIKE, "kind": "vehicle_card", "owner_phone": STOLEN_OWNER, "owner_name": f"{SIM_MARK}车主",
-         "plate": "浙B0S001", "model": "爱玛电动车", "colour": "红", "installed_at": "2026-06-01",
+         "plate": "浙B0S001", "model": "爱玛电动车", "colour": "红", "installed_at": installed(),
          "service_point": "丹东车行"},
     ]  # fmt: skip
     for i, person in enumerate(owners):
@@ -166,7 +175,7 @@ def setup_tracking_demo(services: Services, people: list[dict[str, Any]], *, see
              "plate": f"浙B{10000 + i}" if kind == "vehicle_card" else None,
              # A bracelet is handed out as the demo starts: one installed months ago and never heard would be
              # silent (长时间无信号) the moment the sweeper first looks.
-             "installed_at": now.isoformat() if kind == "bracelet" else "2026-06-01",
+             "installed_at": now.isoformat() if kind == "bracelet" else installed(),
              "service_point": rng.choice(["丹东车行", "交警大队服务点", "摩托车检测站"])}
         )  # fmt: skip
     services.tracking.import_tags(enumerate(tags))
@@ -323,7 +332,7 @@ class TrackingFeed:
             self.publisher.loop_start()
         self.prelude()
         started = time.monotonic()
-        tags = sorted(t for t in self.demo.home if t != STOLEN_BIKE)
+        tags = sorted(t for t in self.demo.home if t != STOLEN_BIKE and t not in self.demo.retired)
         story = 0
         last_beat = 0.0
         beats = 0
@@ -358,7 +367,7 @@ class TrackingFeed:
         if what == "report":
             with svc.db.session() as session:
                 # Reported at the owner's station by one of the simulation's own officers.
-                officer = _simulated(session, Role.OFFICER)
+                officer = simulated_account(session, Role.OFFICER)
                 if officer is not None:
                     now = svc.clock.now()
                     svc.tracking.report_theft(
@@ -373,7 +382,7 @@ class TrackingFeed:
         elif what == "recover":
             with svc.db.session() as session:
                 theft = session.scalar(select(Theft).join(Tag, Tag.id == Theft.tag_id).where(Tag.code == STOLEN_BIKE))
-                head = _simulated(session, Role.COMMANDER)
+                head = simulated_account(session, Role.COMMANDER)
                 if theft is not None and head is not None and theft.recovered_at is None:
                     from pingan.core.scope import scope_of
 
@@ -384,6 +393,6 @@ class TrackingFeed:
         return step + 1
 
 
-def _simulated(session: Session, role: Role) -> User | None:
+def simulated_account(session: Session, role: Role) -> User | None:
     """One of the simulation's own accounts (``sim_…``), never a login of the README."""
     return session.scalar(select(User).where(is_simulated(), User.role == role).order_by(User.id).limit(1))

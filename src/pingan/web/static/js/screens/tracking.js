@@ -196,7 +196,7 @@ async function theftsPane(root, ctx, reload) {
     root,
     theftForm(ctx, reload),
     table(
-      ['标签', '被盗时间', '报案时间', '状态', '首次发现', '找回地点', '嫌疑人（团伙）', '赔付条件', '赔付', '任务', ''],
+      ['标签', '被盗时间', '报案时间', '状态', '首次发现', '找回时间', '找回地点', '嫌疑人（团伙）', '赔付条件', '赔付', '任务', ''],
       items.map((t) =>
         cells([
           t.tag,
@@ -204,6 +204,7 @@ async function theftsPane(root, ctx, reload) {
           fmtDateTime(t.reported_at),
           THEFT_STATUS[t.status] || t.status,
           t.first_sighted_at ? fmtDateTime(t.first_sighted_at) : null,
+          t.recovered_at ? fmtDateTime(t.recovered_at) : null,
           t.recovered_place,
           t.suspects ? fmtInt(t.suspects) + (t.gang ? '（' + t.gang + '）' : '') : t.gang,
           t.compensation_reason ? REASONS[t.compensation_reason] || t.compensation_reason : null,

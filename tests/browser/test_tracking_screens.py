@@ -123,6 +123,41 @@ def test_the_owner_sees_their_bike_reported_stolen_and_its_track(
     shot(page, screenshots, "tracking-my-bike")
 
 
+def test_the_owner_reads_a_parked_bikes_sightings_at_one_station_as_one_stay(
+    phone: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    """Heard three times at home and then once at the next village: two lines, the stay from its first to its
+    last time with how often it was heard, newest first."""
+    seed(live_app)
+    live_app.call("admin", "POST", "/tracking/tags", [{"tag": "WEB-CARD-5", "kind": "vehicle_card",
+                  "owner_phone": OWNER, "owner_name": "秦某江", "plate": "浙B55555", "installed_at": "2026-10-01"}])  # type: ignore[arg-type]  # fmt: skip
+    now = datetime.now(UTC)
+    live_app.services.tracking.ingest(
+        [
+            *({"tag": "WEB-CARD-5", "at": (now - timedelta(hours=3, minutes=m)).isoformat(), "station": "WEB-S1"}
+              for m in (0, 5, 10)),
+            {"tag": "WEB-CARD-5", "at": (now - timedelta(minutes=30)).isoformat(), "station": "WEB-S2"},
+        ]
+    )  # fmt: skip
+    page = phone
+    sign_in(page, live_app, OWNER)
+    page.locator(".tab[data-screen='tags']").click()
+    card = page.locator(".tag-card[data-tag='WEB-CARD-5']")
+    card.get_by_role("button", name="查看轨迹").click()
+    lines = card.locator(".track-list li")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0)).to_contain_text("演示基站2")
+    expect(lines.nth(0)).not_to_contain_text("至")
+    expect(lines.nth(1)).to_contain_text("演示基站1")
+    expect(lines.nth(1)).to_contain_text(
+        re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? 至 (\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}")
+    )
+    expect(lines.nth(1)).to_contain_text("3 次")
+    expect(card.locator(".track-map path.map-track-point")).to_have_count(4)
+    card.locator(".track-list").scroll_into_view_if_needed()
+    shot(page, screenshots, "tracking-my-bike-stay")
+
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$")
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from pingan.core.db import Database
 from pingan.core.models import Notification, Task, TaskEvent
+from pingan.tracking import queries as tracking_queries
 from pingan.tracking.models import Detection, Station, Tag
 from pingan.workers.sweeper import sweep_once
 from tests.integration.test_desk_api import T0, db_fixture  # noqa: F401
@@ -505,6 +506,25 @@ def test_an_owner_sees_only_their_own_tags_and_tracks(tw: TrackingWorld) -> None
     assert tw.get(me, "/alerts").status_code == 403
     assert tw.get("officer_b", "/tags/CARD-1/track").status_code == 404
     assert tw.get("officer_a1", "/me/tags").status_code == 403
+
+
+def test_a_track_with_more_sightings_than_its_limit_gives_the_latest_ones_in_time_order_and_says_so(
+    tw: TrackingWorld,
+) -> None:
+    """A parked bike is heard every few seconds: a week's track may hold more sightings than are sent. The
+    latest are kept (where it is now), in time order, and the answer says that earlier ones were left out."""
+    tw.detect(*({"tag": "CARD-1", "at": at(m), "station": "S1" if m % 2 else "S3"} for m in range(5)))
+    with tw.w.services.db.session() as session:
+        tag = session.scalar(select(Tag).where(Tag.code == "CARD-1"))
+        assert tag is not None
+        cut = tracking_queries.track(session, tag, None, None, limit=3)
+        whole = tracking_queries.track(session, tag, None, None, limit=5)
+    points = [f["properties"]["at"] for f in cut["features"][1:]]
+    assert points == [(T0 + timedelta(minutes=m)).isoformat() for m in (2, 3, 4)]
+    assert cut["features"][0]["properties"]["truncated"] is True
+    assert cut["features"][0]["properties"]["sightings"] == 3
+    assert len(whole["features"]) == 6
+    assert whole["features"][0]["properties"]["truncated"] is False
 
 
 def test_bad_batches_are_refused_with_the_field_named(tw: TrackingWorld) -> None:

@@ -69,7 +69,8 @@ def track(
 ) -> dict[str, Any]:
     """A tag's sightings in event time order, as a GeoJSON FeatureCollection: one LineString of the whole
     track and one Point per sighting (its time, station, signal, every station that heard it, and whether
-    the move to it was impossible)."""
+    the move to it was impossible). At most `limit` sightings, the latest of the period (`truncated` says
+    when there were more)."""
     stmt = (
         select(
             Detection.at,
@@ -88,7 +89,11 @@ def track(
         stmt = stmt.where(Detection.at >= start)
     if end is not None:
         stmt = stmt.where(Detection.at < end)
-    rows = session.execute(stmt.order_by(Detection.at).limit(limit)).all()
+    # The latest `limit` sightings when the period holds more (a parked bike is heard every few seconds): where
+    # the tag is now matters more than where it was at the start of the week.
+    rows = session.execute(stmt.order_by(Detection.at.desc()).limit(limit + 1)).all()
+    truncated = len(rows) > limit
+    rows = rows[:limit][::-1]
     points = [
         {
             "type": "Feature",
@@ -112,6 +117,8 @@ def track(
             "kind": tag.kind.value,
             "sightings": len(rows),
             "jumps": sum(1 for r in rows if r.jump),
+            # True when the period held more sightings than `limit`: these are its latest.
+            "truncated": truncated,
         },
     }
     return {"type": "FeatureCollection", "features": [line, *points] if rows else []}

@@ -504,10 +504,11 @@ async function mapPane(root, ctx) {
       handle.clearOverlays();
       handle.addShapes(coverage.geojson, null, coverageLabel);
       const drawn = handle.drawTrack(track, { when: fmtDateTime });
+      const truncated = Boolean(track.features.length && track.features[0].properties.truncated);
       replace(
         note,
         drawn.sightings
-          ? tag + '：近7天 ' + fmtInt(drawn.sightings) + ' 次侦测' + (drawn.jumps ? '，其中 ' + fmtInt(drawn.jumps) + ' 处异常跳变（红色虚线）' : '，无异常跳变')
+          ? tag + '：近7天 ' + (truncated ? '侦测较多，显示最近 ' : '') + fmtInt(drawn.sightings) + ' 次侦测' + (drawn.jumps ? '，其中 ' + fmtInt(drawn.jumps) + ' 处异常跳变（红色虚线）' : '，无异常跳变')
           : tag + '：近7天没有基站侦测到该标签',
       );
       note.dataset.sightings = String(drawn.sightings);

@@ -58,6 +58,33 @@ function alertList(tag) {
   );
 }
 
+/**
+ * A track's sightings (newest first) as stays: consecutive sightings at one base station are one line, from
+ * the first to the last time it was heard there (a parked bike is heard every few seconds). A sighting
+ * reached by an impossible jump stands alone, so it is never hidden in a stay.
+ */
+/** "from 至 to", the day written once when both are on it. */
+function span(from, to) {
+  const [fromDay] = from.split(' ');
+  const [toDay, toTime] = to.split(' ');
+  return from + ' 至 ' + (fromDay === toDay && toTime ? toTime : to);
+}
+
+function stays(points) {
+  const out = [];
+  for (const p of points) {
+    const station = p.properties.station_name || p.properties.station;
+    const last = out[out.length - 1];
+    if (last && !last.jump && !p.properties.jump && last.code === p.properties.station) {
+      last.from = p.properties.at;
+      last.count += 1;
+      continue;
+    }
+    out.push({ code: p.properties.station, station, from: p.properties.at, to: p.properties.at, count: 1, jump: Boolean(p.properties.jump) });
+  }
+  return out;
+}
+
 export default {
   title: '我的车',
   mount(root, ctx) {
@@ -83,21 +110,24 @@ export default {
         }
         const mapEl = h('div', { class: 'track-map', role: 'img', 'aria-label': '轨迹地图' });
         const jumps = points.filter((p) => p.properties.jump).length;
+        const truncated = Boolean(track.features[0].properties.truncated);
         replace(
           box,
           mapEl,
           jumps ? h('p', { class: 'track-jumps' }, '有 ' + jumps + ' 处异常跳变（地图上红色虚线）：可能是误读或标签被复制，请留意') : null,
+          truncated ? h('p', { class: 'muted track-truncated' }, '侦测次数较多，仅显示最近 ' + points.length + ' 次') : null,
           h(
             'ol',
             { class: 'track-list' },
-            points.map((p) =>
+            stays(points).map((s) =>
               h(
                 'li',
-                { class: p.properties.jump ? 'is-jump' : null },
-                h('span', { class: 'row-when' }, fmtDateTime(p.properties.at)),
+                { class: s.jump ? 'is-jump' : null },
+                h('span', { class: 'row-when' }, s.count > 1 ? span(fmtDateTime(s.from), fmtDateTime(s.to)) : fmtDateTime(s.to)),
                 ' ',
-                p.properties.station_name || p.properties.station,
-                p.properties.jump ? h('span', { class: 'badge badge-danger' }, '异常跳变') : null,
+                s.station,
+                s.count > 1 ? h('span', { class: 'muted track-count' }, ' · ' + s.count + ' 次') : null,
+                s.jump ? h('span', { class: 'badge badge-danger' }, '异常跳变') : null,
               ),
             ),
           ),

@@ -289,24 +289,73 @@ function coverageSummary(coverage) {
 async function stationsPane(root, ctx, reload) {
   const [stations, coverage, maintenance] = await Promise.all([api.get('/tracking/stations'), api.get('/tracking/coverage'), maintenanceSection(ctx, reload)]);
   const summary = coverageSummary(coverage);
-  const rows = stations.features.map((f) => {
-    const s = f.properties;
-    return cells([
-      s.code,
-      s.name,
-      s.village,
-      s.last_heard_at ? fmtDateTime(s.last_heard_at) : '从未',
-      fmtInt(s.detections_last_hour),
-      s.silent ? h('span', { class: 'badge badge-danger' }, '失联') : h('span', { class: 'badge' }, '正常'),
-      s.silence_minutes + ' 分钟',
-    ]);
+  // Silent ones first (they are the work), then by code.
+  const all = stations.features
+    .map((f) => f.properties)
+    .sort((a, b) => Number(Boolean(b.silent)) - Number(Boolean(a.silent)) || String(a.code).localeCompare(String(b.code)));
+  const silentCount = all.filter((s) => s.silent).length;
+  let show = 'all';
+  let query = '';
+  const body = h('div', { class: 'tracking-stations' });
+  const search = h('input', {
+    type: 'search',
+    name: 'q',
+    class: 'input',
+    placeholder: '搜索编号、名称或村寨',
+    'aria-label': '搜索基站',
+    oninput: () => {
+      query = search.value.trim();
+      draw();
+    },
   });
-  replace(
-    root,
-    summary,
-    maintenance,
-    table(['编号', '名称', '村寨', '最近心跳', '近1小时侦测', '状态', '失联阈值'], rows, '暂无基站', '在“登记导入”中上传基站 CSV，或用命令 pingan stations import 导入。基站超过失联阈值未上报，会给运维公司生成维护任务。'),
+  const count = h('span', { class: 'muted tracking-stations-count' });
+  function draw() {
+    const q = query.toLowerCase();
+    const shown = all.filter(
+      (s) => (show === 'all' || s.silent) && (!q || [s.code, s.name, s.village].some((v) => String(v || '').toLowerCase().includes(q))),
+    );
+    count.textContent = '显示 ' + fmtInt(shown.length) + ' / ' + fmtInt(all.length) + ' 个';
+    const rows = shown.map((s) =>
+      cells([
+        s.code,
+        s.name,
+        s.village,
+        s.last_heard_at ? fmtDateTime(s.last_heard_at) : '从未',
+        fmtInt(s.detections_last_hour),
+        s.silent ? h('span', { class: 'badge badge-danger' }, '失联') : h('span', { class: 'badge' }, '正常'),
+        s.silence_minutes + ' 分钟',
+      ]),
+    );
+    replace(
+      body,
+      table(
+        ['编号', '名称', '村寨', '最近上报', '近1小时侦测', '状态', '失联阈值'],
+        rows,
+        all.length ? '没有符合条件的基站' : '暂无基站',
+        all.length ? '换个关键词，或选“全部”。' : '在“登记导入”中上传基站 CSV，或用命令 pingan stations import 导入。基站超过失联阈值未上报，会给运维公司生成维护任务。',
+      ),
+    );
+  }
+  const toolbar = h(
+    'div',
+    { class: 'toolbar' },
+    segmented(
+      [
+        { value: 'all', label: '全部 ' + fmtInt(all.length) },
+        { value: 'silent', label: '失联 ' + fmtInt(silentCount) },
+      ],
+      show,
+      (v) => {
+        show = v;
+        draw();
+      },
+      '基站状态',
+    ),
+    search,
+    count,
   );
+  draw();
+  replace(root, summary, maintenance, toolbar, body);
 }
 
 function figuresPane(root, ctx) {

@@ -18,13 +18,12 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.bootstrap import bootstrap
-from pingan.core.clock import FakeClock
+from pingan.core.clock import FakeClock, as_utc
 from pingan.core.identity import Actor
 from pingan.core.models import Role
 from pingan.core.scope import scope_of
@@ -50,7 +49,6 @@ THEFTS = 17
 UNFOUND = 1
 DAYS = 330
 """How far back the past goes (within the detections' retention)."""
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PLACES = ("菜市场门口", "小区楼下车棚", "镇卫生院门口", "学校门口", "村委会院内", "渔港码头", "超市停车场", "汽车站旁")
 FOUND = ("城郊出租屋楼下", "废品收购站", "邻镇修车铺", "村道旁树林", "高速路口附近", "渔港仓库")
 GANGS = ("跨镇盗窃电动车团伙", "销赃摩托车团伙")
@@ -96,7 +94,7 @@ def tracking_history(services: Services, demo: TrackingDemo, *, seed: int) -> Tr
         ]
     earliest = now - timedelta(days=DAYS)
     # A bike is stolen after its card was fitted (a week at least), and at least 3 days before the demo.
-    eligible = [(code, max(earliest, _aware(at) + timedelta(days=7))) for code, at in cards]
+    eligible = [(code, max(earliest, as_utc(at) + timedelta(days=7))) for code, at in cards]
     eligible = [(code, start) for code, start in eligible if start < now - timedelta(days=70)]
     if len(eligible) < THEFTS:
         return None
@@ -105,14 +103,15 @@ def tracking_history(services: Services, demo: TrackingDemo, *, seed: int) -> Tr
     past = bootstrap(services.settings, clock=clock, db=services.db, rules=services.rules)
     recovered = suspects = paid = payout = 0
     gangs: set[str] = set()
+    zone = services.tracking.zone  # the county's calendar: thefts happen in its daytime
     plan: list[tuple[datetime, str, bool]] = []
     for n, (code, start) in enumerate(chosen):
         unfound = n < UNFOUND
         # The unfound one long enough ago for its sixty days to have passed; the others any day since.
         end = now - timedelta(days=70 if unfound else 3)
         day = start + timedelta(seconds=rng.uniform(0, max(0.0, (end - start).total_seconds())))
-        local = datetime.combine(day.astimezone(SHANGHAI).date(), time(rng.randint(7, 21), rng.randint(0, 59)))
-        plan.append((local.replace(tzinfo=SHANGHAI).astimezone(UTC), code, unfound))
+        local = datetime.combine(day.astimezone(zone).date(), time(rng.randint(7, 21), rng.randint(0, 59)))
+        plan.append((local.replace(tzinfo=zone).astimezone(UTC), code, unfound))
     # Played in the order they happened (the thefts' registrations are numbered as a station's would be).
     for n, (stolen, code, unfound) in enumerate(sorted(plan)):
         reported = stolen + timedelta(hours=rng.uniform(0.5, 8))
@@ -159,10 +158,6 @@ def tracking_history(services: Services, demo: TrackingDemo, *, seed: int) -> Tr
         if gang is not None:
             gangs.add(gang)
     return TrackingPast(THEFTS, recovered, paid, payout, suspects, len(gangs))
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _theft(session: Session, theft_id: int) -> Theft:

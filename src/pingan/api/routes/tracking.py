@@ -311,17 +311,14 @@ def report_theft(services: ServicesDep, session: SessionDep, user: CurrentUser, 
 
 @router.get("/thefts")
 def list_thefts(session: SessionDep, user: CurrentUser, scope: ScopeDep) -> list[dict[str, Any]]:
+    newest_report_first = (Theft.reported_at.desc(), Theft.id.desc())
     if user.role is Role.RESIDENT:
         mine = select(Tag.id).where(queries.owner_clause(user.phone))
-        rows = session.scalars(
-            select(Theft).where(Theft.tag_id.in_(mine)).order_by(Theft.reported_at.desc(), Theft.id.desc())
-        ).all()
+        rows = session.scalars(select(Theft).where(Theft.tag_id.in_(mine)).order_by(*newest_report_first)).all()
     else:
         require(user, *STAFF)
         clause = true() if scope.county_wide else (Theft.area_id.in_(scope.area_ids) if scope.area_ids else false())
-        rows = session.scalars(
-            select(Theft).where(clause).order_by(Theft.reported_at.desc(), Theft.id.desc()).limit(500)
-        ).all()
+        rows = session.scalars(select(Theft).where(clause).order_by(*newest_report_first).limit(500)).all()
     return [_theft_view(session, t) for t in rows]
 
 

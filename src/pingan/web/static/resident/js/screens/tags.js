@@ -58,11 +58,6 @@ function alertList(tag) {
   );
 }
 
-/**
- * A track's sightings (newest first) as stays: consecutive sightings at one base station are one line, from
- * the first to the last time it was heard there (a parked bike is heard every few seconds). A sighting
- * reached by an impossible jump stands alone, so it is never hidden in a stay.
- */
 /** "from 至 to", the day written once when both are on it. */
 function span(from, to) {
   const [fromDay] = from.split(' ');
@@ -70,6 +65,11 @@ function span(from, to) {
   return from + ' 至 ' + (fromDay === toDay && toTime ? toTime : to);
 }
 
+/**
+ * A track's sightings (newest first) as stays: consecutive sightings at one base station are one line, from
+ * the first to the last time it was heard there (a parked bike is heard every few seconds). A sighting
+ * reached by an impossible jump stands alone, so it is never hidden in a stay.
+ */
 function stays(points) {
   const out = [];
   for (const p of points) {
